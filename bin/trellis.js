@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Entry point of the `trellis` command: runs the compiled CLI (npm run build first).
+import('../dist/src/cli/main.js').then((m) => m.main(process.argv)).catch((err) => {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli')) {
+    process.stderr.write('trellis: not built yet; run `npm run build` first\n');
+  } else {
+    process.stderr.write(`trellis: ${err && err.stack ? err.stack : err}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+// What the control plane reports about each connected proxy (`GET /api/v1/proxies`): the
+// config versions it accepted and the ones it refused, with its reasons. Shared by the xDS
+// server that fills it, the REST API that serves it and the CLI that prints it.
+
+/** The last version of each xDS type a proxy acknowledged ('' if none yet). */
+export interface ProxyVersions {
+  listeners: string;
+  routes: string;
+  clusters: string;
+  endpoints: string;
+  /** SDS (certificates), when the mesh runs mTLS. */
+  secrets?: string;
+}
+
+/** One refusal (NACK) of a response by a proxy. */
+export interface ProxyNack {
+  typeUrl: string;
+  /** The version the proxy refused. */
+  version: string;
+  nonce: string;
+  /** The proxy's reason (error_detail.message). */
+  message: string;
+  /** When the NACK arrived (RFC 3339). */
+  at: string;
+}
+
+export interface ProxyStatus {
+  id: string;
+  service: string;
+  namespace: string;
+  address: string;
+  connected: boolean;
+  /** RFC 3339. */
+  lastSeen: string;
+  versions: ProxyVersions;
+  /** Recent refusals, oldest first. */
+  nacks: ProxyNack[];
+  /** Problems met building this proxy's config (unknown upstream, missing backend, ...). */
+  warnings?: string[];
+  /** The proxy's admin port on 127.0.0.1 (metrics, tap), while its stream is open. */
+  adminPort?: number;
+  /** The proxy's admin Unix socket, when it serves one (a proxy in another network namespace): the control plane reaches its admin there. */
+  adminSocket?: string;
+  /** The versions of the config the control plane computed for this proxy last; equal to `versions` when it is in sync. */
+  current?: ProxyVersions;
+  /** The workload's labels (with `app`). */
+  labels?: Record<string, string>;
+  /** The workload certificate the control plane last issued to it on its open stream (mTLS meshes). */
+  certificate?: ProxyCertificate;
+}
+
+/** A workload certificate's validity (RFC 3339). */
+export interface ProxyCertificate {
+  notBefore: string;
+  notAfter: string;
+}

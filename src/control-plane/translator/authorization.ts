@@ -1,0 +1,97 @@
+// AuthorizationPolicies as Envoy RBAC filters on a proxy's inbound listeners: one DENY filter
+// (any matching DENY rule refuses), then one ALLOW filter when an ALLOW policy applies or the
+// mesh denies by default (a request must match an ALLOW rule). A policy applies to an inbound
+// port when it targets a Service served there, or has no target and is in the proxy's namespace.
+// On TCP listeners, rules over HTTP operations fail closed: an ALLOW rule with `to` never
+// matches, a DENY rule with `to` matches on its `from` alone.
+import type { AuthorizationOperation, AuthorizationPolicy, AuthorizationSource, MeshConfigSpec, Service } from '../../api/resource.js';
+import type { FilterChain, HttpConnectionManager, Listener, NetworkFilter } from '../../xds/envoy-types.js';
+import { FILTER_HTTP_RBAC, FILTER_NETWORK_RBAC, HTTP_RBAC, NETWORK_RBAC, typeUrl } from '../../xds/type-urls.js';
+
+/** Envoy RBAC Policy (plain-object form): any principal and any permission must match. */
+export interface RbacPolicy { permissions: object[]; principals: object[] }
+export interface RbacRules { action: 'ALLOW' | 'DENY'; policies: Record<string, RbacPolicy> }
+
+const ANY = { any: true };
+const NEVER = { notRule: { any: true } };
+
+function principal(td: string, policyNs: string, f: AuthorizationSource): object {
+  const ids: object[] = [];
+  if (f.serviceAccounts) {
+    ids.push({ orIds: { ids: f.serviceAccounts.map((sa) => {
+      const [ns, name] = sa.includes('/') ? sa.split('/') : [policyNs, sa];
+      return { authenticated: { principalName: { exact: `spiffe://${td}/ns/${ns}/sa/${name}` } } };
+    }) } });
+  }
+  if (f.namespaces) ids.push({ orIds: { ids: f.namespaces.map((ns) => ({ authenticated: { principalName: { prefix: `spiffe://${td}/ns/${ns}/sa/` } } })) } });
+  if (f.authenticated) ids.push({ authenticated: { principalName: { prefix: 'spiffe://' } } });
+  return ids.length === 1 ? ids[0]! : { andIds: { ids } };
+}
+
+function permission(o: AuthorizationOperation): object {
+  const rules: object[] = [];
+  if (o.methods) rules.push({ orRules: { rules: o.methods.map((m) => ({ header: { name: ':method', stringMatch: { exact: m } } })) } });
+  if (o.paths) rules.push({ orRules: { rules: o.paths.map((p) => ({ urlPath: { path: 'exact' in p ? { exact: p.exact } : { prefix: p.prefix } } })) } });
+  for (const h of o.headers ?? []) {
+    rules.push({ header: { name: h.name.toLowerCase(), ...(h.present ? { presentMatch: true } : { stringMatch: h.exact !== undefined ? { exact: h.exact } : { prefix: h.prefix } }) } });
+  }
+  return rules.length === 1 ? rules[0]! : { andRules: { rules } };
+}
+
+function rulesOf(action: 'ALLOW' | 'DENY', policies: readonly AuthorizationPolicy[], td: string, tcp: boolean): RbacRules {
+  const out: Record<string, RbacPolicy> = {};
+  for (const p of policies) {
+    p.spec.rules.forEach((r, i) => {
+      const principals = r.from ? r.from.map((f) => principal(td, p.metadata.namespace, f)) : [ANY];
+      const permissions = !r.to ? [ANY] : tcp ? [action === 'ALLOW' ? NEVER : ANY] : r.to.map(permission);
+      out[`${p.metadata.namespace}/${p.metadata.name}/rules[${i}]`] = { permissions, principals };
+    });
+  }
+  return { action, policies: out };
+}
+
+/** The policies that apply to an inbound port serving `served` (Services) of a proxy in `namespace`, by name. */
+export function applicablePolicies(all: readonly AuthorizationPolicy[], namespace: string, served: readonly Service[]): AuthorizationPolicy[] {
+  const names = new Set(served.filter((s) => s.metadata.namespace === namespace).map((s) => s.metadata.name));
+  return all
+    .filter((p) => p.metadata.namespace === namespace && (p.spec.targetRef === undefined || names.has(p.spec.targetRef.name)))
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+}
+
+/** The RBAC rules, in order (DENY, then ALLOW), for these policies; empty when nothing is enforced. */
+export function rbacRules(policies: readonly AuthorizationPolicy[], mesh: MeshConfigSpec, td: string, tcp: boolean): RbacRules[] {
+  const deny = policies.filter((p) => p.spec.action === 'DENY' && p.spec.rules.length > 0);
+  const allow = policies.filter((p) => p.spec.action === 'ALLOW');
+  const out: RbacRules[] = [];
+  if (deny.length > 0) out.push(rulesOf('DENY', deny, td, tcp));
+  // Once an ALLOW policy applies, what it does not allow is denied; a mesh-wide default deny is an ALLOW filter with no policy.
+  if (allow.length > 0 || mesh.authorization.defaultAction === 'DENY') out.push(rulesOf('ALLOW', allow, td, tcp));
+  return out;
+}
+
+/** The RBAC HTTP filters to put before the router. */
+export function httpRbacFilters(rules: readonly RbacRules[]): { name: string; typedConfig: { '@type': string } }[] {
+  return rules.map((r) => ({ name: FILTER_HTTP_RBAC, typedConfig: { '@type': typeUrl(HTTP_RBAC), rules: r } }));
+}
+
+/** The RBAC network filters to put before tcp_proxy. */
+export function networkRbacFilters(rules: readonly RbacRules[], statPrefix: string): { name: string; typedConfig: { '@type': string } }[] {
+  return rules.map((r) => ({ name: FILTER_NETWORK_RBAC, typedConfig: { '@type': typeUrl(NETWORK_RBAC), statPrefix, rules: r } }));
+}
+
+/** `l` (an inbound listener with one filter chain, or two for PERMISSIVE) with the RBAC filters added to every chain. */
+export function withRbac(l: Listener, rules: readonly RbacRules[]): Listener {
+  if (rules.length === 0) return l;
+  return { ...l, filterChains: l.filterChains.map((chain) => chainWithRbac(chain, rules)) };
+}
+
+/** One filter chain with the RBAC filters added: network filters before tcp_proxy, HTTP filters before the router. */
+export function chainWithRbac(chain: FilterChain, rules: readonly RbacRules[]): FilterChain {
+  if (rules.length === 0) return chain;
+  const f = chain.filters[0]!;
+  if (f.name === 'envoy.filters.network.tcp_proxy') {
+    return { ...chain, filters: [...(networkRbacFilters(rules, f.typedConfig.statPrefix) as unknown as NetworkFilter[]), f] };
+  }
+  const hcm = f.typedConfig as HttpConnectionManager;
+  return { ...chain, filters: [{ ...f, typedConfig: { ...hcm, httpFilters: [...httpRbacFilters(rules), ...hcm.httpFilters] } } as NetworkFilter] };
+}

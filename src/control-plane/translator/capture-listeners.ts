@@ -1,0 +1,166 @@
+// Transparent mode (LDS): the two listeners of a captured proxy. `virtualOutbound` takes every
+// redirected outbound connection and picks a filter chain by its original destination: a
+// Service's virtual IP and port, or an endpoint address and port of a Service, else the
+// outbound policy (PassthroughCluster or BlackHoleCluster). `virtualInbound` picks a chain by
+// destination port (the inbound entries), else passes the connection on to where it was going.
+// With mTLS on, an inbound entry's chain terminates it (STRICT: every connection to the port;
+// PERMISSIVE: those that start with a ClientHello, plaintext going to the detected chains).
+import type { MeshConfigSpec, Service, ServicePort } from '../../api/resource.js';
+import type { FilterChain, FilterChainMatch, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
+import { BLACKHOLE_CLUSTER, inboundClusterName, inboundRouteName, outboundClusterName, PASSTHROUGH_CLUSTER, serviceHost, VIRTUAL_INBOUND_LISTENER, VIRTUAL_OUTBOUND_LISTENER } from '../../xds/names.js';
+import type { CapturePorts, InboundPort } from '../../xds/node-metadata.js';
+import { HTTP_INSPECTOR, LISTENER_FILTER_HTTP_INSPECTOR, LISTENER_FILTER_ORIGINAL_DST, LISTENER_FILTER_TLS_INSPECTOR, ORIGINAL_DST_FILTER, TLS_INSPECTOR, typeUrl } from '../../xds/type-urls.js';
+import { durationFromMs } from './clusters.js';
+import { httpFilter, tcpFilter, weightedTcpFilter } from './listeners.js';
+import type { MeshView } from './mesh-view.js';
+import { inboundRouteTable } from './route-tables.js';
+import { serviceKey } from './selection.js';
+import { chainWithRbac, type RbacRules } from './authorization.js';
+import { mtlsChain, type MtlsMode } from './security.js';
+import type { HcmTelemetry } from './telemetry.js';
+
+/** What protocol detection reports for HTTP: HTTP/1.x or the HTTP/2 preface (h2c). */
+export const DETECTED_HTTP = ['http/1.1', 'h2c'];
+/** The ALPN values a caller's HTTP pools offer over mTLS. */
+const ALPN_HTTP = ['h2', 'http/1.1'];
+
+const LISTENER_FILTERS = [
+  { name: LISTENER_FILTER_ORIGINAL_DST, typedConfig: { '@type': typeUrl(ORIGINAL_DST_FILTER) } },
+  { name: LISTENER_FILTER_TLS_INSPECTOR, typedConfig: { '@type': typeUrl(TLS_INSPECTOR) } },
+  { name: LISTENER_FILTER_HTTP_INSPECTOR, typedConfig: { '@type': typeUrl(HTTP_INSPECTOR) } },
+];
+
+function captureListener(name: string, port: number, direction: 'INBOUND' | 'OUTBOUND', chains: FilterChain[], defaultChain: FilterChain, mesh: MeshConfigSpec): Listener {
+  return {
+    name,
+    address: { socketAddress: { address: '0.0.0.0', portValue: port } },
+    trafficDirection: direction,
+    useOriginalDst: { value: true },
+    listenerFilters: LISTENER_FILTERS,
+    listenerFiltersTimeout: durationFromMs(mesh.protocolDetectionTimeoutMs),
+    continueOnListenerFiltersTimeout: true,
+    filterChains: chains.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : 0)),
+    defaultFilterChain: defaultChain,
+  };
+}
+
+const hostMatch = (ip: string, port: number): FilterChainMatch => ({ prefixRanges: [{ addressPrefix: ip, prefixLen: { value: ip.includes(':') ? 128 : 32 } }], destinationPort: { value: port } });
+
+/** Where one Service port's connections go: HTTP by its route table; opaque TCP to weighted clusters. */
+interface PortTargets {
+  /** The port's route table; none for a declared `tcp` port. */
+  table: RouteConfiguration | undefined;
+  /** A `tcp` port: its TCPRoute's backends (else its own cluster). Other ports: their own cluster. */
+  tcp: readonly { name: string; weight: number }[];
+}
+
+/**
+ * The chains for one destination of a Service port. Declared `tcp`: opaque, no detection.
+ * `http2`/`grpc`: HTTP. `http` (the default): HTTP when detection sees HTTP, else opaque TCP
+ * to the same Service (a TLS ClientHello, or a protocol that is not HTTP).
+ */
+function serviceChains(name: string, match: FilterChainMatch, service: Service, port: ServicePort, targets: PortTargets, telemetry: HcmTelemetry): FilterChain[] {
+  const { name: svc, namespace } = service.metadata;
+  const stat = `outbound_${serviceHost(svc, namespace)}_${port.port}`;
+  const { table } = targets;
+  const tcp: FilterChain = { name: `${name}|tcp`, filterChainMatch: match, filters: [weightedTcpFilter(stat, targets.tcp)] };
+  if (port.appProtocol === 'tcp' || !table) return [tcp];
+  const http = httpFilter(stat, table.name, telemetry, 'OUTBOUND');
+  if (port.appProtocol !== 'http') return [{ name: `${name}|http`, filterChainMatch: match, filters: [http] }];
+  return [{ name: `${name}|http`, filterChainMatch: { ...match, applicationProtocols: DETECTED_HTTP }, filters: [http] }, tcp];
+}
+
+export interface CaptureResult {
+  listeners: Listener[];
+  routes: RouteConfiguration[];
+  warnings: string[];
+}
+
+/** The outbound capture listener of a proxy in namespace `callerNamespace`, with the route tables it uses. */
+export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string, string> | undefined, capture: CapturePorts, callerNamespace: string, mesh: MeshConfigSpec, telemetry: HcmTelemetry): CaptureResult {
+  const chains: FilterChain[] = [];
+  const routes: RouteConfiguration[] = [];
+  const warnings: string[] = [];
+  const claimed = new Map<string, string>();
+  for (const service of view.services) {
+    const { name, namespace } = service.metadata;
+    const vip = vips?.get(serviceKey(namespace, name));
+    for (const port of service.spec.ports) {
+      const owner = `${serviceHost(name, namespace)}:${port.port}`;
+      // As in explicit mode: a TCPRoute splits a declared tcp port; an http port's opaque
+      // fallback goes to the Service itself (a TCPRoute does not attach to an HTTP port).
+      let targets: PortTargets;
+      if (port.appProtocol === 'tcp') {
+        const t = view.tcpClusters(service, port, callerNamespace);
+        targets = { table: undefined, tcp: t.clusters };
+        warnings.push(...t.warnings);
+      } else {
+        const t = view.upstreamTable(service, port, callerNamespace);
+        targets = { table: t.table, tcp: [{ name: outboundClusterName(name, namespace, port.port), weight: 1 }] };
+        routes.push(t.table);
+        warnings.push(...t.warnings);
+      }
+      const destinations: { ip: string; port: number }[] = vip ? [{ ip: vip, port: port.port }] : [];
+      const cla = view.endpoints.get(outboundClusterName(name, namespace, port.port));
+      for (const lb of cla?.endpoints.flatMap((l) => l.lbEndpoints) ?? []) destinations.push({ ip: lb.endpoint.address.socketAddress.address, port: lb.endpoint.address.socketAddress.portValue });
+      for (const d of destinations) {
+        const key = `${d.ip.includes(':') ? `[${d.ip}]` : d.ip}:${d.port}`;
+        // A workload selected by several Services (reviews and its subset reviews-v1) is reached
+        // by its address as the first of them (by namespace, name): its chains come first.
+        if (claimed.has(key)) continue;
+        claimed.set(key, owner);
+        chains.push(...serviceChains(`outbound|${key}`, hostMatch(d.ip, d.port), service, port, targets, telemetry));
+      }
+    }
+  }
+  const policyCluster = mesh.outboundPolicy === 'Refuse' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  const defaultChain: FilterChain = { name: `outbound|${policyCluster}`, filters: [tcpFilter(`outbound_${policyCluster}`, policyCluster)] };
+  return { listeners: [captureListener(VIRTUAL_OUTBOUND_LISTENER, capture.outboundPort, 'OUTBOUND', chains, defaultChain, mesh)], routes, warnings };
+}
+
+/** How the inbound capture listener serves its entries: tracing and access logs, mTLS (none: security off), authorization. */
+export interface InboundCaptureOptions {
+  readonly telemetry: HcmTelemetry;
+  readonly mtls: MtlsMode | undefined;
+  readonly authz: (entry: InboundPort, tcp: boolean) => RbacRules[];
+}
+
+/** The inbound capture listener: the chains of each inbound entry, by destination port. */
+export function inboundCaptureListener(entries: readonly { entry: InboundPort; protocol: 'http' | 'tcp' }[], capture: CapturePorts, mesh: MeshConfigSpec, options: InboundCaptureOptions): CaptureResult {
+  const chains: FilterChain[] = [];
+  const routes: RouteConfiguration[] = [];
+  for (const { entry, protocol } of entries) {
+    if (protocol === 'http') routes.push(inboundRouteTable(entry));
+    chains.push(...inboundChains(entry, protocol, options));
+  }
+  const defaultChain: FilterChain = { name: `inbound|${PASSTHROUGH_CLUSTER}`, filters: [tcpFilter(`inbound_${PASSTHROUGH_CLUSTER}`, PASSTHROUGH_CLUSTER)] };
+  return { listeners: [captureListener(VIRTUAL_INBOUND_LISTENER, capture.inboundPort, 'INBOUND', chains, defaultChain, mesh)], routes, warnings: [] };
+}
+
+/**
+ * One entry's chains. Plaintext: an HTTP chain for what detection sees as HTTP and an opaque
+ * one (declared tcp: the opaque one only). mTLS: an HTTP port has an HTTP chain for a
+ * ClientHello whose ALPN offers HTTP (the caller's HTTP pools offer `h2` or `http/1.1`) and an
+ * opaque one for the rest (the caller's TCP relay offers none: bytes its detection did not
+ * take for HTTP, the application's own TLS), as Istio tells them apart. STRICT: plaintext
+ * gets a handshake it fails; PERMISSIVE: it goes to the detected chains.
+ */
+function inboundChains(entry: InboundPort, protocol: 'http' | 'tcp', options: InboundCaptureOptions): FilterChain[] {
+  const port: FilterChainMatch = { destinationPort: { value: entry.port } };
+  const name = `inbound|${entry.port}`;
+  const stat = `inbound_${entry.port}`;
+  const tcpRules = options.authz(entry, true);
+  const httpRules = protocol === 'http' ? options.authz(entry, false) : [];
+  const tcp = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [tcpFilter(stat, inboundClusterName(entry.appPort))] }, tcpRules);
+  const http = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.telemetry)] }, httpRules);
+  const plaintext = (match: FilterChainMatch): FilterChain[] => (protocol === 'tcp' ? [tcp(match, 'tcp')] : [http({ ...match, applicationProtocols: DETECTED_HTTP }, 'http'), tcp(match, 'tcp')]);
+  if (options.mtls === undefined) return plaintext(port);
+  const strict = options.mtls === 'STRICT';
+  const tlsPort: FilterChainMatch = { ...port, transportProtocol: 'tls' };
+  const rawPort: FilterChainMatch = { ...port, transportProtocol: 'raw_buffer' };
+  // A declared tcp port needs no detection when STRICT: one chain, and plaintext fails its handshake.
+  if (protocol === 'tcp') return strict ? [mtlsChain(tcp(port, 'mtls'))] : [mtlsChain(tcp(tlsPort, 'mtls')), ...plaintext(rawPort)];
+  const mtls = [mtlsChain(http({ ...tlsPort, applicationProtocols: ALPN_HTTP }, 'mtls-http')), mtlsChain(tcp(tlsPort, 'mtls'))];
+  // STRICT: plaintext goes to a chain that wants a handshake too, so it is refused (and counted) like any failed one.
+  return strict ? [...mtls, mtlsChain(tcp(rawPort, 'plaintext-refused'))] : [...mtls, ...plaintext(rawPort)];
+}

@@ -1,0 +1,149 @@
+// The translator: a pure function from the mesh (Services, HTTPRoutes, MeshConfig,
+// workloads) and one proxy's node to that proxy's snapshot of listeners, routes, clusters
+// and endpoints.
+import type { Service, ServicePort } from '../../api/resource.js';
+import type { Listener, RouteConfiguration } from '../../xds/envoy-types.js';
+import { HTTP_PROXY_LISTENER, HTTP_PROXY_ROUTE, inboundListenerName, inboundRouteName, serviceHost, upstreamListenerName } from '../../xds/names.js';
+import type { InboundPort } from '../../xds/node-metadata.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
+import { workloadLabels } from '../registry/workload.js';
+import { blackholeCluster, inboundCluster, passthroughCluster } from './clusters.js';
+import { inboundCaptureListener, outboundCaptureListener } from './capture-listeners.js';
+import { httpListener, tcpListener, weightedTcpListener } from './listeners.js';
+import { meshView, type MeshView } from './mesh-view.js';
+import { hcmTelemetry } from './telemetry.js';
+import { inboundRouteTable } from './route-tables.js';
+import { findPort, inboundFor, isHttpProtocol, selects } from './selection.js';
+import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
+import { inboundMode, secureInboundListener, secureOutboundCluster } from './security.js';
+import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
+import { typeVersion } from './versions.js';
+
+/**
+ * The snapshot of one proxy. Pure: the same input and proxy give an equal snapshot with the
+ * same versions. Mesh-wide parts are computed once per input object and shared between
+ * the snapshots of all proxies (see meshView).
+ */
+export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
+  const view = meshView(input);
+  const warnings = new Set<string>(view.warnings);
+  const listeners: Listener[] = [];
+  const routes: RouteConfiguration[] = [];
+  const clusters = new Map(view.clusters);
+  const security = input.security;
+  if (security) for (const [name, c] of clusters) clusters.set(name, secureOutboundCluster(input, security.trustDomain, c));
+
+  const telemetry = hcmTelemetry(input.meshConfig, input.defaultCollector);
+
+  const selecting = view.services.filter((s) => selects(s, proxy.namespace, workloadLabels(proxy)));
+  const captured: { entry: InboundPort; protocol: 'http' | 'tcp' }[] = [];
+  const mode = inboundMode(input.meshConfig.mtls.mode, selecting, warnings);
+  const secure = (l: Listener): Listener => (security ? secureInboundListener(l, mode) : l);
+  const authz = (entry: InboundPort, tcp: boolean) => rbacRules(applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, servedBy(selecting, proxy.inbound, entry)), input.meshConfig, security?.trustDomain ?? 'trellis.local', tcp);
+  for (const entry of proxy.inbound) {
+    const c = inboundCluster(entry.appPort, proxy.service, proxy.namespace, input.meshConfig);
+    clusters.set(c.name, c);
+    // Transparent mode: one capture listener takes every inbound port (below).
+    if (proxy.capture) {
+      captured.push({ entry, protocol: inboundProtocol(selecting, proxy.inbound, entry, warnings) });
+      continue;
+    }
+    const place = { name: inboundListenerName(entry.port), address: proxy.address, port: entry.port, direction: 'INBOUND' as const, statPrefix: `inbound_${entry.port}` };
+    if (inboundProtocol(selecting, proxy.inbound, entry, warnings) === 'tcp') {
+      listeners.push(secure(withRbac(tcpListener(place, c.name), authz(entry, true))));
+    } else {
+      listeners.push(secure(withRbac(httpListener(place, inboundRouteName(entry.port), telemetry), authz(entry, false))));
+      routes.push(inboundRouteTable(entry));
+    }
+  }
+
+  for (const u of proxy.upstreams) {
+    const target = upstreamTarget(view, u.namespace, u.service, u.port);
+    if (typeof target === 'string') {
+      warnings.add(`upstream ${serviceHost(u.service, u.namespace)}:${u.port} on local port ${u.localPort}: ${target}; no listener for it`);
+      continue;
+    }
+    const { service, port } = target;
+    const host = serviceHost(service.metadata.name, service.metadata.namespace);
+    const place = { name: upstreamListenerName(u.localPort), address: '127.0.0.1', port: u.localPort, direction: 'OUTBOUND' as const, statPrefix: `outbound_${host}_${port.port}` };
+    if (isHttpProtocol(port.appProtocol)) {
+      const { table, warnings: w } = view.upstreamTable(service, port, proxy.namespace);
+      listeners.push(httpListener(place, table.name, telemetry));
+      routes.push(table);
+      w.forEach((x) => warnings.add(x));
+    } else {
+      const { clusters: split, warnings: w } = view.tcpClusters(service, port, proxy.namespace);
+      listeners.push(weightedTcpListener(place, split));
+      w.forEach((x) => warnings.add(x));
+    }
+  }
+
+  if (proxy.httpProxyPort !== undefined) {
+    const { table, warnings: w } = view.httpProxyTable(proxy.namespace);
+    listeners.push(httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, telemetry));
+    routes.push(table);
+    w.forEach((x) => warnings.add(x));
+  }
+
+  if (proxy.capture) {
+    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { telemetry, mtls: security ? mode : undefined, authz });
+    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, telemetry)]) {
+      listeners.push(...part.listeners);
+      routes.push(...part.routes);
+      part.warnings.forEach((w) => warnings.add(w));
+    }
+    for (const c of [passthroughCluster(input.meshConfig), blackholeCluster(input.meshConfig)]) clusters.set(c.name, c);
+  }
+
+  const snapshot = {
+    listeners: byName(listeners),
+    routes: byName(routes),
+    clusters: byName([...clusters.values()]),
+    endpoints: view.endpoints,
+  };
+  return {
+    ...snapshot,
+    versions: {
+      [CLUSTER_TYPE]: typeVersion(snapshot.clusters),
+      [ENDPOINT_TYPE]: typeVersion(snapshot.endpoints),
+      [LISTENER_TYPE]: typeVersion(snapshot.listeners),
+      [ROUTE_TYPE]: typeVersion(snapshot.routes),
+    },
+    warnings: [...warnings],
+  };
+}
+
+/**
+ * `tcp` if a Service selecting the proxy declares the port this entry serves as tcp, else
+ * `http` (also when no Service selects it). When Services disagree, tcp wins: forwarding
+ * HTTP as bytes still works, parsing bytes as HTTP does not.
+ */
+function inboundProtocol(selecting: readonly Service[], inbound: readonly InboundPort[], entry: InboundPort, warnings: Set<string>): 'http' | 'tcp' {
+  const ports = selecting.flatMap((s) => s.spec.ports.filter((p) => inboundFor(inbound, p.targetPort) === entry).map((p) => ({ s, p })));
+  const tcp = ports.filter(({ p }) => !isHttpProtocol(p.appProtocol));
+  if (tcp.length === 0) return 'http';
+  if (tcp.length < ports.length) {
+    const names = ports.map(({ s, p }) => `${serviceHost(s.metadata.name, s.metadata.namespace)}:${p.port} (${p.appProtocol})`).join(', ');
+    warnings.add(`inbound port ${entry.port} (app port ${entry.appPort}) is declared with different protocols by ${names}; it is served as tcp`);
+  }
+  return 'tcp';
+}
+
+/** The Services that a workload's inbound entry serves (a port of theirs targets it). */
+function servedBy(selecting: readonly Service[], inbound: readonly InboundPort[], entry: InboundPort): Service[] {
+  return selecting.filter((s) => s.spec.ports.some((p) => inboundFor(inbound, p.targetPort) === entry));
+}
+
+function upstreamTarget(view: MeshView, namespace: string, name: string, portNumber: number): { service: Service; port: ServicePort } | string {
+  const service = view.lookup(namespace, name);
+  if (!service) return `Service ${namespace}/${name} does not exist`;
+  const port = findPort(service, portNumber);
+  if (!port) return `Service ${namespace}/${name} has no port ${portNumber} (it has ${service.spec.ports.map((p) => p.port).join(', ') || 'none'})`;
+  return { service, port };
+}
+
+function byName<T extends { name: string }>(items: T[]): Map<string, T> {
+  // The same route table may be pushed twice (an upstream listener and a capture chain); it is one object.
+  return new Map(items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((i) => [i.name, i]));
+}
+

@@ -1,0 +1,230 @@
+// The xDS server over real gRPC on 127.0.0.1: handshake, ACK, NACK, pushes, workload lifecycle.
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { HTTPRoute, Service } from '../../api/resource.js';
+import { jsonToStruct, type ProxyMetadata } from '../../xds/node-metadata.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
+import { WorkloadRegistry } from '../registry/workload-registry.js';
+import { backend, httpRoute, metadata, service } from '../translator/test-fixtures.js';
+import { DEFAULT_MESH_CONFIG } from '../../api/resource.js';
+import type { Logger } from '../../common/log.js';
+import { AdsTestClient, type ReceivedResponse } from './ads-test-client.js';
+import { XdsServer } from './xds-server.js';
+
+interface Mesh { services: Service[]; httpRoutes: HTTPRoute[] }
+
+/** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
+async function start(t: TestContext, mesh: Mesh, graceSeconds = 30) {
+  const registry = new WorkloadRegistry({ gracePeriodSeconds: () => graceSeconds });
+  const logs: { msg: string; obj: Record<string, unknown> }[] = [];
+  const logger = { warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), error: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => {} } as unknown as Logger;
+  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger });
+  const port = await server.listen('127.0.0.1', 0);
+  const clients: AdsTestClient[] = [];
+  t.after(async () => {
+    for (const c of clients) c.close();
+    await server.close();
+    registry.close();
+  });
+  const connect = () => {
+    const c = new AdsTestClient(port);
+    clients.push(c);
+    return c;
+  };
+  return { server, registry, connect, logs };
+}
+
+const names = (r: ReceivedResponse) => (r.resources ?? []).map((x) => x.name ?? x.clusterName);
+const clientMeta = (over: Partial<ProxyMetadata> = {}) => metadata('client', { address: '127.0.0.1', inbound: [{ port: 15006, appPort: 3000 }], upstreams: [{ service: 'server', namespace: 'default', port: 8080, localPort: 9001 }], ...over });
+
+async function waitUntil(check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Runs the Envoy-style handshake (CDS, EDS, LDS, RDS, each ACKed) and returns the responses. */
+async function handshake(c: AdsTestClient, id: string, meta: ProxyMetadata) {
+  c.send({ node: AdsTestClient.node(id, meta), typeUrl: CLUSTER_TYPE });
+  const cds = await c.next(CLUSTER_TYPE);
+  const edsNames = names(cds).filter((n) => n!.startsWith('outbound|')) as string[];
+  c.ack(cds);
+  c.send({ typeUrl: ENDPOINT_TYPE, resourceNames: edsNames });
+  const eds = await c.next(ENDPOINT_TYPE);
+  c.ack(eds, edsNames);
+  c.send({ typeUrl: LISTENER_TYPE });
+  const lds = await c.next(LISTENER_TYPE);
+  c.ack(lds);
+  const rdsNames = (lds.resources ?? []).flatMap((l) => {
+    const f = (l.filterChains as { filters: { typedConfig: { rds?: { routeConfigName: string } } }[] }[])[0]!.filters[0]!;
+    return f.typedConfig.rds ? [f.typedConfig.rds.routeConfigName] : [];
+  });
+  c.send({ typeUrl: ROUTE_TYPE, resourceNames: rdsNames });
+  const rds = await c.next(ROUTE_TYPE);
+  c.ack(rds, rdsNames);
+  return { cds, eds, lds, rds, edsNames, rdsNames };
+}
+
+test('a proxy gets clusters first, then endpoints, listeners and routes, and its ACKs are recorded', { timeout: 10000 }, async (t) => {
+  const { server, connect } = await start(t, { services: [service('server')], httpRoutes: [] });
+  const c = connect();
+  const h = await handshake(c, 'client-1', clientMeta());
+  assert.deepEqual(names(h.cds), ['inbound|3000', 'outbound|8080||server.default']);
+  assert.equal(h.cds.resources![0]!['@type'], CLUSTER_TYPE);
+  assert.deepEqual(names(h.eds), ['outbound|8080||server.default']);
+  assert.deepEqual(names(h.lds), ['inbound|15006', 'outbound|127.0.0.1:9001']);
+  assert.deepEqual(names(h.rds), ['inbound|15006', 'outbound|server.default:8080']);
+  await waitUntil(() => server.proxies()[0]?.versions.routes === h.rds.versionInfo, 'the RDS ACK');
+  const [status] = server.proxies();
+  assert.deepEqual(status && { ...status, lastSeen: '' }, {
+    id: 'client-1', service: 'client', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '',
+    versions: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
+    nacks: [], warnings: [], adminPort: clientMeta().adminPort, labels: { app: 'client' },
+    current: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
+  });
+});
+
+test('a NACK is recorded with the reason and the proxy keeps the version it accepted', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [service('server')], httpRoutes: [] };
+  const { server, connect, logs } = await start(t, mesh);
+  const c = connect();
+  c.send({ node: AdsTestClient.node('client-1', clientMeta()), typeUrl: CLUSTER_TYPE });
+  const first = await c.next(CLUSTER_TYPE);
+  c.ack(first);
+  mesh.services = [service('server'), service('other')];
+  server.onConfigChanged();
+  const second = await c.next(CLUSTER_TYPE);
+  assert.notEqual(second.versionInfo, first.versionInfo);
+  c.send({ typeUrl: CLUSTER_TYPE, versionInfo: first.versionInfo, responseNonce: second.nonce, errorDetail: { code: 3, message: 'cluster outbound|8080||other.default: bad' } });
+  await waitUntil(() => server.proxies()[0]!.nacks.length === 1, 'the NACK');
+  const status = server.proxies()[0]!;
+  assert.equal(status.versions.clusters, first.versionInfo);
+  assert.deepEqual({ ...status.nacks[0]!, at: '' }, { typeUrl: CLUSTER_TYPE, version: second.versionInfo, nonce: second.nonce, message: 'cluster outbound|8080||other.default: bad', at: '' });
+  assert.ok(logs.some((l) => l.obj.proxy === 'client-1' && l.obj.reason === 'cluster outbound|8080||other.default: bad'), 'the NACK was logged with proxy and reason');
+  // The refused version is not sent again, even on a recompute ...
+  server.onConfigChanged();
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(c.pending(), []);
+  // ... but a new one is.
+  mesh.services = [service('server')];
+  server.onConfigChanged();
+  assert.equal((await c.next(CLUSTER_TYPE)).versionInfo, first.versionInfo);
+});
+
+test('a route change reaches a connected proxy within a second, and only as RDS', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [service('server'), service('server-v2', { selector: { app: 'server', version: 'v2' } })], httpRoutes: [] };
+  const { server, connect } = await start(t, mesh);
+  const c = connect();
+  const h = await handshake(c, 'client-1', clientMeta());
+  mesh.httpRoutes = [httpRoute('to-v2', [{ name: 'server' }], [{ backendRefs: [backend('server-v2')] }])];
+  const changedAt = Date.now();
+  server.onConfigChanged();
+  const rds = await c.next(ROUTE_TYPE, 1000);
+  assert.ok(Date.now() - changedAt < 1000);
+  assert.notEqual(rds.versionInfo, h.rds.versionInfo);
+  const table = rds.resources!.find((r) => r.name === 'outbound|server.default:8080') as unknown as { virtualHosts: { routes: { route: { cluster: string } }[] }[] };
+  assert.equal(table.virtualHosts[0]!.routes[0]!.route.cluster, 'outbound|8080||server-v2.default');
+  c.ack(rds, h.rdsNames);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(c.pending(), [], 'nothing else changed, nothing else was sent');
+});
+
+test('a workload stays, unhealthy, during the grace period after its stream ends, then leaves', { timeout: 10000 }, async (t) => {
+  const { server, registry, connect } = await start(t, { services: [service('server')], httpRoutes: [] }, 0.3);
+  const client = connect();
+  const h = await handshake(client, 'client-1', clientMeta());
+  assert.deepEqual(names(h.eds), ['outbound|8080||server.default']);
+  const srv = connect();
+  await handshake(srv, 'server-1', metadata('server', { address: '127.0.0.2', inbound: [{ port: 15006, appPort: 8080 }] }));
+  const healthy = await client.next(ENDPOINT_TYPE);
+  const endpointOf = (r: ReceivedResponse) => ((r.resources![0] as unknown as { endpoints?: { lbEndpoints: { healthStatus: string }[] }[] }).endpoints ?? [])[0]?.lbEndpoints[0]?.healthStatus;
+  assert.equal(endpointOf(healthy), 'HEALTHY');
+  client.ack(healthy, h.edsNames);
+
+  srv.close();
+  const unhealthy = await client.next(ENDPOINT_TYPE);
+  assert.equal(endpointOf(unhealthy), 'UNHEALTHY');
+  assert.equal(registry.get('server-1')?.connected, false);
+  assert.equal(server.proxies().find((p) => p.id === 'server-1')?.connected, false);
+  client.ack(unhealthy, h.edsNames);
+
+  const gone = await client.next(ENDPOINT_TYPE);
+  assert.equal(endpointOf(gone), undefined, 'no endpoint after the grace period');
+  assert.equal(registry.get('server-1'), undefined);
+  assert.deepEqual(server.proxies().map((p) => p.id), ['client-1']);
+});
+
+test('a proxy that reconnects within the grace period is the same workload', { timeout: 10000 }, async (t) => {
+  const { registry, connect } = await start(t, { services: [service('server')], httpRoutes: [] }, 5);
+  const events: string[] = [];
+  registry.onChange((e) => events.push(`${e.type}:${e.workload.connected}`));
+  const first = connect();
+  await handshake(first, 'server-1', metadata('server'));
+  first.close();
+  await waitUntil(() => registry.get('server-1')?.connected === false, 'the disconnect');
+  const again = connect();
+  await handshake(again, 'server-1', metadata('server'));
+  assert.deepEqual(events, ['added:true', 'updated:false', 'updated:true']);
+});
+
+test('a second stream with the same node id replaces the first', { timeout: 10000 }, async (t) => {
+  const { server, registry, connect } = await start(t, { services: [], httpRoutes: [] });
+  const events: string[] = [];
+  registry.onChange((e) => events.push(`${e.type}:${e.workload.connected}`));
+  const first = connect();
+  first.send({ node: AdsTestClient.node('p1', clientMeta()), typeUrl: CLUSTER_TYPE });
+  await first.next(CLUSTER_TYPE);
+  const second = connect();
+  second.send({ node: AdsTestClient.node('p1', clientMeta()), typeUrl: CLUSTER_TYPE });
+  await second.next(CLUSTER_TYPE);
+  const status = await first.status;
+  assert.equal(status.code, 10 /* ABORTED */);
+  assert.match(status.details, /XDS_STREAM_REPLACED/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(server.proxies().map((p) => [p.id, p.connected]), [['p1', true]]);
+  assert.deepEqual(events, ['added:true'], 'the workload never looked disconnected');
+});
+
+test('invalid node metadata ends the stream with INVALID_ARGUMENT naming the field', { timeout: 10000 }, async (t) => {
+  const { server, connect } = await start(t, { services: [], httpRoutes: [] });
+  const c = connect();
+  c.send({ node: { id: 'bad-1', metadata: jsonToStruct({ service: 'x', address: '10.0.0.1', adminPort: 15000, inbound: [{ port: 'nope', appPort: 3000 }] }) }, typeUrl: CLUSTER_TYPE });
+  const status = await c.status;
+  assert.equal(status.code, 3 /* INVALID_ARGUMENT */);
+  assert.match(status.details, /node\.metadata\.inbound\[0\]\.port: must be an integer from 1 to 65535, got "nope"/);
+  assert.deepEqual(server.proxies(), []);
+});
+
+test('a first request without a node id ends the stream with INVALID_ARGUMENT', { timeout: 10000 }, async (t) => {
+  const { connect } = await start(t, { services: [], httpRoutes: [] });
+  const c = connect();
+  c.send({ typeUrl: CLUSTER_TYPE });
+  const status = await c.status;
+  assert.equal(status.code, 3);
+  assert.match(status.details, /node\.id: required/);
+});
+
+test('close ends every stream with UNAVAILABLE', { timeout: 10000 }, async (t) => {
+  const { server, connect } = await start(t, { services: [], httpRoutes: [] });
+  const c = connect();
+  c.send({ node: AdsTestClient.node('p1', clientMeta()), typeUrl: CLUSTER_TYPE });
+  await c.next(CLUSTER_TYPE);
+  await server.close();
+  assert.equal((await c.status).code, 14 /* UNAVAILABLE */);
+});
+
+test('a change pushes only to the proxies whose config it changes', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [service('server'), service('server-v2', { selector: { app: 'server', version: 'v2' } })], httpRoutes: [] };
+  const { server, connect } = await start(t, mesh);
+  const caller = connect();
+  const h = await handshake(caller, 'caller-1', clientMeta());
+  const bystander = connect();
+  await handshake(bystander, 'bystander-1', metadata('bystander', { address: '127.0.0.3' }));
+  mesh.httpRoutes = [httpRoute('to-v2', [{ name: 'server' }], [{ backendRefs: [backend('server-v2')] }])];
+  server.onConfigChanged();
+  caller.ack(await caller.next(ROUTE_TYPE), h.rdsNames);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(bystander.pending(), [], 'a proxy without a route to the Service got nothing');
+});

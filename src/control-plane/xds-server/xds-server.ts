@@ -1,0 +1,372 @@
+// The xDS server: gRPC ADS for Trellis proxies, Envoy and proxyless gRPC. Each stream's
+// first request registers its workload; every config or registry change recomputes the
+// snapshots (debounced) and pushes the types whose version changed.
+import { rmSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger, type Logger } from '../../common/log.js';
+import { parseProxyMetadata, structToJson } from '../../xds/node-metadata.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, type ServedTypeUrl } from '../../xds/type-urls.js';
+import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
+import type { Secret } from '../../xds/tls-types.js';
+import { typeVersion } from '../translator/versions.js';
+import { versionOf } from './ads-session.js';
+import type { StreamPrincipal, StreamSecurity } from './stream-security.js';
+import type { Lease, WorkloadRegistry } from '../registry/workload-registry.js';
+import { translate } from '../translator/translate.js';
+import type { MeshState, ProxyNode, Snapshot, TranslatorInput } from '../translator/types.js';
+import { adsServiceDefinition, type DiscoveryRequest, type OutgoingResponse } from './ads-service.js';
+import { AdsSession } from './ads-session.js';
+import { streamError, XdsErrorCode, type StreamError } from './errors.js';
+import { emptyVersions, NACK_HISTORY, type NackRecord, type ProxyCertificate, type ProxyStatus } from './proxy-status.js';
+
+export interface XdsServerDeps {
+  registry: WorkloadRegistry;
+  /** The stored resources, read on every recompute. */
+  getState(): MeshState;
+  /** How long changes are gathered before snapshots are recomputed (default 20 ms). */
+  debounceMs?: number;
+  /** Server keepalive ping interval, so a vanished proxy's stream ends (default 30 s). */
+  keepaliveMs?: number;
+  logger?: Logger;
+  /** Join-token authentication and SDS; without it streams are not authenticated and get no secrets. */
+  security?: StreamSecurity;
+  /** The mesh's trust domain, given to the translator with `security`. */
+  trustDomain?: string;
+  /** TLS for the gRPC server (insecure when absent). */
+  credentials?: grpc.ServerCredentials;
+}
+
+type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest, OutgoingResponse>;
+
+interface Stream {
+  call: AdsCall;
+  node: ProxyNode;
+  lease: Lease;
+  session: AdsSession;
+  snapshot: Snapshot;
+  principal?: StreamPrincipal;
+  /** The CSR last signed on this stream. */
+  csr?: string;
+  secrets: Map<string, Secret>;
+  /** The validity of the workload certificate last issued on this stream. */
+  certificate?: ProxyCertificate;
+}
+
+interface ProxyRecord {
+  acked: ProxyStatus['versions'];
+  nacks: NackRecord[];
+}
+
+const VERSION_KEYS: Record<ServedTypeUrl, keyof ProxyStatus['versions']> = {
+  [LISTENER_TYPE]: 'listeners', [ROUTE_TYPE]: 'routes', [CLUSTER_TYPE]: 'clusters', [ENDPOINT_TYPE]: 'endpoints', [SECRET_TYPE]: 'secrets',
+};
+
+const currentVersions = (s: Snapshot): ProxyStatus['versions'] => ({ listeners: s.versions[LISTENER_TYPE], routes: s.versions[ROUTE_TYPE], clusters: s.versions[CLUSTER_TYPE], endpoints: s.versions[ENDPOINT_TYPE] });
+
+const sameVersions = (a: Snapshot, b: Snapshot): boolean => (Object.keys(VERSION_KEYS) as ServedTypeUrl[]).every((t) => versionOf(a, t) === versionOf(b, t));
+
+/** Where a connected proxy's admin listener is reached, and the versions computed for it. */
+function adminOf(stream: Stream | undefined): Pick<ProxyStatus, 'adminPort' | 'adminSocket' | 'current' | 'certificate'> {
+  if (stream === undefined) return {};
+  const { adminPort, adminSocket } = stream.node;
+  return { adminPort, ...(adminSocket !== undefined ? { adminSocket } : {}), current: currentVersions(stream.snapshot), ...(stream.certificate ? { certificate: { ...stream.certificate } } : {}) };
+}
+
+/** The token of `authorization: Bearer <token>` in a call's metadata. */
+function bearer(metadata: grpc.Metadata): string | undefined {
+  const v = metadata.get(JOIN_TOKEN_HEADER)[0];
+  const m = typeof v === 'string' ? /^Bearer\s+(\S+)$/i.exec(v) : null;
+  return m?.[1];
+}
+
+/**
+ * Serves ADS. Invariant: at most one stream per node id (a newer one ends the older).
+ * Lifecycle: construct, `listen`, call `onConfigChanged` after every store change, `close`.
+ */
+export class XdsServer {
+  readonly #deps: XdsServerDeps;
+  readonly #log: Logger;
+  readonly #streams = new Map<string, Stream>();
+  readonly #records = new Map<string, ProxyRecord>();
+  readonly #unsubscribe: () => void;
+  readonly #unsubscribeSecurity: (() => void)[] = [];
+  #server: grpc.Server | undefined;
+  #input: TranslatorInput | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(deps: XdsServerDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger ?? createLogger('control-plane.xds');
+    this.#unsubscribe = deps.registry.onChange((e) => {
+      if (e.type === 'removed') this.#records.delete(e.workload.id);
+      this.#changed();
+    });
+    const sec = deps.security;
+    if (sec) {
+      this.#unsubscribeSecurity.push(sec.onRevoke((tokenId) => this.#revoked(tokenId)), sec.onBundleChange(() => this.#bundleChanged()));
+    }
+  }
+
+  /** Starts serving on host:port (0 = any free port); resolves to the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    const keepalive = this.#deps.keepaliveMs ?? 30_000;
+    const server = new grpc.Server({ 'grpc.keepalive_time_ms': keepalive, 'grpc.keepalive_timeout_ms': Math.min(keepalive, 10_000) });
+    server.addService(adsServiceDefinition, { StreamAggregatedResources: (call: AdsCall) => this.#handle(call) });
+    this.#server = server;
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      server.bindAsync(address, this.#deps.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    });
+  }
+
+  /**
+   * Also serves on a Unix socket at `socketPath` (after listen()): proxies in other network
+   * namespaces reach the control plane through the file system. A stale socket file is replaced.
+   */
+  async listenUnix(socketPath: string): Promise<void> {
+    if (!this.#server) throw new Error('XdsServer.listenUnix called before listen()');
+    rmSync(socketPath, { force: true });
+    const server = this.#server;
+    await new Promise<number>((resolve, reject) => server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  }
+
+  /** The stored resources changed: recompute every proxy's snapshot soon and push what changed. */
+  onConfigChanged(): void {
+    this.#changed();
+  }
+
+  /** Every registered proxy (connected, or within its grace period), ordered by id. */
+  proxies(): ProxyStatus[] {
+    return this.#deps.registry.list().map((w) => {
+      const record = this.#records.get(w.id);
+      return {
+        id: w.id, service: w.service, namespace: w.namespace, address: w.address, connected: w.connected, lastSeen: w.lastSeen,
+        versions: { ...(record?.acked ?? emptyVersions()) },
+        nacks: [...(record?.nacks ?? [])],
+        warnings: [...(this.#streams.get(w.id)?.snapshot.warnings ?? [])],
+        ...adminOf(this.#streams.get(w.id)),
+        labels: { ...w.labels },
+      };
+    });
+  }
+
+  /** The snapshot last computed for a connected proxy (for debugging and config dumps). */
+  snapshotOf(id: string): Snapshot | undefined {
+    return this.#streams.get(id)?.snapshot;
+  }
+
+  /** Ends every stream (UNAVAILABLE, so proxies reconnect elsewhere or later) and stops serving. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#unsubscribe();
+    this.#unsubscribeSecurity.forEach((u) => u());
+    for (const s of [...this.#streams.values()]) this.#fail(s.call, streamError(XdsErrorCode.SHUTTING_DOWN, 'the control plane is shutting down'));
+    const server = this.#server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 1000);
+      server.tryShutdown(() => { clearTimeout(force); resolve(); });
+    });
+  }
+
+  #handle(call: AdsCall): void {
+    let stream: Stream | undefined;
+    let ended = false;
+    let principal: StreamPrincipal | undefined;
+    const sec = this.#deps.security;
+    if (sec) {
+      // Checked before anything is read or sent: a proxy without a valid token gets nothing but this.
+      const auth = sec.authenticate(bearer(call.metadata));
+      if (!auth.ok) {
+        this.#log.warn({ peer: call.getPeer(), reason: auth.error }, 'refused an xDS stream without a valid join token');
+        this.#fail(call, streamError(XdsErrorCode.UNAUTHENTICATED, auth.error));
+        return;
+      }
+      principal = auth.value;
+    }
+    let queue: Promise<void> = Promise.resolve();
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (stream && this.#streams.get(stream.node.id) === stream) this.#streams.delete(stream.node.id);
+      if (stream) this.#deps.registry.disconnect(stream.node.id, stream.lease);
+    };
+    const onRequest = async (req: DiscoveryRequest): Promise<void> => {
+      if (ended || this.#closed) return;
+      try {
+        if (!stream) {
+          stream = this.#open(call, req, principal);
+          if (!stream) { ended = true; return; }
+        } else {
+          this.#deps.registry.touch(stream.node.id, stream.lease);
+        }
+        if (sec && !(await this.#signCsr(stream, req, sec))) { end(); return; }
+        if (ended) return;
+        stream.session.handleRequest(req, stream.snapshot);
+      } catch (e) {
+        this.#log.error({ err: e, proxy: stream?.node.id }, 'handling an xDS request failed');
+        this.#fail(call, streamError(XdsErrorCode.INTERNAL, `handling the request failed: ${(e as Error).message}`));
+        end();
+      }
+    };
+    // Without security requests are handled at once; with it one at a time, since signing a CSR waits.
+    call.on('data', (req: DiscoveryRequest) => {
+      if (!sec) void onRequest(req);
+      else queue = queue.then(() => onRequest(req));
+    });
+    call.on('end', () => { end(); call.end(); });
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('error', end);
+  }
+
+  /** The first request of a stream: checks the node, takes over the id, registers the workload. */
+  #open(call: AdsCall, req: DiscoveryRequest, principal: StreamPrincipal | undefined): Stream | undefined {
+    const id = req.node?.id ?? '';
+    if (id === '') {
+      this.#fail(call, streamError(XdsErrorCode.NODE_ID_MISSING, 'node.id: required in the first request of a stream, got nothing'));
+      return undefined;
+    }
+    const meta = parseProxyMetadata(structToJson(req.node?.metadata));
+    if (!meta.ok) {
+      this.#log.warn({ proxy: id, problems: meta.error }, 'refused a proxy with invalid node metadata');
+      this.#fail(call, streamError(XdsErrorCode.NODE_METADATA_INVALID, `node ${id}: node.${meta.error.join('; node.')}`));
+      return undefined;
+    }
+    const node: ProxyNode = { id, ...meta.value };
+    if (principal && (principal.service !== node.service || principal.namespace !== node.namespace)) {
+      const why = `join token ${principal.tokenId} is for service ${principal.service} in namespace ${principal.namespace}; it cannot obtain the identity of service ${node.service} in namespace ${node.namespace}`;
+      this.#log.warn({ proxy: id, token: principal.tokenId }, why);
+      this.#fail(call, streamError(XdsErrorCode.IDENTITY_MISMATCH, `node ${id}: ${why}`));
+      return undefined;
+    }
+    // Connect before ending an older stream of the same id, so its disconnect finds its lease outdated (no churn).
+    const lease = this.#deps.registry.connect(id, meta.value);
+    const old = this.#streams.get(id);
+    if (old) {
+      this.#log.warn({ proxy: id }, 'a new stream with the same node id replaces the old one');
+      this.#streams.delete(id);
+      this.#fail(old.call, streamError(XdsErrorCode.STREAM_REPLACED, `a newer stream for node id ${id} replaced this one`));
+    }
+    if (!this.#records.has(id)) this.#records.set(id, { acked: emptyVersions(), nacks: [] });
+    const session = new AdsSession((r) => call.write(r), {
+      onAck: (typeUrl, version) => { this.#record(id).acked[VERSION_KEYS[typeUrl]] = version; },
+      onNack: (typeUrl, version, nonce, message) => {
+        const nacks = this.#record(id).nacks;
+        nacks.push({ typeUrl, version, nonce, message, at: new Date().toISOString() });
+        if (nacks.length > NACK_HISTORY) nacks.splice(0, nacks.length - NACK_HISTORY);
+        this.#log.warn({ proxy: id, typeUrl, version, nonce, reason: message }, `proxy ${id} rejected ${typeUrl} version ${version}: ${message}`);
+      },
+      onUnknownType: (typeUrl) => this.#log.debug({ proxy: id, typeUrl }, 'ignored a request for a type Trellis does not serve'),
+    });
+    const secrets = new Map<string, Secret>();
+    if (this.#deps.security) secrets.set(ROOT_SECRET, rootSecret(this.#deps.security.trustBundle()));
+    const stream: Stream = { call, node, lease, session, secrets, snapshot: withSecrets(this.#translate(node, undefined), secrets), ...(principal ? { principal } : {}) };
+    this.#streams.set(id, stream);
+    return stream;
+  }
+
+  #record(id: string): ProxyRecord {
+    let r = this.#records.get(id);
+    if (!r) this.#records.set(id, (r = { acked: emptyVersions(), nacks: [] }));
+    return r;
+  }
+
+  #fail(call: AdsCall, error: StreamError): void {
+    // grpc-js turns an 'error' event on a server stream into the status the call ends with.
+    call.emit('error', { code: error.code, details: error.details, metadata: new grpc.Metadata() });
+  }
+
+  #currentInput(): TranslatorInput {
+    const security = this.#deps.security ? { security: { trustDomain: this.#deps.trustDomain ?? 'trellis.local' } } : {};
+    if (!this.#input) this.#input = { ...this.#deps.getState(), workloads: this.#deps.registry.list(), ...security };
+    return this.#input;
+  }
+
+  #translate(node: ProxyNode, previous: Snapshot | undefined): Snapshot {
+    const snapshot = translate(this.#currentInput(), node);
+    if (snapshot.warnings.length > 0 && JSON.stringify(snapshot.warnings) !== JSON.stringify(previous?.warnings)) {
+      this.#log.warn({ proxy: node.id, warnings: snapshot.warnings }, `config of proxy ${node.id} has problems`);
+    }
+    return snapshot;
+  }
+
+  #changed(): void {
+    this.#input = undefined;
+    if (this.#closed || this.#timer) return;
+    // A fixed window (not reset by later changes), so a stream of changes cannot delay pushes.
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#recompute();
+    }, this.#deps.debounceMs ?? 20);
+  }
+
+  #recompute(): void {
+    if (this.#closed) return;
+    for (const stream of this.#streams.values()) {
+      try {
+        const next = withSecrets(this.#translate(stream.node, stream.snapshot), stream.secrets);
+        if (sameVersions(next, stream.snapshot)) continue;
+        stream.snapshot = next;
+        stream.session.setSnapshot(next);
+      } catch (e) {
+        this.#log.error({ err: e, proxy: stream.node.id }, 'computing the snapshot of a proxy failed; it keeps its last one');
+      }
+    }
+  }
+
+  /** Signs a new CSR from the request's node metadata; false when the stream was ended for a bad one. */
+  async #signCsr(stream: Stream, req: DiscoveryRequest, sec: StreamSecurity): Promise<boolean> {
+    const csr = structToJson(req.node?.metadata)[CSR_METADATA_FIELD];
+    if (typeof csr !== 'string' || csr === stream.csr || !stream.principal) return true;
+    stream.csr = csr;
+    const issued = await sec.issue(stream.principal, csr);
+    if (!issued.ok) {
+      this.#log.warn({ proxy: stream.node.id, reason: issued.error }, 'refused a CSR');
+      this.#fail(stream.call, streamError(XdsErrorCode.CSR_INVALID, `node ${stream.node.id}: node.metadata.${CSR_METADATA_FIELD}: ${issued.error}`));
+      return false;
+    }
+    stream.secrets.set(WORKLOAD_SECRET, { name: WORKLOAD_SECRET, tlsCertificate: { certificateChain: { inlineString: issued.value.chainPem } } });
+    stream.certificate = { notBefore: issued.value.notBefore.toISOString(), notAfter: issued.value.notAfter.toISOString() };
+    this.#log.info({ proxy: stream.node.id, token: stream.principal.tokenId }, 'issued a workload certificate');
+    this.#resend(stream);
+    return true;
+  }
+
+  /** The stream's secrets changed: a new snapshot with them, pushed if the proxy subscribed. */
+  #resend(stream: Stream): void {
+    stream.snapshot = withSecrets(stream.snapshot, stream.secrets);
+    stream.session.setSnapshot(stream.snapshot);
+  }
+
+  #bundleChanged(): void {
+    const bundle = this.#deps.security?.trustBundle();
+    if (bundle === undefined || this.#closed) return;
+    for (const stream of this.#streams.values()) {
+      stream.secrets.set(ROOT_SECRET, rootSecret(bundle));
+      this.#resend(stream);
+    }
+  }
+
+  #revoked(tokenId: string): void {
+    for (const stream of [...this.#streams.values()]) {
+      if (stream.principal?.tokenId !== tokenId) continue;
+      this.#log.warn({ proxy: stream.node.id, token: tokenId }, 'ending the stream of a revoked join token');
+      this.#fail(stream.call, streamError(XdsErrorCode.UNAUTHENTICATED, `join token ${tokenId} was revoked`));
+    }
+  }
+}
+
+function rootSecret(bundle: string): Secret {
+  return { name: ROOT_SECRET, validationContext: { trustedCa: { inlineString: bundle } } };
+}
+
+/** `snapshot` with `secrets` and their version (no secrets: unchanged). */
+function withSecrets(snapshot: Snapshot, secrets: ReadonlyMap<string, Secret>): Snapshot {
+  if (secrets.size === 0) return snapshot;
+  const sorted = new Map([...secrets].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { ...snapshot, secrets: sorted, secretsVersion: typeVersion(sorted) };
+}

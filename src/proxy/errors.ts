@@ -1,0 +1,124 @@
+// The data plane's error catalog (STYLE 6): stable codes, the HTTP status each one answers
+// with, and constructors that say what failed, the value, and what was expected. Errors are
+// plain values (no stack capture) because they are produced on the hot path.
+
+/** Stable codes; `x-trellis-error` carries the code of a proxy-generated answer. */
+export type ProxyErrorCode =
+  | 'NO_ROUTE'
+  | 'NO_BACKEND'
+  | 'NO_HEALTHY_ENDPOINT'
+  | 'UPSTREAM_CONNECT_FAILED'
+  | 'UPSTREAM_RESET'
+  | 'UPSTREAM_PROTOCOL_ERROR'
+  | 'REQUEST_TIMEOUT'
+  | 'BAD_REQUEST'
+  | 'FORBIDDEN'
+  | 'INTERNAL'
+  | 'LISTENER_BIND_FAILED'
+  | 'UPSTREAM_TIMEOUT'
+  | 'CIRCUIT_BREAKER_OPEN'
+  | 'RATE_LIMITED'
+  | 'FAULT_INJECTED'
+  | 'OUTBOUND_REFUSED';
+
+/** The status each code answers with (a listener bind failure never reaches a client). */
+export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
+  NO_ROUTE: 404,
+  NO_BACKEND: 503,
+  NO_HEALTHY_ENDPOINT: 503,
+  UPSTREAM_CONNECT_FAILED: 502,
+  UPSTREAM_RESET: 502,
+  UPSTREAM_PROTOCOL_ERROR: 502,
+  REQUEST_TIMEOUT: 504,
+  BAD_REQUEST: 400,
+  FORBIDDEN: 403,
+  INTERNAL: 500,
+  LISTENER_BIND_FAILED: 500,
+  UPSTREAM_TIMEOUT: 504,
+  CIRCUIT_BREAKER_OPEN: 503,
+  RATE_LIMITED: 429,
+  /** The configured abort status replaces this one. */
+  FAULT_INJECTED: 503,
+  OUTBOUND_REFUSED: 502,
+};
+
+/** An expected failure on the data path; turned into a response only by `http/error-response.ts`. */
+export interface ProxyError {
+  readonly code: ProxyErrorCode;
+  readonly status: number;
+  readonly message: string;
+  readonly cause?: unknown;
+  /** The gRPC status a gRPC client gets, when it is not the one that `status` maps to. */
+  readonly grpcStatus?: number;
+}
+
+function make(code: ProxyErrorCode, message: string, cause?: unknown): ProxyError {
+  return cause === undefined ? { code, status: ERROR_STATUS[code], message } : { code, status: ERROR_STATUS[code], message, cause };
+}
+
+export const noRoute = (host: string, path: string): ProxyError =>
+  make('NO_ROUTE', `no route for host ${host} path ${path}`);
+
+export const noBackend = (route: string): ProxyError =>
+  make('NO_BACKEND', `no backends for route ${route}: every backend weight is 0`);
+
+export const noHealthyEndpoint = (cluster: string): ProxyError =>
+  make('NO_HEALTHY_ENDPOINT', `no healthy endpoint in cluster ${cluster}: it has no endpoints`);
+
+export const upstreamConnectFailed = (endpoint: string, cause: unknown): ProxyError =>
+  make('UPSTREAM_CONNECT_FAILED', `upstream connect to ${endpoint} failed: ${describe(cause)}`, cause);
+
+export const upstreamConnectTimeout = (endpoint: string, timeoutMs: number): ProxyError =>
+  make('UPSTREAM_CONNECT_FAILED', `upstream connect to ${endpoint} failed: no connection within ${timeoutMs} ms`);
+
+export const upstreamReset = (endpoint: string, cause?: unknown): ProxyError =>
+  make('UPSTREAM_RESET', `upstream ${endpoint} reset the request before a complete response${cause === undefined ? '' : `: ${describe(cause)}`}`, cause);
+
+export const upstreamProtocolError = (endpoint: string, what: string): ProxyError =>
+  make('UPSTREAM_PROTOCOL_ERROR', `upstream ${endpoint} sent an invalid response: ${what}`);
+
+export const requestTimeout = (route: string, timeoutMs: number): ProxyError =>
+  make('REQUEST_TIMEOUT', `route ${route} timed out: no complete response within ${timeoutMs} ms`);
+
+export const upstreamTimeout = (endpoint: string, timeoutMs: number): ProxyError =>
+  make('UPSTREAM_TIMEOUT', `upstream ${endpoint} sent no response head within the per-try timeout of ${timeoutMs} ms`);
+
+/** Over a circuit breaker limit: `what` names the limit (maxRequests). */
+export const circuitBreakerOpen = (cluster: string, what: string, limit: number): ProxyError =>
+  make('CIRCUIT_BREAKER_OPEN', `cluster ${cluster} is at its circuit breaker limit ${what} = ${limit}; failing fast instead of queueing`);
+
+/** Every connection the cluster may open is busy and its queue of requests waiting for one is full. */
+export const pendingOverflow = (cluster: string, maxConnections: number, maxPending: number): ProxyError =>
+  make('CIRCUIT_BREAKER_OPEN', `cluster ${cluster} is at its circuit breaker limits: its maxConnections = ${maxConnections} connections are busy and maxPendingRequests = ${maxPending} requests already wait for one; failing fast`);
+
+export const rateLimited = (route: string, tokens: number, perMs: number): ProxyError =>
+  make('RATE_LIMITED', `route ${route} is over its local rate limit (${tokens} requests per ${perMs} ms)`);
+
+/** An abort injected by the route's fault configuration. */
+export const faultAbort = (route: string, httpStatus: number, grpcStatus: number | undefined): ProxyError => {
+  const message = `fault injected by route ${route}: abort with ${grpcStatus === undefined ? `HTTP ${httpStatus}` : `gRPC status ${grpcStatus}`}`;
+  return grpcStatus === undefined ? { code: 'FAULT_INJECTED', status: httpStatus, message } : { code: 'FAULT_INJECTED', status: httpStatus, message, grpcStatus };
+};
+export const outboundRefused = (destination: string): ProxyError =>
+  make('OUTBOUND_REFUSED', `outbound connection to ${destination} refused: it is not a mesh Service and MeshConfig.spec.outboundPolicy is Refuse`);
+
+export const badRequest = (what: string): ProxyError => make('BAD_REQUEST', `bad request: ${what}`);
+
+/** An authorization policy refused the request; `reason` names the policy (never a secret). */
+export const forbidden = (reason: string): ProxyError => make('FORBIDDEN', `forbidden: ${reason}`);
+
+/** A bug in the proxy surfaced while serving a request (a layer threw). */
+export const internalError = (what: unknown): ProxyError => make('INTERNAL', `internal proxy error: ${describe(what)}`, what);
+
+export const listenerBindFailed = (listener: string, address: string, port: number, cause: unknown): ProxyError =>
+  make('LISTENER_BIND_FAILED', `listener ${listener} could not bind ${address}:${port}: ${describe(cause)}`, cause);
+
+function describe(cause: unknown): string {
+  if (cause && typeof cause === 'object') {
+    const c = cause as { code?: unknown; message?: unknown };
+    // System errors repeat code and address in the message ("connect ECONNREFUSED 1.2.3.4:5"); the code is enough.
+    if (typeof c.code === 'string') return typeof c.message === 'string' && !c.message.includes(c.code) ? `${c.code}: ${c.message}` : c.code;
+    if (typeof c.message === 'string') return c.message;
+  }
+  return String(cause);
+}

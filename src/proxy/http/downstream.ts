@@ -1,0 +1,108 @@
+// The downstream side of one request, over HTTP/1.x (node:http req/res) or HTTP/2 (a server
+// stream): header lookup for routing, and the two ways the proxy itself answers (a complete
+// small response, or an abort once a response was already under way).
+import type http from 'node:http';
+import http2 from 'node:http2';
+
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+export interface Downstream {
+  readonly protocol: 'http/1.1' | 'h2';
+  /** A request header by lower-case name (the first one when repeated). */
+  header(lowerName: string): string | undefined;
+  /** True once the response head went out (the proxy can no longer answer on its own). */
+  readonly headersSent: boolean;
+  /** Sends a complete response; `headers` is flat `[name, value, ...]`; no body ends the stream with the headers. */
+  sendResponse(status: number, headers: string[], body: string | undefined): void;
+  /** Breaks off a response that already started (or a request nobody can answer). */
+  abort(): void;
+  /** The client's address (for ring hash by source IP). */
+  readonly remoteAddress: string | undefined;
+  /** True when the request has a body (which the proxy streams and so cannot replay). */
+  readonly hasBody: boolean;
+}
+
+/** HTTP/1.x: node:http's request and response. */
+export class H1Downstream implements Downstream {
+  readonly protocol = 'http/1.1' as const;
+
+  constructor(readonly req: http.IncomingMessage, readonly res: http.ServerResponse) {}
+
+  header(lowerName: string): string | undefined {
+    // rawHeaders avoids building req.headers (node creates it lazily) on the hot path.
+    const raw = this.req.rawHeaders;
+    const n = lowerName.length;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!;
+      if (k.length === n && (k === lowerName || k.toLowerCase() === lowerName)) return raw[i + 1];
+    }
+    return undefined;
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  sendResponse(status: number, headers: string[], body: string | undefined): void {
+    const res = this.res;
+    if (body !== undefined) headers.push('content-length', String(Buffer.byteLength(body)));
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  abort(): void {
+    this.res.destroy();
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.req.socket.remoteAddress;
+  }
+
+  get hasBody(): boolean {
+    const length = this.header('content-length');
+    return this.header('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+  }
+}
+
+/** HTTP/2: one server stream and its request headers. */
+export class H2Downstream implements Downstream {
+  readonly protocol = 'h2' as const;
+
+  /** `endStream`: the request HEADERS frame ended the stream (no body follows). */
+  constructor(readonly stream: http2.ServerHttp2Stream, readonly headers: http2.IncomingHttpHeaders, readonly endStream: boolean) {}
+
+  header(lowerName: string): string | undefined {
+    const v = this.headers[lowerName];
+    return typeof v === 'string' ? v : v?.[0];
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  sendResponse(status: number, headers: string[], body: string | undefined): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    const out: http2.OutgoingHttpHeaders = { ':status': status };
+    for (let i = 0; i < headers.length; i += 2) out[headers[i]!] = headers[i + 1];
+    if (body === undefined) {
+      stream.respond(out, { endStream: true });
+    } else {
+      out['content-length'] = Buffer.byteLength(body);
+      stream.respond(out);
+      stream.end(body);
+    }
+  }
+
+  abort(): void {
+    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.stream.session?.socket?.remoteAddress;
+  }
+
+  get hasBody(): boolean {
+    return !this.endStream;
+  }
+}

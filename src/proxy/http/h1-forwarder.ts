@@ -1,0 +1,161 @@
+// Forwards an HTTP/1.x request to an upstream endpoint over a pooled keep-alive connection:
+// the head as one write, the body streamed with backpressure, the response relayed to
+// node:http's response as it is parsed. A reused connection that fails before any response
+// byte is retried once on a fresh one when the request had no body (the keep-alive race).
+import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
+import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
+import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
+import type { ProxyError } from '../errors.js';
+import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
+import { modifyFlat } from './header-mods.js';
+import type { BodyReplay } from './body-replay.js';
+import type { H1Downstream } from './downstream.js';
+import type { RequestContext, UpstreamCall } from './request-context.js';
+
+/** Starts forwarding `ctx` (an HTTP/1.x request) to `endpoint`. */
+export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
+  const call = new H1Call(ctx, ctx.downstream as H1Downstream, endpoint, connectTimeoutMs);
+  ctx.upstream = call;
+  call.send(false);
+}
+
+class H1Call implements H1Exchange, UpstreamCall {
+  private conn: H1Connection | null = null;
+  private readonly head: string;
+  private readonly framing: BodyFraming;
+  private retried = false;
+  private finished = false;
+  /** Detaches the request-body listeners (set while a body is being streamed). */
+  private detachBody: (() => void) | undefined = undefined;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly down: H1Downstream,
+    private readonly endpoint: UpstreamEndpoint,
+    private readonly connectTimeoutMs: number,
+  ) {
+    const mods = ctx.route?.rule.requestHeaders;
+    const raw = mods === undefined ? down.req.rawHeaders : modifyFlat(down.req.rawHeaders, mods);
+    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders);
+    this.head = built.head;
+    this.framing = built.framing;
+    endpoint.active++;
+  }
+
+  send(fresh: boolean): void {
+    const conn = this.endpoint.h1.acquire(this.connectTimeoutMs, fresh);
+    this.conn = conn;
+    conn.dispatch(this, this.head, this.ctx.method === 'HEAD', this.framing === BodyFraming.None);
+    if (this.framing === BodyFraming.None) return;
+    const replay = this.ctx.replay;
+    if (replay !== undefined && replay.started) this.writeReplay(conn, replay);
+    else {
+      if (replay !== undefined) replay.started = true;
+      this.pipeBody(conn);
+    }
+  }
+
+  cancel(): void {
+    if (this.finished) return;
+    this.finish();
+    const conn = this.conn;
+    if (conn !== null) conn.cancel(this);
+  }
+
+  onResponseHead(status: number, reason: string, headers: string[]): void {
+    if (this.ctx.upstreamHead(status, NO_GRPC_STATUS)) {
+      this.cancel(); // a retry took over; this response is dropped with its connection
+      return;
+    }
+    this.ctx.status = status;
+    const mods = this.ctx.route?.rule.responseHeaders;
+    this.down.res.writeHead(status, reason, mods === undefined ? headers : modifyFlat(headers, mods));
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    this.ctx.responseBytes += chunk.length;
+    const res = this.down.res;
+    if (!res.write(chunk)) {
+      // Downstream is slower than upstream: stop reading upstream until it drains.
+      const socket = this.conn!.socket;
+      socket.pause();
+      res.once('drain', () => socket.resume());
+    }
+  }
+
+  onResponseComplete(last: Buffer | undefined, trailers: string[] | undefined): void {
+    this.finish();
+    if (last !== undefined) this.ctx.responseBytes += last.length;
+    const res = this.down.res;
+    if (trailers !== undefined) {
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
+      res.addTrailers(pairs);
+    }
+    res.end(last);
+  }
+
+  onResponseContinue(): void {
+    // node:http already sent 100 Continue downstream when the client asked for it.
+  }
+
+  onExchangeError(error: ProxyError, retryable: boolean): void {
+    if (this.finished) return;
+    if (retryable && !this.retried && this.framing === BodyFraming.None && !this.down.headersSent) {
+      this.retried = true;
+      this.send(true);
+      return;
+    }
+    this.finish();
+    this.ctx.attemptFailed(error);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detachBody?.();
+    this.endpoint.active--;
+    if (this.ctx.upstream === this) this.ctx.upstream = undefined;
+  }
+
+  /** A retry: writes the body kept by the first attempt (complete, or the retry layer would not retry). */
+  private writeReplay(conn: H1Connection, replay: BodyReplay): void {
+    const chunked = this.framing === BodyFraming.Chunked;
+    for (const data of replay.chunks) {
+      if (chunked) conn.write(data.length.toString(16) + '\r\n');
+      conn.write(data);
+      if (chunked) conn.write('\r\n');
+    }
+    conn.endRequest(chunked ? '0\r\n\r\n' : undefined);
+  }
+
+  /** Streams the downstream body to `conn`, re-chunking it when the client sent it chunked. */
+  private pipeBody(conn: H1Connection): void {
+    const req = this.down.req;
+    const chunked = this.framing === BodyFraming.Chunked;
+    const replay = this.ctx.replay;
+    const onData = (data: Buffer) => {
+      replay?.record(data);
+      if (this.conn !== conn || conn.destroyed) return;
+      this.ctx.requestBytes += data.length;
+      if (chunked) conn.write(data.length.toString(16) + '\r\n');
+      const ok = conn.write(data);
+      if (chunked) conn.write('\r\n');
+      if (!ok) {
+        req.pause();
+        conn.socket.once('drain', () => req.resume());
+      }
+    };
+    const onEnd = () => {
+      replay?.end();
+      if (this.conn === conn && !conn.destroyed) conn.endRequest(chunked ? '0\r\n\r\n' : undefined);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    this.detachBody = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume(); // drain what is left so the downstream connection stays usable
+    };
+  }
+}

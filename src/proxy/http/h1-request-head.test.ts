@@ -1,0 +1,33 @@
+// The upstream request head: one string, hop-by-hop fields out, framing decided.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
+
+test('the head keeps end-to-end headers in order with their case', () => {
+  const { head, framing } = buildH1RequestHead('GET', '/p?q=1', ['Host', 'svc', 'X-A', '1', 'accept', '*/*'], 'svc', false);
+  assert.equal(head, 'GET /p?q=1 HTTP/1.1\r\nHost: svc\r\nX-A: 1\r\naccept: */*\r\n\r\n');
+  assert.equal(framing, BodyFraming.None);
+});
+
+test('hop-by-hop headers and Expect are dropped, TE keeps only trailers', () => {
+  const raw = ['Host', 'h', 'Connection', 'keep-alive, X-Private', 'X-Private', 's', 'Keep-Alive', '5', 'Proxy-Connection', 'k', 'Upgrade', 'websocket', 'Expect', '100-continue', 'TE', 'gzip, trailers', 'X-Ok', '1'];
+  const { head } = buildH1RequestHead('GET', '/', raw, 'h', false);
+  assert.equal(head, 'GET / HTTP/1.1\r\nHost: h\r\nte: trailers\r\nX-Ok: 1\r\n\r\n');
+});
+
+test('content-length is kept and marks a body; zero means none', () => {
+  assert.equal(buildH1RequestHead('POST', '/', ['Content-Length', '10'], 'h', false).framing, BodyFraming.Length);
+  assert.equal(buildH1RequestHead('POST', '/', ['Content-Length', '0'], 'h', false).framing, BodyFraming.None);
+  assert.match(buildH1RequestHead('POST', '/', ['Content-Length', '10'], 'h', false).head, /Content-Length: 10\r\n/);
+});
+
+test('a chunked request is re-chunked: its Transfer-Encoding replaced by ours', () => {
+  const { head, framing } = buildH1RequestHead('POST', '/', ['Host', 'h', 'Transfer-Encoding', 'chunked'], 'h', false);
+  assert.equal(framing, BodyFraming.Chunked);
+  assert.equal(head, 'POST / HTTP/1.1\r\nHost: h\r\ntransfer-encoding: chunked\r\n\r\n');
+});
+
+test('Host is replaced for absolute-form targets and added when missing', () => {
+  assert.equal(buildH1RequestHead('GET', '/', ['Host', 'proxy'], 'svc.mesh', true).head, 'GET / HTTP/1.1\r\nhost: svc.mesh\r\n\r\n');
+  assert.equal(buildH1RequestHead('GET', '/', [], 'svc.mesh', false).head, 'GET / HTTP/1.1\r\nhost: svc.mesh\r\n\r\n');
+});

@@ -1,0 +1,179 @@
+// Forwards an HTTP/2 request (gRPC included) to an upstream endpoint as a stream on its one
+// multiplexed h2c session: headers without connection-specific fields, bodies piped both ways
+// with flow-control backpressure, trailers (grpc-status) relayed with waitForTrailers, resets
+// propagated both ways.
+import http2 from 'node:http2';
+import { upstreamConnectFailed, upstreamProtocolError, upstreamReset, type ProxyError } from '../errors.js';
+import { H2SessionPool } from '../pool/h2-session-pool.js';
+import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
+import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
+import { modifyObject } from './header-mods.js';
+import type { H2Downstream } from './downstream.js';
+import { REWRITTEN_HEADERS } from './upstream-headers.js';
+import type { RequestContext, UpstreamCall } from './request-context.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** Fields HTTP/2 forbids (RFC 9113 8.2.2) plus ones we set ourselves. */
+const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
+const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** Starts forwarding `ctx` (an HTTP/2 request) to `endpoint`. */
+export function forwardH2(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
+  const call = new H2Call(ctx, ctx.downstream as H2Downstream, endpoint);
+  ctx.upstream = call;
+  call.start(connectTimeoutMs);
+}
+
+class H2Call implements UpstreamCall {
+  private up: http2.ClientHttp2Stream | undefined;
+  private session: http2.ClientHttp2Session | undefined;
+  private trailers: http2.IncomingHttpHeaders | undefined;
+  private finished = false;
+  private responded = false;
+  private error: Error | undefined;
+
+  constructor(private readonly ctx: RequestContext, private readonly down: H2Downstream, private readonly endpoint: UpstreamEndpoint) {
+    endpoint.active++;
+  }
+
+  start(connectTimeoutMs: number): void {
+    const { ctx, down } = this;
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': ctx.method,
+      ':path': ctx.path,
+      ':scheme': 'http',
+      ':authority': ctx.authority,
+    };
+    const src = down.headers;
+    const extra = ctx.upstreamHeaders;
+    for (const name in src) {
+      if (name.charCodeAt(0) === 58 /* ':' */ || SKIP_REQUEST.has(name)) continue;
+      if (extra !== undefined && REWRITTEN_HEADERS.has(name)) continue;
+      headers[name] = src[name];
+    }
+    if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1];
+    const te = src['te'];
+    if (typeof te === 'string' && /(?:^|,)\s*trailers\s*(?:$|[,;])/i.test(te)) headers['te'] = 'trailers';
+    const mods = ctx.route?.rule.requestHeaders;
+    if (mods !== undefined) modifyObject(headers, mods);
+
+    let up: http2.ClientHttp2Stream;
+    try {
+      const session = this.endpoint.h2.acquire(connectTimeoutMs);
+      this.session = session;
+      up = session.request(headers, { endStream: down.endStream });
+    } catch (err) {
+      this.fail(upstreamConnectFailed(this.endpoint.key, err));
+      return;
+    }
+    this.up = up;
+    up.on('response', (h, flags) => this.onResponse(h, flags));
+    up.on('trailers', (t) => {
+      this.trailers = t;
+      const g = t['grpc-status'];
+      if (g !== undefined) this.ctx.grpcStatus = Number(g);
+    });
+    up.on('error', (err) => (this.error = err));
+    up.on('close', () => this.onUpstreamClose(up));
+    if (!down.endStream) {
+      const replay = ctx.replay;
+      if (replay !== undefined && replay.started) {
+        // A retry: the body kept by the first attempt (complete, or the retry layer would not retry).
+        for (const c of replay.chunks) up.write(c);
+        up.end();
+      } else {
+        if (replay !== undefined) {
+          replay.started = true;
+          down.stream.on('data', (c: Buffer) => replay.record(c));
+          down.stream.once('end', () => replay.end());
+        }
+        down.stream.on('data', (chunk: Buffer) => (ctx.requestBytes += chunk.length));
+        down.stream.pipe(up);
+      }
+    }
+  }
+
+  cancel(): void {
+    if (this.finished) return;
+    this.finish();
+    const up = this.up;
+    if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
+  }
+
+  private onResponse(h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number): void {
+    if (this.finished) return;
+    const stream = this.down.stream;
+    if (stream.destroyed || stream.closed) return;
+    const status = h[':status'] ?? 502;
+    const early = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 && h['grpc-status'] !== undefined ? Number(h['grpc-status']) : NO_GRPC_STATUS;
+    if (this.ctx.upstreamHead(status, early)) {
+      this.cancel(); // a retry took over; this response is dropped
+      return;
+    }
+    this.ctx.status = status;
+    const out: http2.OutgoingHttpHeaders = { ':status': status };
+    for (const name in h) {
+      if (name.charCodeAt(0) === 58 || SKIP_RESPONSE.has(name)) continue;
+      out[name] = h[name];
+    }
+    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    const mods = this.ctx.route?.rule.responseHeaders;
+    if (mods !== undefined) modifyObject(out, mods);
+    try {
+      // Trailers-only (a gRPC error) stays one HEADERS frame so the client reads grpc-status.
+      stream.respond(out, trailersOnly ? { endStream: true } : { waitForTrailers: true });
+    } catch (e) {
+      this.up?.close(NGHTTP2_CANCEL);
+      this.fail(upstreamProtocolError(this.endpoint.key, `response could not be relayed: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    this.responded = true;
+    if (trailersOnly) {
+      const g = h['grpc-status'];
+      if (g !== undefined) this.ctx.grpcStatus = Number(g);
+      return;
+    }
+    stream.once('wantTrailers', () => {
+      const t = this.trailers;
+      const trailers: http2.OutgoingHttpHeaders = {};
+      if (t !== undefined) for (const name in t) if (name.charCodeAt(0) !== 58) trailers[name] = t[name];
+      if (!stream.destroyed) stream.sendTrailers(trailers);
+    });
+    const ctx = this.ctx;
+    this.up!.on('data', (chunk: Buffer) => (ctx.responseBytes += chunk.length));
+    this.up!.pipe(stream, { end: false });
+  }
+
+  private onUpstreamClose(up: http2.ClientHttp2Stream): void {
+    if (this.finished) return;
+    const rst = up.rstCode ?? NGHTTP2_NO_ERROR;
+    if (!this.responded) {
+      const session = this.session;
+      const error = session !== undefined && !H2SessionPool.connected(session)
+        ? upstreamConnectFailed(this.endpoint.key, this.error ?? 'session closed before it connected')
+        : upstreamReset(this.endpoint.key, this.error ?? `stream reset with code ${rst}`);
+      this.fail(error);
+      return;
+    }
+    this.finish();
+    // The response started. node ends the readable side of a reset stream like a clean one, so
+    // the pipe does not end the downstream: a clean close ends it (then trailers), a reset is passed on.
+    const stream = this.down.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (rst === NGHTTP2_NO_ERROR && this.error === undefined) stream.end();
+    else stream.close(rst === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : rst);
+  }
+
+  private fail(error: ProxyError): void {
+    this.finish();
+    this.ctx.attemptFailed(error);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.endpoint.active--;
+    if (this.ctx.upstream === this) this.ctx.upstream = undefined;
+  }
+}

@@ -1,0 +1,33 @@
+// The layers an inbound request (from the mesh to the local app) passes through, outermost
+// first. Rate limits will go between authorization and routing.
+import { authzLayer } from '../layers/authz-layer.js';
+import { balanceLayer } from '../layers/balance-layer.js';
+import { clusterPickLayer } from '../layers/cluster-pick-layer.js';
+import { accessLogLayer } from '../layers/access-log-layer.js';
+import { forward } from '../layers/forward-layer.js';
+import { metricsLayer } from '../layers/metrics-layer.js';
+import { routeLayer } from '../layers/route-layer.js';
+import { sourceLayer } from '../layers/source-layer.js';
+import { tapLayer } from '../layers/tap-layer.js';
+import { timeoutLayer } from '../layers/timeout-layer.js';
+import { traceLayer } from '../layers/trace-layer.js';
+import { compose, type Handler } from './layer.js';
+import type { StackDeps } from './outbound-stack.js';
+
+export function buildInboundStack(deps: StackDeps): Handler {
+  return compose(
+    [
+      sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
+      metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers
+      authzLayer(deps.metrics), //    AuthorizationPolicies on the caller's identity and request (403)
+      traceLayer(deps.telemetry), //  continues or starts the trace, records this hop's span
+      accessLogLayer(deps.telemetry), // sampled JSON access log lines
+      tapLayer(deps.telemetry), //    live tap while someone watches
+      routeLayer, //                  virtual host + rule (404 when none)
+      clusterPickLayer, //            the local app's cluster
+      timeoutLayer, //                route timeout (504)
+      balanceLayer, //                endpoint (the app)
+    ],
+    forward, //                       connection pool to the app
+  );
+}

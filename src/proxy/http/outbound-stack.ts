@@ -1,0 +1,51 @@
+// The layers an outbound request (from the local app to the mesh) passes through, outermost
+// first. The order is the contract; add a concern by adding a line.
+import { balanceLayer } from '../layers/balance-layer.js';
+import { circuitBreakerLayer } from '../layers/circuit-breaker-layer.js';
+import { faultLayer } from '../layers/fault-layer.js';
+import { mirrorLayer } from '../layers/mirror-layer.js';
+import { rateLimitLayer } from '../layers/rate-limit-layer.js';
+import { redirectLayer } from '../layers/redirect-layer.js';
+import { rewriteLayer } from '../layers/rewrite-layer.js';
+import { retryLayer } from '../layers/retry-layer.js';
+import { clusterPickLayer } from '../layers/cluster-pick-layer.js';
+import { accessLogLayer } from '../layers/access-log-layer.js';
+import { forward } from '../layers/forward-layer.js';
+import { metricsLayer } from '../layers/metrics-layer.js';
+import { routeLayer } from '../layers/route-layer.js';
+import { sourceLayer } from '../layers/source-layer.js';
+import { tapLayer } from '../layers/tap-layer.js';
+import { timeoutLayer } from '../layers/timeout-layer.js';
+import { traceLayer } from '../layers/trace-layer.js';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
+import { compose, type Handler } from './layer.js';
+
+export interface StackDeps {
+  readonly metrics: ProxyMetrics;
+  readonly telemetry: ProxyTelemetry;
+}
+
+export function buildOutboundStack(deps: StackDeps): Handler {
+  return compose(
+    [
+      sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
+      metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers
+      traceLayer(deps.telemetry), //  continues or starts the trace, records this hop's span
+      accessLogLayer(deps.telemetry), // sampled JSON access log lines
+      tapLayer(deps.telemetry), //    live tap while someone watches
+      routeLayer, //                  virtual host + rule (404 when none)
+      rateLimitLayer, //              local token bucket of the route (429)
+      faultLayer, //                  injected delay / abort of the route
+      redirectLayer, //               redirect routes answer here (3xx)
+      rewriteLayer, //                path / host rewrite of the route
+      mirrorLayer, //                 shadow copies to the route's mirror clusters (answers dropped)
+      clusterPickLayer, //            weighted split among the rule's backends
+      circuitBreakerLayer, //         cluster's maxRequests in flight (503, fail fast)
+      timeoutLayer, //                route timeout (504) around everything below
+      retryLayer, //                  per-try timeout, retries with backoff and budget
+      balanceLayer, //                endpoint from the cluster's picker (ring hash, outliers ejected)
+    ],
+    forward, //                       connection pool
+  );
+}

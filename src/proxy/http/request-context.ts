@@ -1,0 +1,173 @@
+// The typed context one HTTP request carries through the layers: where it came in, what it
+// asked for, the route, cluster and endpoint chosen for it, timing, and its outcome. Created
+// per request by the listener from the snapshot current at that moment, so a config swap
+// never changes a request already under way.
+import type { Direction, HttpListenerConfig } from '../config/runtime-config.js';
+import type { ClusterState, HttpListenerScope } from '../data-plane-snapshot.js';
+import type { ProxyError } from '../errors.js';
+import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
+import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
+import type { CompiledRoute, RouteInput } from '../routing/router.js';
+import type { Downstream } from './downstream.js';
+import { respondWithError } from './error-response.js';
+import type { BodyReplay } from './body-replay.js';
+
+/** The forwarding of a request in progress, as the context sees it. */
+export interface UpstreamCall {
+  /** Stops the upstream exchange (downstream went away, or the proxy answers instead). Idempotent. */
+  cancel(): void;
+}
+
+/** The span a traced request is in on this hop. */
+export interface ActiveSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly sampled: boolean;
+  readonly traceState: string | undefined;
+}
+
+/** Runs once when the request is over; defined once at module level by the layer that registers it. */
+export type DoneHook = (ctx: RequestContext) => void;
+
+export class RequestContext implements RouteInput {
+  readonly listener: HttpListenerConfig;
+  readonly direction: Direction;
+  /** When the request arrived (performance.now() milliseconds). */
+  readonly startTime: number;
+
+  /** Origin-form request target; the route layer may rewrite it (absolute-form on proxy listeners). */
+  path: string;
+  /** Host or :authority, as the client sent it; the route layer may replace it (absolute-form). */
+  authority: string;
+  /** Set when the authority came from an absolute-form target and must replace the Host header. */
+  authorityOverride = false;
+
+  route: CompiledRoute<ClusterState> | undefined = undefined;
+  cluster: ClusterState | undefined = undefined;
+  endpoint: UpstreamEndpoint | undefined = undefined;
+  upstream: UpstreamCall | undefined = undefined;
+  /** Timer of the timeout layer, if any. */
+  timer: NodeJS.Timeout | undefined = undefined;
+
+  /** Response status sent downstream (0 until then). */
+  status = 0;
+  /** gRPC status of the response, or NO_GRPC_STATUS. */
+  grpcStatus = NO_GRPC_STATUS;
+  /** The failure the proxy answered with, if it did. */
+  error: ProxyError | undefined = undefined;
+  /** The caller's SPIFFE ID when the request came over mesh mTLS (inbound), else undefined. */
+  peerIdentity: string | undefined = undefined;
+
+  /** Who sent the request (set by the source layer): `name.namespace` and workload. */
+  sourceService = 'unknown';
+  sourceWorkload = 'unknown';
+  /** False while the source is only the caller's own claim (plaintext x-trellis-source, or none). */
+  sourceAuthenticated = false;
+  /** Headers the upstream request gets (flat `[name, value, ...]`), replacing the REWRITTEN_HEADERS of the downstream. */
+  upstreamHeaders: string[] | undefined = undefined;
+  /** The span of this hop, when the request is traced (set by the trace layer). */
+  trace: ActiveSpan | undefined = undefined;
+  /** Body bytes received from downstream and sent to it (counted by the forwarders and error-response). */
+  requestBytes = 0;
+  responseBytes = 0;
+
+  /**
+   * The seam for retries: a layer that wants to handle a failed upstream attempt sets this
+   * (a module-level function); returning true means it took over (e.g. called its `next` again
+   * to pick another endpoint). Only consulted while no response went downstream.
+   */
+  attemptFailureHandler: ((ctx: RequestContext, error: ProxyError) => boolean) | undefined = undefined;
+  /**
+   * The seam for retries on a response: forwarders pass the upstream response head through
+   * upstreamHead before relaying it; a handler returning true took over (the attempt is dropped).
+   */
+  responseHeadHandler: ((ctx: RequestContext, status: number, grpcStatus: number) => boolean) | undefined = undefined;
+  /** Per-request state of the retry layer (opaque to everyone else). */
+  retry: object | undefined = undefined;
+  /** The request body kept for retries (set by the retry layer when the request has one). */
+  replay: BodyReplay | undefined = undefined;
+
+  private finished = false;
+  private hooks: DoneHook[] | undefined = undefined;
+
+  constructor(
+    readonly scope: HttpListenerScope,
+    readonly downstream: Downstream,
+    readonly method: string,
+    path: string,
+    authority: string,
+  ) {
+    this.listener = scope.listener;
+    this.direction = scope.listener.direction;
+    this.path = path;
+    this.authority = authority;
+    this.startTime = performance.now();
+  }
+
+  header(lowerName: string): string | undefined {
+    return this.downstream.header(lowerName);
+  }
+
+  /** True once the downstream exchange is over (complete or broken off). */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Runs `hook` once when the request is over (hooks run in registration order). */
+  onDone(hook: DoneHook): void {
+    (this.hooks ??= []).push(hook);
+  }
+
+  /**
+   * Ends the request with the proxy's own answer for `error` (or breaks off a response that
+   * already started). Stops the upstream exchange if one is running. The first failure wins.
+   */
+  fail(error: ProxyError): void {
+    if (this.finished || this.error !== undefined) return;
+    this.error = error;
+    const up = this.upstream;
+    if (up !== undefined) {
+      this.upstream = undefined;
+      up.cancel();
+    }
+    respondWithError(this, error);
+  }
+
+  /**
+   * What forwarders call when an upstream attempt failed (connect failure, reset, protocol
+   * error): the attempt-failure handler may retry, otherwise the request fails with `error`.
+   */
+  attemptFailed(error: ProxyError): void {
+    if (this.finished || this.error !== undefined) return;
+    const outlier = this.cluster?.runtime.outlier;
+    if (outlier !== undefined && this.endpoint !== undefined) outlier.record(this.endpoint, false);
+    const handler = this.attemptFailureHandler;
+    if (handler !== undefined && !this.downstream.headersSent && handler(this, error)) return;
+    this.fail(error);
+  }
+
+  /**
+   * What forwarders call with an upstream response head before relaying it (`grpcStatus` from
+   * a trailers-only answer, else NO_GRPC_STATUS). True: drop this attempt, a retry took over.
+   */
+  upstreamHead(status: number, grpcStatus: number): boolean {
+    const outlier = this.cluster?.runtime.outlier;
+    if (outlier !== undefined && this.endpoint !== undefined) outlier.record(this.endpoint, status < 500);
+    const handler = this.responseHeadHandler;
+    return handler !== undefined && !this.downstream.headersSent && handler(this, status, grpcStatus);
+  }
+
+  /** Called by the listener when the downstream response is finished or the client went away. */
+  downstreamClosed(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const up = this.upstream;
+    if (up !== undefined) {
+      this.upstream = undefined;
+      up.cancel();
+    }
+    const hooks = this.hooks;
+    if (hooks !== undefined) for (let i = 0; i < hooks.length; i++) hooks[i]!(this);
+  }
+}

@@ -1,0 +1,2 @@
+// Public surface of the proxy for the CLI.
+export { defaultNodeId, startSidecar, type RunningSidecar, type SidecarOptions } from './sidecar.js';

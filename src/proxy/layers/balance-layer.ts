@@ -1,0 +1,38 @@
+// Layer: load balancing. Asks the chosen cluster's picker for an endpoint (the outlier
+// detector's picker, without ejected endpoints, when the cluster has one); routes with a hash
+// policy pass the request's affinity key for ring hash. A cluster without endpoints is a 503
+// (NO_HEALTHY_ENDPOINT).
+import { hash32 } from '../balancer/index.js';
+import type { HashConfig } from '../config/resilience-config.js';
+import { noHealthyEndpoint } from '../errors.js';
+import type { Layer } from '../http/layer.js';
+import type { RequestContext } from '../http/request-context.js';
+
+/** The value of cookie `name` in a Cookie header, or undefined. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function requestHash(ctx: RequestContext, h: HashConfig): number | undefined {
+  const key = h.type === 'header' ? ctx.header(h.name) : h.type === 'cookie' ? cookieValue(ctx.header('cookie'), h.name) : ctx.downstream.remoteAddress;
+  return key === undefined ? undefined : hash32(key);
+}
+
+export const balanceLayer: Layer = (next) => (ctx) => {
+  const cluster = ctx.cluster!;
+  const h = ctx.route?.rule.hash;
+  const outlier = cluster.runtime.outlier;
+  const balancer = outlier === undefined ? cluster.balancer : outlier.balancer;
+  const endpoint = balancer.pick(h === undefined ? undefined : requestHash(ctx, h));
+  if (endpoint === undefined) {
+    ctx.fail(noHealthyEndpoint(cluster.name));
+    return;
+  }
+  ctx.endpoint = endpoint;
+  next(ctx);
+};

@@ -1,0 +1,15 @@
+// Layer: weighted cluster pick (traffic splitting) among the matched route's backends. All
+// weights zero is a 503 (NO_BACKEND).
+import { noBackend } from '../errors.js';
+import type { Layer } from '../http/layer.js';
+
+export const clusterPickLayer: Layer = (next) => (ctx) => {
+  const route = ctx.route!;
+  const cluster = route.backends.pick();
+  if (cluster === undefined) {
+    ctx.fail(noBackend(route.name));
+    return;
+  }
+  ctx.cluster = cluster;
+  next(ctx);
+};

@@ -1,0 +1,51 @@
+// Layer: fault injection from the route's FaultConfig, for resilience testing. Requests whose
+// headers match (all of the configured ones) are delayed for the configured share, then
+// aborted with the configured HTTP or gRPC status for the configured share. Routes without a
+// fault config pass straight through.
+import { faultAbort } from '../errors.js';
+import type { FaultConfig } from '../config/resilience-config.js';
+import type { Handler, Layer } from '../http/layer.js';
+import type { RequestContext } from '../http/request-context.js';
+
+function matches(ctx: RequestContext, f: FaultConfig): boolean {
+  for (const h of f.headers) if (ctx.header(h.name) !== h.value) return false;
+  return true;
+}
+
+const chance = (perMillion: number): boolean => perMillion >= 1_000_000 || Math.random() * 1_000_000 < perMillion;
+
+function abortOrContinue(ctx: RequestContext, next: Handler, f: FaultConfig): void {
+  const a = f.abort;
+  if (a !== undefined && chance(a.perMillion)) {
+    ctx.fail(faultAbort(ctx.route!.name, a.httpStatus, a.grpcStatus));
+    return;
+  }
+  next(ctx);
+}
+
+export const faultLayer: Layer = (next) => {
+  // One resume function per stack, not per request.
+  const resume = (ctx: RequestContext): void => {
+    ctx.timer = undefined;
+    if (ctx.done || ctx.error !== undefined) return;
+    abortOrContinue(ctx, next, ctx.route!.rule.fault!);
+  };
+  const cancel = (ctx: RequestContext): void => {
+    if (ctx.timer !== undefined) clearTimeout(ctx.timer);
+    ctx.timer = undefined;
+  };
+  return (ctx) => {
+    const f = ctx.route!.rule.fault;
+    if (f === undefined || !matches(ctx, f)) {
+      next(ctx);
+      return;
+    }
+    const d = f.delay;
+    if (d !== undefined && chance(d.perMillion)) {
+      ctx.timer = setTimeout(resume, d.ms, ctx);
+      ctx.onDone(cancel);
+      return;
+    }
+    abortOrContinue(ctx, next, f);
+  };
+};

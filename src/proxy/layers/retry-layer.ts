@@ -1,0 +1,137 @@
+// Layer: retries and the per-try timeout of the route's RetryConfig. An attempt that fails
+// (connect failure, reset, per-try timeout, or a response the policy lists) is tried again
+// on a freshly picked endpoint after an exponential backoff with full jitter, until the
+// retries are used up. A request body is kept while it streams (up to MAX_REPLAY_BYTES) and
+// sent again by a retry. Never retried: a body larger than that or not complete yet,
+// a method the policy does not allow (except on connect failure: that request never left),
+// and a retry over the cluster's retry budget or maxRetries circuit breaker.
+// Routes without a retry policy pass straight through. Each retry started is counted by
+// reason (trellis_retries_total), each per-try timeout as a timeout of kind per_try.
+import { upstreamTimeout, type ProxyError } from '../errors.js';
+import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
+import type { Handler, Layer } from '../http/layer.js';
+import type { RequestContext } from '../http/request-context.js';
+import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
+import { BodyReplay } from '../http/body-replay.js';
+import type { RetryReason } from '../metrics/cluster-events.js';
+
+type Failure = 'connect' | 'reset';
+
+class RetryState {
+  /** Retries started so far. */
+  retries = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** Holds one of the cluster's retry slots (from the first retry until the request is over). */
+  holdsSlot = false;
+  constructor(readonly policy: RetryConfig, readonly next: Handler) {}
+}
+
+const stateOf = (ctx: RequestContext): RetryState => ctx.retry as RetryState;
+
+function clearTimer(st: RetryState): void {
+  if (st.timer !== undefined) clearTimeout(st.timer);
+  st.timer = undefined;
+}
+
+function startAttempt(ctx: RequestContext, st: RetryState): void {
+  if (st.policy.perTryTimeoutMs > 0) st.timer = setTimeout(onPerTryTimeout, st.policy.perTryTimeoutMs, ctx);
+  st.next(ctx);
+}
+
+function onPerTryTimeout(ctx: RequestContext): void {
+  const st = stateOf(ctx);
+  st.timer = undefined;
+  if (ctx.done || ctx.error !== undefined) return;
+  const up = ctx.upstream;
+  if (up !== undefined) {
+    ctx.upstream = undefined;
+    up.cancel();
+  }
+  ctx.cluster!.runtime.events.timeouts[ctx.direction].per_try++;
+  const error = upstreamTimeout(ctx.endpoint?.key ?? 'unknown', st.policy.perTryTimeoutMs);
+  // attemptFailed records the outlier failure and asks onAttemptFailed whether to retry.
+  ctx.attemptFailed(error);
+}
+
+function onAttemptFailed(ctx: RequestContext, error: ProxyError): boolean {
+  const st = stateOf(ctx);
+  clearTimer(st);
+  const kind: Failure = error.code === 'UPSTREAM_CONNECT_FAILED' ? 'connect' : 'reset';
+  const on = st.policy.on;
+  const listed = kind === 'connect' ? on.connectFailure || on.reset || on.fiveXx || on.gatewayError : on.reset || on.fiveXx || on.gatewayError;
+  if (!listed) return false;
+  const reason: RetryReason = kind === 'connect' ? 'connect-failure' : error.code === 'UPSTREAM_TIMEOUT' ? 'per-try-timeout' : 'reset';
+  return tryRetry(ctx, st, kind === 'connect', reason);
+}
+
+function onResponseHead(ctx: RequestContext, status: number, grpcStatus: number): boolean {
+  const st = stateOf(ctx);
+  clearTimer(st);
+  const p = st.policy;
+  const on = p.on;
+  const listed =
+    (on.fiveXx && status >= 500) ||
+    (on.gatewayError && status >= 502 && status <= 504) ||
+    (on.retriableStatus && p.statusCodes.includes(status)) ||
+    (grpcStatus !== NO_GRPC_STATUS && on.grpcStatuses.includes(grpcStatus));
+  if (!listed) return false;
+  // Named for the answer, not the policy condition: any 5xx is "5xx".
+  const reason: RetryReason = status >= 500 ? '5xx' : grpcStatus !== NO_GRPC_STATUS && on.grpcStatuses.includes(grpcStatus) ? 'grpc-status' : 'retriable-status-codes';
+  return tryRetry(ctx, st, false, reason);
+}
+
+/** Schedules a retry if the policy, the request and the cluster's budget allow one. */
+function tryRetry(ctx: RequestContext, st: RetryState, neverSent: boolean, reason: RetryReason): boolean {
+  const p = st.policy;
+  if (st.retries >= p.numRetries) return false;
+  // A body can be sent again only if it was kept whole.
+  if (ctx.replay !== undefined && !ctx.replay.replayable) return false;
+  if (!neverSent && p.methods !== undefined && !p.methods.test(ctx.method)) return false;
+  if (!st.holdsSlot) {
+    const cluster = ctx.cluster!;
+    const rt = cluster.runtime;
+    const limits = cluster.config.limits ?? DEFAULT_LIMITS;
+    const budget = limits.retryBudget;
+    const allowed = budget !== undefined ? Math.max(budget.minConcurrency, (budget.percent / 100) * rt.activeRequests) : limits.maxRetries;
+    if (rt.activeRetries + 1 > allowed) return false;
+    rt.activeRetries++;
+    st.holdsSlot = true;
+  }
+  st.retries++;
+  ctx.cluster!.runtime.events.retries[reason]++;
+  const ceiling = Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** (st.retries - 1));
+  st.timer = setTimeout(startRetry, Math.floor(Math.random() * ceiling), ctx);
+  return true;
+}
+
+function startRetry(ctx: RequestContext): void {
+  const st = stateOf(ctx);
+  st.timer = undefined;
+  if (ctx.done || ctx.error !== undefined) return;
+  ctx.endpoint = undefined;
+  startAttempt(ctx, st);
+}
+
+function release(ctx: RequestContext): void {
+  const st = stateOf(ctx);
+  clearTimer(st);
+  if (st.holdsSlot) {
+    st.holdsSlot = false;
+    ctx.cluster!.runtime.activeRetries--;
+  }
+}
+
+export const retryLayer: Layer = (next) => (ctx) => {
+  const policy = ctx.route!.rule.retry;
+  if (policy === undefined) {
+    next(ctx);
+    return;
+  }
+  const st = new RetryState(policy, next);
+  ctx.retry = st;
+  if (ctx.downstream.hasBody) ctx.replay = new BodyReplay();
+  ctx.attemptFailureHandler = onAttemptFailed;
+  ctx.responseHeadHandler = onResponseHead;
+  ctx.onDone(release);
+  startAttempt(ctx, st);
+};

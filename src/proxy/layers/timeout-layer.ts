@@ -1,0 +1,27 @@
+// Layer: the route's overall timeout. When no complete response went downstream within
+// timeoutMs, the upstream exchange is stopped and the client gets 504 (REQUEST_TIMEOUT), or a
+// reset when the response had already started. Counted as a timeout of kind request.
+import { requestTimeout } from '../errors.js';
+import type { Layer } from '../http/layer.js';
+import type { RequestContext } from '../http/request-context.js';
+
+function onTimeout(ctx: RequestContext): void {
+  ctx.timer = undefined;
+  // A request the proxy already answered is not ended by this timeout.
+  if (ctx.error === undefined) ctx.cluster!.runtime.events.timeouts[ctx.direction].request++;
+  ctx.fail(requestTimeout(ctx.route!.name, ctx.route!.timeoutMs));
+}
+
+function clearTimer(ctx: RequestContext): void {
+  if (ctx.timer !== undefined) clearTimeout(ctx.timer);
+  ctx.timer = undefined;
+}
+
+export const timeoutLayer: Layer = (next) => (ctx) => {
+  const ms = ctx.route!.timeoutMs;
+  if (ms > 0) {
+    ctx.timer = setTimeout(onTimeout, ms, ctx);
+    ctx.onDone(clearTimer);
+  }
+  next(ctx);
+};

@@ -1,0 +1,70 @@
+// Layer: distributed tracing. Continues the caller's trace (W3C traceparent, or B3) or starts
+// one, sampled by the listener's percentage (the caller's decision wins when it made one);
+// passes the context on with this hop's span id and records the span (SERVER inbound, CLIENT
+// outbound) when the request is over. Listeners without tracing config skip all of it.
+import type { Layer } from '../http/layer.js';
+import type { RequestContext } from '../http/request-context.js';
+import { addUpstreamHeader } from '../http/upstream-headers.js';
+import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
+import { newSpanId, newTraceId } from '../tracing/ids.js';
+import { SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET, type SpanAttribute } from '../tracing/span.js';
+import { readTraceContext, TraceFormat, traceHeaders } from '../tracing/trace-context.js';
+
+export function traceLayer(telemetry: ProxyTelemetry): Layer {
+  const self = telemetry.identity;
+  const record = (ctx: RequestContext): void => {
+    const t = ctx.trace!;
+    const collector = telemetry.collectorFor(ctx.listener.telemetry);
+    if (collector === undefined) return;
+    const inbound = ctx.direction === 'inbound';
+    const service = inbound ? self.service : ctx.cluster?.service ?? 'unknown';
+    const q = ctx.path.indexOf('?');
+    const attributes: Record<string, SpanAttribute> = {
+      'http.request.method': ctx.method,
+      'url.path': q < 0 ? ctx.path : ctx.path.slice(0, q),
+      'server.address': ctx.authority,
+      'http.response.status_code': ctx.status,
+      'network.protocol.version': ctx.downstream.protocol === 'h2' ? '2' : '1.1',
+      'trellis.direction': ctx.direction,
+      'trellis.source.service': ctx.sourceService,
+      'trellis.source.workload': ctx.sourceWorkload,
+      'trellis.source.authenticated': ctx.sourceAuthenticated,
+      'trellis.destination.service': service,
+    };
+    if (ctx.route !== undefined) attributes['trellis.route'] = ctx.route.name;
+    if (ctx.endpoint !== undefined) attributes['network.peer.address'] = ctx.endpoint.key;
+    if (ctx.grpcStatus >= 0) attributes['rpc.grpc.status_code'] = ctx.grpcStatus;
+    const failed = ctx.error !== undefined || ctx.status >= 500 || ctx.status === 0 || (!inbound && ctx.status >= 400);
+    if (ctx.error !== undefined) attributes['error.type'] = ctx.error.code;
+    else if (failed) attributes['error.type'] = String(ctx.status);
+    const origin = performance.timeOrigin;
+    telemetry.exporter.record(collector, {
+      traceId: t.traceId,
+      spanId: t.spanId,
+      parentSpanId: t.parentSpanId,
+      traceState: t.traceState,
+      name: `${ctx.method} ${service}`,
+      kind: inbound ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
+      startMs: origin + ctx.startTime,
+      endMs: origin + performance.now(),
+      attributes,
+      statusCode: failed ? STATUS_ERROR : STATUS_UNSET,
+      statusMessage: ctx.error?.message,
+    });
+  };
+  return (next) => (ctx) => {
+    const percent = ctx.listener.telemetry?.tracingPercent;
+    if (percent === undefined) return next(ctx);
+    const incoming = readTraceContext(ctx);
+    const sampled = incoming?.sampled ?? (percent >= 100 || Math.random() * 100 < percent);
+    if (incoming === undefined && !sampled) return next(ctx);
+    const traceId = incoming?.traceId ?? newTraceId();
+    const spanId = newSpanId();
+    const parentSpanId = incoming?.parentSpanId;
+    ctx.trace = { traceId, spanId, parentSpanId, sampled, traceState: incoming?.traceState };
+    const h = traceHeaders(traceId, spanId, parentSpanId, sampled, incoming?.format ?? TraceFormat.None);
+    for (let i = 0; i < h.length; i += 2) addUpstreamHeader(ctx, h[i]!, h[i + 1]!);
+    if (sampled) ctx.onDone(record);
+    next(ctx);
+  };
+}

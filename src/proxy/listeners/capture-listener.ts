@@ -1,0 +1,228 @@
+// Transparent mode: the listener iptables redirects connections to. Each connection's
+// original destination (SO_ORIGINAL_DST) and, where the chains differ by protocol, its first
+// bytes pick a filter chain: HTTP chains hand the connection to a detached HTTP listener for
+// the chain's route table (the usual layer stack, pools and forwarders), TCP chains relay it
+// to an endpoint of the chain's cluster, to its original destination (PassthroughCluster), or
+// refuse it (BlackHoleCluster). A chain with a transport socket terminates mTLS first (the
+// inbound chains of a meshed workload), and its authorization sees the caller's identity.
+import net from 'node:net';
+import type { Logger } from '../../common/log.js';
+import { err, ok, type Result } from '../../common/result.js';
+import { BLACKHOLE_CLUSTER } from '../../xds/names.js';
+import { originalDst } from '../capture/original-dst.js';
+import type { CaptureChain, CaptureListenerConfig, DetectedProtocol, HttpListenerConfig } from '../config/runtime-config.js';
+import type { ClusterState, HttpListenerScope } from '../data-plane-snapshot.js';
+import type { WeightedChoice } from '../balancer/index.js';
+import { outboundRefused, type ProxyError } from '../errors.js';
+import { rawH1ErrorResponse } from '../http/error-response.js';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { relayTcp, type TcpTarget } from '../tcp/tcp-proxy.js';
+import { ChainSelector } from './chain-selector.js';
+import { HttpListener } from './http-listener.js';
+import { bind, listenerKey, type Listener } from './listener.js';
+import { detectProtocol } from './protocol-sniffer.js';
+import { drainSockets } from './drain-sockets.js';
+import { MeshTlsAcceptor } from './mesh-tls-accept.js';
+import { authorize } from '../config/authz-config.js';
+import type { TlsSource } from '../identity/proxy-identity.js';
+import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Chains whose HTTP listener settings are the same share one detached HTTP listener. */
+function httpKey(chain: CaptureChain & { action: { kind: 'http' } }): string {
+  return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null]);
+}
+
+/** What a capture listener serves with until the next config. */
+export interface CaptureListenerScope {
+  readonly listener: CaptureListenerConfig;
+  /** The scope of an HTTP chain's route table, for a listener config standing for that chain. */
+  readonly httpScope: (listener: HttpListenerConfig) => HttpListenerScope;
+  /** The backends of each TCP chain, by chain name. */
+  readonly tcpBackends: ReadonlyMap<string, WeightedChoice<ClusterState>>;
+}
+
+export class CaptureListener implements Listener {
+  readonly key: string;
+  private readonly sockets = new Set<net.Socket>();
+  /** Detached HTTP listeners by httpKey; kept across configs so their connections live on. */
+  private readonly http = new Map<string, HttpListener>();
+  /** Each HTTP chain of the current config's listener (computed at each config, not per connection). */
+  private httpByChain = new Map<CaptureChain, HttpListener>();
+  /** The TCP chain and destination of each connection in an mTLS handshake, by its remote address (the TLS socket answers the same). */
+  private readonly handshaking = new Map<string, { chain: CaptureChain; dst: { address: string; port: number } }>();
+  private readonly acceptor: MeshTlsAcceptor;
+  private selector: ChainSelector;
+  private onSocketGone: () => void = () => {};
+
+  private constructor(
+    private scope: CaptureListenerScope,
+    private readonly server: net.Server,
+    readonly bound: net.AddressInfo,
+    private readonly metrics: ProxyMetrics,
+    private readonly logger: Logger | undefined,
+    private readonly tlsSource: TlsSource | undefined,
+    private readonly handshakes: TlsHandshakeCounts | undefined,
+  ) {
+    this.key = listenerKey('capture', scope.listener.address, scope.listener.port);
+    this.acceptor = new MeshTlsAcceptor(tlsSource, HANDSHAKE_TIMEOUT_MS, logger, (tlsSocket, peer) => this.onMtls(tlsSocket, peer), handshakes);
+    this.selector = new ChainSelector(scope.listener);
+    this.syncHttp();
+  }
+
+  /** mTLS chains terminate with `tlsSource`'s certificate and count handshakes into `handshakes`. */
+  static async open(scope: CaptureListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts): Promise<Result<CaptureListener, ProxyError>> {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
+    const bound = await bind(server, scope.listener.name, scope.listener.address, scope.listener.port);
+    if (!bound.ok) return err(bound.error);
+    const listener = new CaptureListener(scope, server, bound.value, metrics, logger, tlsSource, handshakes);
+    server.on('connection', (socket: net.Socket) => listener.onConnection(socket));
+    server.on('error', (e) => logger?.warn({ listener: scope.listener.name, err: e }, 'listener error'));
+    return ok(listener);
+  }
+
+  update(scope: CaptureListenerScope): void {
+    this.scope = scope;
+    this.selector = new ChainSelector(scope.listener);
+    this.syncHttp();
+  }
+
+  close(graceMs: number): Promise<void> {
+    this.server.close();
+    const http = [...this.http.values()].map((h) => h.close(graceMs));
+    this.http.clear();
+    this.httpByChain.clear();
+    const drain = drainSockets(this.sockets, graceMs);
+    this.onSocketGone = drain.onSocketGone;
+    this.onSocketGone();
+    return Promise.all([drain.done, ...http]).then(() => undefined);
+  }
+
+  /** One detached HTTP listener per distinct HTTP chain setting (route table, mTLS, authorization, telemetry); gone ones drain. */
+  private syncHttp(): void {
+    const { listener, httpScope } = this.scope;
+    const wanted = new Map<string, HttpListenerConfig>();
+    const keys = new Map<CaptureChain, string>();
+    for (const c of [...listener.chains, ...(listener.defaultChain ? [listener.defaultChain] : [])]) {
+      if (c.action.kind !== 'http') continue;
+      const key = httpKey(c as CaptureChain & { action: { kind: 'http' } });
+      keys.set(c, key);
+      if (wanted.has(key)) continue;
+      const { routeTable, telemetry } = c.action;
+      wanted.set(key, {
+        name: `${listener.name}|${routeTable}`, direction: listener.direction, address: listener.address, port: listener.port, protocol: 'http', routeTable, httpProxy: false,
+        ...(c.tls ? { tls: c.tls } : {}), ...(c.authz ? { authz: c.authz } : {}), ...(telemetry ? { telemetry } : {}),
+      });
+    }
+    for (const [key, h] of this.http) {
+      if (wanted.has(key)) continue;
+      this.http.delete(key);
+      void h.close(5000);
+    }
+    for (const [key, config] of wanted) {
+      const existing = this.http.get(key);
+      if (existing) existing.update(httpScope(config));
+      else this.http.set(key, HttpListener.detached(httpScope(config), this.bound, this.logger, this.tlsSource, this.handshakes));
+    }
+    this.httpByChain = new Map([...keys].map(([chain, key]) => [chain, this.http.get(key)!]));
+  }
+
+  private onConnection(socket: net.Socket): void {
+    socket.on('error', () => socket.destroy());
+    const dst = originalDst(socket);
+    if (!dst.ok) {
+      // Not redirected (made straight to this port): forwarding it would loop back here.
+      this.logger?.debug({ listener: this.scope.listener.name, reason: dst.reason }, 'connection without an original destination; closing it');
+      socket.destroy();
+      return;
+    }
+    const candidates = this.selector.candidates(dst.address, dst.port);
+    const target = { address: dst.address, port: dst.port };
+    const refuses = (c: CaptureChain | undefined) => c?.action.kind === 'tcp' && c.action.clusters.some((x) => x.cluster === BLACKHOLE_CLUSTER);
+    // Refused connections are detected too, so an HTTP client gets an answer that says why.
+    if (ChainSelector.needsDetection(candidates) || (candidates.length === 0 && refuses(this.selector.defaultChain))) {
+      const timeoutMs = this.scope.listener.detectionTimeoutMs;
+      detectProtocol(socket, timeoutMs, (protocol, alpn) => this.dispatch(socket, this.selector.pick(candidates, protocol, alpn), target, protocol));
+    } else {
+      this.dispatch(socket, this.selector.pick(candidates), target, undefined);
+    }
+  }
+
+  private dispatch(socket: net.Socket, chain: CaptureChain | undefined, dst: { address: string; port: number }, detected: DetectedProtocol | undefined): void {
+    const { listener } = this.scope;
+    if (chain === undefined) {
+      this.logger?.debug({ listener: listener.name, destination: `${dst.address}:${dst.port}` }, 'no filter chain for captured connection; closing it');
+      socket.destroy();
+      return;
+    }
+    if (chain.action.kind === 'http') {
+      const h = this.httpByChain.get(chain);
+      if (!h) return void socket.destroy();
+      h.accept(socket);
+      return;
+    }
+    if (chain.tls) {
+      // Tracked while the handshake runs, so close() still ends it.
+      const peerKey = `${socket.remoteAddress}|${socket.remotePort}`;
+      this.sockets.add(socket);
+      socket.once('close', () => { this.sockets.delete(socket); this.handshaking.delete(peerKey); this.onSocketGone(); });
+      this.handshaking.set(peerKey, { chain, dst });
+      // Not resumed: the TLS socket reads the connection itself (resuming would take its bytes).
+      this.acceptor.accept(socket, chain.tls);
+      return;
+    }
+    this.relay(socket, chain, dst, detected, undefined);
+  }
+
+  /** A TCP chain's mTLS handshake succeeded: relay the decrypted stream. */
+  private onMtls(tlsSocket: net.Socket, peer: string | undefined): void {
+    const peerKey = `${tlsSocket.remoteAddress}|${tlsSocket.remotePort}`;
+    const pending = this.handshaking.get(peerKey);
+    if (pending === undefined) return void tlsSocket.destroy();
+    this.handshaking.delete(peerKey);
+    this.relay(tlsSocket, pending.chain, pending.dst, 'tls', peer);
+  }
+
+  private relay(socket: net.Socket, chain: CaptureChain, dst: { address: string; port: number }, detected: DetectedProtocol | undefined, peer: string | undefined): void {
+    const { listener } = this.scope;
+    if (chain.authz !== undefined) {
+      // TCP: decided on the caller's identity alone; a denied connection is closed at once.
+      const d = authorize(chain.authz, { peer });
+      this.metrics.authzDecision(listener.direction, listener.name, d.allowed, d.policy);
+      if (!d.allowed) {
+        this.logger?.info({ listener: listener.name, chain: chain.name, peer: peer ?? '(plaintext)', policy: d.policy, reason: d.reason }, 'connection denied');
+        socket.destroy();
+        return;
+      }
+    }
+    const cluster = this.scope.tcpBackends.get(chain.name)?.pick();
+    if (cluster === undefined) return void socket.destroy();
+    if (cluster.name === BLACKHOLE_CLUSTER) return this.refuse(socket, dst, detected);
+    let target: TcpTarget | undefined;
+    if (cluster.config.originalDst) target = { address: dst.address, port: dst.port, key: `${dst.address}:${dst.port}`, active: 0 };
+    else target = cluster.balancer.pick();
+    if (target === undefined) {
+      this.logger?.debug({ listener: listener.name, cluster: cluster.name }, 'no endpoint for captured TCP connection; closing it');
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    const { direction } = listener;
+    this.metrics.tcpConnection(direction, cluster.service);
+    socket.resume();
+    relayTcp(socket, target, cluster.connectTimeoutMs, (result) => {
+      this.sockets.delete(socket);
+      this.metrics.tcpTraffic(direction, cluster.service, result.received, result.sent);
+      this.onSocketGone();
+    });
+  }
+
+  private refuse(socket: net.Socket, dst: { address: string; port: number }, detected: DetectedProtocol | undefined): void {
+    const error = outboundRefused(`${dst.address}:${dst.port}`);
+    this.metrics.outboundRefused(detected ?? 'opaque');
+    this.logger?.warn({ listener: this.scope.listener.name, destination: `${dst.address}:${dst.port}`, protocol: detected }, error.message);
+    if (detected === 'http/1.1') socket.end(rawH1ErrorResponse(error));
+    else socket.resetAndDestroy();
+  }
+}

@@ -1,0 +1,43 @@
+// Resilience events per destination service: retries, timeouts, circuit breaker rejections and
+// outlier ejections. Plain numbers the layers bump (each cluster's runtime holds its service's
+// accumulator, bound once per config, so an event costs one property increment and no label
+// hash), turned into trellis_*_total series only when /metrics is scraped.
+import type { Direction } from '../config/runtime-config.js';
+import type { Registry } from './prom-client-core.js';
+import { scrapeCounter } from './scrape-counter.js';
+
+/** Why the retry layer tried again (Envoy's retry_on names where they exist). */
+export type RetryReason = 'connect-failure' | 'reset' | 'per-try-timeout' | '5xx' | 'retriable-status-codes' | 'grpc-status';
+/** Which timeout fired: the route's overall timeout, or the retry policy's per-try timeout. */
+export type TimeoutKind = 'request' | 'per_try';
+/** The circuit breaker limit a request was refused at. */
+export type BreakerLimit = 'max_requests' | 'max_pending_requests';
+/** What made outlier detection eject an endpoint. */
+export type EjectionReason = 'consecutive_errors' | 'failure_percent';
+
+/** The counts of one destination service (`service` label: the cluster's, as in trellis_tcp_connections_total). */
+export class ClusterEvents {
+  readonly retries: Record<RetryReason, number> = { 'connect-failure': 0, reset: 0, 'per-try-timeout': 0, '5xx': 0, 'retriable-status-codes': 0, 'grpc-status': 0 };
+  readonly timeouts: Record<Direction, Record<TimeoutKind, number>> = { inbound: { request: 0, per_try: 0 }, outbound: { request: 0, per_try: 0 } };
+  readonly breakerRejections: Record<BreakerLimit, number> = { max_requests: 0, max_pending_requests: 0 };
+  readonly ejections: Record<EjectionReason, number> = { consecutive_errors: 0, failure_percent: 0 };
+  constructor(readonly service: string) {}
+}
+
+/** Registers the four counter families, read from `all()` at scrape time. */
+export function registerClusterEventMetrics(registry: Registry, all: () => Iterable<ClusterEvents>): void {
+  scrapeCounter(registry, 'trellis_retries_total', 'Retries started by the retry layer, by destination service and reason (connect-failure, reset, per-try-timeout, 5xx, retriable-status-codes, grpc-status).', ['service', 'reason'], function* () {
+    for (const e of all()) for (const [reason, n] of Object.entries(e.retries)) yield [{ service: e.service, reason }, n];
+  });
+  scrapeCounter(registry, 'trellis_timeouts_total', 'Timeouts that fired, by direction, destination service and kind (request: the route timeout ended the request; per_try: an attempt ran past the retry policy\'s per-try timeout).', ['direction', 'service', 'kind'], function* () {
+    for (const e of all()) {
+      for (const [direction, kinds] of Object.entries(e.timeouts)) for (const [kind, n] of Object.entries(kinds)) yield [{ direction, service: e.service, kind }, n];
+    }
+  });
+  scrapeCounter(registry, 'trellis_circuit_breaker_rejections_total', 'Requests refused with 503 CIRCUIT_BREAKER_OPEN, by destination service and the limit reached (max_requests: requests in flight; max_pending_requests: requests waiting for an HTTP/1.1 connection at maxConnections).', ['service', 'limit'], function* () {
+    for (const e of all()) for (const [limit, n] of Object.entries(e.breakerRejections)) yield [{ service: e.service, limit }, n];
+  });
+  scrapeCounter(registry, 'trellis_outlier_ejections_total', 'Endpoints ejected by outlier detection, by destination service and reason (consecutive_errors, failure_percent).', ['service', 'reason'], function* () {
+    for (const e of all()) for (const [reason, n] of Object.entries(e.ejections)) yield [{ service: e.service, reason }, n];
+  });
+}

@@ -1,0 +1,51 @@
+// One upstream endpoint (address:port) as the data plane keeps it across config swaps: its
+// in-flight request count (for least-request balancing) and its HTTP/1.1 and HTTP/2 pools.
+import type { Pickable } from '../balancer/balancer.js';
+import { H1Pool } from './h1-pool.js';
+import { H2SessionPool } from './h2-session-pool.js';
+import net from 'node:net';
+import { dialMeshTls, type UpstreamTlsTarget } from './mesh-tls.js';
+
+export class UpstreamEndpoint implements Pickable {
+  /** Requests in flight to this endpoint, over both pools. */
+  active = 0;
+  readonly h1: H1Pool;
+  readonly h2: H2SessionPool;
+
+  /** The last TLS session with this endpoint, offered for resumption on the next dial. */
+  tlsSession: Buffer | undefined = undefined;
+
+  constructor(readonly address: string, readonly port: number, readonly tls?: UpstreamTlsTarget) {
+    this.h1 = new H1Pool(this.key, address, port, tls ? this : undefined);
+    const host = address.includes(':') ? `[${address}]` : address;
+    this.h2 = new H2SessionPool(this.key, `${tls ? 'https' : 'http'}://${host}:${port}`, tls ? this : undefined);
+  }
+
+  /** Opens a connection: plain TCP, or mTLS when the cluster asks for it (caller listens for 'connect' or 'secureConnect'). */
+  dial(alpn: string | undefined, opts: { allowHalfOpen?: boolean } = {}): net.Socket {
+    if (!this.tls) return net.connect({ host: this.address, port: this.port, noDelay: true, allowHalfOpen: opts.allowHalfOpen ?? false });
+    const socket = dialMeshTls(this.address, this.port, this.tls, alpn, this.tlsSession, opts);
+    socket.on('session', (s: Buffer) => { this.tlsSession = s; });
+    return socket;
+  }
+
+  /** `address:port` (IPv6 in brackets); also the endpoint's name in errors. */
+  get key(): string {
+    return endpointKey(this.address, this.port);
+  }
+
+  /** The endpoint left the config: close idle connections; in-flight requests finish. */
+  retire(): void {
+    this.h1.retire();
+    this.h2.retire();
+  }
+}
+
+/** The registry key for an endpoint. */
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The registry key of an endpoint dialled with `sans` (each identity expectation gets its own pools). */
+export const endpointRegistryKey = (address: string, port: number, sans: readonly string[] | undefined): string =>
+  sans === undefined ? endpointKey(address, port) : `${endpointKey(address, port)} tls ${sans.join(',')}`;

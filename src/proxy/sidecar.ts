@@ -1,0 +1,153 @@
+// Composes one sidecar proxy: the xDS client feeds RuntimeConfigs to the data plane, and the
+// admin listener (on 127.0.0.1, and on a Unix socket when asked) reports readiness, the config
+// in effect and metrics.
+import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { listen } from '../common/listen.js';
+import { listenUnix } from '../common/listen-unix.js';
+import { otlpSocketBeside, xdsSocketOf } from '../xds/unix-sockets.js';
+import { createLogger } from '../common/log.js';
+import type { ProxyMetadata } from '../xds/node-metadata.js';
+import { createAdminServer } from './admin/admin-server.js';
+import { DataPlane } from './data-plane.js';
+import { ProxyMetrics } from './metrics/proxy-metrics.js';
+import { ProxyTelemetry, workloadName } from './telemetry/proxy-telemetry.js';
+import { XdsClient } from './xds/xds-client.js';
+import { ProxyIdentity } from './identity/proxy-identity.js';
+import { loadOriginalDst } from './capture/original-dst.js';
+import { meshNames, startDnsResponder, type DnsResponder } from './dns/dns-responder.js';
+
+const log = createLogger('proxy');
+
+export interface SidecarOptions {
+  /** Unique among connected proxies; a restarted proxy with the same id is the same workload. */
+  id: string;
+  metadata: ProxyMetadata;
+  /** `host:port` of the control plane's xDS server. */
+  xdsAddress: string;
+  /** How long open connections may finish when the proxy stops (default 5000 ms). */
+  drainMs?: number;
+  /** The join token the operator created for this service (`trellis token create --service NAME`). */
+  joinToken?: string;
+  /**
+   * The mesh trust bundle (PEM) that verifies the control plane's certificate; required for a
+   * TCP xDS address (the control plane serves xDS over TLS), unused for a Unix socket.
+   */
+  controlPlaneRoots?: string;
+  /** Fraction of a workload certificate's lifetime after which it is renewed (default 0.5). */
+  rotateAt?: number;
+  /** Transparent mode: where the DNS responder forwards names that are not the mesh's (default: /etc/resolv.conf). */
+  dnsUpstream?: { address: string; port: number };
+  /** Where access log lines go when the mesh turns them on: a path, or stdout (default). */
+  accessLogFile?: string;
+}
+
+export interface RunningSidecar {
+  adminPort: number;
+  close(): Promise<void>;
+}
+
+/** The default node id: the address and port other proxies reach this one on, and the service. */
+export function defaultNodeId(m: ProxyMetadata): string {
+  return `sidecar~${m.address}:${m.inbound[0]?.port ?? m.adminPort}~${m.service}.${m.namespace}`;
+}
+
+/**
+ * TLS to the control plane: its certificate must chain to the given roots or to those the mesh
+ * delivered since over SDS (so a root rotation does not cut the proxy off at its next reconnect).
+ */
+function xdsCredentials(given: string | undefined, delivered: string | undefined): grpc.ChannelCredentials {
+  const roots = (given ?? '') + (delivered ?? '');
+  if (roots === '') throw new Error('no mesh trust bundle to verify the control plane with');
+  return grpc.credentials.createSsl(Buffer.from(roots));
+}
+
+export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar> {
+  if (!opts.xdsAddress.startsWith('unix:') && opts.controlPlaneRoots === undefined) {
+    throw new Error(`the control plane serves xDS at ${opts.xdsAddress} over TLS: give the proxy the mesh trust bundle (--ca-file, or $TRELLIS_CA_FILE; <data-dir>/ca/trust-bundle.pem on the control plane's host)`);
+  }
+  // Transparent mode cannot route a captured connection without its original destination: fail now, clearly.
+  if (opts.metadata.capture) loadOriginalDst();
+  const identity = await ProxyIdentity.create(createLogger('proxy.identity'), opts.rotateAt);
+  const metrics = new ProxyMetrics();
+  const m = opts.metadata;
+  const xdsSocket = xdsSocketOf(opts.xdsAddress);
+  const telemetry = new ProxyTelemetry({
+    identity: { service: `${m.service}.${m.namespace}`, serviceName: m.service, namespace: m.namespace, workload: workloadName(m.service, m.labels), nodeId: opts.id },
+    metrics,
+    ...(opts.accessLogFile !== undefined ? { accessLogTarget: opts.accessLogFile } : {}),
+    ...(opts.controlPlaneRoots !== undefined ? { collectorCa: opts.controlPlaneRoots } : {}),
+    collectorClientTls: () => identity.contextOptions(),
+    // Reaching xDS through a socket means the control plane's TCP address may be out of reach (another network namespace).
+    ...(xdsSocket !== undefined ? { controlPlaneSpanSocket: otlpSocketBeside(xdsSocket) } : {}),
+    logger: createLogger('proxy.telemetry'),
+  });
+  const dataPlane = new DataPlane({ metrics, telemetry, logger: createLogger('proxy.data-plane'), drainGraceMs: opts.drainMs, tls: identity });
+  const xds = new XdsClient({
+    identity,
+    ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
+    ...(opts.xdsAddress.startsWith('unix:') ? {} : { credentials: () => xdsCredentials(opts.controlPlaneRoots, identity.trustBundlePem) }),
+    server: opts.xdsAddress,
+    node: { id: opts.id, cluster: opts.metadata.service, metadata: opts.metadata },
+    logger: createLogger('proxy.xds-client'),
+    onConfig: async (config) => {
+      const result = await dataPlane.apply(config);
+      if (result.ok) return { ok: true };
+      // A listener that cannot bind is refused (NACK) with the reason; the others keep serving.
+      const reasons = result.failed.map((f) => `listener ${f.listener} on ${f.address}:${f.port}: ${f.reason}`);
+      log.error({ failed: result.failed }, 'could not bind every listener');
+      return { ok: false, message: reasons.join('; ') };
+    },
+  });
+  const admin = createAdminServer({
+    ready: () => {
+      if (xds.ready()) return { ok: true };
+      const st = xds.status();
+      if (!st.connected) return { ok: false, reason: `not connected to the control plane at ${opts.xdsAddress}${st.lastError ? `: ${st.lastError}` : ''}` };
+      return { ok: false, reason: identity.ready() ? 'waiting for the first complete config' : 'waiting for the workload certificate' };
+    },
+    configDump: () => ({ node: { id: opts.id, metadata: opts.metadata }, xds: xds.status(), identity: identity.status(), listeners: dataPlane.listeners(), ...xds.dump() }),
+    metrics,
+    stats: () => dataPlane.stats(),
+    tap: telemetry.tap,
+  });
+  const adminPort = await listen(admin, '127.0.0.1', opts.metadata.adminPort, 'the admin listener');
+  // The same admin on a Unix socket, for a control plane in another network namespace (it reads the path from our metadata).
+  const adminSocketPath = opts.metadata.adminSocket;
+  const adminSocket = adminSocketPath === undefined ? undefined : net.createServer((socket) => admin.emit('connection', socket));
+  if (adminSocket !== undefined && adminSocketPath !== undefined) {
+    await listenUnix(adminSocket, adminSocketPath, 'the admin listener').catch((e: Error) => {
+      admin.close();
+      throw e;
+    });
+  }
+  let dns: DnsResponder | undefined;
+  const dnsPort = opts.metadata.capture?.dnsPort;
+  if (dnsPort !== undefined) {
+    let namesOf = dataPlane.config;
+    let names = meshNames(namesOf);
+    const current = () => {
+      if (dataPlane.config !== namesOf) names = meshNames((namesOf = dataPlane.config));
+      return names;
+    };
+    dns = await startDnsResponder({ port: dnsPort, names: current, ...(opts.dnsUpstream ? { upstream: opts.dnsUpstream } : {}), logger: createLogger('proxy.dns') }).catch((e: Error) => {
+      admin.close();
+      adminSocket?.close();
+      throw e;
+    });
+  }
+  xds.start();
+  return {
+    adminPort,
+    close: async () => {
+      xds.close();
+      identity.close();
+      admin.closeAllConnections();
+      admin.close();
+      adminSocket?.close(); // removes the socket file
+      await dns?.close();
+      await dataPlane.close(opts.drainMs ?? 5000);
+      await telemetry.close();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// Decodes an Envoy Listener (LDS) into the proxy's ListenerConfig: one address, exactly one
+// filter chain with exactly one network filter (HTTP connection manager with RDS over ADS,
+// or TCP proxy to a cluster or weighted clusters); transparent-mode listeners
+// (`useOriginalDst`) have many chains and are decoded by decode-capture-listener.
+import { err, ok, type Result } from '../../common/result.js';
+import type { Direction, ListenerConfig } from '../config/runtime-config.js';
+import { decodeCaptureListener, type FilterResult } from './decode-capture-listener.js';
+import { decodeHcmTelemetry } from './decode-telemetry.js';
+import { HTTP_PROXY_LISTENER } from '../../xds/names.js';
+import { HTTP_CONNECTION_MANAGER, HTTP_FAULT, LOCAL_RATE_LIMIT, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
+import { XDS_PROBLEM, show, type Problem } from './errors.js';
+import { decodeDownstreamTls } from './decode-tls.js';
+import type { InboundTls } from '../config/runtime-config.js';
+import { decodeRbac } from './decode-rbac.js';
+import type { AuthzRules } from '../config/authz-config.js';
+import { HTTP_RBAC, NETWORK_RBAC } from '../../xds/type-urls.js';
+import { ProblemSink, at, checkType, idx, isObj, readList, readName, readObj, readSocketAddress, readWeightedClusters, resourceLabel, type Obj } from './decode-fields.js';
+
+const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER);
+const TCP_TYPE = typeUrl(TCP_PROXY);
+const ROUTER_TYPE = typeUrl(ROUTER);
+const HTTP_RBAC_TYPE = typeUrl(HTTP_RBAC);
+const NETWORK_RBAC_TYPE = typeUrl(NETWORK_RBAC);
+const PER_ROUTE_FILTER_TYPES = [typeUrl(HTTP_FAULT), typeUrl(LOCAL_RATE_LIMIT)];
+
+/** Decodes one Listener; `index` is its position in the response (named in problems when it has no name). */
+export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, Problem[]> {
+  const s = new ProblemSink(resourceLabel('listener', raw, 'name', index));
+  if (!isObj(raw)) {
+    s.add('', XDS_PROBLEM.INVALID, `must be a Listener object, got ${show(raw)}`);
+    return err(s.problems);
+  }
+  const name = readName(s, raw, 'name', '');
+  const addr = readSocketAddress(s, raw, 'address', '');
+  const direction = readDirection(s, raw);
+  if (isObj(raw.useOriginalDst) && raw.useOriginalDst.value === true) {
+    if (!s.ok || !name || !addr || !direction) return err(s.problems);
+    const capture = decodeCaptureListener(s, raw, { name, direction, address: addr.address, port: addr.port }, decodeChainFilters);
+    return capture && s.ok ? ok(capture) : err(s.problems);
+  }
+  const chains = readList(s, raw, 'filterChains', '');
+  // One chain (plaintext, or mTLS with a transport socket), or two: mTLS matched on `tls` and plaintext on `raw_buffer` (PERMISSIVE).
+  if (chains.length !== 1 && chains.length !== 2) s.add('filterChains', XDS_PROBLEM.UNSUPPORTED, `must have one filter chain, or two (transportProtocol tls and raw_buffer), got ${chains.length}`);
+  let filter: FilterResult | undefined;
+  let tls: InboundTls | undefined;
+  if (chains.length === 1 || chains.length === 2) {
+    const decoded = chains.map((c, i) => (isObj(c) ? { filter: decodeChainFilters(s, c, `filterChains[${i}]`) } : s.add(`filterChains[${i}]`, XDS_PROBLEM.INVALID, `must be a FilterChain object, got ${show(c)}`)));
+    filter = decoded[0]?.filter;
+    if (chains.length === 1) {
+      const socket = isObj(chains[0]) ? chains[0].transportSocket : undefined;
+      if (socket !== undefined) tls = decodeDownstreamTls(s, socket, 'filterChains[0].transportSocket', 'strict');
+    } else {
+      const [a, b] = chains.map((c) => (isObj(c) ? c : {}));
+      const proto = (c: Obj | undefined) => (isObj(c?.filterChainMatch) ? c.filterChainMatch.transportProtocol : undefined);
+      if (proto(a) !== 'tls') s.add('filterChains[0].filterChainMatch.transportProtocol', XDS_PROBLEM.UNSUPPORTED, `must be "tls" (the mTLS chain comes first), got ${show(proto(a))}`);
+      if (proto(b) !== 'raw_buffer') s.add('filterChains[1].filterChainMatch.transportProtocol', XDS_PROBLEM.UNSUPPORTED, `must be "raw_buffer" (the plaintext chain), got ${show(proto(b))}`);
+      if (b?.transportSocket !== undefined) s.add('filterChains[1].transportSocket', XDS_PROBLEM.UNSUPPORTED, 'the raw_buffer chain must be plaintext');
+      tls = decodeDownstreamTls(s, a?.transportSocket, 'filterChains[0].transportSocket', 'permissive');
+      if (JSON.stringify(decoded[0]?.filter) !== JSON.stringify(decoded[1]?.filter)) s.add('filterChains[1].filters', XDS_PROBLEM.UNSUPPORTED, 'both filter chains must have the same network filter');
+    }
+  }
+  if (!s.ok || !name || !addr || !direction || !filter) return err(s.problems);
+  const base = { name, direction, address: addr.address, port: addr.port, ...(tls ? { tls } : {}) };
+  const authz = filter.authz ? { authz: filter.authz } : {};
+  if (filter.kind === 'http') {
+    return ok({ ...base, protocol: 'http', routeTable: filter.routeTable, httpProxy: name === HTTP_PROXY_LISTENER, ...authz, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}) });
+  }
+  return ok({ ...base, protocol: 'tcp', clusters: filter.clusters, ...authz });
+}
+
+/** The network filters of one filter chain (also of a capture listener's chains). */
+function decodeChainFilters(s: ProblemSink, raw: Obj, path: string): FilterResult | undefined {
+  const filters = readList(s, raw, 'filters', path);
+  // RBAC network filters (authorization) may come before the one terminal filter.
+  if (filters.length === 0) return s.add(`${path}.filters`, XDS_PROBLEM.UNSUPPORTED, 'must have exactly one network filter (after any RBAC filters), got 0');
+  const authz: AuthzRules[] = [];
+  for (let i = 0; i < filters.length - 1; i++) {
+    const f = filters[i];
+    const fpath = `${path}.filters[${i}]`;
+    const config = isObj(f) ? readObj(s, f, 'typedConfig', fpath) : undefined;
+    if (!config || config['@type'] !== NETWORK_RBAC_TYPE) {
+      s.add(`${path}.filters`, XDS_PROBLEM.UNSUPPORTED, `must have exactly one network filter, got ${filters.length}`);
+      return undefined;
+    }
+    const rules = decodeRbac(s, config, `${fpath}.typedConfig`);
+    if (rules) authz.push(rules);
+  }
+  const filter = decodeNetworkFilter(s, filters[filters.length - 1], `${path}.filters[${filters.length - 1}]`);
+  if (filter && authz.length > 0) {
+    if (filter.kind === 'http') s.add(`${path}.filters`, XDS_PROBLEM.UNSUPPORTED, 'network RBAC filters go only before tcp_proxy; HTTP listeners use the RBAC HTTP filter');
+    return { ...filter, authz };
+  }
+  return filter;
+}
+
+function readDirection(s: ProblemSink, raw: Obj): Direction | undefined {
+  const d = raw.trafficDirection;
+  if (d === 'INBOUND') return 'inbound';
+  if (d === 'OUTBOUND') return 'outbound';
+  if (d === undefined || d === 'UNSPECIFIED') return s.add('trafficDirection', XDS_PROBLEM.REQUIRED, 'required: INBOUND or OUTBOUND');
+  return s.add('trafficDirection', XDS_PROBLEM.INVALID, `must be INBOUND or OUTBOUND, got ${show(d)}`);
+}
+
+
+function decodeNetworkFilter(s: ProblemSink, raw: unknown, path: string): FilterResult | undefined {
+  if (!isObj(raw)) return s.add(path, XDS_PROBLEM.INVALID, `must be a Filter object, got ${show(raw)}`);
+  const config = readObj(s, raw, 'typedConfig', path);
+  if (!config) return undefined;
+  const cpath = at(path, 'typedConfig');
+  const type = checkType(s, config, cpath, [HCM_TYPE, TCP_TYPE]);
+  if (!type) return undefined;
+  return type.endsWith(HTTP_CONNECTION_MANAGER) ? decodeHcm(s, config, cpath) : decodeTcpProxy(s, config, cpath);
+}
+
+function decodeHcm(s: ProblemSink, hcm: Obj, path: string): FilterResult | undefined {
+  if (hcm.routeConfig !== undefined) s.add(at(path, 'routeConfig'), XDS_PROBLEM.UNSUPPORTED, 'inline route configuration is not supported by Trellis proxy; use rds');
+  if (hcm.scopedRoutes !== undefined) s.add(at(path, 'scopedRoutes'), XDS_PROBLEM.UNSUPPORTED, 'scoped routes are not supported by Trellis proxy; use rds');
+  if (hcm.codecType === 'HTTP3') s.add(at(path, 'codecType'), XDS_PROBLEM.UNSUPPORTED, 'HTTP3 is not supported by Trellis proxy; use AUTO, HTTP1 or HTTP2');
+  const authz = decodeHttpFilters(s, hcm, path);
+  if (hcm.routeConfig !== undefined || hcm.scopedRoutes !== undefined) return undefined;
+  const rds = readObj(s, hcm, 'rds', path);
+  if (!rds) return undefined;
+  const rpath = at(path, 'rds');
+  const routeTable = readName(s, rds, 'routeConfigName', rpath);
+  const source = readObj(s, rds, 'configSource', rpath);
+  if (source && !isObj(source.ads)) {
+    s.add(at(rpath, 'configSource'), XDS_PROBLEM.UNSUPPORTED, `must be { ads: {} } (RDS over the aggregated stream), got ${show(source)}`);
+  }
+  const telemetry = decodeHcmTelemetry(s, hcm, path);
+  return routeTable ? { kind: 'http', routeTable, telemetry, ...(authz.length > 0 ? { authz } : {}) } : undefined;
+}
+
+/** The router and RBAC are known; an unknown filter is refused unless the control plane marked it optional. Answers the RBAC rules in order. */
+function decodeHttpFilters(s: ProblemSink, hcm: Obj, path: string): AuthzRules[] {
+  const fpath = at(path, 'httpFilters');
+  const filters = readList(s, hcm, 'httpFilters', path);
+  const authz: AuthzRules[] = [];
+  filters.forEach((f, i) => {
+    if (!isObj(f)) return void s.add(idx(fpath, i), XDS_PROBLEM.INVALID, `must be an HttpFilter object, got ${show(f)}`);
+    if (isObj(f.typedConfig) && f.typedConfig['@type'] === HTTP_RBAC_TYPE) {
+      const rules = decodeRbac(s, f.typedConfig, at(idx(fpath, i), 'typedConfig'));
+      if (rules) authz.push(rules);
+      return;
+    }
+    if (f.isOptional === true) return;
+    const config = readObj(s, f, 'typedConfig', idx(fpath, i));
+    const cpath = at(idx(fpath, i), 'typedConfig');
+    const type = config ? checkType(s, config, cpath, [ROUTER_TYPE, HTTP_RBAC_TYPE, ...PER_ROUTE_FILTER_TYPES]) : undefined;
+    // Fault and local rate limit act only through per-route config; filter-level settings would be ignored, so they are refused.
+    if (config && type && PER_ROUTE_FILTER_TYPES.includes(type)) {
+      const extra = Object.keys(config).filter((k) => k !== '@type' && k !== 'statPrefix');
+      if (extra.length > 0) s.add(at(cpath, extra[0]!), XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy takes fault and local rate limit settings only from typedPerFilterConfig of routes and virtual hosts');
+    }
+  });
+  const last = filters[filters.length - 1];
+  const lastType = isObj(last) && isObj(last.typedConfig) ? last.typedConfig['@type'] : undefined;
+  if (typeof lastType !== 'string' || !lastType.endsWith(ROUTER)) {
+    s.add(fpath, XDS_PROBLEM.INVALID, `must end with the router filter (${ROUTER_TYPE})`);
+  }
+  return authz;
+}
+
+function decodeTcpProxy(s: ProblemSink, tcp: Obj, path: string): FilterResult | undefined {
+  const hasCluster = tcp.cluster !== undefined;
+  const hasWeighted = tcp.weightedClusters !== undefined;
+  if (hasCluster === hasWeighted) {
+    return s.add(path, XDS_PROBLEM.INVALID, `exactly one of cluster and weightedClusters is required, got ${hasCluster ? 'both' : 'neither'}`);
+  }
+  if (hasCluster) {
+    const cluster = readName(s, tcp, 'cluster', path);
+    return cluster ? { kind: 'tcp', clusters: [{ cluster, weight: 1 }] } : undefined;
+  }
+  const clusters = readWeightedClusters(s, tcp, at(path, 'weightedClusters'), false);
+  return clusters ? { kind: 'tcp', clusters } : undefined;
+}
+

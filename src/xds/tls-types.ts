@@ -1,0 +1,41 @@
+// The Envoy TLS messages Trellis sends and reads (transport sockets and SDS secrets), in the
+// plain-object form of envoy-types.ts. Certificates travel as PEM in `inlineString`.
+import type { AdsConfigSource } from './envoy-types.js';
+
+export interface DataSource { inlineString: string }
+export interface SdsSecretConfig { name: string; sdsConfig: AdsConfigSource }
+export interface StringMatcher { exact?: string; prefix?: string }
+export interface SubjectAltNameMatcher { sanType: 'URI' | 'DNS'; matcher: StringMatcher }
+export interface CertificateValidationContext {
+  trustedCa?: DataSource;
+  matchTypedSubjectAltNames?: SubjectAltNameMatcher[];
+}
+export interface TlsParameters {
+  tlsMinimumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
+  tlsMaximumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
+}
+export interface CommonTlsContext {
+  tlsParams?: TlsParameters;
+  tlsCertificateSdsSecretConfigs: SdsSecretConfig[];
+  combinedValidationContext?: { defaultValidationContext: CertificateValidationContext; validationContextSdsSecretConfig: SdsSecretConfig };
+  validationContextSdsSecretConfig?: SdsSecretConfig;
+  alpnProtocols?: string[];
+}
+export interface UpstreamTlsContext {
+  '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+  commonTlsContext: CommonTlsContext;
+  sni?: string;
+}
+export interface DownstreamTlsContext {
+  '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+  commonTlsContext: CommonTlsContext;
+  requireClientCertificate?: { value: boolean };
+}
+export interface TransportSocket { name: 'envoy.transport_sockets.tls'; typedConfig: UpstreamTlsContext | DownstreamTlsContext }
+
+/** An SDS Secret: the workload's chain (no key: it stays in the proxy) or the trust bundle. */
+export interface Secret {
+  name: string;
+  tlsCertificate?: { certificateChain: DataSource };
+  validationContext?: { trustedCa: DataSource };
+}
