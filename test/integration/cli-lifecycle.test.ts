@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { httpOk, waitFor } from '../../src/common/wait.js';
 import { issueCert, tlsGet, trustBundle } from './tls-helpers.js';
 import { listNamespaces, run } from '../../src/netns/index.js';
-import { applyResources, createJoinToken, exclusive, FIXTURES, httpService, runCli, startControlPlane, tcpOpen } from './harness.js';
+import { applyResources, createJoinToken, exclusive, FIXTURES, httpService, runCli, startControlPlane, stopGroup, tcpOpen } from './harness.js';
 import { requireTestHosts } from './transparent-harness.js';
 
 const COMMANDS = ['control-plane', 'proxy', 'run', 'apply', 'get', 'delete', 'demo'];
@@ -55,7 +56,7 @@ test('trellis run starts the app only once its proxy is ready, and stops both to
   const [node, bin] = trellisArgv();
   const run = spawn(node, [bin, 'run', '--service', 'web', '--port', String(appPort), '--admin-port', String(adminPort), '--inbound-port', String(inboundPort),
     '--xds-address', cp.xdsAddress, '--', process.execPath, path.join(FIXTURES, 'echo-app.mjs')], { detached: true, stdio: 'ignore', env: { ...process.env, SERVICE_NAME: 'web', TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'web')).token } });
-  t.after(() => { try { process.kill(-run.pid!, 'SIGKILL'); } catch { /* already gone */ } });
+  cleanup(t, () => { try { process.kill(-run.pid!, 'SIGKILL'); } catch { /* already gone */ } });
   await waitFor(() => tcpOpen(appPort!), 'the app to listen', 20000);
   assert.ok(await httpOk(`http://127.0.0.1:${adminPort}/ready`), 'the app runs before its proxy is ready');
   // mTLS traffic to the inbound port reaches the app through the proxy.
@@ -84,7 +85,8 @@ test('the demo runs five services with traffic between them and stops cleanly on
   const [node, bin] = trellisArgv();
   // Explicit mode (as root on Linux the demo would use network namespaces; see transparent-demo.test.ts).
   const demo = spawn(node, [bin, 'demo', '--explicit', '--api-port', String(apiPort), '--xds-port', String(xdsPort)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { try { process.kill(-demo.pid!, 'SIGKILL'); } catch { /* already gone */ } });
+  // Ctrl-C lets it remove its data directory and namespaces; what does not stop in time is killed.
+  cleanup(t, () => stopGroup(demo, 'SIGINT', 20_000));
   let out = '';
   demo.stdout!.on('data', (c) => (out += c));
   demo.stderr!.on('data', (c) => (out += c));
@@ -129,7 +131,8 @@ test('the demo in transparent mode serves the frontend by mesh name and removes 
   const [apiPort, xdsPort] = await freePorts(2);
   const [node, bin] = trellisArgv();
   const demo = spawn(node, [bin, 'demo', '--api-port', String(apiPort), '--xds-port', String(xdsPort)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { try { process.kill(-demo.pid!, 'SIGKILL'); } catch { /* already gone */ } });
+  // Ctrl-C lets it remove its data directory and namespaces; what does not stop in time is killed.
+  cleanup(t, () => stopGroup(demo, 'SIGINT', 20_000));
   let out = '';
   demo.stdout!.on('data', (c) => (out += c));
   demo.stderr!.on('data', (c) => (out += c));

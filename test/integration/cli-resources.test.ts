@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { parseResource } from '../../src/api/parse.js';
 import { runApply } from '../../src/cli/commands/apply.js';
 import { runDelete } from '../../src/cli/commands/delete.js';
@@ -62,7 +63,7 @@ async function setup(t: TestContext, proxies?: () => ProxyStatus[]): Promise<Env
   const server = http.createServer(createRestApi({ store, parseResource, ...(proxies ? { proxies } : {}) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'trellis-cli-'));
-  t.after(async () => {
+  cleanup(t, async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await store.close();
@@ -157,7 +158,7 @@ test('the control plane URL can come from TRELLIS_CONTROL_PLANE', async (t) => {
   const env = await setup(t);
   const saved = process.env.TRELLIS_CONTROL_PLANE;
   process.env.TRELLIS_CONTROL_PLANE = env.url;
-  t.after(() => { if (saved === undefined) delete process.env.TRELLIS_CONTROL_PLANE; else process.env.TRELLIS_CONTROL_PLANE = saved; });
+  cleanup(t, () => { if (saved === undefined) delete process.env.TRELLIS_CONTROL_PLANE; else process.env.TRELLIS_CONTROL_PLANE = saved; });
   const r = await env.run((io) => runGet('meshconfig', undefined, {}, io));
   assert.deepEqual(r, { code: 0, out: '', err: 'No resources found.\n' });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, FIXTURES, get, httpRoute, httpService, runCli, startControlPlane, startWorkload, type ControlPlane } from './harness.js';
@@ -47,7 +48,7 @@ async function routeOf(cp: ControlPlane): Promise<{ weights: Record<string, numb
 test('a canary promotes a healthy backend step by step, and resumes after the CLI and the control plane restart', { timeout: 180_000 }, async (t) => {
   const { cp, url } = await mesh(t);
   const traffic = load(url);
-  t.after(() => traffic.stop());
+  cleanup(t, () => traffic.stop());
   const common = ['canary', 'echo', '--to', 'echo-v2', '--steps', '20,50,100', '--min-requests', '5', '--max-p99', '2s', '--control-plane', cp.apiUrl];
 
   // First run: a long interval, stopped once the first step is in place.
@@ -55,7 +56,7 @@ test('a canary promotes a healthy backend step by step, and resumes after the CL
   const first = spawn(node, [bin, ...common, '--interval', '10m'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cp.cliEnv } });
   let firstOut = '';
   first.stdout.on('data', (c) => (firstOut += c));
-  t.after(() => { if (first.exitCode === null) first.kill('SIGKILL'); });
+  cleanup(t, () => { if (first.exitCode === null) first.kill('SIGKILL'); });
   await waitFor(async () => firstOut.includes('step 1/3: 20%'), 'the first step', 20_000);
   first.kill('SIGTERM');
   assert.deepEqual((await routeOf(cp)).weights, { 'echo-v1': 80, 'echo-v2': 20 });
@@ -81,7 +82,7 @@ test('a canary promotes a healthy backend step by step, and resumes after the CL
 test('a canary rolls back a failing backend and says why; blue/green switches at once and back', { timeout: 180_000 }, async (t) => {
   const { cp, url } = await mesh(t, { app: [process.execPath, path.join(FIXTURES, 'faulty-app.mjs')], env: { FAIL_RATE: '0.5' } });
   const traffic = load(url);
-  t.after(() => traffic.stop());
+  cleanup(t, () => traffic.stop());
   const r = await runCli(['canary', 'echo', '--to', 'echo-v2', '--steps', '25,100', '--interval', '3s', '--min-requests', '5', '--control-plane', cp.apiUrl], cp.cliEnv, undefined, 90_000);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /step 1\/2: 25% of echo to echo-v2/);

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { api, runCli, startControlPlane } from './harness.js';
 import { plaintext } from './tls-helpers.js';
@@ -40,7 +41,7 @@ function leafOf(out: string): Promise<string> {
 
 function emptyDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-nobundle-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

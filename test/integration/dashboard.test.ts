@@ -8,14 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import tls from 'node:tls';
 import { createHash } from 'node:crypto';
 import { chromium, type Page } from 'playwright-core';
-import { exited } from '../../src/common/child-process.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
-import { exclusive, get, trustControlPlane } from './harness.js';
+import { exclusive, get, stopGroup, trustControlPlane } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -58,13 +58,7 @@ test('the dashboard shows the demo mesh live: topology, a service page with char
   let log = '';
   demo.stdout!.on('data', (c) => (log = (log + c).slice(-10000)));
   demo.stderr!.on('data', (c) => (log = (log + c).slice(-10000)));
-  const gone = exited(demo);
-  t.after(async () => {
-    try { process.kill(-demo.pid!, 'SIGINT'); } catch { return; }
-    const timer = setTimeout(() => { try { process.kill(-demo.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
-    await gone;
-    clearTimeout(timer);
-  });
+  cleanup(t, () => stopGroup(demo, 'SIGINT', 20_000));
   const api = `https://127.0.0.1:${apiPort}`;
   await waitFor(async () => log.includes('The demo mesh is running'), 'the demo to start', 100_000).catch((e: Error) => { throw new Error(`${e.message}; output: ${log}`); });
   const caFile = /TRELLIS_CA_FILE=(\S+)/.exec(log)?.[1];
@@ -83,7 +77,7 @@ test('the dashboard shows the demo mesh live: topology, a service page with char
   const shots = process.env.TRELLIS_SCREENSHOTS ?? mkdtempSync(path.join(os.tmpdir(), 'trellis-shots-'));
   mkdirSync(shots, { recursive: true });
   const profile = mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
-  if (!process.env.TRELLIS_SCREENSHOTS) t.after(() => rmSync(shots, { recursive: true, force: true }));
+  if (!process.env.TRELLIS_SCREENSHOTS) cleanup(t, () => rmSync(shots, { recursive: true, force: true }));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -91,9 +85,8 @@ test('the dashboard shows the demo mesh live: topology, a service page with char
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${await spkiHash(apiPort!)}`],
     viewport: { width: 1366, height: 820 },
   });
-  // After hooks run in the order they were added: close the browser (bounded), then remove
-  // its profile, which it writes to until it is closed.
-  t.after(async () => {
+  // Close the browser (bounded), then remove its profile, which it writes to until it is closed.
+  cleanup(t, async () => {
     await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
     rmSync(profile, { recursive: true, force: true });
   });

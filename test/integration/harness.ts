@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { cleanup } from './cleanup.js';
 import tls from 'node:tls';
 import { Agent, buildConnector, setGlobalDispatcher } from 'undici';
 import { exited } from '../../src/common/child-process.js';
@@ -38,7 +39,7 @@ export async function exclusive(t: TestContext, name: string, timeoutMs = 600_00
     try {
       mkdirSync(lock);
       writeFileSync(path.join(lock, 'pid'), String(process.pid));
-      t.after(() => rmSync(lock, { recursive: true, force: true }));
+      cleanup(t, () => rmSync(lock, { recursive: true, force: true }));
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -72,18 +73,25 @@ export function startProcess(t: TestContext, args: string[], env: Record<string,
   const keep = (c: Buffer) => { out = (out + c.toString()).slice(-20000); };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const gone = exited(child);
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => stopGroup(child, signal, 3000);
+  cleanup(t, () => stop());
+  return { child, output: () => out, stop };
+}
+
+/**
+ * Sends `signal` to the process group led by `child` (spawned detached), waits up to `graceMs`
+ * for `child` to exit, then kills whatever is left of the group.
+ */
+export async function stopGroup(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = exited(child);
     try { process.kill(-child.pid!, signal); } catch { return; }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
     await gone;
     clearTimeout(timer);
-    // `trellis run` stops its children itself; make sure nothing of the group is left.
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* all gone */ }
-  };
-  t.after(() => stop());
-  return { child, output: () => out, stop };
+  }
+  // `trellis run` and the demo stop their children themselves; make sure nothing of the group is left.
+  try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* all gone */ }
 }
 
 /** Adds what the process printed so far to a failure of `waiting`. */
@@ -111,7 +119,7 @@ export interface ControlPlane extends Proc {
 
 export async function startControlPlane(t: TestContext, reuse?: { dataDir: string; apiPort: number; xdsPort: number; token: string }, extraArgs: string[] = []): Promise<ControlPlane> {
   const dataDir = reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'trellis-cp-'));
-  if (!reuse) t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (!reuse) cleanup(t, () => rmSync(dataDir, { recursive: true, force: true }));
   const [apiPort, xdsPort] = reuse ? [reuse.apiPort, reuse.xdsPort] : await freePorts(2);
   const proc = startProcess(t, ['control-plane', '--data-dir', dataDir, '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`, ...extraArgs]);
   const apiUrl = `https://127.0.0.1:${apiPort}`;

@@ -3,6 +3,7 @@
 // a leftover of a crashed run is cleaned at the next start.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { listCapture } from '../../src/capture/index.js';
 import { cleanupLeftoverLabs, HostLab, listNamespaces, run } from '../../src/netns/index.js';
 import { runCli } from './harness.js';
@@ -12,14 +13,14 @@ test('hosts get their own namespace, an address on the bridge, loopback up, and 
   if (!requireTestHosts(t)) return;
   const before = run(['ip', '-o', 'link']).split('\n').length;
   const lab = HostLab.create({ tag: 'h' });
-  t.after(() => lab.destroy());
+  cleanup(t, () => lab.destroy());
   const a = lab.addHost('a');
   const b = lab.addHost('b');
   assert.match(lab.exec('a', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${a.address.replace(/\./g, '\\.')}/24`));
   assert.match(lab.exec('a', ['ip', '-o', 'link', 'show', 'lo']), /UP/);
   // b is reachable from a over the bridge (a TCP connect via bash's /dev/tcp needs no extra tools).
   const server = lab.spawn('b', ['python3', '-c', `import socket; s=socket.socket(); s.bind(('${b.address}', 7000)); s.listen(); c,_=s.accept(); c.sendall(b'hi'); c.close()`], { stdio: 'ignore' });
-  t.after(() => server.kill('SIGKILL'));
+  cleanup(t, () => server.kill('SIGKILL'));
   let reply = '';
   for (let i = 0; i < 50 && reply !== 'hi'; i++) {
     try { reply = lab.exec('a', ['python3', '-c', `import socket; s=socket.create_connection(('${b.address}', 7000), timeout=1); print(s.recv(10).decode(), end='')`]); } catch { /* not listening yet */ }
@@ -35,7 +36,7 @@ test('a leftover namespace of a crashed run (its process gone) is removed at the
   // pid 2^22+1 is above Linux's pid_max default, so no process has it.
   const stale = `trl${4194305}-x`;
   run(['ip', 'netns', 'add', stale]);
-  t.after(() => { if (listNamespaces().includes(stale)) run(['ip', 'netns', 'del', stale]); });
+  cleanup(t, () => { if (listNamespaces().includes(stale)) run(['ip', 'netns', 'del', stale]); });
   assert.ok(cleanupLeftoverLabs().includes(stale));
   assert.equal(listNamespaces().includes(stale), false);
 });
@@ -43,7 +44,7 @@ test('a leftover namespace of a crashed run (its process gone) is removed at the
 test('trellis capture setup is idempotent and remove leaves no rule', { timeout: 90_000 }, async (t) => {
   if (!requireTestHosts(t)) return;
   const lab = HostLab.create({ tag: 'c' });
-  t.after(() => lab.destroy());
+  cleanup(t, () => lab.destroy());
   const h = lab.addHost('pod');
   const args = ['capture', 'setup', '--netns', h.netns, '--exclude-inbound-ports', '22', '--exclude-outbound-cidrs', '10.96.0.0/12', '--proxy-uid', '1337'];
   const once = await runCli(args);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import grpc from '@grpc/grpc-js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, counter, FIXTURES, startControlPlane, startWorkload } from './harness.js';
@@ -24,7 +25,7 @@ test('gRPC unary and bidirectional streaming calls cross two sidecars', { timeou
   const server = await startWorkload(t, cp, { service: 'greeter', app: [process.execPath, path.join(FIXTURES, 'grpc-app.mjs')] });
   const caller = await startWorkload(t, cp, { service: 'caller', upstreams: ['greeter:9000'] });
   const client = new EchoClient(`127.0.0.1:${caller.upstreamPorts['greeter:9000']}`, grpc.credentials.createInsecure()) as any;
-  t.after(() => client.close());
+  cleanup(t, () => client.close());
 
   const unary = (text: string) => new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
   await waitFor(async () => (await unary('ping')).echo === 'ping', 'a unary call through the mesh', 15000);

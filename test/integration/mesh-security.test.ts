@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { api, applyResources, createJoinToken, get, httpService, startControlPlane, startWorkload, waitForStatus, type ControlPlane } from './harness.js';
 import { issueCert, plaintext, tlsGet, trustBundle } from './tls-helpers.js';
@@ -100,7 +101,7 @@ test('client certificates from another CA, expired or not yet valid are refused;
   assert.equal((await tlsGet(web.inboundPort, valid, ca)).status, 200, 'a valid mesh certificate gets through');
 
   const foreignDir = mkdtempSync(path.join(os.tmpdir(), 'trellis-foreign-ca-'));
-  t.after(() => rmSync(foreignDir, { recursive: true, force: true }));
+  cleanup(t, () => rmSync(foreignDir, { recursive: true, force: true }));
   const foreign = await issueCert(foreignDir, ID('client'));
   const expired = await issueCert(caDir, ID('client'), { now: Date.now() - 2 * 86400e3, ttlSeconds: 3600 });
   const future = await issueCert(caDir, ID('client'), { now: Date.now() + 86400e3, ttlSeconds: 3600 });
@@ -122,7 +123,7 @@ test('outbound refuses a valid mesh certificate of the wrong identity', { timeou
     s.end('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nstolen');
   });
   await new Promise<void>((resolve) => impostor.listen(port, '127.0.0.1', resolve));
-  t.after(() => impostor.close());
+  cleanup(t, () => impostor.close());
   // The endpoint stays listed (unhealthy) during the grace period, so the client proxy dials the impostor.
   const r = await get(url);
   assert.equal(r.status, 502, `got ${r.status}: ${JSON.stringify(r.body)}`);

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { exited } from '../../src/common/child-process.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { httpOk, waitFor } from '../../src/common/wait.js';
@@ -30,7 +31,7 @@ test('Prometheus scraping the sidecars counts a burst of 37 requests exactly; pr
   }
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-prom-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const [promPort] = await freePorts(1);
   const target = (u: string) => new URL(u).host;
   writeFileSync(path.join(dir, 'prometheus.yml'), [
@@ -44,7 +45,7 @@ test('Prometheus scraping the sidecars counts a burst of 37 requests exactly; pr
   let promLog = '';
   prom.stderr!.on('data', (c) => (promLog = (promLog + c).slice(-5000)));
   const gone = exited(prom);
-  t.after(async () => {
+  cleanup(t, async () => {
     try { process.kill(-prom.pid!, 'SIGTERM'); } catch { return; }
     const timer = setTimeout(() => { try { process.kill(-prom.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
     await gone;

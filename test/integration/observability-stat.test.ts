@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, FIXTURES, get, httpService, permissive, runCli, startControlPlane, startWorkload } from './harness.js';
 
@@ -70,7 +71,7 @@ test('trellis stat counts exactly what was sent, with the success rate; check pa
   const { trellisArgv } = await import('../../src/common/self.js');
   const [node, bin] = trellisArgv();
   const tap = spawn(node, [bin, 'tap', 'api', '--status', '5xx', '--max', '2', '-o', 'json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (tap.exitCode === null) tap.kill('SIGKILL'); });
+  cleanup(t, () => { if (tap.exitCode === null) tap.kill('SIGKILL'); });
   let out = '';
   tap.stdout.on('data', (c) => (out += c));
   const done = new Promise<number>((resolve) => tap.on('exit', (code) => resolve(code ?? 1)));

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, FIXTURES, get, httpService, permissive, startControlPlane, startWorkload, type ControlPlane, type Workload } from './harness.js';
 
@@ -27,7 +28,7 @@ async function collector(t: TestContext): Promise<{ url: string; spans: Span[] }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanup(t, () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, spans };
 }
 

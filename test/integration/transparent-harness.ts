@@ -1,10 +1,11 @@
 // Test hosts for transparent mode: a HostLab (one network namespace per workload, a bridge in
 // a namespace of its own), a control plane that proxies reach through a Unix socket, and
 // workloads started with `trellis run --transparent`. Everything is removed when the test ends.
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { canManageNamespaces, HostLab, type LabHost } from '../../src/netns/index.js';
 import { PROJECT_ROOT } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
@@ -35,9 +36,11 @@ export interface TransparentMesh {
 /** A lab and a control plane serving xDS on a Unix socket in its data directory. */
 export async function startTransparentMesh(t: TestContext, tag: string): Promise<TransparentMesh> {
   const lab = HostLab.create({ tag });
-  t.after(() => lab.destroy());
-  const socket = path.join(os.tmpdir(), `trellis-xds-${process.pid}-${tag}.sock`);
-  t.after(() => rmSync(socket, { force: true }));
+  cleanup(t, () => lab.destroy());
+  // The proxies' admin and span sockets go beside the xDS socket: one directory removes them all.
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'trellis-xds-'));
+  cleanup(t, () => rmSync(socketDir, { recursive: true, force: true }));
+  const socket = path.join(socketDir, 'xds.sock');
   const cp = await startControlPlane(t, undefined, ['--xds-socket', socket]);
   return { lab, cp, socket };
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { listNamespaces, run } from '../../src/netns/index.js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, runCli } from './harness.js';
@@ -38,9 +39,9 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
   // A host outside the mesh, and the upstream resolver (in the bridge's namespace) that knows its name.
   const outside = lab.addHost('outside');
   const ext = lab.spawn('outside', ['python3', '-m', 'http.server', '8000', '--bind', outside.address], { stdio: 'ignore' });
-  t.after(() => ext.kill('SIGKILL'));
+  cleanup(t, () => ext.kill('SIGKILL'));
   const dns = lab.spawn('bridge', [process.execPath, path.join(TRANSPARENT_FIXTURES, 'fake-dns.mjs'), lab.gateway, `outside.test=${outside.address}`], { stdio: 'ignore' });
-  t.after(() => dns.kill('SIGKILL'));
+  cleanup(t, () => dns.kill('SIGKILL'));
 
   /** Runs a client program inside the frontend's namespace: it is the frontend application's own traffic. */
   const inFrontend = (argv: string[]) => lab.exec('frontend', [...NO_PROXY_ENV, ...argv]);

@@ -6,9 +6,10 @@
 // workloads stop. A sampled request's spans reach the trace store through the span socket.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { cleanup } from './cleanup.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
 import { adminSocketBeside, otlpSocketBeside } from '../../src/xds/unix-sockets.js';
@@ -27,15 +28,12 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
   if (!requireTestHosts(t)) return;
   const mesh = await startTransparentMesh(t, 't');
   const { lab, cp, socket } = mesh;
-  // Removed by the processes that made them; these only clean up after a crash.
-  t.after(() => rmSync(otlpSocketBeside(socket), { force: true }));
   await applyResources(cp, [service('frontend'), service('payments'), service('caller')]);
   const [frontend, payments] = await Promise.all([
     startCapturedWorkload(t, mesh, { host: 'frontend', service: 'frontend', port: 8080, app: HTTP_APP }),
     startCapturedWorkload(t, mesh, { host: 'payments', service: 'payments', port: 8080, app: HTTP_APP }),
   ]);
   const adminSockets = [frontend, payments].map((w) => adminSocketBeside(socket, w.host.netns));
-  t.after(() => adminSockets.forEach((s) => rmSync(s, { force: true })));
   const curl = (args: string[]) => lab.exec('frontend', ['curl', '-sS', '--max-time', '5', ...args]);
   await waitFor(async () => curl(['http://payments.mesh:8080/warm-up']).includes('"service": "payments"'), 'a first call from frontend to payments.mesh', 20_000, 250);
 
@@ -77,7 +75,7 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
   await t.test('trellis tap shows a request of the transparent service', async () => {
     const [node, bin] = trellisArgv();
     const tap = spawn(node, [bin, 'tap', 'payments', '--path', '/tapped', '--max', '1', '-o', 'json'], { env: { ...process.env, ...cp.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.after(() => { if (tap.exitCode === null) tap.kill('SIGKILL'); });
+    cleanup(t, () => { if (tap.exitCode === null) tap.kill('SIGKILL'); });
     let out = '';
     let err = '';
     tap.stdout.on('data', (c) => (out += c));
@@ -104,7 +102,7 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
     const caller = lab.spawn(host.name, [node, bin, 'run', '--service', 'caller', '--port', '8090', '--inbound-port', '15006', '--admin-port', '15020', '--http-proxy-port', '15001',
       '--upstream', 'payments:8080=9001', '--xds-address', `unix:${socket}`, '--ready-timeout', '60000', '--', ...HTTP_APP],
     { stdio: 'ignore', env: { ...process.env, SERVICE_NAME: 'caller', TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'caller')).token } });
-    t.after(() => caller.kill('SIGKILL'));
+    cleanup(t, () => caller.kill('SIGKILL'));
     const inCaller = (args: string[]) => lab.exec(host.name, ['curl', '-sS', '--max-time', '5', ...args]);
     await waitFor(async () => inCaller(['-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:15020/ready']) === '200', 'the caller\'s proxy ready', 60_000, 250);
     assert.throws(() => inCaller(['-o', '/dev/null', cp.apiUrl + '/healthz']), 'the control plane\'s API is out of the namespace\'s reach');
