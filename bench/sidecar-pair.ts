@@ -4,7 +4,7 @@
 // sidecars (mTLS), side by side in one run.
 // Throughput with wrk, latency percentiles at a fixed rate with h2load, memory and CPU per
 // proxy from /proc. Run by hand (not in CI):
-//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000]
+//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000] [--profile DIR]
 // Needs: apt-get install nginx haproxy wrk nghttp2-client util-linux openssl
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ const arg = (name: string, fallback: number) => Number(process.argv.find((a, i) 
 const DURATION = arg('duration', 10);
 const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 1000);
+/** `--profile DIR`: the Trellis sidecars write V8 CPU profiles there (on a clean stop at the end). */
+const PROFILE_DIR = process.argv.find((a, i) => process.argv[i - 1] === '--profile');
 const BODY = 'x'.repeat(99) + '\n'; // 100 bytes, as in PERFORMANCE.md
 const LOAD_CPU = '0';
 const SERVER_CPU = os.cpus().length > 1 ? '1' : '0';
@@ -149,8 +151,9 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources: [svc('bench-server'), svc('bench-client')] }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const xds = `127.0.0.1:${xdsPort}`;
-  const proxyB = start(node, [bin, 'proxy', '--service', 'bench-server', '--inbound', `${inB}:${nginxPort}`, '--admin-port', String(adminB), '--http-proxy-port', String(hpB), '--xds-address', xds], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-server') });
-  const proxyA = start(node, [bin, 'proxy', '--service', 'bench-client', '--inbound', `${inA}:${appA}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA), '--xds-address', xds, '--upstream', `bench-server:8080=${localA}`], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-client') });
+  const nodeFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const proxyB = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-server', '--inbound', `${inB}:${nginxPort}`, '--admin-port', String(adminB), '--http-proxy-port', String(hpB), '--xds-address', xds], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-server') });
+  const proxyA = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-client', '--inbound', `${inA}:${appA}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA), '--xds-address', xds, '--upstream', `bench-server:8080=${localA}`], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-client') });
   await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), 'proxy A', 20000);
   await waitFor(() => httpOk(`http://127.0.0.1:${adminB}/ready`), 'proxy B', 20000);
 
@@ -195,6 +198,15 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   }
   const trellis = results.get(paths[3]!.name)!;
   console.log(`\nadded p99 across the Trellis pair at ${RATE} req/s: ${median(trellis.p99) - median(direct.p99)} µs (direct p99 ${median(direct.p99)} µs)`);
+  if (PROFILE_DIR) {
+    // V8 writes a CPU profile when the process exits on its own: stop the sidecars cleanly.
+    await Promise.all([proxyA, proxyB].map((c) => new Promise((resolve) => {
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+      setTimeout(resolve, 10_000).unref();
+    })));
+    console.log(`CPU profiles of the sidecars in ${path.resolve(PROFILE_DIR)}`);
+  }
 }
 
 main().then(() => process.exit(0), (e) => { console.error(`bench: ${e instanceof Error ? e.message : e}`); process.exit(1); });
