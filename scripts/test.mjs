@@ -129,10 +129,22 @@ function runFile(nodeBin, file, index) {
       timedOut = true;
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
     }, Math.max(1000, Math.min(FILE_LIMIT_MS, SUITE_LIMIT_MS - (Date.now() - suiteStarted))));
+    // A process that left the group may still hold the runner's output pipes open, and then
+    // 'close' would never come: shortly after the runner exits, end such holders.
+    let holders = [];
+    let closed = false;
+    child.once('exit', () => setTimeout(() => {
+      if (closed) return;
+      holders = processesMarked(marker);
+      for (const p of holders) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, 5000).unref());
     child.on('close', async (code) => {
+      closed = true;
       clearTimeout(timer);
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* the group is gone */ }
-      const left = await reapLeftovers(marker);
+      const left = [...holders, ...(await reapLeftovers(marker))];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const name = path.relative(path.join(root, 'dist'), file);
       let passed = count(out, 'pass');
