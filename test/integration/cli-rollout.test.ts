@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { cleanup } from './cleanup.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
-import { applyResources, FIXTURES, get, httpRoute, httpService, runCli, startControlPlane, startWorkload, type ControlPlane } from './harness.js';
+import { api, applyResources, FIXTURES, get, httpRoute, httpService, runCli, startControlPlane, startWorkload, type ControlPlane } from './harness.js';
 
 async function mesh(t: TestContext, v2: { app?: string[]; env?: Record<string, string> } = {}) {
   const cp = await startControlPlane(t);
@@ -65,6 +65,14 @@ test('a canary promotes a healthy backend step by step, and resumes after the CL
   await cp.stop();
   const cp2 = await cp.restart();
   assert.equal((await routeOf(cp2)).state?.phase, 'Progressing', 'the state survived the control-plane restart');
+  // The canary judges v2 by the control plane's telemetry, which has nothing from a sidecar
+  // until it reconnected (with backoff, up to seconds after the restart): resume once all three
+  // sidecars are back, as an operator would after `trellis check` passes.
+  await waitFor(async () => {
+    const r = await api(cp2, 'GET', '/api/v1/proxies');
+    const items = (r.body?.items ?? []) as { connected: boolean }[];
+    return items.length === 3 && items.every((p) => p.connected);
+  }, 'the three sidecars to reconnect to the restarted control plane', 30_000);
 
   const second = await runCli([...common.slice(0, -1), cp2.apiUrl, '--interval', '2s'], cp2.cliEnv, undefined, 90_000);
   assert.equal(second.code, 0, second.stdout + second.stderr);
