@@ -4,7 +4,7 @@
 // sidecars (mTLS), side by side in one run.
 // Throughput with wrk, latency percentiles at a fixed rate with h2load, memory and CPU per
 // proxy from /proc. Run by hand (not in CI):
-//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000] [--profile DIR]
+//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000] [--profile DIR] [--node-flags "..."]
 // Needs: apt-get install nginx haproxy wrk nghttp2-client util-linux openssl
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 1000);
 /** `--profile DIR`: the Trellis sidecars write V8 CPU profiles there (on a clean stop at the end). */
 const PROFILE_DIR = process.argv.find((a, i) => process.argv[i - 1] === '--profile');
+/** `--node-flags "..."`: extra Node.js/V8 flags for the Trellis sidecars (e.g. heap sizes), to compare settings. */
+const NODE_FLAGS = process.argv.find((a, i) => process.argv[i - 1] === '--node-flags');
 const BODY = 'x'.repeat(99) + '\n'; // 100 bytes, as in PERFORMANCE.md
 const LOAD_CPU = '0';
 const SERVER_CPU = os.cpus().length > 1 ? '1' : '0';
@@ -151,7 +153,7 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources: [svc('bench-server'), svc('bench-client')] }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const xds = `127.0.0.1:${xdsPort}`;
-  const nodeFlags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const nodeFlags = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : []), ...(NODE_FLAGS ? NODE_FLAGS.split(/\s+/).filter(Boolean) : [])];
   const proxyB = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-server', '--inbound', `${inB}:${nginxPort}`, '--admin-port', String(adminB), '--http-proxy-port', String(hpB), '--xds-address', xds], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-server') });
   const proxyA = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-client', '--inbound', `${inA}:${appA}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA), '--xds-address', xds, '--upstream', `bench-server:8080=${localA}`], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-client') });
   await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), 'proxy A', 20000);
