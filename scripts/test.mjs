@@ -97,28 +97,36 @@ function processesMarked(marker) {
   return found;
 }
 
+/** Kills the processes carrying `marker`; answers which they were. */
+function killMarked(marker) {
+  const found = processesMarked(marker);
+  for (const p of found) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+  return found;
+}
+
 /** Ends what is left of a file's processes; answers what was found still running. */
 async function reapLeftovers(marker) {
-  const left = processesMarked(marker);
-  if (left.length === 0) return left;
+  if (processesMarked(marker).length === 0) return [];
   // A moment's grace: a process told to stop may be on its way out.
   await new Promise((r) => setTimeout(r, 1500));
-  const still = processesMarked(marker);
-  for (const p of still) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
-  return still;
+  return killMarked(marker);
 }
+
+/** A test file as the report names it (its path under dist/). */
+const displayName = (file) => path.relative(path.join(root, 'dist'), file);
 
 const count = (text, label) => Number(text.match(new RegExp(`ℹ ${label} (\\d+)`))?.[1] ?? 0);
 
 function runFile(nodeBin, file, index) {
   return new Promise((resolve) => {
-    const marker = `TRELLIS_TEST_FILE=${process.pid}-${index}`;
+    const fileId = `${process.pid}-${index}`;
+    const marker = `TRELLIS_TEST_FILE=${fileId}`;
     const started = Date.now();
     const child = spawn(nodeBin, ['--test', '--test-reporter=spec', file], {
       cwd: root,
       detached: true,
       // Child processes started by tests (control plane, proxies) use the same Node.js.
-      env: { ...process.env, TRELLIS_TEST_FILE: marker.split('=')[1], TRELLIS_NODE: nodeBin, PATH: `${path.dirname(nodeBin)}:${(process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules/.bin')).join(':')}` },
+      env: { ...process.env, TRELLIS_TEST_FILE: fileId, TRELLIS_NODE: nodeBin, PATH: `${path.dirname(nodeBin)}:${(process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules/.bin')).join(':')}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -135,8 +143,7 @@ function runFile(nodeBin, file, index) {
     let closed = false;
     child.once('exit', () => setTimeout(() => {
       if (closed) return;
-      holders = processesMarked(marker);
-      for (const p of holders) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+      holders = killMarked(marker);
       child.stdout.destroy();
       child.stderr.destroy();
     }, 5000).unref());
@@ -146,7 +153,7 @@ function runFile(nodeBin, file, index) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* the group is gone */ }
       const left = [...holders, ...(await reapLeftovers(marker))];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      const name = path.relative(path.join(root, 'dist'), file);
+      const name = displayName(file);
       let passed = count(out, 'pass');
       let failed = count(out, 'fail');
       const notes = [];
@@ -170,7 +177,7 @@ async function run(nodeBin) {
     while (next < queue.length) {
       const index = next++;
       if (Date.now() - suiteStarted > SUITE_LIMIT_MS) {
-        results.push({ name: path.relative(path.join(root, 'dist'), queue[index]), tests: 0, passed: 0, failed: 1, leaked: 0, notRun: true });
+        results.push({ name: displayName(queue[index]), tests: 0, passed: 0, failed: 1, leaked: 0, notRun: true });
         continue;
       }
       results.push(await runFile(nodeBin, queue[index], `${version}-${index}`));
