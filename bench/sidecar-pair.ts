@@ -4,7 +4,10 @@
 // sidecars (mTLS), side by side in one run.
 // Throughput with wrk, latency percentiles at a fixed rate with h2load, memory and CPU per
 // proxy from /proc. Run by hand (not in CI):
-//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000] [--profile DIR] [--node-flags "..."]
+//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000] [--profile DIR] [--node-flags "..."] [--baseline CHECKOUT]
+// `--baseline CHECKOUT` adds a second Trellis pair (its own control plane too) run from another
+// built checkout (e.g. a `git worktree` of the previous commit), interleaved in the same rounds,
+// so a change is measured before and after on the same machine at the same time.
 // Needs: apt-get install nginx haproxy wrk nghttp2-client util-linux openssl
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,8 @@ const RATE = arg('rate', 1000);
 const PROFILE_DIR = process.argv.find((a, i) => process.argv[i - 1] === '--profile');
 /** `--node-flags "..."`: extra Node.js/V8 flags for the Trellis sidecars (e.g. heap sizes), to compare settings. */
 const NODE_FLAGS = process.argv.find((a, i) => process.argv[i - 1] === '--node-flags');
+/** `--baseline CHECKOUT`: another built Trellis checkout whose pair runs beside this one. */
+const BASELINE = process.argv.find((a, i) => process.argv[i - 1] === '--baseline');
 const BODY = 'x'.repeat(99) + '\n'; // 100 bytes, as in PERFORMANCE.md
 const LOAD_CPU = '0';
 const SERVER_CPU = os.cpus().length > 1 ? '1' : '0';
@@ -121,26 +126,18 @@ defaults
   return [start('haproxy', ['-f', path.join(dir, `${name}-a.cfg`)]), start('haproxy', ['-f', path.join(dir, `${name}-b.cfg`)])];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function main(): Promise<void> {
-  const [nginxPort, haFront, haBack, haTlsFront, haTlsBack, apiPort, xdsPort, inB, inA, appA, localA, adminA, adminB, hpA, hpB] = await freePorts(15);
-  writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "${BODY.trim()}\\n"; } } }`);
-  start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir]);
-  // One HAProxy process holding both ends of a pair would share a core's work; each pair runs two.
-  const haPlain = haproxyPair('ha-plain', haFront, haBack, nginxPort);
-  const haTls = haproxyPair('ha-tls', haTlsFront, haTlsBack, nginxPort, haproxyCerts());
-
-  const [node, bin] = trellisArgv();
-  const cp = start(node, [bin, 'control-plane', '--data-dir', path.join(dir, 'cp'), '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`], LOAD_CPU, {}, 'pipe');
+/** A control plane and two sidecars (mTLS between them) run from the checkout of `bin`; A's local upstream port leads through B to nginx. */
+async function trellisPair(label: string, bin: string, nginxPort: number): Promise<{ url: string; procs: ChildProcess[] }> {
+  const [apiPort, xdsPort, inB, inA, appA, localA, adminA, adminB, hpA, hpB] = await freePorts(10);
+  const node = process.execPath;
+  const cpDir = path.join(dir, `cp-${label}`);
+  const cp = start(node, [bin, 'control-plane', '--data-dir', cpDir, '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`], LOAD_CPU, {}, 'pipe');
   let cpOut = '';
   cp.stdout!.on('data', (c: Buffer) => { cpOut += c.toString(); });
   const api = `https://127.0.0.1:${apiPort}`;
   // The API and xDS are TLS: the bench trusts the mesh roots the control plane writes.
-  const caFile = path.join(dir, 'cp', 'ca', 'trust-bundle.pem');
-  await waitFor(async () => cpOut.includes('control plane ready'), 'control plane', 20000);
+  const caFile = path.join(cpDir, 'ca', 'trust-bundle.pem');
+  await waitFor(async () => cpOut.includes('control plane ready'), `${label} control plane`, 20000);
   await waitFor(async () => /admin token[^:]*: \S+/.test(cpOut), 'the admin token', 5000);
   const fetch = trustingFetch(caFile);
   const auth = { authorization: `Bearer ${/admin token[^:]*: (\S+)/.exec(cpOut)![1]}` };
@@ -153,17 +150,36 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources: [svc('bench-server'), svc('bench-client')] }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const xds = `127.0.0.1:${xdsPort}`;
-  const nodeFlags = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : []), ...(NODE_FLAGS ? NODE_FLAGS.split(/\s+/).filter(Boolean) : [])];
+  const nodeFlags = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR, label)}`] : []), ...(NODE_FLAGS ? NODE_FLAGS.split(/\s+/).filter(Boolean) : [])];
   const proxyB = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-server', '--inbound', `${inB}:${nginxPort}`, '--admin-port', String(adminB), '--http-proxy-port', String(hpB), '--xds-address', xds], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-server') });
   const proxyA = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-client', '--inbound', `${inA}:${appA}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA), '--xds-address', xds, '--upstream', `bench-server:8080=${localA}`], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-client') });
-  await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), 'proxy A', 20000);
-  await waitFor(() => httpOk(`http://127.0.0.1:${adminB}/ready`), 'proxy B', 20000);
+  await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), `${label} proxy A`, 20000);
+  await waitFor(() => httpOk(`http://127.0.0.1:${adminB}/ready`), `${label} proxy B`, 20000);
+  return { url: `http://127.0.0.1:${localA}/`, procs: [proxyA, proxyB] };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const [nginxPort, haFront, haBack, haTlsFront, haTlsBack] = await freePorts(5);
+  writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "${BODY.trim()}\\n"; } } }`);
+  start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir]);
+  // One HAProxy process holding both ends of a pair would share a core's work; each pair runs two.
+  const haPlain = haproxyPair('ha-plain', haFront, haBack, nginxPort);
+  const haTls = haproxyPair('ha-tls', haTlsFront, haTlsBack, nginxPort, haproxyCerts());
+
+  const [, bin] = trellisArgv();
+  const current = await trellisPair('current', bin, nginxPort);
+  const baseline = BASELINE ? await trellisPair('baseline', path.resolve(BASELINE, 'bin/trellis.js'), nginxPort) : undefined;
 
   const paths = [
     { name: 'direct to nginx', url: `http://127.0.0.1:${nginxPort}/`, procs: [] as ChildProcess[] },
     { name: 'HAProxy pair (mTLS)', url: `http://127.0.0.1:${haTlsFront}/`, procs: haTls },
     { name: 'HAProxy pair (plaintext)', url: `http://127.0.0.1:${haFront}/`, procs: haPlain },
-    { name: 'Trellis sidecar pair (mTLS)', url: `http://127.0.0.1:${localA}/`, procs: [proxyA, proxyB] },
+    { name: 'Trellis sidecar pair (mTLS)', url: current.url, procs: current.procs },
+    ...(baseline ? [{ name: `Trellis pair, baseline ${path.basename(path.resolve(BASELINE!))} (mTLS)`, url: baseline.url, procs: baseline.procs }] : []),
   ];
   for (const p of paths) await waitFor(() => httpOk(p.url), p.name, 20000);
   // Warm-up, not recorded: the first seconds of load through a Node.js proxy run before the JIT
@@ -200,9 +216,13 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   }
   const trellis = results.get(paths[3]!.name)!;
   console.log(`\nadded p99 across the Trellis pair at ${RATE} req/s: ${median(trellis.p99) - median(direct.p99)} µs (direct p99 ${median(direct.p99)} µs)`);
+  if (baseline) {
+    const base = results.get(paths[4]!.name)!;
+    console.log(`this checkout vs the baseline: ${(median(trellis.rps) / median(base.rps)).toFixed(3)}× the throughput, ${(median(trellis.p99) / median(base.p99)).toFixed(2)}× the p99, ${(median(trellis.cpu) / median(base.cpu)).toFixed(2)}× the CPU per request`);
+  }
   if (PROFILE_DIR) {
     // V8 writes a CPU profile when the process exits on its own: stop the sidecars cleanly.
-    await Promise.all([proxyA, proxyB].map((c) => new Promise((resolve) => {
+    await Promise.all(current.procs.map((c) => new Promise((resolve) => {
       c.once('exit', resolve);
       c.kill('SIGTERM');
       setTimeout(resolve, 10_000).unref();
