@@ -1,6 +1,6 @@
-/* Trellis native addon: the original destination of a connection that iptables REDIRECTed
- * (getsockopt SOL_IP/SO_ORIGINAL_DST), which Node.js does not expose. N-API only, so one
- * build serves every Node.js version. */
+/* Trellis native addon: the original destination of a connection that iptables or ip6tables
+ * REDIRECTed (getsockopt SOL_IP/SO_ORIGINAL_DST, SOL_IPV6/IP6T_SO_ORIGINAL_DST), which Node.js
+ * does not expose. N-API only, so one build serves every Node.js version. */
 #include <node_api.h>
 #include <errno.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <net/if.h>
 #include <linux/netfilter_ipv4.h>
 
 #ifndef IP6T_SO_ORIGINAL_DST
@@ -28,6 +29,8 @@ static napi_value original_dst(napi_env env, napi_callback_info info) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   memset(&ss, 0, sizeof(ss));
+  /* An IPv4 connection (also one mapped into a dual-stack socket) answers at SOL_IP; an IPv6
+   * one answers ENOENT there (no IPv4 conntrack entry) and is asked at SOL_IPV6. */
   int rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len);
   if (rc != 0 && (errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == ENOENT)) {
     len = sizeof(ss);
@@ -43,7 +46,7 @@ static napi_value original_dst(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, out, "message", msg);
     return out;
   }
-  char text[INET6_ADDRSTRLEN] = {0};
+  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 1] = {0};
   int port = 0;
   if (ss.ss_family == AF_INET) {
     struct sockaddr_in *a = (struct sockaddr_in *)&ss;
@@ -51,8 +54,15 @@ static napi_value original_dst(napi_env env, napi_callback_info info) {
     port = ntohs(a->sin_port);
   } else if (ss.ss_family == AF_INET6) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
+    inet_ntop(AF_INET6, &a->sin6_addr, text, INET6_ADDRSTRLEN);
     port = ntohs(a->sin6_port);
+    /* A link-local destination is only reachable through its interface: `fe80::1%eth0`, as
+     * Node.js (libuv) takes it to connect. */
+    char ifname[IF_NAMESIZE] = {0};
+    if (a->sin6_scope_id != 0 && if_indextoname(a->sin6_scope_id, ifname) != NULL) {
+      size_t used = strlen(text);
+      snprintf(text + used, sizeof(text) - used, "%%%s", ifname);
+    }
   }
   napi_value addr, p;
   napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &addr);

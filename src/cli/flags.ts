@@ -8,6 +8,9 @@ function port(value: string, flag: string, whole: string): number {
   return n;
 }
 
+/** A comma-separated port list (`22,8443`), repeatable: each use adds to the list. */
+export const portList = (flag: string) => (value: string, previous: number[] = []): number[] => [...previous, ...value.split(',').filter(Boolean).map((p) => port(p, flag, value))];
+
 export interface UpstreamFlag { service: string; namespace: string; port: number; localPort: number }
 
 /** `payments:8080=9001` or `payments.shop:8080=9001`. */

@@ -1,6 +1,7 @@
 // Test hosts on one machine: one network namespace per workload ("pod"), each joined by a
 // veth pair to a bridge that lives in a namespace of its own, addresses only inside those
-// namespaces, loopback up. Nothing is added to the machine's own namespace. Every name
+// namespaces (IPv4 and an IPv6 ULA, fd00::/8), loopback up. Nothing is added to the machine's
+// own namespace, and nothing is routed beyond the lab's bridge. Every name
 // carries `trl<pid>-`, so a leftover of a crashed run (its pid gone) is removed at the next start.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,8 @@ export interface LabHost {
   readonly netns: string;
   /** Its address on the lab's bridge. */
   readonly address: string;
+  /** Its IPv6 address on the lab's bridge (a unique local address, on-link only: no IPv6 route beyond the bridge). */
+  readonly address6: string;
 }
 
 export interface HostLabOptions {
@@ -60,6 +63,8 @@ export class HostLab {
   readonly subnet: string;
   /** The bridge's address in its namespace: every host's default gateway. */
   readonly gateway: string;
+  /** The lab's IPv6 /64 (`fd00:10:211:0::` for subnet 10.211.0); hosts get `<prefix><n>`, the same n as their IPv4 address. */
+  readonly prefix6: string;
   private readonly hosts = new Map<string, LabHost>();
   private next = 2;
   private destroyed = false;
@@ -69,6 +74,7 @@ export class HostLab {
     this.subnet = opts.subnet ?? '10.211.0';
     this.bridgeNetns = `${this.prefix}-br`;
     this.gateway = `${this.subnet}.1`;
+    this.prefix6 = `fd00:${this.subnet.split('.').join(':')}::`;
   }
 
   /** Cleans leftovers of crashed runs, then makes the bridge namespace. Destroys what it made if a step fails. */
@@ -82,6 +88,7 @@ export class HostLab {
       runIn(lab.bridgeNetns, ['ip', 'link', 'set', 'lo', 'up']);
       runIn(lab.bridgeNetns, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
       runIn(lab.bridgeNetns, ['ip', 'addr', 'add', `${lab.gateway}/24`, 'dev', 'br0']);
+      runIn(lab.bridgeNetns, ['ip', '-6', 'addr', 'add', `${lab.prefix6}1/64`, 'dev', 'br0', 'nodad']);
       runIn(lab.bridgeNetns, ['ip', 'link', 'set', 'br0', 'up']);
     } catch (e) {
       lab.destroy();
@@ -96,7 +103,8 @@ export class HostLab {
     if (!/^[a-z][a-z0-9]{0,9}$/.test(name)) throw new Error(`host name must be 1-10 lowercase letters or digits starting with a letter, got ${JSON.stringify(name)}`);
     if (this.hosts.has(name)) throw new Error(`host ${name} already exists in this lab`);
     if (this.next > 254) throw new Error('a lab holds at most 253 hosts');
-    const host: LabHost = { name, netns: `${this.prefix}-${name}`, address: `${this.subnet}.${this.next++}` };
+    const n = this.next++;
+    const host: LabHost = { name, netns: `${this.prefix}-${name}`, address: `${this.subnet}.${n}`, address6: `${this.prefix6}${n.toString(16)}` };
     this.hosts.set(name, host);
     run(['ip', 'netns', 'add', host.netns]);
     // Both ends are created inside namespaces: the bridge end in the bridge's, the other moved straight into the host's.
@@ -105,6 +113,8 @@ export class HostLab {
     runIn(this.bridgeNetns, ['ip', 'link', 'set', `v-${name}`, 'up']);
     runIn(host.netns, ['ip', 'link', 'set', 'lo', 'up']);
     runIn(host.netns, ['ip', 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
+    // nodad: usable at once (not "tentative" while duplicate detection runs); the lab owns the prefix.
+    runIn(host.netns, ['ip', '-6', 'addr', 'add', `${host.address6}/64`, 'dev', 'eth0', 'nodad']);
     runIn(host.netns, ['ip', 'link', 'set', 'eth0', 'up']);
     runIn(host.netns, ['ip', 'route', 'add', 'default', 'via', this.gateway]);
     // Programs started with `ip netns exec` see this as /etc/resolv.conf: the lab's gateway, never the machine's resolver.

@@ -7,7 +7,8 @@ import type { TransportSocket } from './tls-types.js';
 
 export interface Duration { seconds?: number; nanos?: number }
 export interface UInt32Value { value: number }
-export interface SocketAddress { address: string; portValue: number }
+/** `ipv4Compat` on `::` takes IPv4 connections too (dual stack), as in Envoy. */
+export interface SocketAddress { address: string; portValue: number; ipv4Compat?: boolean }
 export interface Address { socketAddress: SocketAddress }
 /** Envoy's ConfigSource pointing at the aggregated stream. */
 export interface AdsConfigSource { ads: Record<string, never>; resourceApiVersion?: 'V3' }

@@ -53,6 +53,13 @@ export const VIRTUAL_OUTBOUND_LISTENER = 'virtualOutbound';
 export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound';
 /** ORIGINAL_DST cluster: a connection goes on to where it was going (outbound policy PassThrough, inbound ports no Service declares). */
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+/**
+ * ORIGINAL_DST cluster with mTLS to the workloads of one identity: a captured caller's
+ * connections to a port their Service does not declare, on a workload whose inbound is STRICT.
+ */
+export function undeclaredPortsClusterName(service: string, namespace: string): string {
+  return `${PASSTHROUGH_CLUSTER}|${service}.${namespace}`;
+}
 /** A cluster without endpoints: outbound policy Refuse; the proxy refuses what reaches it and counts it. */
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
 

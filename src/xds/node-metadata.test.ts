@@ -24,6 +24,8 @@ test('defaults: namespace default, empty labels, inbound and upstreams; upstream
 test('transparent-mode capture ports survive the Struct round trip', () => {
   const m: ProxyMetadata = { ...full, inbound: [{ port: 3000, appPort: 3000 }], capture: { inboundPort: 15006, outboundPort: 15002, dnsPort: 15053 } };
   assert.deepEqual(parseProxyMetadata(structToJson(proxyMetadataToStruct(m))), { ok: true, value: m });
+  const excluded: ProxyMetadata = { ...m, capture: { ...m.capture!, excludeInboundPorts: [22, 9191] } };
+  assert.deepEqual(parseProxyMetadata(structToJson(proxyMetadataToStruct(excluded))), { ok: true, value: excluded });
 });
 
 test('the admin socket path survives the Struct round trip', () => {
@@ -48,6 +50,7 @@ const cases: [string, unknown, string[]][] = [
   ['local port used twice', { service: 's', address: '10.0.0.1', adminPort: 9001, upstreams: [{ service: 'u', port: 80, localPort: 9001 }] }, ['metadata.adminPort: 9001 is already used by metadata.upstreams[0].localPort']],
   ['inbound port taken by a local port on 127.0.0.1', { service: 's', address: '127.0.0.1', adminPort: 15006, inbound: [{ port: 15006, appPort: 3000 }] }, ['metadata.adminPort: 15006 is already used by metadata.inbound[0].port']],
   ['capture not an object', { service: 's', address: '10.0.0.1', adminPort: 1, capture: 15006 }, ['metadata.capture: must be an object {inboundPort, outboundPort, dnsPort}, got 15006']],
+  ['capture excluded port out of range', { service: 's', address: '10.0.0.1', adminPort: 1, capture: { inboundPort: 15006, outboundPort: 15001, excludeInboundPorts: [22, 0] } }, ['metadata.capture.excludeInboundPorts[1]: must be an integer from 1 to 65535, got 0']],
   ['capture port clashing with the admin port', { service: 's', address: '10.0.0.1', adminPort: 15001, capture: { inboundPort: 15006, outboundPort: 15001 } }, ['metadata.capture.outboundPort: 15001 is already used by metadata.adminPort']],
   ['admin socket not a string', { service: 's', address: '10.0.0.1', adminPort: 1, adminSocket: 7 }, ['metadata.adminSocket: must be an absolute path (a Unix socket), got 7']],
   ['admin socket relative', { service: 's', address: '10.0.0.1', adminPort: 1, adminSocket: 'admin.sock' }, ['metadata.adminSocket: must be an absolute path, got "admin.sock"']],

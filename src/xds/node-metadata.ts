@@ -55,6 +55,11 @@ export interface CapturePorts {
   outboundPort: number;
   /** The DNS responder (UDP), if the workload's DNS is captured. */
   dnsPort?: number;
+  /**
+   * Inbound ports the operator excluded from capture: the application answers them itself, in
+   * plaintext, so callers' proxies must not dial them with mTLS (see undeclared-ports.ts).
+   */
+  excludeInboundPorts?: number[];
 }
 
 // ---- Parsing and encoding (added for the control plane's xDS server and the proxy's xDS client) ----
@@ -120,6 +125,7 @@ export function proxyMetadataToStruct(m: ProxyMetadata): ProtoStruct {
   if (m.capture !== undefined) {
     json.capture = { inboundPort: m.capture.inboundPort, outboundPort: m.capture.outboundPort };
     if (m.capture.dnsPort !== undefined) json.capture.dnsPort = m.capture.dnsPort;
+    if (m.capture.excludeInboundPorts?.length) json.capture.excludeInboundPorts = [...m.capture.excludeInboundPorts];
   }
   return jsonToStruct(json);
 }
@@ -199,6 +205,8 @@ function parseCapture(v: unknown, problems: string[]): CapturePorts | undefined 
   }
   const c: CapturePorts = { inboundPort: port(v.inboundPort, 'metadata.capture.inboundPort', problems), outboundPort: port(v.outboundPort, 'metadata.capture.outboundPort', problems) };
   if (v.dnsPort !== undefined) c.dnsPort = port(v.dnsPort, 'metadata.capture.dnsPort', problems);
+  const excluded = list(v.excludeInboundPorts, 'metadata.capture.excludeInboundPorts', problems).map((p, i) => port(p, `metadata.capture.excludeInboundPorts[${i}]`, problems));
+  if (excluded.length > 0) c.excludeInboundPorts = excluded;
   return c;
 }
 

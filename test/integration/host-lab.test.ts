@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanup } from './cleanup.js';
-import { listCapture } from '../../src/capture/index.js';
+import { describeCapture, listCapture } from '../../src/capture/index.js';
 import { cleanupLeftoverLabs, HostLab, listNamespaces, run } from '../../src/netns/index.js';
 import { runCli } from './harness.js';
 import { requireTestHosts } from './transparent-harness.js';
@@ -49,19 +49,26 @@ test('trellis capture setup is idempotent and remove leaves no rule', { timeout:
   const args = ['capture', 'setup', '--netns', h.netns, '--exclude-inbound-ports', '22', '--exclude-outbound-cidrs', '10.96.0.0/12', '--proxy-uid', '1337'];
   const once = await runCli(args);
   assert.equal(once.code, 0, once.stderr);
-  const first = listCapture(h.netns).join('\n');
+  const first = describeCapture(h.netns).join('\n');
   assert.equal(once.stdout, first + '\n', 'setup prints the rules it made');
   assert.equal((await runCli(args)).code, 0);
-  assert.equal(listCapture(h.netns).join('\n'), first, 'the same rules, not twice');
+  assert.equal(describeCapture(h.netns).join('\n'), first, 'the same rules, not twice');
   assert.match(first, /-A TRELLIS_INBOUND -p tcp -m tcp --dport 22 -j RETURN/);
   assert.match(first, /-A TRELLIS_OUTPUT -d 10\.96\.0\.0\/12 -j RETURN/);
   assert.match(first, /-A TRELLIS_OUTPUT -m owner --uid-owner 1337 -j RETURN/);
+  // IPv6 is captured the same way (an app on :: must not answer around its proxy).
+  const v6 = listCapture(h.netns, 6).join('\n');
+  assert.match(v6, /-A TRELLIS_INBOUND -p tcp -m tcp --dport 22 -j RETURN/);
+  assert.match(v6, /-A TRELLIS_INBOUND -p tcp -j REDIRECT --to-ports 15006/);
+  assert.match(v6, /-A TRELLIS_OUTPUT -p tcp -j REDIRECT --to-ports 15001/);
+  assert.doesNotMatch(v6, /10\.96\.0\.0/, 'an IPv4 range stays out of the IPv6 rules');
   const bad = await runCli(['capture', 'setup', '--netns', h.netns, '--exclude-outbound-cidrs', '10.0.0.0/40']);
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /excludeOutboundCidrs\[0\]: must be an IPv4 CIDR such as 10\.0\.0\.0\/8, got "10\.0\.0\.0\/40"/);
-  assert.equal(listCapture(h.netns).join('\n'), first, 'a refused setup changes nothing');
+  assert.match(bad.stderr, /excludeOutboundCidrs\[0\]: must be an IPv4 or IPv6 CIDR such as 10\.0\.0\.0\/8 or fd00::\/8, got "10\.0\.0\.0\/40"/);
+  assert.equal(describeCapture(h.netns).join('\n'), first, 'a refused setup changes nothing');
   assert.equal((await runCli(['capture', 'remove', '--netns', h.netns])).code, 0);
   assert.equal((await runCli(['capture', 'list', '--netns', h.netns])).stdout, 'no Trellis capture rules\n');
+  assert.deepEqual(listCapture(h.netns, 6), [], 'the IPv6 rules are gone too');
 });
 
 test('trellis run --transparent without a namespace says what it needs', async () => {

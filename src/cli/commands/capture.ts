@@ -1,8 +1,8 @@
 // `trellis capture setup|list|remove`: the init step of transparent mode (like istio-iptables
-// or linkerd-init): iptables rules in a workload's network namespace that send its TCP and
-// DNS to the proxy. Idempotent; `remove` takes every Trellis rule away again.
+// or linkerd-init): iptables and ip6tables rules in a workload's network namespace that send
+// its TCP and DNS to the proxy. Idempotent; `remove` takes every Trellis rule away again.
 import type { Command } from 'commander';
-import { listCapture, removeCapture, setupCapture, type CaptureSpec } from '../../capture/index.js';
+import { describeCapture, removeCapture, setupCapture, type CaptureSpec } from '../../capture/index.js';
 import { canManageNamespaces } from '../../netns/index.js';
 
 /** Default ports of a captured proxy and the group id its traffic is exempt by. */
@@ -60,20 +60,20 @@ export function register(program: Command): void {
     .option('--proxy-gid <ids>', `group ids whose traffic is not captured (default ${CAPTURE_DEFAULTS.proxyGid} unless --proxy-uid is given)`, list(num), [])
     .option('--exclude-inbound-ports <ports>', 'inbound ports not captured, comma-separated', list(num), [])
     .option('--exclude-outbound-ports <ports>', 'outbound ports not captured, comma-separated', list(num), [])
-    .option('--exclude-outbound-cidrs <cidrs>', 'outbound address ranges not captured, comma-separated', list(String), [])
+    .option('--exclude-outbound-cidrs <cidrs>', 'outbound address ranges not captured (IPv4 or IPv6 CIDR), comma-separated', list(String), [])
     .addHelpText('after', '\nExample:\n  trellis capture setup --netns pod1 --exclude-inbound-ports 22 --exclude-outbound-cidrs 10.0.0.0/8')
     .action((opts: SetupOptions) => {
       needRoot();
       setupCapture(captureSpec(opts), opts.netns);
-      process.stdout.write(listCapture(opts.netns).join('\n') + '\n');
+      process.stdout.write(describeCapture(opts.netns).join('\n') + '\n');
     });
   capture
     .command('list')
-    .description('print the Trellis rules in the nat table')
+    .description('print the Trellis rules in the nat tables (iptables, then ip6tables)')
     .option('--netns <name>', 'network namespace (default: the current one)')
     .action((opts: { netns?: string }) => {
       needRoot();
-      const rules = listCapture(opts.netns);
+      const rules = describeCapture(opts.netns);
       process.stdout.write(rules.length ? rules.join('\n') + '\n' : 'no Trellis capture rules\n');
     });
   capture

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CA_FILE_ENV, readTrustBundle, trustBundleFile } from '../../common/control-plane-trust.js';
 import { defaultNodeId, startSidecar } from '../../proxy/index.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
-import { collectValid, hostPort, parseHostPort, parseInbound, parseLabel, parseUpstream, socketPathFlag, xdsTarget } from '../flags.js';
+import { collectValid, hostPort, parseHostPort, parseInbound, parseLabel, parseUpstream, portList, socketPathFlag, xdsTarget } from '../flags.js';
 
 interface Options {
   service: string;
@@ -22,6 +22,7 @@ interface Options {
   captureInboundPort: number;
   captureOutboundPort: number;
   dnsPort: number;
+  captureExcludeInboundPorts: number[];
   dnsUpstream?: string;
   accessLogFile?: string;
 }
@@ -41,7 +42,10 @@ export function metadataFromFlags(opts: Options): ProxyMetadata {
     upstreams: opts.upstream.map(parseUpstream),
     adminPort: opts.adminPort,
     ...(opts.adminSocket !== undefined ? { adminSocket: opts.adminSocket } : {}),
-    ...(opts.transparent ? { capture: { inboundPort: opts.captureInboundPort, outboundPort: opts.captureOutboundPort, ...(opts.dnsPort > 0 ? { dnsPort: opts.dnsPort } : {}) } } : {}),
+    ...(opts.transparent ? { capture: {
+      inboundPort: opts.captureInboundPort, outboundPort: opts.captureOutboundPort, ...(opts.dnsPort > 0 ? { dnsPort: opts.dnsPort } : {}),
+      ...(opts.captureExcludeInboundPorts?.length ? { excludeInboundPorts: opts.captureExcludeInboundPorts } : {}),
+    } } : {}),
   };
 }
 
@@ -67,6 +71,7 @@ export function register(program: Command): void {
     .option('--capture-inbound-port <port>', 'transparent mode: inbound capture port', Number, 15006)
     .option('--capture-outbound-port <port>', 'transparent mode: outbound capture port', Number, 15001)
     .option('--dns-port <port>', 'transparent mode: DNS responder port (UDP); 0 = no DNS responder', Number, 15053)
+    .option('--capture-exclude-inbound-ports <ports>', 'transparent mode: inbound ports the capture rules exclude (the app answers them in plaintext); announced so callers\' proxies do not dial them with mTLS', portList('--capture-exclude-inbound-ports'), [])
     .option('--dns-upstream <host:port>', 'transparent mode: resolver for names outside the mesh (default: first nameserver of /etc/resolv.conf)', hostPort('--dns-upstream'))
     .option('--access-log-file <path>', 'write access log lines here instead of stdout (when the MeshConfig turns them on)')
     .addHelpText('after', '\nExample:\n  trellis proxy --service payments --inbound 15006:3000 --http-proxy-port 15001 --upstream ledger:8080=9001')

@@ -55,6 +55,7 @@ export async function runTransparent(opts: TransparentOptions, command: string[]
     const proxyArgv = [node, bin, 'proxy', '--service', opts.service, '--namespace', opts.namespace, '--address', address,
       ...[opts.port, ...opts.extraPort].flatMap((p) => ['--inbound', `${p}:${p}`]), '--admin-port', String(adminPort), ...adminSocket, '--xds-address', opts.xdsAddress, ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
       '--transparent', '--capture-inbound-port', String(spec.inboundPort), '--capture-outbound-port', String(spec.outboundPort), '--dns-port', String(spec.dnsPort ?? 0),
+      ...(spec.excludeInboundPorts.length > 0 ? ['--capture-exclude-inbound-ports', spec.excludeInboundPorts.join(',')] : []),
       ...(opts.dnsUpstream ? ['--dns-upstream', opts.dnsUpstream] : []),
       ...opts.label.flatMap((l) => ['--label', l])];
     return await superviseSidecar({ proxyArgv, proxySpawn: { gid: opts.proxyGid }, adminPort, readyTimeout: opts.readyTimeout, appEnv: { PORT: String(opts.port) }, ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);

@@ -19,6 +19,8 @@ export interface Workload {
   readonly lastSeen: string;
   /** Transparent mode (iptables capture): its inbound capture listener does not terminate mTLS yet. */
   readonly transparent?: boolean;
+  /** Transparent mode: inbound ports excluded from capture, which the application answers in plaintext itself. */
+  readonly excludedInboundPorts?: readonly number[];
 }
 
 /** The labels a workload is selected by: its own, with `app` defaulting to the service name. */
@@ -38,6 +40,7 @@ export function workloadFromMetadata(id: string, meta: ProxyMetadata, connected:
     connected,
     lastSeen: new Date(now).toISOString(),
     ...(meta.capture !== undefined ? { transparent: true } : {}),
+    ...(meta.capture?.excludeInboundPorts?.length ? { excludedInboundPorts: [...meta.capture.excludeInboundPorts] } : {}),
   };
 }
 

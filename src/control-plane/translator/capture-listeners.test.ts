@@ -37,7 +37,7 @@ function mesh(outboundPolicy: 'PassThrough' | 'Refuse' = 'PassThrough') {
 test('the outbound capture listener routes by VIP and by endpoint address; http ports detect, tcp ports do not', () => {
   const s = translate(mesh(), proxy('c-1', 'client', { address: '10.0.0.2', inbound: [{ port: 3000, appPort: 3000 }], capture }));
   const out = s.listeners.get('virtualOutbound');
-  assert.deepEqual(out?.address, { socketAddress: { address: '0.0.0.0', portValue: 15001 } });
+  assert.deepEqual(out?.address, { socketAddress: { address: '::', portValue: 15001, ipv4Compat: true } });
   assert.equal(out?.useOriginalDst?.value, true);
   assert.equal(out?.continueOnListenerFiltersTimeout, true);
   assert.deepEqual(out?.listenerFiltersTimeout, { seconds: 0, nanos: 300_000_000 });
@@ -67,7 +67,7 @@ test('with the Refuse policy the default chain goes to the BlackHoleCluster', ()
 test('the inbound capture listener has a chain per inbound port and passes other ports through', () => {
   const s = translate(mesh(), proxy('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture }));
   const inb = s.listeners.get('virtualInbound');
-  assert.deepEqual(inb?.address, { socketAddress: { address: '0.0.0.0', portValue: 15006 } });
+  assert.deepEqual(inb?.address, { socketAddress: { address: '::', portValue: 15006, ipv4Compat: true } });
   assert.equal(chain(inb, 'inbound|8080|http'), '*:8080 [http/1.1,h2c] http -> inbound|8080');
   assert.equal(chain(inb, 'inbound|8080|tcp'), '*:8080 tcp -> inbound|8080');
   assert.ok(s.routes.has('inbound|8080'));
@@ -140,6 +140,53 @@ test('with mTLS on, a caller in transparent mode dials the Service\'s workloads 
   const out = s.listeners.get('virtualOutbound');
   const hcm = out?.filterChains.find((c) => c.name === 'outbound|240.240.0.10:8080|http')?.filters[0]?.typedConfig as { tracing?: unknown };
   assert.ok(hcm.tracing, 'outbound capture HTTP chains trace too');
+});
+
+// Regression (issue 10, item 4): under STRICT a port no Service declares answered plaintext.
+test('STRICT: a port no inbound entry names takes mTLS only, authorized as TCP, then goes on to its original destination', () => {
+  const s = translate(secured('STRICT'), proxy('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture }));
+  const def = s.listeners.get('virtualInbound')?.defaultFilterChain;
+  assert.equal(def?.name, 'inbound|PassthroughCluster|mtls');
+  assert.ok(def?.transportSocket?.typedConfig.commonTlsContext, 'the default chain terminates mTLS');
+  assert.deepEqual(def?.filters.map((f) => f.name), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy'], 'the Service\'s policies apply to its undeclared ports too');
+  assert.equal((def?.filters.at(-1)?.typedConfig as { cluster?: string }).cluster, 'PassthroughCluster');
+  assert.deepEqual(checkSnapshot(s), []);
+  for (const l of s.listeners.values()) assert.ok(encodeMessage(LISTENER, l).length > 0);
+});
+
+test('PERMISSIVE and mTLS off: a port no inbound entry names is passed through as before', () => {
+  for (const i of [secured('PERMISSIVE'), mesh()]) {
+    const s = translate(i, proxy('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture }));
+    const def = s.listeners.get('virtualInbound')?.defaultFilterChain;
+    assert.equal(def?.name, 'inbound|PassthroughCluster');
+    assert.equal(def?.transportSocket, undefined);
+  }
+});
+
+test('a caller reaches any other port of a STRICT captured workload by its address over mTLS, expecting that workload\'s identity', () => {
+  const workloads = [
+    workload('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture }),
+    workload('legacy-1', 'payments', { address: '10.0.0.8', inbound: [{ port: 8080, appPort: 8080 }] }), // explicit mode: not captured
+  ];
+  const s = translate({ ...secured('STRICT'), workloads }, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
+  const out = s.listeners.get('virtualOutbound');
+  assert.equal(chain(out, 'outbound|10.0.0.7|undeclared'), '10.0.0.7/32:* tcp -> PassthroughCluster|payments.default');
+  assert.equal(chain(out, 'outbound|10.0.0.7:8080|http'), '10.0.0.7/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080', 'declared ports keep their own chains (a port match wins)');
+  assert.equal(chain(out, 'outbound|10.0.0.8|undeclared'), 'none', 'a workload that is not captured takes no mTLS on other ports');
+  const c = s.clusters.get('PassthroughCluster|payments.default');
+  assert.equal(c?.type, 'ORIGINAL_DST');
+  const tls = c?.transportSocket?.typedConfig as { commonTlsContext: { combinedValidationContext: { defaultValidationContext: { matchTypedSubjectAltNames: { matcher: { exact: string } }[] } } } };
+  assert.deepEqual(tls.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames.map((m) => m.matcher.exact), ['spiffe://example.org/ns/default/sa/payments']);
+  assert.deepEqual(checkSnapshot(s), []);
+  // A port its operator excluded from capture is plaintext: the application answers it itself.
+  const excluding = [workload('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture: { ...capture, excludeInboundPorts: [9191] } })];
+  const e = translate({ ...secured('STRICT'), workloads: excluding }, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
+  assert.equal(chain(e.listeners.get('virtualOutbound'), 'outbound|10.0.0.7:9191|excluded'), '10.0.0.7/32:9191 tcp -> PassthroughCluster');
+  assert.equal(chain(e.listeners.get('virtualOutbound'), 'outbound|10.0.0.7|undeclared'), '10.0.0.7/32:* tcp -> PassthroughCluster|payments.default');
+  // PERMISSIVE workloads and meshes without mTLS keep plaintext passthrough.
+  const permissive = translate({ ...secured('PERMISSIVE'), workloads }, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
+  assert.equal(chain(permissive.listeners.get('virtualOutbound'), 'outbound|10.0.0.7|undeclared'), 'none');
+  assert.equal(permissive.clusters.has('PassthroughCluster|payments.default'), false);
 });
 
 /** A TCPRoute in `namespace` on `parent:port`, splitting among `[name, weight]` backends in default. */

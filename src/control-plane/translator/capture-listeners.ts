@@ -1,10 +1,12 @@
-// Transparent mode (LDS): the two listeners of a captured proxy. `virtualOutbound` takes every
-// redirected outbound connection and picks a filter chain by its original destination: a
-// Service's virtual IP and port, or an endpoint address and port of a Service, else the
-// outbound policy (PassthroughCluster or BlackHoleCluster). `virtualInbound` picks a chain by
-// destination port (the inbound entries), else passes the connection on to where it was going.
-// With mTLS on, an inbound entry's chain terminates it (STRICT: every connection to the port;
-// PERMISSIVE: those that start with a ClientHello, plaintext going to the detected chains).
+// Transparent mode (LDS): the two listeners of a captured proxy, on `::` taking IPv4 too.
+// `virtualOutbound` takes every redirected outbound connection and picks a filter chain by its
+// original destination: a Service's virtual IP and port, or an endpoint address and port of a
+// Service, any other port of a STRICT captured workload (mTLS, see undeclared-ports.ts), else
+// the outbound policy (PassthroughCluster or BlackHoleCluster). `virtualInbound` picks a chain
+// by destination port (the inbound entries), else passes the connection on to where it was
+// going (under STRICT only over mTLS). With mTLS on, an inbound entry's chain terminates it
+// (STRICT: every connection to the port; PERMISSIVE: those that start with a ClientHello,
+// plaintext going to the detected chains).
 import type { MeshConfigSpec, Service, ServicePort } from '../../api/resource.js';
 import type { FilterChain, FilterChainMatch, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import { BLACKHOLE_CLUSTER, inboundClusterName, inboundRouteName, outboundClusterName, PASSTHROUGH_CLUSTER, serviceHost, VIRTUAL_INBOUND_LISTENER, VIRTUAL_OUTBOUND_LISTENER } from '../../xds/names.js';
@@ -18,6 +20,7 @@ import { serviceKey } from './selection.js';
 import { chainWithRbac, type RbacRules } from './authorization.js';
 import { mtlsChain, type MtlsMode } from './security.js';
 import type { HcmTelemetry } from './telemetry.js';
+import { inboundUndeclaredChain, undeclaredPortChains, type StrictPeer } from './undeclared-ports.js';
 
 /** What protocol detection reports for HTTP: HTTP/1.x or the HTTP/2 preface (h2c). */
 export const DETECTED_HTTP = ['http/1.1', 'h2c'];
@@ -33,7 +36,8 @@ const LISTENER_FILTERS = [
 function captureListener(name: string, port: number, direction: 'INBOUND' | 'OUTBOUND', chains: FilterChain[], defaultChain: FilterChain, mesh: MeshConfigSpec): Listener {
   return {
     name,
-    address: { socketAddress: { address: '0.0.0.0', portValue: port } },
+    // IPv6 and IPv4 (dual stack): ip6tables redirects IPv6 connections here as iptables does IPv4 ones.
+    address: { socketAddress: { address: '::', portValue: port, ipv4Compat: true } },
     trafficDirection: direction,
     useOriginalDst: { value: true },
     listenerFilters: LISTENER_FILTERS,
@@ -77,7 +81,7 @@ export interface CaptureResult {
 }
 
 /** The outbound capture listener of a proxy in namespace `callerNamespace`, with the route tables it uses. */
-export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string, string> | undefined, capture: CapturePorts, callerNamespace: string, mesh: MeshConfigSpec, telemetry: HcmTelemetry): CaptureResult {
+export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string, string> | undefined, capture: CapturePorts, callerNamespace: string, mesh: MeshConfigSpec, telemetry: HcmTelemetry, strictPeers: readonly StrictPeer[] = []): CaptureResult {
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
   const warnings: string[] = [];
@@ -113,6 +117,7 @@ export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string
       }
     }
   }
+  chains.push(...undeclaredPortChains(strictPeers));
   const policyCluster = mesh.outboundPolicy === 'Refuse' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
   const defaultChain: FilterChain = { name: `outbound|${policyCluster}`, filters: [tcpFilter(`outbound_${policyCluster}`, policyCluster)] };
   return { listeners: [captureListener(VIRTUAL_OUTBOUND_LISTENER, capture.outboundPort, 'OUTBOUND', chains, defaultChain, mesh)], routes, warnings };
@@ -123,6 +128,8 @@ export interface InboundCaptureOptions {
   readonly telemetry: HcmTelemetry;
   readonly mtls: MtlsMode | undefined;
   readonly authz: (entry: InboundPort, tcp: boolean) => RbacRules[];
+  /** Authorization (as TCP) of ports no inbound entry names: the policies of every Service selecting the workload. */
+  readonly undeclaredAuthz?: readonly RbacRules[];
 }
 
 /** The inbound capture listener: the chains of each inbound entry, by destination port. */
@@ -133,7 +140,7 @@ export function inboundCaptureListener(entries: readonly { entry: InboundPort; p
     if (protocol === 'http') routes.push(inboundRouteTable(entry));
     chains.push(...inboundChains(entry, protocol, options));
   }
-  const defaultChain: FilterChain = { name: `inbound|${PASSTHROUGH_CLUSTER}`, filters: [tcpFilter(`inbound_${PASSTHROUGH_CLUSTER}`, PASSTHROUGH_CLUSTER)] };
+  const defaultChain = inboundUndeclaredChain(options.mtls, options.undeclaredAuthz ?? []);
   return { listeners: [captureListener(VIRTUAL_INBOUND_LISTENER, capture.inboundPort, 'INBOUND', chains, defaultChain, mesh)], routes, warnings: [] };
 }
 

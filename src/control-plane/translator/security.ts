@@ -64,6 +64,14 @@ export function inboundMode(meshMode: MtlsMode, selecting: readonly Service[], w
   return modes.has('PERMISSIVE') ? 'PERMISSIVE' : meshMode;
 }
 
+/** The transport socket of an outbound cluster dialling mTLS and accepting exactly the SPIFFE IDs `sans`. */
+export function upstreamMtls(sans: readonly string[]): TransportSocket {
+  return {
+    name: TRANSPORT_SOCKET_TLS,
+    typedConfig: { '@type': typeUrl(UPSTREAM_TLS_CONTEXT) as 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', commonTlsContext: common(sans) },
+  };
+}
+
 const secured = new WeakMap<TranslatorInput, Map<string, Cluster>>();
 
 /**
@@ -84,13 +92,7 @@ export function secureOutboundCluster(input: TranslatorInput, trustDomain: strin
       ids.add(spiffeId(trustDomain, w.namespace, w.service));
     }
   }
-  const out: Cluster = {
-    ...c,
-    transportSocket: {
-      name: TRANSPORT_SOCKET_TLS,
-      typedConfig: { '@type': typeUrl(UPSTREAM_TLS_CONTEXT) as 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', commonTlsContext: common([...ids].sort()) },
-    },
-  };
+  const out: Cluster = { ...c, transportSocket: upstreamMtls([...ids].sort()) };
   cache.set(c.name, out);
   return out;
 }

@@ -18,6 +18,7 @@ import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
 import { inboundMode, secureInboundListener, secureOutboundCluster } from './security.js';
 import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
 import { typeVersion } from './versions.js';
+import { strictCapturedPeers } from './undeclared-ports.js';
 
 /**
  * The snapshot of one proxy. Pure: the same input and proxy give an equal snapshot with the
@@ -86,8 +87,11 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   }
 
   if (proxy.capture) {
-    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { telemetry, mtls: security ? mode : undefined, authz });
-    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, telemetry)]) {
+    const undeclaredAuthz = rbacRules(applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, selecting), input.meshConfig, security?.trustDomain ?? 'trellis.local', true);
+    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { telemetry, mtls: security ? mode : undefined, authz, undeclaredAuthz });
+    const peers = strictCapturedPeers(input);
+    for (const p of peers) clusters.set(p.cluster.name, p.cluster);
+    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, telemetry, peers)]) {
       listeners.push(...part.listeners);
       routes.push(...part.routes);
       part.warnings.forEach((w) => warnings.add(w));

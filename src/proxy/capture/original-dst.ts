@@ -1,5 +1,6 @@
-// Where a redirected connection was going: SOL_IP/SO_ORIGINAL_DST through the tiny N-API
-// addon in native/ (built by `npm ci`), because Node.js exposes no getsockopt.
+// Where a redirected connection was going: SOL_IP/SO_ORIGINAL_DST (IPv4, also mapped into a
+// dual-stack socket) or SOL_IPV6/IP6T_SO_ORIGINAL_DST (IPv6; link-local with `%interface`)
+// through the tiny N-API addon in native/ (built by `npm ci`), because Node.js exposes no getsockopt.
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import path from 'node:path';

@@ -120,6 +120,8 @@ export interface CaptureListenerConfig {
   readonly address: string;
   readonly port: number;
   readonly protocol: 'capture';
+  /** On `::`: IPv4 connections too (dual stack); without it an IPv6 address takes IPv6 only, as in Envoy. */
+  readonly ipv4Compat?: boolean;
   readonly chains: readonly CaptureChain[];
   readonly defaultChain?: CaptureChain;
   /** How long detection waits for a client's first bytes before treating it as opaque TCP. */

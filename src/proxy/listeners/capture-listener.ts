@@ -4,7 +4,10 @@
 // the chain's route table (the usual layer stack, pools and forwarders), TCP chains relay it
 // to an endpoint of the chain's cluster, to its original destination (PassthroughCluster), or
 // refuse it (BlackHoleCluster). A chain with a transport socket terminates mTLS first (the
-// inbound chains of a meshed workload), and its authorization sees the caller's identity.
+// inbound chains of a meshed workload, and under STRICT its ports no Service declares), and its
+// authorization sees the caller's identity; an ORIGINAL_DST cluster with TLS dials the original
+// destination with mTLS (a STRICT workload's undeclared port). It listens on `::` for IPv6 and
+// IPv4 alike, since ip6tables redirects IPv6 connections here as iptables does IPv4 ones.
 import net from 'node:net';
 import type { Logger } from '../../common/log.js';
 import { err, ok, type Result } from '../../common/result.js';
@@ -17,6 +20,8 @@ import { outboundRefused, type ProxyError } from '../errors.js';
 import { rawH1ErrorResponse } from '../http/error-response.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { relayTcp, type TcpTarget } from '../tcp/tcp-proxy.js';
+import { dialMeshTls } from '../pool/mesh-tls.js';
+import { endpointKey } from '../pool/upstream-endpoint.js';
 import { ChainSelector } from './chain-selector.js';
 import { HttpListener } from './http-listener.js';
 import { bind, listenerKey, type Listener } from './listener.js';
@@ -32,6 +37,18 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Chains whose HTTP listener settings are the same share one detached HTTP listener. */
 function httpKey(chain: CaptureChain & { action: { kind: 'http' } }): string {
   return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null]);
+}
+
+/**
+ * Binds a capture listener: `::` with ipv4Compat takes both families (ip6tables and iptables
+ * redirect to the same port); on a kernel without IPv6 there is nothing to take over IPv6, so
+ * it binds 0.0.0.0 instead.
+ */
+async function bindCapture(server: net.Server, listener: CaptureListenerConfig): Promise<Result<net.AddressInfo, ProxyError>> {
+  const { name, address, port, ipv4Compat = false } = listener;
+  const bound = await bind(server, name, address, port, net.isIPv6(address) && !ipv4Compat);
+  const noIpv6 = !bound.ok && ipv4Compat && address === '::' && /EAFNOSUPPORT/.test(String(bound.error.message));
+  return noIpv6 ? bind(server, name, '0.0.0.0', port) : bound;
 }
 
 /** What a capture listener serves with until the next config. */
@@ -74,7 +91,7 @@ export class CaptureListener implements Listener {
   /** mTLS chains terminate with `tlsSource`'s certificate and count handshakes into `handshakes`. */
   static async open(scope: CaptureListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts): Promise<Result<CaptureListener, ProxyError>> {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
-    const bound = await bind(server, scope.listener.name, scope.listener.address, scope.listener.port);
+    const bound = await bindCapture(server, scope.listener);
     if (!bound.ok) return err(bound.error);
     const listener = new CaptureListener(scope, server, bound.value, metrics, logger, tlsSource, handshakes);
     server.on('connection', (socket: net.Socket) => listener.onConnection(socket));
@@ -199,9 +216,7 @@ export class CaptureListener implements Listener {
     const cluster = this.scope.tcpBackends.get(chain.name)?.pick();
     if (cluster === undefined) return void socket.destroy();
     if (cluster.name === BLACKHOLE_CLUSTER) return this.refuse(socket, dst, detected);
-    let target: TcpTarget | undefined;
-    if (cluster.config.originalDst) target = { address: dst.address, port: dst.port, key: `${dst.address}:${dst.port}`, active: 0 };
-    else target = cluster.balancer.pick();
+    const target = cluster.config.originalDst ? this.originalTarget(cluster, dst) : cluster.balancer.pick();
     if (target === undefined) {
       this.logger?.debug({ listener: listener.name, cluster: cluster.name }, 'no endpoint for captured TCP connection; closing it');
       socket.destroy();
@@ -216,6 +231,17 @@ export class CaptureListener implements Listener {
       this.metrics.tcpTraffic(direction, cluster.service, result.received, result.sent);
       this.onSocketGone();
     });
+  }
+
+  /** An ORIGINAL_DST cluster's target: the destination itself, dialled with mTLS when the cluster asks for it (a STRICT workload's undeclared port). */
+  private originalTarget(cluster: ClusterState, dst: { address: string; port: number }): TcpTarget | undefined {
+    const target: TcpTarget = { address: dst.address, port: dst.port, key: endpointKey(dst.address, dst.port), active: 0 };
+    const tls = cluster.config.tls;
+    if (tls === undefined) return target;
+    const source = this.tlsSource;
+    if (source === undefined) return undefined;
+    const handshakes = this.metrics.tlsHandshakes('outbound', cluster.service);
+    return { ...target, dial: (alpn, opts) => dialMeshTls(dst.address, dst.port, { source, sans: tls.sans, handshakes }, alpn, undefined, opts) };
   }
 
   private refuse(socket: net.Socket, dst: { address: string; port: number }, detected: DetectedProtocol | undefined): void {

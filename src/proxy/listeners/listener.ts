@@ -17,8 +17,11 @@ export function listenerKey(protocol: string, address: string, port: number): st
   return `${protocol} ${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
-/** Binds `server` to address:port; a failure (port in use, address not local) is a value. */
-export function bind(server: net.Server, name: string, address: string, port: number): Promise<Result<net.AddressInfo, ProxyError>> {
+/**
+ * Binds `server` to address:port; a failure (port in use, address not local) is a value.
+ * `ipv6Only` on an IPv6 address refuses IPv4 connections (Node.js's default is dual stack).
+ */
+export function bind(server: net.Server, name: string, address: string, port: number, ipv6Only = false): Promise<Result<net.AddressInfo, ProxyError>> {
   return new Promise((resolve) => {
     const onError = (e: Error) => {
       server.off('listening', onListening);
@@ -30,6 +33,6 @@ export function bind(server: net.Server, name: string, address: string, port: nu
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen({ host: address, port, exclusive: true });
+    server.listen({ host: address, port, exclusive: true, ...(ipv6Only ? { ipv6Only } : {}) });
   });
 }

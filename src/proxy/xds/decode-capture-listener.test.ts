@@ -67,3 +67,17 @@ test('an RBAC network filter before an HTTP connection manager on a capture chai
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(formatProblems(r.error), /filterChains\[0\]\.filters: network RBAC filters go only before tcp_proxy/);
 });
+
+test('a capture listener on :: with ipv4Compat takes both families; a STRICT default chain keeps its mTLS and RBAC', () => {
+  const r = decodeListener(captured((l) => {
+    l.address = { socketAddress: { address: '::', portValue: 15006, ipv4Compat: true } };
+    l.defaultFilterChain = { name: 'inbound|PassthroughCluster|mtls', transportSocket: mtls(), filters: [l.filterChains[1].filters[0], tcp('PassthroughCluster')] };
+  }));
+  assert.ok(r.ok, r.ok ? '' : formatProblems(r.error));
+  const l = r.value as CaptureListenerConfig;
+  assert.deepEqual([l.address, l.ipv4Compat], ['::', true]);
+  assert.deepEqual(l.defaultChain?.tls, { mode: 'strict' });
+  assert.equal(l.defaultChain?.authz?.[0]?.action, 'deny');
+  const v6only = decodeListener(captured((l) => (l.address = { socketAddress: { address: '::', portValue: 15006 } })));
+  assert.ok(v6only.ok && (v6only.value as CaptureListenerConfig).ipv4Compat === undefined, 'without ipv4Compat, IPv6 only (as in Envoy)');
+});

@@ -21,7 +21,7 @@ const LISTENER_FILTER_TYPES = [ORIGINAL_DST_FILTER, TLS_INSPECTOR, HTTP_INSPECTO
 const MATCH_FIELDS = new Set(['destinationPort', 'prefixRanges', 'transportProtocol', 'applicationProtocols']);
 
 /** The capture listener of `raw` (whose name, address and direction are already read). */
-export function decodeCaptureListener(s: ProblemSink, raw: Obj, base: { name: string; direction: Direction; address: string; port: number }, decodeFilters: FiltersDecoder): CaptureListenerConfig | undefined {
+export function decodeCaptureListener(s: ProblemSink, raw: Obj, base: { name: string; direction: Direction; address: string; port: number; ipv4Compat?: boolean }, decodeFilters: FiltersDecoder): CaptureListenerConfig | undefined {
   readList(s, raw, 'listenerFilters', '').forEach((f, i) => {
     const path = idx('listenerFilters', i);
     if (!isObj(f)) return void s.add(path, XDS_PROBLEM.INVALID, `must be a ListenerFilter object, got ${show(f)}`);

@@ -71,7 +71,7 @@ export function readOptionalString(s: ProblemSink, obj: Obj, field: string, path
 }
 
 /** `{ address, port }` from an Envoy Address (`socketAddress` with an IP literal and `portValue` 1..65535). */
-export function readSocketAddress(s: ProblemSink, obj: Obj, field: string, path: string): { address: string; port: number } | undefined {
+export function readSocketAddress(s: ProblemSink, obj: Obj, field: string, path: string): { address: string; port: number; ipv4Compat: boolean } | undefined {
   const addr = readObj(s, obj, field, path);
   if (!addr) return undefined;
   const sockPath = at(at(path, field), 'socketAddress');
@@ -88,7 +88,7 @@ export function readSocketAddress(s: ProblemSink, obj: Obj, field: string, path:
     s.add(at(sockPath, 'portValue'), XDS_PROBLEM.INVALID, `must be a port in 1..65535, got ${show(portValue)}`);
     good = false;
   }
-  return good ? { address: address as string, port: portValue as number } : undefined;
+  return good ? { address: address as string, port: portValue as number, ipv4Compat: sock.ipv4Compat === true } : undefined;
 }
 
 /** A google.protobuf.Duration in ms; `fallback` when absent (an empty `{}` is 0). */

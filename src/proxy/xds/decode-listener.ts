@@ -35,7 +35,7 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
   const direction = readDirection(s, raw);
   if (isObj(raw.useOriginalDst) && raw.useOriginalDst.value === true) {
     if (!s.ok || !name || !addr || !direction) return err(s.problems);
-    const capture = decodeCaptureListener(s, raw, { name, direction, address: addr.address, port: addr.port }, decodeChainFilters);
+    const capture = decodeCaptureListener(s, raw, { name, direction, address: addr.address, port: addr.port, ...(addr.ipv4Compat ? { ipv4Compat: true } : {}) }, decodeChainFilters);
     return capture && s.ok ? ok(capture) : err(s.problems);
   }
   const chains = readList(s, raw, 'filterChains', '');
