@@ -18,6 +18,8 @@ export type StoreErrorCode =
   | 'STORE_LOCKED'
   /** The data on disk is damaged (anything but a torn tail, which is cut): the store refuses to open and leaves the file as it is. */
   | 'STORE_CORRUPT'
+  /** A restore was asked into a data directory that already holds a store (without --force). */
+  | 'STORE_NOT_EMPTY'
   /** Reading or writing the disk failed; the store refuses further changes. */
   | 'STORE_IO'
   /** The store was closed. */
@@ -35,6 +37,8 @@ export interface StoreError {
   offset?: number;
   record?: number;
   revision?: number;
+  /** STORE_CORRUPT: the message without the advice on what to do (for reports that list several). */
+  summary?: string;
   cause?: unknown;
 }
 
@@ -85,13 +89,20 @@ export const storeCorrupt = (site: CorruptionSite, problem: string, opts: { caus
   const wayOut = opts.wayOut ?? 'restore';
   const advice = wayOut === 'none' ? '' : `. Nothing was changed on disk. See every problem with \`trellis store verify --data-dir ${dir}\`; then restore a backup (\`trellis store restore --from BACKUP --data-dir ${dir} --force\`)`
     + (wayOut === 'restore-or-repair' ? ` or keep only the records before the damage (\`trellis store repair --truncate-at-corruption --data-dir ${dir}\`, which keeps a copy of the original)` : '');
+  const summary = `${site.file} is damaged${where ? ` (${where})` : ''}: ${problem}`;
   return {
     code: 'STORE_CORRUPT',
-    message: `${site.file} is damaged${where ? ` (${where})` : ''}: ${problem}${advice}`,
+    message: `${summary}${advice}`,
+    summary,
     ...site,
     ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
   };
 };
+
+export const storeNotEmpty = (dataDir: string): StoreError => ({
+  code: 'STORE_NOT_EMPTY',
+  message: `data directory ${dataDir} already holds a store (snapshot.trellis or a non-empty batches.log); give --force to move those files aside into ${dataDir}/replaced-<time>/ and restore over them`,
+});
 
 export const storeIo = (what: string, cause: unknown): StoreError => ({
   code: 'STORE_IO',

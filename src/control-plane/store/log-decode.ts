@@ -31,7 +31,7 @@ export const SECTOR_BYTES = 512;
 export interface DecodedFrames {
   /** Payloads of the intact frames, in order, with where each starts and the offset just past it. */
   frames: { payload: Buffer; start: number; end: number }[];
-  /** Bytes covered by intact frames. */
+  /** Where the intact frames end (the bytes they cover, when decoding started at 0). */
   validLength: number;
   /** What follows the intact frames, when decoding stopped before the end of the data. */
   tail?: FrameTail;
@@ -55,7 +55,7 @@ const allZero = (data: Buffer, from: number, to: number): boolean => {
 };
 
 /** The first intact frame starting after `at`, if any. */
-function intactFrameAfter(data: Buffer, at: number): number | undefined {
+export function intactFrameAfter(data: Buffer, at: number): number | undefined {
   for (let i = data.indexOf(MAGIC_BYTES, at + 1); i !== -1; i = data.indexOf(MAGIC_BYTES, i + 1)) {
     if (intactFrameAt(data, i)) return i;
   }
@@ -102,10 +102,10 @@ export function classifyTail(data: Buffer, at: number): FrameTail {
   return corrupt('a last record with a wrong checksum and no unwritten sector (it was synced before it was acknowledged, and damaged since)');
 }
 
-/** The intact frames of `data` from its start, and what follows them (see the rules above). */
-export function decodeFrames(data: Buffer): DecodedFrames {
+/** The intact frames of `data` from byte `from` (default its start), and what follows them (see the rules above). */
+export function decodeFrames(data: Buffer, from = 0): DecodedFrames {
   const frames: DecodedFrames['frames'] = [];
-  let at = 0;
+  let at = from;
   while (at < data.length) {
     const frame = intactFrameAt(data, at);
     if (!frame) return { frames, validLength: at, tail: classifyTail(data, at) };
