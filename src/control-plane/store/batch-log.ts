@@ -1,6 +1,6 @@
-// The append-only log of committed batches: one framed JSON record per batch, fsynced before the
-// batch is acknowledged, one append at a time, nothing appended after a failed one (the write
-// protocol log-decode.ts relies on). Opening it cuts a torn tail (a write that was never
+// The append-only log of committed batches: one framed JSON record per batch, written whole and
+// fsynced before the batch is acknowledged, one append at a time, nothing appended after a failed
+// one (the write protocol log-decode.ts relies on). Opening it cuts a torn tail (a write that was never
 // acknowledged) and refuses anything else that is damaged, leaving the file as it is.
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -97,7 +97,9 @@ export class BatchLog {
   async append(record: BatchRecord): Promise<Result<void, StoreError>> {
     const frame = encodeFrame(Buffer.from(JSON.stringify(record)));
     try {
-      await this.fh.write(frame);
+      // A short write (a disk filling up) reports fewer bytes, not an error: write the rest, so a batch
+      // is never acknowledged with part of its record missing.
+      for (let done = 0; done < frame.length;) done += (await this.fh.write(frame, done, frame.length - done)).bytesWritten;
       await this.fh.datasync();
     } catch (e) {
       // Cut off whatever part of the frame may have reached the file, so nothing is ever appended after it.

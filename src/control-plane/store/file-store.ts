@@ -1,7 +1,7 @@
 // The embedded durable store: state in memory, every batch appended to a log and fsynced before it
 // is acknowledged, a snapshot now and then (after which the log starts over), one owner per data dir.
 // Opening cuts only a torn tail of the log (log-decode.ts); any other damage is STORE_CORRUPT and
-// the files are left as they are (see store-tools.ts for verify, backup, restore and repair).
+// the files are left as they are (the way out: verify.ts, backup.ts, repair.ts).
 //   <dataDir>/trellis.lock       pid of the owner
 //   <dataDir>/snapshot.trellis   the state at some revision (absent until the first snapshot)
 //   <dataDir>/batches.log        the batches after that revision

@@ -2,7 +2,7 @@
 // to be a torn tail (cut on open) or corruption (refused).
 //
 // Why only these shapes can be torn: the log's write protocol (batch-log.ts) appends one record at
-// a time with one write, then fdatasync; the batch is acknowledged only after fdatasync returns, and
+// a time, written whole, then fdatasync; the batch is acknowledged only after fdatasync returns, and
 // nothing is appended after a write that failed. So after any crash every record but the last was
 // acknowledged, and the last is either intact (it was synced) or the one append in flight. That
 // append can leave, after the last intact frame, only a prefix of its frame (the file ends early),
