@@ -13,11 +13,12 @@ import { register as registerProxy } from './commands/proxy.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerSecurity } from './commands/security.js';
 import { register as registerStat } from './commands/stat.js';
+import { register as registerStore } from './commands/store.js';
 import { register as registerTap } from './commands/tap.js';
 import { register as registerTop } from './commands/top.js';
 
 /** Subcommand modules; each adds itself to the program. */
-const COMMANDS: ((program: Command) => void)[] = [registerControlPlane, registerApply, registerGet, registerDelete, registerProxy, registerRun, registerDemo, registerCapture, registerStat, registerTop, registerTap, registerCheck, registerSecurity, registerCanary, registerBlueGreen];
+const COMMANDS: ((program: Command) => void)[] = [registerControlPlane, registerApply, registerGet, registerDelete, registerProxy, registerRun, registerDemo, registerCapture, registerStat, registerTop, registerTap, registerCheck, registerSecurity, registerCanary, registerBlueGreen, registerStore];
 
 export function buildProgram(): Command {
   const program = new Command('trellis')

@@ -58,7 +58,8 @@ export interface RunningControlPlane {
 /** Opens the store and starts serving; throws with a clear message when something cannot start. */
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
   const opened = await openFileStore({ dataDir: opts.dataDir, logger: createLogger('control-plane.store') });
-  if (!opened.ok) throw new Error(opened.error.message);
+  // The code leads the message: operators and scripts match on STORE_CORRUPT, STORE_LOCKED, STORE_IO.
+  if (!opened.ok) throw new Error(`${opened.error.code}: ${opened.error.message}`);
   const store = opened.value;
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   const close = async () => {

@@ -13,7 +13,7 @@ import { listNamespaces, run } from '../../src/netns/index.js';
 import { applyResources, createJoinToken, exclusive, FIXTURES, httpService, runCli, startControlPlane, stopGroup, tcpOpen } from './harness.js';
 import { requireTestHosts } from './transparent-harness.js';
 
-const COMMANDS = ['control-plane', 'proxy', 'run', 'apply', 'get', 'delete', 'demo'];
+const COMMANDS = ['control-plane', 'proxy', 'run', 'apply', 'get', 'delete', 'demo', 'store'];
 
 test('every command has --help', { timeout: 60000 }, async () => {
   for (const cmd of COMMANDS) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -34,4 +34,12 @@ test('tokens verify by role, are stored hashed (0600), expire and can be revoked
   assert.ok(!revoked.ok && revoked.error.code === 'TOKEN_REVOKED');
   assert.deepEqual(revokedIds, [admin.info.id]);
   assert.equal((await store.revoke('nope')).ok, false);
+});
+
+test('a tokens.json that is not JSON stops the start with an error naming the file, and is left as it is', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-tokens-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'tokens.json'), '[{"id":');
+  await assert.rejects(TokenStore.open(dir), new RegExp(`${path.join(dir, 'tokens.json').replace(/[/.]/g, '\\$&')} is not valid JSON`));
+  assert.equal(readFileSync(path.join(dir, 'tokens.json'), 'utf8'), '[{"id":');
 });

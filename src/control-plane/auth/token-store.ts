@@ -53,7 +53,13 @@ export class TokenStore {
     const store = new TokenStore(path.join(dir, FILE), now);
     const text = await fsp.readFile(store.#file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
     if (text !== undefined) {
-      const parsed: unknown = JSON.parse(text);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        // Never start without the tokens: every operator and proxy would be locked out, or a revocation forgotten.
+        throw new Error(`${store.#file} is not valid JSON (${(e as Error).message}); restore it from a copy (docs/operations.md)`);
+      }
       if (!Array.isArray(parsed)) throw new Error(`${store.#file} must hold a JSON array of tokens`);
       store.#tokens = parsed as StoredToken[];
     }

@@ -292,6 +292,21 @@ test('unknown paths and resource types are 404s that say what exists', async (t)
   assert.match(short.body.error.message, /expected \/api\/v1\/services\/\{namespace\}\/\{name\}/);
 });
 
+test('POST /api/v1/store/backup answers every resource at one revision in the snapshot format; GET is a 405', async (t) => {
+  const api = await startApi(t);
+  await api.call('POST', '/api/v1/apply', { resources: [svc('a'), svc('b', { namespace: 'shop' })] });
+  await api.call('POST', '/api/v1/apply', { resources: [mesh()] });
+  const backup = await api.call('POST', '/api/v1/store/backup');
+  assert.equal(backup.status, 200);
+  assert.equal(backup.body.format, 'trellis-store-snapshot/1');
+  assert.equal(backup.body.revision, 2);
+  assert.deepEqual(backup.body.resources, (await api.store.list()).items.map((r) => JSON.parse(JSON.stringify(r))));
+  // A read-only operator token may only GET (security-api.ts), so the backup takes an admin token.
+  const get = await api.call('GET', '/api/v1/store/backup');
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+});
+
 test('GET /api/v1/proxies lists what the xDS side reports, and nothing without it', async (t) => {
   const proxy: ProxyStatus = {
     id: 'web-1', service: 'web', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '2026-01-01T00:00:00Z',

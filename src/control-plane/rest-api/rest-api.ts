@@ -5,6 +5,7 @@ import { createLogger } from '../../common/log.js';
 import { err, ok, type Result } from '../../common/result.js';
 import { applyResources } from './apply-handler.js';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './body.js';
+import { SNAPSHOT_FORMAT } from '../store/snapshot.js';
 import { apiError, type ApiError } from './errors.js';
 import { createResource, deleteResource, getResource, listResources, replaceResource, type Reply } from './resource-handlers.js';
 import { matchRoute, type Route } from './routes.js';
@@ -45,6 +46,13 @@ async function handle(deps: Required<Pick<RestApiDeps, 'maxBodyBytes'>> & RestAp
     }
     case 'proxies':
       return ok({ status: 200, body: { items: deps.proxies?.() ?? [] } });
+    case 'backup': {
+      req.resume();
+      // One list is one committed revision: every batch in it is durable, none is half in it.
+      const { items, revision } = await deps.store.list();
+      log.info({ revision, resources: items.length }, 'store backup taken');
+      return ok({ status: 200, body: { format: SNAPSHOT_FORMAT, revision, resources: items } });
+    }
     case 'apply': {
       const raw = await body();
       return raw.ok ? applyResources(deps, raw.value, dryRun.value) : raw;

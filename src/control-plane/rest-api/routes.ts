@@ -8,6 +8,8 @@ export type Route =
   | { route: 'healthz' }
   | { route: 'apply' }
   | { route: 'proxies' }
+  /** `/api/v1/store/backup`: every resource at one revision, in the snapshot format (admin only: a POST). */
+  | { route: 'backup' }
   /** `/api/v1/{plural}`: list (GET) or create (POST). */
   | { route: 'collection'; kind: ResourceKind; plural: string }
   /** `/api/v1/{plural}/{namespace}/{name}`, or `/api/v1/{plural}/{name}` for cluster-scoped kinds. */
@@ -17,6 +19,7 @@ const METHODS: Record<Route['route'], readonly string[]> = {
   healthz: ['GET'],
   apply: ['POST'],
   proxies: ['GET'],
+  backup: ['POST'],
   collection: ['GET', 'POST'],
   item: ['GET', 'PUT', 'DELETE'],
 };
@@ -37,11 +40,12 @@ function matchPath(pathname: string): Result<Route, ApiError> {
   if (s.length === 1 && s[0] === 'healthz') return ok({ route: 'healthz' });
   const notFound = (why: string) => err(apiError('NOT_FOUND', `no route for ${pathname}: ${why}`));
   if (s[0] !== 'api' || s[1] !== 'v1' || s.length < 3) {
-    return notFound(`expected /healthz or /api/v1/{${KNOWN_PLURALS.join('|')}}[/{namespace}/{name}], /api/v1/apply or /api/v1/proxies`);
+    return notFound(`expected /healthz or /api/v1/{${KNOWN_PLURALS.join('|')}}[/{namespace}/{name}], /api/v1/apply, /api/v1/proxies or /api/v1/store/backup`);
   }
   const [, , plural, ...rest] = s as [string, string, string, ...string[]];
   if (plural === 'apply' && rest.length === 0) return ok({ route: 'apply' });
   if (plural === 'proxies' && rest.length === 0) return ok({ route: 'proxies' });
+  if (plural === 'store' && rest.length === 1 && rest[0] === 'backup') return ok({ route: 'backup' });
   const kind = kindOfPlural(plural);
   if (!kind) return notFound(`unknown resource type ${JSON.stringify(plural)}; known: ${KNOWN_PLURALS.join(', ')}`);
   if (rest.length === 0) return ok({ route: 'collection', kind, plural });

@@ -1,4 +1,5 @@
 // The store's error catalog: every expected failure of a Store is one of these codes.
+import path from 'node:path';
 import { formatKey, type ResourceKey } from '../../api/resource.js';
 
 /** Stable codes; clients (REST API, CLI) may match on them. */
@@ -15,8 +16,10 @@ export type StoreErrorCode =
   | 'STORE_WATCH_EXPIRED'
   /** Another control plane holds the data directory. */
   | 'STORE_LOCKED'
-  /** The data on disk cannot be read back (not a torn tail, which is repaired). */
+  /** The data on disk is damaged (anything but a torn tail, which is cut): the store refuses to open and leaves the file as it is. */
   | 'STORE_CORRUPT'
+  /** A restore was asked into a data directory that already holds a store (without --force). */
+  | 'STORE_NOT_EMPTY'
   /** Reading or writing the disk failed; the store refuses further changes. */
   | 'STORE_IO'
   /** The store was closed. */
@@ -29,6 +32,13 @@ export interface StoreError {
   key?: ResourceKey;
   expectedVersion?: string;
   actualVersion?: string;
+  /** STORE_CORRUPT: the damaged file, where in it, and which record (1-based) and revision, when known. */
+  file?: string;
+  offset?: number;
+  record?: number;
+  revision?: number;
+  /** STORE_CORRUPT: the message without the advice on what to do (for reports that list several). */
+  summary?: string;
   cause?: unknown;
 }
 
@@ -66,7 +76,33 @@ export const storeLocked = (dataDir: string, pid: number, lockFile: string): Sto
   message: `data directory ${dataDir} is in use by another control plane (pid ${pid}${pid === process.pid ? ', this process' : ''}; lock file ${lockFile}); stop it or use another data directory (if that pid is not a control plane, delete the lock file)`,
 });
 
-export const storeCorrupt = (message: string, cause?: unknown): StoreError => ({ code: 'STORE_CORRUPT', message, ...(cause !== undefined ? { cause } : {}) });
+/** Where the damage is: the file, and (when known) the byte offset, the record (1-based) and its revision. */
+export interface CorruptionSite { file: string; offset?: number; record?: number; revision?: number }
+
+/**
+ * The damage, where it is, that nothing was changed, and the operator's ways out (docs/operations.md):
+ * `restore` a backup; also `repair` (keep the records before the damage) for the log; `none` for a file outside a data dir.
+ */
+export const storeCorrupt = (site: CorruptionSite, problem: string, opts: { cause?: unknown; wayOut?: 'restore' | 'restore-or-repair' | 'none' } = {}): StoreError => {
+  const where = [site.offset !== undefined ? `at byte ${site.offset}` : '', site.record !== undefined ? `record ${site.record}` : '', site.revision !== undefined ? `revision ${site.revision}` : ''].filter(Boolean).join(', ');
+  const dir = path.dirname(site.file);
+  const wayOut = opts.wayOut ?? 'restore';
+  const advice = wayOut === 'none' ? '' : `. Nothing was changed on disk. See every problem with \`trellis store verify --data-dir ${dir}\`; then restore a backup (\`trellis store restore --from BACKUP --data-dir ${dir} --force\`)`
+    + (wayOut === 'restore-or-repair' ? ` or keep only the records before the damage (\`trellis store repair --truncate-at-corruption --data-dir ${dir}\`, which keeps a copy of the original)` : '');
+  const summary = `${site.file} is damaged${where ? ` (${where})` : ''}: ${problem}`;
+  return {
+    code: 'STORE_CORRUPT',
+    message: `${summary}${advice}`,
+    summary,
+    ...site,
+    ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
+  };
+};
+
+export const storeNotEmpty = (dataDir: string): StoreError => ({
+  code: 'STORE_NOT_EMPTY',
+  message: `data directory ${dataDir} already holds a store (snapshot.trellis or a non-empty batches.log); give --force to move those files aside into ${dataDir}/replaced-<time>/ and restore over them`,
+});
 
 export const storeIo = (what: string, cause: unknown): StoreError => ({
   code: 'STORE_IO',

@@ -75,32 +75,115 @@ test('batches survive an unclean stop: the log is replayed on open', async (t) =
   assert.deepEqual(await names(second), ['Service/a@1', 'Service/b@2', 'Service/c@3']);
 });
 
-for (const [what, tail] of [
-  ['half a record', encodeFrame(Buffer.from(JSON.stringify({ revision: 4, time: '', ops: [] }))).subarray(0, 20)],
-  ['garbage', Buffer.from('this is not a frame at all \x00\x01\x02')],
-  ['a record with a flipped byte', (() => { const f = encodeFrame(Buffer.from(JSON.stringify({ revision: 4, time: '', ops: [] }))); f[f.length - 2] ^= 0xff; return f; })()],
+/** Where each record of a log starts (walking the length fields; the log must be intact up to the last). */
+function recordStarts(log: Buffer): number[] {
+  const starts: number[] = [];
+  for (let at = 0; at + 12 <= log.length; at += 12 + log.readUInt32LE(at + 4)) starts.push(at);
+  return starts;
+}
+
+/** A data dir whose log holds `n` batches (one Service each), and the log's path and bytes. */
+async function logOf(t: TestContext, n: number): Promise<{ dir: string; logFile: string; log: Buffer }> {
+  const dir = await tempDir(t);
+  const first = await open(t, dir, { snapshotOnClose: false });
+  for (let i = 1; i <= n; i++) await applyOk(first, [put(service(`s${i}`))]);
+  await first.close();
+  const logFile = path.join(dir, LOG_FILE);
+  return { dir, logFile, log: await fsp.readFile(logFile) };
+}
+
+/** Opens `dir`, expecting STORE_CORRUPT; checks the message names the file and `where`, the file is unchanged and the lock released. */
+async function expectCorrupt(dir: string, logFile: string, where: RegExp): Promise<{ message: string; offset?: number }> {
+  const before = await fsp.readFile(logFile);
+  const { logger, messages } = capturingLogger();
+  const r = await openFileStore({ dataDir: dir, logger });
+  if (r.ok) await r.value.close();
+  assert.ok(!r.ok, `the store opened at revision ${r.ok && r.value.revision()}, after logging: ${messages.join(' | ')}`);
+  assert.equal(r.error.code, 'STORE_CORRUPT', r.error.message);
+  assert.ok(r.error.message.includes(logFile), r.error.message);
+  assert.match(r.error.message, where);
+  assert.match(r.error.message, /trellis store verify --data-dir .*trellis store restore .*trellis store repair --truncate-at-corruption/);
+  assert.ok((await fsp.readFile(logFile)).equals(before), 'the log was changed on disk');
+  await assert.rejects(fsp.access(path.join(dir, LOCK_FILE)), 'the lock was not released');
+  return { message: r.error.message, ...((r.error as { offset?: number }).offset !== undefined ? { offset: (r.error as { offset?: number }).offset } : {}) };
+}
+
+test('a byte flipped in a record in the middle of the log is STORE_CORRUPT at its offset, and the file is left byte for byte', async (t) => {
+  const { dir, logFile, log } = await logOf(t, 5);
+  const third = recordStarts(log)[2]!;
+  log[third + 30] ^= 0x01;
+  await fsp.writeFile(logFile, log);
+  const e = await expectCorrupt(dir, logFile, new RegExp(`at byte ${third}, record 3, revision 3\\b`));
+  assert.equal(e.offset, third);
+  assert.match(e.message, /followed by an intact one/);
+});
+
+test('a damaged first record followed by good ones is STORE_CORRUPT, not an empty store', async (t) => {
+  const { dir, logFile, log } = await logOf(t, 3);
+  log[20] ^= 0x40;
+  await fsp.writeFile(logFile, log);
+  await expectCorrupt(dir, logFile, /at byte 0, record 1\b/);
+});
+
+test('a damaged marker or length in the middle of the log is STORE_CORRUPT, not a torn tail', async (t) => {
+  const { dir, logFile, log } = await logOf(t, 4);
+  const second = recordStarts(log)[1]!;
+  const marker = Buffer.from(log);
+  marker[second] ^= 0x01;
+  await fsp.writeFile(logFile, marker);
+  await expectCorrupt(dir, logFile, new RegExp(`at byte ${second}, record 2`));
+  // A length that points past the end of the file looks like an unfinished write, but intact records follow.
+  const length = Buffer.from(log);
+  length.writeUInt32LE(log.length, second + 4);
+  await fsp.writeFile(logFile, length);
+  await expectCorrupt(dir, logFile, new RegExp(`at byte ${second}, record 2`));
+});
+
+for (const [what, damage] of [
+  ['a byte flipped in the last record', (log: Buffer) => { log[log.length - 2] ^= 0xff; return log; }],
+  ['garbage after the last record', (log: Buffer) => Buffer.concat([log, Buffer.from('this is not a frame at all \x00\x01\x02')])],
+  ['a damaged length field in the last record', (log: Buffer, last: number) => { log.writeUInt32LE(log.readUInt32LE(last + 4) + 100, last + 4); return log; }],
 ] as const) {
-  test(`a torn tail (${what}) at the end of the log is dropped and every earlier batch survives`, async (t) => {
-    const dir = await tempDir(t);
-    const first = await open(t, dir, { snapshotOnClose: false });
-    for (const n of ['a', 'b', 'c']) await applyOk(first, [put(service(n))]);
-    await first.close();
-    const logFile = path.join(dir, LOG_FILE);
-    const goodSize = (await fsp.stat(logFile)).size;
-    await fsp.appendFile(logFile, tail);
+  test(`${what} is STORE_CORRUPT: that record was synced before it was acknowledged, so it is not cut`, async (t) => {
+    const { dir, logFile, log } = await logOf(t, 3);
+    const last = recordStarts(log)[2]!;
+    await fsp.writeFile(logFile, damage(Buffer.from(log), last));
+    await expectCorrupt(dir, logFile, /at byte \d+, record \d+/);
+  });
+}
+
+/** The frame of revision 4 (after three batches), as an interrupted append would have started it. */
+const fourth = () => encodeFrame(Buffer.from(JSON.stringify({ revision: 4, time: '2026-01-01T00:00:00Z', ops: [{ op: 'put', resource: { ...service('d'), metadata: { name: 'd', namespace: 'default', resourceVersion: '4', creationTimestamp: '2026-01-01T00:00:00Z' }, filler: 'x'.repeat(1500) } }] })));
+
+for (const [what, tail] of [
+  ['half a record', () => fourth().subarray(0, 20)],
+  ['a record header only', () => fourth().subarray(0, 7)],
+  ['zeros where the record was to go (the file grew, the data never arrived)', () => Buffer.alloc(300)],
+  ['a whole-length record with a sector never written', (log: Buffer) => {
+    const f = fourth();
+    // Zero the record's bytes in one 512-byte sector of the file.
+    const sector = (Math.floor(log.length / 512) + 2) * 512 - log.length;
+    f.fill(0, sector, sector + 512);
+    return f;
+  }],
+] as const) {
+  test(`a torn tail (${what}) at the end of the log is cut and every earlier batch survives`, async (t) => {
+    const { dir, logFile, log } = await logOf(t, 3);
+    const bytes = tail(log);
+    await fsp.appendFile(logFile, bytes);
     const { logger, messages } = capturingLogger();
     const second = await open(t, dir, { snapshotOnClose: false, logger });
-    assert.equal(second.recovery.droppedTailBytes, tail.length);
+    assert.equal(second.recovery.droppedTailBytes, bytes.length);
     assert.equal(messages.length, 1);
-    assert.match(messages[0]!, new RegExp(`the store log .*batches\\.log ends with ${tail.length} bytes of an unfinished write .*dropping them`));
-    assert.deepEqual(await names(second), ['Service/a@1', 'Service/b@2', 'Service/c@3']);
-    assert.equal((await fsp.stat(logFile)).size, goodSize, 'the tail was truncated from the file');
+    assert.match(messages[0]!, new RegExp(`the store log .*batches\\.log ends with ${bytes.length} bytes of an unfinished write at byte ${log.length} .*cutting them`));
+    assert.deepEqual(await names(second), ['Service/s1@1', 'Service/s2@2', 'Service/s3@3']);
+    assert.equal((await fsp.stat(logFile)).size, log.length, 'the tail was cut from the file');
     // New batches go after the good records and are read back on the next open.
     assert.equal(await applyOk(second, [put(service('d'))]), 4);
     await second.close();
     const third = await open(t, dir);
     assert.equal(third.recovery.droppedTailBytes, 0);
-    assert.deepEqual(await names(third), ['Service/a@1', 'Service/b@2', 'Service/c@3', 'Service/d@4']);
+    assert.deepEqual(await names(third), ['Service/d@4', 'Service/s1@1', 'Service/s2@2', 'Service/s3@3']);
   });
 }
 
@@ -158,7 +241,8 @@ test('a damaged snapshot is refused as STORE_CORRUPT, not silently dropped', asy
   const r = await openFileStore({ dataDir: dir });
   assert.ok(!r.ok);
   assert.equal(r.error.code, 'STORE_CORRUPT');
-  assert.match(r.error.message, /snapshot .* is damaged/);
+  assert.match(r.error.message, /snapshot\.trellis is damaged \(at byte 0\)/);
+  assert.ok((await fsp.readFile(snap)).equals(data), 'the snapshot was changed on disk');
 });
 
 test('a leftover temporary snapshot is ignored and removed', async (t) => {

@@ -1,5 +1,7 @@
 // The embedded durable store: state in memory, every batch appended to a log and fsynced before it
 // is acknowledged, a snapshot now and then (after which the log starts over), one owner per data dir.
+// Opening cuts only a torn tail of the log (log-decode.ts); any other damage is STORE_CORRUPT and
+// the files are left as they are (the way out: verify.ts, backup.ts, repair.ts).
 //   <dataDir>/trellis.lock       pid of the owner
 //   <dataDir>/snapshot.trellis   the state at some revision (absent until the first snapshot)
 //   <dataDir>/batches.log        the batches after that revision
@@ -8,13 +10,13 @@ import path from 'node:path';
 import type { Resource, ResourceKey, ResourceKind } from '../../api/resource.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { err, ok, type Result } from '../../common/result.js';
-import { applyRecord, type BatchRecord } from './batch.js';
+import type { BatchRecord } from './batch.js';
 import { BatchLog, LOG_FILE } from './batch-log.js';
 import { fsyncDir } from './durable-fs.js';
-import { storeCorrupt, storeIo, type StoreError } from './errors.js';
-import { keyOfResource, keyString } from './keys.js';
+import { storeIo, type StoreError } from './errors.js';
 import { acquireDirLock, type DirLock } from './lock-file.js';
 import { MemoryStore } from './memory-store.js';
+import { replayLog } from './replay.js';
 import { readSnapshot, SNAPSHOT_FILE, writeSnapshot } from './snapshot.js';
 import type { ApplyOptions, ApplyResult, Change, ListResult, Store, StoreHealth, Watch, WatchListener } from './store.js';
 
@@ -38,7 +40,7 @@ export interface FileStoreRecovery {
   snapshotRevision: number;
   /** Log records replayed on top of it. */
   replayedRecords: number;
-  /** Bytes of a torn log tail that were cut off. */
+  /** Bytes of a torn log tail (an unacknowledged write) that were cut off. */
   droppedTailBytes: number;
 }
 
@@ -78,23 +80,13 @@ async function recover(dataDir: string, logger: Logger): Promise<Result<Recovere
   await fsp.rm(`${snapshotFile}.tmp`, { force: true });
   const snapshot = await readSnapshot(snapshotFile);
   if (!snapshot.ok) return snapshot;
-  const state = new Map<string, Resource>();
-  let revision = snapshot.value?.revision ?? 0;
-  for (const r of snapshot.value?.resources ?? []) state.set(keyString(keyOfResource(r)), r);
   const opened = await BatchLog.open(path.join(dataDir, LOG_FILE), logger);
   if (!opened.ok) return opened;
-  const { log, recovery } = opened.value;
-  let replayed = 0;
-  for (const record of recovery.records) {
-    // Records at or below the snapshot's revision: the log had not been emptied yet when the process stopped.
-    if (record.revision <= revision) continue;
-    if (record.revision !== revision + 1) {
-      await log.close();
-      return err(storeCorrupt(`the store log ${log.file} jumps from revision ${revision} to ${record.revision}; expected ${revision + 1} (a record is missing)`));
-    }
-    applyRecord(state, record);
-    revision = record.revision;
-    replayed++;
+  const { log, contents } = opened.value;
+  const replayed = replayLog(snapshot.value, contents.records, log.file);
+  if (!replayed.ok) {
+    await log.close();
+    return replayed;
   }
   try {
     await fsyncDir(dataDir);
@@ -104,8 +96,8 @@ async function recover(dataDir: string, logger: Logger): Promise<Result<Recovere
   }
   return ok({
     log,
-    state: { revision, resources: state.values() },
-    recovery: { snapshotRevision: snapshot.value?.revision ?? 0, replayedRecords: replayed, droppedTailBytes: recovery.droppedBytes },
+    state: { revision: replayed.value.revision, resources: replayed.value.state.values() },
+    recovery: { snapshotRevision: snapshot.value?.revision ?? 0, replayedRecords: replayed.value.replayed, droppedTailBytes: contents.tornTail?.bytes ?? 0 },
   });
 }
 

@@ -1,9 +1,9 @@
 // Framing of records on disk: magic, length, CRC-32 of length and payload, then the payload.
-// Decoding stops at the first frame that is incomplete or fails its checks (a torn or corrupt tail).
+// Reading a whole framed file (and judging what follows its last intact frame) is log-decode.ts.
 import { crc32 } from './crc32.js';
 
 /** `TRL1`: tells a frame header from zeros or garbage. */
-const MAGIC = 0x54524c31;
+export const MAGIC = 0x54524c31;
 export const FRAME_HEADER_BYTES = 12;
 /** Larger lengths are taken as garbage (a REST body is at most 4 MiB; a snapshot could be large). */
 export const MAX_FRAME_PAYLOAD = 1 << 30;
@@ -13,34 +13,23 @@ export function encodeFrame(payload: Buffer): Buffer {
   frame.writeUInt32LE(MAGIC, 0);
   frame.writeUInt32LE(payload.length, 4);
   payload.copy(frame, FRAME_HEADER_BYTES);
-  frame.writeUInt32LE(crc32(payload, crc32(frame.subarray(4, 8))), 8);
+  frame.writeUInt32LE(frameChecksum(frame, 0, payload.length), 8);
   return frame;
 }
 
-export interface DecodedFrames {
-  /** Payloads of the valid frames, in order, with the offset just past each. */
-  frames: { payload: Buffer; end: number }[];
-  /** Bytes covered by valid frames; everything after it is a torn or corrupt tail. */
-  validLength: number;
-  /** Why decoding stopped before the end of the data, if it did. */
-  tailProblem?: string;
+/** CRC-32 over the length field at `at + 4` (as if it said `length`) and `length` payload bytes. */
+export function frameChecksum(data: Buffer, at: number, length: number): number {
+  const field = Buffer.allocUnsafe(4);
+  field.writeUInt32LE(length, 0);
+  return crc32(data.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length), crc32(field));
 }
 
-export function decodeFrames(data: Buffer): DecodedFrames {
-  const frames: { payload: Buffer; end: number }[] = [];
-  let at = 0;
-  const stop = (why: string): DecodedFrames => ({ frames, validLength: at, tailProblem: `${why} at byte ${at} of ${data.length}` });
-  while (at < data.length) {
-    if (data.length - at < FRAME_HEADER_BYTES) return stop(`an incomplete frame header (${data.length - at} bytes)`);
-    if (data.readUInt32LE(at) !== MAGIC) return stop('no frame marker');
-    const length = data.readUInt32LE(at + 4);
-    if (length === 0 || length > MAX_FRAME_PAYLOAD) return stop(`an impossible frame length ${length}`);
-    const end = at + FRAME_HEADER_BYTES + length;
-    if (end > data.length) return stop(`an incomplete frame (${data.length - at - FRAME_HEADER_BYTES} of ${length} payload bytes)`);
-    const payload = data.subarray(at + FRAME_HEADER_BYTES, end);
-    if (crc32(payload, crc32(data.subarray(at + 4, at + 8))) !== data.readUInt32LE(at + 8)) return stop('a frame with a wrong checksum');
-    frames.push({ payload, end });
-    at = end;
-  }
-  return { frames, validLength: at };
+/** The intact frame starting at `at` (marker, possible length, within `data`, right checksum), if there is one. */
+export function intactFrameAt(data: Buffer, at: number): { payload: Buffer; start: number; end: number } | undefined {
+  if (data.length - at < FRAME_HEADER_BYTES || data.readUInt32LE(at) !== MAGIC) return undefined;
+  const length = data.readUInt32LE(at + 4);
+  const end = at + FRAME_HEADER_BYTES + length;
+  if (length === 0 || length > MAX_FRAME_PAYLOAD || end > data.length) return undefined;
+  if (frameChecksum(data, at, length) !== data.readUInt32LE(at + 8)) return undefined;
+  return { payload: data.subarray(at + FRAME_HEADER_BYTES, end), start: at, end };
 }
