@@ -35,3 +35,19 @@ test('tokens verify by role, are stored hashed (0600), expire and can be revoked
   assert.deepEqual(revokedIds, [admin.info.id]);
   assert.equal((await store.revoke('nope')).ok, false);
 });
+
+test('a join token keeps the labels it allows across a reopen; a token without labels has none', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-tokens-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await TokenStore.open(dir);
+  const v2 = await store.create('join', { service: 'reviews', labels: { version: 'v2' } });
+  const free = await store.create('join', { service: 'reviews' });
+  const reopened = await TokenStore.open(dir);
+  const a = reopened.verify(v2.token, ['join']);
+  assert.ok(a.ok);
+  assert.deepEqual(a.value.labels, { version: 'v2' });
+  const b = reopened.verify(free.token, ['join']);
+  assert.ok(b.ok);
+  assert.equal(b.value.labels, undefined);
+  await assert.rejects(store.create('join', { service: 'evil', labels: { app: 'payments' } }), /app label is its service evil, not payments/);
+});
