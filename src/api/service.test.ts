@@ -41,6 +41,11 @@ test('labels and annotations are kept', () => {
   assert.deepEqual(s.metadata.annotations, { note: 'any text at all' });
 });
 
+test('a service-accounts annotation listing service names is kept as written', () => {
+  const s = assertOk(parseService(withField(minimal, 'metadata.annotations', { 'trellis.io/service-accounts': 'reviews-v2, ratings' })));
+  assert.deepEqual(s.metadata.annotations, { 'trellis.io/service-accounts': 'reviews-v2, ratings' });
+});
+
 test('a parsed Service survives a YAML round trip unchanged', () => {
   const raw = withField(withField(minimal, 'metadata.resourceVersion', '7'), 'spec.ports', [{ name: 'http', port: 8080 }, { name: 'admin', port: 9901, appProtocol: 'http2' }]);
   assertRoundTrip(parseService, assertOk(parseService(raw)));
@@ -77,6 +82,8 @@ const invalid: [string, string, unknown, string][] = [
   ['type', 'spec.type', 'ClusterIP', 'field "type" is not supported'],
   ['a typo in spec', 'spec.selectr', {}, 'unknown field "selectr" (did you mean "selector"?)'],
   ['an unknown top-level field', 'sepc', {}, 'unknown field "sepc"'],
+  ['a service-accounts annotation with a bad name', 'metadata.annotations["trellis.io/service-accounts"]', 'reviews, Ratings V2', 'each comma-separated entry must be a service name: must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "Ratings V2"'],
+  ['an empty service-accounts annotation', 'metadata.annotations["trellis.io/service-accounts"]', ' , ', 'must list at least one service name (comma-separated, e.g. "reviews-v2,ratings"), got " , "'],
 ];
 
 for (const [name, path, value, fragment] of invalid) {

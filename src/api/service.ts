@@ -1,12 +1,13 @@
 // Parsing a Service (core v1 shape): selector, ports, protocol defaults.
 import { z } from 'zod';
 import type { Result } from '../common/result.js';
-import { ok } from '../common/result.js';
+import { err, ok } from '../common/result.js';
 import type { AppProtocol, Service, ServicePort } from './resource.js';
 import { envelope, labelMap, namespacedMetadata, toNamespacedMeta } from './metadata.js';
 import { checkDns1123Label } from './names.js';
 import type { Problem } from './problem.js';
-import { describeValue } from './problem.js';
+import { describeValue, formatPath } from './problem.js';
+import { checkServiceAccounts, SERVICE_ACCOUNTS_ANNOTATION } from './service-accounts.js';
 import { checked, closedObject, fieldOf, parseWithSchema, uniqueItems } from './schema-kit.js';
 
 /** Application protocols accepted in `appProtocol`; `kubernetes.io/h2c` is Kubernetes' name for cleartext HTTP/2. */
@@ -57,6 +58,9 @@ export function parseService(raw: unknown): Result<Service, Problem[]> {
   const r = parseWithSchema(serviceSchema, raw);
   if (!r.ok) return r;
   const s = r.value;
+  const accounts = s.metadata.annotations?.[SERVICE_ACCOUNTS_ANNOTATION];
+  const accountsProblem = accounts === undefined ? undefined : checkServiceAccounts(accounts);
+  if (accountsProblem !== undefined) return err([{ path: formatPath(['metadata', 'annotations', SERVICE_ACCOUNTS_ANNOTATION]), message: accountsProblem }]);
   const outPorts = s.spec.ports.map((p): ServicePort => ({
     ...(p.name !== undefined ? { name: p.name } : {}),
     port: p.port,

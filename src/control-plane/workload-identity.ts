@@ -1,6 +1,6 @@
 // Workload identity for the xDS server: a join token names the one service (and namespace) a
-// proxy may be, and the CA signs that service's SPIFFE ID for the proxy's CSR, whatever the CSR
-// asks for.
+// proxy may be and the labels it may claim, and the CA signs that service's SPIFFE ID for the
+// proxy's CSR, whatever the CSR asks for.
 import { err, ok } from '../common/result.js';
 import { spiffeId } from '../xds/spiffe.js';
 import type { TokenStore } from './auth/index.js';
@@ -14,7 +14,8 @@ export function workloadIdentity(ca: CertificateAuthority, tokens: TokenStore): 
       if (token === undefined) return err('no join token was presented (authorization: Bearer <token>); create one with `trellis token create --service NAME`');
       const r = tokens.verify(token, ['join']);
       if (!r.ok) return err(r.error.message);
-      return ok({ tokenId: r.value.id, service: r.value.service!, namespace: r.value.namespace ?? 'default' });
+      const { id: tokenId, service, namespace, labels } = r.value;
+      return ok({ tokenId, service: service!, namespace: namespace ?? 'default', ...(labels !== undefined ? { labels } : {}) });
     },
     async issue(principal, csrPem) {
       const notBefore = new Date();

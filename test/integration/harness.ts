@@ -151,7 +151,7 @@ export async function api(cp: ControlPlane, method: string, path: string, body?:
 }
 
 /** Creates a join token for `service`; answers the token string and its id. */
-export async function createJoinToken(cp: ControlPlane, service: string, opts: { namespace?: string; ttl?: string } = {}): Promise<{ token: string; id: string }> {
+export async function createJoinToken(cp: ControlPlane, service: string, opts: { namespace?: string; ttl?: string; labels?: Record<string, string> } = {}): Promise<{ token: string; id: string }> {
   const r = await api(cp, 'POST', '/api/v1/tokens', { role: 'join', service, ...opts });
   if (r.status !== 201) throw new Error(`creating a join token for ${service} failed (${r.status}): ${JSON.stringify(r.body)}`);
   return { token: r.body.token, id: r.body.info.id };
@@ -175,6 +175,8 @@ export interface WorkloadOptions {
   env?: Record<string, string>;
   /** The join token to present; default: a new one for `service`. */
   joinToken?: string;
+  /** Labels the proxy claims besides `version` (`--label k=v` each). */
+  labels?: Record<string, string>;
   /** Inbound port to use (default: a free one). */
   inboundPort?: number;
   /** Return once the proxy is started, without waiting for it to be ready. */
@@ -192,6 +194,7 @@ export async function startWorkload(t: TestContext, cp: ControlPlane, opts: Work
   const joinToken = opts.joinToken ?? (await createJoinToken(cp, opts.service)).token;
   const inbound = opts.inboundPort ?? inboundPort!;
   const proc = startProcess(t, ['run', '--service', opts.service, '--port', String(appPort), '--label', `version=${version}`,
+    ...Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     '--inbound-port', String(inbound), '--admin-port', String(adminPort), '--http-proxy-port', String(httpProxyPort),
     '--xds-address', cp.xdsAddress, ...upstreamFlags, '--', ...(opts.app ?? [process.execPath, path.join(FIXTURES, 'echo-app.mjs')])],
   { SERVICE_NAME: opts.service, VERSION: version, TRELLIS_JOIN_TOKEN: joinToken, TRELLIS_CA_FILE: cp.caFile, ...opts.env });

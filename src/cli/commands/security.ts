@@ -5,10 +5,14 @@ import type { Command } from 'commander';
 import { splitPem, summarise, type CertificateSummary } from '../../common/x509.js';
 import { addControlPlaneOption, controlPlaneUrl, createApiClient } from '../api-client.js';
 import { processIo, type CliIo } from '../io.js';
+import { collectValid, parseLabel } from '../flags.js';
 import { formatClientError, formatTable } from '../output.js';
 
+/** `version=v2,tier=db` (empty map: `app only`). */
+const formatLabels = (labels: Record<string, string>): string => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') || 'app only';
+
 interface ApiOpts { controlPlane?: string; output?: string }
-interface TokenInfo { id: string; role: string; service?: string; namespace?: string; createdAt: string; expiresAt?: string; revokedAt?: string }
+interface TokenInfo { id: string; role: string; service?: string; namespace?: string; labels?: Record<string, string>; createdAt: string; expiresAt?: string; revokedAt?: string }
 
 const client = (o: ApiOpts) => createApiClient(controlPlaneUrl(o.controlPlane));
 
@@ -27,15 +31,17 @@ function certLines(c: CertificateSummary & { trustedUntil?: string }, indent = '
   return rows.map(([k, v]) => `${indent}${k.padEnd(14)}${v}\n`).join('');
 }
 
-async function tokenCreate(o: ApiOpts & { service?: string; namespace?: string; ttl?: string; readOnly?: boolean }, io: CliIo): Promise<number> {
+async function tokenCreate(o: ApiOpts & { service?: string; namespace?: string; ttl?: string; readOnly?: boolean; label?: string[] }, io: CliIo): Promise<number> {
   if (!o.readOnly && !o.service) { io.err('error: a join token is for one service: give --service NAME (or --read-only for an operator token)\n'); return 1; }
-  const body = o.readOnly ? { role: 'read-only', ...(o.ttl ? { ttl: o.ttl } : {}) } : { role: 'join', service: o.service, namespace: o.namespace ?? 'default', ...(o.ttl ? { ttl: o.ttl } : {}) };
+  if (o.readOnly && o.label?.length) { io.err('error: --label is for join tokens (the labels a proxy may claim), not --read-only ones\n'); return 1; }
+  const labels = o.label?.length ? { labels: Object.fromEntries(o.label.map(parseLabel)) } : {};
+  const body = o.readOnly ? { role: 'read-only', ...(o.ttl ? { ttl: o.ttl } : {}) } : { role: 'join', service: o.service, namespace: o.namespace ?? 'default', ...labels, ...(o.ttl ? { ttl: o.ttl } : {}) };
   const r = await client(o).request<{ token: string; info: TokenInfo }>('POST', '/api/v1/tokens', body);
   if (!r.ok) return failed(io, r.error);
   if (o.output === 'json') io.out(JSON.stringify(r.value, null, 2) + '\n');
   else {
     io.out(`${r.value.token}\n`);
-    io.err(`token ${r.value.info.id} (${r.value.info.role}${r.value.info.service ? ` for ${r.value.info.namespace}/${r.value.info.service}` : ''}${r.value.info.expiresAt ? `, expires ${r.value.info.expiresAt}` : ''}); it is shown only this once\n`);
+    io.err(`token ${r.value.info.id} (${r.value.info.role}${r.value.info.service ? ` for ${r.value.info.namespace}/${r.value.info.service}` : ''}${r.value.info.labels ? `, labels ${formatLabels(r.value.info.labels)}` : ''}${r.value.info.expiresAt ? `, expires ${r.value.info.expiresAt}` : ''}); it is shown only this once\n`);
   }
   return 0;
 }
@@ -45,7 +51,7 @@ async function tokenList(o: ApiOpts, io: CliIo): Promise<number> {
   if (!r.ok) return failed(io, r.error);
   if (o.output === 'json') { io.out(JSON.stringify(r.value.items, null, 2) + '\n'); return 0; }
   const state = (t: TokenInfo) => (t.revokedAt ? 'revoked' : t.expiresAt && Date.parse(t.expiresAt) <= Date.now() ? 'expired' : 'valid');
-  io.out(formatTable(['ID', 'ROLE', 'SERVICE', 'CREATED', 'EXPIRES', 'STATE'], r.value.items.map((t) => [t.id, t.role, t.service ? `${t.namespace}/${t.service}` : '-', t.createdAt, t.expiresAt ?? 'never', state(t)])));
+  io.out(formatTable(['ID', 'ROLE', 'SERVICE', 'LABELS', 'CREATED', 'EXPIRES', 'STATE'], r.value.items.map((t) => [t.id, t.role, t.service ? `${t.namespace}/${t.service}` : '-', t.labels ? formatLabels(t.labels) : t.role === 'join' ? 'any' : '-', t.createdAt, t.expiresAt ?? 'never', state(t)])));
   return 0;
 }
 
@@ -102,6 +108,7 @@ export function register(program: Command): void {
     .description('create a join token for one service (or --read-only for operators); the token is printed once')
     .option('--service <name>', 'the service whose identity the token may obtain')
     .option('-n, --namespace <ns>', "the service's namespace", 'default')
+    .option('--label <key=value>', 'a label the proxy may claim, with this value only (repeatable); with none, any label but app', collectValid(parseLabel), [])
     .option('--ttl <duration>', 'expire after e.g. 30m, 24h, 7d (default: never)')
     .option('--read-only', 'an operator token that may only read')))
     .action(async (o) => { process.exitCode = await tokenCreate(o, processIo); });

@@ -43,3 +43,19 @@ test('a tokens.json that is not JSON stops the start with an error naming the fi
   await assert.rejects(TokenStore.open(dir), new RegExp(`${path.join(dir, 'tokens.json').replace(/[/.]/g, '\\$&')} is not valid JSON`));
   assert.equal(readFileSync(path.join(dir, 'tokens.json'), 'utf8'), '[{"id":');
 });
+
+test('a join token keeps the labels it allows across a reopen; a token without labels has none', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-tokens-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await TokenStore.open(dir);
+  const v2 = await store.create('join', { service: 'reviews', labels: { version: 'v2' } });
+  const free = await store.create('join', { service: 'reviews' });
+  const reopened = await TokenStore.open(dir);
+  const a = reopened.verify(v2.token, ['join']);
+  assert.ok(a.ok);
+  assert.deepEqual(a.value.labels, { version: 'v2' });
+  const b = reopened.verify(free.token, ['join']);
+  assert.ok(b.ok);
+  assert.equal(b.value.labels, undefined);
+  await assert.rejects(store.create('join', { service: 'evil', labels: { app: 'payments' } }), /app label is its service evil, not payments/);
+});

@@ -17,6 +17,11 @@ export interface TokenInfo {
   /** Join tokens: the service (and namespace) whose identity it may obtain. */
   service?: string;
   namespace?: string;
+  /**
+   * Join tokens: the labels besides `app` its proxy may claim, each with its one allowed value;
+   * absent: any (`app` is always the service).
+   */
+  labels?: Record<string, string>;
   createdAt: string;
   /** Absent: never expires. */
   expiresAt?: string;
@@ -72,14 +77,15 @@ export class TokenStore {
   }
 
   /** Creates a token; answers its info and the token string, which is never shown again. */
-  async create(role: TokenRole, opts: { service?: string; namespace?: string; ttlSeconds?: number } = {}): Promise<{ info: TokenInfo; token: string }> {
+  async create(role: TokenRole, opts: { service?: string; namespace?: string; labels?: Record<string, string>; ttlSeconds?: number } = {}): Promise<{ info: TokenInfo; token: string }> {
     if (role === 'join' && !opts.service) throw new Error('a join token needs the service it is for');
+    if (opts.labels?.app !== undefined && opts.labels.app !== opts.service) throw new Error(`a join token's app label is its service ${opts.service}, not ${opts.labels.app}`);
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(24).toString('base64url');
     const now = this.#now();
     const info: TokenInfo = {
       id, role,
-      ...(role === 'join' ? { service: opts.service!, namespace: opts.namespace ?? 'default' } : {}),
+      ...(role === 'join' ? { service: opts.service!, namespace: opts.namespace ?? 'default', ...(opts.labels !== undefined ? { labels: { ...opts.labels } } : {}) } : {}),
       createdAt: new Date(now).toISOString(),
       ...(opts.ttlSeconds ? { expiresAt: new Date(now + opts.ttlSeconds * 1000).toISOString() } : {}),
     };

@@ -167,3 +167,20 @@ test('restore leaves workloads that are already registered alone, and a grace pe
   none.registry.restore([workloadFromMetadata('p2', meta(), true, 0)]);
   assert.deepEqual(none.registry.list(), []);
 });
+
+test('a node id belongs to the identity that registered it until the workload leaves, also after a restore', () => {
+  const { clock, registry } = setup(30);
+  registry.connect('p1', meta());
+  assert.equal(registry.heldByOther('p1', 'default', 'payments'), undefined, 'the same identity may take its node id over');
+  assert.equal(registry.heldByOther('p1', 'default', 'web')?.service, 'payments');
+  assert.equal(registry.heldByOther('p1', 'prod', 'payments')?.namespace, 'default', 'another namespace is another identity');
+  assert.equal(registry.heldByOther('p2', 'default', 'web'), undefined, 'an unknown id is free');
+  registry.disconnect('p1', 1);
+  assert.equal(registry.heldByOther('p1', 'default', 'web')?.service, 'payments', 'held during the grace period');
+  clock.advance(30_000);
+  assert.equal(registry.heldByOther('p1', 'default', 'web'), undefined, 'released once the workload left');
+
+  const restarted = setup(30);
+  restarted.registry.restore([workloadFromMetadata('p1', meta(), true, 0)]);
+  assert.equal(restarted.registry.heldByOther('p1', 'default', 'web')?.service, 'payments', 'a restored workload holds its node id');
+});

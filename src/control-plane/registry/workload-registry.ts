@@ -99,6 +99,18 @@ export class WorkloadRegistry {
     }
   }
 
+  /**
+   * The workload holding node id `id` when its identity (namespace and service) is not the one
+   * given. Invariant: a node id belongs to the identity that registered it until its workload
+   * leaves the registry (its grace period ran out); workloads restored after a restart hold
+   * theirs as well. The same identity (a restarted proxy, a new token of the same service) may
+   * take its node id over.
+   */
+  heldByOther(id: string, namespace: string, service: string): Workload | undefined {
+    const w = this.#entries.get(id)?.workload;
+    return w !== undefined && (w.namespace !== namespace || w.service !== service) ? w : undefined;
+  }
+
   get(id: string): Workload | undefined {
     return this.#entries.get(id)?.workload;
   }

@@ -10,6 +10,7 @@ import type { TokenStore, TokenRole } from '../auth/index.js';
 import type { CertificateAuthority } from '../ca/index.js';
 import { createLogger } from '../../common/log.js';
 import { readJsonBody } from './body.js';
+import { checkLabelKey, checkLabelValue } from '../../api/names.js';
 
 const log = createLogger('control-plane.rest-api');
 
@@ -53,6 +54,26 @@ function seconds(v: unknown, field: string): number | undefined | string {
   const m = typeof v === 'string' ? DURATION.exec(v) : null;
   if (m) return Number(m[1]) * UNIT[m[2]!]!;
   return `${field}: must be a duration like 30s, 15m, 24h or 7d (or whole seconds), got ${JSON.stringify(v)}`;
+}
+
+/**
+ * The labels a join token for `service` allows (`labels` of the request body): undefined when
+ * absent; a string when invalid, naming the field, the value and what is expected.
+ */
+function joinTokenLabels(v: unknown, service: string): Record<string, string> | undefined | string {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) return `labels: must be an object of label keys to values, e.g. {"version":"v2"}, got ${JSON.stringify(v)}`;
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(v)) {
+    const badKey = checkLabelKey(key);
+    if (badKey !== undefined) return `labels[${JSON.stringify(key)}]: ${badKey}`;
+    if (typeof value !== 'string') return `labels.${key}: must be a string, got ${JSON.stringify(value)}`;
+    const badValue = checkLabelValue(value);
+    if (badValue !== undefined) return `labels.${key}: ${badValue}`;
+    if (key === 'app' && value !== service) return `labels.app: a join token's app label is always its service ${JSON.stringify(service)}, got ${JSON.stringify(value)}`;
+    labels[key] = value;
+  }
+  return labels;
 }
 
 /** Wraps the REST API: authenticates operators and serves the CA and token routes. */
@@ -125,9 +146,13 @@ async function serve(deps: SecurityApiDeps, req: IncomingMessage, res: ServerRes
     if (b.namespace !== undefined && (typeof b.namespace !== 'string' || !name.test(b.namespace))) {
       return fail(res, 400, 'BAD_REQUEST', `namespace: must be a DNS label, got ${JSON.stringify(b.namespace)}`);
     }
+    if (role !== 'join' && b.labels !== undefined) return fail(res, 400, 'BAD_REQUEST', `labels: only join tokens carry labels, got them on a ${role} token`);
+    const labels = role === 'join' ? joinTokenLabels(b.labels, b.service as string) : undefined;
+    if (typeof labels === 'string') return fail(res, 400, 'BAD_REQUEST', labels);
     const ttl = seconds(b.ttl, 'ttl');
     if (typeof ttl === 'string') return fail(res, 400, 'BAD_REQUEST', ttl);
-    const created = await deps.tokens.create(role, { ...(role === 'join' ? { service: b.service as string, namespace: (b.namespace as string | undefined) ?? 'default' } : {}), ...(ttl ? { ttlSeconds: ttl } : {}) });
+    const join = { service: b.service as string, namespace: (b.namespace as string | undefined) ?? 'default', ...(labels !== undefined ? { labels } : {}) };
+    const created = await deps.tokens.create(role, { ...(role === 'join' ? join : {}), ...(ttl ? { ttlSeconds: ttl } : {}) });
     log.info({ token: created.info.id, role, service: created.info.service }, 'created a token');
     return send(res, 201, created);
   }

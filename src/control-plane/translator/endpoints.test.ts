@@ -67,3 +67,24 @@ test('every Service port has its own cluster and load assignment, even without w
   assert.deepEqual([...s.endpoints.keys()], ['outbound|80||echo.default', 'outbound|81||echo.default']);
   assert.deepEqual(s.endpoints.get('outbound|80||echo.default'), { clusterName: 'outbound|80||echo.default', endpoints: [] });
 });
+
+test('a workload claiming a Service\'s labels is not its endpoint unless the Service admits its identity', () => {
+  const rogue = workload('rogue', 'evil', { labels: { app: 'payments' }, address: '10.0.0.9' });
+  const real = workload('real', 'payments', { address: '10.0.0.1' });
+  assert.deepEqual(endpointsOf([service('payments')], [rogue, real], 'outbound|8080||payments.default'), ['real@10.0.0.1:15006 HEALTHY']);
+  // Admitted by name: the Service's own name, its selector's app, or the annotation's list.
+  const byApp = service('payments-v2', { selector: { app: 'payments', version: 'v2' } });
+  assert.deepEqual(endpointsOf([byApp], [workload('v2', 'payments', { labels: { version: 'v2' } })], 'outbound|8080||payments-v2.default'), ['v2@10.0.0.1:15006 HEALTHY']);
+  const tiered = service('db', { selector: { tier: 'db' } });
+  const pg = workload('pg', 'postgres', { labels: { tier: 'db' } });
+  assert.deepEqual(endpointsOf([tiered], [pg], 'outbound|8080||db.default'), []);
+  const listed = { ...tiered, metadata: { ...tiered.metadata, annotations: { 'trellis.io/service-accounts': 'mysql, postgres' } } };
+  assert.deepEqual(endpointsOf([listed], [pg], 'outbound|8080||db.default'), ['pg@10.0.0.1:15006 HEALTHY']);
+});
+
+test('the refused workload\'s own snapshot says which Service refused its identity, and it gets none of that Service\'s inbound settings', () => {
+  const i = input({ services: [service('payments')], workloads: [workload('rogue', 'evil', { labels: { app: 'payments' } })] });
+  const s = translate(i, proxy('rogue', 'evil', { labels: { app: 'payments' } }));
+  assert.deepEqual(s.warnings, ['Service default/payments selects the labels of this workload but does not admit its identity evil: it admits payments (list more in the annotation trellis.io/service-accounts); not one of its endpoints']);
+  assert.deepEqual(translate(i, proxy('real', 'payments')).warnings, []);
+});

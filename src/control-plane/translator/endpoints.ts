@@ -1,11 +1,11 @@
-// Endpoints (EDS) of one Service port: the workloads the Service selects, each at its
-// proxy's inbound port for the Service's targetPort.
+// Endpoints (EDS) of one Service port: the workloads the Service selects and admits (see
+// selection.ts), each at its proxy's inbound port for the Service's targetPort.
 import { jsonToStruct } from '../../xds/node-metadata.js';
 import type { Service, ServicePort } from '../../api/resource.js';
 import type { ClusterLoadAssignment, LbEndpoint } from '../../xds/envoy-types.js';
 import { outboundClusterName } from '../../xds/names.js';
 import type { Workload } from '../registry/workload.js';
-import { inboundFor, selects } from './selection.js';
+import { admits, inboundFor } from './selection.js';
 
 /**
  * The load assignment of a Service port. Connected workloads are HEALTHY; workloads whose
@@ -16,7 +16,7 @@ import { inboundFor, selects } from './selection.js';
 export function loadAssignment(service: Service, port: ServicePort, workloads: readonly Workload[]): ClusterLoadAssignment {
   const { name, namespace } = service.metadata;
   const lbEndpoints: LbEndpoint[] = [];
-  const selected = workloads.filter((w) => selects(service, w.namespace, w.labels)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const selected = workloads.filter((w) => admits(service, w)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const w of selected) {
     const inbound = inboundFor(w.inbound, port.targetPort);
     if (!inbound) continue;

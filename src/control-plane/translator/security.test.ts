@@ -39,3 +39,10 @@ test('PERMISSIVE adds a plaintext chain; a Service annotation overrides the mesh
   const warned = translate({ ...input({ services: [bad] }), security: { trustDomain: 't' } }, node);
   assert.ok(warned.warnings.some((w) => /trellis.io\/mtls-mode=OFF is not valid/.test(w)), JSON.stringify(warned.warnings));
 });
+
+test('outbound clusters expect only the identities their Service admits, never one that merely claims its labels', () => {
+  const i = { ...input({ services: [service('web'), service('payments')], workloads: [workload('p', 'payments'), workload('rogue', 'evil', { labels: { app: 'payments' } })] }), security: { trustDomain: 'example.org' } };
+  const c = translate(i, node).clusters.get('outbound|8080||payments.default')!;
+  const sans = (c.transportSocket!.typedConfig as any).commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames;
+  assert.deepEqual(sans, [{ sanType: 'URI', matcher: { exact: 'spiffe://example.org/ns/default/sa/payments' } }]);
+});

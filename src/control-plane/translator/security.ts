@@ -1,14 +1,14 @@
 // mTLS in the snapshot: inbound listeners terminate TLS with the workload certificate (SDS
 // `default`) and require a client certificate chaining to the mesh roots (SDS `ROOTCA`);
 // PERMISSIVE ones also take plaintext on a second filter chain. Outbound clusters dial TLS and
-// accept only the SPIFFE IDs of the workloads their Service selects.
+// accept only the SPIFFE IDs of the workloads their Service admits as endpoints.
 import type { Service } from '../../api/resource.js';
 import type { Cluster, FilterChain, Listener } from '../../xds/envoy-types.js';
 import { structToJson } from '../../xds/node-metadata.js';
 import { ROOT_SECRET, spiffeId, WORKLOAD_SECRET } from '../../xds/spiffe.js';
 import type { CommonTlsContext, TransportSocket } from '../../xds/tls-types.js';
 import { DOWNSTREAM_TLS_CONTEXT, TRANSPORT_SOCKET_TLS, typeUrl, UPSTREAM_TLS_CONTEXT } from '../../xds/type-urls.js';
-import { selects } from './selection.js';
+import { admits } from './selection.js';
 import type { TranslatorInput } from './types.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE';
@@ -76,7 +76,7 @@ const secured = new WeakMap<TranslatorInput, Map<string, Cluster>>();
 
 /**
  * The outbound cluster with mTLS that accepts exactly the identities of the workloads its
- * Service selects (computed once per input and cluster).
+ * Service admits, the same workloads as its endpoints (computed once per input and cluster).
  */
 export function secureOutboundCluster(input: TranslatorInput, trustDomain: string, c: Cluster): Cluster {
   let cache = secured.get(input);
@@ -88,7 +88,7 @@ export function secureOutboundCluster(input: TranslatorInput, trustDomain: strin
   const ids = new Set<string>();
   if (service) {
     for (const w of input.workloads) {
-      if (!selects(service, w.namespace, w.labels)) continue;
+      if (!admits(service, w)) continue;
       ids.add(spiffeId(trustDomain, w.namespace, w.service));
     }
   }

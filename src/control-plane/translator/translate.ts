@@ -13,7 +13,7 @@ import { httpListener, tcpListener, weightedTcpListener } from './listeners.js';
 import { meshView, type MeshView } from './mesh-view.js';
 import { hcmTelemetry } from './telemetry.js';
 import { inboundRouteTable } from './route-tables.js';
-import { findPort, inboundFor, isHttpProtocol, selects } from './selection.js';
+import { admits, findPort, inboundFor, isHttpProtocol, refusedIdentity } from './selection.js';
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
 import { inboundMode, secureInboundListener, secureOutboundCluster } from './security.js';
 import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
@@ -36,7 +36,13 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
 
   const telemetry = hcmTelemetry(input.meshConfig, input.defaultCollector);
 
-  const selecting = view.services.filter((s) => selects(s, proxy.namespace, workloadLabels(proxy)));
+  const self = { namespace: proxy.namespace, service: proxy.service, labels: workloadLabels(proxy) };
+  const selecting = view.services.filter((s) => admits(s, self));
+  // A Service whose selector matches but which does not admit this identity: said on this proxy.
+  for (const s of view.services) {
+    const refused = refusedIdentity(s, self);
+    if (refused !== undefined) warnings.add(refused);
+  }
   const captured: { entry: InboundPort; protocol: 'http' | 'tcp' }[] = [];
   const mode = inboundMode(input.meshConfig.mtls.mode, selecting, warnings);
   const secure = (l: Listener): Listener => (security ? secureInboundListener(l, mode) : l);

@@ -1,6 +1,7 @@
 // A minimal ADS client over real gRPC for tests: send requests, await responses and the final status.
 import * as grpc from '@grpc/grpc-js';
 import { proxyMetadataToStruct, type ProxyMetadata } from '../../xds/node-metadata.js';
+import { JOIN_TOKEN_HEADER } from '../../xds/spiffe.js';
 import { adsServiceDefinition, type DiscoveryRequest } from './ads-service.js';
 
 /** A decoded DiscoveryResponse: resources as plain objects with `@type`. */
@@ -20,10 +21,17 @@ export class AdsTestClient {
   #waiters: (() => void)[] = [];
   readonly status: Promise<grpc.StatusObject>;
 
-  constructor(port: number) {
-    this.#client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    const method = (this.#client as unknown as Record<string, () => grpc.ClientDuplexStream<DiscoveryRequest, ReceivedResponse>>).StreamAggregatedResources!;
-    this.#call = method.call(this.#client);
+  /**
+   * A stream to 127.0.0.1:port (or a `host:port` target); with `rootCertsPem` over TLS, with
+   * `joinToken` presented as `authorization: Bearer <token>`, as a sidecar does.
+   */
+  constructor(target: number | string, opts: { rootCertsPem?: string; joinToken?: string } = {}) {
+    const address = typeof target === 'number' ? `127.0.0.1:${target}` : target;
+    this.#client = new Client(address, opts.rootCertsPem ? grpc.credentials.createSsl(Buffer.from(opts.rootCertsPem)) : grpc.credentials.createInsecure());
+    const method = (this.#client as unknown as Record<string, (md?: grpc.Metadata) => grpc.ClientDuplexStream<DiscoveryRequest, ReceivedResponse>>).StreamAggregatedResources!;
+    const md = new grpc.Metadata();
+    if (opts.joinToken) md.set(JOIN_TOKEN_HEADER, `Bearer ${opts.joinToken}`);
+    this.#call = method.call(this.#client, md);
     this.#call.on('data', (r: ReceivedResponse) => {
       this.#received.push(r);
       for (const w of this.#waiters.splice(0)) w();

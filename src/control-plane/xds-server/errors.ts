@@ -18,6 +18,10 @@ export const XdsErrorCode = {
   IDENTITY_MISMATCH: 'XDS_IDENTITY_MISMATCH',
   /** The proxy's CSR cannot be signed. */
   CSR_INVALID: 'XDS_CSR_INVALID',
+  /** The proxy claims a label its join token does not allow (`app` other than its service, or one the token does not name). */
+  LABEL_NOT_ALLOWED: 'XDS_LABEL_NOT_ALLOWED',
+  /** The node id belongs to a workload of another identity (until that workload leaves the registry). */
+  NODE_ID_OWNED: 'XDS_NODE_ID_OWNED',
 } as const;
 export type XdsErrorCode = (typeof XdsErrorCode)[keyof typeof XdsErrorCode];
 
@@ -36,6 +40,8 @@ const GRPC_CODES: Record<XdsErrorCode, status> = {
   XDS_UNAUTHENTICATED: status.UNAUTHENTICATED,
   XDS_IDENTITY_MISMATCH: status.PERMISSION_DENIED,
   XDS_CSR_INVALID: status.INVALID_ARGUMENT,
+  XDS_LABEL_NOT_ALLOWED: status.PERMISSION_DENIED,
+  XDS_NODE_ID_OWNED: status.PERMISSION_DENIED,
 };
 
 /** A stream error with the catalog's gRPC code for `code`. */

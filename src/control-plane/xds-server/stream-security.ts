@@ -9,6 +9,11 @@ export interface StreamPrincipal {
   tokenId: string;
   service: string;
   namespace: string;
+  /**
+   * The labels besides `app` its proxy may claim, each with the one value allowed; undefined:
+   * any. `app` is always the service.
+   */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** A workload certificate as issued: the chain the proxy gets over SDS, and when it is valid. */

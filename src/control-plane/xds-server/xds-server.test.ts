@@ -10,15 +10,28 @@ import { DEFAULT_MESH_CONFIG } from '../../api/resource.js';
 import type { Logger } from '../../common/log.js';
 import { AdsTestClient, type ReceivedResponse } from './ads-test-client.js';
 import { XdsServer } from './xds-server.js';
+import { err, ok } from '../../common/result.js';
+import type { StreamPrincipal, StreamSecurity } from './stream-security.js';
+
+/** Join tokens that are the names of principals; certificates that are placeholders. */
+function fakeSecurity(principals: Record<string, StreamPrincipal>): StreamSecurity {
+  return {
+    authenticate: (token) => (token !== undefined && Object.hasOwn(principals, token) ? ok(principals[token]!) : err(`unknown token ${token}`)),
+    issue: async () => ok({ chainPem: 'CHAIN', notBefore: new Date(), notAfter: new Date(Date.now() + 3_600_000) }),
+    trustBundle: () => 'ROOTS',
+    onRevoke: () => () => {},
+    onBundleChange: () => () => {},
+  };
+}
 
 interface Mesh { services: Service[]; httpRoutes: HTTPRoute[] }
 
 /** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
-async function start(t: TestContext, mesh: Mesh, graceSeconds = 30) {
+async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, security?: StreamSecurity) {
   const registry = new WorkloadRegistry({ gracePeriodSeconds: () => graceSeconds });
   const logs: { msg: string; obj: Record<string, unknown> }[] = [];
   const logger = { warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), error: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => {} } as unknown as Logger;
-  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger });
+  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger, ...(security ? { security } : {}) });
   const port = await server.listen('127.0.0.1', 0);
   const clients: AdsTestClient[] = [];
   t.after(async () => {
@@ -26,8 +39,8 @@ async function start(t: TestContext, mesh: Mesh, graceSeconds = 30) {
     await server.close();
     registry.close();
   });
-  const connect = () => {
-    const c = new AdsTestClient(port);
+  const connect = (joinToken?: string) => {
+    const c = new AdsTestClient(port, joinToken !== undefined ? { joinToken } : {});
     clients.push(c);
     return c;
   };
@@ -227,4 +240,67 @@ test('a change pushes only to the proxies whose config it changes', { timeout: 1
   caller.ack(await caller.next(ROUTE_TYPE), h.rdsNames);
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(bystander.pending(), [], 'a proxy without a route to the Service got nothing');
+});
+
+const tokens = fakeSecurity({
+  evil: { tokenId: 'e1', service: 'evil', namespace: 'default' },
+  payments: { tokenId: 'p1', service: 'payments', namespace: 'default' },
+  'payments-again': { tokenId: 'p2', service: 'payments', namespace: 'default' },
+  web: { tokenId: 'w1', service: 'web', namespace: 'default' },
+});
+const paymentsMeta = (over: Partial<ProxyMetadata> = {}) => metadata('payments', { address: '127.0.0.1', inbound: [{ port: 15006, appPort: 3000 }], ...over });
+
+test('a proxy whose token is for evil claiming app=payments is refused with PERMISSION_DENIED and never registers', { timeout: 10000 }, async (t) => {
+  const { server, registry, connect } = await start(t, { services: [service('payments')], httpRoutes: [] }, 30, tokens);
+  const rogue = connect('evil');
+  rogue.send({ node: AdsTestClient.node('rogue-1', metadata('evil', { labels: { app: 'payments' } })), typeUrl: CLUSTER_TYPE });
+  const status = await rogue.status;
+  assert.equal(status.code, 7 /* PERMISSION_DENIED */);
+  assert.match(status.details, /^\[XDS_LABEL_NOT_ALLOWED\] node rogue-1: label app=payments is not allowed: join token e1 is for service evil in namespace default and allows app=evil and any other label$/);
+  assert.deepEqual(rogue.pending(), [], 'the rogue got config');
+  assert.deepEqual(registry.list(), []);
+  assert.deepEqual(server.proxies(), []);
+});
+
+test('a stream with a node id held by another identity is refused; the holder keeps its stream; its own identity may take over', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [], httpRoutes: [] };
+  const { server, registry, connect } = await start(t, mesh, 30, tokens);
+  const events: string[] = [];
+  registry.onChange((e) => events.push(`${e.type}:${e.workload.service}`));
+  const real = connect('payments');
+  real.send({ node: AdsTestClient.node('p1', paymentsMeta()), typeUrl: CLUSTER_TYPE });
+  real.ack(await real.next(CLUSTER_TYPE));
+
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const hijacker = connect('web');
+    hijacker.send({ node: AdsTestClient.node('p1', metadata('web')), typeUrl: CLUSTER_TYPE });
+    const status = await hijacker.status;
+    assert.equal(status.code, 7 /* PERMISSION_DENIED */);
+    assert.match(status.details, /^\[XDS_NODE_ID_OWNED\] node id p1 belongs to the workload of service payments in namespace default until it leaves the registry; this stream is service web in namespace default/);
+  }
+  // The real stream still gets pushes: it was never ended.
+  mesh.services.push(service('server'));
+  server.onConfigChanged();
+  assert.ok(names(await real.next(CLUSTER_TYPE)).includes('outbound|8080||server.default'));
+  assert.deepEqual(server.proxies().map((p) => [p.id, p.service, p.connected]), [['p1', 'payments', true]]);
+  assert.deepEqual(events, ['added:payments'], 'the real workload never changed');
+
+  // A restarted payments proxy with a fresh token of the same service takes its node id over.
+  const restarted = connect('payments-again');
+  restarted.send({ node: AdsTestClient.node('p1', paymentsMeta()), typeUrl: CLUSTER_TYPE });
+  await restarted.next(CLUSTER_TYPE);
+  assert.match((await real.status).details, /XDS_STREAM_REPLACED/);
+});
+
+test('a node id is free again once its workload left the registry', { timeout: 10000 }, async (t) => {
+  const { registry, connect } = await start(t, { services: [], httpRoutes: [] }, 0, tokens);
+  const first = connect('payments');
+  first.send({ node: AdsTestClient.node('p1', paymentsMeta()), typeUrl: CLUSTER_TYPE });
+  await first.next(CLUSTER_TYPE);
+  first.close();
+  await waitUntil(() => registry.list().length === 0, 'the workload to leave (grace period 0)');
+  const next = connect('web');
+  next.send({ node: AdsTestClient.node('p1', metadata('web')), typeUrl: CLUSTER_TYPE });
+  await next.next(CLUSTER_TYPE);
+  assert.equal(registry.get('p1')?.service, 'web');
 });

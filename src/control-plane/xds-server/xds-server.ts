@@ -11,6 +11,8 @@ import type { Secret } from '../../xds/tls-types.js';
 import { typeVersion } from '../translator/versions.js';
 import { versionOf } from './ads-session.js';
 import type { StreamPrincipal, StreamSecurity } from './stream-security.js';
+import { checkLabelClaims } from './label-claims.js';
+import { ok } from '../../common/result.js';
 import type { Lease, WorkloadRegistry } from '../registry/workload-registry.js';
 import { translate } from '../translator/translate.js';
 import type { MeshState, ProxyNode, Snapshot, TranslatorInput } from '../translator/types.js';
@@ -80,7 +82,8 @@ function bearer(metadata: grpc.Metadata): string | undefined {
 }
 
 /**
- * Serves ADS. Invariant: at most one stream per node id (a newer one ends the older).
+ * Serves ADS. Invariant: at most one stream per node id (a newer one of the same identity ends
+ * the older; one of another identity is refused while the id's workload is registered).
  * Lifecycle: construct, `listen`, call `onConfigChanged` after every store change, `close`.
  */
 export class XdsServer {
@@ -241,6 +244,20 @@ export class XdsServer {
       const why = `join token ${principal.tokenId} is for service ${principal.service} in namespace ${principal.namespace}; it cannot obtain the identity of service ${node.service} in namespace ${node.namespace}`;
       this.#log.warn({ proxy: id, token: principal.tokenId }, why);
       this.#fail(call, streamError(XdsErrorCode.IDENTITY_MISMATCH, `node ${id}: ${why}`));
+      return undefined;
+    }
+    const claims = principal ? checkLabelClaims(principal, node.labels) : ok(undefined);
+    if (!claims.ok) {
+      this.#log.warn({ proxy: id, token: principal?.tokenId, reason: claims.error }, 'refused a proxy claiming a label its join token does not allow');
+      this.#fail(call, streamError(XdsErrorCode.LABEL_NOT_ALLOWED, `node ${id}: ${claims.error}`));
+      return undefined;
+    }
+    // Checked before connecting, so the stream that holds the id is left untouched.
+    const owner = this.#deps.registry.heldByOther(id, node.namespace, node.service);
+    if (owner) {
+      const why = `node id ${id} belongs to the workload of service ${owner.service} in namespace ${owner.namespace} until it leaves the registry; this stream is service ${node.service} in namespace ${node.namespace}: use another node id`;
+      this.#log.warn({ proxy: id, token: principal?.tokenId, owner: `${owner.namespace}/${owner.service}` }, 'refused a stream for a node id of another identity');
+      this.#fail(call, streamError(XdsErrorCode.NODE_ID_OWNED, why));
       return undefined;
     }
     // Connect before ending an older stream of the same id, so its disconnect finds its lease outdated (no churn).
