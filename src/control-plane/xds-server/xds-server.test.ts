@@ -14,11 +14,11 @@ import { XdsServer } from './xds-server.js';
 interface Mesh { services: Service[]; httpRoutes: HTTPRoute[] }
 
 /** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
-async function start(t: TestContext, mesh: Mesh, graceSeconds = 30) {
+async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, extra: { maxMessageBytes?: number } = {}) {
   const registry = new WorkloadRegistry({ gracePeriodSeconds: () => graceSeconds });
   const logs: { msg: string; obj: Record<string, unknown> }[] = [];
   const logger = { warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), error: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => {} } as unknown as Logger;
-  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger });
+  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger, ...extra });
   const port = await server.listen('127.0.0.1', 0);
   const clients: AdsTestClient[] = [];
   t.after(async () => {
@@ -81,7 +81,7 @@ test('a proxy gets clusters first, then endpoints, listeners and routes, and its
   assert.deepEqual(status && { ...status, lastSeen: '' }, {
     id: 'client-1', service: 'client', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '',
     versions: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
-    nacks: [], warnings: [], adminPort: clientMeta().adminPort, labels: { app: 'client' },
+    nacks: [], undelivered: [], warnings: [], adminPort: clientMeta().adminPort, labels: { app: 'client' },
     current: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
   });
 });
@@ -227,4 +227,34 @@ test('a change pushes only to the proxies whose config it changes', { timeout: 1
   caller.ack(await caller.next(ROUTE_TYPE), h.rdsNames);
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(bystander.pending(), [], 'a proxy without a route to the Service got nothing');
+});
+
+test('a response over the message limit is not sent; the proxy status says which type, its size and the limit; the next one that fits is sent', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [service('server')], httpRoutes: [] };
+  const limit = 16 * 1024;
+  const { server, connect, logs } = await start(t, mesh, 30, { maxMessageBytes: limit });
+  const c = connect();
+  const h = await handshake(c, 'client-1', clientMeta());
+  // 100 ports (the per-Service limit) make about 20 KiB of clusters for every proxy.
+  mesh.services = [service('server'), service('big', { ports: Array.from({ length: 100 }, (_, i) => ({ port: 10_000 + i })) })];
+  server.onConfigChanged();
+  await waitUntil(() => (server.proxies()[0]?.undelivered ?? []).length > 0, 'the undelivered CDS on the proxy status');
+  const [status] = server.proxies();
+  const u = status!.undelivered![0]!;
+  assert.equal(u.typeUrl, CLUSTER_TYPE);
+  assert.equal(u.limitBytes, limit);
+  assert.ok(u.bytes > limit, `${u.bytes} > ${limit}`);
+  assert.equal(u.version, status!.current!.clusters);
+  assert.notEqual(status!.versions.clusters, status!.current!.clusters, 'the proxy still runs its last clusters');
+  assert.match(u.message, new RegExp(`^clusters version \\S+ is ${u.bytes} bytes .* over the xDS message limit of ${limit} bytes; not sent`));
+  assert.ok(logs.some((l) => l.msg.includes('over the xDS message limit')), 'logged');
+  assert.deepEqual(c.pending().filter((r) => r.typeUrl === CLUSTER_TYPE), [], 'no CDS response was sent');
+  // A config that fits again is delivered on the same stream, and the record is cleared.
+  mesh.services = [service('server'), service('other')];
+  server.onConfigChanged();
+  const cds = await c.next(CLUSTER_TYPE);
+  assert.notEqual(cds.versionInfo, h.cds.versionInfo);
+  assert.notEqual(cds.versionInfo, u.version);
+  assert.ok(names(cds).includes('outbound|8080||other.default'));
+  assert.deepEqual(server.proxies()[0]!.undelivered, []);
 });
