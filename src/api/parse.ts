@@ -38,8 +38,6 @@ export function parseResource(raw: unknown): Result<Resource, Problem[]> {
   }
   const shape = checkRawShape(raw);
   if (shape.length > 0) return err(shape);
-  const size = checkResourceSize(raw);
-  if (size) return err([size]);
   const kind = (raw as Record<string, unknown>).kind;
   if (kind === undefined) return err([{ path: 'kind', message: `required (one of ${knownKinds()})` }]);
   if (typeof kind !== 'string') return err([{ path: 'kind', message: `must be a string, one of ${knownKinds()}, got ${describeValue(kind)}` }]);
@@ -48,5 +46,8 @@ export function parseResource(raw: unknown): Result<Resource, Problem[]> {
     const hint = near ? ` (did you mean "${near}"?)` : '';
     return err([{ path: 'kind', message: `unknown kind ${describeValue(kind)}${hint}; known kinds: ${knownKinds()}` }]);
   }
-  return PARSERS[kind as ResourceKind](raw);
+  const parsed = PARSERS[kind as ResourceKind](raw);
+  // After the schema, whose reasons (e.g. too many ports) say more than the size alone.
+  const size = parsed.ok ? checkResourceSize(raw) : undefined;
+  return size ? err([size]) : parsed;
 }

@@ -249,7 +249,12 @@ test('a response over the message limit is not sent; the proxy status says which
   assert.match(u.message, new RegExp(`^clusters version \\S+ is ${u.bytes} bytes .* over the xDS message limit of ${limit} bytes; not sent`));
   assert.ok(logs.some((l) => l.msg.includes('over the xDS message limit')), 'logged');
   assert.deepEqual(c.pending().filter((r) => r.typeUrl === CLUSTER_TYPE), [], 'no CDS response was sent');
-  // A config that fits again is delivered on the same stream, and the record is cleared.
+  // Back to the config the proxy has: nothing to send, and the record no longer applies.
+  mesh.services = [service('server')];
+  server.onConfigChanged();
+  await waitUntil(() => server.proxies()[0]!.current!.clusters === h.cds.versionInfo, 'the original clusters as current');
+  assert.deepEqual(server.proxies()[0]!.undelivered, []);
+  // A new config that fits is delivered on the same stream.
   mesh.services = [service('server'), service('other')];
   server.onConfigChanged();
   const cds = await c.next(CLUSTER_TYPE);

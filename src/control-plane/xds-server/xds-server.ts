@@ -159,7 +159,7 @@ export class XdsServer {
         id: w.id, service: w.service, namespace: w.namespace, address: w.address, connected: w.connected, lastSeen: w.lastSeen,
         versions: { ...(record?.acked ?? emptyVersions()) },
         nacks: [...(record?.nacks ?? [])],
-        undelivered: [...(record?.undelivered.values() ?? [])],
+        undelivered: this.#undelivered(w.id),
         warnings: [...(this.#streams.get(w.id)?.snapshot.warnings ?? [])],
         ...adminOf(this.#streams.get(w.id)),
         labels: { ...w.labels },
@@ -289,6 +289,21 @@ export class XdsServer {
     let r = this.#records.get(id);
     if (!r) this.#records.set(id, (r = newRecord()));
     return r;
+  }
+
+  /**
+   * What could not be sent to a proxy and still matters: a record stays while the proxy's current
+   * config of that type is the version that was too large (the config moving on to a version the
+   * proxy already has sends nothing, so it is dropped here).
+   */
+  #undelivered(id: string): UndeliveredConfig[] {
+    const record = this.#records.get(id);
+    const snapshot = this.#streams.get(id)?.snapshot;
+    if (!record) return [];
+    for (const [typeUrl, u] of record.undelivered) {
+      if (snapshot && versionOf(snapshot, typeUrl) !== u.version) record.undelivered.delete(typeUrl);
+    }
+    return [...record.undelivered.values()];
   }
 
   #maxMessageBytes(): number {
