@@ -62,7 +62,7 @@ interface Stream {
 interface ProxyRecord {
   acked: ProxyStatus['versions'];
   nacks: NackRecord[];
-  /** Per type, the last response too large to send; cleared when a response of that type is sent. */
+  /** Per type, the last response too large to send; cleared when one of that type is sent, or the config moves back to what the proxy has. */
   undelivered: Map<ServedTypeUrl, UndeliveredConfig>;
 }
 
