@@ -179,5 +179,5 @@ test('20 tap subscribers that never read while traffic flows: the proxy\'s memor
   assert.ok(sent >= 1000, `enough traffic flowed (${sent} requests)`);
   assert.ok(dropped > 0, 'tap events were dropped for the subscribers that do not read');
   // 20 subscribers x 256 KiB may wait in memory; the old code buffered everything offered (hundreds of MB).
-  assert.ok(peak - baseline < 80, `proxy RSS grew by ${(peak - baseline).toFixed(0)} MB (from ${baseline.toFixed(0)} to ${peak.toFixed(0)} MB)`);
+  assert.ok(peak - baseline < 100, `proxy RSS grew by ${(peak - baseline).toFixed(0)} MB (from ${baseline.toFixed(0)} to ${peak.toFixed(0)} MB)`);
 });
