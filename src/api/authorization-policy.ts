@@ -17,8 +17,15 @@ const serviceAccount = checked(z.string(), (v) => {
   for (const p of parts) { const why = checkDns1123Label(p); if (why) return why; }
   return undefined;
 });
-const path = checked(z.string(), (v) => (v.startsWith('/') ? undefined : `must start with /, got ${describeValue(v)}`));
-const nonEmpty = <T extends z.ZodType>(item: T) => z.array(item).min(1);
+/** Bounds that keep one policy far below what a proxy can receive in one xDS message. */
+export const MAX_POLICY_RULES = 64;
+/** Sources or operations in a rule, and names, paths, methods or headers in each. */
+export const MAX_POLICY_LIST_ITEMS = 64;
+const MAX_PATH_LENGTH = 1024;
+const MAX_HEADER_VALUE_LENGTH = 4096;
+
+const path = checked(z.string().max(MAX_PATH_LENGTH), (v) => (v.startsWith('/') ? undefined : `must start with /, got ${describeValue(v)}`));
+const nonEmpty = <T extends z.ZodType>(item: T) => z.array(item).min(1).max(MAX_POLICY_LIST_ITEMS);
 
 const source = checked(closedObject({
   serviceAccounts: nonEmpty(serviceAccount).optional(),
@@ -31,8 +38,8 @@ const pathMatch = checked(closedObject({ exact: path.optional(), prefix: path.op
 
 const headerMatch = checked(closedObject({
   name: checked(z.string(), (v) => (/^:?[a-z0-9-]+$/i.test(v) ? undefined : `must be a header name, got ${describeValue(v)}`)),
-  exact: z.string().optional(),
-  prefix: z.string().optional(),
+  exact: z.string().max(MAX_HEADER_VALUE_LENGTH).optional(),
+  prefix: z.string().max(MAX_HEADER_VALUE_LENGTH).optional(),
   present: z.literal(true).optional(),
 }), (h) => ([h.exact, h.prefix, h.present].filter((x) => x !== undefined).length === 1 ? undefined : 'exactly one of exact, prefix and present is required'));
 
@@ -49,7 +56,7 @@ const rule = closedObject({ from: nonEmpty(source).optional(), to: nonEmpty(oper
 const spec = closedObject({
   targetRef: closedObject({ group: z.literal('').optional(), kind: z.literal('Service'), name: label }).optional(),
   action: z.enum(['ALLOW', 'DENY']),
-  rules: z.array(rule),
+  rules: z.array(rule).max(MAX_POLICY_RULES),
 }, { selector: 'select the protected Service with targetRef' });
 
 const schema = envelope('AuthorizationPolicy', [TRELLIS_API_VERSION], namespacedMetadata(checkDns1123Label), spec);

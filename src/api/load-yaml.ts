@@ -10,6 +10,8 @@ import { parseResource } from './parse.js';
 import type { LocatedProblem } from './problem.js';
 import { parsePath } from './problem.js';
 import { lineOfPath } from './yaml-location.js';
+import { tooDeepMessage, MAX_DOCUMENT_DEPTH } from './raw-document.js';
+import { tooDeepDocuments } from './yaml-nesting.js';
 
 // Aliases can expand exponentially ("billion laughs"); no real resource needs many.
 const MAX_ALIAS_COUNT = 100;
@@ -40,6 +42,11 @@ function syntaxMessage(message: string): string {
  */
 export function parseYamlDocuments(text: string, file: string): Result<Resource[], LocatedProblem[]> {
   const lineCounter = new LineCounter();
+  // Refused before composing, which recurses once per level.
+  const tooDeep = tooDeepDocuments(text);
+  if (tooDeep.length > 0) {
+    return err(tooDeep.map(({ document, line }) => ({ file, document, line, path: '', message: tooDeepMessage(MAX_DOCUMENT_DEPTH) })));
+  }
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true }) as Document[] & { errors?: Error[] };
   const problems: LocatedProblem[] = [];
   const resources: Resource[] = [];

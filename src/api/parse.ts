@@ -12,6 +12,7 @@ import { parseAuthorizationPolicy } from './authorization-policy.js';
 import { parseTrafficPolicy } from './traffic-policy.js';
 import { parseGRPCRoute } from './grpc-route.js';
 import { parseTCPRoute } from './tcp-route.js';
+import { checkRawShape, checkResourceSize } from './raw-document.js';
 
 const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, Problem[]>>> = {
   Service: parseService,
@@ -28,12 +29,15 @@ const knownKinds = (): string => RESOURCE_KINDS.join(', ');
 /**
  * Parses one raw document (from YAML or JSON) into a canonical resource: defaults applied,
  * status and store-set fields dropped except `metadata.resourceVersion`. On failure, every
- * problem found, each with its field path.
+ * problem found, each with its field path. A document nested too deep, holding a reserved key
+ * (`__proto__`) or too large to deliver is refused before its kind's schema reads it.
  */
 export function parseResource(raw: unknown): Result<Resource, Problem[]> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return err([{ path: '', message: `must be a map with apiVersion, kind, metadata and spec, got ${describeValue(raw)}` }]);
   }
+  const shape = checkRawShape(raw);
+  if (shape.length > 0) return err(shape);
   const kind = (raw as Record<string, unknown>).kind;
   if (kind === undefined) return err([{ path: 'kind', message: `required (one of ${knownKinds()})` }]);
   if (typeof kind !== 'string') return err([{ path: 'kind', message: `must be a string, one of ${knownKinds()}, got ${describeValue(kind)}` }]);
@@ -42,5 +46,8 @@ export function parseResource(raw: unknown): Result<Resource, Problem[]> {
     const hint = near ? ` (did you mean "${near}"?)` : '';
     return err([{ path: 'kind', message: `unknown kind ${describeValue(kind)}${hint}; known kinds: ${knownKinds()}` }]);
   }
-  return PARSERS[kind as ResourceKind](raw);
+  const parsed = PARSERS[kind as ResourceKind](raw);
+  // After the schema, whose reasons (e.g. too many ports) say more than the size alone.
+  const size = parsed.ok ? checkResourceSize(raw) : undefined;
+  return size ? err([size]) : parsed;
 }

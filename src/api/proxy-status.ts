@@ -24,6 +24,21 @@ export interface ProxyNack {
   at: string;
 }
 
+/** A response the control plane computed for a proxy but could not send: larger than the xDS message limit. */
+export interface UndeliveredConfig {
+  typeUrl: string;
+  /** The version not sent; the proxy keeps its last accepted one of this type. */
+  version: string;
+  /** Its encoded size. */
+  bytes: number;
+  /** The limit it is over (the control plane's maximum xDS message size). */
+  limitBytes: number;
+  /** The same in words, e.g. `listeners version 3a... is 4214063 bytes (4.0 MiB) encoded, over ...`. */
+  message: string;
+  /** When it was last refused (RFC 3339). */
+  at: string;
+}
+
 export interface ProxyStatus {
   id: string;
   service: string;
@@ -35,6 +50,8 @@ export interface ProxyStatus {
   versions: ProxyVersions;
   /** Recent refusals, oldest first. */
   nacks: ProxyNack[];
+  /** Config computed for this proxy that could not be sent (too large), one per type; empty when everything was delivered. */
+  undelivered?: UndeliveredConfig[];
   /** Problems met building this proxy's config (unknown upstream, missing backend, ...). */
   warnings?: string[];
   /** The proxy's admin port on 127.0.0.1 (metrics, tap), while its stream is open. */

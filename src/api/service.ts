@@ -37,7 +37,15 @@ const port = closedObject({
   appProtocol: appProtocol.default('http'),
 }, { nodePort: 'Trellis Services are mesh-internal; remove it' });
 
-let ports = z.array(port).min(1);
+/**
+ * The most ports a Service may declare. Kubernetes' EndpointSlice holds at most 100 ports, and
+ * every port becomes a listener, a cluster and endpoints on every proxy that calls the Service.
+ */
+export const MAX_SERVICE_PORTS = 100;
+
+let ports = z.array(port).min(1).max(MAX_SERVICE_PORTS, {
+  error: (iss) => `must have at most ${MAX_SERVICE_PORTS} ports, got ${Array.isArray(iss.input) ? iss.input.length : describeValue(iss.input)} (each port becomes a listener, a cluster and endpoints on every calling proxy)`,
+});
 ports = uniqueItems(ports, 'ports', ['name'], (p) => fieldOf(p, 'name') as string | undefined, 'port name');
 ports = uniqueItems(ports, 'ports', ['port'], (p) => (typeof fieldOf(p, 'port') === 'number' ? (fieldOf(p, 'port') as number) : undefined), 'port');
 

@@ -143,6 +143,8 @@ export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boole
     return [...latest.values()].map((n) => `${p.id} refused ${typeName(n.typeUrl)} version ${n.version} ${formatAge(n.at, now)} ago: ${n.message}`);
   });
   if (nackLines.length) out += `\nNACKs (latest per proxy and type):\n${nackLines.map((l) => `  ${l}\n`).join('')}`;
+  const undelivered = proxies.flatMap((p) => (p.undelivered ?? []).map((u) => `${p.id}: ${u.message} (${formatAge(u.at, now)} ago)`));
+  if (undelivered.length) out += `\nNot delivered (config too large to send):\n${undelivered.map((l) => `  ${l}\n`).join('')}`;
   return out;
 }
 

@@ -60,7 +60,7 @@ export function createTelemetryClient(baseUrl: string, timeoutMs = 10_000): Tele
   };
 }
 
-/** The `data:` payloads of a server-sent event stream, parsed as JSON. */
+/** The `data:` payloads of a server-sent event stream, parsed as JSON; a named event's name comes as `event` (`dropped`, `problem`). */
 async function* events(body: ReadableStream<Uint8Array>): AsyncIterable<Record<string, unknown>> {
   const decoder = new TextDecoder();
   let buffered = '';
@@ -70,7 +70,11 @@ async function* events(body: ReadableStream<Uint8Array>): AsyncIterable<Record<s
     while ((end = buffered.indexOf('\n\n')) >= 0) {
       const block = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
-      for (const line of block.split('\n')) if (line.startsWith('data: ')) yield JSON.parse(line.slice(6)) as Record<string, unknown>;
+      let event: string | undefined;
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) yield { ...(JSON.parse(line.slice(6)) as Record<string, unknown>), ...(event !== undefined ? { event } : {}) };
+      }
     }
   }
 }

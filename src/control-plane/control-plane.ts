@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   collectIntervalMs?: number;
   /** An OTLP/HTTP collector (base URL) the received spans are forwarded to. */
   forwardSpansTo?: string;
+  /** The largest xDS response sent (default XDS_MAX_MESSAGE_BYTES); see XdsServerDeps.maxMessageBytes. */
+  xdsMaxMessageBytes?: number;
 }
 
 export interface RunningControlPlane {
@@ -84,7 +86,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     registry.restore(await readWorkloadsFile(opts.dataDir, createLogger('control-plane.registry')));
     const registryFile = new RegistryFile(opts.dataDir, registry, createLogger('control-plane.registry'));
     cleanups.push(() => registryFile.close());
-    xds = new XdsServer({ registry, getState: () => ({ ...cache.state, ...(defaultCollector !== undefined ? { defaultCollector } : {}) }), logger: createLogger('control-plane.xds'), security: workloadIdentity(ca, tokens), trustDomain, credentials: servingTls.grpcCredentials() });
+    xds = new XdsServer({ registry, getState: () => ({ ...cache.state, ...(defaultCollector !== undefined ? { defaultCollector } : {}) }), logger: createLogger('control-plane.xds'), security: workloadIdentity(ca, tokens), trustDomain, credentials: servingTls.grpcCredentials(), ...(opts.xdsMaxMessageBytes !== undefined ? { maxMessageBytes: opts.xdsMaxMessageBytes } : {}) });
     const server = xds;
     cleanups.push(() => server.close());
     const xdsPort = await xds.listen(opts.xds.host, opts.xds.port).catch((e: Error) => {

@@ -147,7 +147,9 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
   if (raw.labels !== undefined) {
     if (!isObject(raw.labels)) problems.push(`metadata.labels: must be an object of strings, got ${show(raw.labels)}`);
     else for (const [k, v] of Object.entries(raw.labels)) {
-      if (typeof v === 'string') labels[k] = v;
+      // Assigning `__proto__` would replace the prototype and drop the label silently.
+      if (k === '__proto__') problems.push(`metadata.labels.${k}: is not allowed as a label key`);
+      else if (typeof v === 'string') labels[k] = v;
       else problems.push(`metadata.labels.${k}: must be a string, got ${show(v)}`);
     }
   }

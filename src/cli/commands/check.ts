@@ -36,6 +36,13 @@ export function certificateLine(connected: readonly ProxyStatus[], now: number):
   return { verdict: 'ok', check, detail: `${held.length} of ${connected.length} connected proxies hold a workload certificate${without > 0 ? ` (${without} without)` : ''}; the soonest expires at ${new Date(soonest.to).toISOString()} (in ${inTime(soonest.to - now)}, ${soonest.id})` };
 }
 
+/** Why a connected proxy does not run its current config: what could not be sent to it, else the versions. */
+function whyStale(p: ProxyStatus): string {
+  const undelivered = p.undelivered ?? [];
+  if (undelivered.length > 0) return `${p.id} cannot receive its config: ${undelivered.map((u) => u.message).join('; ')}`;
+  return `${p.id} acked ${JSON.stringify(p.versions)}, current ${JSON.stringify(p.current ?? {})}`;
+}
+
 /** The checks, from what the control plane answers. Pure apart from the client. */
 export async function checkMesh(client: TelemetryClient): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
@@ -58,7 +65,7 @@ export async function checkMesh(client: TelemetryClient): Promise<CheckLine[]> {
   const stale = proxies.filter((p) => p.connected && !inSync(p));
   lines.push(stale.length === 0
     ? { verdict: proxies.length === 0 ? 'skip' : 'ok', check: 'proxies in sync', detail: proxies.length === 0 ? 'no proxies' : 'every connected proxy runs the config computed for it' }
-    : { verdict: 'FAIL', check: 'proxies in sync', detail: stale.map((p) => `${p.id} acked ${JSON.stringify(p.versions)}, current ${JSON.stringify(p.current ?? {})}`).join('; ') });
+    : { verdict: 'FAIL', check: 'proxies in sync', detail: stale.map(whyStale).join('; ') });
   // A NACK matters while the proxy still refuses the config it is offered.
   const refusing = proxies.flatMap((p) => {
     const last = p.nacks[p.nacks.length - 1];

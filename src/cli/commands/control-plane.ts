@@ -3,12 +3,16 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { startControlPlane } from '../../control-plane/index.js';
 import { trustDomainProblem, DEFAULT_TRUST_DOMAIN } from '../../xds/spiffe.js';
 import { otlpSocketBeside } from '../../xds/unix-sockets.js';
+import { XDS_MAX_MESSAGE_BYTES } from '../../xds/message-limits.js';
 import { hostPort, parseHostPort, socketPathFlag } from '../flags.js';
 
 interface Options {
   dataDir: string; apiAddress: string; xdsAddress: string; xdsSocket?: string; collectInterval: number; forwardSpans?: string;
-  trustDomain: string; certTtl: string; caCert?: string; caKey?: string; caChain?: string;
+  trustDomain: string; certTtl: string; caCert?: string; caKey?: string; caChain?: string; xdsMaxMessageBytes: number;
 }
+
+// Below this no proxy's config fits; above XDS_MAX_MESSAGE_BYTES proxies would refuse what is sent.
+const MIN_XDS_MESSAGE_BYTES = 4096;
 
 /** Seconds of `30s`, `15m`, `24h` or `7d`. */
 export function parseDuration(flag: string) {
@@ -36,6 +40,11 @@ export function register(program: Command): void {
       if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v)) throw new InvalidArgumentError(`--forward-spans ${v} is not valid: expected an http:// or https:// base URL`);
       return v.replace(/\/+$/, '');
     })
+    .option('--xds-max-message-bytes <bytes>', `the largest xDS response sent to a proxy; a larger one is not sent and the proxy's status says why (at most ${XDS_MAX_MESSAGE_BYTES}, what proxies accept)`, (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < MIN_XDS_MESSAGE_BYTES || n > XDS_MAX_MESSAGE_BYTES) throw new InvalidArgumentError(`--xds-max-message-bytes=${v} is not valid: expected bytes from ${MIN_XDS_MESSAGE_BYTES} to ${XDS_MAX_MESSAGE_BYTES}`);
+      return n;
+    }, XDS_MAX_MESSAGE_BYTES)
     .option('--trust-domain <domain>', 'SPIFFE trust domain of the mesh', (v: string) => {
       const p = trustDomainProblem(v);
       if (p) throw new InvalidArgumentError(`--trust-domain=${v} is not valid: ${p}`);
@@ -52,7 +61,7 @@ export function register(program: Command): void {
         trustDomain: opts.trustDomain, workloadCertTtlSeconds: seconds(opts.certTtl),
         ...(opts.caCert && opts.caKey ? { ca: { certFile: opts.caCert, keyFile: opts.caKey, ...(opts.caChain ? { chainFile: opts.caChain } : {}) } } : {}),
         dataDir: opts.dataDir, api: parseHostPort(opts.apiAddress, '--api-address'), xds: parseHostPort(opts.xdsAddress, '--xds-address'), ...(opts.xdsSocket ? { xdsSocket: opts.xdsSocket } : {}),
-        collectIntervalMs: opts.collectInterval, ...(opts.forwardSpans !== undefined ? { forwardSpansTo: opts.forwardSpans } : {}),
+        collectIntervalMs: opts.collectInterval, xdsMaxMessageBytes: opts.xdsMaxMessageBytes, ...(opts.forwardSpans !== undefined ? { forwardSpansTo: opts.forwardSpans } : {}),
       });
       if (cp.adminToken) process.stdout.write(`admin token (shown only this once; the control plane keeps only its hash): ${cp.adminToken}\n`);
       process.stdout.write(`trellis control plane ready: api ${cp.apiUrl}, xds ${cp.xdsAddress}${opts.xdsSocket ? ` and unix:${opts.xdsSocket} (spans: unix:${otlpSocketBeside(opts.xdsSocket)})` : ''}, data ${cp.store.dataDir} (revision ${cp.store.revision()}), dashboard ${cp.apiUrl}/dashboard/, trust domain ${cp.ca.trustDomain}, trust bundle ${cp.trustBundleFile} (API and xDS are TLS: clients verify with it)\n`);

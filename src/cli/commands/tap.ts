@@ -28,6 +28,9 @@ export async function runTap(service: string, opts: TapOptions, io: CliIo = proc
   let n = 0;
   try {
     for await (const e of r.value) {
+      // Not requests: events the stream lost while this client fell behind, and a proxy that could not be tapped.
+      if (e.event === 'dropped') { io.err(`tap: ${String(e.dropped)} event(s) dropped while this client fell behind${e.proxy !== undefined ? ` (at ${String(e.proxy)})` : ''}\n`); continue; }
+      if (e.event === 'problem') { io.err(`tap: ${String(e.proxy)}: ${String(e.message)}\n`); continue; }
       io.out(opts.output === 'json' ? JSON.stringify(e) + '\n' : tapLine(e));
       if (opts.max !== undefined && ++n >= opts.max) break;
     }

@@ -2,6 +2,11 @@
 import type { IncomingMessage } from 'node:http';
 import { err, ok, type Result } from '../../common/result.js';
 import { apiError, type ApiError } from './errors.js';
+import { checkRawShape, MAX_DOCUMENT_DEPTH } from '../../api/raw-document.js';
+import { formatProblem } from '../../api/problem.js';
+
+/** How deep a request body may nest: a resource's own limit inside the apply envelope (`{resources: [...]}`). */
+export const MAX_BODY_DEPTH = MAX_DOCUMENT_DEPTH + 2;
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -42,9 +47,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (!body.ok) return body;
   const text = body.value.toString('utf8');
   if (text.trim() === '') return err(apiError('BAD_REQUEST', 'the request body is empty; expected a JSON document'));
+  let parsed: unknown;
   try {
-    return ok(JSON.parse(text) as unknown);
+    parsed = JSON.parse(text) as unknown;
   } catch (e) {
     return err(apiError('INVALID_JSON', `the request body is not valid JSON: ${(e as Error).message}`));
   }
+  // Before any handler walks it: bounded nesting, and no key that cannot be stored as data.
+  const shape = checkRawShape(parsed, MAX_BODY_DEPTH);
+  if (shape.length > 0) {
+    return err(apiError('BAD_REQUEST', `the request body cannot be read as resources: ${shape.map(formatProblem).join('; ')}`, { problems: shape.map((p) => ({ resource: 'the request body', ...p })) }));
+  }
+  return ok(parsed);
 }

@@ -328,3 +328,21 @@ test('a closed store makes /healthz a 503 and writes a 503 STORE_CLOSED', async 
   assert.equal(write.status, 503);
   assert.equal(write.body.error.code, 'STORE_CLOSED');
 });
+
+test('a __proto__ label key is a 400 naming its path, and nothing is stored', async (t) => {
+  const api = await startApi(t);
+  const body = `{"resources":[${JSON.stringify(svc('a')).replace('"metadata":{"name":"a"}', '"metadata":{"name":"a","labels":{"__proto__":"x"}}')}]}`;
+  const r = await api.call('POST', '/api/v1/apply', body);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, 'BAD_REQUEST');
+  assert.deepEqual(r.body.error.problems.map((p: { path: string }) => p.path), ['resources[0].metadata.labels.__proto__']);
+  assert.match(r.body.error.problems[0].message, /key "__proto__" is not allowed/);
+  assert.equal(api.store.revision(), 0);
+});
+
+test('a body nested deeper than the limit is a 400 that says so, not a stack overflow', async (t) => {
+  const api = await startApi(t);
+  const r = await api.call('POST', '/api/v1/apply', `{"resources":[${'['.repeat(50_000)}${']'.repeat(50_000)}]}`);
+  assert.equal(r.status, 400);
+  assert.match(r.body.error.message, /nests deeper than 66 levels/);
+});

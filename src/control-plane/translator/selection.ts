@@ -17,7 +17,7 @@ export const isHttpProtocol = (p: AppProtocol): boolean => p !== 'tcp';
 export function selects(service: Service, namespace: string, labels: Readonly<Record<string, string>>): boolean {
   if (service.metadata.namespace !== namespace) return false;
   const entries = Object.entries(service.spec.selector);
-  return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
+  return entries.length > 0 && entries.every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
 }
 
 /** Per Service object (they are immutable, replaced on change). */

@@ -71,7 +71,8 @@ export const adsServiceDefinition: ServiceDefinition = {
     responseStream: true,
     requestSerialize: (r: DiscoveryRequest) => Buffer.from(encodeMessage(DISCOVERY_REQUEST, r)),
     requestDeserialize: decodeRequest,
-    responseSerialize: encodeResponse,
+    // The server encodes each response itself (encodeResponse) to measure it before writing.
+    responseSerialize: (bytes: Buffer) => bytes,
     responseDeserialize: (bytes: Buffer) => decodeMessage(DISCOVERY_RESPONSE, bytes),
   },
 };

@@ -21,7 +21,7 @@ function snap(v: { cds?: string; eds?: string; lds?: string; rds?: string }, nam
 function setup() {
   const sent: OutgoingResponse[] = [];
   const events: string[] = [];
-  const session = new AdsSession((r) => sent.push(r), {
+  const session = new AdsSession((r) => { sent.push(r); return true; }, {
     onAck: (t, v) => events.push(`ack ${short(t)} ${v}`),
     onNack: (t, v, n, m) => events.push(`nack ${short(t)} ${v} nonce=${n}: ${m}`),
     onUnknownType: (t) => events.push(`unknown ${t}`),

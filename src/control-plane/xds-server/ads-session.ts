@@ -17,7 +17,7 @@ interface TypeState {
   sentNonce?: string;
   /** A response was sent and neither ACKed nor NACKed yet; updates wait for the next request. */
   awaiting: boolean;
-  /** The last version the proxy refused: never sent again on this stream. */
+  /** The last version the proxy refused, or the stream could not carry: never sent again on this stream. */
   rejectedVersion?: string;
 }
 
@@ -55,11 +55,12 @@ function sameNames(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 /** The protocol state of one stream. */
 export class AdsSession {
   readonly #types = new Map<ServedTypeUrl, TypeState>();
-  readonly #send: (r: OutgoingResponse) => void;
+  readonly #send: (r: OutgoingResponse) => boolean;
   readonly #hooks: SessionHooks;
   #nonce = 0;
 
-  constructor(send: (r: OutgoingResponse) => void, hooks: SessionHooks) {
+  /** `send` writes a response, or returns false when it cannot be sent (too large for the stream). */
+  constructor(send: (r: OutgoingResponse) => boolean, hooks: SessionHooks) {
     this.#send = send;
     this.#hooks = hooks;
   }
@@ -116,10 +117,15 @@ export class AdsSession {
     const all = resourcesOf(snapshot, typeUrl);
     const resources = st.wildcard ? [...all.values()] : [...st.names].sort().flatMap((n) => all.get(n) ?? []);
     const nonce = String(++this.#nonce);
-    st.sentVersion = versionOf(snapshot, typeUrl);
+    const version = versionOf(snapshot, typeUrl);
+    // Not sent: the proxy keeps what it has of this type, as after a NACK, until a new version.
+    if (!this.#send({ versionInfo: version, typeUrl, nonce, resources })) {
+      st.rejectedVersion = version;
+      return;
+    }
+    st.sentVersion = version;
     st.sentNonce = nonce;
     st.awaiting = true;
-    this.#send({ versionInfo: st.sentVersion, typeUrl, nonce, resources });
   }
 
   #state(typeUrl: ServedTypeUrl): TypeState {

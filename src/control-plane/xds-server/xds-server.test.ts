@@ -27,11 +27,11 @@ function fakeSecurity(principals: Record<string, StreamPrincipal>): StreamSecuri
 interface Mesh { services: Service[]; httpRoutes: HTTPRoute[] }
 
 /** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
-async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, security?: StreamSecurity) {
+async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, extra: { security?: StreamSecurity; maxMessageBytes?: number } = {}) {
   const registry = new WorkloadRegistry({ gracePeriodSeconds: () => graceSeconds });
   const logs: { msg: string; obj: Record<string, unknown> }[] = [];
   const logger = { warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), error: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => {} } as unknown as Logger;
-  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger, ...(security ? { security } : {}) });
+  const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger, ...extra });
   const port = await server.listen('127.0.0.1', 0);
   const clients: AdsTestClient[] = [];
   t.after(async () => {
@@ -94,7 +94,7 @@ test('a proxy gets clusters first, then endpoints, listeners and routes, and its
   assert.deepEqual(status && { ...status, lastSeen: '' }, {
     id: 'client-1', service: 'client', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '',
     versions: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
-    nacks: [], warnings: [], adminPort: clientMeta().adminPort, labels: { app: 'client' },
+    nacks: [], undelivered: [], warnings: [], adminPort: clientMeta().adminPort, labels: { app: 'client' },
     current: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
   });
 });
@@ -251,7 +251,7 @@ const tokens = fakeSecurity({
 const paymentsMeta = (over: Partial<ProxyMetadata> = {}) => metadata('payments', { address: '127.0.0.1', inbound: [{ port: 15006, appPort: 3000 }], ...over });
 
 test('a proxy whose token is for evil claiming app=payments is refused with PERMISSION_DENIED and never registers', { timeout: 10000 }, async (t) => {
-  const { server, registry, connect } = await start(t, { services: [service('payments')], httpRoutes: [] }, 30, tokens);
+  const { server, registry, connect } = await start(t, { services: [service('payments')], httpRoutes: [] }, 30, { security: tokens });
   const rogue = connect('evil');
   rogue.send({ node: AdsTestClient.node('rogue-1', metadata('evil', { labels: { app: 'payments' } })), typeUrl: CLUSTER_TYPE });
   const status = await rogue.status;
@@ -264,7 +264,7 @@ test('a proxy whose token is for evil claiming app=payments is refused with PERM
 
 test('a stream with a node id held by another identity is refused; the holder keeps its stream; its own identity may take over', { timeout: 10000 }, async (t) => {
   const mesh: Mesh = { services: [], httpRoutes: [] };
-  const { server, registry, connect } = await start(t, mesh, 30, tokens);
+  const { server, registry, connect } = await start(t, mesh, 30, { security: tokens });
   const events: string[] = [];
   registry.onChange((e) => events.push(`${e.type}:${e.workload.service}`));
   const real = connect('payments');
@@ -293,7 +293,7 @@ test('a stream with a node id held by another identity is refused; the holder ke
 });
 
 test('a node id is free again once its workload left the registry', { timeout: 10000 }, async (t) => {
-  const { registry, connect } = await start(t, { services: [], httpRoutes: [] }, 0, tokens);
+  const { registry, connect } = await start(t, { services: [], httpRoutes: [] }, 0, { security: tokens });
   const first = connect('payments');
   first.send({ node: AdsTestClient.node('p1', paymentsMeta()), typeUrl: CLUSTER_TYPE });
   await first.next(CLUSTER_TYPE);
@@ -303,4 +303,39 @@ test('a node id is free again once its workload left the registry', { timeout: 1
   next.send({ node: AdsTestClient.node('p1', metadata('web')), typeUrl: CLUSTER_TYPE });
   await next.next(CLUSTER_TYPE);
   assert.equal(registry.get('p1')?.service, 'web');
+});
+
+test('a response over the message limit is not sent; the proxy status says which type, its size and the limit; the next one that fits is sent', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [service('server')], httpRoutes: [] };
+  const limit = 16 * 1024;
+  const { server, connect, logs } = await start(t, mesh, 30, { maxMessageBytes: limit });
+  const c = connect();
+  const h = await handshake(c, 'client-1', clientMeta());
+  // 100 ports (the per-Service limit) make about 20 KiB of clusters for every proxy.
+  mesh.services = [service('server'), service('big', { ports: Array.from({ length: 100 }, (_, i) => ({ port: 10_000 + i })) })];
+  server.onConfigChanged();
+  await waitUntil(() => (server.proxies()[0]?.undelivered ?? []).length > 0, 'the undelivered CDS on the proxy status');
+  const [status] = server.proxies();
+  const u = status!.undelivered![0]!;
+  assert.equal(u.typeUrl, CLUSTER_TYPE);
+  assert.equal(u.limitBytes, limit);
+  assert.ok(u.bytes > limit, `${u.bytes} > ${limit}`);
+  assert.equal(u.version, status!.current!.clusters);
+  assert.notEqual(status!.versions.clusters, status!.current!.clusters, 'the proxy still runs its last clusters');
+  assert.match(u.message, new RegExp(`^clusters version \\S+ is ${u.bytes} bytes .* over the xDS message limit of ${limit} bytes; not sent`));
+  assert.ok(logs.some((l) => l.msg.includes('over the xDS message limit')), 'logged');
+  assert.deepEqual(c.pending().filter((r) => r.typeUrl === CLUSTER_TYPE), [], 'no CDS response was sent');
+  // Back to the config the proxy has: nothing to send, and the record no longer applies.
+  mesh.services = [service('server')];
+  server.onConfigChanged();
+  await waitUntil(() => server.proxies()[0]!.current!.clusters === h.cds.versionInfo, 'the original clusters as current');
+  assert.deepEqual(server.proxies()[0]!.undelivered, []);
+  // A new config that fits is delivered on the same stream.
+  mesh.services = [service('server'), service('other')];
+  server.onConfigChanged();
+  const cds = await c.next(CLUSTER_TYPE);
+  assert.notEqual(cds.versionInfo, h.cds.versionInfo);
+  assert.notEqual(cds.versionInfo, u.version);
+  assert.ok(names(cds).includes('outbound|8080||other.default'));
+  assert.deepEqual(server.proxies()[0]!.undelivered, []);
 });

@@ -16,10 +16,11 @@ import { ok } from '../../common/result.js';
 import type { Lease, WorkloadRegistry } from '../registry/workload-registry.js';
 import { translate } from '../translator/translate.js';
 import type { MeshState, ProxyNode, Snapshot, TranslatorInput } from '../translator/types.js';
-import { adsServiceDefinition, type DiscoveryRequest, type OutgoingResponse } from './ads-service.js';
+import { adsServiceDefinition, encodeResponse, type DiscoveryRequest, type OutgoingResponse } from './ads-service.js';
+import { formatBytes, XDS_MAX_MESSAGE_BYTES, XDS_MAX_REQUEST_BYTES } from '../../xds/message-limits.js';
 import { AdsSession } from './ads-session.js';
 import { streamError, XdsErrorCode, type StreamError } from './errors.js';
-import { emptyVersions, NACK_HISTORY, type NackRecord, type ProxyCertificate, type ProxyStatus } from './proxy-status.js';
+import { emptyVersions, NACK_HISTORY, type NackRecord, type ProxyCertificate, type ProxyStatus, type UndeliveredConfig } from './proxy-status.js';
 
 export interface XdsServerDeps {
   registry: WorkloadRegistry;
@@ -36,9 +37,15 @@ export interface XdsServerDeps {
   trustDomain?: string;
   /** TLS for the gRPC server (insecure when absent). */
   credentials?: grpc.ServerCredentials;
+  /**
+   * The largest response sent (default XDS_MAX_MESSAGE_BYTES, what proxies accept). A response
+   * over it is not sent; the proxy's status says which type, its size and the limit.
+   */
+  maxMessageBytes?: number;
 }
 
-type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest, OutgoingResponse>;
+// Responses are written encoded: the server measures each before sending.
+type AdsCall = grpc.ServerDuplexStream<DiscoveryRequest, Buffer>;
 
 interface Stream {
   call: AdsCall;
@@ -57,6 +64,8 @@ interface Stream {
 interface ProxyRecord {
   acked: ProxyStatus['versions'];
   nacks: NackRecord[];
+  /** Per type, the last response too large to send; cleared when one of that type is sent, or the config moves back to what the proxy has. */
+  undelivered: Map<ServedTypeUrl, UndeliveredConfig>;
 }
 
 const VERSION_KEYS: Record<ServedTypeUrl, keyof ProxyStatus['versions']> = {
@@ -114,7 +123,13 @@ export class XdsServer {
   /** Starts serving on host:port (0 = any free port); resolves to the bound port. */
   listen(host: string, port: number): Promise<number> {
     const keepalive = this.#deps.keepaliveMs ?? 30_000;
-    const server = new grpc.Server({ 'grpc.keepalive_time_ms': keepalive, 'grpc.keepalive_timeout_ms': Math.min(keepalive, 10_000) });
+    const server = new grpc.Server({
+      'grpc.keepalive_time_ms': keepalive,
+      'grpc.keepalive_timeout_ms': Math.min(keepalive, 10_000),
+      // Set deliberately (see message-limits.ts); #send measures each response against the same bound.
+      'grpc.max_send_message_length': this.#maxMessageBytes(),
+      'grpc.max_receive_message_length': XDS_MAX_REQUEST_BYTES,
+    });
     server.addService(adsServiceDefinition, { StreamAggregatedResources: (call: AdsCall) => this.#handle(call) });
     this.#server = server;
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -147,6 +162,7 @@ export class XdsServer {
         id: w.id, service: w.service, namespace: w.namespace, address: w.address, connected: w.connected, lastSeen: w.lastSeen,
         versions: { ...(record?.acked ?? emptyVersions()) },
         nacks: [...(record?.nacks ?? [])],
+        undelivered: this.#undelivered(w.id),
         warnings: [...(this.#streams.get(w.id)?.snapshot.warnings ?? [])],
         ...adminOf(this.#streams.get(w.id)),
         labels: { ...w.labels },
@@ -268,8 +284,8 @@ export class XdsServer {
       this.#streams.delete(id);
       this.#fail(old.call, streamError(XdsErrorCode.STREAM_REPLACED, `a newer stream for node id ${id} replaced this one`));
     }
-    if (!this.#records.has(id)) this.#records.set(id, { acked: emptyVersions(), nacks: [] });
-    const session = new AdsSession((r) => call.write(r), {
+    if (!this.#records.has(id)) this.#records.set(id, newRecord());
+    const session = new AdsSession((r) => this.#send(id, call, r), {
       onAck: (typeUrl, version) => { this.#record(id).acked[VERSION_KEYS[typeUrl]] = version; },
       onNack: (typeUrl, version, nonce, message) => {
         const nacks = this.#record(id).nacks;
@@ -288,8 +304,44 @@ export class XdsServer {
 
   #record(id: string): ProxyRecord {
     let r = this.#records.get(id);
-    if (!r) this.#records.set(id, (r = { acked: emptyVersions(), nacks: [] }));
+    if (!r) this.#records.set(id, (r = newRecord()));
     return r;
+  }
+
+  /**
+   * What could not be sent to a proxy and still matters: a record stays while the proxy's current
+   * config of that type is the version that was too large (the config moving on to a version the
+   * proxy already has sends nothing, so it is dropped here).
+   */
+  #undelivered(id: string): UndeliveredConfig[] {
+    const record = this.#records.get(id);
+    const snapshot = this.#streams.get(id)?.snapshot;
+    if (!record) return [];
+    for (const [typeUrl, u] of record.undelivered) {
+      if (snapshot && versionOf(snapshot, typeUrl) !== u.version) record.undelivered.delete(typeUrl);
+    }
+    return [...record.undelivered.values()];
+  }
+
+  #maxMessageBytes(): number {
+    return this.#deps.maxMessageBytes ?? XDS_MAX_MESSAGE_BYTES;
+  }
+
+  /** Encodes and writes one response; false (and recorded on the proxy's status) when it is too large to send. */
+  #send(id: string, call: AdsCall, r: OutgoingResponse): boolean {
+    const bytes = encodeResponse(r);
+    const limit = this.#maxMessageBytes();
+    const typeUrl = r.typeUrl as ServedTypeUrl;
+    const undelivered = this.#record(id).undelivered;
+    if (bytes.length > limit) {
+      const message = `${VERSION_KEYS[typeUrl]} version ${r.versionInfo} is ${formatBytes(bytes.length)} encoded, over the xDS message limit of ${formatBytes(limit)}; not sent, the proxy keeps its last ${VERSION_KEYS[typeUrl]}`;
+      undelivered.set(typeUrl, { typeUrl, version: r.versionInfo, bytes: bytes.length, limitBytes: limit, message, at: new Date().toISOString() });
+      this.#log.error({ proxy: id, typeUrl, version: r.versionInfo, bytes: bytes.length, limit }, `proxy ${id}: ${message}`);
+      return false;
+    }
+    undelivered.delete(typeUrl);
+    call.write(bytes);
+    return true;
   }
 
   #fail(call: AdsCall, error: StreamError): void {
@@ -376,6 +428,8 @@ export class XdsServer {
     }
   }
 }
+
+const newRecord = (): ProxyRecord => ({ acked: emptyVersions(), nacks: [], undelivered: new Map() });
 
 function rootSecret(bundle: string): Secret {
   return { name: ROOT_SECRET, validationContext: { trustedCa: { inlineString: bundle } } };

@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { requestStatsJson } from '../metrics/request-stats-json.js';
 import { parseTapFilter, type TapHub } from '../telemetry/tap-hub.js';
+import { BoundedEventStream } from '../../common/bounded-event-stream.js';
 
 /** What readiness can say: a bare boolean, or a verdict with the reason when not ready. */
 export type Readiness = boolean | { readonly ok: boolean; readonly reason?: string };
@@ -78,8 +79,10 @@ function serveTap(hub: TapHub, req: http.IncomingMessage, res: http.ServerRespon
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   res.write(': tap started\n\n');
-  const stop = hub.subscribe(filter.value, (e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), TAP_HEARTBEAT_MS);
+  // Bounded per subscriber: one that does not read loses events (counted), never the proxy's memory.
+  const stream = new BoundedEventStream(res);
+  const stop = hub.subscribe(filter.value, (e) => stream.send(() => JSON.stringify(e)));
+  const heartbeat = setInterval(() => stream.comment('heartbeat'), TAP_HEARTBEAT_MS);
   res.on('close', () => {
     stop();
     clearInterval(heartbeat);

@@ -164,7 +164,7 @@ test('tap delivers matching requests to subscribers only while they listen', { t
   await dp.apply(simpleConfig(0, [upstream.port]));
   const port = dp.port('out')!;
   const got: TapEvent[] = [];
-  const stop = telemetry.tap.subscribe({ path: '/api' }, (e) => got.push(e));
+  const stop = telemetry.tap.subscribe({ path: '/api' }, (e) => { got.push(e); return true; });
   await request(port, { path: '/api/items' });
   await request(port, { path: '/other' });
   await waitFor(async () => got.length === 1, 'the /api request tapped', 3000);

@@ -105,7 +105,7 @@ export class ProxyMetrics {
     const extra = this.extra;
     new Counter<'event'>({
       name: 'trellis_telemetry_events_total',
-      help: 'What the telemetry pipeline did, by event: spans_exported, spans_dropped, access_log_lines, access_log_dropped, tap_events.',
+      help: 'What the telemetry pipeline did, by event: spans_exported, spans_dropped, access_log_lines, access_log_dropped, tap_events, tap_dropped.',
       labelNames: ['event'],
       registers: [this.registry],
       collect(this: Counter<'event'>) {

@@ -83,6 +83,7 @@ export class ProxyTelemetry {
       m.addCount('access_log_lines', 'access log lines written', () => this.accessLog.written);
       m.addCount('access_log_dropped', 'access log lines dropped (buffer full)', () => this.accessLog.dropped);
       m.addCount('tap_events', 'tap events sent to subscribers', () => this.tap.sent);
+      m.addCount('tap_dropped', 'tap events dropped for subscribers that did not keep up', () => this.tap.dropped);
     }
   }
 

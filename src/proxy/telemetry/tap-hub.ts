@@ -64,11 +64,14 @@ export function tapMatches(f: TapFilter, e: TapEvent): boolean {
   return true;
 }
 
-type Subscriber = { filter: TapFilter; send: (e: TapEvent) => void };
+/** `send` returns false when it dropped the event (its subscriber is not keeping up). */
+type Subscriber = { filter: TapFilter; send: (e: TapEvent) => boolean };
 
 export class TapHub {
   private readonly subscribers = new Set<Subscriber>();
   sent = 0;
+  /** Events dropped for subscribers that did not keep up. */
+  dropped = 0;
 
   /** True while someone listens (the layer checks this before building an event). */
   get active(): boolean {
@@ -76,7 +79,7 @@ export class TapHub {
   }
 
   /** Adds a subscriber; the returned function removes it. */
-  subscribe(filter: TapFilter, send: (e: TapEvent) => void): () => void {
+  subscribe(filter: TapFilter, send: (e: TapEvent) => boolean): () => void {
     const s = { filter, send };
     this.subscribers.add(s);
     return () => this.subscribers.delete(s);
@@ -85,8 +88,8 @@ export class TapHub {
   publish(e: TapEvent): void {
     for (const s of this.subscribers) {
       if (!tapMatches(s.filter, e)) continue;
-      this.sent++;
-      s.send(e);
+      if (s.send(e)) this.sent++;
+      else this.dropped++;
     }
   }
 }

@@ -1,7 +1,7 @@
 // The gRPC method of the Aggregated Discovery Service, built by hand from the Envoy protos
 // loaded in src/xds/protos.ts (no proto-loader codegen), for the client and for test servers.
 import type * as grpc from '@grpc/grpc-js';
-import { decodeMessage, encodeMessage } from '../../xds/protos.js';
+import { decodeMessage, encodeMessage, envoyRoot } from '../../xds/protos.js';
 import { ADS_METHOD_PATH, DISCOVERY_REQUEST, DISCOVERY_RESPONSE } from '../../xds/type-urls.js';
 import type { ProtoStruct } from '../../xds/node-metadata.js';
 
@@ -30,6 +30,8 @@ export interface DiscoveryResponse {
   resources?: unknown[];
   typeUrl: string;
   nonce?: string;
+  /** Set when the envelope decoded but its resources did not: the client NACKs with this reason. */
+  decodeError?: string;
 }
 
 const toBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -37,7 +39,19 @@ const toBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffse
 export const serializeRequest = (r: DiscoveryRequest): Buffer => toBuffer(encodeMessage(DISCOVERY_REQUEST, r));
 export const deserializeRequest = (b: Buffer): DiscoveryRequest => decodeMessage<DiscoveryRequest>(DISCOVERY_REQUEST, b);
 export const serializeResponse = (r: DiscoveryResponse): Buffer => toBuffer(encodeMessage(DISCOVERY_RESPONSE, r));
-export const deserializeResponse = (b: Buffer): DiscoveryResponse => decodeMessage<DiscoveryResponse>(DISCOVERY_RESPONSE, b);
+/**
+ * Decodes a response. When its resources cannot be decoded, the envelope (type, version, nonce)
+ * is still returned with `decodeError`, so the client can NACK it rather than lose the stream;
+ * only an envelope that does not decode at all throws (grpc-js then ends the stream).
+ */
+export function deserializeResponse(b: Buffer): DiscoveryResponse {
+  try {
+    return decodeMessage<DiscoveryResponse>(DISCOVERY_RESPONSE, b);
+  } catch (e) {
+    const envelope = envoyRoot().lookupType(DISCOVERY_RESPONSE).decode(b) as unknown as { versionInfo?: string; typeUrl?: string; nonce?: string };
+    return { versionInfo: envelope.versionInfo ?? '', typeUrl: envelope.typeUrl ?? '', nonce: envelope.nonce ?? '', resources: [], decodeError: (e as Error).message };
+  }
+}
 
 /** The ADS service for `grpc.Server.addService`, with `StreamAggregatedResources` as its one (bidi) method. */
 export const ADS_SERVICE = {

@@ -48,6 +48,15 @@ export class FakeAdsServer {
     return nonce;
   }
 
+  /** Sends a response whose resources are the given Any values as bytes (e.g. ones that do not decode); returns its nonce. */
+  sendRaw(typeName: string, version: string, values: Uint8Array[]): string {
+    const nonce = `n${++this.nonce}`;
+    const url = typeUrl(typeName);
+    const res = { versionInfo: version, typeUrl: url, nonce, resources: values.map((value) => ({ type_url: url, value })) } as unknown as DiscoveryResponse;
+    for (const call of this.calls) call.write(res);
+    return nonce;
+  }
+
   /** The oldest request not yet taken that `match`es (waiting up to `timeoutMs`). */
   take(match: (r: DiscoveryRequest) => boolean = () => true, timeoutMs = 3000): Promise<DiscoveryRequest> {
     const i = this.pending.findIndex(match);

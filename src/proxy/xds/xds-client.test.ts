@@ -143,6 +143,21 @@ test('a bad resource is NACKed with the reason and the old config stays in effec
   assert.deepEqual([nacks[0].typeUrl, nacks[0].version], [LISTENER_TYPE, 'l2']);
 });
 
+test('a response whose resources do not decode is NACKed with the reason, and the stream and old config stay', OPTS, async (t) => {
+  const h = await setup(t);
+  await warmUp(h);
+  const streams = h.server.streams;
+  // Field 1000 with wire type 7, which does not exist.
+  const nonce = h.server.sendRaw(LISTENER, 'l2', [Uint8Array.from([0xc7, 0x3e])]);
+  const nack = await h.server.take(ofType(LISTENER_TYPE));
+  assert.equal(nack.responseNonce, nonce);
+  assert.equal(nack.versionInfo, 'l1');
+  assert.match(nack.errorDetail?.message ?? '', /^XDS_INVALID: the response's resources could not be decoded: /);
+  assert.equal(h.server.streams, streams, 'the same stream carried the NACK');
+  assert.equal(h.client.config.versions.listeners, 'l1');
+  assert.deepEqual(h.client.status().nacks.map((n) => [n.typeUrl, n.version]), [[LISTENER_TYPE, 'l2']]);
+});
+
 test('a listener to a cluster that does not exist is NACKed, not applied', OPTS, async (t) => {
   const h = await setup(t);
   await warmUp(h);

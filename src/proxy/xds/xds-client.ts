@@ -20,6 +20,7 @@ import { deserializeResponse, serializeRequest, type DiscoveryRequest, type Disc
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 import { XDS_PROBLEM, formatProblems, type Problem } from './errors.js';
 import { SECRET_TYPE } from '../../xds/type-urls.js';
+import { XDS_MAX_MESSAGE_BYTES, XDS_MAX_REQUEST_BYTES } from '../../xds/message-limits.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
 import { decodeSecrets, type SecretSink } from './sds.js';
 
@@ -166,7 +167,13 @@ export class XdsClient {
     const given = this.options.credentials;
     const credentials = (typeof given === 'function' ? given() : given) ?? grpc.credentials.createInsecure();
     // A local subchannel pool: grpc-js's own reconnect backoff must not outlive our client.
-    const client = new grpc.Client(this.options.server, credentials, { 'grpc.use_local_subchannel_pool': 1, ...this.options.channelOptions });
+    const client = new grpc.Client(this.options.server, credentials, {
+      'grpc.use_local_subchannel_pool': 1,
+      // Set deliberately, matching what the control plane sends at most (see message-limits.ts).
+      'grpc.max_receive_message_length': XDS_MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': XDS_MAX_REQUEST_BYTES,
+      ...this.options.channelOptions,
+    });
     const md = new grpc.Metadata();
     if (this.options.joinToken) md.set(JOIN_TOKEN_HEADER, `Bearer ${this.options.joinToken}`);
     const call = client.makeBidiStreamRequest(ADS_METHOD_PATH, serializeRequest, deserializeResponse, md);
@@ -230,7 +237,7 @@ export class XdsClient {
     const version = res.versionInfo ?? '';
     s.sdsNonce = res.nonce ?? '';
     if (!identity) return;
-    const decoded = decodeSecrets(res.resources ?? []);
+    const decoded = res.decodeError === undefined ? decodeSecrets(res.resources ?? []) : { ok: false as const, error: `the response's resources could not be decoded: ${res.decodeError}` };
     const applied = decoded.ok ? identity.apply(decoded.value) : decoded;
     if (!applied.ok) {
       const failure = `${XDS_PROBLEM.INVALID}: ${applied.error}`;
@@ -254,9 +261,10 @@ export class XdsClient {
     const version = res.versionInfo ?? '';
     s.nonces.set(kind, res.nonce ?? '');
     const names = s.sent.get(kind) ?? this.state.subscription(kind);
-    const prepared = this.state.prepare(kind, version, res.resources ?? []);
+    const prepared = res.decodeError === undefined ? this.state.prepare(kind, version, res.resources ?? []) : undefined;
     let failure: string | undefined;
-    if (!prepared.ok) failure = nackMessage(prepared.error);
+    if (prepared === undefined) failure = `${XDS_PROBLEM.INVALID}: the response's resources could not be decoded: ${res.decodeError}`;
+    else if (!prepared.ok) failure = nackMessage(prepared.error);
     else {
       const applied = await this.apply(prepared.value.config);
       if (applied.ok) {
