@@ -12,6 +12,7 @@ import { inboundCaptureListener, outboundCaptureListener } from './capture-liste
 import { httpListener, tcpListener, weightedTcpListener } from './listeners.js';
 import { meshView, type MeshView } from './mesh-view.js';
 import { hcmTelemetry } from './telemetry.js';
+import { hcmPathNormalization } from './path-normalization.js';
 import { inboundRouteTable } from './route-tables.js';
 import { findPort, inboundFor, isHttpProtocol, selects } from './selection.js';
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
@@ -33,7 +34,8 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   const security = input.security;
   if (security) for (const [name, c] of clusters) clusters.set(name, secureOutboundCluster(input, security.trustDomain, c));
 
-  const telemetry = hcmTelemetry(input.meshConfig, input.defaultCollector);
+  // Every HCM of the snapshot: the mesh's telemetry and path normalization.
+  const hcm = { ...hcmTelemetry(input.meshConfig, input.defaultCollector), ...hcmPathNormalization(input.meshConfig) };
 
   const selecting = view.services.filter((s) => selects(s, proxy.namespace, workloadLabels(proxy)));
   const captured: { entry: InboundPort; protocol: 'http' | 'tcp' }[] = [];
@@ -52,7 +54,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     if (inboundProtocol(selecting, proxy.inbound, entry, warnings) === 'tcp') {
       listeners.push(secure(withRbac(tcpListener(place, c.name), authz(entry, true))));
     } else {
-      listeners.push(secure(withRbac(httpListener(place, inboundRouteName(entry.port), telemetry), authz(entry, false))));
+      listeners.push(secure(withRbac(httpListener(place, inboundRouteName(entry.port), hcm), authz(entry, false))));
       routes.push(inboundRouteTable(entry));
     }
   }
@@ -68,7 +70,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     const place = { name: upstreamListenerName(u.localPort), address: '127.0.0.1', port: u.localPort, direction: 'OUTBOUND' as const, statPrefix: `outbound_${host}_${port.port}` };
     if (isHttpProtocol(port.appProtocol)) {
       const { table, warnings: w } = view.upstreamTable(service, port, proxy.namespace);
-      listeners.push(httpListener(place, table.name, telemetry));
+      listeners.push(httpListener(place, table.name, hcm));
       routes.push(table);
       w.forEach((x) => warnings.add(x));
     } else {
@@ -80,14 +82,14 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
 
   if (proxy.httpProxyPort !== undefined) {
     const { table, warnings: w } = view.httpProxyTable(proxy.namespace);
-    listeners.push(httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, telemetry));
+    listeners.push(httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, hcm));
     routes.push(table);
     w.forEach((x) => warnings.add(x));
   }
 
   if (proxy.capture) {
-    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { telemetry, mtls: security ? mode : undefined, authz });
-    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, telemetry)]) {
+    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { hcm, mtls: security ? mode : undefined, authz });
+    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, hcm)]) {
       listeners.push(...part.listeners);
       routes.push(...part.routes);
       part.warnings.forEach((w) => warnings.add(w));

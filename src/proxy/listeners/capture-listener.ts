@@ -31,7 +31,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Chains whose HTTP listener settings are the same share one detached HTTP listener. */
 function httpKey(chain: CaptureChain & { action: { kind: 'http' } }): string {
-  return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null]);
+  return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null, chain.action.pathNormalization ?? null]);
 }
 
 /** What a capture listener serves with until the next config. */
@@ -99,7 +99,7 @@ export class CaptureListener implements Listener {
     return Promise.all([drain.done, ...http]).then(() => undefined);
   }
 
-  /** One detached HTTP listener per distinct HTTP chain setting (route table, mTLS, authorization, telemetry); gone ones drain. */
+  /** One detached HTTP listener per distinct HTTP chain setting (route table, mTLS, authorization, telemetry, path normalization); gone ones drain. */
   private syncHttp(): void {
     const { listener, httpScope } = this.scope;
     const wanted = new Map<string, HttpListenerConfig>();
@@ -109,10 +109,11 @@ export class CaptureListener implements Listener {
       const key = httpKey(c as CaptureChain & { action: { kind: 'http' } });
       keys.set(c, key);
       if (wanted.has(key)) continue;
-      const { routeTable, telemetry } = c.action;
+      const { routeTable, telemetry, pathNormalization } = c.action;
       wanted.set(key, {
         name: `${listener.name}|${routeTable}`, direction: listener.direction, address: listener.address, port: listener.port, protocol: 'http', routeTable, httpProxy: false,
         ...(c.tls ? { tls: c.tls } : {}), ...(c.authz ? { authz: c.authz } : {}), ...(telemetry ? { telemetry } : {}),
+        ...(pathNormalization ? { pathNormalization } : {}),
       });
     }
     for (const [key, h] of this.http) {
