@@ -91,6 +91,7 @@ export interface TcpListenerConfig {
 
 export type { AuthzRules } from './authz-config.js';
 import type { AuthzRules } from './authz-config.js';
+import type { SafeRegex } from './safe-regex.js';
 
 /** strict: TLS with a client certificate chaining to the mesh roots, nothing else; permissive: plaintext accepted too. */
 export interface InboundTls { readonly mode: 'strict' | 'permissive' }
@@ -160,17 +161,17 @@ export type PathMatch =
   | { readonly type: 'prefix'; readonly value: string }
   /** Gateway API PathPrefix: matches on path-element boundaries. */
   | { readonly type: 'segment-prefix'; readonly value: string }
-  | { readonly type: 'regex'; readonly regex: RegExp };
+  | { readonly type: 'regex'; readonly regex: SafeRegex };
 
 export interface HeaderMatch {
   /** Lower-case header name; `:method` for the method. */
   readonly name: string;
-  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: RegExp } | { readonly type: 'present' };
+  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: SafeRegex } | { readonly type: 'present' };
 }
 
 export interface QueryMatch {
   readonly name: string;
-  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: RegExp };
+  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: SafeRegex };
 }
 
 export interface RouteRule {
