@@ -39,7 +39,8 @@ export function normalizePath(target: string, n: PathNormalization): string | Pa
   const query = q < 0 ? '' : target.slice(q);
   let path = q < 0 ? target : target.slice(0, q);
   let unescapedSlash = false;
-  if (n.normalizePath || n.escapedSlashes !== 'KEEP_UNCHANGED' || path.includes('\0')) {
+  const escapes = path.includes('%') || path.includes('\\') || path.includes('\0');
+  if (escapes && (n.normalizePath || n.escapedSlashes !== 'KEEP_UNCHANGED' || path.includes('\0'))) {
     const decoded = decodeEscapes(path, n);
     if (typeof decoded !== 'string') return decoded;
     unescapedSlash = decoded.length !== path.length && n.escapedSlashes !== 'KEEP_UNCHANGED' && ESCAPED_SLASH.test(path);
@@ -70,15 +71,15 @@ function hexValue(c: number): number {
 /** The percent-escape pass: one left-to-right scan, so a decoded `%` never starts a new escape. */
 function decodeEscapes(path: string, n: PathNormalization): string | PathRefusal {
   let out = '';
+  let from = 0; // start of the run of characters copied as they are
   for (let i = 0; i < path.length; i++) {
     const c = path.charCodeAt(i);
+    if (c !== 37 /* '%' */ && c !== 92 /* '\' */ && c !== 0) continue;
+    out += path.slice(from, i);
+    from = i + 1;
     if (c === 0) return reject('it contains a NUL character');
-    if (c === 92 /* '\' */) {
+    if (c === 92) {
       out += n.normalizePath ? '/' : '\\';
-      continue;
-    }
-    if (c !== 37 /* '%' */) {
-      out += path[i];
       continue;
     }
     const hi = hexValue(path.charCodeAt(i + 1));
@@ -92,6 +93,7 @@ function decodeEscapes(path: string, n: PathNormalization): string | PathRefusal
     }
     const b = hi * 16 + lo;
     i += 2;
+    from = i + 1;
     if (b === 0) return reject('it contains an encoded NUL (%00)');
     if (b === 0x2f || b === 0x5c) {
       if (n.escapedSlashes === 'REJECT_REQUEST') return reject(`it contains an escaped ${b === 0x2f ? 'slash (%2F)' : 'backslash (%5C)'} and the mesh rejects them (MeshConfig pathNormalization.escapedSlashes: REJECT_REQUEST)`);
@@ -103,7 +105,7 @@ function decodeEscapes(path: string, n: PathNormalization): string | PathRefusal
       out += n.normalizePath ? '%' + HEX[hi] + HEX[lo] : path.slice(i - 2, i + 1);
     }
   }
-  return out;
+  return out + path.slice(from);
 }
 
 /** RFC 3986 §5.2.4 on an absolute path: `.` segments vanish, `..` removes the segment before it (none above the root). */
