@@ -21,7 +21,7 @@ export function buildInboundStack(deps: StackDeps): Handler {
       sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
       metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers
       requestTargetLayer, //          origin-form, normalized path (400) before anything judges it
-      authzLayer(deps.metrics), //    AuthorizationPolicies on the caller's identity and request (403)
+      authzLayer(deps.metrics, deps.telemetry), // AuthorizationPolicies on the caller's identity and request (403)
       traceLayer(deps.telemetry), //  continues or starts the trace, records this hop's span
       accessLogLayer(deps.telemetry), // sampled JSON access log lines
       tapLayer(deps.telemetry), //    live tap while someone watches
