@@ -8,6 +8,9 @@ import { respondRedirect } from '../http/error-response.js';
 import type { Layer } from '../http/layer.js';
 import { parseAbsoluteForm } from '../routing/absolute-form.js';
 import { normalizePath } from '../routing/normalize-path.js';
+import type { RequestContext } from '../http/request-context.js';
+
+const isGrpc = (ctx: RequestContext): boolean => ctx.header('content-type')?.startsWith('application/grpc') === true;
 
 export const requestTargetLayer: Layer = (next) => (ctx) => {
   if (ctx.path.charCodeAt(0) !== 47 /* '/' */) {
@@ -26,8 +29,9 @@ export const requestTargetLayer: Layer = (next) => (ctx) => {
   if (settings !== undefined) {
     const normal = normalizePath(ctx.path, settings);
     if (typeof normal !== 'string') {
-      if (normal.kind === 'redirect') respondRedirect(ctx, 307, normal.location);
-      else ctx.fail(badRequest(`path ${JSON.stringify(ctx.path.slice(0, 200))} cannot be normalized safely: ${normal.reason}`));
+      // gRPC clients do not follow redirects: Envoy refuses them (INTERNAL) instead, and so do we.
+      if (normal.kind === 'redirect' && !isGrpc(ctx)) respondRedirect(ctx, 307, normal.location);
+      else ctx.fail(badRequest(`path ${JSON.stringify(ctx.path.slice(0, 200))} cannot be normalized safely: ${normal.kind === 'reject' ? normal.reason : 'it contains escaped slashes and a gRPC call cannot follow the redirect to the unescaped path (UNESCAPE_AND_REDIRECT)'}`));
       return;
     }
     ctx.path = normal;
