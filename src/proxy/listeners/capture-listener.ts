@@ -24,6 +24,7 @@ import { detectProtocol } from './protocol-sniffer.js';
 import { drainSockets } from './drain-sockets.js';
 import { MeshTlsAcceptor } from './mesh-tls-accept.js';
 import { authorize } from '../config/authz-config.js';
+import { logDenial } from '../telemetry/deny-log.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 
@@ -192,7 +193,7 @@ export class CaptureListener implements Listener {
       const d = authorize(chain.authz, { peer });
       this.metrics.authzDecision(listener.direction, listener.name, d.allowed, d.policy);
       if (!d.allowed) {
-        this.logger?.info({ listener: listener.name, chain: chain.name, peer: peer ?? '(plaintext)', policy: d.policy, reason: d.reason }, 'connection denied');
+        logDenial({ peer, sourceAddress: socket.remoteAddress, listener: `${listener.name}|${chain.name}`, policy: d.policy, reason: d.reason });
         socket.destroy();
         return;
       }
