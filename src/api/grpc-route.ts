@@ -7,7 +7,8 @@ import type { BackendRef, HTTPHeaderMatch, ObjectMeta, ParentRef } from './resou
 import { GATEWAY_API_VERSION } from './resource.js';
 import { backendRef, MAX_BACKEND_REFS, MAX_HOSTNAMES, MAX_MATCHES, MAX_PARENT_REFS, MAX_RULES, parentRef, toBackendRef, toParentRef } from './http-route.js';
 import { envelope, namespacedMetadata, toNamespacedMeta } from './metadata.js';
-import { checkDns1123Subdomain, checkHeaderName, checkHostname, checkRegex } from './names.js';
+import { checkDns1123Subdomain, checkHeaderName, checkHostname } from './names.js';
+import { checkRe2 } from './re2.js';
 import type { Problem } from './problem.js';
 import { describeValue } from './problem.js';
 import { checked, closedObject, parseWithSchema } from './schema-kit.js';
@@ -35,12 +36,15 @@ const method = closedObject({
   for (const [field, re] of [['service', SERVICE], ['method', METHOD]] as const) {
     const v = m[field];
     if (v === undefined) continue;
-    const problem = m.type === 'Exact' ? (re.test(v) ? undefined : `must be a gRPC ${field} name, got ${describeValue(v)}`) : checkRegex(v);
+    const problem = m.type === 'Exact' ? (re.test(v) ? undefined : `must be a gRPC ${field} name, got ${describeValue(v)}`) : checkRe2(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [field], input: v });
   }
 });
 
-const header = closedObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: checked(z.string(), checkHeaderName), value: z.string().max(4096) });
+const header = closedObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: checked(z.string(), checkHeaderName), value: z.string().max(4096) }).superRefine((h, ctx) => {
+  const problem = h.type === 'RegularExpression' ? checkRe2(h.value) : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['value'], input: h.value });
+});
 const match = closedObject({ method: method.optional(), headers: z.array(header).max(16).optional() });
 
 const rule = closedObject({

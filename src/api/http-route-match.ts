@@ -1,7 +1,8 @@
 // Parsing HTTPRoute matches: path, headers, query parameters and method, with Gateway API defaults.
 import { z } from 'zod';
 import type { HTTPHeaderMatch, HTTPPathMatch, HTTPQueryParamMatch, HTTPRouteMatch } from './resource.js';
-import { checkHeaderName, checkRegex } from './names.js';
+import { checkHeaderName } from './names.js';
+import { checkRe2 } from './re2.js';
 import { describeValue } from './problem.js';
 import { checked, closedObject, fieldOf, uniqueItems } from './schema-kit.js';
 
@@ -18,7 +19,7 @@ export const defaultMatch = (): HTTPRouteMatch => ({ path: { type: 'PathPrefix',
 
 /** Why `value` is not a valid path of match type `type`, or `undefined`. */
 export function checkPathValue(type: HTTPPathMatch['type'], value: string): string | undefined {
-  if (type === 'RegularExpression') return checkRegex(value);
+  if (type === 'RegularExpression') return checkRe2(value);
   if (!value.startsWith('/')) return `must start with "/", got ${describeValue(value)}`;
   if (/[?#\s]/.test(value)) return `must not contain "?", "#" or white space (match query parameters with queryParams), got ${describeValue(value)}`;
   if (type === 'PathPrefix' && value !== '/' && value.endsWith('/')) {
@@ -35,14 +36,14 @@ const path = closedObject({
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['value'], input: p.value });
 });
 
-/** A header or query-parameter match: `Exact` by default; a `RegularExpression` value must compile. */
+/** A header or query-parameter match: `Exact` by default; a `RegularExpression` value must be RE2. */
 function nameValueMatch(checkName: (name: string) => string | undefined) {
   return closedObject({
     type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
     name: checked(z.string(), checkName),
     value: z.string().max(MAX_VALUE_LENGTH),
   }).superRefine((m, ctx) => {
-    const problem = m.type === 'RegularExpression' ? checkRegex(m.value) : undefined;
+    const problem = m.type === 'RegularExpression' ? checkRe2(m.value) : undefined;
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['value'], input: m.value });
   });
 }

@@ -17,6 +17,9 @@ export const MAX_WORKLOAD_GRACE_PERIOD_SECONDS = 3600;
 export const MAX_CONNECT_TIMEOUT_MS = 60_000;
 export const MAX_PROTOCOL_DETECTION_TIMEOUT_MS = 10_000;
 
+/** Path normalization when MeshConfig does not say: dot segments, unreserved escapes, merged slashes; escaped slashes kept. */
+export const DEFAULT_PATH_NORMALIZATION = 'MERGE_SLASHES';
+
 /** Default tracing sample rate when MeshConfig does not say. */
 export const DEFAULT_TRACING_PERCENT = 1;
 
@@ -41,6 +44,10 @@ const spec = closedObject({
   virtualIpRange: checked(z.string(), checkVirtualIpRange).default(DEFAULT_MESH_CONFIG.virtualIpRange),
   outboundPolicy: z.enum(['PassThrough', 'Refuse']).default(DEFAULT_MESH_CONFIG.outboundPolicy),
   protocolDetectionTimeoutMs: z.int().min(1).max(MAX_PROTOCOL_DETECTION_TIMEOUT_MS).default(DEFAULT_MESH_CONFIG.protocolDetectionTimeoutMs),
+  pathNormalization: closedObject({
+    normalization: z.enum(['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES']).default(DEFAULT_PATH_NORMALIZATION),
+    escapedSlashes: z.enum(['KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD']).optional(),
+  }).optional(),
 });
 
 const checkName = (name: string): string | undefined =>
@@ -66,6 +73,7 @@ export function parseMeshConfig(raw: unknown): Result<MeshConfig, Problem[]> {
       virtualIpRange: s.virtualIpRange, outboundPolicy: s.outboundPolicy, protocolDetectionTimeoutMs: s.protocolDetectionTimeoutMs,
       ...(s.tracing !== undefined ? { tracing: { samplingPercent: s.tracing.samplingPercent, ...(s.tracing.collector !== undefined ? { collector: s.tracing.collector.replace(/\/+$/, '') } : {}) } } : {}),
       ...(s.accessLog !== undefined ? { accessLog: { enabled: s.accessLog.enabled, samplingPercent: s.accessLog.samplingPercent } } : {}),
+      ...(s.pathNormalization !== undefined ? { pathNormalization: { normalization: s.pathNormalization.normalization, ...(s.pathNormalization.escapedSlashes !== undefined ? { escapedSlashes: s.pathNormalization.escapedSlashes } : {}) } } : {}),
     },
   });
 }

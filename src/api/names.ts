@@ -56,16 +56,3 @@ export function checkHeaderName(s: string): string | undefined {
   if (s.length > 0 && s.length <= 256 && isHttpToken(s)) return undefined;
   return `must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, at most 256 characters), got ${describeValue(s)}`;
 }
-
-/** Why `source` is not a valid regular expression (JavaScript syntax), or `undefined`. */
-export function checkRegex(source: string): string | undefined {
-  try {
-    new RegExp(source);
-    return undefined;
-  } catch (e) {
-    // V8 says `Invalid regular expression: /<source>/<flags>: <reason>`; keep only the reason.
-    const message = (e as Error).message;
-    const reason = message.slice(message.lastIndexOf(': ') + 2);
-    return `must be a valid regular expression (${reason}), got ${describeValue(source)}`;
-  }
-}

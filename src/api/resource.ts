@@ -99,6 +99,17 @@ export interface MeshConfigSpec {
   tracing?: TracingSpec;
   /** Access logs of every proxy; absent: off. */
   accessLog?: AccessLogSpec;
+  /** How proxies normalize request paths before authorization and routing; absent: MERGE_SLASHES, escaped slashes kept. */
+  pathNormalization?: PathNormalizationSpec;
+}
+/** Istio's MeshConfig.pathNormalization modes (see docs/configuration.md). */
+export type PathNormalizationMode = 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+/** What `%2F` and `%5C` in a path get: Envoy's path_with_escaped_slashes_action. */
+export type EscapedSlashesPolicy = 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
+export interface PathNormalizationSpec {
+  normalization: PathNormalizationMode;
+  /** Absent: UNESCAPE_AND_FORWARD under DECODE_AND_MERGE_SLASHES, else KEEP_UNCHANGED. */
+  escapedSlashes?: EscapedSlashesPolicy;
 }
 export interface TracingSpec {
   /** Percent (0-100) of new traces the proxies sample; a caller's decision is always followed. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { waitFor } from '../common/wait.js';
 import type { RouteRule } from './config/runtime-config.js';
-import { cluster, endpoint, httpListener, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
+import { cluster, endpoint, httpListener, safeRegex, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
 import { request, startDataPlane, startEchoServer, type Echo } from './testing/test-servers.js';
 import { redirectLocation } from './layers/redirect-layer.js';
 import { replacePrefix } from './layers/prefix-rewrite.js';
@@ -46,7 +46,7 @@ test('a prefix rewrite replaces the matched prefix on element boundaries and a h
 });
 
 test('a full-path rewrite by regex', { timeout: 10_000 }, async (t) => {
-  const { port } = await plane(t, { rewrite: { regex: { regex: /^\/.*$/g, substitution: '/health' } } });
+  const { port } = await plane(t, { rewrite: { regex: { regex: safeRegex('^/.*$'), substitution: '/health' } } });
   assert.equal((JSON.parse((await request(port, { path: '/anything/at/all?x=1' })).body) as Echo).path, '/health?x=1');
 });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test, type TestContext } from 'node:test';
 import type { RouteRule } from './config/runtime-config.js';
-import { cluster, endpoint, httpListener, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
+import { cluster, endpoint, httpListener, safeRegex, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
 import { request, startDataPlane, startEchoServer, type Echo } from './testing/test-servers.js';
 
 /** Upstreams a, b, c (each names itself) behind clusters a, b, c; `routes` for host `svc`. */
@@ -39,7 +39,7 @@ test('path rules: exact, prefix, segment prefix and regex, first match wins', { 
   const port = await plane(t, [
     rule('exact', 'a', { path: { type: 'exact', value: '/exact' } }),
     rule('seg', 'b', { path: { type: 'segment-prefix', value: '/api' } }),
-    rule('re', 'c', { path: { type: 'regex', regex: /\/v[0-9]+\/.*/ } }),
+    rule('re', 'c', { path: { type: 'regex', regex: safeRegex('/v[0-9]+/.*') } }),
     rule('rest', 'a', { path: { type: 'prefix', value: '/' } }),
   ]);
   const host = { host: 'svc' };

@@ -66,6 +66,10 @@ export interface HttpConnectionManager {
   tracing?: object;
   /** Stdout access log with a sampling filter. */
   accessLog?: object[];
+  /** RFC 3986 path normalization before filters and routing (see translator/path-normalization.ts). */
+  normalizePath?: { value: boolean };
+  mergeSlashes?: boolean;
+  pathWithEscapedSlashesAction?: 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
 }
 
 export interface TcpProxy {

@@ -19,7 +19,7 @@ import { inboundRouteTable } from './route-tables.js';
 import { serviceKey } from './selection.js';
 import { chainWithRbac, type RbacRules } from './authorization.js';
 import { mtlsChain, type MtlsMode } from './security.js';
-import type { HcmTelemetry } from './telemetry.js';
+import type { HcmSettings } from './listeners.js';
 import { inboundUndeclaredChain, undeclaredPortChains, type StrictPeer } from './undeclared-ports.js';
 
 /** What protocol detection reports for HTTP: HTTP/1.x or the HTTP/2 preface (h2c). */
@@ -63,13 +63,13 @@ interface PortTargets {
  * `http2`/`grpc`: HTTP. `http` (the default): HTTP when detection sees HTTP, else opaque TCP
  * to the same Service (a TLS ClientHello, or a protocol that is not HTTP).
  */
-function serviceChains(name: string, match: FilterChainMatch, service: Service, port: ServicePort, targets: PortTargets, telemetry: HcmTelemetry): FilterChain[] {
+function serviceChains(name: string, match: FilterChainMatch, service: Service, port: ServicePort, targets: PortTargets, hcm: HcmSettings): FilterChain[] {
   const { name: svc, namespace } = service.metadata;
   const stat = `outbound_${serviceHost(svc, namespace)}_${port.port}`;
   const { table } = targets;
   const tcp: FilterChain = { name: `${name}|tcp`, filterChainMatch: match, filters: [weightedTcpFilter(stat, targets.tcp)] };
   if (port.appProtocol === 'tcp' || !table) return [tcp];
-  const http = httpFilter(stat, table.name, telemetry, 'OUTBOUND');
+  const http = httpFilter(stat, table.name, hcm, 'OUTBOUND');
   if (port.appProtocol !== 'http') return [{ name: `${name}|http`, filterChainMatch: match, filters: [http] }];
   return [{ name: `${name}|http`, filterChainMatch: { ...match, applicationProtocols: DETECTED_HTTP }, filters: [http] }, tcp];
 }
@@ -81,7 +81,7 @@ export interface CaptureResult {
 }
 
 /** The outbound capture listener of a proxy in namespace `callerNamespace`, with the route tables it uses. */
-export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string, string> | undefined, capture: CapturePorts, callerNamespace: string, mesh: MeshConfigSpec, telemetry: HcmTelemetry, strictPeers: readonly StrictPeer[] = []): CaptureResult {
+export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string, string> | undefined, capture: CapturePorts, callerNamespace: string, mesh: MeshConfigSpec, hcm: HcmSettings, strictPeers: readonly StrictPeer[] = []): CaptureResult {
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
   const warnings: string[] = [];
@@ -113,7 +113,7 @@ export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string
         // by its address as the first of them (by namespace, name): its chains come first.
         if (claimed.has(key)) continue;
         claimed.set(key, owner);
-        chains.push(...serviceChains(`outbound|${key}`, hostMatch(d.ip, d.port), service, port, targets, telemetry));
+        chains.push(...serviceChains(`outbound|${key}`, hostMatch(d.ip, d.port), service, port, targets, hcm));
       }
     }
   }
@@ -125,7 +125,7 @@ export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string
 
 /** How the inbound capture listener serves its entries: tracing and access logs, mTLS (none: security off), authorization. */
 export interface InboundCaptureOptions {
-  readonly telemetry: HcmTelemetry;
+  readonly hcm: HcmSettings;
   readonly mtls: MtlsMode | undefined;
   readonly authz: (entry: InboundPort, tcp: boolean) => RbacRules[];
   /** Authorization (as TCP) of ports no inbound entry names: the policies of every Service selecting the workload. */
@@ -159,7 +159,7 @@ function inboundChains(entry: InboundPort, protocol: 'http' | 'tcp', options: In
   const tcpRules = options.authz(entry, true);
   const httpRules = protocol === 'http' ? options.authz(entry, false) : [];
   const tcp = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [tcpFilter(stat, inboundClusterName(entry.appPort))] }, tcpRules);
-  const http = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.telemetry)] }, httpRules);
+  const http = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.hcm)] }, httpRules);
   const plaintext = (match: FilterChainMatch): FilterChain[] => (protocol === 'tcp' ? [tcp(match, 'tcp')] : [http({ ...match, applicationProtocols: DETECTED_HTTP }, 'http'), tcp(match, 'tcp')]);
   if (options.mtls === undefined) return plaintext(port);
   const strict = options.mtls === 'STRICT';

@@ -2,6 +2,10 @@
 // explicit mode on 127.0.0.1, and the HTTP proxy listener.
 import type { FilterChain, Listener, NetworkFilter } from '../../xds/envoy-types.js';
 import type { HcmTelemetry } from './telemetry.js';
+import type { HcmPathNormalization } from './path-normalization.js';
+
+/** The mesh-wide fields spread into every HTTP connection manager of a snapshot. */
+export type HcmSettings = HcmTelemetry & HcmPathNormalization;
 import { FILTER_FAULT, FILTER_HTTP_CONNECTION_MANAGER, FILTER_LOCAL_RATE_LIMIT, FILTER_ROUTER, FILTER_TCP_PROXY, HTTP_CONNECTION_MANAGER, HTTP_FAULT, LOCAL_RATE_LIMIT, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
 
 const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER) as 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -36,10 +40,10 @@ const OUTBOUND_FILTERS = [
 const INBOUND_FILTERS = [ROUTER_FILTER];
 
 /**
- * The HTTP connection manager (HTTP/1.1 and HTTP/2 accepted) routed by the RDS table `routeConfigName`, with the mesh's tracing and access log.
+ * The HTTP connection manager (HTTP/1.1 and HTTP/2 accepted) routed by the RDS table `routeConfigName`, with the mesh's tracing, access log and path normalization.
  * Outbound ones also carry the fault and local rate limit filters.
  */
-export function httpFilter(statPrefix: string, routeConfigName: string, telemetry: HcmTelemetry = {}, direction: 'INBOUND' | 'OUTBOUND' = 'INBOUND'): NetworkFilter {
+export function httpFilter(statPrefix: string, routeConfigName: string, hcm: HcmSettings = {}, direction: 'INBOUND' | 'OUTBOUND' = 'INBOUND'): NetworkFilter {
   return {
     name: FILTER_HTTP_CONNECTION_MANAGER,
     typedConfig: {
@@ -48,7 +52,7 @@ export function httpFilter(statPrefix: string, routeConfigName: string, telemetr
       codecType: 'AUTO',
       rds: { routeConfigName, configSource: { ads: {}, resourceApiVersion: 'V3' } },
       httpFilters: direction === 'OUTBOUND' ? OUTBOUND_FILTERS : INBOUND_FILTERS,
-      ...telemetry,
+      ...hcm,
     },
   };
 }
@@ -59,8 +63,8 @@ export function tcpFilter(statPrefix: string, cluster: string): NetworkFilter {
 }
 
 /** An HTTP listener (HTTP/1.1 and HTTP/2 accepted) routed by the RDS table `routeConfigName`, with the mesh's tracing and access log. */
-export function httpListener(place: ListenerPlace, routeConfigName: string, telemetry: HcmTelemetry = {}): Listener {
-  return listener(place, { filters: [httpFilter(place.statPrefix, routeConfigName, telemetry, place.direction)] });
+export function httpListener(place: ListenerPlace, routeConfigName: string, hcm: HcmSettings = {}): Listener {
+  return listener(place, { filters: [httpFilter(place.statPrefix, routeConfigName, hcm, place.direction)] });
 }
 
 /** The TCP proxy splitting connections among weighted clusters (a TCPRoute); with one cluster, `tcpFilter` to it. */

@@ -20,10 +20,13 @@ const OUTBOUND_FILTERS = [
 ];
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager' as const;
 
+// The mesh's default path normalization (MERGE_SLASHES), on every HCM.
+const MESH_DEFAULT_PATHS = { normalizePath: { value: true }, mergeSlashes: true, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' as const };
+
 function hcmListener(name: string, address: string, port: number, direction: 'INBOUND' | 'OUTBOUND', statPrefix: string, routeConfigName: string): Listener {
   return {
     name, address: { socketAddress: { address, portValue: port } }, trafficDirection: direction,
-    filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: { '@type': HCM, statPrefix, codecType: 'AUTO', rds: { routeConfigName, configSource: ADS }, httpFilters: direction === 'OUTBOUND' ? OUTBOUND_FILTERS : ROUTER } }] }],
+    filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: { '@type': HCM, statPrefix, codecType: 'AUTO', rds: { routeConfigName, configSource: ADS }, httpFilters: direction === 'OUTBOUND' ? OUTBOUND_FILTERS : ROUTER, ...MESH_DEFAULT_PATHS } }] }],
   };
 }
 

@@ -12,6 +12,7 @@ import { inboundCaptureListener, outboundCaptureListener } from './capture-liste
 import { httpListener, tcpListener, weightedTcpListener } from './listeners.js';
 import { meshView, type MeshView } from './mesh-view.js';
 import { hcmTelemetry } from './telemetry.js';
+import { hcmPathNormalization } from './path-normalization.js';
 import { inboundRouteTable } from './route-tables.js';
 import { admits, findPort, inboundFor, isHttpProtocol, refusedIdentity } from './selection.js';
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
@@ -34,7 +35,8 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   const security = input.security;
   if (security) for (const [name, c] of clusters) clusters.set(name, secureOutboundCluster(input, security.trustDomain, c));
 
-  const telemetry = hcmTelemetry(input.meshConfig, input.defaultCollector);
+  // Every HCM of the snapshot: the mesh's telemetry and path normalization.
+  const hcm = { ...hcmTelemetry(input.meshConfig, input.defaultCollector), ...hcmPathNormalization(input.meshConfig) };
 
   const self = { namespace: proxy.namespace, service: proxy.service, labels: workloadLabels(proxy) };
   const selecting = view.services.filter((s) => admits(s, self));
@@ -59,7 +61,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     if (inboundProtocol(selecting, proxy.inbound, entry, warnings) === 'tcp') {
       listeners.push(secure(withRbac(tcpListener(place, c.name), authz(entry, true))));
     } else {
-      listeners.push(secure(withRbac(httpListener(place, inboundRouteName(entry.port), telemetry), authz(entry, false))));
+      listeners.push(secure(withRbac(httpListener(place, inboundRouteName(entry.port), hcm), authz(entry, false))));
       routes.push(inboundRouteTable(entry));
     }
   }
@@ -75,7 +77,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     const place = { name: upstreamListenerName(u.localPort), address: '127.0.0.1', port: u.localPort, direction: 'OUTBOUND' as const, statPrefix: `outbound_${host}_${port.port}` };
     if (isHttpProtocol(port.appProtocol)) {
       const { table, warnings: w } = view.upstreamTable(service, port, proxy.namespace);
-      listeners.push(httpListener(place, table.name, telemetry));
+      listeners.push(httpListener(place, table.name, hcm));
       routes.push(table);
       w.forEach((x) => warnings.add(x));
     } else {
@@ -87,17 +89,17 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
 
   if (proxy.httpProxyPort !== undefined) {
     const { table, warnings: w } = view.httpProxyTable(proxy.namespace);
-    listeners.push(httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, telemetry));
+    listeners.push(httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, hcm));
     routes.push(table);
     w.forEach((x) => warnings.add(x));
   }
 
   if (proxy.capture) {
     const undeclaredAuthz = rbacRules(applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, selecting), input.meshConfig, security?.trustDomain ?? 'trellis.local', true);
-    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { telemetry, mtls: security ? mode : undefined, authz, undeclaredAuthz });
+    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { hcm, mtls: security ? mode : undefined, authz, undeclaredAuthz });
     const peers = strictCapturedPeers(input);
     for (const p of peers) clusters.set(p.cluster.name, p.cluster);
-    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, telemetry, peers)]) {
+    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, hcm, peers)]) {
       listeners.push(...part.listeners);
       routes.push(...part.routes);
       part.warnings.forEach((w) => warnings.add(w));

@@ -94,7 +94,7 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-/** Maps become objects, Sets arrays, RegExps their source: a RuntimeConfig dumps readably. */
+/** Maps become objects, Sets arrays, RegExps their source (SafeRegex has toJSON): a RuntimeConfig dumps readably. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries(value);
   if (value instanceof Set) return [...value];

@@ -1,6 +1,7 @@
 // The resilience parts of the proxy's RuntimeConfig, decoded from Envoy's RetryPolicy, hash
 // policy, fault and local_ratelimit filter configs, circuit breakers and outlier detection.
 // Immutable like the rest of the config.
+import type { SafeRegex } from './safe-regex.js';
 
 /** Which failed attempts a route retries (Envoy retry_on conditions). */
 export interface RetryConditions {
@@ -27,7 +28,7 @@ export interface RetryConfig {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   /** Only requests whose method matches are retried (undefined: every method). */
-  readonly methods: RegExp | undefined;
+  readonly methods: SafeRegex | undefined;
 }
 
 /** Ring-hash key: a header, a cookie, or the downstream source address. */

@@ -1,5 +1,6 @@
 // The request-shaping parts of a route in the proxy's RuntimeConfig: header modifications,
 // path and host rewrites, redirects and request mirrors. Immutable like the rest of the config.
+import type { SafeRegex } from './safe-regex.js';
 
 /** Header changes, applied in this order: remove, set (replace), add (append). Names lower-case. */
 export interface HeaderMods {
@@ -12,7 +13,7 @@ export interface RewriteConfig {
   /** Replace the matched prefix `from` (on path-element boundaries) with `to`. */
   readonly prefix?: { readonly from: string; readonly to: string };
   /** Replace what `regex` matches in the path (query kept) with `substitution` (`$1` groups). */
-  readonly regex?: { readonly regex: RegExp; readonly substitution: string };
+  readonly regex?: { readonly regex: SafeRegex; readonly substitution: string };
   /** New Host / :authority. */
   readonly host?: string;
 }

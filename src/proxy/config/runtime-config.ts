@@ -48,6 +48,20 @@ export interface HttpListenerConfig {
   readonly authz?: readonly AuthzRules[];
   /** Tracing and access logs of this listener (from the HCM's `tracing` and `access_log`); none when absent. */
   readonly telemetry?: ListenerTelemetry;
+  /** How request paths are normalized before authorization and routing; absent: left as sent. */
+  readonly pathNormalization?: PathNormalization;
+}
+
+/** Envoy's HttpConnectionManager.path_with_escaped_slashes_action (what `%2F` and `%5C` in a path get). */
+export type EscapedSlashesAction = 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
+
+/** The HCM's path settings (see routing/normalize-path.ts); a listener with none of them has no PathNormalization. */
+export interface PathNormalization {
+  /** normalize_path: RFC 3986 dot segments, unreserved characters decoded, escapes in upper case, `\` as `/`. */
+  readonly normalizePath: boolean;
+  /** merge_slashes: runs of `/` become one. */
+  readonly mergeSlashes: boolean;
+  readonly escapedSlashes: EscapedSlashesAction;
 }
 
 /** What the HTTP connection manager asked for: span sampling and export, access log sampling. */
@@ -77,6 +91,7 @@ export interface TcpListenerConfig {
 
 export type { AuthzRules } from './authz-config.js';
 import type { AuthzRules } from './authz-config.js';
+import type { SafeRegex } from './safe-regex.js';
 
 /** strict: TLS with a client certificate chaining to the mesh roots, nothing else; permissive: plaintext accepted too. */
 export interface InboundTls { readonly mode: 'strict' | 'permissive' }
@@ -102,7 +117,7 @@ export interface ChainMatch {
 export interface CaptureChain {
   readonly name: string;
   readonly match: ChainMatch;
-  readonly action: { readonly kind: 'http'; readonly routeTable: string; readonly telemetry?: ListenerTelemetry } | { readonly kind: 'tcp'; readonly clusters: readonly WeightedCluster[] };
+  readonly action: { readonly kind: 'http'; readonly routeTable: string; readonly telemetry?: ListenerTelemetry; readonly pathNormalization?: PathNormalization } | { readonly kind: 'tcp'; readonly clusters: readonly WeightedCluster[] };
   /** The chain terminates mTLS (its transport socket): always strict, the chain match decides who gets here. */
   readonly tls?: InboundTls;
   /** Authorization (RBAC): per request for HTTP chains, per connection for TCP chains; absent: none. */
@@ -148,17 +163,17 @@ export type PathMatch =
   | { readonly type: 'prefix'; readonly value: string }
   /** Gateway API PathPrefix: matches on path-element boundaries. */
   | { readonly type: 'segment-prefix'; readonly value: string }
-  | { readonly type: 'regex'; readonly regex: RegExp };
+  | { readonly type: 'regex'; readonly regex: SafeRegex };
 
 export interface HeaderMatch {
   /** Lower-case header name; `:method` for the method. */
   readonly name: string;
-  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: RegExp } | { readonly type: 'present' };
+  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: SafeRegex } | { readonly type: 'present' };
 }
 
 export interface QueryMatch {
   readonly name: string;
-  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: RegExp };
+  readonly match: { readonly type: 'exact'; readonly value: string } | { readonly type: 'regex'; readonly regex: SafeRegex };
 }
 
 export interface RouteRule {

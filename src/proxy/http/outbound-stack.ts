@@ -12,6 +12,7 @@ import { clusterPickLayer } from '../layers/cluster-pick-layer.js';
 import { accessLogLayer } from '../layers/access-log-layer.js';
 import { forward } from '../layers/forward-layer.js';
 import { metricsLayer } from '../layers/metrics-layer.js';
+import { requestTargetLayer } from '../layers/request-target-layer.js';
 import { routeLayer } from '../layers/route-layer.js';
 import { sourceLayer } from '../layers/source-layer.js';
 import { tapLayer } from '../layers/tap-layer.js';
@@ -31,6 +32,7 @@ export function buildOutboundStack(deps: StackDeps): Handler {
     [
       sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
       metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers
+      requestTargetLayer, //          origin-form, normalized path (400) before anything judges it
       traceLayer(deps.telemetry), //  continues or starts the trace, records this hop's span
       accessLogLayer(deps.telemetry), // sampled JSON access log lines
       tapLayer(deps.telemetry), //    live tap while someone watches

@@ -1,17 +1,21 @@
 // Layer: authorization. Evaluates the listener's RBAC rules (from AuthorizationPolicies) on the
-// caller's SPIFFE ID (from mTLS), method, path and headers; a denied request gets 403 with the
-// deciding policy through the error catalogue. Every decision is counted, and logged (denials
-// at info, allows at debug). Listeners without policies pass straight through.
+// caller's SPIFFE ID (from mTLS), method, path (normalized by the request-target layer) and
+// headers; a denied request gets 403 with the deciding policy through the error catalogue.
+// Every decision is counted; denials are logged at warn, rate-limited per policy rule
+// (telemetry/deny-log.ts), allows at debug. Listeners without policies pass straight through.
 import { createLogger } from '../../common/log.js';
 import { authorize } from '../config/authz-config.js';
 import { forbidden } from '../errors.js';
 import type { Layer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { logDenial } from '../telemetry/deny-log.js';
+import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
 
 const log = createLogger('proxy.authz');
 
-export function authzLayer(metrics: ProxyMetrics): Layer {
+export function authzLayer(metrics: ProxyMetrics, telemetry: ProxyTelemetry): Layer {
+  const service = telemetry.identity.service;
   return (next) => (ctx: RequestContext) => {
     const rules = ctx.listener.authz;
     if (rules === undefined) return next(ctx);
@@ -21,7 +25,7 @@ export function authzLayer(metrics: ProxyMetrics): Layer {
       log.debug({ listener: ctx.listener.name, peer: ctx.peerIdentity, method: ctx.method, path: ctx.path, policy: d.policy }, 'request allowed');
       return next(ctx);
     }
-    log.info({ listener: ctx.listener.name, peer: ctx.peerIdentity ?? '(plaintext)', method: ctx.method, path: ctx.path, policy: d.policy, reason: d.reason }, 'request denied');
+    logDenial({ peer: ctx.peerIdentity, sourceAddress: ctx.downstream.remoteAddress, service, listener: ctx.listener.name, policy: d.policy, reason: d.reason, method: ctx.method, path: ctx.path });
     ctx.fail(forbidden(d.reason));
   };
 }

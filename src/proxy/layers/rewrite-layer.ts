@@ -10,7 +10,7 @@ export const rewriteLayer: Layer = (next) => (ctx) => {
     else if (rw.regex) {
       const q = ctx.path.indexOf('?');
       const pathOnly = q < 0 ? ctx.path : ctx.path.slice(0, q);
-      ctx.path = pathOnly.replace(rw.regex.regex, rw.regex.substitution) + (q < 0 ? '' : ctx.path.slice(q));
+      ctx.path = rw.regex.regex.replaceAll(pathOnly, rw.regex.substitution) + (q < 0 ? '' : ctx.path.slice(q));
     }
     if (rw.host) {
       ctx.authority = rw.host;

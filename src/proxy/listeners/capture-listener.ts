@@ -29,6 +29,7 @@ import { detectProtocol } from './protocol-sniffer.js';
 import { drainSockets } from './drain-sockets.js';
 import { MeshTlsAcceptor } from './mesh-tls-accept.js';
 import { authorize } from '../config/authz-config.js';
+import { logDenial } from '../telemetry/deny-log.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 
@@ -36,7 +37,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Chains whose HTTP listener settings are the same share one detached HTTP listener. */
 function httpKey(chain: CaptureChain & { action: { kind: 'http' } }): string {
-  return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null]);
+  return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null, chain.action.pathNormalization ?? null]);
 }
 
 /**
@@ -116,7 +117,7 @@ export class CaptureListener implements Listener {
     return Promise.all([drain.done, ...http]).then(() => undefined);
   }
 
-  /** One detached HTTP listener per distinct HTTP chain setting (route table, mTLS, authorization, telemetry); gone ones drain. */
+  /** One detached HTTP listener per distinct HTTP chain setting (route table, mTLS, authorization, telemetry, path normalization); gone ones drain. */
   private syncHttp(): void {
     const { listener, httpScope } = this.scope;
     const wanted = new Map<string, HttpListenerConfig>();
@@ -126,10 +127,11 @@ export class CaptureListener implements Listener {
       const key = httpKey(c as CaptureChain & { action: { kind: 'http' } });
       keys.set(c, key);
       if (wanted.has(key)) continue;
-      const { routeTable, telemetry } = c.action;
+      const { routeTable, telemetry, pathNormalization } = c.action;
       wanted.set(key, {
         name: `${listener.name}|${routeTable}`, direction: listener.direction, address: listener.address, port: listener.port, protocol: 'http', routeTable, httpProxy: false,
         ...(c.tls ? { tls: c.tls } : {}), ...(c.authz ? { authz: c.authz } : {}), ...(telemetry ? { telemetry } : {}),
+        ...(pathNormalization ? { pathNormalization } : {}),
       });
     }
     for (const [key, h] of this.http) {
@@ -208,7 +210,7 @@ export class CaptureListener implements Listener {
       const d = authorize(chain.authz, { peer });
       this.metrics.authzDecision(listener.direction, listener.name, d.allowed, d.policy);
       if (!d.allowed) {
-        this.logger?.info({ listener: listener.name, chain: chain.name, peer: peer ?? '(plaintext)', policy: d.policy, reason: d.reason }, 'connection denied');
+        logDenial({ peer, sourceAddress: socket.remoteAddress, listener: `${listener.name}|${chain.name}`, policy: d.policy, reason: d.reason });
         socket.destroy();
         return;
       }

@@ -10,6 +10,7 @@ import { relayTcp } from '../tcp/tcp-proxy.js';
 import { bind, listenerKey, type Listener } from './listener.js';
 import { MeshTlsAcceptor } from './mesh-tls-accept.js';
 import { authorize } from '../config/authz-config.js';
+import { logDenial } from '../telemetry/deny-log.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 import { drainSockets } from './drain-sockets.js';
@@ -69,7 +70,7 @@ export class TcpListener implements Listener {
       const d = authorize(listener.authz, { peer });
       this.metrics.authzDecision(listener.direction, listener.name, d.allowed, d.policy);
       if (!d.allowed) {
-        this.logger?.info({ listener: listener.name, peer: peer ?? '(plaintext)', policy: d.policy, reason: d.reason }, 'connection denied');
+        logDenial({ peer, sourceAddress: socket.remoteAddress, listener: listener.name, policy: d.policy, reason: d.reason });
         socket.destroy();
         return;
       }

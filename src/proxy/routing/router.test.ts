@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RouteRule } from '../config/runtime-config.js';
-import { routeTable, rule, virtualHost } from '../testing/config-builder.js';
+import { routeTable, rule, safeRegex, virtualHost } from '../testing/config-builder.js';
 import { Router, type RouteInput } from './router.js';
 
 const input = (path: string, headers: Record<string, string> = {}, method = 'GET'): RouteInput => ({ method, path, header: (n) => headers[n] });
@@ -41,7 +41,7 @@ test('path matching by kind, the query string ignored', () => {
     rule('exact', 'c', { path: { type: 'exact', value: '/a' } }),
     rule('seg', 'c', { path: { type: 'segment-prefix', value: '/b/' } }),
     rule('prefix', 'c', { path: { type: 'prefix', value: '/c' } }),
-    rule('regex', 'c', { path: { type: 'regex', regex: /\/d\/\d+/g } }),
+    rule('regex', 'c', { path: { type: 'regex', regex: safeRegex('/d/\\d+') } }),
   ]]]);
   const cases: [string, string | undefined][] = [
     ['/a', 'h/exact'],
@@ -67,7 +67,7 @@ test('segment prefix / matches everything', () => {
 test('header matches: exact, regex, present, and :method', () => {
   const r = router([['h', ['*'], [
     rule('exact', 'c', { headers: [{ name: 'x-a', match: { type: 'exact', value: '1' } }] }),
-    rule('regex', 'c', { headers: [{ name: 'x-b', match: { type: 'regex', regex: /v[0-9]/ } }] }),
+    rule('regex', 'c', { headers: [{ name: 'x-b', match: { type: 'regex', regex: safeRegex('v[0-9]') } }] }),
     rule('present', 'c', { headers: [{ name: 'x-c', match: { type: 'present' } }] }),
     rule('method', 'c', { headers: [{ name: ':method', match: { type: 'exact', value: 'DELETE' } }] }),
     rule('both', 'c', { headers: [{ name: 'x-d', match: { type: 'exact', value: '1' } }, { name: 'x-e', match: { type: 'exact', value: '2' } }] }),
@@ -88,7 +88,7 @@ test('header matches: exact, regex, present, and :method', () => {
 test('query matches: exact and regex on decoded values', () => {
   const r = router([['h', ['*'], [
     rule('exact', 'c', { query: [{ name: 'v', match: { type: 'exact', value: 'a b' } }] }),
-    rule('regex', 'c', { query: [{ name: 'n', match: { type: 'regex', regex: /\d+/ } }] }),
+    rule('regex', 'c', { query: [{ name: 'n', match: { type: 'regex', regex: safeRegex('\\d+') } }] }),
   ]]]);
   assert.equal(routeName(r, 'h', input('/?v=a%20b')), 'h/exact');
   assert.equal(routeName(r, 'h', input('/?x=1&n=42')), 'h/regex');

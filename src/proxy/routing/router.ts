@@ -1,8 +1,10 @@
 // The request router of one RouteTable, compiled once per config snapshot: virtual hosts by
 // exact domain (with and without port), `*.suffix` wildcards and `*`; then the host's rules
-// in order, first match wins (path, then headers, then query parameters). Regexes match whole values.
+// in order, first match wins (path, then headers, then query parameters). Regexes are RE2
+// (SafeRegex): whole values, linear time.
 import type { HeaderMatch, PathMatch, QueryMatch, RouteRule, RouteTable, WeightedCluster } from '../config/runtime-config.js';
 import { WeightedChoice } from '../balancer/weighted-choice.js';
+import type { SafeRegex } from '../config/safe-regex.js';
 
 /** What the router reads from a request. */
 export interface RouteInput {
@@ -29,7 +31,7 @@ interface CompiledPath {
   readonly value: string;
   /** segment-prefix: the value with one trailing slash, so `/a` matches `/a/b` but not `/ab`. */
   readonly withSlash: string;
-  readonly regex: RegExp | undefined;
+  readonly regex: SafeRegex | undefined;
 }
 
 interface CompiledRule<T> {
@@ -111,8 +113,8 @@ function compileRule<T>(vhost: string, rule: RouteRule, resolve: (cluster: strin
   const backends = new WeightedChoice(rule.clusters.map((c: WeightedCluster) => ({ item: resolve(c.cluster), weight: c.weight })));
   return {
     path: compilePath(rule.path),
-    headers: rule.headers.map((h) => (h.match.type === 'regex' ? { ...h, match: { type: 'regex' as const, regex: statelessRegex(h.match.regex) } } : h)),
-    query: rule.query.map((q) => (q.match.type === 'regex' ? { ...q, match: { type: 'regex' as const, regex: statelessRegex(q.match.regex) } } : q)),
+    headers: rule.headers,
+    query: rule.query,
     route: { name: `${vhost}/${rule.name}`, rule, timeoutMs: rule.timeoutMs, backends, mirrors: (rule.mirrors ?? []).map((m) => ({ target: resolve(m.cluster), perMillion: m.perMillion })) },
   };
 }
@@ -120,7 +122,7 @@ function compileRule<T>(vhost: string, rule: RouteRule, resolve: (cluster: strin
 function compilePath(p: PathMatch): CompiledPath {
   switch (p.type) {
     case 'regex':
-      return { type: p.type, value: '', withSlash: '', regex: statelessRegex(p.regex) };
+      return { type: p.type, value: '', withSlash: '', regex: p.regex };
     case 'segment-prefix': {
       const trimmed = p.value.replace(/\/+$/, '');
       return { type: p.type, value: trimmed, withSlash: trimmed + '/', regex: undefined };
@@ -128,14 +130,6 @@ function compilePath(p: PathMatch): CompiledPath {
     default:
       return { type: p.type, value: p.value, withSlash: '', regex: undefined };
   }
-}
-
-/**
- * Regexes match the whole value, as Envoy's safe_regex does (an already anchored one is
- * unchanged in meaning). Global and sticky flags are dropped: they keep state between test() calls.
- */
-function statelessRegex(re: RegExp): RegExp {
-  return new RegExp(`^(?:${re.source})$`, re.flags.replace(/[gy]/g, ''));
 }
 
 function pathMatches(m: CompiledPath, path: string): boolean {

@@ -1,8 +1,16 @@
 // Builders for RuntimeConfig values in tests: small defaults, every field overridable.
 import type { RetryConditions, RetryConfig } from '../config/resilience-config.js';
+import { SafeRegex } from '../config/safe-regex.js';
 import type { ClusterConfig, Endpoint, HttpListenerConfig, RouteRule, RouteTable, RuntimeConfig, TcpListenerConfig, VirtualHost, WeightedCluster } from '../config/runtime-config.js';
 
 let version = 0;
+
+/** An RE2 pattern as the decoder compiles it; throws on a pattern RE2 refuses (a bug in the test). */
+export function safeRegex(pattern: string): SafeRegex {
+  const r = SafeRegex.compile(pattern);
+  if ('error' in r) throw new Error(`${pattern}: ${r.error}`);
+  return r;
+}
 
 export function httpListener(name: string, port: number, over: Partial<HttpListenerConfig> = {}): HttpListenerConfig {
   return { name, direction: 'outbound', address: '127.0.0.1', port, protocol: 'http', routeTable: 'routes', httpProxy: false, ...over };

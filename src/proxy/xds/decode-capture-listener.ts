@@ -3,7 +3,7 @@
 // chains chosen by FilterChainMatch (destination prefix ranges and port, transport protocol,
 // application protocols), plus the default filter chain.
 import { isIP } from 'node:net';
-import type { CaptureChain, ChainMatch, Direction, CaptureListenerConfig, ListenerTelemetry, WeightedCluster } from '../config/runtime-config.js';
+import type { CaptureChain, ChainMatch, Direction, CaptureListenerConfig, ListenerTelemetry, PathNormalization, WeightedCluster } from '../config/runtime-config.js';
 import { HTTP_INSPECTOR, ORIGINAL_DST_FILTER, TLS_INSPECTOR, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show } from './errors.js';
 import type { AuthzRules } from '../config/authz-config.js';
@@ -11,7 +11,7 @@ import { ProblemSink, at, checkType, idx, isObj, readDurationMs, readList, readO
 import { decodeDownstreamTls } from './decode-tls.js';
 
 /** A filter chain's decoded network filters: what decode-listener's chain decoder returns. */
-export type FilterResult = { kind: 'http'; routeTable: string; telemetry?: ListenerTelemetry | undefined; authz?: AuthzRules[] } | { kind: 'tcp'; clusters: WeightedCluster[]; authz?: AuthzRules[] };
+export type FilterResult = { kind: 'http'; routeTable: string; telemetry?: ListenerTelemetry | undefined; pathNormalization?: PathNormalization; authz?: AuthzRules[] } | { kind: 'tcp'; clusters: WeightedCluster[]; authz?: AuthzRules[] };
 /** Decodes the `filters` of the FilterChain `chain` at `path` (RBAC network filters, then one terminal filter). */
 export type FiltersDecoder = (s: ProblemSink, chain: Obj, path: string) => FilterResult | undefined;
 
@@ -48,7 +48,7 @@ function decodeChain(s: ProblemSink, raw: unknown, path: string, decodeFilters: 
   const tls = raw.transportSocket === undefined || raw.transportSocket === null ? undefined : decodeDownstreamTls(s, raw.transportSocket, at(path, 'transportSocket'), 'strict');
   if (!filter || !match) return undefined;
   const action: CaptureChain['action'] = filter.kind === 'http'
-    ? { kind: 'http', routeTable: filter.routeTable, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}) }
+    ? { kind: 'http', routeTable: filter.routeTable, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}), ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}) }
     : { kind: 'tcp', clusters: filter.clusters };
   return { name, match, action, ...(tls ? { tls } : {}), ...(filter.authz ? { authz: filter.authz } : {}) };
 }

@@ -6,6 +6,7 @@ import { err, ok, type Result } from '../../common/result.js';
 import type { Direction, ListenerConfig } from '../config/runtime-config.js';
 import { decodeCaptureListener, type FilterResult } from './decode-capture-listener.js';
 import { decodeHcmTelemetry } from './decode-telemetry.js';
+import { decodePathNormalization } from './decode-path-normalization.js';
 import { HTTP_PROXY_LISTENER } from '../../xds/names.js';
 import { HTTP_CONNECTION_MANAGER, HTTP_FAULT, LOCAL_RATE_LIMIT, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show, type Problem } from './errors.js';
@@ -63,7 +64,7 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
   const base = { name, direction, address: addr.address, port: addr.port, ...(tls ? { tls } : {}) };
   const authz = filter.authz ? { authz: filter.authz } : {};
   if (filter.kind === 'http') {
-    return ok({ ...base, protocol: 'http', routeTable: filter.routeTable, httpProxy: name === HTTP_PROXY_LISTENER, ...authz, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}) });
+    return ok({ ...base, protocol: 'http', routeTable: filter.routeTable, httpProxy: name === HTTP_PROXY_LISTENER, ...authz, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}), ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}) });
   }
   return ok({ ...base, protocol: 'tcp', clusters: filter.clusters, ...authz });
 }
@@ -127,7 +128,8 @@ function decodeHcm(s: ProblemSink, hcm: Obj, path: string): FilterResult | undef
     s.add(at(rpath, 'configSource'), XDS_PROBLEM.UNSUPPORTED, `must be { ads: {} } (RDS over the aggregated stream), got ${show(source)}`);
   }
   const telemetry = decodeHcmTelemetry(s, hcm, path);
-  return routeTable ? { kind: 'http', routeTable, telemetry, ...(authz.length > 0 ? { authz } : {}) } : undefined;
+  const pathNormalization = decodePathNormalization(s, hcm, path);
+  return routeTable ? { kind: 'http', routeTable, telemetry, ...(pathNormalization ? { pathNormalization } : {}), ...(authz.length > 0 ? { authz } : {}) } : undefined;
 }
 
 /** The router and RBAC are known; an unknown filter is refused unless the control plane marked it optional. Answers the RBAC rules in order. */

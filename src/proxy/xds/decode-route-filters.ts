@@ -56,9 +56,8 @@ export function decodeRewrite(s: ProblemSink, action: Obj, path: string, match: 
   if (rr) {
     const rpath = at(path, 'regexRewrite');
     const pattern = readObj(s, rr, 'pattern', rpath);
-    // Envoy replaces every match anywhere in the path: compile without the full-match anchors.
-    const anchored = pattern ? compileRe2(s, pattern.regex, at(at(rpath, 'pattern'), 'regex')) : undefined;
-    const regex = anchored ? new RegExp(anchored.source.slice(4, -2), anchored.flags + 'g') : undefined;
+    // Envoy replaces every match anywhere in the path (SafeRegex.replaceAll).
+    const regex = pattern ? compileRe2(s, pattern.regex, at(at(rpath, 'pattern'), 'regex')) : undefined;
     const sub = rr.substitution ?? '';
     if (typeof sub !== 'string') s.add(at(rpath, 'substitution'), XDS_PROBLEM.INVALID, `must be a string, got ${show(sub)}`);
     // Envoy writes groups as \1; JavaScript as $1.

@@ -3,7 +3,8 @@
 import type { HeaderMatch, PathMatch, QueryMatch } from '../config/runtime-config.js';
 import { XDS_PROBLEM, show } from './errors.js';
 import { ProblemSink, at, idx, isObj, readList, readName, type Obj } from './decode-fields.js';
-import { compileRe2, exactRegex, prefixRegex } from './decode-regex.js';
+import { compileRe2 } from './decode-regex.js';
+import { SafeRegex } from '../config/safe-regex.js';
 
 export interface DecodedMatch {
   path: PathMatch;
@@ -104,8 +105,6 @@ export function decodeStringMatcher(s: ProblemSink, raw: unknown, path: string):
     return regex ? { type: 'regex', regex } : undefined;
   }
   if (typeof value !== 'string') return s.add(at(path, field), XDS_PROBLEM.INVALID, `must be a string, got ${show(value)}`);
-  if (field === 'exact') return ignoreCase ? { type: 'regex', regex: exactRegex(value, true) } : { type: 'exact', value };
-  if (field === 'prefix') return { type: 'regex', regex: prefixRegex(value, ignoreCase) };
-  const esc = exactRegex(value, ignoreCase).source.slice(1, -1);
-  return { type: 'regex', regex: new RegExp(field === 'suffix' ? `${esc}$` : esc, ignoreCase ? 'i' : '') };
+  if (field === 'exact' && !ignoreCase) return { type: 'exact', value };
+  return { type: 'regex', regex: SafeRegex.literal(field, value, ignoreCase) };
 }

@@ -4,6 +4,7 @@ import type { FaultConfig, HashConfig, RateLimitConfig, RetryConditions, RetryCo
 import { XDS_PROBLEM, show } from './errors.js';
 import { ProblemSink, at, checkType, idx, isObj, readDurationMs, readList, readName, readObj, readWeight, type Obj } from './decode-fields.js';
 import { decodeStringMatcher } from './decode-route-match.js';
+import { SafeRegex } from '../config/safe-regex.js';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const RATE_LIMIT_FILTER = 'envoy.filters.http.local_ratelimit';
@@ -52,12 +53,12 @@ export function decodeRetryPolicy(s: ProblemSink, raw: Obj, path: string): Retry
     backoffMaxMs = backoffBaseMs === undefined ? undefined : readDurationMs(s, backoff, 'maxInterval', bpath, backoffBaseMs * 10);
     if (backoffBaseMs !== undefined && backoffMaxMs !== undefined && backoffMaxMs < backoffBaseMs) s.add(at(bpath, 'maxInterval'), XDS_PROBLEM.INVALID, `must not be below baseInterval (${backoffBaseMs} ms), got ${backoffMaxMs} ms`);
   }
-  let methods: RegExp | undefined;
+  let methods: SafeRegex | undefined;
   readList(s, raw, 'retriableRequestHeaders', path).forEach((h, i) => {
     const hpath = idx(at(path, 'retriableRequestHeaders'), i);
     if (!isObj(h) || h.name !== ':method' || h.stringMatch === undefined) return void s.add(hpath, XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy supports only a `:method` stringMatch here (which methods are retried)');
     const m = decodeStringMatcher(s, h.stringMatch, at(hpath, 'stringMatch'));
-    if (m) methods = m.type === 'exact' ? new RegExp(`^${m.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : new RegExp(`^(?:${m.regex.source})$`, m.regex.flags.replace(/[gy]/g, ''));
+    if (m) methods = m.type === 'exact' ? SafeRegex.literal('exact', m.value, false) : m.regex;
   });
   for (const f of ['retryPriority', 'retryHostPredicate', 'rateLimitedRetryBackOff', 'retriableHeaders', 'retryOptionsPredicates']) {
     if (raw[f] !== undefined) s.add(at(path, f), XDS_PROBLEM.UNSUPPORTED, 'not supported by Trellis proxy');

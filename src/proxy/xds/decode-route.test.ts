@@ -75,20 +75,29 @@ test('query parameter matchers decode to exact and regex', () => {
   assert.ok(r.query[1].match.type === 'regex' && r.query[1].match.regex.test('aaa'));
 });
 
-test('RE2 named groups (?P<name>) and a leading (?i) are translated', () => {
+test('RE2 named groups (?P<name>), a leading (?i) and POSIX classes are RE2 and match', () => {
   const p = rule({ match: { safeRegex: { regex: '(?i)/(?P<id>[a-z]+)' } }, route: to }).path;
   assert.ok(p.type === 'regex' && p.regex.test('/ABC'));
+  const posix = rule({ match: { safeRegex: { regex: '/[[:alpha:]]+' } }, route: to }).path;
+  assert.ok(posix.type === 'regex' && posix.regex.test('/abc') && !posix.regex.test('/a1'));
+});
+
+test('a header regex that backtracks exponentially in JavaScript is matched in linear time', () => {
+  const h = rule({ match: { prefix: '/', headers: [{ name: 'x-evil', stringMatch: { safeRegex: { regex: '(a+)+$' } } }] }, route: to }).headers[0];
+  assert.ok(h.match.type === 'regex');
+  assert.equal(h.match.regex.test('a'.repeat(30_000) + 'b'), false);
+  assert.equal(h.match.regex.test('a'.repeat(30_000)), true);
 });
 
 const R = 'virtualHosts[0].routes[0]';
 const invalid: [string, Mutable, string][] = [
   ['no path specifier', { match: {}, route: to }, `route "${NAME}": ${R}.match: exactly one of prefix, path, pathSeparatedPrefix, safeRegex is required, got none`],
   ['two path specifiers', { match: { prefix: '/', path: '/x' }, route: to }, `${R}.match: exactly one of prefix, path, pathSeparatedPrefix, safeRegex is required, got prefix, path`],
-  ['a lookbehind regex', { match: { safeRegex: { regex: '(?<=/a)b' } }, route: to }, `${R}.match.safeRegex.regex: "(?<=/a)b": lookbehind (?<= or (?<! is not supported (RE2`],
-  ['a lookahead regex', { match: { safeRegex: { regex: 'a(?!b)' } }, route: to }, 'lookahead (?= or (?! is not supported'],
-  ['a backreference', { match: { safeRegex: { regex: '(a)\\1' } }, route: to }, `${R}.match.safeRegex.regex: "(a)\\\\1": backreference \\1 is not supported`],
-  ['an uncompilable regex', { match: { safeRegex: { regex: '/a(' } }, route: to }, `${R}.match.safeRegex.regex: "/a(" is not a valid regular expression`],
-  ['a POSIX class', { match: { safeRegex: { regex: '[[:alpha:]]+' } }, route: to }, 'POSIX character classes'],
+  ['a lookbehind regex', { match: { safeRegex: { regex: '(?<=/a)b' } }, route: to }, `${R}.match.safeRegex.regex: "(?<=/a)b" is not an RE2 regular expression: lookbehind (?<= or (?<! is not supported by RE2`],
+  ['a lookahead regex', { match: { safeRegex: { regex: 'a(?!b)' } }, route: to }, 'lookahead (?= or (?! is not supported by RE2'],
+  ['a backreference', { match: { safeRegex: { regex: '(a)\\1' } }, route: to }, `${R}.match.safeRegex.regex: "(a)\\\\1" is not an RE2 regular expression: backreferences (\\1`],
+  ['an uncompilable regex', { match: { safeRegex: { regex: '/a(' } }, route: to }, `${R}.match.safeRegex.regex: "/a(" is not an RE2 regular expression: missing closing )`],
+  ['a possessive quantifier', { match: { safeRegex: { regex: '/a++' } }, route: to }, 'possessive quantifiers (a++) are not supported by RE2'],
   ['a trailing-slash segment prefix', { match: { pathSeparatedPrefix: '/foo/' }, route: to }, `${R}.match.pathSeparatedPrefix: must start with '/'`],
   ['no route action', { match: { prefix: '/' } }, `${R}.route: required`],
   ['a redirect and a route', { match: { prefix: '/' }, route: to, redirect: { hostRedirect: 'x' } }, `${R}: exactly one of route and redirect is required, got both`],
@@ -102,7 +111,7 @@ const invalid: [string, Mutable, string][] = [
   ['a header matcher with nothing to match', { match: { prefix: '/', headers: [{ name: 'x' }] }, route: to }, `${R}.match.headers[0]: exactly one of stringMatch and presentMatch is required, got neither`],
   ['an inverted header match', { match: { prefix: '/', headers: [{ name: 'x', presentMatch: true, invertMatch: true }] }, route: to }, `${R}.match.headers[0].invertMatch: inverted header matches are not supported`],
   ['an empty string matcher', { match: { prefix: '/', headers: [{ name: 'x', stringMatch: {} }] }, route: to }, `${R}.match.headers[0].stringMatch: exactly one of exact, prefix, suffix, contains, safeRegex is required, got none`],
-  ['a regex header with lookahead', { match: { prefix: '/', headers: [{ name: 'x', stringMatch: { safeRegex: { regex: '(?=a)' } } }] }, route: to }, `${R}.match.headers[0].stringMatch.safeRegex.regex: "(?=a)": lookahead`],
+  ['a regex header with lookahead', { match: { prefix: '/', headers: [{ name: 'x', stringMatch: { safeRegex: { regex: '(?=a)' } } }] }, route: to }, `${R}.match.headers[0].stringMatch.safeRegex.regex: "(?=a)" is not an RE2 regular expression: lookahead`],
   ['a grpc-only match', { match: { prefix: '/', grpc: {} }, route: to }, `${R}.match.grpc: not supported by Trellis proxy`],
 ];
 for (const [what, route, expected] of invalid) {
@@ -154,5 +163,5 @@ test('route filters decode: headers, rewrites, redirect, mirrors', () => {
   const regex = one({ match: { prefix: '/' }, route: { ...to, regexRewrite: { pattern: { regex: '^/(\\w+)/x$' }, substitution: '/y/\\1' } } });
   assert.ok(regex.ok, !regex.ok ? formatProblems(regex.error) : '');
   const rw = regex.value.virtualHosts[0]!.routes[0]!.rewrite!.regex!;
-  assert.equal('/abc/x'.replace(rw.regex, rw.substitution), '/y/abc');
+  assert.equal(rw.regex.replaceAll('/abc/x', rw.substitution), '/y/abc');
 });
