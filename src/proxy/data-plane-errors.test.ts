@@ -65,7 +65,8 @@ test('a refused upstream connection is 502 UPSTREAM_CONNECT_FAILED', { timeout: 
   const res = await request(await applied(t, simpleConfig(0, [closedPort])));
   assert.equal(res.status, 502);
   assert.equal(res.headers['x-trellis-error'], 'UPSTREAM_CONNECT_FAILED');
-  assert.match(res.body, new RegExp(`upstream connect to 127.0.0.1:${closedPort} failed: ECONNREFUSED`));
+  assert.equal(res.body, 'upstream connect failed: ECONNREFUSED\n');
+  assert.doesNotMatch(res.body, new RegExp(`127\\.0\\.0\\.1|${closedPort}`), 'the client is not told the endpoint');
 });
 
 test('an upstream that closes without answering is 502 UPSTREAM_RESET', { timeout: 10_000 }, async (t) => {
@@ -73,6 +74,7 @@ test('an upstream that closes without answering is 502 UPSTREAM_RESET', { timeou
   const res = await request(await applied(t, simpleConfig(0, [upstream.port])));
   assert.equal(res.status, 502);
   assert.equal(res.headers['x-trellis-error'], 'UPSTREAM_RESET');
+  assert.doesNotMatch(res.body, new RegExp(`127\\.0\\.0\\.1|${upstream.port}`), 'the client is not told the endpoint');
 });
 
 test('an upstream slower than the route timeout is 504 REQUEST_TIMEOUT and is cancelled', { timeout: 10_000 }, async (t) => {

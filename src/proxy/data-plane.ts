@@ -11,6 +11,7 @@ import type { ProxyErrorCode } from './errors.js';
 import { buildInboundStack } from './http/inbound-stack.js';
 import type { Handler } from './http/layer.js';
 import { buildOutboundStack } from './http/outbound-stack.js';
+import { DEFAULT_DOWNSTREAM_LIMITS, type DownstreamGuard, type DownstreamLimits } from './listeners/downstream-limits.js';
 import { HttpListener } from './listeners/http-listener.js';
 import { listenerKey, type Listener } from './listeners/listener.js';
 import { TcpListener } from './listeners/tcp-listener.js';
@@ -28,6 +29,8 @@ export interface DataPlaneOptions {
   readonly logger?: Logger;
   /** How long a removed listener's open connections may finish (default 5000 ms). */
   readonly drainGraceMs?: number;
+  /** What downstream clients may hold on every listener (default: DEFAULT_DOWNSTREAM_LIMITS). */
+  readonly downstreamLimits?: Partial<DownstreamLimits>;
   /** The workload identity for mTLS listeners and clusters (none: such configs are refused). */
   readonly tls?: TlsSource;
 }
@@ -77,6 +80,7 @@ export class DataPlane {
   private readonly metrics: ProxyMetrics;
   private readonly logger: Logger | undefined;
   private readonly drainGraceMs: number;
+  private readonly downstreamLimits: DownstreamLimits;
   /** Handshakes of mTLS listeners: inbound, this proxy's own service. */
   private readonly inboundHandshakes: TlsHandshakeCounts;
   private readonly draining = new Set<Promise<void>>();
@@ -87,6 +91,7 @@ export class DataPlane {
     this.metrics = opts.metrics;
     this.logger = opts.logger;
     this.drainGraceMs = opts.drainGraceMs ?? 5000;
+    this.downstreamLimits = { ...DEFAULT_DOWNSTREAM_LIMITS, ...opts.downstreamLimits };
     this.tls = opts.tls;
     this.runtimes = new ClusterRuntimes((service) => opts.metrics.clusterEvents(service));
     const pending = this.runtimes.pending;
@@ -217,15 +222,22 @@ export class DataPlane {
 
   private async openListener(l: ListenerConfig, snapshot: PlaneSnapshot): Promise<{ ok: true; value: OpenListener } | { ok: false; code: ProxyErrorCode; reason: string }> {
     if (l.protocol === 'http') {
-      const r = await HttpListener.open(this.httpScope(l, snapshot), this.logger, this.tls, this.inboundHandshakes);
+      const r = await HttpListener.open(this.httpScope(l, snapshot), this.logger, this.tls, this.inboundHandshakes, this.guard(l));
       return r.ok ? { ok: true, value: { kind: 'http', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
     }
     if (l.protocol === 'capture') {
-      const r = await CaptureListener.open(this.captureScope(l, snapshot), this.metrics, this.logger, this.tls, this.inboundHandshakes);
+      const r = await CaptureListener.open(this.captureScope(l, snapshot), this.metrics, this.logger, this.tls, this.inboundHandshakes, this.guard(l));
       return r.ok ? { ok: true, value: { kind: 'capture', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
     }
-    const r = await TcpListener.open(this.tcpScope(l, snapshot), this.metrics, this.logger, this.tls, this.inboundHandshakes);
+    const r = await TcpListener.open(this.tcpScope(l, snapshot), this.metrics, this.logger, this.tls, this.inboundHandshakes, this.guard(l));
     return r.ok ? { ok: true, value: { kind: 'tcp', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
+  }
+
+  /** The limits of listener `l`, counting what they refuse under its name. */
+  private guard(l: ListenerConfig): DownstreamGuard {
+    const { metrics } = this;
+    const { direction, name } = l;
+    return { limits: this.downstreamLimits, rejected: (reason) => metrics.downstreamRejected(direction, name, reason) };
   }
 
   private drain(listener: Listener): void {

@@ -12,6 +12,8 @@ export type ProxyErrorCode =
   | 'UPSTREAM_PROTOCOL_ERROR'
   | 'REQUEST_TIMEOUT'
   | 'BAD_REQUEST'
+  | 'REQUEST_HEAD_TIMEOUT'
+  | 'REQUEST_HEADERS_TOO_LARGE'
   | 'FORBIDDEN'
   | 'INTERNAL'
   | 'LISTENER_BIND_FAILED'
@@ -31,6 +33,8 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
   UPSTREAM_PROTOCOL_ERROR: 502,
   REQUEST_TIMEOUT: 504,
   BAD_REQUEST: 400,
+  REQUEST_HEAD_TIMEOUT: 408,
+  REQUEST_HEADERS_TOO_LARGE: 431,
   FORBIDDEN: 403,
   INTERNAL: 500,
   LISTENER_BIND_FAILED: 500,
@@ -46,14 +50,20 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
 export interface ProxyError {
   readonly code: ProxyErrorCode;
   readonly status: number;
+  /** What the client is told: never an internal address (an endpoint's IP and port, a socket path). */
   readonly message: string;
+  /** What only the proxy's log and traces get: the endpoint, the raw cause. */
+  readonly detail?: string;
   readonly cause?: unknown;
   /** The gRPC status a gRPC client gets, when it is not the one that `status` maps to. */
   readonly grpcStatus?: number;
 }
 
-function make(code: ProxyErrorCode, message: string, cause?: unknown): ProxyError {
-  return cause === undefined ? { code, status: ERROR_STATUS[code], message } : { code, status: ERROR_STATUS[code], message, cause };
+function make(code: ProxyErrorCode, message: string, cause?: unknown, detail?: string): ProxyError {
+  const e: { -readonly [K in keyof ProxyError]: ProxyError[K] } = { code, status: ERROR_STATUS[code], message };
+  if (cause !== undefined) e.cause = cause;
+  if (detail !== undefined) e.detail = detail;
+  return e;
 }
 
 export const noRoute = (host: string, path: string): ProxyError =>
@@ -65,23 +75,26 @@ export const noBackend = (route: string): ProxyError =>
 export const noHealthyEndpoint = (cluster: string): ProxyError =>
   make('NO_HEALTHY_ENDPOINT', `no healthy endpoint in cluster ${cluster}: it has no endpoints`);
 
+// Upstream failures name the endpoint (an internal address) and the raw cause only in `detail`;
+// the client gets the cause's error code (ECONNREFUSED), never its message (which may hold addresses).
 export const upstreamConnectFailed = (endpoint: string, cause: unknown): ProxyError =>
-  make('UPSTREAM_CONNECT_FAILED', `upstream connect to ${endpoint} failed: ${describe(cause)}`, cause);
+  make('UPSTREAM_CONNECT_FAILED', `upstream connect failed: ${publicCause(cause)}`, cause, `endpoint ${endpoint}: ${describe(cause)}`);
 
 export const upstreamConnectTimeout = (endpoint: string, timeoutMs: number): ProxyError =>
-  make('UPSTREAM_CONNECT_FAILED', `upstream connect to ${endpoint} failed: no connection within ${timeoutMs} ms`);
+  make('UPSTREAM_CONNECT_FAILED', `upstream connect failed: no connection within ${timeoutMs} ms`, undefined, `endpoint ${endpoint}`);
 
 export const upstreamReset = (endpoint: string, cause?: unknown): ProxyError =>
-  make('UPSTREAM_RESET', `upstream ${endpoint} reset the request before a complete response${cause === undefined ? '' : `: ${describe(cause)}`}`, cause);
+  make('UPSTREAM_RESET', `upstream reset the request before a complete response${cause === undefined ? '' : `: ${publicCause(cause)}`}`, cause, `endpoint ${endpoint}${cause === undefined ? '' : `: ${describe(cause)}`}`);
 
+/** `what` comes from the proxy's own parser or node's header validation, never from an address. */
 export const upstreamProtocolError = (endpoint: string, what: string): ProxyError =>
-  make('UPSTREAM_PROTOCOL_ERROR', `upstream ${endpoint} sent an invalid response: ${what}`);
+  make('UPSTREAM_PROTOCOL_ERROR', `upstream sent an invalid response: ${what}`, undefined, `endpoint ${endpoint}`);
 
 export const requestTimeout = (route: string, timeoutMs: number): ProxyError =>
   make('REQUEST_TIMEOUT', `route ${route} timed out: no complete response within ${timeoutMs} ms`);
 
 export const upstreamTimeout = (endpoint: string, timeoutMs: number): ProxyError =>
-  make('UPSTREAM_TIMEOUT', `upstream ${endpoint} sent no response head within the per-try timeout of ${timeoutMs} ms`);
+  make('UPSTREAM_TIMEOUT', `upstream sent no response head within the per-try timeout of ${timeoutMs} ms`, undefined, `endpoint ${endpoint}`);
 
 /** Over a circuit breaker limit: `what` names the limit (maxRequests). */
 export const circuitBreakerOpen = (cluster: string, what: string, limit: number): ProxyError =>
@@ -104,14 +117,39 @@ export const outboundRefused = (destination: string): ProxyError =>
 
 export const badRequest = (what: string): ProxyError => make('BAD_REQUEST', `bad request: ${what}`);
 
+export const requestHeadTimeout = (timeoutMs: number): ProxyError =>
+  make('REQUEST_HEAD_TIMEOUT', `request timeout: no complete request head within ${timeoutMs} ms`);
+
+export const tooManyHeaders = (count: number, max: number): ProxyError =>
+  make('REQUEST_HEADERS_TOO_LARGE', `request header fields too large: ${count} header fields, at most ${max} allowed`);
+
+export const headersTooLarge = (maxBytes: number): ProxyError =>
+  make('REQUEST_HEADERS_TOO_LARGE', `request header fields too large: the request head is over ${maxBytes} bytes`);
+
 /** An authorization policy refused the request; `reason` names the policy (never a secret). */
 export const forbidden = (reason: string): ProxyError => make('FORBIDDEN', `forbidden: ${reason}`);
 
 /** A bug in the proxy surfaced while serving a request (a layer threw). */
-export const internalError = (what: unknown): ProxyError => make('INTERNAL', `internal proxy error: ${describe(what)}`, what);
+export const internalError = (what: unknown): ProxyError => make('INTERNAL', 'internal proxy error', what, describe(what));
 
 export const listenerBindFailed = (listener: string, address: string, port: number, cause: unknown): ProxyError =>
   make('LISTENER_BIND_FAILED', `listener ${listener} could not bind ${address}:${port}: ${describe(cause)}`, cause);
+
+/**
+ * The part of a cause a client may see: the proxy's own text (a string, or the message of an
+ * ERR_TRELLIS_* error, which never holds an address), else the innermost error code
+ * (ECONNREFUSED under node's ERR_HTTP2_STREAM_CANCEL); never another error's message.
+ */
+function publicCause(cause: unknown): string {
+  if (typeof cause === 'string') return cause;
+  let code = 'error';
+  for (let c = cause, depth = 0; c !== null && typeof c === 'object' && depth < 4; c = (c as { cause?: unknown }).cause, depth++) {
+    const { code: own, message } = c as { code?: unknown; message?: unknown };
+    if (typeof own !== 'string') continue;
+    code = own.startsWith('ERR_TRELLIS_') && typeof message === 'string' ? `${own}: ${message}` : own;
+  }
+  return code;
+}
 
 function describe(cause: unknown): string {
   if (cause && typeof cause === 'object') {

@@ -117,6 +117,9 @@ export interface ControlPlane extends Proc {
   restart(): Promise<ControlPlane>;
 }
 
+/** How long a started control plane or proxy may take to be ready: generous, as CI runs four test files at once on two cores. */
+const READY_TIMEOUT_MS = 45_000;
+
 export async function startControlPlane(t: TestContext, reuse?: { dataDir: string; apiPort: number; xdsPort: number; token: string }, extraArgs: string[] = []): Promise<ControlPlane> {
   const dataDir = reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'trellis-cp-'));
   if (!reuse) cleanup(t, () => rmSync(dataDir, { recursive: true, force: true }));
@@ -125,7 +128,7 @@ export async function startControlPlane(t: TestContext, reuse?: { dataDir: strin
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const caFile = path.join(dataDir, 'ca', 'trust-bundle.pem');
   trustBundles.add(caFile);
-  await withOutput(proc, waitFor(() => httpOk(`${apiUrl}/healthz`), `control plane at ${apiUrl}`, 20000));
+  await withOutput(proc, waitFor(() => httpOk(`${apiUrl}/healthz`), `control plane at ${apiUrl}`, READY_TIMEOUT_MS));
   const token = reuse?.token ?? ADMIN_TOKEN.exec(proc.output())?.[1];
   if (!token) throw new Error(`the control plane printed no admin token at its first start; output: ${proc.output()}`);
   return {
@@ -201,7 +204,7 @@ export async function startWorkload(t: TestContext, cp: ControlPlane, opts: Work
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const w = { ...proc, adminUrl, httpProxyPort: httpProxyPort!, inboundPort: inbound, appPort: appPort!, upstreamPorts };
   if (opts.noWait) return w;
-  await withOutput(proc, waitFor(() => httpOk(adminUrl + '/ready'), `proxy of ${opts.service} ready`, 20000));
+  await withOutput(proc, waitFor(() => httpOk(adminUrl + '/ready'), `proxy of ${opts.service} ready`, READY_TIMEOUT_MS));
   await withOutput(proc, waitFor(() => tcpOpen(appPort!), `app of ${opts.service} listening on ${appPort}`, 10000));
   return w;
 }

@@ -6,6 +6,21 @@ import http2 from 'node:http2';
 
 const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
+/** Set on a downstream HTTP/2 stream the proxy itself reset (the rest were reset by the client: rapid-reset accounting). */
+const kResetByProxy = Symbol('trellis.resetByProxy');
+type MarkedStream = http2.ServerHttp2Stream & { [kResetByProxy]?: true };
+
+/** Resets a downstream HTTP/2 stream on the proxy's behalf (an upstream failure, not the client's doing). */
+export function resetByProxy(stream: http2.ServerHttp2Stream, code: number): void {
+  (stream as MarkedStream)[kResetByProxy] = true;
+  stream.close(code);
+}
+
+/** True when `stream` closed with an error code the proxy did not send: the client reset it (or broke the protocol on it). */
+export function resetByClient(stream: http2.ServerHttp2Stream): boolean {
+  return (stream.rstCode ?? 0) !== 0 && (stream as MarkedStream)[kResetByProxy] !== true;
+}
+
 export interface Downstream {
   readonly protocol: 'http/1.1' | 'h2';
   /** A request header by lower-case name (the first one when repeated). */
@@ -95,7 +110,7 @@ export class H2Downstream implements Downstream {
   }
 
   abort(): void {
-    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.destroyed) resetByProxy(this.stream, NGHTTP2_INTERNAL_ERROR);
   }
 
   get remoteAddress(): string | undefined {

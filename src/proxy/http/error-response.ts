@@ -1,8 +1,14 @@
 // The one place where a failure becomes a response (STYLE 6): status and a short text reason
 // for HTTP, a trailers-only answer with grpc-status for gRPC, `x-trellis-error: <code>` on
 // every answer the proxy makes itself. A response already under way is broken off instead.
+// The client gets the error's message, which never holds an internal address; its detail (the
+// endpoint, the raw cause) goes to the `proxy.errors` log at info.
+import { STATUS_CODES } from 'node:http';
+import { createLogger } from '../../common/log.js';
 import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
+
+const log = createLogger('proxy.errors');
 
 /** The header that marks a response as the proxy's own, with the error's stable code. */
 export const ERROR_HEADER = 'x-trellis-error';
@@ -40,6 +46,7 @@ export function grpcStatusFor(httpStatus: number): number {
 /** Answers `ctx` with `error`; see the header comment. Only RequestContext.fail calls this. */
 export function respondWithError(ctx: RequestContext, error: ProxyError): void {
   const d = ctx.downstream;
+  if (error.detail !== undefined && log.isLevelEnabled('info')) log.info({ code: error.code, listener: ctx.listener.name, route: ctx.route?.name, detail: error.detail }, error.message);
   if (d.headersSent || ctx.done) {
     d.abort();
     return;
@@ -71,9 +78,10 @@ function encodeGrpcMessage(message: string): string {
 
 /**
  * The bytes of an HTTP/1.1 error answer for a connection that never reached the HTTP stack
- * (a captured connection the proxy refuses); the connection closes after it.
+ * (a captured connection the proxy refuses, a request head node's parser refused or timed
+ * out); the connection closes after it.
  */
 export function rawH1ErrorResponse(error: ProxyError): string {
   const body = error.message + '\n';
-  return `HTTP/1.1 ${error.status} ${error.status === 502 ? 'Bad Gateway' : 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${ERROR_HEADER}: ${error.code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${ERROR_HEADER}: ${error.code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }

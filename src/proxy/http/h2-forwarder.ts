@@ -8,7 +8,7 @@ import { H2SessionPool } from '../pool/h2-session-pool.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { modifyObject } from './header-mods.js';
-import type { H2Downstream } from './downstream.js';
+import { resetByProxy, type H2Downstream } from './downstream.js';
 import { REWRITTEN_HEADERS } from './upstream-headers.js';
 import type { RequestContext, UpstreamCall } from './request-context.js';
 
@@ -89,7 +89,14 @@ class H2Call implements UpstreamCall {
           down.stream.once('end', () => replay.end());
         }
         down.stream.on('data', (chunk: Buffer) => (ctx.requestBytes += chunk.length));
-        down.stream.pipe(up);
+        // node ends the readable side of a stream the client reset like a clean end: ending the
+        // upstream request then would deliver a truncated body as complete. A reset is passed on.
+        down.stream.pipe(up, { end: false });
+        down.stream.once('end', () => {
+          if (up.destroyed) return;
+          if (down.stream.aborted || (down.stream.rstCode ?? 0) !== 0) up.close(NGHTTP2_CANCEL);
+          else up.end();
+        });
       }
     }
   }
@@ -162,7 +169,7 @@ class H2Call implements UpstreamCall {
     const stream = this.down.stream;
     if (stream.destroyed || stream.closed) return;
     if (rst === NGHTTP2_NO_ERROR && this.error === undefined) stream.end();
-    else stream.close(rst === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : rst);
+    else resetByProxy(stream, rst === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : rst);
   }
 
   private fail(error: ProxyError): void {

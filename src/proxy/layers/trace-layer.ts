@@ -49,7 +49,8 @@ export function traceLayer(telemetry: ProxyTelemetry): Layer {
       endMs: origin + performance.now(),
       attributes,
       statusCode: failed ? STATUS_ERROR : STATUS_UNSET,
-      statusMessage: ctx.error?.message,
+      // Spans stay inside the mesh: they keep the detail (the endpoint) the client was not told.
+      statusMessage: ctx.error?.detail === undefined ? ctx.error?.message : `${ctx.error.message} (${ctx.error.detail})`,
     });
   };
   return (next) => (ctx) => {

@@ -32,8 +32,7 @@ import { authorize } from '../config/authz-config.js';
 import { logDenial } from '../telemetry/deny-log.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
-
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+import { UNCOUNTED_GUARD, type DownstreamGuard } from './downstream-limits.js';
 
 /** Chains whose HTTP listener settings are the same share one detached HTTP listener. */
 function httpKey(chain: CaptureChain & { action: { kind: 'http' } }): string {
@@ -82,19 +81,25 @@ export class CaptureListener implements Listener {
     private readonly logger: Logger | undefined,
     private readonly tlsSource: TlsSource | undefined,
     private readonly handshakes: TlsHandshakeCounts | undefined,
+    private readonly guard: DownstreamGuard,
   ) {
     this.key = listenerKey('capture', scope.listener.address, scope.listener.port);
-    this.acceptor = new MeshTlsAcceptor(tlsSource, HANDSHAKE_TIMEOUT_MS, logger, (tlsSocket, peer) => this.onMtls(tlsSocket, peer), handshakes);
+    this.acceptor = new MeshTlsAcceptor(tlsSource, guard.limits.handshakeTimeoutMs, logger, (tlsSocket, peer) => this.onMtls(tlsSocket, peer), handshakes);
     this.selector = new ChainSelector(scope.listener);
     this.syncHttp();
   }
 
-  /** mTLS chains terminate with `tlsSource`'s certificate and count handshakes into `handshakes`. */
-  static async open(scope: CaptureListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts): Promise<Result<CaptureListener, ProxyError>> {
+  /**
+   * mTLS chains terminate with `tlsSource`'s certificate and count handshakes into `handshakes`;
+   * `guard`'s connection cap covers every connection, whatever chain serves it.
+   */
+  static async open(scope: CaptureListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<CaptureListener, ProxyError>> {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
+    server.maxConnections = guard.limits.maxConnectionsPerListener;
+    server.on('drop', () => guard.rejected('connection_limit'));
     const bound = await bindCapture(server, scope.listener);
     if (!bound.ok) return err(bound.error);
-    const listener = new CaptureListener(scope, server, bound.value, metrics, logger, tlsSource, handshakes);
+    const listener = new CaptureListener(scope, server, bound.value, metrics, logger, tlsSource, handshakes, guard);
     server.on('connection', (socket: net.Socket) => listener.onConnection(socket));
     server.on('error', (e) => logger?.warn({ listener: scope.listener.name, err: e }, 'listener error'));
     return ok(listener);
@@ -142,7 +147,7 @@ export class CaptureListener implements Listener {
     for (const [key, config] of wanted) {
       const existing = this.http.get(key);
       if (existing) existing.update(httpScope(config));
-      else this.http.set(key, HttpListener.detached(httpScope(config), this.bound, this.logger, this.tlsSource, this.handshakes));
+      else this.http.set(key, HttpListener.detached(httpScope(config), this.bound, this.logger, this.tlsSource, this.handshakes, this.guard));
     }
     this.httpByChain = new Map([...keys].map(([chain, key]) => [chain, this.http.get(key)!]));
   }

@@ -15,11 +15,22 @@ export function classify(bytes: Buffer): SniffedProtocol | undefined {
 }
 
 /**
- * Waits for enough bytes on `socket` to classify it, then calls `done` with the bytes back in
- * the socket's read buffer and the socket paused. A socket that closes, errors or stays silent
- * for `timeoutMs` first is destroyed and `done` is never called.
+ * True when `bytes` (an HTTP/1 connection's start) hold a whole first line without an HTTP
+ * version: an HTTP/0.9 request (`GET /`), which node:http would wait on until the head timeout.
  */
-export function sniffProtocol(socket: net.Socket, timeoutMs: number, done: (protocol: SniffedProtocol) => void): void {
+export function lacksHttpVersion(bytes: Buffer): boolean {
+  const eol = bytes.indexOf(0x0a);
+  if (eol === -1) return false;
+  return !/ HTTP\/\d\.\d\r?$/.test(bytes.toString('latin1', 0, eol));
+}
+
+/**
+ * Waits for enough bytes on `socket` to classify it, then calls `done` with the bytes back in
+ * the socket's read buffer (and given to `done`) and the socket paused. A socket that closes
+ * or errors first is destroyed, one that has not classified within `timeoutMs` of the call
+ * (however slowly it trickles) too, after `timedOut`; `done` is then never called.
+ */
+export function sniffProtocol(socket: net.Socket, timeoutMs: number, done: (protocol: SniffedProtocol, first: Buffer) => void, timedOut?: () => void): void {
   let seen: Buffer | undefined;
   const onData = (chunk: Buffer) => {
     seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
@@ -28,24 +39,26 @@ export function sniffProtocol(socket: net.Socket, timeoutMs: number, done: (prot
     cleanup();
     socket.pause();
     socket.unshift(seen);
-    done(protocol);
+    done(protocol, seen);
   };
   const onGone = () => {
     cleanup();
     socket.destroy();
   };
+  const onTimeout = () => {
+    timedOut?.();
+    onGone();
+  };
+  const timer = setTimeout(onTimeout, timeoutMs);
   const cleanup = () => {
+    clearTimeout(timer);
     socket.off('data', onData);
     socket.off('error', onGone);
     socket.off('end', onGone);
-    socket.off('timeout', onGone);
-    socket.setTimeout(0);
   };
   socket.on('data', onData);
   socket.on('error', onGone);
   socket.on('end', onGone);
-  socket.on('timeout', onGone);
-  socket.setTimeout(timeoutMs);
 }
 
 // ---- Protocol detection on captured connections (transparent mode) ----

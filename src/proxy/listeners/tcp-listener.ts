@@ -14,8 +14,7 @@ import { logDenial } from '../telemetry/deny-log.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 import { drainSockets } from './drain-sockets.js';
-
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+import { UNCOUNTED_GUARD, type DownstreamGuard } from './downstream-limits.js';
 
 export class TcpListener implements Listener {
   readonly key: string;
@@ -32,13 +31,16 @@ export class TcpListener implements Listener {
     this.key = listenerKey('tcp', scope.listener.address, scope.listener.port);
   }
 
-  static async open(scope: TcpListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts): Promise<Result<TcpListener, ProxyError>> {
+  /** `guard` caps the connections and bounds the mTLS handshake. */
+  static async open(scope: TcpListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<TcpListener, ProxyError>> {
     // allowHalfOpen: a client's FIN must reach the upstream while the reply still flows back.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    server.maxConnections = guard.limits.maxConnectionsPerListener;
+    server.on('drop', () => guard.rejected('connection_limit'));
     const bound = await bind(server, scope.listener.name, scope.listener.address, scope.listener.port);
     if (!bound.ok) return err(bound.error);
     const listener = new TcpListener(scope, server, bound.value, metrics, logger);
-    const acceptor = new MeshTlsAcceptor(tlsSource, HANDSHAKE_TIMEOUT_MS, logger, (accepted, peer) => listener.onConnection(accepted, peer), handshakes);
+    const acceptor = new MeshTlsAcceptor(tlsSource, guard.limits.handshakeTimeoutMs, logger, (accepted, peer) => listener.onConnection(accepted, peer), handshakes);
     server.on('connection', (socket: net.Socket) => {
       const tls = listener.scope.listener.tls;
       if (tls === undefined) return listener.onConnection(socket);

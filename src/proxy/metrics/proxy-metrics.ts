@@ -36,6 +36,7 @@ export class ProxyMetrics {
   private readonly tcpBytes: Counter<BytesLabels>;
   private readonly authzDecisions: Counter<'direction' | 'listener' | 'decision' | 'policy'>;
   private readonly refused: Counter<'protocol'>;
+  private readonly rejected: Counter<'direction' | 'listener' | 'reason'>;
   /** Resilience event counts by destination service; kept when a cluster goes, so counters never go back. */
   private readonly clusterEventsByService = new Map<string, ClusterEvents>();
   /** mTLS handshake counts by direction and service. */
@@ -102,6 +103,12 @@ export class ProxyMetrics {
       labelNames: ['protocol'],
       registers: [this.registry],
     });
+    this.rejected = new Counter<'direction' | 'listener' | 'reason'>({
+      name: 'trellis_downstream_rejected_total',
+      help: 'Downstream connections and requests a listener closed or refused at its limits, by listener and reason: connection_limit, head_timeout, idle_timeout (stalled HTTP/2 streams), malformed_request, too_many_headers, duplicate_host, h2_reset_flood.',
+      labelNames: ['direction', 'listener', 'reason'],
+      registers: [this.registry],
+    });
     const extra = this.extra;
     new Counter<'event'>({
       name: 'trellis_telemetry_events_total',
@@ -157,6 +164,11 @@ export class ProxyMetrics {
       byService.set(service, (c = new TlsHandshakeCounts(direction, service)));
     }
     return c;
+  }
+
+  /** Counts one downstream connection or request a listener refused (rare: labels built per call). */
+  downstreamRejected(direction: Direction, listener: string, reason: string): void {
+    this.rejected.inc({ direction, listener, reason });
   }
 
   /** Counts one refused outbound connection. */

@@ -17,6 +17,7 @@ export interface UpstreamTlsTarget {
 }
 
 /** The error a dial fails with when the server is not who the control plane said. */
+/** Its message reaches the client in a 502 body (errors.ts publicCause): identities only, never an address. */
 export class PeerIdentityError extends Error {
   readonly code = 'ERR_TRELLIS_PEER_IDENTITY';
 }
