@@ -79,11 +79,14 @@ function wrk(url: string, seconds = DURATION): number {
 
 function latency(url: string): { p50: number; p90: number; p99: number } {
   const log = path.join(dir, 'lat.tsv');
+  rmSync(log, { force: true }); // h2load appends to an existing log
   const clients = 10;
   const total = RATE * (DURATION + 1);
   spawnSync('taskset', ['-c', LOAD_CPU, 'h2load', '--h1', '-c', String(clients), '--rps', String(RATE / clients), '-n', String(total), '-r', '1', '--rate-period', '1ms', '--log-file', log, url], { encoding: 'utf8' });
   const rows = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
-  const t0 = Math.min(...rows.map((r) => r[0]!));
+  // A loop, not Math.min(...rows): a spread of every row overflows the stack on long runs.
+  let t0 = Infinity;
+  for (const r of rows) if (r[0]! < t0) t0 = r[0]!;
   const kept = rows.filter((r) => r[0]! - t0 >= 1e6 && r[1] === 200).map((r) => r[2]!).sort((a, b) => a - b); // drop the first second
   const q = (p: number) => kept[Math.min(kept.length - 1, Math.floor((p / 100) * kept.length))]!;
   return { p50: q(50), p90: q(90), p99: q(99) };
@@ -222,7 +225,7 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   }
   if (PROFILE_DIR) {
     // V8 writes a CPU profile when the process exits on its own: stop the sidecars cleanly.
-    await Promise.all(current.procs.map((c) => new Promise((resolve) => {
+    await Promise.all([...current.procs, ...(baseline?.procs ?? [])].map((c) => new Promise((resolve) => {
       c.once('exit', resolve);
       c.kill('SIGTERM');
       setTimeout(resolve, 10_000).unref();
