@@ -95,8 +95,39 @@ test('a new snapshot sends only the changed types, clusters first, then endpoint
   for (const [t, v, n] of [[ROUTE_TYPE, 'r-a', '1'], [LISTENER_TYPE, 'l-a', '2'], [ENDPOINT_TYPE, 'e-a', '3'], [CLUSTER_TYPE, 'c-a', '4']] as const) {
     session.handleRequest(req(t, { versionInfo: v, responseNonce: n, resourceNames: t === ROUTE_TYPE ? ['r1'] : t === ENDPOINT_TYPE ? ['c1'] : [] }), s0);
   }
-  session.setSnapshot(snap({ rds: 'r-b', lds: 'l-b', cds: 'c-b' }));
+  const s1 = snap({ rds: 'r-b', lds: 'l-b', cds: 'c-b' });
+  session.setSnapshot(s1);
+  assert.deepEqual(sentSummary().slice(4), ['CDS c-b #5 [c1,c2]'], 'listeners and routes wait for the clusters they may name');
+  session.handleRequest(req(CLUSTER_TYPE, { versionInfo: 'c-b', responseNonce: '5' }), s1);
   assert.deepEqual(sentSummary().slice(4), ['CDS c-b #5 [c1,c2]', 'LDS l-b #6 [l1]', 'RDS r-b #7 [r1]']);
+});
+
+test('listeners are not sent while a CDS response is unanswered, and one refused for a cluster it named too early is offered again', () => {
+  const { session, sentSummary, events } = setup();
+  const s0 = snap({});
+  session.handleRequest(req(CLUSTER_TYPE), s0);
+  session.handleRequest(req(LISTENER_TYPE), s0);
+  assert.deepEqual(sentSummary(), ['CDS c-a #1 [c1,c2]'], 'the first listeners wait for the first clusters');
+  session.handleRequest(req(CLUSTER_TYPE, { versionInfo: 'c-a', responseNonce: '1' }), s0);
+  assert.deepEqual(sentSummary(), ['CDS c-a #1 [c1,c2]', 'LDS l-a #2 [l1]']);
+  session.handleRequest(req(LISTENER_TYPE, { versionInfo: 'l-a', responseNonce: '2' }), s0);
+  // A proxy refused listeners (say, a cluster it had not accepted yet); once new clusters are accepted, they are offered again.
+  const s1 = snap({ lds: 'l-b' });
+  session.setSnapshot(s1);
+  session.handleRequest(req(LISTENER_TYPE, { versionInfo: 'l-a', responseNonce: '3', errorDetail: { message: 'cluster "x" does not exist' } }), s1);
+  session.setSnapshot(s1);
+  assert.equal(sentSummary().length, 3, 'a refused version is not sent again while nothing changed');
+  const s2 = snap({ lds: 'l-b', cds: 'c-b' });
+  session.setSnapshot(s2);
+  session.handleRequest(req(CLUSTER_TYPE, { versionInfo: 'c-b', responseNonce: '4' }), s2);
+  assert.deepEqual(sentSummary().slice(3), ['CDS c-b #4 [c1,c2]', 'LDS l-b #5 [l1]']);
+  assert.deepEqual(events, ['ack CDS c-a', 'ack LDS l-a', 'nack LDS l-b nonce=3: cluster "x" does not exist', 'ack CDS c-b']);
+});
+
+test('a proxy that asks for listeners before clusters (proxyless gRPC) gets them at once', () => {
+  const { session, sentSummary } = setup();
+  session.handleRequest(req(LISTENER_TYPE), snap({}));
+  assert.deepEqual(sentSummary(), ['LDS l-a #1 [l1]']);
 });
 
 test('an update while a response is outstanding waits for its ACK', () => {

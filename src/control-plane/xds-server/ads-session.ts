@@ -97,17 +97,49 @@ export class AdsSession {
     st.subscribed = true;
     st.wildcard = wildcard;
     st.names = nameSet;
+    if (nonce !== '' && !req.errorDetail && typeUrl === CLUSTER_TYPE) this.#clustersArrived();
     const version = versionOf(snapshot, typeUrl);
-    if (changed || (!st.awaiting && version !== st.sentVersion && version !== st.rejectedVersion)) this.#respond(typeUrl, st, snapshot);
+    if (this.#waitsForClusters(typeUrl)) {
+      // Sent once the proxy has the clusters it may name (setSnapshot after the CDS ACK).
+      if (changed) st.sentVersion = undefined;
+    } else if (changed || (!st.awaiting && version !== st.sentVersion && version !== st.rejectedVersion)) {
+      this.#respond(typeUrl, st, snapshot);
+    }
+    // A reply to one type may free others held behind it (listeners and routes behind clusters).
+    if (nonce !== '') this.setSnapshot(snapshot);
   }
 
   /** A new snapshot: every subscribed type whose version changed is sent, in the order SDS, CDS, EDS, LDS, RDS. */
   setSnapshot(snapshot: Snapshot): void {
     for (const typeUrl of SERVED_TYPES_IN_ORDER) {
       const st = this.#types.get(typeUrl);
-      if (!st?.subscribed || st.awaiting) continue;
+      if (!st?.subscribed || st.awaiting || this.#waitsForClusters(typeUrl)) continue;
       const version = versionOf(snapshot, typeUrl);
       if (version !== st.sentVersion && version !== st.rejectedVersion) this.#respond(typeUrl, st, snapshot);
+    }
+  }
+
+  /**
+   * Listeners and routes name clusters, so while a CDS response is unanswered they wait: sent
+   * before the clusters they name arrived, the proxy would refuse them, and a refused version is
+   * never sent again (Envoy's order: CDS, EDS, then LDS and RDS). A proxy that has not asked for
+   * clusters (proxyless gRPC asks for LDS and RDS first) never waits.
+   */
+  #waitsForClusters(typeUrl: ServedTypeUrl): boolean {
+    if (typeUrl !== LISTENER_TYPE && typeUrl !== ROUTE_TYPE) return false;
+    return this.#types.get(CLUSTER_TYPE)?.awaiting === true;
+  }
+
+  /**
+   * New clusters were accepted: listeners and routes the proxy refused may have named clusters
+   * it did not have yet, so their refused versions are offered once more.
+   */
+  #clustersArrived(): void {
+    for (const t of [LISTENER_TYPE, ROUTE_TYPE] as const) {
+      const st = this.#types.get(t);
+      if (st === undefined || st.rejectedVersion === undefined) continue;
+      if (st.sentVersion === st.rejectedVersion) st.sentVersion = undefined;
+      st.rejectedVersion = undefined;
     }
   }
 
