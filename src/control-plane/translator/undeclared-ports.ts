@@ -13,7 +13,7 @@ import { chainWithRbac, type RbacRules } from './authorization.js';
 import { durationFromMs } from './clusters.js';
 import { tcpFilter } from './listeners.js';
 import { inboundMode, mtlsChain, upstreamMtls, type MtlsMode } from './security.js';
-import { selects } from './selection.js';
+import { admits } from './selection.js';
 import type { TranslatorInput } from './types.js';
 
 /** A captured workload whose inbound is STRICT: its address and the cluster that dials it with mTLS. */
@@ -37,7 +37,8 @@ export function strictCapturedPeers(input: TranslatorInput): readonly StrictPeer
     const sorted = [...input.workloads].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const w of sorted) {
       if (!w.transparent || seen.has(w.address)) continue;
-      const selecting = input.services.filter((s) => selects(s, w.namespace, w.labels));
+      // The Services this workload's own proxy applies (translate.ts): the two sides must agree on STRICT.
+      const selecting = input.services.filter((s) => admits(s, w));
       // Warnings about the annotation are the selected proxy's own snapshot's to report.
       if (inboundMode(input.meshConfig.mtls.mode, selecting, new Set()) !== 'STRICT') continue;
       seen.add(w.address);
