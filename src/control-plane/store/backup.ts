@@ -8,7 +8,7 @@ import { err, ok, type Result } from '../../common/result.js';
 import { LOG_FILE } from './batch-log.js';
 import { fsyncDir, writeFileAtomic } from './durable-fs.js';
 import { storeIo, storeNotEmpty, type StoreError } from './errors.js';
-import { acquireDirLock } from './lock-file.js';
+import { lockDataDir } from './lock-file.js';
 import { decodeSnapshot, encodeSnapshot, SNAPSHOT_FILE, type SnapshotData } from './snapshot.js';
 
 /** A timestamp that can be part of a file name. */
@@ -63,12 +63,7 @@ export async function restoreBackup(opts: { from: string; dataDir: string; force
   const backup = await readBackupFile(opts.from);
   if (!backup.ok) return backup;
   const dataDir = path.resolve(opts.dataDir);
-  try {
-    await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    return err(storeIo(`cannot create data directory ${dataDir}`, e));
-  }
-  const lock = await acquireDirLock(dataDir, logger);
+  const lock = await lockDataDir(dataDir, logger);
   if (!lock.ok) return lock;
   try {
     let movedAside: string | undefined;

@@ -14,7 +14,7 @@ import type { BatchRecord } from './batch.js';
 import { BatchLog, LOG_FILE } from './batch-log.js';
 import { fsyncDir } from './durable-fs.js';
 import { storeIo, type StoreError } from './errors.js';
-import { acquireDirLock, type DirLock } from './lock-file.js';
+import { lockDataDir, type DirLock } from './lock-file.js';
 import { MemoryStore } from './memory-store.js';
 import { replayLog } from './replay.js';
 import { readSnapshot, SNAPSHOT_FILE, writeSnapshot } from './snapshot.js';
@@ -53,12 +53,7 @@ export interface FileStore extends Store {
 export async function openFileStore(opts: FileStoreOptions): Promise<Result<FileStore, StoreError>> {
   const log = opts.logger ?? createLogger('control-plane.store');
   const dataDir = path.resolve(opts.dataDir);
-  try {
-    await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    return err(storeIo(`cannot create data directory ${dataDir}`, e));
-  }
-  const lock = await acquireDirLock(dataDir, log);
+  const lock = await lockDataDir(dataDir, log);
   if (!lock.ok) return lock;
   const opened = await recover(dataDir, log);
   if (!opened.ok) {

@@ -65,3 +65,13 @@ export async function acquireDirLock(dataDir: string, log: Logger): Promise<Resu
     await fsp.unlink(tmp).catch(() => undefined);
   }
 }
+
+/** Creates `dataDir` (owner-only) if it does not exist, then takes its lock. */
+export async function lockDataDir(dataDir: string, log: Logger): Promise<Result<DirLock, StoreError>> {
+  try {
+    await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    return err(storeIo(`cannot create data directory ${dataDir}`, e));
+  }
+  return acquireDirLock(dataDir, log);
+}
