@@ -1,7 +1,6 @@
-// The downstream side of one request, over HTTP/1.x (node:http req/res) or HTTP/2 (a server
-// stream): header lookup for routing, and the two ways the proxy itself answers (a complete
+// The downstream side of one request, over HTTP/1.x (H1Downstream, in its own file) or HTTP/2
+// (a server stream): header lookup for routing, and the two ways the proxy itself answers (a complete
 // small response, or an abort once a response was already under way).
-import type http from 'node:http';
 import http2 from 'node:http2';
 
 const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -35,48 +34,6 @@ export interface Downstream {
   readonly remoteAddress: string | undefined;
   /** True when the request has a body (which the proxy streams and so cannot replay). */
   readonly hasBody: boolean;
-}
-
-/** HTTP/1.x: node:http's request and response. */
-export class H1Downstream implements Downstream {
-  readonly protocol = 'http/1.1' as const;
-
-  constructor(readonly req: http.IncomingMessage, readonly res: http.ServerResponse) {}
-
-  header(lowerName: string): string | undefined {
-    // rawHeaders avoids building req.headers (node creates it lazily) on the hot path.
-    const raw = this.req.rawHeaders;
-    const n = lowerName.length;
-    for (let i = 0; i < raw.length; i += 2) {
-      const k = raw[i]!;
-      if (k.length === n && (k === lowerName || k.toLowerCase() === lowerName)) return raw[i + 1];
-    }
-    return undefined;
-  }
-
-  get headersSent(): boolean {
-    return this.res.headersSent;
-  }
-
-  sendResponse(status: number, headers: string[], body: string | undefined): void {
-    const res = this.res;
-    if (body !== undefined) headers.push('content-length', String(Buffer.byteLength(body)));
-    res.writeHead(status, headers);
-    res.end(body);
-  }
-
-  abort(): void {
-    this.res.destroy();
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.req.socket.remoteAddress;
-  }
-
-  get hasBody(): boolean {
-    const length = this.header('content-length');
-    return this.header('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
-  }
 }
 
 /** HTTP/2: one server stream and its request headers. */

@@ -1,6 +1,6 @@
 // Forwards an HTTP/1.x request to an upstream endpoint over a pooled keep-alive connection:
-// the head as one write, the body streamed with backpressure, the response relayed to
-// node:http's response as it is parsed. A reused connection that fails before any response
+// the head as one write, the body streamed with backpressure, the response relayed to the
+// downstream connection as it is parsed. A reused connection that fails before any response
 // byte is retried once on a fresh one when the request had no body (the keep-alive race).
 import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
 import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
@@ -9,7 +9,7 @@ import type { ProxyError } from '../errors.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { modifyFlat } from './header-mods.js';
 import type { BodyReplay } from './body-replay.js';
-import type { H1Downstream } from './downstream.js';
+import type { H1BodyConsumer, H1Downstream } from './h1-downstream.js';
 import type { RequestContext, UpstreamCall } from './request-context.js';
 
 /** Starts forwarding `ctx` (an HTTP/1.x request) to `endpoint`. */
@@ -19,14 +19,14 @@ export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, conne
   call.send(false);
 }
 
-class H1Call implements H1Exchange, UpstreamCall {
+class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   private conn: H1Connection | null = null;
   private readonly head: string;
   private readonly framing: BodyFraming;
   private retried = false;
   private finished = false;
-  /** Detaches the request-body listeners (set while a body is being streamed). */
-  private detachBody: (() => void) | undefined = undefined;
+  /** The connection the body is being streamed to (set while it is). */
+  private bodyTo: H1Connection | null = null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -35,7 +35,7 @@ class H1Call implements H1Exchange, UpstreamCall {
     private readonly connectTimeoutMs: number,
   ) {
     const mods = ctx.route?.rule.requestHeaders;
-    const raw = mods === undefined ? down.req.rawHeaders : modifyFlat(down.req.rawHeaders, mods);
+    const raw = mods === undefined ? down.rawHeaders : modifyFlat(down.rawHeaders, mods);
     const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders);
     this.head = built.head;
     this.framing = built.framing;
@@ -69,34 +69,27 @@ class H1Call implements H1Exchange, UpstreamCall {
     }
     this.ctx.status = status;
     const mods = this.ctx.route?.rule.responseHeaders;
-    this.down.res.writeHead(status, reason, mods === undefined ? headers : modifyFlat(headers, mods));
+    this.down.writeHead(status, reason, mods === undefined ? headers : modifyFlat(headers, mods));
   }
 
   onResponseBody(chunk: Buffer): void {
     this.ctx.responseBytes += chunk.length;
-    const res = this.down.res;
-    if (!res.write(chunk)) {
+    if (!this.down.writeBody(chunk)) {
       // Downstream is slower than upstream: stop reading upstream until it drains.
       const socket = this.conn!.socket;
       socket.pause();
-      res.once('drain', () => socket.resume());
+      this.down.whenDrained(() => socket.resume());
     }
   }
 
   onResponseComplete(last: Buffer | undefined, trailers: string[] | undefined): void {
     this.finish();
     if (last !== undefined) this.ctx.responseBytes += last.length;
-    const res = this.down.res;
-    if (trailers !== undefined) {
-      const pairs: [string, string][] = [];
-      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-      res.addTrailers(pairs);
-    }
-    res.end(last);
+    this.down.end(last, trailers);
   }
 
   onResponseContinue(): void {
-    // node:http already sent 100 Continue downstream when the client asked for it.
+    // The downstream connection already sent 100 Continue when the client asked for it.
   }
 
   onExchangeError(error: ProxyError, retryable: boolean): void {
@@ -113,7 +106,10 @@ class H1Call implements H1Exchange, UpstreamCall {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.detachBody?.();
+    if (this.bodyTo !== null) {
+      this.bodyTo = null;
+      this.down.discardBody(); // read the rest and drop it, so the downstream connection stays usable
+    }
     this.endpoint.active--;
     if (this.ctx.upstream === this) this.ctx.upstream = undefined;
   }
@@ -131,31 +127,29 @@ class H1Call implements H1Exchange, UpstreamCall {
 
   /** Streams the downstream body to `conn`, re-chunking it when the client sent it chunked. */
   private pipeBody(conn: H1Connection): void {
-    const req = this.down.req;
+    this.bodyTo = conn;
+    this.down.readBody(this);
+  }
+
+  onBody(data: Buffer): void {
+    this.ctx.replay?.record(data);
+    const conn = this.bodyTo;
+    if (conn === null || conn.destroyed) return;
+    this.ctx.requestBytes += data.length;
     const chunked = this.framing === BodyFraming.Chunked;
-    const replay = this.ctx.replay;
-    const onData = (data: Buffer) => {
-      replay?.record(data);
-      if (this.conn !== conn || conn.destroyed) return;
-      this.ctx.requestBytes += data.length;
-      if (chunked) conn.write(data.length.toString(16) + '\r\n');
-      const ok = conn.write(data);
-      if (chunked) conn.write('\r\n');
-      if (!ok) {
-        req.pause();
-        conn.socket.once('drain', () => req.resume());
-      }
-    };
-    const onEnd = () => {
-      replay?.end();
-      if (this.conn === conn && !conn.destroyed) conn.endRequest(chunked ? '0\r\n\r\n' : undefined);
-    };
-    req.on('data', onData);
-    req.once('end', onEnd);
-    this.detachBody = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.resume(); // drain what is left so the downstream connection stays usable
-    };
+    if (chunked) conn.write(data.length.toString(16) + '\r\n');
+    const ok = conn.write(data);
+    if (chunked) conn.write('\r\n');
+    if (!ok) {
+      this.down.pauseBody(true);
+      conn.socket.once('drain', () => this.down.pauseBody(false));
+    }
+  }
+
+  onBodyEnd(): void {
+    this.ctx.replay?.end();
+    const conn = this.bodyTo;
+    this.bodyTo = null;
+    if (conn !== null && !conn.destroyed) conn.endRequest(this.framing === BodyFraming.Chunked ? '0\r\n\r\n' : undefined);
   }
 }

@@ -5,7 +5,7 @@
 // MAX_MIRRORS_IN_FLIGHT copies are outstanding (more are dropped, not queued).
 import http from 'node:http';
 import type { Layer } from '../http/layer.js';
-import type { H1Downstream } from '../http/downstream.js';
+import type { H1Downstream } from '../http/h1-downstream.js';
 import type { RequestContext } from '../http/request-context.js';
 import { modifyFlat } from '../http/header-mods.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
@@ -30,7 +30,7 @@ function sendCopy(ctx: RequestContext, cluster: ClusterState): void {
     mirrorStats.dropped++;
     return;
   }
-  const raw = (ctx.downstream as H1Downstream).req.rawHeaders;
+  const raw = (ctx.downstream as H1Downstream).rawHeaders;
   const mods = ctx.route!.rule.requestHeaders;
   const source = mods === undefined ? raw : modifyFlat(raw, mods);
   const headers: [string, string][] = [['host', `${ctx.authority}-shadow`]];

@@ -26,6 +26,8 @@ export interface DownstreamLimits {
   readonly maxConnectionsPerListener: number;
   /** Header fields per request; one more is 431 (Envoy's max_headers_count defaults to 100). */
   readonly maxRequestHeaders: number;
+  /** Bytes of an HTTP/1 request head (request line and fields); more is 431 (node:http's and nginx's default is 16 KiB). */
+  readonly maxRequestHeadBytes: number;
   /**
    * An HTTP/2 connection whose client reset at least this many streams, and more than half of
    * the streams it opened, is closed with GOAWAY ENHANCE_YOUR_CALM (CVE-2023-44487, "rapid
@@ -41,6 +43,7 @@ export const DEFAULT_DOWNSTREAM_LIMITS: DownstreamLimits = {
   idleTimeoutMs: 300_000,
   maxConnectionsPerListener: 4096,
   maxRequestHeaders: 100,
+  maxRequestHeadBytes: 16 * 1024,
   maxH2ClientResets: 100,
 };
 

@@ -1,59 +1,34 @@
 // An HTTP listener: one TCP port serving HTTP/1.x and HTTP/2 prior knowledge (h2c). Each
-// connection is sniffed and handed to a node:http or node:http2 server that never listens
-// itself; each request gets a RequestContext from the scope current at that moment.
+// connection is sniffed: HTTP/1.x is served by the proxy's own connection code
+// (H1ServerConnection), HTTP/2 by a node:http2 server that never listens itself; each request
+// gets a RequestContext from the scope current at that moment.
 // Hostile clients meet the listener's DownstreamLimits: a connection cap, a deadline for the
 // request head (408) and the TLS handshake, 400 for what the parser refuses (HTTP/0.9 too), 431
-// past the header count, idle connections and stalled HTTP/2 sessions closed, HTTP/2 streams
-// reset before they were served never forwarded, and rapid-reset clients sent away.
-import http from 'node:http';
+// past the header count or size, idle connections and stalled HTTP/2 sessions closed, HTTP/2
+// streams reset before they were served never forwarded, and rapid-reset clients sent away.
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Logger } from '../../common/log.js';
 import { err, ok, type Result } from '../../common/result.js';
 import type { HttpListenerScope } from '../data-plane-snapshot.js';
-import { badRequest, headersTooLarge, internalError, requestHeadTimeout, type ProxyError } from '../errors.js';
-import { H1Downstream, H2Downstream, resetByClient } from '../http/downstream.js';
-import { rawH1ErrorResponse } from '../http/error-response.js';
+import { internalError, type ProxyError } from '../errors.js';
+import { H2Downstream, resetByClient } from '../http/downstream.js';
+import type { H1Downstream } from '../http/h1-downstream.js';
 import { RequestContext } from '../http/request-context.js';
 import { requestHeadProblem } from '../http/request-head-checks.js';
-import { INBOUND_HEADER_HEADROOM, maxRequestHeaders, UNCOUNTED_GUARD, type DownstreamGuard, type DownstreamLimits, type RejectReason } from './downstream-limits.js';
+import { maxRequestHeaders, UNCOUNTED_GUARD, type DownstreamGuard, type DownstreamLimits, type RejectReason } from './downstream-limits.js';
+import { H1ServerConnection, type H1ConnectionHost } from './h1-server-connection.js';
 import { H2ResetGuard } from './h2-reset-guard.js';
 import { bind, listenerKey, type Listener } from './listener.js';
-import { lacksHttpVersion, sniffProtocol } from './protocol-sniffer.js';
+import { sniffProtocol } from './protocol-sniffer.js';
 import { MeshTlsAcceptor } from './mesh-tls-accept.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
-/** node:http's own limit on a request head's size (--max-http-header-size), named in its 431. */
-const MAX_HEADER_BYTES = http.maxHeaderSize;
-
-/** node:http's response with the request context attached, so 'close' needs no closure. */
-class ProxyResponse extends http.ServerResponse {
-  ctx: RequestContext | undefined = undefined;
-  /** The connection, kept because node detaches `socket` before 'close'. */
-  trackedSocket: TrackedSocket | undefined = undefined;
-}
-
-/** Requests in flight on a downstream HTTP/1 socket, and whether its listener is draining. */
-const kActive = Symbol('trellis.activeRequests');
-const kDraining = Symbol('trellis.draining');
-/** Which server a sniffed socket went to (session.socket is a proxy object, so h2 sockets are marked). */
-const kProtocol = Symbol('trellis.protocol');
 /** The caller's SPIFFE ID on an mTLS connection. */
 const kPeer = Symbol('trellis.peer');
-type TrackedSocket = net.Socket & { [kActive]?: number; [kDraining]?: boolean; [kProtocol]?: 'http/1.1' | 'h2'; [kPeer]?: string };
-
-function onResponseClose(this: ProxyResponse): void {
-  const socket = this.trackedSocket;
-  if (socket !== undefined) {
-    const active = (socket[kActive] ?? 1) - 1;
-    socket[kActive] = active;
-    // A draining listener closes a connection as soon as its last response is out.
-    if (active === 0 && socket[kDraining] === true) socket.end();
-  }
-  this.ctx?.downstreamClosed();
-}
+type TrackedSocket = net.Socket & { [kPeer]?: string };
 
 function ignore(): void {}
 
@@ -65,35 +40,23 @@ interface SessionState {
 const kState = Symbol('trellis.sessionState');
 type GuardedSession = http2.ServerHttp2Session & { [kState]?: SessionState };
 
-type H1Server = http.Server<typeof http.IncomingMessage, typeof ProxyResponse>;
-
-/** The node servers a listener hands its sniffed connections to, configured with `limits`. */
-function createServers(limits: DownstreamLimits): { h1: H1Server; h2: http2.Http2Server } {
-  const h1 = http.createServer({
-    ServerResponse: ProxyResponse,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    headersTimeout: limits.requestHeadTimeoutMs,
-    // The body is bounded by idleTimeoutMs between bytes, not overall: uploads may be long.
-    requestTimeout: 0,
-    // How often node checks heads against headersTimeout: the bound is at most this much late.
-    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(limits.requestHeadTimeoutMs / 4))),
-    noDelay: true,
-  });
-  // node keeps the first maxHeadersCount fields and drops the rest silently: one past the limit tells.
-  h1.maxHeadersCount = limits.maxRequestHeaders + INBOUND_HEADER_HEADROOM + 1;
-  h1.timeout = limits.idleTimeoutMs;
-  // node:http checks headersTimeout only on a server that listens (its 'listening' starts the
-  // checks); this one is handed its connections, so it is told it listens.
-  h1.emit('listening');
-  const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
-  return { h1, h2 };
+/** The HTTP/2 server a listener hands its sniffed h2c and h2 connections to. */
+function createH2Server(): http2.Http2Server {
+  return http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
 }
 
-export class HttpListener implements Listener {
+/** How often the listener checks request-head deadlines and keep-alive timeouts: a bound is at most this much late. */
+function sweepIntervalMs(limits: DownstreamLimits): number {
+  return Math.min(1000, Math.max(50, Math.floor(limits.requestHeadTimeoutMs / 4)));
+}
+
+export class HttpListener implements Listener, H1ConnectionHost {
   readonly key: string;
   private readonly sockets = new Set<net.Socket>();
+  private readonly connections = new Set<H1ServerConnection>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private draining = false;
+  private sweep: NodeJS.Timeout | undefined = undefined;
+  draining = false;
 
   private constructor(
     private scope: HttpListenerScope,
@@ -152,24 +115,22 @@ export class HttpListener implements Listener {
   close(graceMs: number): Promise<void> {
     this.draining = true;
     this.server.close();
-    for (const socket of this.sockets as Set<TrackedSocket>) {
-      // h2 sessions go with GOAWAY below; a socket still being sniffed is served (without
-      // keep-alive) once it speaks; an HTTP/1 socket closes now if idle, else after its response.
-      if (socket[kProtocol] !== 'http/1.1') continue;
-      if ((socket[kActive] ?? 0) === 0) socket.destroy();
-      else socket[kDraining] = true;
-    }
+    // h2 sessions go with GOAWAY below; a socket still being sniffed is served (without
+    // keep-alive) once it speaks; an HTTP/1 connection closes now if idle, else after its response.
+    for (const conn of this.connections) conn.drain();
     for (const session of this.sessions) session.close();
     return new Promise((resolve) => {
       const check = () => {
         if (this.sockets.size === 0) {
           clearTimeout(timer);
+          clearInterval(this.sweep);
           resolve();
         }
       };
       const timer = setTimeout(() => {
         for (const socket of this.sockets) socket.destroy();
         for (const session of this.sessions) session.destroy();
+        clearInterval(this.sweep);
         resolve();
       }, graceMs);
       timer.unref();
@@ -185,7 +146,9 @@ export class HttpListener implements Listener {
 
   private wire(logger: Logger | undefined): void {
     this.logger = logger;
-    const { h1, h2 } = createServers(this.guard.limits);
+    const h2 = createH2Server();
+    this.sweep = setInterval(sweepConnections, sweepIntervalMs(this.guard.limits), this.connections);
+    this.sweep.unref();
     const track = (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => {
@@ -196,55 +159,60 @@ export class HttpListener implements Listener {
     this.server.on('connection', (raw: net.Socket) => {
       track(raw);
       const tls = this.scope.listener.tls;
-      if (tls === undefined) return this.serveConnection(raw, h1, h2);
+      if (tls === undefined) return this.serveConnection(raw, h2);
       this.acceptor ??= new MeshTlsAcceptor(this.tlsSource, this.guard.limits.handshakeTimeoutMs, logger, (socket, peer) => {
         if (peer !== undefined) {
           // Track the TLS socket too (its raw one stays tracked): draining reads protocol and requests from it.
           (socket as TrackedSocket)[kPeer] = peer;
           track(socket);
         }
-        this.serveConnection(socket, h1, h2);
+        this.serveConnection(socket, h2);
       }, this.handshakes);
       this.acceptor.accept(raw, tls);
     });
     this.server.on('error', (e) => logger?.warn({ listener: this.name, err: e }, 'listener error'));
-    this.wireServers(h1, h2);
+    this.wireH2(h2);
   }
 
-  private serveConnection(socket: net.Socket, h1: H1Server, h2: http2.Http2Server): void {
-    sniffProtocol(socket, this.guard.limits.requestHeadTimeoutMs, (protocol, first) => {
-      // node:http2 reads the put-back bytes itself; node:http needs the stream flowing again.
-      (socket as TrackedSocket)[kProtocol] = protocol;
+  private serveConnection(socket: net.Socket, h2: http2.Http2Server): void {
+    sniffProtocol(socket, this.guard.limits.requestHeadTimeoutMs, (protocol) => {
       if (protocol === 'h2') {
+        // node:http2 reads the put-back bytes itself.
         h2.emit('connection', socket);
-      } else if (lacksHttpVersion(first)) {
-        this.refuseHead(socket, badRequest('the request line has no HTTP version (HTTP/0.9 is not served)'), 'malformed_request');
       } else {
-        h1.emit('connection', socket);
-        socket.resume();
+        this.connections.add(new H1ServerConnection(socket, this, (socket as TrackedSocket)[kPeer]));
       }
     }, () => this.guard.rejected('head_timeout'));
   }
 
-  /** Answers a connection whose request head never became a request (timed out, refused by the parser), then closes it. */
-  private refuseHead(socket: net.Socket, error: ProxyError, reason: RejectReason): void {
-    this.guard.rejected(reason);
-    const inFlight = (socket as net.Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
-    // A response already under way on this connection cannot be followed by another one.
-    if (!socket.writable || socket.destroyed || (inFlight != null && inFlight.headersSent)) return void socket.destroy();
-    socket.end(rawH1ErrorResponse(error), () => socket.destroy());
+  // --- H1ConnectionHost ---------------------------------------------------------------------
+
+  get limits(): DownstreamLimits {
+    return this.guard.limits;
   }
 
-  private wireServers(h1: H1Server, h2: http2.Http2Server): void {
-    h1.on('request', (req: http.IncomingMessage, res: ProxyResponse) => this.onH1Request(req, res));
-    h1.on('clientError', (e: NodeJS.ErrnoException, socket: net.Socket) => {
-      // node's parser refused the head, or headersTimeout passed; anything else is the socket's own error.
-      if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.refuseHead(socket, requestHeadTimeout(this.guard.limits.requestHeadTimeoutMs), 'head_timeout');
-      else if (e.code === 'HPE_HEADER_OVERFLOW') this.refuseHead(socket, headersTooLarge(MAX_HEADER_BYTES), 'too_many_headers');
-      else if (e.code?.startsWith('HPE_') === true) this.refuseHead(socket, badRequest(`malformed request head (${e.code}: ${e.message})`), 'malformed_request');
-      else socket.destroy();
-    });
+  rejected(reason: RejectReason): void {
+    this.guard.rejected(reason);
+  }
 
+  closed(conn: H1ServerConnection): void {
+    this.connections.delete(conn);
+  }
+
+  serve(down: H1Downstream, peer: string | undefined): void {
+    const ctx = new RequestContext(this.scope, down, down.head.method, down.head.target, down.header('host') ?? '');
+    ctx.peerIdentity = peer;
+    down.observer = ctx;
+    const problem = requestHeadProblem(down.head.rawHeaders, maxRequestHeaders(this.guard.limits, ctx.direction));
+    if (problem !== undefined) {
+      this.guard.rejected(problem.status === 431 ? 'too_many_headers' : 'duplicate_host');
+      down.closeAfter = true;
+      return ctx.fail(problem);
+    }
+    serve(ctx);
+  }
+
+  private wireH2(h2: http2.Http2Server): void {
     const limits = this.guard.limits;
     h2.on('session', (session: GuardedSession) => {
       this.sessions.add(session);
@@ -261,27 +229,6 @@ export class HttpListener implements Listener {
       if (this.draining) session.close();
     });
     h2.on('sessionError', ignore);
-  }
-
-  private onH1Request(req: http.IncomingMessage, res: ProxyResponse): void {
-    const scope = this.scope;
-    res.sendDate = false; // the upstream's Date header is forwarded as is
-    if (this.draining) res.shouldKeepAlive = false;
-    const socket = req.socket as TrackedSocket;
-    socket[kActive] = (socket[kActive] ?? 0) + 1;
-    res.trackedSocket = socket;
-    const down = new H1Downstream(req, res);
-    const ctx = new RequestContext(scope, down, req.method!, req.url!, down.header('host') ?? '');
-    ctx.peerIdentity = socket[kPeer];
-    res.ctx = ctx;
-    res.on('close', onResponseClose);
-    const problem = requestHeadProblem(req.rawHeaders, maxRequestHeaders(this.guard.limits, ctx.direction));
-    if (problem !== undefined) {
-      this.guard.rejected(problem.status === 431 ? 'too_many_headers' : 'duplicate_host');
-      res.shouldKeepAlive = false;
-      return ctx.fail(problem);
-    }
-    serve(ctx);
   }
 
   private onH2Stream(session: GuardedSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
@@ -321,6 +268,11 @@ export class HttpListener implements Listener {
     session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
     session.close();
   }
+}
+
+function sweepConnections(connections: Set<H1ServerConnection>): void {
+  const now = Date.now();
+  for (const conn of connections) conn.check(now);
 }
 
 function serveUnlessClosed(ctx: RequestContext, stream: http2.ServerHttp2Stream): void {

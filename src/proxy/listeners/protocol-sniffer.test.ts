@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import net from 'node:net';
 import { once } from 'node:events';
 import tls from 'node:tls';
-import { classify, clientHelloAlpn, detect, detectProtocol, H2_PREFACE, lacksHttpVersion, sniffProtocol } from './protocol-sniffer.js';
+import { classify, clientHelloAlpn, detect, detectProtocol, H2_PREFACE, sniffProtocol } from './protocol-sniffer.js';
 
 test('the full HTTP/2 preface is h2, any prefix of it is undecided', () => {
   assert.equal(classify(H2_PREFACE), 'h2');
@@ -110,11 +110,6 @@ test('clientHelloAlpn answers none for a truncated or malformed ClientHello inst
   const bad = Buffer.from(hello);
   bad.writeUInt16BE(0xffff, 5 + 4 + 2 + 32 + 1 + bad[5 + 4 + 2 + 32]!); // the cipher suites claim more than the record holds
   assert.deepEqual(clientHelloAlpn(bad), []);
-});
-
-test('lacksHttpVersion: a whole first line without HTTP/x.y (HTTP/0.9) lacks it; a partial line is undecided (false)', () => {
-  for (const line of ['GET /\r\n', 'GET /\n', 'GET / HTTP\r\n', 'GET / HTTP/1.1 x\r\n']) assert.equal(lacksHttpVersion(Buffer.from(line)), true, JSON.stringify(line));
-  for (const line of ['GET / HTTP/1.1\r\nhost: a\r\n', 'GET / HTTP/1.0\n', 'GET /', 'G']) assert.equal(lacksHttpVersion(Buffer.from(line)), false, JSON.stringify(line));
 });
 
 test('sniffProtocol: a client that trickles the preface is closed at the deadline, not kept alive by each byte', async (t) => {

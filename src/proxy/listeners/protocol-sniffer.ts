@@ -15,16 +15,6 @@ export function classify(bytes: Buffer): SniffedProtocol | undefined {
 }
 
 /**
- * True when `bytes` (an HTTP/1 connection's start) hold a whole first line without an HTTP
- * version: an HTTP/0.9 request (`GET /`), which node:http would wait on until the head timeout.
- */
-export function lacksHttpVersion(bytes: Buffer): boolean {
-  const eol = bytes.indexOf(0x0a);
-  if (eol === -1) return false;
-  return !/ HTTP\/\d\.\d\r?$/.test(bytes.toString('latin1', 0, eol));
-}
-
-/**
  * Waits for enough bytes on `socket` to classify it, then calls `done` with the bytes back in
  * the socket's read buffer (and given to `done`) and the socket paused. A socket that closes
  * or errors first is destroyed, one that has not classified within `timeoutMs` of the call

@@ -5,6 +5,8 @@
 // It is deliberately not a general parser: it reads responses to requests this proxy wrote,
 // so it needs no request-line handling, no obsolete line folding and no pipelining.
 
+import { ChunkedBodyDecoder, ChunkStep, trimOws, type ChunkDataSink } from '../http/h1-chunked.js';
+
 /** Receives one parsed response. Callbacks run synchronously inside execute()/finishAtEof(). */
 export interface H1ResponseSink {
   /** `headers` is flat `[name, value, ...]` with hop-by-hop fields removed; names keep their case. */
@@ -30,28 +32,23 @@ export const enum ParseStatus {
 const enum State {
   Head,
   Length,
-  ChunkSize,
-  ChunkData,
-  ChunkDataEnd,
-  Trailers,
+  Chunked,
   UntilClose,
   Idle,
 }
 
-const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
-const MAX_LINE = 8 * 1024;
 
 /** Incremental response parser; call start() before each response. */
-export class H1ResponseParser {
+export class H1ResponseParser implements ChunkDataSink {
   private sink: H1ResponseSink | null = null;
   private state = State.Idle;
   /** Unconsumed bytes of an incomplete head, chunk-size line or trailer line. */
   private pending: Buffer | undefined = undefined;
   private remaining = 0;
   private bodyless = false;
-  private trailers: string[] | undefined = undefined;
+  private readonly chunked = new ChunkedBodyDecoder();
   /** Whether the connection may carry another request after this response. */
   keepAlive = true;
   /** True once any byte of the current response arrived. */
@@ -65,7 +62,7 @@ export class H1ResponseParser {
     this.state = State.Head;
     this.pending = undefined;
     this.bodyless = bodyless;
-    this.trailers = undefined;
+    this.chunked.reset();
     this.keepAlive = true;
     this.received = false;
     this.error = '';
@@ -110,55 +107,11 @@ export class H1ResponseParser {
           this.remaining -= avail;
           return ParseStatus.More;
         }
-        case State.ChunkSize: {
-          const eol = data.indexOf(CRLF, pos);
-          if (eol < 0) return this.keepPending(data, pos);
-          const size = parseChunkSize(data, pos, eol);
-          if (size < 0) return this.invalid(`bad chunk size line ${JSON.stringify(data.toString('latin1', pos, Math.min(eol, pos + 40)))}`);
-          pos = eol + 2;
-          if (size === 0) {
-            this.state = State.Trailers;
-          } else {
-            this.remaining = size;
-            this.state = State.ChunkData;
-          }
-          break;
-        }
-        case State.ChunkData: {
-          const avail = len - pos;
-          if (avail === 0) return ParseStatus.More;
-          const take = avail < this.remaining ? avail : this.remaining;
-          this.sink!.onResponseBody(pos === 0 && take === len ? data : data.subarray(pos, pos + take));
-          pos += take;
-          this.remaining -= take;
-          if (this.remaining === 0) {
-            this.state = State.ChunkDataEnd;
-            this.remaining = 2;
-          }
-          break;
-        }
-        case State.ChunkDataEnd: {
-          // The CRLF after chunk data; it may itself be split across reads.
-          while (this.remaining > 0 && pos < len) {
-            const expected = this.remaining === 2 ? 13 : 10;
-            if (data[pos] !== expected) return this.invalid('chunk data not followed by CRLF');
-            pos++;
-            this.remaining--;
-          }
-          if (this.remaining > 0) return ParseStatus.More;
-          this.state = State.ChunkSize;
-          break;
-        }
-        case State.Trailers: {
-          const eol = data.indexOf(CRLF, pos);
-          if (eol < 0) return this.keepPending(data, pos);
-          if (eol === pos) return this.complete(undefined, data, pos + 2);
-          const line = data.toString('latin1', pos, eol);
-          const colon = line.indexOf(':');
-          if (colon <= 0) return this.invalid(`bad trailer line ${JSON.stringify(line.slice(0, 40))}`);
-          (this.trailers ??= []).push(line.slice(0, colon), trimValue(line, colon + 1, line.length));
-          pos = eol + 2;
-          break;
+        case State.Chunked: {
+          const step = this.chunked.execute(data, pos, this);
+          if (step === ChunkStep.Invalid) return this.invalid(this.chunked.error);
+          if (step === ChunkStep.More) return ParseStatus.More;
+          return this.complete(undefined, data, this.chunked.pos);
         }
         case State.UntilClose: {
           if (pos < len) this.sink!.onResponseBody(pos === 0 ? data : data.subarray(pos));
@@ -212,7 +165,7 @@ export class H1ResponseParser {
       const colon = head.indexOf(':', pos);
       if (colon <= pos || colon > eol) return this.invalid(`bad header line ${JSON.stringify(head.slice(pos, Math.min(eol, pos + 40)))}`);
       const name = head.slice(pos, colon);
-      const value = trimValue(head, colon + 1, eol);
+      const value = trimOws(head, colon + 1, eol);
       pos = eol + 2;
       // Only names of these lengths need a look; the rest pass through untouched.
       switch (name.length) {
@@ -273,7 +226,7 @@ export class H1ResponseParser {
     this.sink!.onResponseHead(status, reason, headers);
     if (this.bodyless || status === 204 || status === 304) return ParseStatus.Complete;
     if (chunked) {
-      this.state = State.ChunkSize;
+      this.state = State.Chunked;
     } else if (contentLength >= 0) {
       if (contentLength === 0) return ParseStatus.Complete;
       this.state = State.Length;
@@ -287,19 +240,16 @@ export class H1ResponseParser {
 
   private complete(last: Buffer | undefined, data: Buffer | undefined, pos: number): ParseStatus {
     const sink = this.sink!;
-    const trailers = this.trailers;
+    const trailers = this.state === State.Chunked ? this.chunked.trailers : undefined;
     if (data !== undefined && pos < data.length) this.keepAlive = false; // bytes past the response: do not trust the connection
     this.sink = null;
     this.state = State.Idle;
-    this.trailers = undefined;
     sink.onResponseComplete(last, trailers);
     return ParseStatus.Complete;
   }
 
-  private keepPending(data: Buffer, pos: number): ParseStatus {
-    if (data.length - pos > MAX_LINE) return this.invalid(`line longer than ${MAX_LINE} bytes in chunked body`);
-    this.pending = data.subarray(pos);
-    return ParseStatus.More;
+  onChunkData(chunk: Buffer): void {
+    this.sink!.onResponseBody(chunk);
   }
 
   private invalid(why: string): ParseStatus {
@@ -309,12 +259,6 @@ export class H1ResponseParser {
     this.sink = null;
     return ParseStatus.Invalid;
   }
-}
-
-function trimValue(s: string, start: number, end: number): string {
-  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
-  return s.slice(start, end);
 }
 
 /** Non-negative decimal; -1 when not all digits (or absurdly long). */
@@ -327,24 +271,6 @@ function parseDecimal(s: string): number {
     n = n * 10 + d;
   }
   return n;
-}
-
-/** Hex chunk size before any `;extension`; -1 when invalid. */
-function parseChunkSize(data: Buffer, start: number, end: number): number {
-  let n = 0;
-  let digits = 0;
-  for (let i = start; i < end; i++) {
-    const c = data[i]!;
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else if (c >= 65 && c <= 70) d = c - 55;
-    else if (c === 59 || c === 32 || c === 9) break; // extension or whitespace before it
-    else return -1;
-    if (++digits > 12) return -1;
-    n = n * 16 + d;
-  }
-  return digits === 0 ? -1 : n;
 }
 
 function removeNamed(headers: string[], lowerName: string): void {

@@ -1,0 +1,193 @@
+// One downstream HTTP/1.x connection, served without node:http: bytes from the socket go to
+// the request parser; each request becomes an H1Downstream the listener serves; the next
+// request is parsed once the response to this one is written (pipelined requests wait in the
+// buffer, the socket paused). The listener's sweep enforces the request-head deadline (408)
+// and the keep-alive timeout; the socket's own timeout closes a connection idle in both
+// directions while a request is in flight.
+import type net from 'node:net';
+import { requestHeadTimeout, type ProxyError } from '../errors.js';
+import { H1Downstream, type H1ExchangeOwner } from '../http/h1-downstream.js';
+import { H1RequestParser, type H1RequestHead, type H1RequestSink } from '../http/h1-request-parser.js';
+import { rawH1ErrorResponse } from '../http/error-response.js';
+import type { DownstreamLimits, RejectReason } from './downstream-limits.js';
+
+/** What a connection needs from its listener. */
+export interface H1ConnectionHost {
+  readonly limits: DownstreamLimits;
+  /** True once the listener is draining: responses close their connections. */
+  readonly draining: boolean;
+  /** Serves one request (the listener builds its context and runs the stack). */
+  serve(down: H1Downstream, peer: string | undefined): void;
+  rejected(reason: RejectReason): void;
+  /** The connection is gone. */
+  closed(conn: H1ServerConnection): void;
+}
+
+const enum Phase {
+  /** Between requests: nothing of the next one arrived. */
+  Idle,
+  /** Part of a request head arrived. */
+  Head,
+  /** A request is being served. */
+  Busy,
+}
+
+export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
+  private readonly parser: H1RequestParser;
+  private phase = Phase.Head;
+  /** When the current phase began (Date.now()), for the sweep. */
+  private since = Date.now();
+  private current: H1Downstream | undefined = undefined;
+  /** Bytes read past the current request (pipelined), parsed once its response is out. */
+  private stash: Buffer | undefined = undefined;
+  private pausedForBody = false;
+  private closing = false;
+
+  constructor(readonly socket: net.Socket, private readonly host: H1ConnectionHost, private readonly peer: string | undefined) {
+    this.parser = new H1RequestParser(this, host.limits.maxRequestHeadBytes);
+    socket.setTimeout(host.limits.idleTimeoutMs);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('timeout', () => this.onIdle());
+    socket.on('error', ignore);
+    socket.once('close', () => this.onClose());
+    socket.resume();
+  }
+
+  /** True while a request is in flight (draining waits for it). */
+  get busy(): boolean {
+    return this.phase === Phase.Busy;
+  }
+
+  /** The listener's sweep: a head past its deadline gets 408, an idle keep-alive connection closes. */
+  check(now: number): void {
+    if (this.phase === Phase.Head && now - this.since > this.host.limits.requestHeadTimeoutMs) {
+      this.refuse(requestHeadTimeout(this.host.limits.requestHeadTimeoutMs), 'head_timeout');
+    } else if (this.phase === Phase.Idle && now - this.since > this.host.limits.keepAliveTimeoutMs) {
+      this.socket.destroy();
+    }
+  }
+
+  /** The listener drains: an idle connection closes now, a busy one after its response. */
+  drain(): void {
+    if (this.phase !== Phase.Busy) this.socket.destroy();
+  }
+
+  // --- H1RequestSink (from the parser) --------------------------------------------------------
+
+  onRequestHead(head: H1RequestHead): void {
+    this.phase = Phase.Busy;
+    const down = new H1Downstream(this, head, this.host.draining);
+    this.current = down;
+    if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    this.host.serve(down, this.peer);
+  }
+
+  onRequestBody(chunk: Buffer): void {
+    this.current?.pushBody(chunk);
+  }
+
+  onRequestComplete(): void {
+    this.current?.endBody();
+  }
+
+  // --- H1ExchangeOwner (from the request's downstream) ---------------------------------------
+
+  pauseReading(paused: boolean): void {
+    this.pausedForBody = paused;
+    if (paused) this.socket.pause();
+    else if (this.stash === undefined) this.socket.resume();
+  }
+
+  responseDone(down: H1Downstream): void {
+    if (down !== this.current) return;
+    if (down.closeAfter || this.host.draining) {
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    if (!down.requestRead) return; // the rest of the body is read (and dropped) first
+    this.nextRequest();
+  }
+
+  // --- socket events ----------------------------------------------------------------------------
+
+  private onData(data: Buffer): void {
+    if (this.closing) return;
+    if (this.phase === Phase.Idle) {
+      this.phase = Phase.Head;
+      this.since = Date.now();
+    }
+    if (this.stash !== undefined) {
+      this.stash = Buffer.concat([this.stash, data]);
+      this.socket.pause();
+      return;
+    }
+    this.parse(data);
+  }
+
+  private parse(data: Buffer): void {
+    const used = this.parser.execute(data, 0);
+    if (used < 0) return this.refuse(this.parser.error!, this.parser.error!.status === 431 ? 'too_many_headers' : 'malformed_request');
+    if (this.parser.done) {
+      const down = this.current;
+      if (used < data.length) {
+        this.stash = data.subarray(used);
+        this.socket.pause();
+      }
+      // A response written before the body was read (the proxy's own answer) is over now.
+      if (down !== undefined && down.finished && !this.closing) this.nextRequest();
+    }
+  }
+
+  /** The response and the request are both over: on to the next request, if the client sends one. */
+  private nextRequest(): void {
+    this.current = undefined;
+    this.parser.next();
+    this.phase = Phase.Idle;
+    this.since = Date.now();
+    const stash = this.stash;
+    if (stash === undefined) {
+      if (!this.pausedForBody) this.socket.resume();
+      return;
+    }
+    this.stash = undefined;
+    this.phase = Phase.Head;
+    // Not from inside the exchange that just ended (its upstream connection is not back in the pool yet).
+    process.nextTick(parseStash, this, stash);
+  }
+
+  /** A pipelined request waiting in the stash. */
+  resumeWith(stash: Buffer): void {
+    if (this.closing || this.socket.destroyed) return;
+    this.socket.resume();
+    this.parse(stash);
+  }
+
+  private onIdle(): void {
+    if (this.phase === Phase.Busy) this.host.rejected('idle_timeout');
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.closing = true;
+    this.current?.connectionClosed();
+    this.current = undefined;
+    this.host.closed(this);
+  }
+
+  /** Answers a head that never became a request (timed out, malformed, too large), then closes. */
+  private refuse(error: ProxyError, reason: RejectReason): void {
+    this.host.rejected(reason);
+    this.closing = true;
+    const socket = this.socket;
+    // A response already under way on this connection cannot be followed by another one.
+    if (!socket.writable || socket.destroyed || this.current?.headersSent === true) return void socket.destroy();
+    socket.end(rawH1ErrorResponse(error), () => socket.destroy());
+  }
+}
+
+function parseStash(conn: H1ServerConnection, stash: Buffer): void {
+  conn.resumeWith(stash);
+}
+
+function ignore(): void {}
