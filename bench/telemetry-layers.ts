@@ -7,7 +7,7 @@
 import type { HttpListenerConfig } from '../src/proxy/config/runtime-config.js';
 import type { ClusterState, HttpListenerScope } from '../src/proxy/data-plane-snapshot.js';
 import type { Downstream } from '../src/proxy/http/downstream.js';
-import { compose, type Handler, type Layer } from '../src/proxy/http/layer.js';
+import { HttpStack, type Handler, type HttpLayer } from '../src/proxy/http/layer.js';
 import { RequestContext } from '../src/proxy/http/request-context.js';
 import { accessLogLayer } from '../src/proxy/layers/access-log-layer.js';
 import { metricsLayer } from '../src/proxy/layers/metrics-layer.js';
@@ -34,10 +34,10 @@ const terminal: Handler = (ctx) => {
   ctx.downstreamClosed();
 };
 
-function variant(layers: Layer[], listener: HttpListenerConfig): () => void {
-  const handler = compose(layers, terminal);
-  const scope: HttpListenerScope = { listener, router: undefined, handler };
-  return () => handler(new RequestContext(scope, downstream, 'GET', '/items', 'catalog:8080'));
+function variant(layers: HttpLayer[], listener: HttpListenerConfig): () => void {
+  const stack = new HttpStack(layers, terminal);
+  const scope: HttpListenerScope = { listener, router: undefined, stack };
+  return () => stack.serve(new RequestContext(scope, downstream, 'GET', '/items', 'catalog:8080'));
 }
 
 const metrics = new ProxyMetrics();

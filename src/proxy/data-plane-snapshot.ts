@@ -3,7 +3,7 @@
 // a new config builds a new snapshot, requests in flight keep the one they started with.
 import { createBalancer, EMPTY_BALANCER, WeightedChoice, type Balancer } from './balancer/index.js';
 import type { ClusterConfig, HttpListenerConfig, RuntimeConfig, TcpListenerConfig, WeightedCluster } from './config/runtime-config.js';
-import type { Handler } from './http/layer.js';
+import type { HttpStack } from './http/layer.js';
 import type { EndpointRegistry } from './pool/endpoint-registry.js';
 import type { UpstreamEndpoint } from './pool/upstream-endpoint.js';
 import { Router } from './routing/router.js';
@@ -28,7 +28,7 @@ export interface HttpListenerScope {
   readonly listener: HttpListenerConfig;
   /** Undefined when the listener names a route table the config lacks (every request is a 404). */
   readonly router: Router<ClusterState> | undefined;
-  readonly handler: Handler;
+  readonly stack: HttpStack;
 }
 
 /** What a TCP listener serves connections with until the next config. */

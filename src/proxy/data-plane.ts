@@ -9,7 +9,7 @@ import type { WeightedChoice } from './balancer/index.js';
 import { CaptureListener, type CaptureListenerScope } from './listeners/capture-listener.js';
 import type { ProxyErrorCode } from './errors.js';
 import { buildInboundStack } from './http/inbound-stack.js';
-import type { Handler } from './http/layer.js';
+import type { HttpStack } from './http/layer.js';
 import { buildOutboundStack } from './http/outbound-stack.js';
 import { DEFAULT_DOWNSTREAM_LIMITS, type DownstreamGuard, type DownstreamLimits } from './listeners/downstream-limits.js';
 import { HttpListener } from './listeners/http-listener.js';
@@ -76,7 +76,7 @@ export class DataPlane {
   private readonly runtimes: ClusterRuntimes;
   /** Bound listeners by listenerKey. */
   private readonly open = new Map<string, OpenListener>();
-  private readonly stacks: Record<Direction, Handler>;
+  private readonly stacks: Record<Direction, HttpStack>;
   private readonly metrics: ProxyMetrics;
   private readonly logger: Logger | undefined;
   private readonly drainGraceMs: number;
@@ -199,7 +199,7 @@ export class DataPlane {
   }
 
   private httpScope(l: ListenerConfig & { protocol: 'http' }, snapshot: PlaneSnapshot): HttpListenerScope {
-    return { listener: l, router: snapshot.routers.get(l.routeTable), handler: this.stacks[l.direction] };
+    return { listener: l, router: snapshot.routers.get(l.routeTable), stack: this.stacks[l.direction] };
   }
 
   private tcpScope(l: ListenerConfig & { protocol: 'tcp' }, snapshot: PlaneSnapshot): TcpListenerScope {

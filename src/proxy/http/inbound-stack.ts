@@ -12,11 +12,11 @@ import { sourceLayer } from '../layers/source-layer.js';
 import { tapLayer } from '../layers/tap-layer.js';
 import { timeoutLayer } from '../layers/timeout-layer.js';
 import { traceLayer } from '../layers/trace-layer.js';
-import { compose, type Handler } from './layer.js';
+import { HttpStack } from './layer.js';
 import type { StackDeps } from './outbound-stack.js';
 
-export function buildInboundStack(deps: StackDeps): Handler {
-  return compose(
+export function buildInboundStack(deps: StackDeps): HttpStack {
+  return new HttpStack(
     [
       sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
       metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers

@@ -1,5 +1,6 @@
-// The layer contract: composition order, and that the seams later layers need (done hooks,
-// the attempt-failure handler for retries) work with a real data plane.
+// The layer contract: the way down in stack order, the way up innermost first (a layer that
+// takes an attempt over hides it from the layers above), and a retry built on it with a real
+// data plane.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePort } from '../../common/free-port.js';
@@ -13,21 +14,39 @@ import { httpListener, routeTable, rule, virtualHost, cluster, endpoint } from '
 import { request, startEchoServer } from '../testing/test-servers.js';
 import { HttpListener } from '../listeners/http-listener.js';
 import { ClusterRuntime } from '../resilience/cluster-runtime.js';
-import { compose, type Layer } from './layer.js';
+import { HttpStack, type HttpLayer } from './layer.js';
+import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 
-test('compose runs layers outermost first and the terminal last', () => {
+test('a request goes down the layers outermost first, then to the terminal', () => {
   const seen: string[] = [];
-  const mark = (name: string): Layer => (next) => (ctx) => {
-    seen.push(name);
-    next(ctx);
-  };
-  const handler = compose([mark('a'), mark('b'), mark('c')], () => seen.push('terminal'));
-  handler({} as RequestContext);
+  const mark = (name: string): HttpLayer => ({ name, request: (ctx, next) => (seen.push(name), next(ctx)) });
+  const stack = new HttpStack([mark('a'), mark('b'), mark('c')], () => seen.push('terminal'));
+  stack.serve({} as RequestContext);
   assert.deepEqual(seen, ['a', 'b', 'c', 'terminal']);
 });
 
-test('a retry layer built on attemptFailureHandler re-picks an endpoint after a refused connection', { timeout: 10_000 }, async (t) => {
+test('an attempt\'s response head and failure go up innermost first, and stop at the layer that takes them over', () => {
+  const seen: string[] = [];
+  const observer = (name: string, takes: boolean): HttpLayer => ({
+    name,
+    request: (ctx, next) => next(ctx),
+    onResponseHead: (_ctx, status) => (seen.push(`${name}:${status}`), takes),
+    onAttemptFailed: (_ctx, error) => (seen.push(`${name}:${error.code}`), takes),
+  });
+  const passive: HttpLayer = { name: 'passive', request: (ctx, next) => next(ctx) };
+  const stack = new HttpStack([observer('outer', false), passive, observer('middle', true), observer('inner', false)], () => {});
+  const ctx = {} as RequestContext;
+  assert.equal(stack.responseHead(ctx, 503, -1), true, 'middle took it over');
+  assert.equal(stack.attemptFailed(ctx, { code: 'UPSTREAM_RESET' } as ProxyError), true);
+  assert.deepEqual(seen, ['inner:503', 'middle:503', 'inner:UPSTREAM_RESET', 'middle:UPSTREAM_RESET'], 'outer never saw what middle took over');
+  seen.length = 0;
+  const none = new HttpStack([observer('outer', false), passive], () => {});
+  assert.equal(none.responseHead(ctx, 200, -1), false, 'nobody took it: it goes downstream');
+  assert.deepEqual(seen, ['outer:200']);
+});
+
+test('a retry layer built on onAttemptFailed re-picks an endpoint after a refused connection', { timeout: 10_000 }, async (t) => {
   const good = await startEchoServer(t, 'good');
   const dead = await freePort();
   const registry = new EndpointRegistry();
@@ -38,25 +57,30 @@ test('a retry layer built on attemptFailureHandler re-picks an endpoint after a 
 
   let retries = 0;
   let totalRetries = 0;
-  const retryOnce: Layer = (next) => {
-    const handler = (ctx: RequestContext): boolean => {
+  let again: ((ctx: RequestContext) => void) | undefined;
+  const retryOnce: HttpLayer = {
+    name: 'retry-once',
+    request(ctx, next) {
+      again = next;
+      next(ctx);
+    },
+    onAttemptFailed(ctx) {
       if (retries > 0) return false;
       retries++;
       totalRetries++;
-      next(ctx);
+      again!(ctx);
       return true;
-    };
-    return (ctx) => {
-      ctx.attemptFailureHandler = handler;
-      next(ctx);
-    };
+    },
   };
-  const pickCluster: Layer = (next) => (ctx) => {
-    ctx.cluster = state;
-    next(ctx);
+  const pickCluster: HttpLayer = {
+    name: 'pick-cluster',
+    request(ctx, next) {
+      ctx.cluster = state;
+      next(ctx);
+    },
   };
   const router = new Router(routeTable('r', [virtualHost('all', ['*'], [rule('r', 'app')])]), () => state);
-  const scope: HttpListenerScope = { listener: httpListener('l', 0), router, handler: compose([pickCluster, retryOnce, balanceLayer], forward) };
+  const scope: HttpListenerScope = { listener: httpListener('l', 0), router, stack: new HttpStack([pickCluster, retryOnce, balanceLayer], forward) };
   const opened = await HttpListener.open(scope);
   assert.ok(opened.ok);
   t.after(() => opened.value.close(100));

@@ -1,23 +1,71 @@
-// The one signature of the HTTP data path (STYLE 2): a Handler serves a request context; a
-// Layer wraps the next handler. Stacks are composed once per data plane by the stack builders.
+// The contract of the HTTP data path (STYLE 2): a request goes down a stack of layers to the
+// forwarder; what the upstream answered (or how the attempt failed) comes back up through
+// the same layers, innermost first. Stacks are built once per data plane by the stack
+// builders (outbound-stack.ts, inbound-stack.ts); no closure is made per request.
 //
 // Contract for layers:
-// - A layer MUST either call `next(ctx)` exactly once (now or later), or end the request with
-//   `ctx.fail(error)`; it MUST NOT write to the downstream itself.
+// - `request` MUST either call `next(ctx)` exactly once (now or later), or end the request
+//   with `ctx.fail(error)`; it MUST NOT write to the downstream itself.
 // - A layer that needs to act when the request is over registers `ctx.onDone(hook)` with a
-//   hook defined once at module level (no per-request closures on the hot path).
+//   hook defined once at module level (or once per stack), from `request`.
+// - `onResponseHead` sees each attempt's response head before it goes downstream;
+//   `onAttemptFailed` sees each failed attempt (connect failure, reset, per-try timeout).
+//   Returning true means the layer took the attempt over (a retry called its `next` again):
+//   the layers above it never see that attempt, and its response is dropped. Both MUST NOT
+//   fail the request themselves; returning false passes the event up.
 // - A layer MUST NOT throw for an expected failure; a throw is a bug, answered as 500 by the listener.
-// - Forwarders report a failed upstream attempt with `ctx.attemptFailed(error)`; a retry layer
-//   sets `ctx.attemptFailureHandler` and calls its `next` again (which re-picks an endpoint).
-//   Request bodies are streamed, so a retry layer must buffer a body it wants to replay.
+// - Request bodies are streamed, so a layer that wants to send one again must keep it (ctx.replay).
+import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 
 export type Handler = (ctx: RequestContext) => void;
-export type Layer = (next: Handler) => Handler;
 
-/** `layers[0]` is outermost: compose([a, b], h) serves a request as a(b(h)). */
-export function compose(layers: readonly Layer[], terminal: Handler): Handler {
-  let handler = terminal;
-  for (let i = layers.length - 1; i >= 0; i--) handler = layers[i]!(handler);
-  return handler;
+/** One concern of the HTTP data path. */
+export interface HttpLayer {
+  /** For stack listings and errors. */
+  readonly name: string;
+  /** The way down. */
+  request(ctx: RequestContext, next: Handler): void;
+  /** The way up: an attempt's response head (`grpcStatus` from a trailers-only answer, else NO_GRPC_STATUS). */
+  onResponseHead?(ctx: RequestContext, status: number, grpcStatus: number): boolean;
+  /** The way up: an attempt failed before a response head. */
+  onAttemptFailed?(ctx: RequestContext, error: ProxyError): boolean;
+}
+
+/** A composed stack: the entry the listener calls, and the way back up for the forwarders. */
+export class HttpStack {
+  /** Serves a request: the outermost layer's `request`. */
+  readonly serve: Handler;
+  /** Layers with `onResponseHead`, innermost first. */
+  private readonly headObservers: readonly HttpLayer[];
+  /** Layers with `onAttemptFailed`, innermost first. */
+  private readonly failureObservers: readonly HttpLayer[];
+
+  /** `layers[0]` is outermost: a request meets layers[0], layers[1], ..., then `terminal` (the forwarder). */
+  constructor(readonly layers: readonly HttpLayer[], terminal: Handler) {
+    let handler = terminal;
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const layer = layers[i]!;
+      const next = handler;
+      handler = (ctx) => layer.request(ctx, next);
+    }
+    this.serve = handler;
+    const inner = [...layers].reverse();
+    this.headObservers = inner.filter((l) => l.onResponseHead !== undefined);
+    this.failureObservers = inner.filter((l) => l.onAttemptFailed !== undefined);
+  }
+
+  /** An attempt's response head on its way up; true when a layer took the attempt over. */
+  responseHead(ctx: RequestContext, status: number, grpcStatus: number): boolean {
+    const observers = this.headObservers;
+    for (let i = 0; i < observers.length; i++) if (observers[i]!.onResponseHead!(ctx, status, grpcStatus)) return true;
+    return false;
+  }
+
+  /** A failed attempt on its way up; true when a layer took the attempt over. */
+  attemptFailed(ctx: RequestContext, error: ProxyError): boolean {
+    const observers = this.failureObservers;
+    for (let i = 0; i < observers.length; i++) if (observers[i]!.onAttemptFailed!(ctx, error)) return true;
+    return false;
+  }
 }

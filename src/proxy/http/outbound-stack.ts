@@ -20,15 +20,15 @@ import { timeoutLayer } from '../layers/timeout-layer.js';
 import { traceLayer } from '../layers/trace-layer.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
-import { compose, type Handler } from './layer.js';
+import { HttpStack } from './layer.js';
 
 export interface StackDeps {
   readonly metrics: ProxyMetrics;
   readonly telemetry: ProxyTelemetry;
 }
 
-export function buildOutboundStack(deps: StackDeps): Handler {
-  return compose(
+export function buildOutboundStack(deps: StackDeps): HttpStack {
+  return new HttpStack(
     [
       sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
       metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers

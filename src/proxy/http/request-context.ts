@@ -72,17 +72,6 @@ export class RequestContext implements RouteInput {
   requestBytes = 0;
   responseBytes = 0;
 
-  /**
-   * The seam for retries: a layer that wants to handle a failed upstream attempt sets this
-   * (a module-level function); returning true means it took over (e.g. called its `next` again
-   * to pick another endpoint). Only consulted while no response went downstream.
-   */
-  attemptFailureHandler: ((ctx: RequestContext, error: ProxyError) => boolean) | undefined = undefined;
-  /**
-   * The seam for retries on a response: forwarders pass the upstream response head through
-   * upstreamHead before relaying it; a handler returning true took over (the attempt is dropped).
-   */
-  responseHeadHandler: ((ctx: RequestContext, status: number, grpcStatus: number) => boolean) | undefined = undefined;
   /** Per-request state of the retry layer (opaque to everyone else). */
   retry: object | undefined = undefined;
   /** The request body kept for retries (set by the retry layer when the request has one). */
@@ -136,26 +125,21 @@ export class RequestContext implements RouteInput {
 
   /**
    * What forwarders call when an upstream attempt failed (connect failure, reset, protocol
-   * error): the attempt-failure handler may retry, otherwise the request fails with `error`.
+   * error): it goes up the stack (a retry layer may take it over), else the request fails with `error`.
    */
   attemptFailed(error: ProxyError): void {
     if (this.finished || this.error !== undefined) return;
-    const outlier = this.cluster?.runtime.outlier;
-    if (outlier !== undefined && this.endpoint !== undefined) outlier.record(this.endpoint, false);
-    const handler = this.attemptFailureHandler;
-    if (handler !== undefined && !this.downstream.headersSent && handler(this, error)) return;
+    if (this.scope.stack.attemptFailed(this, error)) return;
     this.fail(error);
   }
 
   /**
    * What forwarders call with an upstream response head before relaying it (`grpcStatus` from
-   * a trailers-only answer, else NO_GRPC_STATUS). True: drop this attempt, a retry took over.
+   * a trailers-only answer, else NO_GRPC_STATUS): it goes up the stack. True: drop this
+   * attempt, a layer (a retry) took over.
    */
   upstreamHead(status: number, grpcStatus: number): boolean {
-    const outlier = this.cluster?.runtime.outlier;
-    if (outlier !== undefined && this.endpoint !== undefined) outlier.record(this.endpoint, status < 500);
-    const handler = this.responseHeadHandler;
-    return handler !== undefined && !this.downstream.headersSent && handler(this, status, grpcStatus);
+    return this.scope.stack.responseHead(this, status, grpcStatus);
   }
 
   /** Called by the listener when the downstream response is finished or the client went away. */

@@ -1,6 +1,6 @@
 // Layer: the access log. A sampled share of requests (the listener's percentage) is written as
 // one JSON line when the request is over; listeners without access log config skip it.
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
@@ -36,12 +36,15 @@ export function accessLogEntry(ctx: RequestContext, selfService: string): Access
   return e;
 }
 
-export function accessLogLayer(telemetry: ProxyTelemetry): Layer {
+export function accessLogLayer(telemetry: ProxyTelemetry): HttpLayer {
   const self = telemetry.identity.service;
   const write = (ctx: RequestContext): void => telemetry.accessLog.write(accessLogEntry(ctx, self));
-  return (next) => (ctx) => {
+  return {
+    name: 'access-log',
+    request(ctx, next) {
     const percent = ctx.listener.telemetry?.accessLogPercent;
     if (percent !== undefined && (percent >= 100 || Math.random() * 100 < percent)) ctx.onDone(write);
     next(ctx);
+      },
   };
 }

@@ -6,17 +6,18 @@
 import { createLogger } from '../../common/log.js';
 import { authorize } from '../config/authz-config.js';
 import { forbidden } from '../errors.js';
-import type { Layer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { logDenial } from '../telemetry/deny-log.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
 
 const log = createLogger('proxy.authz');
 
-export function authzLayer(metrics: ProxyMetrics, telemetry: ProxyTelemetry): Layer {
+export function authzLayer(metrics: ProxyMetrics, telemetry: ProxyTelemetry): HttpLayer {
   const service = telemetry.identity.service;
-  return (next) => (ctx: RequestContext) => {
+  return {
+    name: 'authz',
+    request(ctx, next) {
     const rules = ctx.listener.authz;
     if (rules === undefined) return next(ctx);
     const d = authorize(rules, { peer: ctx.peerIdentity, path: ctx.path, header: (name) => (name === ':method' ? ctx.method : name === ':path' ? ctx.path : ctx.header(name)) });
@@ -27,5 +28,6 @@ export function authzLayer(metrics: ProxyMetrics, telemetry: ProxyTelemetry): La
     }
     logDenial({ peer: ctx.peerIdentity, sourceAddress: ctx.downstream.remoteAddress, service, listener: ctx.listener.name, policy: d.policy, reason: d.reason, method: ctx.method, path: ctx.path });
     ctx.fail(forbidden(d.reason));
+      },
   };
 }

@@ -1,11 +1,12 @@
 // Layer: load balancing. Asks the chosen cluster's picker for an endpoint (the outlier
 // detector's picker, without ejected endpoints, when the cluster has one); routes with a hash
 // policy pass the request's affinity key for ring hash. A cluster without endpoints is a 503
-// (NO_HEALTHY_ENDPOINT).
+// (NO_HEALTHY_ENDPOINT). On the way up, each attempt's outcome is recorded against the
+// endpoint it went to (outlier detection: a 5xx or a failed attempt counts against it).
 import { hash32 } from '../balancer/index.js';
 import type { HashConfig } from '../config/resilience-config.js';
 import { noHealthyEndpoint } from '../errors.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
@@ -23,7 +24,9 @@ function requestHash(ctx: RequestContext, h: HashConfig): number | undefined {
   return key === undefined ? undefined : hash32(key);
 }
 
-export const balanceLayer: Layer = (next) => (ctx) => {
+export const balanceLayer: HttpLayer = {
+  name: 'balance',
+  request(ctx, next) {
   const cluster = ctx.cluster!;
   const h = ctx.route?.rule.hash;
   const outlier = cluster.runtime.outlier;
@@ -35,4 +38,15 @@ export const balanceLayer: Layer = (next) => (ctx) => {
   }
   ctx.endpoint = endpoint;
   next(ctx);
+  },
+  onResponseHead(ctx, status) {
+    const outlier = ctx.cluster?.runtime.outlier;
+    if (outlier !== undefined && ctx.endpoint !== undefined) outlier.record(ctx.endpoint, status < 500);
+    return false;
+  },
+  onAttemptFailed(ctx) {
+    const outlier = ctx.cluster?.runtime.outlier;
+    if (outlier !== undefined && ctx.endpoint !== undefined) outlier.record(ctx.endpoint, false);
+    return false;
+  },
 };

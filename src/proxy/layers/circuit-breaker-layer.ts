@@ -3,14 +3,16 @@
 // of adding to the load (a request waiting for a connection, see pending-requests.ts, is in
 // flight). Clusters without limits pass straight through. Rejections are counted (max_requests).
 import { circuitBreakerOpen } from '../errors.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 
 function release(ctx: RequestContext): void {
   ctx.cluster!.runtime.activeRequests--;
 }
 
-export const circuitBreakerLayer: Layer = (next) => (ctx) => {
+export const circuitBreakerLayer: HttpLayer = {
+  name: 'circuit-breaker',
+  request(ctx, next) {
   const cluster = ctx.cluster!;
   const limits = cluster.config.limits;
   if (limits === undefined) {
@@ -26,4 +28,5 @@ export const circuitBreakerLayer: Layer = (next) => (ctx) => {
   rt.activeRequests++;
   ctx.onDone(release);
   next(ctx);
+  },
 };

@@ -1,9 +1,11 @@
 // Layer: weighted cluster pick (traffic splitting) among the matched route's backends. All
 // weights zero is a 503 (NO_BACKEND).
 import { noBackend } from '../errors.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 
-export const clusterPickLayer: Layer = (next) => (ctx) => {
+export const clusterPickLayer: HttpLayer = {
+  name: 'cluster-pick',
+  request(ctx, next) {
   const route = ctx.route!;
   const cluster = route.backends.pick();
   if (cluster === undefined) {
@@ -12,4 +14,5 @@ export const clusterPickLayer: Layer = (next) => (ctx) => {
   }
   ctx.cluster = cluster;
   next(ctx);
+  },
 };

@@ -4,7 +4,7 @@
 // fault config pass straight through.
 import { faultAbort } from '../errors.js';
 import type { FaultConfig } from '../config/resilience-config.js';
-import type { Handler, Layer } from '../http/layer.js';
+import type { Handler, HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 
 function matches(ctx: RequestContext, f: FaultConfig): boolean {
@@ -23,18 +23,21 @@ function abortOrContinue(ctx: RequestContext, next: Handler, f: FaultConfig): vo
   next(ctx);
 }
 
-export const faultLayer: Layer = (next) => {
-  // One resume function per stack, not per request.
-  const resume = (ctx: RequestContext): void => {
-    ctx.timer = undefined;
-    if (ctx.done || ctx.error !== undefined) return;
-    abortOrContinue(ctx, next, ctx.route!.rule.fault!);
-  };
-  const cancel = (ctx: RequestContext): void => {
-    if (ctx.timer !== undefined) clearTimeout(ctx.timer);
-    ctx.timer = undefined;
-  };
-  return (ctx) => {
+/** After the injected delay: abort or go on, unless the request ended meanwhile. */
+function resume(ctx: RequestContext, next: Handler): void {
+  ctx.timer = undefined;
+  if (ctx.done || ctx.error !== undefined) return;
+  abortOrContinue(ctx, next, ctx.route!.rule.fault!);
+}
+
+function cancel(ctx: RequestContext): void {
+  if (ctx.timer !== undefined) clearTimeout(ctx.timer);
+  ctx.timer = undefined;
+}
+
+export const faultLayer: HttpLayer = {
+  name: 'fault',
+  request(ctx, next) {
     const f = ctx.route!.rule.fault;
     if (f === undefined || !matches(ctx, f)) {
       next(ctx);
@@ -42,10 +45,10 @@ export const faultLayer: Layer = (next) => {
     }
     const d = f.delay;
     if (d !== undefined && chance(d.perMillion)) {
-      ctx.timer = setTimeout(resume, d.ms, ctx);
+      ctx.timer = setTimeout(resume, d.ms, ctx, next);
       ctx.onDone(cancel);
       return;
     }
     abortOrContinue(ctx, next, f);
-  };
+  },
 };

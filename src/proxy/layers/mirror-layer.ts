@@ -4,7 +4,7 @@
 // Only HTTP/1.x requests without a body are copied (bodies are streamed, not kept), and at most
 // MAX_MIRRORS_IN_FLIGHT copies are outstanding (more are dropped, not queued).
 import http from 'node:http';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { H1Downstream } from '../http/h1-downstream.js';
 import type { RequestContext } from '../http/request-context.js';
 import { modifyFlat } from '../http/header-mods.js';
@@ -58,10 +58,13 @@ function sendCopy(ctx: RequestContext, cluster: ClusterState): void {
   req.end();
 }
 
-export const mirrorLayer: Layer = (next) => (ctx) => {
+export const mirrorLayer: HttpLayer = {
+  name: 'mirror',
+  request(ctx, next) {
   const mirrors = ctx.route!.mirrors;
   if (mirrors.length > 0 && ctx.downstream.protocol === 'http/1.1' && !ctx.downstream.hasBody) {
     for (const m of mirrors) if (m.perMillion >= 1_000_000 || Math.random() * 1_000_000 < m.perMillion) sendCopy(ctx, m.target);
   }
   next(ctx);
+  },
 };

@@ -3,12 +3,14 @@
 // full when a new route config arrives. Routes without a rate limit pass straight through.
 import { rateLimited } from '../errors.js';
 import type { RateLimitConfig } from '../config/resilience-config.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import { TokenBucket } from '../resilience/token-bucket.js';
 
 const buckets = new WeakMap<RateLimitConfig, TokenBucket>();
 
-export const rateLimitLayer: Layer = (next) => (ctx) => {
+export const rateLimitLayer: HttpLayer = {
+  name: 'rate-limit',
+  request(ctx, next) {
   const config = ctx.route!.rule.rateLimit;
   if (config === undefined) {
     next(ctx);
@@ -21,4 +23,5 @@ export const rateLimitLayer: Layer = (next) => (ctx) => {
     return;
   }
   next(ctx);
+  },
 };

@@ -3,7 +3,7 @@
 // Routes without a redirect pass straight through.
 import type { RedirectConfig } from '../config/route-filter-config.js';
 import { respondRedirect } from '../http/error-response.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import { replacePrefix } from './prefix-rewrite.js';
 
@@ -27,11 +27,14 @@ export function redirectLocation(ctx: Pick<RequestContext, 'authority' | 'path'>
   return `${scheme}://${host}${portPart}${path}${query}`;
 }
 
-export const redirectLayer: Layer = (next) => (ctx) => {
+export const redirectLayer: HttpLayer = {
+  name: 'redirect',
+  request(ctx, next) {
   const r = ctx.route!.rule.redirect;
   if (r === undefined) {
     next(ctx);
     return;
   }
   respondRedirect(ctx, r.status, redirectLocation(ctx, r));
+  },
 };

@@ -5,14 +5,16 @@
 // one scan of the path says so.
 import { badRequest } from '../errors.js';
 import { respondRedirect } from '../http/error-response.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import { parseAbsoluteForm } from '../routing/absolute-form.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import type { RequestContext } from '../http/request-context.js';
 
 const isGrpc = (ctx: RequestContext): boolean => ctx.header('content-type')?.startsWith('application/grpc') === true;
 
-export const requestTargetLayer: Layer = (next) => (ctx) => {
+export const requestTargetLayer: HttpLayer = {
+  name: 'request-target',
+  request(ctx, next) {
   if (ctx.path.charCodeAt(0) !== 47 /* '/' */) {
     // Absolute-form: what HTTP proxy clients send, and what any HTTP/1.1 server must accept.
     const origin = parseAbsoluteForm(ctx.path);
@@ -37,4 +39,5 @@ export const requestTargetLayer: Layer = (next) => (ctx) => {
     ctx.path = normal;
   }
   next(ctx);
+  },
 };

@@ -9,7 +9,7 @@
 // reason (trellis_retries_total), each per-try timeout as a timeout of kind per_try.
 import { upstreamTimeout, type ProxyError } from '../errors.js';
 import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
-import type { Handler, Layer } from '../http/layer.js';
+import type { Handler, HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { BodyReplay } from '../http/body-replay.js';
@@ -49,7 +49,7 @@ function onPerTryTimeout(ctx: RequestContext): void {
   }
   ctx.cluster!.runtime.events.timeouts[ctx.direction].per_try++;
   const error = upstreamTimeout(ctx.endpoint?.key ?? 'unknown', st.policy.perTryTimeoutMs);
-  // attemptFailed records the outlier failure and asks onAttemptFailed whether to retry.
+  // On its way up the stack, the failure is recorded against the endpoint (balance layer) and may be retried here.
   ctx.attemptFailed(error);
 }
 
@@ -121,7 +121,9 @@ function release(ctx: RequestContext): void {
   }
 }
 
-export const retryLayer: Layer = (next) => (ctx) => {
+export const retryLayer: HttpLayer = {
+  name: 'retry',
+  request(ctx, next) {
   const policy = ctx.route!.rule.retry;
   if (policy === undefined) {
     next(ctx);
@@ -130,8 +132,14 @@ export const retryLayer: Layer = (next) => (ctx) => {
   const st = new RetryState(policy, next);
   ctx.retry = st;
   if (ctx.downstream.hasBody) ctx.replay = new BodyReplay();
-  ctx.attemptFailureHandler = onAttemptFailed;
-  ctx.responseHeadHandler = onResponseHead;
   ctx.onDone(release);
   startAttempt(ctx, st);
+  },
+  // Only requests under a retry policy, and only while nothing went downstream, are retried.
+  onAttemptFailed(ctx, error) {
+    return ctx.retry !== undefined && !ctx.downstream.headersSent && onAttemptFailed(ctx, error);
+  },
+  onResponseHead(ctx, status, grpcStatus) {
+    return ctx.retry !== undefined && !ctx.downstream.headersSent && onResponseHead(ctx, status, grpcStatus);
+  },
 };

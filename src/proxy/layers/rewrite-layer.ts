@@ -1,9 +1,11 @@
 // Layer: URL rewrite of the route: the matched prefix or (by regex) the path, and the Host /
 // :authority sent upstream. Routes without a rewrite pass straight through.
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import { replacePrefix } from './prefix-rewrite.js';
 
-export const rewriteLayer: Layer = (next) => (ctx) => {
+export const rewriteLayer: HttpLayer = {
+  name: 'rewrite',
+  request(ctx, next) {
   const rw = ctx.route!.rule.rewrite;
   if (rw !== undefined) {
     if (rw.prefix) ctx.path = replacePrefix(ctx.path, rw.prefix.from, rw.prefix.to);
@@ -18,4 +20,5 @@ export const rewriteLayer: Layer = (next) => (ctx) => {
     }
   }
   next(ctx);
+  },
 };

@@ -2,9 +2,11 @@
 // of the listener's route table, on the origin-form, normalized target the request-target
 // layer left. No match is a 404 (NO_ROUTE).
 import { noRoute } from '../errors.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 
-export const routeLayer: Layer = (next) => (ctx) => {
+export const routeLayer: HttpLayer = {
+  name: 'route',
+  request(ctx, next) {
   const route = ctx.scope.router?.route(ctx.authority, ctx);
   if (route === undefined) {
     ctx.fail(noRoute(ctx.authority, ctx.path));
@@ -12,4 +14,5 @@ export const routeLayer: Layer = (next) => (ctx) => {
   }
   ctx.route = route;
   next(ctx);
+  },
 };

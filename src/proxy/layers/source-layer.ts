@@ -3,14 +3,16 @@
 // ID; the header may only name the workload of that same service (a forged service is ignored).
 // Inbound plaintext (PERMISSIVE, transparent mode), the header is all there is: it is kept but
 // reported as unauthenticated (source_authenticated="false"); no header is "unknown".
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import { addUpstreamHeader } from '../http/upstream-headers.js';
 import { SOURCE_HEADER, type ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
 
-export function sourceLayer(telemetry: ProxyTelemetry): Layer {
+export function sourceLayer(telemetry: ProxyTelemetry): HttpLayer {
   const { service, workload } = telemetry.identity;
   const header = telemetry.sourceHeader;
-  return (next) => (ctx) => {
+  return {
+    name: 'source',
+    request(ctx, next) {
     if (ctx.direction === 'outbound') {
       ctx.sourceService = service;
       ctx.sourceWorkload = workload;
@@ -24,5 +26,6 @@ export function sourceLayer(telemetry: ProxyTelemetry): Layer {
       ctx.sourceAuthenticated = s.authenticated;
     }
     next(ctx);
+      },
   };
 }

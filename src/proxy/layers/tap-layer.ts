@@ -1,11 +1,11 @@
 // Layer: live tap. While someone watches (admin /tap), every finished request's metadata goes
 // to the tap hub, which applies each watcher's filter. Costs one check per request otherwise.
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { TapEvent } from '../telemetry/tap-hub.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
 
-export function tapLayer(telemetry: ProxyTelemetry): Layer {
+export function tapLayer(telemetry: ProxyTelemetry): HttpLayer {
   const hub = telemetry.tap;
   const self = telemetry.identity.service;
   const publish = (ctx: RequestContext): void => {
@@ -31,8 +31,11 @@ export function tapLayer(telemetry: ProxyTelemetry): Layer {
     if (ctx.error !== undefined) e.proxyError = ctx.error.code;
     hub.publish(e);
   };
-  return (next) => (ctx) => {
+  return {
+    name: 'tap',
+    request(ctx, next) {
     if (hub.active) ctx.onDone(publish);
     next(ctx);
+      },
   };
 }

@@ -182,7 +182,7 @@ test('tap delivers matching requests to subscribers only while they listen', { t
 function inboundSource(telemetry: ProxyTelemetry, peer: string | undefined, header: string | undefined): { service: string; workload: string; authenticated: boolean } {
   const ctx = { direction: 'inbound', peerIdentity: peer, header: (name: string) => (name === 'x-trellis-source' ? header : undefined), sourceService: '', sourceWorkload: '', sourceAuthenticated: false } as unknown as RequestContext;
   let reached = false;
-  sourceLayer(telemetry)(() => (reached = true))(ctx);
+  sourceLayer(telemetry).request(ctx, () => (reached = true));
   assert.ok(reached, 'the source layer calls next');
   return { service: ctx.sourceService, workload: ctx.sourceWorkload, authenticated: ctx.sourceAuthenticated };
 }
@@ -242,6 +242,6 @@ test('plaintext callers keep the header\'s service and workload, reported as una
 test('outbound the source is this proxy, authenticated, whatever the app sends', (t) => {
   const { telemetry } = plane(t);
   const ctx = { direction: 'outbound', peerIdentity: undefined, header: () => 'forged.default/x', sourceService: '', sourceWorkload: '', sourceAuthenticated: false, upstreamHeaders: undefined } as unknown as RequestContext;
-  sourceLayer(telemetry)(() => {})(ctx);
+  sourceLayer(telemetry).request(ctx, () => {});
   assert.deepEqual([ctx.sourceService, ctx.sourceWorkload, ctx.sourceAuthenticated], ['web.default', 'web-v1', true]);
 });

@@ -2,7 +2,7 @@
 // timeoutMs, the upstream exchange is stopped and the client gets 504 (REQUEST_TIMEOUT), or a
 // reset when the response had already started. Counted as a timeout of kind request.
 import { requestTimeout } from '../errors.js';
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 
 function onTimeout(ctx: RequestContext): void {
@@ -17,11 +17,14 @@ function clearTimer(ctx: RequestContext): void {
   ctx.timer = undefined;
 }
 
-export const timeoutLayer: Layer = (next) => (ctx) => {
+export const timeoutLayer: HttpLayer = {
+  name: 'timeout',
+  request(ctx, next) {
   const ms = ctx.route!.timeoutMs;
   if (ms > 0) {
     ctx.timer = setTimeout(onTimeout, ms, ctx);
     ctx.onDone(clearTimer);
   }
   next(ctx);
+  },
 };

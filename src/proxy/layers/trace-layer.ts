@@ -2,7 +2,7 @@
 // one, sampled by the listener's percentage (the caller's decision wins when it made one);
 // passes the context on with this hop's span id and records the span (SERVER inbound, CLIENT
 // outbound) when the request is over. Listeners without tracing config skip all of it.
-import type { Layer } from '../http/layer.js';
+import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import { addUpstreamHeader } from '../http/upstream-headers.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
@@ -10,7 +10,7 @@ import { newSpanId, newTraceId } from '../tracing/ids.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET, type SpanAttribute } from '../tracing/span.js';
 import { readTraceContext, TraceFormat, traceHeaders } from '../tracing/trace-context.js';
 
-export function traceLayer(telemetry: ProxyTelemetry): Layer {
+export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
   const self = telemetry.identity;
   const record = (ctx: RequestContext): void => {
     const t = ctx.trace!;
@@ -53,7 +53,9 @@ export function traceLayer(telemetry: ProxyTelemetry): Layer {
       statusMessage: ctx.error?.detail === undefined ? ctx.error?.message : `${ctx.error.message} (${ctx.error.detail})`,
     });
   };
-  return (next) => (ctx) => {
+  return {
+    name: 'trace',
+    request(ctx, next) {
     const percent = ctx.listener.telemetry?.tracingPercent;
     if (percent === undefined) return next(ctx);
     const incoming = readTraceContext(ctx);
@@ -67,5 +69,6 @@ export function traceLayer(telemetry: ProxyTelemetry): Layer {
     for (let i = 0; i < h.length; i += 2) addUpstreamHeader(ctx, h[i]!, h[i + 1]!);
     if (sampled) ctx.onDone(record);
     next(ctx);
+      },
   };
 }

@@ -283,7 +283,7 @@ function serveUnlessClosed(ctx: RequestContext, stream: http2.ServerHttp2Stream)
 /** Runs the stack; a throw is a bug in a layer, answered as 500 rather than crashing the proxy. */
 function serve(ctx: RequestContext): void {
   try {
-    ctx.scope.handler(ctx);
+    ctx.scope.stack.serve(ctx);
   } catch (e) {
     ctx.fail(internalError(e));
   }
