@@ -101,25 +101,28 @@ export interface TcpEnd {
   readonly error?: Error;
 }
 
+// Members are function-typed properties, not methods, so the compiler checks stage types
+// strictly (a layer that needs an EndpointTarget cannot be pushed where a ClusterTarget arrives).
+
 /** The way down: serves one target. */
 export interface TcpService<T> {
-  serve(target: T): void;
+  readonly serve: (target: T) => void;
 }
 
 /** The way up: hears how a target's connection ended. */
 export interface TcpEndHandler<T> {
-  onEnd(target: T, end: TcpEnd): void;
+  readonly onEnd: (target: T, end: TcpEnd) => void;
 }
 
 /** One concern of the stack: takes `In` targets down, passes `Out` targets to the next stage. */
 export interface TcpLayer<In, Out> {
-  onConnection(target: In, next: TcpService<Out>, up: TcpEndHandler<In>): void;
-  onEnd(target: Out, end: TcpEnd, up: TcpEndHandler<In>): void;
+  readonly onConnection: (target: In, next: TcpService<Out>, up: TcpEndHandler<In>) => void;
+  readonly onEnd: (target: Out, end: TcpEnd, up: TcpEndHandler<In>) => void;
 }
 
 /** The bottom of the stack: serves the target itself and reports its end once. */
 export interface TcpTerminal<T> {
-  onConnection(target: T, up: TcpEndHandler<T>): void;
+  readonly onConnection: (target: T, up: TcpEndHandler<T>) => void;
 }
 
 /** The end of a connection the proxy refused with `error`. */
