@@ -8,6 +8,7 @@ import type { EndpointRegistry } from './pool/endpoint-registry.js';
 import type { UpstreamEndpoint } from './pool/upstream-endpoint.js';
 import { Router } from './routing/router.js';
 import { ClusterRuntime, ClusterRuntimes } from './resilience/cluster-runtime.js';
+import type { TcpConnection, TcpService } from './tcp/tcp-layer.js';
 
 /** A cluster as requests see it in one snapshot. */
 export interface ClusterState {
@@ -35,6 +36,7 @@ export interface HttpListenerScope {
 export interface TcpListenerScope {
   readonly listener: TcpListenerConfig;
   readonly backends: WeightedChoice<ClusterState>;
+  readonly stack: TcpService<TcpConnection>;
 }
 
 export interface PlaneSnapshot {

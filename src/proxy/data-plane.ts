@@ -20,6 +20,8 @@ import { EndpointRegistry } from './pool/endpoint-registry.js';
 import type { TlsSource } from './identity/proxy-identity.js';
 import { ClusterRuntimes } from './resilience/cluster-runtime.js';
 import { anonymousTelemetry, type ProxyTelemetry } from './telemetry/proxy-telemetry.js';
+import type { TcpConnection, TcpService } from './tcp/tcp-layer.js';
+import { buildTcpStack } from './tcp/tcp-stack.js';
 import type { TlsHandshakeCounts } from './metrics/tls-handshakes.js';
 
 export interface DataPlaneOptions {
@@ -77,6 +79,7 @@ export class DataPlane {
   /** Bound listeners by listenerKey. */
   private readonly open = new Map<string, OpenListener>();
   private readonly stacks: Record<Direction, HttpStack>;
+  private readonly tcpStack: TcpService<TcpConnection>;
   private readonly metrics: ProxyMetrics;
   private readonly logger: Logger | undefined;
   private readonly drainGraceMs: number;
@@ -99,6 +102,7 @@ export class DataPlane {
     const deps = { metrics: opts.metrics, telemetry: opts.telemetry ?? anonymousTelemetry(opts.metrics) };
     this.inboundHandshakes = opts.metrics.tlsHandshakes('inbound', deps.telemetry.identity.service);
     this.stacks = { inbound: buildInboundStack(deps), outbound: buildOutboundStack(deps) };
+    this.tcpStack = buildTcpStack({ metrics: opts.metrics, logger: opts.logger, tlsSource: opts.tls });
   }
 
   /** The config last applied (EMPTY_CONFIG before the first). */
@@ -203,7 +207,7 @@ export class DataPlane {
   }
 
   private tcpScope(l: ListenerConfig & { protocol: 'tcp' }, snapshot: PlaneSnapshot): TcpListenerScope {
-    return { listener: l, backends: tcpBackends(snapshot, l) };
+    return { listener: l, backends: tcpBackends(snapshot, l), stack: this.tcpStack };
   }
 
   private captureScope(l: CaptureListenerConfig, snapshot: PlaneSnapshot): CaptureListenerScope {
@@ -211,7 +215,7 @@ export class DataPlane {
     for (const c of [...l.chains, ...(l.defaultChain ? [l.defaultChain] : [])]) {
       if (c.action.kind === 'tcp') tcp.set(c.name, chainBackends(snapshot, c.action.clusters));
     }
-    return { listener: l, httpScope: (h) => this.httpScope(h, snapshot), tcpBackends: tcp };
+    return { listener: l, httpScope: (h) => this.httpScope(h, snapshot), tcpBackends: tcp, tcpStack: this.tcpStack };
   }
 
   private update(o: OpenListener, l: ListenerConfig, snapshot: PlaneSnapshot): void {
@@ -226,10 +230,10 @@ export class DataPlane {
       return r.ok ? { ok: true, value: { kind: 'http', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
     }
     if (l.protocol === 'capture') {
-      const r = await CaptureListener.open(this.captureScope(l, snapshot), this.metrics, this.logger, this.tls, this.inboundHandshakes, this.guard(l));
+      const r = await CaptureListener.open(this.captureScope(l, snapshot), this.logger, this.tls, this.inboundHandshakes, this.guard(l));
       return r.ok ? { ok: true, value: { kind: 'capture', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
     }
-    const r = await TcpListener.open(this.tcpScope(l, snapshot), this.metrics, this.logger, this.tls, this.inboundHandshakes, this.guard(l));
+    const r = await TcpListener.open(this.tcpScope(l, snapshot), this.logger, this.tls, this.inboundHandshakes, this.guard(l));
     return r.ok ? { ok: true, value: { kind: 'tcp', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
   }
 

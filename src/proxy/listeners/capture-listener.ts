@@ -1,12 +1,13 @@
 // Transparent mode: the listener iptables redirects connections to. Each connection's
 // original destination (SO_ORIGINAL_DST) and, where the chains differ by protocol, its first
 // bytes pick a filter chain: HTTP chains hand the connection to a detached HTTP listener for
-// the chain's route table (the usual layer stack, pools and forwarders), TCP chains relay it
-// to an endpoint of the chain's cluster, to its original destination (PassthroughCluster), or
-// refuse it (BlackHoleCluster). A chain with a transport socket terminates mTLS first (the
-// inbound chains of a meshed workload, and under STRICT its ports no Service declares), and its
-// authorization sees the caller's identity; an ORIGINAL_DST cluster with TLS dials the original
-// destination with mTLS (a STRICT workload's undeclared port). It listens on `::` for IPv6 and
+// the chain's route table (the usual layer stack, pools and forwarders), TCP chains hand it to
+// the TCP stack (tcp/tcp-stack.ts), which relays it to an endpoint of the chain's cluster, to
+// its original destination (PassthroughCluster), or refuses it (BlackHoleCluster). A chain
+// with a transport socket terminates mTLS first (the inbound chains of a meshed workload, and
+// under STRICT its ports no Service declares), and its authorization sees the caller's
+// identity; an ORIGINAL_DST cluster with TLS dials the original destination with mTLS (a
+// STRICT workload's undeclared port). It listens on `::` for IPv6 and
 // IPv4 alike, since ip6tables redirects IPv6 connections here as iptables does IPv4 ones.
 import net from 'node:net';
 import type { Logger } from '../../common/log.js';
@@ -16,20 +17,14 @@ import { originalDst } from '../capture/original-dst.js';
 import type { CaptureChain, CaptureListenerConfig, DetectedProtocol, HttpListenerConfig } from '../config/runtime-config.js';
 import type { ClusterState, HttpListenerScope } from '../data-plane-snapshot.js';
 import type { WeightedChoice } from '../balancer/index.js';
-import { outboundRefused, type ProxyError } from '../errors.js';
-import { rawH1ErrorResponse } from '../http/error-response.js';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
-import { relayTcp, type TcpTarget } from '../tcp/tcp-proxy.js';
-import { dialMeshTls } from '../pool/mesh-tls.js';
-import { endpointKey } from '../pool/upstream-endpoint.js';
+import type { ProxyError } from '../errors.js';
+import { TcpConnection, type Destination, type TcpChainScope, type TcpConnectionOwner, type TcpService } from '../tcp/tcp-layer.js';
 import { ChainSelector } from './chain-selector.js';
 import { HttpListener } from './http-listener.js';
 import { bind, listenerKey, type Listener } from './listener.js';
 import { detectProtocol } from './protocol-sniffer.js';
 import { drainSockets } from './drain-sockets.js';
 import { MeshTlsAcceptor } from './mesh-tls-accept.js';
-import { authorize } from '../config/authz-config.js';
-import { logDenial } from '../telemetry/deny-log.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 import { UNCOUNTED_GUARD, type DownstreamGuard } from './downstream-limits.js';
@@ -58,9 +53,21 @@ export interface CaptureListenerScope {
   readonly httpScope: (listener: HttpListenerConfig) => HttpListenerScope;
   /** The backends of each TCP chain, by chain name. */
   readonly tcpBackends: ReadonlyMap<string, WeightedChoice<ClusterState>>;
+  readonly tcpStack: TcpService<TcpConnection>;
 }
 
-export class CaptureListener implements Listener {
+/** What the TCP stack serves each TCP chain's connections with, by chain name. */
+function tcpChains({ listener, tcpBackends }: CaptureListenerScope): Map<string, TcpChainScope> {
+  const chains = new Map<string, TcpChainScope>();
+  for (const c of [...listener.chains, ...(listener.defaultChain ? [listener.defaultChain] : [])]) {
+    const backends = tcpBackends.get(c.name);
+    if (c.action.kind !== 'tcp' || backends === undefined) continue;
+    chains.set(c.name, { direction: listener.direction, listener: listener.name, denyLogName: `${listener.name}|${c.name}`, authz: c.authz, backends });
+  }
+  return chains;
+}
+
+export class CaptureListener implements Listener, TcpConnectionOwner {
   readonly key: string;
   private readonly sockets = new Set<net.Socket>();
   /** Detached HTTP listeners by httpKey; kept across configs so their connections live on. */
@@ -68,7 +75,9 @@ export class CaptureListener implements Listener {
   /** Each HTTP chain of the current config's listener (computed at each config, not per connection). */
   private httpByChain = new Map<CaptureChain, HttpListener>();
   /** The TCP chain and destination of each connection in an mTLS handshake, by its remote address (the TLS socket answers the same). */
-  private readonly handshaking = new Map<string, { chain: CaptureChain; dst: { address: string; port: number } }>();
+  private readonly handshaking = new Map<string, { chain: CaptureChain; dst: Destination }>();
+  /** Each TCP chain of the current config's listener, by name (computed at each config, not per connection). */
+  private tcpByChain: Map<string, TcpChainScope>;
   private readonly acceptor: MeshTlsAcceptor;
   private selector: ChainSelector;
   private onSocketGone: () => void = () => {};
@@ -77,7 +86,6 @@ export class CaptureListener implements Listener {
     private scope: CaptureListenerScope,
     private readonly server: net.Server,
     readonly bound: net.AddressInfo,
-    private readonly metrics: ProxyMetrics,
     private readonly logger: Logger | undefined,
     private readonly tlsSource: TlsSource | undefined,
     private readonly handshakes: TlsHandshakeCounts | undefined,
@@ -86,6 +94,7 @@ export class CaptureListener implements Listener {
     this.key = listenerKey('capture', scope.listener.address, scope.listener.port);
     this.acceptor = new MeshTlsAcceptor(tlsSource, guard.limits.handshakeTimeoutMs, logger, (tlsSocket, peer) => this.onMtls(tlsSocket, peer), handshakes);
     this.selector = new ChainSelector(scope.listener);
+    this.tcpByChain = tcpChains(scope);
     this.syncHttp();
   }
 
@@ -93,13 +102,13 @@ export class CaptureListener implements Listener {
    * mTLS chains terminate with `tlsSource`'s certificate and count handshakes into `handshakes`;
    * `guard`'s connection cap covers every connection, whatever chain serves it.
    */
-  static async open(scope: CaptureListenerScope, metrics: ProxyMetrics, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<CaptureListener, ProxyError>> {
+  static async open(scope: CaptureListenerScope, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<CaptureListener, ProxyError>> {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
     server.maxConnections = guard.limits.maxConnectionsPerListener;
     server.on('drop', () => guard.rejected('connection_limit'));
     const bound = await bindCapture(server, scope.listener);
     if (!bound.ok) return err(bound.error);
-    const listener = new CaptureListener(scope, server, bound.value, metrics, logger, tlsSource, handshakes, guard);
+    const listener = new CaptureListener(scope, server, bound.value, logger, tlsSource, handshakes, guard);
     server.on('connection', (socket: net.Socket) => listener.onConnection(socket));
     server.on('error', (e) => logger?.warn({ listener: scope.listener.name, err: e }, 'listener error'));
     return ok(listener);
@@ -108,6 +117,7 @@ export class CaptureListener implements Listener {
   update(scope: CaptureListenerScope): void {
     this.scope = scope;
     this.selector = new ChainSelector(scope.listener);
+    this.tcpByChain = tcpChains(scope);
     this.syncHttp();
   }
 
@@ -173,7 +183,7 @@ export class CaptureListener implements Listener {
     }
   }
 
-  private dispatch(socket: net.Socket, chain: CaptureChain | undefined, dst: { address: string; port: number }, detected: DetectedProtocol | undefined): void {
+  private dispatch(socket: net.Socket, chain: CaptureChain | undefined, dst: Destination, detected: DetectedProtocol | undefined): void {
     const { listener } = this.scope;
     if (chain === undefined) {
       this.logger?.debug({ listener: listener.name, destination: `${dst.address}:${dst.port}` }, 'no filter chain for captured connection; closing it');
@@ -208,54 +218,16 @@ export class CaptureListener implements Listener {
     this.relay(tlsSocket, pending.chain, pending.dst, 'tls', peer);
   }
 
-  private relay(socket: net.Socket, chain: CaptureChain, dst: { address: string; port: number }, detected: DetectedProtocol | undefined, peer: string | undefined): void {
-    const { listener } = this.scope;
-    if (chain.authz !== undefined) {
-      // TCP: decided on the caller's identity alone; a denied connection is closed at once.
-      const d = authorize(chain.authz, { peer });
-      this.metrics.authzDecision(listener.direction, listener.name, d.allowed, d.policy);
-      if (!d.allowed) {
-        logDenial({ peer, sourceAddress: socket.remoteAddress, listener: `${listener.name}|${chain.name}`, policy: d.policy, reason: d.reason });
-        socket.destroy();
-        return;
-      }
-    }
-    const cluster = this.scope.tcpBackends.get(chain.name)?.pick();
-    if (cluster === undefined) return void socket.destroy();
-    if (cluster.name === BLACKHOLE_CLUSTER) return this.refuse(socket, dst, detected);
-    const target = cluster.config.originalDst ? this.originalTarget(cluster, dst) : cluster.balancer.pick();
-    if (target === undefined) {
-      this.logger?.debug({ listener: listener.name, cluster: cluster.name }, 'no endpoint for captured TCP connection; closing it');
-      socket.destroy();
-      return;
-    }
+  /** Hands a TCP chain's connection to the TCP stack, tracked until the stack reports its end. */
+  private relay(socket: net.Socket, chain: CaptureChain, dst: Destination, detected: DetectedProtocol | undefined, peer: string | undefined): void {
+    const scope = this.tcpByChain.get(chain.name);
+    if (scope === undefined) return void socket.destroy();
     this.sockets.add(socket);
-    const { direction } = listener;
-    this.metrics.tcpConnection(direction, cluster.service);
-    socket.resume();
-    relayTcp(socket, target, cluster.connectTimeoutMs, (result) => {
-      this.sockets.delete(socket);
-      this.metrics.tcpTraffic(direction, cluster.service, result.received, result.sent);
-      this.onSocketGone();
-    });
+    this.scope.tcpStack.serve(new TcpConnection(socket, scope, this, peer, dst, detected));
   }
 
-  /** An ORIGINAL_DST cluster's target: the destination itself, dialled with mTLS when the cluster asks for it (a STRICT workload's undeclared port). */
-  private originalTarget(cluster: ClusterState, dst: { address: string; port: number }): TcpTarget | undefined {
-    const target: TcpTarget = { address: dst.address, port: dst.port, key: endpointKey(dst.address, dst.port), active: 0 };
-    const tls = cluster.config.tls;
-    if (tls === undefined) return target;
-    const source = this.tlsSource;
-    if (source === undefined) return undefined;
-    const handshakes = this.metrics.tlsHandshakes('outbound', cluster.service);
-    return { ...target, dial: (alpn, opts) => dialMeshTls(dst.address, dst.port, { source, sans: tls.sans, handshakes }, alpn, undefined, opts) };
-  }
-
-  private refuse(socket: net.Socket, dst: { address: string; port: number }, detected: DetectedProtocol | undefined): void {
-    const error = outboundRefused(`${dst.address}:${dst.port}`);
-    this.metrics.outboundRefused(detected ?? 'opaque');
-    this.logger?.warn({ listener: this.scope.listener.name, destination: `${dst.address}:${dst.port}`, protocol: detected }, error.message);
-    if (detected === 'http/1.1') socket.end(rawH1ErrorResponse(error));
-    else socket.resetAndDestroy();
+  connectionEnded(conn: TcpConnection): void {
+    this.sockets.delete(conn.socket);
+    this.onSocketGone();
   }
 }

@@ -118,9 +118,23 @@ export function readWeight(s: ProblemSink, value: unknown, path: string, wrapped
   return w;
 }
 
+/** Per million from an Envoy FractionalPercent (denominator HUNDRED when omitted; all when absent). */
+export function readPerMillion(s: ProblemSink, raw: unknown, path: string): number | undefined {
+  if (raw === undefined) return 1_000_000;
+  if (!isObj(raw)) return s.add(path, XDS_PROBLEM.INVALID, `must be a FractionalPercent, got ${show(raw)}`);
+  const n = raw.numerator ?? 0;
+  const scale = { HUNDRED: 10_000, TEN_THOUSAND: 100, MILLION: 1 }[String(raw.denominator ?? 'HUNDRED')];
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return s.add(at(path, 'numerator'), XDS_PROBLEM.INVALID, `must be a non-negative integer, got ${show(n)}`);
+  if (scale === undefined) return s.add(at(path, 'denominator'), XDS_PROBLEM.INVALID, `must be HUNDRED, TEN_THOUSAND or MILLION, got ${show(raw.denominator)}`);
+  return Math.min(1_000_000, n * scale);
+}
+
 /** True if the `@type` of an Any-typed config is `expected`; records a problem otherwise. */
+/** The type URL of an Any-typed config, however it was written (`@type` in JSON, `type_url`/`typeUrl` in memory). */
+export const typeUrlOf = (config: Obj): unknown => config['@type'] ?? config.type_url ?? config.typeUrl;
+
 export function checkType(s: ProblemSink, config: Obj, path: string, expected: readonly string[]): string | undefined {
-  const t = config['@type'] ?? config.type_url ?? config.typeUrl;
+  const t = typeUrlOf(config);
   if (typeof t !== 'string' || t === '') return s.add(at(path, '@type'), XDS_PROBLEM.REQUIRED, `required (one of ${expected.join(', ')})`);
   const name = (url: string): string => url.slice(url.lastIndexOf('/') + 1);
   // Envoy keys typed configs by the message name after the last '/', whatever the prefix.

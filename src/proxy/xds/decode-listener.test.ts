@@ -84,6 +84,23 @@ test('an unknown http filter marked optional is accepted', () => {
   assert.ok(r.ok);
 });
 
+test('an RBAC HTTP filter is enforced whatever prefix its type URL has (the message name decides, as Envoy does)', () => {
+  const r = decodeListener(wireListener(http((l) => l.filterChains[0].filters[0].typedConfig.httpFilters.unshift({
+    name: 'envoy.filters.http.rbac',
+    typedConfig: { '@type': 'example.com/envoy.extensions.filters.http.rbac.v3.RBAC', rules: { action: 'DENY', policies: { 'default/p/rules[0]': { principals: [{ any: true }], permissions: [{ any: true }] } } } },
+  }))));
+  assert.ok(r.ok && r.value.protocol === 'http', !r.ok ? formatProblems(r.error) : '');
+  assert.deepEqual(r.value.authz, [{ action: 'deny', policies: [{ name: 'default/p/rules[0]', principals: [{ any: true }], permissions: [{ any: true }] }] }]);
+});
+
+test('a known http filter marked optional is still checked (optional only lets an unknown filter be skipped)', () => {
+  const r = decodeListener(wireListener(http((l) => l.filterChains[0].filters[0].typedConfig.httpFilters.unshift({
+    name: 'envoy.filters.http.fault', isOptional: true,
+    typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault', abort: { httpStatus: 503 } },
+  }))));
+  assert.ok(!r.ok && formatProblems(r.error).includes(`${HCM}.httpFilters[0].typedConfig.abort: Trellis proxy takes fault and local rate limit settings only from typedPerFilterConfig`), !r.ok ? formatProblems(r.error) : 'decoded');
+});
+
 const tcpInvalid: [string, (tc: Mutable) => void, string][] = [
   ['neither cluster nor weighted clusters', (tc) => delete tc.cluster, `${HCM}: exactly one of cluster and weightedClusters is required, got neither`],
   ['both cluster and weighted clusters', (tc) => (tc.weightedClusters = { clusters: [{ name: 'a', weight: 1 }] }), 'got both'],

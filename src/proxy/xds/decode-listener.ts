@@ -8,21 +8,20 @@ import { decodeCaptureListener, type FilterResult } from './decode-capture-liste
 import { decodeHcmTelemetry } from './decode-telemetry.js';
 import { decodePathNormalization } from './decode-path-normalization.js';
 import { HTTP_PROXY_LISTENER } from '../../xds/names.js';
-import { HTTP_CONNECTION_MANAGER, HTTP_FAULT, LOCAL_RATE_LIMIT, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
+import { HTTP_CONNECTION_MANAGER, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show, type Problem } from './errors.js';
 import { decodeDownstreamTls } from './decode-tls.js';
 import type { InboundTls } from '../config/runtime-config.js';
 import { decodeRbac } from './decode-rbac.js';
 import type { AuthzRules } from '../config/authz-config.js';
-import { HTTP_RBAC, NETWORK_RBAC } from '../../xds/type-urls.js';
-import { ProblemSink, at, checkType, idx, isObj, readList, readName, readObj, readSocketAddress, readWeightedClusters, resourceLabel, type Obj } from './decode-fields.js';
+import { NETWORK_RBAC } from '../../xds/type-urls.js';
+import { httpFilterByType, httpFilterTypeUrls, type HcmFilterSettings } from './http-filters/index.js';
+import { ProblemSink, at, checkType, idx, isObj, readList, readName, readObj, readSocketAddress, readWeightedClusters, resourceLabel, typeUrlOf, type Obj } from './decode-fields.js';
 
 const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER);
 const TCP_TYPE = typeUrl(TCP_PROXY);
 const ROUTER_TYPE = typeUrl(ROUTER);
-const HTTP_RBAC_TYPE = typeUrl(HTTP_RBAC);
 const NETWORK_RBAC_TYPE = typeUrl(NETWORK_RBAC);
-const PER_ROUTE_FILTER_TYPES = [typeUrl(HTTP_FAULT), typeUrl(LOCAL_RATE_LIMIT)];
 
 /** Decodes one Listener; `index` is its position in the response (named in problems when it has no name). */
 export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, Problem[]> {
@@ -132,34 +131,26 @@ function decodeHcm(s: ProblemSink, hcm: Obj, path: string): FilterResult | undef
   return routeTable ? { kind: 'http', routeTable, telemetry, ...(pathNormalization ? { pathNormalization } : {}), ...(authz.length > 0 ? { authz } : {}) } : undefined;
 }
 
-/** The router and RBAC are known; an unknown filter is refused unless the control plane marked it optional. Answers the RBAC rules in order. */
+/**
+ * Decodes the HTTP filters by their type URL (http-filters/); an unknown filter is refused
+ * unless the control plane marked it optional. Answers what they give the listener (RBAC rules in order).
+ */
 function decodeHttpFilters(s: ProblemSink, hcm: Obj, path: string): AuthzRules[] {
   const fpath = at(path, 'httpFilters');
   const filters = readList(s, hcm, 'httpFilters', path);
-  const authz: AuthzRules[] = [];
+  const into: HcmFilterSettings = { authz: [] };
   filters.forEach((f, i) => {
     if (!isObj(f)) return void s.add(idx(fpath, i), XDS_PROBLEM.INVALID, `must be an HttpFilter object, got ${show(f)}`);
-    if (isObj(f.typedConfig) && f.typedConfig['@type'] === HTTP_RBAC_TYPE) {
-      const rules = decodeRbac(s, f.typedConfig, at(idx(fpath, i), 'typedConfig'));
-      if (rules) authz.push(rules);
-      return;
-    }
-    if (f.isOptional === true) return;
+    const kind = isObj(f.typedConfig) ? httpFilterByType(typeUrlOf(f.typedConfig)) : undefined;
+    if (kind === undefined && f.isOptional === true) return;
     const config = readObj(s, f, 'typedConfig', idx(fpath, i));
     const cpath = at(idx(fpath, i), 'typedConfig');
-    const type = config ? checkType(s, config, cpath, [ROUTER_TYPE, HTTP_RBAC_TYPE, ...PER_ROUTE_FILTER_TYPES]) : undefined;
-    // Fault and local rate limit act only through per-route config; filter-level settings would be ignored, so they are refused.
-    if (config && type && PER_ROUTE_FILTER_TYPES.includes(type)) {
-      const extra = Object.keys(config).filter((k) => k !== '@type' && k !== 'statPrefix');
-      if (extra.length > 0) s.add(at(cpath, extra[0]!), XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy takes fault and local rate limit settings only from typedPerFilterConfig of routes and virtual hosts');
-    }
+    if (config && checkType(s, config, cpath, httpFilterTypeUrls()) && kind) kind.decodeConfig(s, config, cpath, into);
   });
   const last = filters[filters.length - 1];
-  const lastType = isObj(last) && isObj(last.typedConfig) ? last.typedConfig['@type'] : undefined;
-  if (typeof lastType !== 'string' || !lastType.endsWith(ROUTER)) {
-    s.add(fpath, XDS_PROBLEM.INVALID, `must end with the router filter (${ROUTER_TYPE})`);
-  }
-  return authz;
+  const lastKind = isObj(last) && isObj(last.typedConfig) ? httpFilterByType(typeUrlOf(last.typedConfig)) : undefined;
+  if (lastKind?.terminal !== true) s.add(fpath, XDS_PROBLEM.INVALID, `must end with the router filter (${ROUTER_TYPE})`);
+  return into.authz;
 }
 
 function decodeTcpProxy(s: ProblemSink, tcp: Obj, path: string): FilterResult | undefined {

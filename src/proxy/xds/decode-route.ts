@@ -6,7 +6,8 @@ import { XDS_PROBLEM, show, type Problem } from './errors.js';
 import { ProblemSink, at, idx, isObj, readDurationMs, readList, readName, readObj, readWeightedClusters, resourceLabel, type Obj } from './decode-fields.js';
 import { decodeRouteMatch } from './decode-route-match.js';
 import { decodeHeaderMods, decodeMirrors, decodeRedirect, decodeRewrite } from './decode-route-filters.js';
-import { decodeHashPolicy, decodePerFilterConfig, decodeRetryPolicy, type FilterSettings } from './decode-route-policy.js';
+import { decodeHashPolicy, decodePerFilterConfig, decodeRetryPolicy } from './decode-route-policy.js';
+import type { FilterSettings } from './http-filters/index.js';
 import type { RetryConfig } from '../config/resilience-config.js';
 
 /** What a virtual host gives each of its routes that does not set its own. */
