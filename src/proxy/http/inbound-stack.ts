@@ -12,24 +12,21 @@ import { sourceLayer } from '../layers/source-layer.js';
 import { tapLayer } from '../layers/tap-layer.js';
 import { timeoutLayer } from '../layers/timeout-layer.js';
 import { traceLayer } from '../layers/trace-layer.js';
-import { HttpStack } from './layer.js';
+import { StackBuilder, type HttpStack } from './layer.js';
 import type { StackDeps } from './outbound-stack.js';
 
 export function buildInboundStack(deps: StackDeps): HttpStack {
-  return new HttpStack(
-    [
-      sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
-      metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers
-      requestTargetLayer, //          origin-form, normalized path (400) before anything judges it
-      authzLayer(deps.metrics, deps.telemetry), // AuthorizationPolicies on the caller's identity and request (403)
-      traceLayer(deps.telemetry), //  continues or starts the trace, records this hop's span
-      accessLogLayer(deps.telemetry), // sampled JSON access log lines
-      tapLayer(deps.telemetry), //    live tap while someone watches
-      routeLayer, //                  virtual host + rule (404 when none)
-      clusterPickLayer, //            the local app's cluster
-      timeoutLayer, //                route timeout (504)
-      balanceLayer, //                endpoint (the app)
-    ],
-    forward, //                       connection pool to the app
-  );
+  return StackBuilder.top()
+    .then(sourceLayer(deps.telemetry)) // who calls: this workload (outbound) or x-trellis-source (inbound)
+    .then(metricsLayer(deps.metrics, deps.telemetry)) // counts every request, including the proxy's own answers
+    .then(requestTargetLayer) // origin-form, normalized path (400) before anything judges it
+    .then(authzLayer(deps.metrics, deps.telemetry)) // AuthorizationPolicies on the caller's identity and request (403)
+    .then(traceLayer(deps.telemetry)) // continues or starts the trace, records this hop's span
+    .then(accessLogLayer(deps.telemetry)) // sampled JSON access log lines
+    .then(tapLayer(deps.telemetry)) // live tap while someone watches
+    .then(routeLayer) // virtual host + rule (404 when none)
+    .then(clusterPickLayer) // the local app's cluster
+    .then(timeoutLayer) // route timeout (504)
+    .then(balanceLayer) // endpoint (the app)
+    .end(forward); // connection pool to the app
 }

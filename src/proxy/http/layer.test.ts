@@ -14,7 +14,10 @@ import { httpListener, routeTable, rule, virtualHost, cluster, endpoint } from '
 import { request, startEchoServer } from '../testing/test-servers.js';
 import { HttpListener } from '../listeners/http-listener.js';
 import { ClusterRuntime } from '../resilience/cluster-runtime.js';
-import { HttpStack, type HttpLayer } from './layer.js';
+import { HttpStack, StackBuilder, type Handler, type HttpLayer } from './layer.js';
+import { clusterPickLayer } from '../layers/cluster-pick-layer.js';
+import { retryLayer } from '../layers/retry-layer.js';
+import { routeLayer } from '../layers/route-layer.js';
 import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 
@@ -24,6 +27,18 @@ test('a request goes down the layers outermost first, then to the terminal', () 
   const stack = new HttpStack([mark('a'), mark('b'), mark('c')], () => seen.push('terminal'));
   stack.serve({} as RequestContext);
   assert.deepEqual(seen, ['a', 'b', 'c', 'terminal']);
+});
+
+test('the stack builder takes a layer only below the stage it needs: a wrong order does not compile', () => {
+  const ok = StackBuilder.top().then(routeLayer).then(clusterPickLayer).then(retryLayer).then(balanceLayer).end(forward);
+  assert.deepEqual(ok.layers.map((l) => l.name), ['route', 'cluster-pick', 'retry', 'balance']);
+  // Each line below is a compile error (the build fails if it stops being one).
+  // @ts-expect-error the balance layer needs a backend, which only cluster pick gives
+  StackBuilder.top().then(routeLayer).then(balanceLayer);
+  // @ts-expect-error the retry layer needs a backend
+  StackBuilder.top().then(retryLayer);
+  // @ts-expect-error the forwarder needs an endpoint
+  StackBuilder.top().then(routeLayer).then(clusterPickLayer).end(forward);
 });
 
 test('an attempt\'s response head and failure go up innermost first, and stop at the layer that takes them over', () => {
@@ -72,15 +87,17 @@ test('a retry layer built on onAttemptFailed re-picks an endpoint after a refuse
       return true;
     },
   };
+  const router = new Router(routeTable('r', [virtualHost('all', ['*'], [rule('r', 'app')])]), () => state);
+  // Route and backend in one layer: the stages the balance layer needs.
   const pickCluster: HttpLayer = {
     name: 'pick-cluster',
     request(ctx, next) {
+      ctx.route = router.route(ctx.authority, ctx);
       ctx.cluster = state;
       next(ctx);
     },
   };
-  const router = new Router(routeTable('r', [virtualHost('all', ['*'], [rule('r', 'app')])]), () => state);
-  const scope: HttpListenerScope = { listener: httpListener('l', 0), router, stack: new HttpStack([pickCluster, retryOnce, balanceLayer], forward) };
+  const scope: HttpListenerScope = { listener: httpListener('l', 0), router, stack: new HttpStack([pickCluster, retryOnce, balanceLayer], forward as Handler) };
   const opened = await HttpListener.open(scope);
   assert.ok(opened.ok);
   t.after(() => opened.value.close(100));

@@ -15,21 +15,52 @@
 //   fail the request themselves; returning false passes the event up.
 // - A layer MUST NOT throw for an expected failure; a throw is a bug, answered as 500 by the listener.
 // - Request bodies are streamed, so a layer that wants to send one again must keep it (ctx.replay).
+// - Stage data is typed and set by exactly one layer: the route layer makes a RequestContext a
+//   RoutedRequest, the cluster-pick layer a BackendRequest, the balance layer (each attempt) an
+//   EndpointRequest. A layer declares the stage it needs (`HttpLayer<In>`) and, if it adds
+//   one, the stage it hands on (`HttpLayer<In, Out>`); StackBuilder only accepts a layer
+//   below the stage it needs, so the order is checked by the compiler.
 import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 
-export type Handler = (ctx: RequestContext) => void;
 
-/** One concern of the HTTP data path. */
-export interface HttpLayer {
+export type Handler<C extends RequestContext = RequestContext> = (ctx: C) => void;
+
+/** One concern of the HTTP data path: needs stage `In`, hands on stage `Out` (the same unless it adds one). */
+export interface HttpLayer<In extends RequestContext = RequestContext, Out extends In = In> {
   /** For stack listings and errors. */
   readonly name: string;
   /** The way down. */
-  request(ctx: RequestContext, next: Handler): void;
+  request(ctx: In, next: Handler<Out>): void;
   /** The way up: an attempt's response head (`grpcStatus` from a trailers-only answer, else NO_GRPC_STATUS). */
-  onResponseHead?(ctx: RequestContext, status: number, grpcStatus: number): boolean;
+  onResponseHead?(ctx: In, status: number, grpcStatus: number): boolean;
   /** The way up: an attempt failed before a response head. */
-  onAttemptFailed?(ctx: RequestContext, error: ProxyError): boolean;
+  onAttemptFailed?(ctx: In, error: ProxyError): boolean;
+}
+
+/** Any layer, as the composed stack holds them (their order was checked by StackBuilder). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyLayer = HttpLayer<any, any>;
+
+/**
+ * Builds a stack top to bottom: `then` adds a layer below the ones so far, `end` the terminal.
+ * `T` is the stage reached: a layer needing more than that does not compile.
+ */
+export class StackBuilder<T extends RequestContext> {
+  private constructor(private readonly layers: readonly AnyLayer[]) {}
+
+  /** An empty stack: requests enter as plain RequestContexts. */
+  static top(): StackBuilder<RequestContext> {
+    return new StackBuilder([]);
+  }
+
+  then<In extends RequestContext, Out extends In>(layer: HttpLayer<In, Out> & (T extends In ? unknown : { stageMissing: In })): StackBuilder<In extends Out ? T : Out> {
+    return new StackBuilder([...this.layers, layer]);
+  }
+
+  end(terminal: Handler<T>): HttpStack {
+    return new HttpStack(this.layers, terminal as Handler);
+  }
 }
 
 /** A composed stack: the entry the listener calls, and the way back up for the forwarders. */
@@ -37,12 +68,12 @@ export class HttpStack {
   /** Serves a request: the outermost layer's `request`. */
   readonly serve: Handler;
   /** Layers with `onResponseHead`, innermost first. */
-  private readonly headObservers: readonly HttpLayer[];
+  private readonly headObservers: readonly AnyLayer[];
   /** Layers with `onAttemptFailed`, innermost first. */
-  private readonly failureObservers: readonly HttpLayer[];
+  private readonly failureObservers: readonly AnyLayer[];
 
   /** `layers[0]` is outermost: a request meets layers[0], layers[1], ..., then `terminal` (the forwarder). */
-  constructor(readonly layers: readonly HttpLayer[], terminal: Handler) {
+  constructor(readonly layers: readonly AnyLayer[], terminal: Handler) {
     let handler = terminal;
     for (let i = layers.length - 1; i >= 0; i--) {
       const layer = layers[i]!;

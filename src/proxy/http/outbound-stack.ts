@@ -20,7 +20,7 @@ import { timeoutLayer } from '../layers/timeout-layer.js';
 import { traceLayer } from '../layers/trace-layer.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
-import { HttpStack } from './layer.js';
+import { StackBuilder, type HttpStack } from './layer.js';
 
 export interface StackDeps {
   readonly metrics: ProxyMetrics;
@@ -28,26 +28,23 @@ export interface StackDeps {
 }
 
 export function buildOutboundStack(deps: StackDeps): HttpStack {
-  return new HttpStack(
-    [
-      sourceLayer(deps.telemetry), // who calls: this workload (outbound) or x-trellis-source (inbound)
-      metricsLayer(deps.metrics, deps.telemetry), // counts every request, including the proxy's own answers
-      requestTargetLayer, //          origin-form, normalized path (400) before anything judges it
-      traceLayer(deps.telemetry), //  continues or starts the trace, records this hop's span
-      accessLogLayer(deps.telemetry), // sampled JSON access log lines
-      tapLayer(deps.telemetry), //    live tap while someone watches
-      routeLayer, //                  virtual host + rule (404 when none)
-      rateLimitLayer, //              local token bucket of the route (429)
-      faultLayer, //                  injected delay / abort of the route
-      redirectLayer, //               redirect routes answer here (3xx)
-      rewriteLayer, //                path / host rewrite of the route
-      mirrorLayer, //                 shadow copies to the route's mirror clusters (answers dropped)
-      clusterPickLayer, //            weighted split among the rule's backends
-      circuitBreakerLayer, //         cluster's maxRequests in flight (503, fail fast)
-      timeoutLayer, //                route timeout (504) around everything below
-      retryLayer, //                  per-try timeout, retries with backoff and budget
-      balanceLayer, //                endpoint from the cluster's picker (ring hash, outliers ejected)
-    ],
-    forward, //                       connection pool
-  );
+  return StackBuilder.top()
+    .then(sourceLayer(deps.telemetry)) // who calls: this workload (outbound) or x-trellis-source (inbound)
+    .then(metricsLayer(deps.metrics, deps.telemetry)) // counts every request, including the proxy's own answers
+    .then(requestTargetLayer) // origin-form, normalized path (400) before anything judges it
+    .then(traceLayer(deps.telemetry)) // continues or starts the trace, records this hop's span
+    .then(accessLogLayer(deps.telemetry)) // sampled JSON access log lines
+    .then(tapLayer(deps.telemetry)) // live tap while someone watches
+    .then(routeLayer) // virtual host + rule (404 when none)
+    .then(rateLimitLayer) // local token bucket of the route (429)
+    .then(faultLayer) // injected delay / abort of the route
+    .then(redirectLayer) // redirect routes answer here (3xx)
+    .then(rewriteLayer) // path / host rewrite of the route
+    .then(mirrorLayer) // shadow copies to the route's mirror clusters (answers dropped)
+    .then(clusterPickLayer) // weighted split among the rule's backends
+    .then(circuitBreakerLayer) // cluster's maxRequests in flight (503, fail fast)
+    .then(timeoutLayer) // route timeout (504) around everything below
+    .then(retryLayer) // per-try timeout, retries with backoff and budget
+    .then(balanceLayer) // endpoint from the cluster's picker (ring hash, outliers ejected)
+    .end(forward); // connection pool
 }

@@ -27,6 +27,21 @@ export interface ActiveSpan {
   readonly traceState: string | undefined;
 }
 
+/** A request the route layer matched (set only there). */
+export interface RoutedRequest extends RequestContext {
+  readonly route: CompiledRoute<ClusterState>;
+}
+
+/** A request the cluster-pick layer gave its backend (set only there). */
+export interface BackendRequest extends RoutedRequest {
+  readonly cluster: ClusterState;
+}
+
+/** A request the balance layer gave this attempt's endpoint (set only there, on every attempt). */
+export interface EndpointRequest extends BackendRequest {
+  readonly endpoint: UpstreamEndpoint;
+}
+
 /** Runs once when the request is over; defined once at module level by the layer that registers it. */
 export type DoneHook = (ctx: RequestContext) => void;
 
@@ -43,8 +58,11 @@ export class RequestContext implements RouteInput {
   /** Set when the authority came from an absolute-form target and must replace the Host header. */
   authorityOverride = false;
 
+  /** Set by the route layer only (RoutedRequest). */
   route: CompiledRoute<ClusterState> | undefined = undefined;
+  /** Set by the cluster-pick layer only (BackendRequest). */
   cluster: ClusterState | undefined = undefined;
+  /** Set by the balance layer only, for each attempt (EndpointRequest). */
   endpoint: UpstreamEndpoint | undefined = undefined;
   upstream: UpstreamCall | undefined = undefined;
   /** Timer of the timeout layer, if any. */
@@ -103,9 +121,9 @@ export class RequestContext implements RouteInput {
     return this.finished;
   }
 
-  /** Runs `hook` once when the request is over (hooks run in registration order). */
-  onDone(hook: DoneHook): void {
-    (this.hooks ??= []).push(hook);
+  /** Runs `hook` once when the request is over (hooks run in registration order); the hook sees the stage it was registered at. */
+  onDone<C extends RequestContext>(this: C, hook: (ctx: C) => void): void {
+    ((this as RequestContext).hooks ??= []).push(hook as DoneHook);
   }
 
   /**

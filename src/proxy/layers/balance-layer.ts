@@ -7,7 +7,7 @@ import { hash32 } from '../balancer/index.js';
 import type { HashConfig } from '../config/resilience-config.js';
 import { noHealthyEndpoint } from '../errors.js';
 import type { HttpLayer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { RequestContext, BackendRequest, EndpointRequest } from '../http/request-context.js';
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -24,11 +24,11 @@ function requestHash(ctx: RequestContext, h: HashConfig): number | undefined {
   return key === undefined ? undefined : hash32(key);
 }
 
-export const balanceLayer: HttpLayer = {
+export const balanceLayer: HttpLayer<BackendRequest, EndpointRequest> = {
   name: 'balance',
   request(ctx, next) {
-  const cluster = ctx.cluster!;
-  const h = ctx.route?.rule.hash;
+  const cluster = ctx.cluster;
+  const h = ctx.route.rule.hash;
   const outlier = cluster.runtime.outlier;
   const balancer = outlier === undefined ? cluster.balancer : outlier.balancer;
   const endpoint = balancer.pick(h === undefined ? undefined : requestHash(ctx, h));
@@ -37,15 +37,15 @@ export const balanceLayer: HttpLayer = {
     return;
   }
   ctx.endpoint = endpoint;
-  next(ctx);
+  next(ctx as EndpointRequest);
   },
   onResponseHead(ctx, status) {
-    const outlier = ctx.cluster?.runtime.outlier;
+    const outlier = ctx.cluster.runtime.outlier;
     if (outlier !== undefined && ctx.endpoint !== undefined) outlier.record(ctx.endpoint, status < 500);
     return false;
   },
   onAttemptFailed(ctx) {
-    const outlier = ctx.cluster?.runtime.outlier;
+    const outlier = ctx.cluster.runtime.outlier;
     if (outlier !== undefined && ctx.endpoint !== undefined) outlier.record(ctx.endpoint, false);
     return false;
   },

@@ -4,16 +4,16 @@
 // flight). Clusters without limits pass straight through. Rejections are counted (max_requests).
 import { circuitBreakerOpen } from '../errors.js';
 import type { HttpLayer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { BackendRequest } from '../http/request-context.js';
 
-function release(ctx: RequestContext): void {
-  ctx.cluster!.runtime.activeRequests--;
+function release(ctx: BackendRequest): void {
+  ctx.cluster.runtime.activeRequests--;
 }
 
-export const circuitBreakerLayer: HttpLayer = {
+export const circuitBreakerLayer: HttpLayer<BackendRequest> = {
   name: 'circuit-breaker',
   request(ctx, next) {
-  const cluster = ctx.cluster!;
+  const cluster = ctx.cluster;
   const limits = cluster.config.limits;
   if (limits === undefined) {
     next(ctx);

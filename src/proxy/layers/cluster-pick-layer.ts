@@ -2,17 +2,18 @@
 // weights zero is a 503 (NO_BACKEND).
 import { noBackend } from '../errors.js';
 import type { HttpLayer } from '../http/layer.js';
+import type { BackendRequest, RoutedRequest } from '../http/request-context.js';
 
-export const clusterPickLayer: HttpLayer = {
+export const clusterPickLayer: HttpLayer<RoutedRequest, BackendRequest> = {
   name: 'cluster-pick',
   request(ctx, next) {
-  const route = ctx.route!;
+  const route = ctx.route;
   const cluster = route.backends.pick();
   if (cluster === undefined) {
     ctx.fail(noBackend(route.name));
     return;
   }
   ctx.cluster = cluster;
-  next(ctx);
+  next(ctx as BackendRequest);
   },
 };

@@ -5,40 +5,40 @@
 import { faultAbort } from '../errors.js';
 import type { FaultConfig } from '../config/resilience-config.js';
 import type { Handler, HttpLayer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { RoutedRequest } from '../http/request-context.js';
 
-function matches(ctx: RequestContext, f: FaultConfig): boolean {
+function matches(ctx: RoutedRequest, f: FaultConfig): boolean {
   for (const h of f.headers) if (ctx.header(h.name) !== h.value) return false;
   return true;
 }
 
 const chance = (perMillion: number): boolean => perMillion >= 1_000_000 || Math.random() * 1_000_000 < perMillion;
 
-function abortOrContinue(ctx: RequestContext, next: Handler, f: FaultConfig): void {
+function abortOrContinue(ctx: RoutedRequest, next: Handler<RoutedRequest>, f: FaultConfig): void {
   const a = f.abort;
   if (a !== undefined && chance(a.perMillion)) {
-    ctx.fail(faultAbort(ctx.route!.name, a.httpStatus, a.grpcStatus));
+    ctx.fail(faultAbort(ctx.route.name, a.httpStatus, a.grpcStatus));
     return;
   }
   next(ctx);
 }
 
 /** After the injected delay: abort or go on, unless the request ended meanwhile. */
-function resume(ctx: RequestContext, next: Handler): void {
+function resume(ctx: RoutedRequest, next: Handler<RoutedRequest>): void {
   ctx.timer = undefined;
   if (ctx.done || ctx.error !== undefined) return;
-  abortOrContinue(ctx, next, ctx.route!.rule.fault!);
+  abortOrContinue(ctx, next, ctx.route.rule.fault!);
 }
 
-function cancel(ctx: RequestContext): void {
+function cancel(ctx: RoutedRequest): void {
   if (ctx.timer !== undefined) clearTimeout(ctx.timer);
   ctx.timer = undefined;
 }
 
-export const faultLayer: HttpLayer = {
+export const faultLayer: HttpLayer<RoutedRequest> = {
   name: 'fault',
   request(ctx, next) {
-    const f = ctx.route!.rule.fault;
+    const f = ctx.route.rule.fault;
     if (f === undefined || !matches(ctx, f)) {
       next(ctx);
       return;

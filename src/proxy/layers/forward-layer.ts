@@ -6,13 +6,13 @@
 import { forwardH1 } from '../http/h1-forwarder.js';
 import { forwardH2 } from '../http/h2-forwarder.js';
 import type { Handler } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { EndpointRequest } from '../http/request-context.js';
 
-const forwardNow = (ctx: RequestContext): void => forwardH1(ctx, ctx.endpoint!, ctx.cluster!.connectTimeoutMs);
+const forwardNow = (ctx: EndpointRequest): void => forwardH1(ctx, ctx.endpoint, ctx.cluster.connectTimeoutMs);
 
-export const forward: Handler = (ctx) => {
-  const cluster = ctx.cluster!;
-  if (ctx.downstream.protocol === 'h2') forwardH2(ctx, ctx.endpoint!, cluster.connectTimeoutMs);
+export const forward: Handler<EndpointRequest> = (ctx) => {
+  const cluster = ctx.cluster;
+  if (ctx.downstream.protocol === 'h2') forwardH2(ctx, ctx.endpoint, cluster.connectTimeoutMs);
   else {
     const limits = cluster.config.limits;
     if (limits === undefined) forwardNow(ctx);

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { HttpLayer } from '../http/layer.js';
 import type { H1Downstream } from '../http/h1-downstream.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { RoutedRequest } from '../http/request-context.js';
 import { modifyFlat } from '../http/header-mods.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
 
@@ -23,7 +23,7 @@ function done(): void {
   inFlight--;
 }
 
-function sendCopy(ctx: RequestContext, cluster: ClusterState): void {
+function sendCopy(ctx: RoutedRequest, cluster: ClusterState): void {
   const endpoint = cluster.balancer.pick();
   if (endpoint === undefined) return;
   if (inFlight >= MAX_MIRRORS_IN_FLIGHT) {
@@ -31,7 +31,7 @@ function sendCopy(ctx: RequestContext, cluster: ClusterState): void {
     return;
   }
   const raw = (ctx.downstream as H1Downstream).rawHeaders;
-  const mods = ctx.route!.rule.requestHeaders;
+  const mods = ctx.route.rule.requestHeaders;
   const source = mods === undefined ? raw : modifyFlat(raw, mods);
   const headers: [string, string][] = [['host', `${ctx.authority}-shadow`]];
   for (let i = 0; i < source.length; i += 2) if (!HOP_BY_HOP.has(source[i]!.toLowerCase())) headers.push([source[i]!, source[i + 1]!]);
@@ -58,10 +58,10 @@ function sendCopy(ctx: RequestContext, cluster: ClusterState): void {
   req.end();
 }
 
-export const mirrorLayer: HttpLayer = {
+export const mirrorLayer: HttpLayer<RoutedRequest> = {
   name: 'mirror',
   request(ctx, next) {
-  const mirrors = ctx.route!.mirrors;
+  const mirrors = ctx.route.mirrors;
   if (mirrors.length > 0 && ctx.downstream.protocol === 'http/1.1' && !ctx.downstream.hasBody) {
     for (const m of mirrors) if (m.perMillion >= 1_000_000 || Math.random() * 1_000_000 < m.perMillion) sendCopy(ctx, m.target);
   }

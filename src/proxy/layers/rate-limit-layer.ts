@@ -4,14 +4,15 @@
 import { rateLimited } from '../errors.js';
 import type { RateLimitConfig } from '../config/resilience-config.js';
 import type { HttpLayer } from '../http/layer.js';
+import type { RoutedRequest } from '../http/request-context.js';
 import { TokenBucket } from '../resilience/token-bucket.js';
 
 const buckets = new WeakMap<RateLimitConfig, TokenBucket>();
 
-export const rateLimitLayer: HttpLayer = {
+export const rateLimitLayer: HttpLayer<RoutedRequest> = {
   name: 'rate-limit',
   request(ctx, next) {
-  const config = ctx.route!.rule.rateLimit;
+  const config = ctx.route.rule.rateLimit;
   if (config === undefined) {
     next(ctx);
     return;
@@ -19,7 +20,7 @@ export const rateLimitLayer: HttpLayer = {
   let bucket = buckets.get(config);
   if (bucket === undefined) buckets.set(config, (bucket = new TokenBucket(config)));
   if (!bucket.take()) {
-    ctx.fail(rateLimited(ctx.route!.name, config.tokensPerFill, config.fillIntervalMs));
+    ctx.fail(rateLimited(ctx.route.name, config.tokensPerFill, config.fillIntervalMs));
     return;
   }
   next(ctx);

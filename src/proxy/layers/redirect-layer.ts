@@ -4,7 +4,7 @@
 import type { RedirectConfig } from '../config/route-filter-config.js';
 import { respondRedirect } from '../http/error-response.js';
 import type { HttpLayer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { RequestContext, RoutedRequest } from '../http/request-context.js';
 import { replacePrefix } from './prefix-rewrite.js';
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 };
@@ -27,10 +27,10 @@ export function redirectLocation(ctx: Pick<RequestContext, 'authority' | 'path'>
   return `${scheme}://${host}${portPart}${path}${query}`;
 }
 
-export const redirectLayer: HttpLayer = {
+export const redirectLayer: HttpLayer<RoutedRequest> = {
   name: 'redirect',
   request(ctx, next) {
-  const r = ctx.route!.rule.redirect;
+  const r = ctx.route.rule.redirect;
   if (r === undefined) {
     next(ctx);
     return;

@@ -10,7 +10,7 @@
 import { upstreamTimeout, type ProxyError } from '../errors.js';
 import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
 import type { Handler, HttpLayer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { BackendRequest } from '../http/request-context.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { BodyReplay } from '../http/body-replay.js';
 import type { RetryReason } from '../metrics/cluster-events.js';
@@ -23,22 +23,22 @@ class RetryState {
   timer: NodeJS.Timeout | undefined = undefined;
   /** Holds one of the cluster's retry slots (from the first retry until the request is over). */
   holdsSlot = false;
-  constructor(readonly policy: RetryConfig, readonly next: Handler) {}
+  constructor(readonly policy: RetryConfig, readonly next: Handler<BackendRequest>) {}
 }
 
-const stateOf = (ctx: RequestContext): RetryState => ctx.retry as RetryState;
+const stateOf = (ctx: BackendRequest): RetryState => ctx.retry as RetryState;
 
 function clearTimer(st: RetryState): void {
   if (st.timer !== undefined) clearTimeout(st.timer);
   st.timer = undefined;
 }
 
-function startAttempt(ctx: RequestContext, st: RetryState): void {
+function startAttempt(ctx: BackendRequest, st: RetryState): void {
   if (st.policy.perTryTimeoutMs > 0) st.timer = setTimeout(onPerTryTimeout, st.policy.perTryTimeoutMs, ctx);
   st.next(ctx);
 }
 
-function onPerTryTimeout(ctx: RequestContext): void {
+function onPerTryTimeout(ctx: BackendRequest): void {
   const st = stateOf(ctx);
   st.timer = undefined;
   if (ctx.done || ctx.error !== undefined) return;
@@ -47,13 +47,13 @@ function onPerTryTimeout(ctx: RequestContext): void {
     ctx.upstream = undefined;
     up.cancel();
   }
-  ctx.cluster!.runtime.events.timeouts[ctx.direction].per_try++;
+  ctx.cluster.runtime.events.timeouts[ctx.direction].per_try++;
   const error = upstreamTimeout(ctx.endpoint?.key ?? 'unknown', st.policy.perTryTimeoutMs);
   // On its way up the stack, the failure is recorded against the endpoint (balance layer) and may be retried here.
   ctx.attemptFailed(error);
 }
 
-function onAttemptFailed(ctx: RequestContext, error: ProxyError): boolean {
+function onAttemptFailed(ctx: BackendRequest, error: ProxyError): boolean {
   const st = stateOf(ctx);
   clearTimer(st);
   const kind: Failure = error.code === 'UPSTREAM_CONNECT_FAILED' ? 'connect' : 'reset';
@@ -64,7 +64,7 @@ function onAttemptFailed(ctx: RequestContext, error: ProxyError): boolean {
   return tryRetry(ctx, st, kind === 'connect', reason);
 }
 
-function onResponseHead(ctx: RequestContext, status: number, grpcStatus: number): boolean {
+function onResponseHead(ctx: BackendRequest, status: number, grpcStatus: number): boolean {
   const st = stateOf(ctx);
   clearTimer(st);
   const p = st.policy;
@@ -81,14 +81,14 @@ function onResponseHead(ctx: RequestContext, status: number, grpcStatus: number)
 }
 
 /** Schedules a retry if the policy, the request and the cluster's budget allow one. */
-function tryRetry(ctx: RequestContext, st: RetryState, neverSent: boolean, reason: RetryReason): boolean {
+function tryRetry(ctx: BackendRequest, st: RetryState, neverSent: boolean, reason: RetryReason): boolean {
   const p = st.policy;
   if (st.retries >= p.numRetries) return false;
   // A body can be sent again only if it was kept whole.
   if (ctx.replay !== undefined && !ctx.replay.replayable) return false;
   if (!neverSent && p.methods !== undefined && !p.methods.test(ctx.method)) return false;
   if (!st.holdsSlot) {
-    const cluster = ctx.cluster!;
+    const cluster = ctx.cluster;
     const rt = cluster.runtime;
     const limits = cluster.config.limits ?? DEFAULT_LIMITS;
     const budget = limits.retryBudget;
@@ -98,33 +98,32 @@ function tryRetry(ctx: RequestContext, st: RetryState, neverSent: boolean, reaso
     st.holdsSlot = true;
   }
   st.retries++;
-  ctx.cluster!.runtime.events.retries[reason]++;
+  ctx.cluster.runtime.events.retries[reason]++;
   const ceiling = Math.min(p.backoffMaxMs, p.backoffBaseMs * 2 ** (st.retries - 1));
   st.timer = setTimeout(startRetry, Math.floor(Math.random() * ceiling), ctx);
   return true;
 }
 
-function startRetry(ctx: RequestContext): void {
+function startRetry(ctx: BackendRequest): void {
   const st = stateOf(ctx);
   st.timer = undefined;
   if (ctx.done || ctx.error !== undefined) return;
-  ctx.endpoint = undefined;
   startAttempt(ctx, st);
 }
 
-function release(ctx: RequestContext): void {
+function release(ctx: BackendRequest): void {
   const st = stateOf(ctx);
   clearTimer(st);
   if (st.holdsSlot) {
     st.holdsSlot = false;
-    ctx.cluster!.runtime.activeRetries--;
+    ctx.cluster.runtime.activeRetries--;
   }
 }
 
-export const retryLayer: HttpLayer = {
+export const retryLayer: HttpLayer<BackendRequest> = {
   name: 'retry',
   request(ctx, next) {
-  const policy = ctx.route!.rule.retry;
+  const policy = ctx.route.rule.retry;
   if (policy === undefined) {
     next(ctx);
     return;

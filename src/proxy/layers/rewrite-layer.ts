@@ -1,12 +1,13 @@
 // Layer: URL rewrite of the route: the matched prefix or (by regex) the path, and the Host /
 // :authority sent upstream. Routes without a rewrite pass straight through.
 import type { HttpLayer } from '../http/layer.js';
+import type { RoutedRequest } from '../http/request-context.js';
 import { replacePrefix } from './prefix-rewrite.js';
 
-export const rewriteLayer: HttpLayer = {
+export const rewriteLayer: HttpLayer<RoutedRequest> = {
   name: 'rewrite',
   request(ctx, next) {
-  const rw = ctx.route!.rule.rewrite;
+  const rw = ctx.route.rule.rewrite;
   if (rw !== undefined) {
     if (rw.prefix) ctx.path = replacePrefix(ctx.path, rw.prefix.from, rw.prefix.to);
     else if (rw.regex) {

@@ -3,8 +3,9 @@
 // layer left. No match is a 404 (NO_ROUTE).
 import { noRoute } from '../errors.js';
 import type { HttpLayer } from '../http/layer.js';
+import type { RequestContext, RoutedRequest } from '../http/request-context.js';
 
-export const routeLayer: HttpLayer = {
+export const routeLayer: HttpLayer<RequestContext, RoutedRequest> = {
   name: 'route',
   request(ctx, next) {
   const route = ctx.scope.router?.route(ctx.authority, ctx);
@@ -13,6 +14,6 @@ export const routeLayer: HttpLayer = {
     return;
   }
   ctx.route = route;
-  next(ctx);
+  next(ctx as RoutedRequest);
   },
 };

@@ -3,24 +3,24 @@
 // reset when the response had already started. Counted as a timeout of kind request.
 import { requestTimeout } from '../errors.js';
 import type { HttpLayer } from '../http/layer.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { BackendRequest } from '../http/request-context.js';
 
-function onTimeout(ctx: RequestContext): void {
+function onTimeout(ctx: BackendRequest): void {
   ctx.timer = undefined;
   // A request the proxy already answered is not ended by this timeout.
-  if (ctx.error === undefined) ctx.cluster!.runtime.events.timeouts[ctx.direction].request++;
-  ctx.fail(requestTimeout(ctx.route!.name, ctx.route!.timeoutMs));
+  if (ctx.error === undefined) ctx.cluster.runtime.events.timeouts[ctx.direction].request++;
+  ctx.fail(requestTimeout(ctx.route.name, ctx.route.timeoutMs));
 }
 
-function clearTimer(ctx: RequestContext): void {
+function clearTimer(ctx: BackendRequest): void {
   if (ctx.timer !== undefined) clearTimeout(ctx.timer);
   ctx.timer = undefined;
 }
 
-export const timeoutLayer: HttpLayer = {
+export const timeoutLayer: HttpLayer<BackendRequest> = {
   name: 'timeout',
   request(ctx, next) {
-  const ms = ctx.route!.timeoutMs;
+  const ms = ctx.route.timeoutMs;
   if (ms > 0) {
     ctx.timer = setTimeout(onTimeout, ms, ctx);
     ctx.onDone(clearTimer);

@@ -7,11 +7,11 @@
 import type { CircuitLimits } from '../config/resilience-config.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
 import { pendingOverflow } from '../errors.js';
-import type { RequestContext, UpstreamCall } from '../http/request-context.js';
+import type { EndpointRequest, UpstreamCall } from '../http/request-context.js';
 import type { ClusterEvents } from '../metrics/cluster-events.js';
 
 /** Starts the upstream exchange of a request that may have a connection now. */
-export type Dispatch = (ctx: RequestContext) => void;
+export type Dispatch = (ctx: EndpointRequest) => void;
 
 /** HTTP/1.1 connections of a cluster: open or opening, busy and idle, over its endpoints. */
 export function clusterConnections(cluster: ClusterState): number {
@@ -49,7 +49,7 @@ export class PendingRequests {
 }
 
 class Waiter implements UpstreamCall {
-  constructor(readonly queue: PendingQueue, readonly ctx: RequestContext, readonly dispatch: Dispatch) {}
+  constructor(readonly queue: PendingQueue, readonly ctx: EndpointRequest, readonly dispatch: Dispatch) {}
 
   cancel(): void {
     this.queue.remove(this);
@@ -72,14 +72,14 @@ export class PendingQueue {
    * Dispatches `ctx` (cluster and endpoint chosen) when a connection is available and nobody
    * waits before it; else queues it, or fails it when maxPendingRequests already wait.
    */
-  admit(ctx: RequestContext, limits: CircuitLimits, dispatch: Dispatch): void {
-    if (this.waiters.length === 0 && (ctx.endpoint!.h1.idleCount > 0 || clusterConnections(ctx.cluster!) < limits.maxConnections)) {
+  admit(ctx: EndpointRequest, limits: CircuitLimits, dispatch: Dispatch): void {
+    if (this.waiters.length === 0 && (ctx.endpoint.h1.idleCount > 0 || clusterConnections(ctx.cluster) < limits.maxConnections)) {
       dispatch(ctx);
       return;
     }
     if (this.waiters.length >= limits.maxPendingRequests) {
       this.events().breakerRejections.max_pending_requests++;
-      ctx.fail(pendingOverflow(ctx.cluster!.name, limits.maxConnections, limits.maxPendingRequests));
+      ctx.fail(pendingOverflow(ctx.cluster.name, limits.maxConnections, limits.maxPendingRequests));
       return;
     }
     const w = new Waiter(this, ctx, dispatch);
@@ -103,8 +103,8 @@ export class PendingQueue {
     for (let i = 0; i < this.waiters.length;) {
       const w = this.waiters[i]!;
       const { ctx } = w;
-      const cluster = ctx.cluster!;
-      const idle = ctx.endpoint!.h1.idleCount > 0;
+      const cluster = ctx.cluster;
+      const idle = ctx.endpoint.h1.idleCount > 0;
       if (!idle && cluster !== counted) {
         counted = cluster;
         connections = clusterConnections(cluster);
