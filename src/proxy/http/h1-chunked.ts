@@ -2,6 +2,7 @@
 // lines (extensions ignored), chunk data handed on as it arrives, the CRLF after each chunk,
 // and the trailer section. Shared by the request parser (downstream) and the response parser
 // (upstream).
+import { trimOws } from './h1-syntax.js';
 
 /** Where decoded chunk data goes. */
 export interface ChunkDataSink {
@@ -135,13 +136,6 @@ export class ChunkedBodyDecoder {
     this.pending = undefined;
     return ChunkStep.Invalid;
   }
-}
-
-/** `s` from `start` to `end` without surrounding spaces and tabs. */
-export function trimOws(s: string, start: number, end: number): string {
-  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
-  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
-  return s.slice(start, end);
 }
 
 /** Hex chunk size before any `;extension`; -1 when invalid. */

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import type { Downstream } from './downstream.js';
 import { CHUNKED, type H1RequestHead } from './h1-request-parser.js';
+import { TOKEN } from './h1-syntax.js';
 
 /** Who reads a request body: data as it arrives, then its end. */
 export interface H1BodyConsumer {
@@ -43,7 +44,6 @@ const enum Framing {
 const UNREAD_BODY_LIMIT = 64 * 1024;
 /** A last body piece up to this size goes out in the same buffer as what precedes it. */
 const COALESCE_LIMIT = 16 * 1024;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What no response head may hold: controls other than tab, and CR or LF outside a line end. */
 const BAD_HEAD_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const EMPTY = Buffer.alloc(0);

@@ -4,7 +4,8 @@
 // one framing only), then the body framed by Content-Length or chunked coding. One parser per
 // connection; it stops after each request until the connection asks for the next one.
 import { badRequest, headersTooLarge, type ProxyError } from '../errors.js';
-import { ChunkedBodyDecoder, ChunkStep, trimOws, type ChunkDataSink } from './h1-chunked.js';
+import { ChunkedBodyDecoder, ChunkStep, type ChunkDataSink } from './h1-chunked.js';
+import { parseDecimal, TOKEN, trimOws } from './h1-syntax.js';
 
 /** A parsed request head. Header names keep their case; values are trimmed of whitespace. */
 export interface H1RequestHead {
@@ -44,8 +45,6 @@ const enum State {
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
-/** tchar of RFC 9110 5.6.2, for methods and field names. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters no request head may hold (CR and LF are checked line by line). */
 const FORBIDDEN_IN_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 /** A request target: visible characters only (no whitespace or controls). */
@@ -283,15 +282,8 @@ function parseHead(text: string): H1RequestHead | string {
 function parseContentLength(value: string): number {
   let n = -1;
   for (const part of value.split(',')) {
-    const p = part.trim();
-    if (p.length === 0 || p.length > 15) return -1;
-    let v = 0;
-    for (let i = 0; i < p.length; i++) {
-      const d = p.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return -1;
-      v = v * 10 + d;
-    }
-    if (n >= 0 && v !== n) return -1;
+    const v = parseDecimal(part.trim());
+    if (v < 0 || (n >= 0 && v !== n)) return -1;
     n = v;
   }
   return n;

@@ -5,7 +5,8 @@
 // It is deliberately not a general parser: it reads responses to requests this proxy wrote,
 // so it needs no request-line handling, no obsolete line folding and no pipelining.
 
-import { ChunkedBodyDecoder, ChunkStep, trimOws, type ChunkDataSink } from '../http/h1-chunked.js';
+import { ChunkedBodyDecoder, ChunkStep, type ChunkDataSink } from '../http/h1-chunked.js';
+import { parseDecimal, trimOws } from '../http/h1-syntax.js';
 
 /** Receives one parsed response. Callbacks run synchronously inside execute()/finishAtEof(). */
 export interface H1ResponseSink {
@@ -259,18 +260,6 @@ export class H1ResponseParser implements ChunkDataSink {
     this.sink = null;
     return ParseStatus.Invalid;
   }
-}
-
-/** Non-negative decimal; -1 when not all digits (or absurdly long). */
-function parseDecimal(s: string): number {
-  if (s.length === 0 || s.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 function removeNamed(headers: string[], lowerName: string): void {
