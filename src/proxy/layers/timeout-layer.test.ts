@@ -71,3 +71,14 @@ test('a request over before timeoutMs clears its timer: nothing fires later', (t
   assert.equal(ctx.error, undefined);
   assert.equal(cluster.runtime.events.timeouts.outbound.request, 0);
 });
+
+test('a request the proxy already answered, still being written when the timer fires, is not counted as timed out', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { ctx, down, cluster } = start(100);
+  ctx.fail({ code: 'UPSTREAM_RESET', status: 502, message: 'reset' });
+  t.mock.timers.tick(100);
+  assert.deepEqual(down.responses.map((r) => r.status), [502], 'the first answer stands');
+  assert.equal(down.aborts, 0);
+  assert.equal(ctx.error?.code, 'UPSTREAM_RESET');
+  assert.equal(cluster.runtime.events.timeouts.outbound.request, 0);
+});

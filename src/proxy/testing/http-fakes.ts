@@ -74,6 +74,8 @@ export interface FakeRequestOptions {
   layers?: readonly HttpLayer[];
   /** What `scope.stack.serve` reaches below `layers` (default: nothing). */
   terminal?: Handler;
+  /** A stack built elsewhere (buildOutboundStack), instead of `layers` and `terminal`. */
+  stack?: HttpStack;
   peerIdentity?: string;
   /** Stage data as the layers above would have set it. */
   route?: CompiledRoute<ClusterState>;
@@ -83,7 +85,7 @@ export interface FakeRequestOptions {
 /** A request context as the listener creates it, over a scope of its own. */
 export function fakeRequest(o: FakeRequestOptions = {}): { ctx: RequestContext; down: FakeDownstream } {
   const down = new FakeDownstream(o.protocol ?? 'http/1.1', o.headers ?? {}, o.hasBody ?? false, o.remoteAddress ?? '10.0.0.9');
-  const scope: HttpListenerScope = { listener: httpListener('l', 15001, o.listener), router: o.router, stack: new HttpStack(o.layers ?? [], o.terminal ?? (() => {})) };
+  const scope: HttpListenerScope = { listener: httpListener('l', 15001, o.listener), router: o.router, stack: o.stack ?? new HttpStack(o.layers ?? [], o.terminal ?? (() => {})) };
   const ctx = new RequestContext(scope, down, o.method ?? 'GET', o.path ?? '/', o.authority ?? 'app.test');
   if (o.peerIdentity !== undefined) ctx.peerIdentity = o.peerIdentity;
   if (o.route !== undefined) ctx.route = o.route;
