@@ -111,6 +111,22 @@ test('the copy goes to the shadow host without hop-by-hop headers, with the rout
   assert.equal(down.responses.length, 0);
 });
 
+test('the copy carries the proxy\'s own source and trace headers, as the forwarded request does, not the app\'s', async (t) => {
+  const { cluster, sockets } = shadowCluster();
+  closeAll(t, sockets);
+  const next = new NextRecorder();
+  const { ctx } = fakeRequest({
+    route: compiledRoute({}, [], [{ target: cluster, perMillion: 1_000_000 }]),
+    headers: { 'X-Trellis-Source': 'admin.kube-system/forged', traceparent: '00-11111111111111111111111111111111-2222222222222222-01', 'x-user': 'alice' },
+  });
+  // What the source and trace layers above set for the next hop.
+  ctx.upstreamHeaders = ['x-trellis-source', 'web.default/web-v1', 'traceparent', '00-11111111111111111111111111111111-3333333333333333-01'];
+  mirrorLayer.request(ctx, next.handler);
+  await waitFor(async () => sockets[0]?.text().endsWith('\r\n\r\n') === true, 'the copy\'s head', 5000, 1);
+  const lines = sockets[0]!.text().trimEnd().split('\r\n').slice(1).filter((l) => !/^connection:/i.test(l));
+  assert.deepEqual(lines, ['host: app.test-shadow', 'x-user: alice', 'x-trellis-source: web.default/web-v1', 'traceparent: 00-11111111111111111111111111111111-3333333333333333-01']);
+});
+
 test(`at most ${MAX_MIRRORS_IN_FLIGHT} copies are outstanding: more are dropped, not queued`, async (t) => {
   const { cluster, sockets } = shadowCluster();
   closeAll(t, sockets);
