@@ -8,6 +8,7 @@ import type { HttpLayer } from '../http/layer.js';
 import type { H1Downstream } from '../http/h1-downstream.js';
 import type { RoutedRequest } from '../http/request-context.js';
 import { modifyFlat } from '../http/header-mods.js';
+import { REWRITTEN_HEADERS } from '../http/upstream-headers.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
 
 export const MAX_MIRRORS_IN_FLIGHT = 256;
@@ -34,7 +35,13 @@ function sendCopy(ctx: RoutedRequest, cluster: ClusterState): void {
   const mods = ctx.route.rule.requestHeaders;
   const source = mods === undefined ? raw : modifyFlat(raw, mods);
   const headers: [string, string][] = [['host', `${ctx.authority}-shadow`]];
-  for (let i = 0; i < source.length; i += 2) if (!HOP_BY_HOP.has(source[i]!.toLowerCase())) headers.push([source[i]!, source[i + 1]!]);
+  // As on the forwarded request: the proxy's own source and trace headers replace the app's.
+  const extra = ctx.upstreamHeaders;
+  for (let i = 0; i < source.length; i += 2) {
+    const lower = source[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && (extra === undefined || !REWRITTEN_HEADERS.has(lower))) headers.push([source[i]!, source[i + 1]!]);
+  }
+  if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) headers.push([extra[i]!, extra[i + 1]!]);
   inFlight++;
   mirrorStats.sent++;
   let finished = false;

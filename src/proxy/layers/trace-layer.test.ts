@@ -1,0 +1,133 @@
+// The trace layer: continues the caller's trace (W3C or B3) with a new span id for this hop, or
+// starts one for the listener's sampled share; passes the context upstream; records the span
+// (CLIENT outbound, SERVER inbound) when the request is over, only when sampled and a collector is set.
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { ListenerTelemetry } from '../config/runtime-config.js';
+import { upstreamReset } from '../errors.js';
+import { clusterState, compiledRoute, completeResponse, fakeEndpoints, fakeRequest, NextRecorder, testTelemetry, type FakeRequestOptions } from '../testing/http-fakes.js';
+import { SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET, type FinishedSpan } from '../tracing/span.js';
+import { traceLayer } from './trace-layer.js';
+
+const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SID = '00f067aa0ba902b7';
+const COLLECTOR = 'http://127.0.0.1:4318';
+
+/** A trace layer whose exported spans are kept: [collector, span]. */
+function tracer(t: TestContext) {
+  const telemetry = testTelemetry();
+  t.after(() => telemetry.close());
+  const spans: [string, FinishedSpan][] = [];
+  t.mock.method(telemetry.exporter, 'record', (collector: string, span: FinishedSpan) => void spans.push([collector, span]));
+  const layer = traceLayer(telemetry);
+  const run = (tracing: ListenerTelemetry | undefined, o: FakeRequestOptions = {}) => {
+    const next = new NextRecorder();
+    const r = fakeRequest({ ...o, listener: { ...o.listener, ...(tracing === undefined ? {} : { telemetry: tracing }) } });
+    layer.request(r.ctx, next.handler);
+    assert.deepEqual(next.calls, [r.ctx], 'always passed on');
+    return r;
+  };
+  return { spans, run };
+}
+
+test('a listener without tracing config starts nothing and adds no header', (t) => {
+  const { spans, run } = tracer(t);
+  const { ctx } = run(undefined, { headers: { traceparent: `00-${TID}-${SID}-01` } });
+  assert.equal(ctx.trace, undefined);
+  assert.equal(ctx.upstreamHeaders, undefined);
+  completeResponse(ctx, 200);
+  assert.equal(spans.length, 0);
+});
+
+test('a sampled caller\'s trace is continued with a new span, passed upstream and recorded as a CLIENT span', (t) => {
+  const { spans, run } = tracer(t);
+  const cluster = clusterState('payments', fakeEndpoints(1));
+  const { ctx } = run({ tracingPercent: 0, collector: COLLECTOR }, { method: 'POST', path: '/pay?id=1', authority: 'payments.test', headers: { traceparent: `00-${TID}-${SID}-01`, tracestate: 'vendor=1' }, cluster, route: compiledRoute({}, [{ item: cluster, weight: 1 }]) });
+  const span = ctx.trace!;
+  assert.equal(span.traceId, TID);
+  assert.equal(span.parentSpanId, SID);
+  assert.match(span.spanId, /^[0-9a-f]{16}$/);
+  assert.notEqual(span.spanId, SID);
+  assert.equal(span.sampled, true);
+  assert.equal(span.traceState, 'vendor=1');
+  assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${span.spanId}-01`]);
+  assert.equal(spans.length, 0, 'recorded only when the request is over');
+  ctx.endpoint = cluster.endpoints[0];
+  completeResponse(ctx, 201);
+  assert.equal(spans.length, 1);
+  const [collector, s] = spans[0]!;
+  assert.equal(collector, COLLECTOR);
+  assert.deepEqual([s.traceId, s.spanId, s.parentSpanId, s.traceState, s.name, s.kind, s.statusCode], [TID, span.spanId, SID, 'vendor=1', 'POST payments.default', SPAN_KIND_CLIENT, STATUS_UNSET]);
+  assert.deepEqual(s.attributes, {
+    'http.request.method': 'POST',
+    'url.path': '/pay',
+    'server.address': 'payments.test',
+    'http.response.status_code': 201,
+    'network.protocol.version': '1.1',
+    'trellis.direction': 'outbound',
+    'trellis.source.service': 'unknown',
+    'trellis.source.workload': 'unknown',
+    'trellis.source.authenticated': false,
+    'trellis.destination.service': 'payments.default',
+    'trellis.route': 'all/r',
+    'network.peer.address': '10.1.0.1:8080',
+  });
+  assert.ok(s.endMs >= s.startMs);
+});
+
+test('no caller trace: the listener\'s percentage decides, drawn per request', (t) => {
+  const { spans, run } = tracer(t);
+  let draw = 0;
+  t.mock.method(Math, 'random', () => draw);
+  draw = 0.3;
+  const unsampled = run({ tracingPercent: 30, collector: COLLECTOR });
+  assert.equal(unsampled.ctx.trace, undefined);
+  assert.equal(unsampled.ctx.upstreamHeaders, undefined);
+  draw = 0.2999;
+  const sampled = run({ tracingPercent: 30, collector: COLLECTOR });
+  assert.match(sampled.ctx.trace?.traceId ?? '', /^[0-9a-f]{32}$/);
+  assert.equal(sampled.ctx.trace?.parentSpanId, undefined, 'a root span');
+  completeResponse(unsampled.ctx, 200);
+  completeResponse(sampled.ctx, 200);
+  assert.equal(spans.length, 1);
+});
+
+test('a caller\'s "not sampled" is passed on but nothing is recorded, whatever the percentage', (t) => {
+  const { spans, run } = tracer(t);
+  const { ctx } = run({ tracingPercent: 100, collector: COLLECTOR }, { headers: { traceparent: `00-${TID}-${SID}-00` } });
+  assert.equal(ctx.trace?.sampled, false);
+  assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${ctx.trace!.spanId}-00`]);
+  completeResponse(ctx, 200);
+  assert.equal(spans.length, 0);
+});
+
+test('B3 multi headers are answered in B3 beside traceparent', (t) => {
+  const { run } = tracer(t);
+  const { ctx } = run({ tracingPercent: 0, collector: COLLECTOR }, { headers: { 'x-b3-traceid': TID, 'x-b3-spanid': SID, 'x-b3-sampled': '1' } });
+  const id = ctx.trace!.spanId;
+  assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${id}-01`, 'x-b3-traceid', TID, 'x-b3-spanid', id, 'x-b3-sampled', '1', 'x-b3-parentspanid', SID]);
+});
+
+test('span status: the proxy\'s own failures and 5xx are errors; 4xx only outbound; inbound spans are SERVER spans', (t) => {
+  const { spans, run } = tracer(t);
+  const tracing = { tracingPercent: 100, collector: COLLECTOR };
+  const failed = run(tracing);
+  failed.ctx.fail(upstreamReset('10.1.0.1:8080'));
+  failed.ctx.downstreamClosed();
+  const outbound404 = run(tracing);
+  completeResponse(outbound404.ctx, 404);
+  const inbound404 = run(tracing, { listener: { direction: 'inbound' } });
+  completeResponse(inbound404.ctx, 404);
+  const [a, b, c] = spans.map(([, s]) => s);
+  assert.deepEqual([a!.statusCode, a!.attributes['error.type'], a!.statusMessage], [STATUS_ERROR, 'UPSTREAM_RESET', 'upstream reset the request before a complete response (endpoint 10.1.0.1:8080)']);
+  assert.deepEqual([b!.statusCode, b!.attributes['error.type'], b!.kind], [STATUS_ERROR, '404', SPAN_KIND_CLIENT]);
+  assert.deepEqual([c!.statusCode, c!.attributes['error.type'], c!.kind, c!.attributes['trellis.destination.service']], [STATUS_UNSET, undefined, SPAN_KIND_SERVER, 'web.default']);
+});
+
+test('without a collector a sampled trace is passed on but not recorded', (t) => {
+  const { spans, run } = tracer(t);
+  const { ctx } = run({ tracingPercent: 100 });
+  assert.notEqual(ctx.trace, undefined);
+  completeResponse(ctx, 200);
+  assert.equal(spans.length, 0);
+});
