@@ -1,6 +1,7 @@
 // The access log layer: the listener's sampled share of requests is written as one entry when
 // the request is over (what went downstream, the proxy's own error code, upstream, source,
 // trace); listeners without access log config write nothing.
+import type { RequestContext } from '../http/request-context.js';
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
@@ -33,7 +34,7 @@ test('a logged request is written once, when it is over, with what went downstre
   const { lines, run } = logger(t);
   const cluster = clusterState('payments', fakeEndpoints(1));
   const { ctx } = run(100, { method: 'POST', path: '/pay?x=1', authority: 'payments.test', protocol: 'h2', headers: { 'user-agent': 'curl/8', 'x-request-id': 'r-1' }, cluster, route: compiledRoute({}, [{ item: cluster, weight: 1 }]) });
-  ctx.endpoint = cluster.endpoints[0];
+  (ctx as RequestContext).endpoint = cluster.endpoints[0]; // as the balance layer would
   ctx.sourceService = 'web.default';
   ctx.sourceWorkload = 'web-v1';
   ctx.sourceAuthenticated = true;

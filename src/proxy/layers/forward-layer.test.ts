@@ -3,6 +3,7 @@
 // queue, or fails fast with 503 CIRCUIT_BREAKER_OPEN (max_pending_requests) when that is full;
 // a client that goes away takes its request out of the queue. Forwarding itself is tested over
 // loopback in http/h1-forwarding.test.ts and http/h2-forwarding.test.ts.
+import type { RequestContext } from '../http/request-context.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_LIMITS } from '../config/resilience-config.js';
@@ -14,7 +15,7 @@ function atMaxConnections(maxPendingRequests: number) {
   const cluster = clusterState('app', [endpoint!], { limits: { ...DEFAULT_LIMITS, maxConnections: 0, maxPendingRequests } });
   const request = () => {
     const r = fakeRequest({ cluster });
-    r.ctx.endpoint = endpoint;
+    (r.ctx as RequestContext).endpoint = endpoint; // as the balance layer would
     forward(r.ctx);
     return r;
   };

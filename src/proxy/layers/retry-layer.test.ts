@@ -2,6 +2,7 @@
 // the policy lists) is taken over and tried again after an exponential backoff with full
 // jitter, while retries are left, the method and body allow it and the cluster's retry budget
 // has room; never once the response went downstream. Retries and per-try timeouts are counted.
+import type { RequestContext } from '../http/request-context.js';
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
@@ -46,7 +47,7 @@ test('a connect failure is taken over and tried again after the backoff, on a ne
   fakeTime(t, 0.5);
   const { ctx, next, down, cluster } = start(retryPolicy({ numRetries: 2, backoffBaseMs: 25, backoffMaxMs: 250 }));
   assert.equal(next.calls.length, 1);
-  ctx.endpoint = cluster.endpoints[0];
+  (ctx as RequestContext).endpoint = cluster.endpoints[0]; // as the balance layer would
   ctx.attemptFailed(refused());
   assert.equal(down.responses.length, 0, 'the client hears nothing of it');
   assert.equal(cluster.runtime.events.retries['connect-failure'], 1);

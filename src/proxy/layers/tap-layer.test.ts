@@ -1,5 +1,6 @@
 // The tap layer: while someone watches, every finished request's metadata goes to the tap hub
 // (which filters per watcher); with nobody watching nothing is built.
+import type { RequestContext } from '../http/request-context.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TapEvent } from '../telemetry/tap-hub.js';
@@ -32,7 +33,7 @@ test('a watched request is published when it is over, with its metadata', () => 
   const stop = hub.subscribe({}, (e) => (got.push(e), true));
   const cluster = clusterState('payments', fakeEndpoints(1));
   const { ctx } = run({ method: 'DELETE', path: '/items/1', authority: 'payments.test', cluster, route: compiledRoute({}, [{ item: cluster, weight: 1 }]) });
-  ctx.endpoint = cluster.endpoints[0];
+  (ctx as RequestContext).endpoint = cluster.endpoints[0]; // as the balance layer would
   ctx.grpcStatus = 0;
   ctx.sourceService = 'web.default';
   ctx.sourceWorkload = 'web-v1';

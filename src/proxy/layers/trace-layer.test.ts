@@ -1,6 +1,7 @@
 // The trace layer: continues the caller's trace (W3C or B3) with a new span id for this hop, or
 // starts one for the listener's sampled share; passes the context upstream; records the span
 // (CLIENT outbound, SERVER inbound) when the request is over, only when sampled and a collector is set.
+import type { RequestContext } from '../http/request-context.js';
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { ListenerTelemetry } from '../config/runtime-config.js';
@@ -52,7 +53,7 @@ test('a sampled caller\'s trace is continued with a new span, passed upstream an
   assert.equal(span.traceState, 'vendor=1');
   assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${span.spanId}-01`]);
   assert.equal(spans.length, 0, 'recorded only when the request is over');
-  ctx.endpoint = cluster.endpoints[0];
+  (ctx as RequestContext).endpoint = cluster.endpoints[0]; // as the balance layer would
   completeResponse(ctx, 201);
   assert.equal(spans.length, 1);
   const [collector, s] = spans[0]!;

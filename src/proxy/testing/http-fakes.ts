@@ -6,7 +6,7 @@ import type { ClusterConfig, HttpListenerConfig, RouteRule } from '../config/run
 import type { ClusterState, HttpListenerScope } from '../data-plane-snapshot.js';
 import type { Downstream } from '../http/downstream.js';
 import { HttpStack, type Handler, type HttpLayer } from '../http/layer.js';
-import { RequestContext, type UpstreamCall } from '../http/request-context.js';
+import { RequestContext, type EndpointRequest, type UpstreamCall } from '../http/request-context.js';
 import { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
 import { ClusterRuntime } from '../resilience/cluster-runtime.js';
 import type { CompiledRoute, Router } from '../routing/router.js';
@@ -83,14 +83,18 @@ export interface FakeRequestOptions {
 }
 
 /** A request context as the listener creates it, over a scope of its own. */
-export function fakeRequest(o: FakeRequestOptions = {}): { ctx: RequestContext; down: FakeDownstream } {
+/**
+ * A request context for a layer under test. Typed as the deepest stage (EndpointRequest) so any
+ * layer takes it: set `route`, `cluster` (and ctx.endpoint) as the stage of the layer under test has them.
+ */
+export function fakeRequest(o: FakeRequestOptions = {}): { ctx: EndpointRequest; down: FakeDownstream } {
   const down = new FakeDownstream(o.protocol ?? 'http/1.1', o.headers ?? {}, o.hasBody ?? false, o.remoteAddress ?? '10.0.0.9');
   const scope: HttpListenerScope = { listener: httpListener('l', 15001, o.listener), router: o.router, stack: o.stack ?? new HttpStack(o.layers ?? [], o.terminal ?? (() => {})) };
   const ctx = new RequestContext(scope, down, o.method ?? 'GET', o.path ?? '/', o.authority ?? 'app.test');
   if (o.peerIdentity !== undefined) ctx.peerIdentity = o.peerIdentity;
   if (o.route !== undefined) ctx.route = o.route;
   if (o.cluster !== undefined) ctx.cluster = o.cluster;
-  return { ctx, down };
+  return { ctx: ctx as EndpointRequest, down };
 }
 
 /** Endpoints 10.1.0.1:8080, 10.1.0.2:8080, ... (pools that dial only when asked to). */
