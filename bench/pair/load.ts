@@ -1,0 +1,130 @@
+// The load generators, each run bounded in requests or time, pinned to the load core:
+// wrk (HTTP/1.1 throughput), h2load (h2 and gRPC throughput; latency at a fixed rate),
+// curl (a bounded opaque-TCP transfer), and a node:http2 check that gRPC calls end OK.
+import http2 from 'node:http2';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { GRPC_PATH } from './backends.js';
+import type { Processes } from './processes.js';
+
+/** An h2 request body and headers, for gRPC; `replyBytes` is the body of every OK answer. */
+export interface GrpcLoad {
+  readonly requestFile: string;
+  readonly replyBytes: number;
+}
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+}
+
+/** Slack on top of a run's own duration before its generator is killed. */
+const GRACE_MS = 30_000;
+
+/** Requests a second of HTTP/1.1 over 32 keep-alive connections (`wrk -t1 -c32`). */
+export async function wrkThroughput(procs: Processes, url: string, seconds: number): Promise<number> {
+  const { stdout } = await procs.run('wrk', ['-t1', '-c32', `-d${seconds}s`, url], seconds * 1000 + GRACE_MS);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  if (!rps) throw new Error(`wrk printed no rate for ${url}:\n${stdout}`);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
+  return Number(rps[1]);
+}
+
+/** Requests a second of h2c with prior knowledge over 32 connections of 10 streams each (`h2load -c 32 -m 10 -D s`). */
+export async function h2Throughput(procs: Processes, url: string, seconds: number, grpc?: GrpcLoad): Promise<number> {
+  const target = grpc ? url + GRPC_PATH.slice(1) : url;
+  const { stdout } = await procs.run('h2load', ['-c', '32', '-m', '10', '-D', String(seconds), ...grpcArgs(grpc), target], seconds * 1000 + GRACE_MS);
+  const summary = h2loadSummary(stdout, target, grpc);
+  return summary.succeeded / seconds;
+}
+
+/**
+ * Latency percentiles (µs) at `rate` requests a second spread over `clients` connections, from
+ * h2load's per-request log, the first second (connections opening, warm-up) dropped.
+ */
+export async function latencyAtRate(procs: Processes, url: string, o: { rate: number; seconds: number; clients: number; h1: boolean; grpc?: GrpcLoad }): Promise<Percentiles & { rps: number }> {
+  const log = path.join(procs.dir, 'lat.tsv');
+  rmSync(log, { force: true }); // h2load appends to an existing log
+  const target = o.grpc ? url + GRPC_PATH.slice(1) : url;
+  const total = Math.round(o.rate * (o.seconds + 1));
+  // `-r` opens connections at up to 1,000 a second: all of them within the dropped first second.
+  const perPeriod = Math.max(1, Math.ceil(o.clients / 1000));
+  const args = [...(o.h1 ? ['--h1'] : []), '-c', String(o.clients), '--rps', String(o.rate / o.clients), '-n', String(total), '-r', String(perPeriod), '--rate-period', '1ms', '--log-file', log, ...grpcArgs(o.grpc), target];
+  const { stdout } = await procs.run('h2load', args, (o.seconds + 1) * 1000 * 2 + GRACE_MS);
+  h2loadSummary(stdout, target, o.grpc);
+  const rows = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
+  // A loop, not Math.min(...rows): a spread of every row overflows the stack on long runs.
+  let t0 = Infinity;
+  let t1 = 0;
+  for (const r of rows) { t0 = Math.min(t0, r[0]!); t1 = Math.max(t1, r[0]!); }
+  const kept = rows.filter((r) => r[0]! - t0 >= 1e6 && r[1] === 200).map((r) => r[2]!).sort((a, b) => a - b);
+  if (kept.length === 0) throw new Error(`h2load logged no request after the first second for ${target}`);
+  const q = (p: number) => kept[Math.min(kept.length - 1, Math.floor((p / 100) * kept.length))]!;
+  return { p50: q(50), p90: q(90), p99: q(99), rps: kept.length / Math.max(1, (t1 - t0) / 1e6 - 1) };
+}
+
+/** MB/s (MiB) of one download of `bytes` through `url`, which relays an HTTP/1.1 exchange as opaque TCP. */
+export async function bulkTransfer(procs: Processes, url: string, bytes: number): Promise<number> {
+  const limitS = 120;
+  const { stdout, status } = await procs.run('curl', ['-sS', '-o', '/dev/null', '--max-time', String(limitS), '-w', '%{http_code} %{size_download} %{time_total}', url], limitS * 1000 + GRACE_MS);
+  const [code, size, seconds] = stdout.trim().split(' ').map(Number);
+  if (status !== 0 || code !== 200 || size !== bytes) throw new Error(`curl ${url}: exit ${status}, HTTP ${code}, ${size} of ${bytes} bytes`);
+  return bytes / 1024 / 1024 / seconds!;
+}
+
+/**
+ * Makes `calls` unary gRPC calls (one connection, one at a time) and fails unless each answer is
+ * HTTP 200 with the whole reply and the trailer grpc-status 0: h2load counts only HTTP status.
+ */
+export async function checkGrpcOk(url: string, grpc: GrpcLoad, calls: number): Promise<void> {
+  const session = http2.connect(url);
+  session.on('error', () => { /* reported through the failed call */ });
+  const request = readFileSync(grpc.requestFile);
+  try {
+    for (let i = 0; i < calls; i++) {
+      const answer = await new Promise<{ status: number; bytes: number; grpcStatus: string | undefined }>((resolve, reject) => {
+        const s = session.request({ ':method': 'POST', ':path': GRPC_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+        let status = 0;
+        let bytes = 0;
+        let grpcStatus: string | undefined;
+        s.setTimeout(10_000, () => s.close(http2.constants.NGHTTP2_CANCEL));
+        s.on('response', (h) => { status = Number(h[':status']); grpcStatus ??= h['grpc-status'] as string | undefined; });
+        s.on('trailers', (t) => { grpcStatus = t['grpc-status'] as string | undefined; });
+        s.on('data', (c: Buffer) => { bytes += c.length; });
+        s.on('end', () => resolve({ status, bytes, grpcStatus }));
+        s.on('error', reject);
+        s.end(request);
+      });
+      if (answer.status !== 200 || answer.grpcStatus !== '0' || answer.bytes !== grpc.replyBytes) {
+        throw new Error(`gRPC call ${i + 1} through ${url}: HTTP ${answer.status}, grpc-status ${answer.grpcStatus}, ${answer.bytes} of ${grpc.replyBytes} reply bytes`);
+      }
+    }
+  } finally {
+    session.close();
+  }
+}
+
+function grpcArgs(grpc: GrpcLoad | undefined): string[] {
+  return grpc ? ['-d', grpc.requestFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers'] : [];
+}
+
+/**
+ * h2load's counts, failing on any request that failed or got another status than 2xx. For gRPC
+ * also when the reply bodies are short of one message per request: a proxy's own gRPC error is a
+ * trailers-only 200. (With `-D`, the 2xx count may include a response or two after the end.)
+ */
+function h2loadSummary(stdout: string, target: string, grpc: GrpcLoad | undefined): { succeeded: number } {
+  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
+  const data = /traffic: .* \((\d+)\) data/.exec(stdout);
+  if (!requests || !codes || !data) throw new Error(`h2load printed no summary for ${target}:\n${stdout}`);
+  const [done, succeeded, failed, errored, timeout] = [3, 4, 5, 6, 7].map((i) => Number(requests[i]));
+  const [, other3xx, other4xx, other5xx] = [1, 2, 3, 4].map((i) => Number(codes[i]));
+  if (failed! + errored! + timeout! + other3xx! + other4xx! + other5xx! > 0 || succeeded !== done) {
+    throw new Error(`h2load to ${target}: ${done} done, ${succeeded} succeeded, ${failed} failed, ${errored} errored, ${timeout} timed out, ${other3xx}/${other4xx}/${other5xx} 3xx/4xx/5xx`);
+  }
+  if (grpc && Number(data[1]) < done! * grpc.replyBytes) throw new Error(`h2load to ${target}: ${data[1]} bytes of reply bodies for ${done} gRPC calls of ${grpc.replyBytes} bytes (a trailers-only error answer?)`);
+  return { succeeded: succeeded! };
+}
