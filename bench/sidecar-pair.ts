@@ -6,7 +6,8 @@
 //   h2     h2c with prior knowledge: throughput (h2load -c32 -m10) and latency at a fixed rate
 //   grpc   unary gRPC calls over h2c, the same two runs; every answer checked for grpc-status 0
 //   tcp    opaque TCP: MB/s of one bounded download (curl) relayed as bytes by the pair
-//   conns  1,000 keep-alive HTTP/1.1 connections at a fixed total rate: latency, memory
+//   conns  1,000 keep-alive HTTP/1.1 connections at a fixed total rate: latency, memory (the
+//          first --warmup seconds, while the connections and the pools behind them open, left out)
 // plus the idle memory of each pair. Memory per proxy (RSS, PSS, anonymous) from
 // /proc/PID/smaps_rollup, peak during each run; CPU per request per proxy from /proc/PID/stat.
 // Run by hand (not in CI):
@@ -26,7 +27,7 @@ import { trellisArgv } from '../src/common/self.js';
 import { httpOk, tcpOpen, waitFor } from '../src/common/wait.js';
 import { BULK_PATH, startBackends, type Backends } from './pair/backends.js';
 import { haproxyCerts, haproxyMtlsPair, haproxyPlainPair, type FrontPorts } from './pair/haproxy.js';
-import { bulkTransfer, checkGrpcOk, h2Throughput, latencyAtRate, wrkThroughput, type GrpcLoad } from './pair/load.js';
+import { bulkTransfer, checkGrpcOk, h2Throughput, latencyAtRate, wrkThroughput, type GrpcLoad, type Percentiles } from './pair/load.js';
 import { parseBenchOptions, SECTIONS, type BenchOptions, type Section } from './pair/options.js';
 import { cpuTimeUs, memory, peakMemoryDuring, Processes } from './pair/processes.js';
 import { formatTable, summarize, writeJson, type Row, type Sample } from './pair/table.js';
@@ -65,7 +66,11 @@ async function measured(t: Target, work: () => Promise<number>, units: (rate: nu
 function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPlan[] {
   const grpc: GrpcLoad = { requestFile: backends.grpcRequestFile, replyBytes: backends.grpcReplyBytes };
   const d = o.duration;
-  const latency = (port: number | undefined, h1: boolean, g?: GrpcLoad) => latencyAtRate(procs, url(port), { rate: o.rate, seconds: d, clients: 10, h1, ...(g ? { grpc: g } : {}) });
+  const conns = { rate: o.connsRate, clients: o.connections, h1: true };
+  const latency = async (port: number | undefined, h1: boolean, g?: GrpcLoad): Promise<Percentiles> => {
+    const { p50, p90, p99 } = await latencyAtRate(procs, url(port), { rate: o.rate, seconds: d, clients: 10, h1, ...(g ? { grpc: g } : {}) });
+    return { p50, p90, p99 };
+  };
   const all: SectionPlan[] = [
     {
       section: 'http1', unit: 'req/s',
@@ -91,13 +96,16 @@ function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPl
       measure: (t) => measured(t, () => bulkTransfer(procs, `http://127.0.0.1:${t.ports.tcp}${BULK_PATH}`, backends.bulkBytes), () => o.tcpMb),
     },
     {
+      // Opening 1,000 connections makes a proxy open many upstream ones (HAProxy: up to one per
+      // client connection, each an mTLS handshake): the first `--warmup` seconds are left out.
       section: 'conns', unit: 'req/s',
+      warm: (t) => latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: o.warmup }),
       measure: async (t) => {
         let lat: Awaited<ReturnType<typeof latencyAtRate>> | undefined;
         const sample = await measured(t, async () => {
-          lat = await latencyAtRate(procs, url(t.ports.http1), { rate: o.connsRate, seconds: d, clients: o.connections, h1: true });
+          lat = await latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: d, drop: Math.max(1, o.warmup) });
           return lat.rps;
-        }, () => o.connsRate * (d + 1));
+        }, () => o.connsRate * (d + Math.max(1, o.warmup)));
         return { ...sample, p50: lat!.p50, p90: lat!.p90, p99: lat!.p99 };
       },
     },

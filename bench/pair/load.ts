@@ -40,29 +40,38 @@ export async function h2Throughput(procs: Processes, url: string, seconds: numbe
   return summary.succeeded / seconds;
 }
 
-/**
- * Latency percentiles (µs) at `rate` requests a second spread over `clients` connections, from
- * h2load's per-request log, the first second (connections opening, warm-up) dropped.
- */
-export async function latencyAtRate(procs: Processes, url: string, o: { rate: number; seconds: number; clients: number; h1: boolean; grpc?: GrpcLoad }): Promise<Percentiles & { rps: number }> {
+/** A fixed-rate run: `rate` requests a second over `clients` connections for `seconds` after the `drop` first ones. */
+export interface RateRun {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly clients: number;
+  readonly h1: boolean;
+  /** Seconds at the start left out of the figures (connections opening, warm-up); 1 unless told. */
+  readonly drop?: number;
+  readonly grpc?: GrpcLoad;
+}
+
+/** Latency percentiles (µs) and the rate of requests completed, from h2load's per-request log. */
+export async function latencyAtRate(procs: Processes, url: string, o: RateRun): Promise<Percentiles & { rps: number }> {
   const log = path.join(procs.dir, 'lat.tsv');
   rmSync(log, { force: true }); // h2load appends to an existing log
   const target = o.grpc ? url + GRPC_PATH.slice(1) : url;
-  const total = Math.round(o.rate * (o.seconds + 1));
+  const drop = o.drop ?? 1;
+  const total = Math.round(o.rate * (o.seconds + drop));
   // `-r` opens connections at up to 1,000 a second: all of them within the dropped first second.
   const perPeriod = Math.max(1, Math.ceil(o.clients / 1000));
   const args = [...(o.h1 ? ['--h1'] : []), '-c', String(o.clients), '--rps', String(o.rate / o.clients), '-n', String(total), '-r', String(perPeriod), '--rate-period', '1ms', '--log-file', log, ...grpcArgs(o.grpc), target];
-  const { stdout } = await procs.run('h2load', args, (o.seconds + 1) * 1000 * 2 + GRACE_MS);
+  const { stdout } = await procs.run('h2load', args, (o.seconds + drop) * 1000 * 2 + GRACE_MS);
   h2loadSummary(stdout, target, o.grpc);
   const rows = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
   // A loop, not Math.min(...rows): a spread of every row overflows the stack on long runs.
   let t0 = Infinity;
   let t1 = 0;
   for (const r of rows) { t0 = Math.min(t0, r[0]!); t1 = Math.max(t1, r[0]!); }
-  const kept = rows.filter((r) => r[0]! - t0 >= 1e6 && r[1] === 200).map((r) => r[2]!).sort((a, b) => a - b);
-  if (kept.length === 0) throw new Error(`h2load logged no request after the first second for ${target}`);
+  const kept = rows.filter((r) => r[0]! - t0 >= drop * 1e6 && r[1] === 200).map((r) => r[2]!).sort((a, b) => a - b);
+  if (kept.length === 0) throw new Error(`h2load logged no request after the first ${drop} s for ${target}`);
   const q = (p: number) => kept[Math.min(kept.length - 1, Math.floor((p / 100) * kept.length))]!;
-  return { p50: q(50), p90: q(90), p99: q(99), rps: kept.length / Math.max(1, (t1 - t0) / 1e6 - 1) };
+  return { p50: q(50), p90: q(90), p99: q(99), rps: kept.length / Math.max(1, (t1 - t0) / 1e6 - drop) };
 }
 
 /** MB/s (MiB) of one download of `bytes` through `url`, which relays an HTTP/1.1 exchange as opaque TCP. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 /** The load generators run on one core, the servers and proxies under test on the other. */
 export const LOAD_CPU = '0';
 export const SERVER_CPU = os.cpus().length > 1 ? '1' : '0';
-/** Open files allowed to every child: 1,000 connections through a pair take ~3 descriptors each in a proxy. */
+/** Open files allowed to every child: the client and side A hold a descriptor per connection of `conns`. */
 const NOFILE = 65536;
 
 export interface StartOptions {
