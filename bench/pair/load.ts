@@ -1,10 +1,10 @@
 // The load generators, each run bounded in requests or time, pinned to the load core:
 // wrk (HTTP/1.1 throughput), h2load (h2 and gRPC throughput; latency at a fixed rate),
-// curl (a bounded opaque-TCP transfer), and a node:http2 check that gRPC calls end OK.
+// curl (a bounded opaque-TCP transfer), and node:http2 checks that h2 requests and gRPC calls end OK.
 import http2 from 'node:http2';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { GRPC_PATH } from './backends.js';
+import { BODY, GRPC_PATH } from './backends.js';
 import type { Processes } from './processes.js';
 
 /** An h2 request body and headers, for gRPC; `replyBytes` is the body of every OK answer. */
@@ -83,18 +83,25 @@ export async function bulkTransfer(procs: Processes, url: string, bytes: number)
   return bytes / 1024 / 1024 / seconds!;
 }
 
+/** What an h2 request got: its status, body bytes and grpc-status (from the trailers, or the headers of a trailers-only answer). */
+interface H2Answer {
+  readonly status: number;
+  readonly bytes: number;
+  readonly grpcStatus: string | undefined;
+}
+
 /**
- * Makes `calls` unary gRPC calls (one connection, one at a time) and fails unless each answer is
- * HTTP 200 with the whole reply and the trailer grpc-status 0: h2load counts only HTTP status.
+ * Makes `calls` h2c requests, one at a time on one connection, and fails on the first answer
+ * `problem` finds fault with. Before the rounds it also opens each proxy's upstream h2 session,
+ * as the HTTP/1.1 readiness check does for its connections.
  */
-export async function checkGrpcOk(url: string, grpc: GrpcLoad, calls: number): Promise<void> {
+async function h2Calls(url: string, calls: number, headers: http2.OutgoingHttpHeaders, body: Buffer | undefined, problem: (a: H2Answer) => string | undefined): Promise<void> {
   const session = http2.connect(url);
   session.on('error', () => { /* reported through the failed call */ });
-  const request = readFileSync(grpc.requestFile);
   try {
     for (let i = 0; i < calls; i++) {
-      const answer = await new Promise<{ status: number; bytes: number; grpcStatus: string | undefined }>((resolve, reject) => {
-        const s = session.request({ ':method': 'POST', ':path': GRPC_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      const answer = await new Promise<H2Answer>((resolve, reject) => {
+        const s = session.request(headers);
         let status = 0;
         let bytes = 0;
         let grpcStatus: string | undefined;
@@ -104,15 +111,28 @@ export async function checkGrpcOk(url: string, grpc: GrpcLoad, calls: number): P
         s.on('data', (c: Buffer) => { bytes += c.length; });
         s.on('end', () => resolve({ status, bytes, grpcStatus }));
         s.on('error', reject);
-        s.end(request);
+        s.end(body);
       });
-      if (answer.status !== 200 || answer.grpcStatus !== '0' || answer.bytes !== grpc.replyBytes) {
-        throw new Error(`gRPC call ${i + 1} through ${url}: HTTP ${answer.status}, grpc-status ${answer.grpcStatus}, ${answer.bytes} of ${grpc.replyBytes} reply bytes`);
-      }
+      const wrong = problem(answer);
+      if (wrong !== undefined) throw new Error(`call ${i + 1} through ${url}: ${wrong}`);
     }
   } finally {
     session.close();
   }
+}
+
+/** `calls` GET requests over h2c, each answered 200 with the whole body. */
+export function checkH2Ok(url: string, calls: number): Promise<void> {
+  return h2Calls(url, calls, { ':path': '/' }, undefined, (a) => (a.status !== 200 || a.bytes !== BODY.length ? `HTTP ${a.status}, ${a.bytes} of ${BODY.length} body bytes` : undefined));
+}
+
+/**
+ * `calls` unary gRPC calls, each answered HTTP 200 with the whole reply and the trailer
+ * grpc-status 0: h2load counts only HTTP status.
+ */
+export function checkGrpcOk(url: string, grpc: GrpcLoad, calls: number): Promise<void> {
+  return h2Calls(url, calls, { ':method': 'POST', ':path': GRPC_PATH, 'content-type': 'application/grpc', te: 'trailers' }, readFileSync(grpc.requestFile), (a) =>
+    (a.status !== 200 || a.grpcStatus !== '0' || a.bytes !== grpc.replyBytes ? `HTTP ${a.status}, grpc-status ${a.grpcStatus}, ${a.bytes} of ${grpc.replyBytes} reply bytes` : undefined));
 }
 
 function grpcArgs(grpc: GrpcLoad | undefined): string[] {
