@@ -27,7 +27,7 @@ import { trellisArgv } from '../src/common/self.js';
 import { httpOk, tcpOpen, waitFor } from '../src/common/wait.js';
 import { BULK_PATH, startBackends, type Backends } from './pair/backends.js';
 import { haproxyCerts, haproxyMtlsPair, haproxyPlainPair, type FrontPorts } from './pair/haproxy.js';
-import { bulkTransfer, checkGrpcOk, checkH2Ok, h2Throughput, latencyAtRate, wrkThroughput, type GrpcLoad, type Percentiles } from './pair/load.js';
+import { bulkTransfer, checkGrpcOk, checkH2Ok, h2Throughput, latencyAtRate, wrkThroughput, type GrpcLoad, type Outcome, type Percentiles } from './pair/load.js';
 import { parseBenchOptions, SECTIONS, type BenchOptions, type Section } from './pair/options.js';
 import { cpuTimeUs, memory, peakMemoryDuring, Processes } from './pair/processes.js';
 import { formatTable, summarize, writeJson, type Row, type Sample } from './pair/table.js';
@@ -54,33 +54,34 @@ interface SectionPlan {
 
 const url = (port: number | undefined) => `http://127.0.0.1:${port}/`;
 
-/** Runs `work` (which returns a rate) and reads each proxy's CPU time per unit of work and peak memory around it. */
-async function measured(t: Target, work: () => Promise<number>, units: (rate: number) => number): Promise<Sample> {
+/** Runs `work` and reads each proxy's CPU time per unit of work (`units`: requests or MB it carried) and peak memory around it. */
+async function measured(t: Target, work: () => Promise<Outcome>, units: (rate: number) => number): Promise<Sample> {
   const pids = t.procs.map((c) => c.pid!);
   const before = pids.map(cpuTimeUs);
-  const { result: rate, peaks } = await peakMemoryDuring(pids, work);
+  const { result: { rate, errors }, peaks } = await peakMemoryDuring(pids, work);
   const cpu = pids.map((pid, i) => (cpuTimeUs(pid) - before[i]!) / units(rate));
-  return { rate, ...(pids.length ? { cpu, memory: peaks } : {}) };
+  return { rate, errors, ...(pids.length ? { cpu, memory: peaks } : {}) };
 }
 
 function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPlan[] {
   const grpc: GrpcLoad = { requestFile: backends.grpcRequestFile, replyBytes: backends.grpcReplyBytes };
   const d = o.duration;
   const conns = { rate: o.connsRate, clients: o.connections, h1: true };
-  const latency = async (port: number | undefined, h1: boolean, g?: GrpcLoad): Promise<Percentiles> => {
-    const { p50, p90, p99 } = await latencyAtRate(procs, url(port), { rate: o.rate, seconds: d, clients: 10, h1, ...(g ? { grpc: g } : {}) });
-    return { p50, p90, p99 };
+  // The throughput run's sample, with the fixed-rate run's percentiles and errors added.
+  const withLatency = async (sample: Sample, port: number | undefined, h1: boolean, g?: GrpcLoad): Promise<Sample> => {
+    const { p50, p90, p99, errors } = await latencyAtRate(procs, url(port), { rate: o.rate, seconds: d, clients: 10, h1, ...(g ? { grpc: g } : {}) });
+    return { ...sample, p50, p90, p99, errors: (sample.errors ?? 0) + errors };
   };
   const all: SectionPlan[] = [
     {
       section: 'http1', unit: 'req/s',
       warm: (t) => wrkThroughput(procs, url(t.ports.http1), o.warmup),
-      measure: async (t) => ({ ...(await measured(t, () => wrkThroughput(procs, url(t.ports.http1), d), (r) => r * d)), ...(await latency(t.ports.http1, true)) }),
+      measure: async (t) => withLatency(await measured(t, () => wrkThroughput(procs, url(t.ports.http1), d), (r) => r * d), t.ports.http1, true),
     },
     {
       section: 'h2', unit: 'req/s',
       warm: (t) => h2Throughput(procs, url(t.ports.h2), o.warmup),
-      measure: async (t) => ({ ...(await measured(t, () => h2Throughput(procs, url(t.ports.h2), d), (r) => r * d)), ...(await latency(t.ports.h2, false)) }),
+      measure: async (t) => withLatency(await measured(t, () => h2Throughput(procs, url(t.ports.h2), d), (r) => r * d), t.ports.h2, false),
     },
     {
       section: 'grpc', unit: 'req/s',
@@ -88,12 +89,12 @@ function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPl
       measure: async (t) => {
         const sample = await measured(t, () => h2Throughput(procs, url(t.ports.grpc), d, grpc), (r) => r * d);
         await checkGrpcOk(url(t.ports.grpc), grpc, 20); // still grpc-status 0 after the load
-        return { ...sample, ...(await latency(t.ports.grpc, false, grpc)) };
+        return withLatency(sample, t.ports.grpc, false, grpc);
       },
     },
     {
       section: 'tcp', unit: 'MB/s',
-      measure: (t) => measured(t, () => bulkTransfer(procs, `http://127.0.0.1:${t.ports.tcp}${BULK_PATH}`, backends.bulkBytes), () => o.tcpMb),
+      measure: (t) => measured(t, async () => ({ rate: await bulkTransfer(procs, `http://127.0.0.1:${t.ports.tcp}${BULK_PATH}`, backends.bulkBytes), errors: 0 }), () => o.tcpMb),
     },
     {
       // Opening 1,000 connections makes a proxy open many upstream ones (HAProxy: up to one per
@@ -101,11 +102,9 @@ function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPl
       section: 'conns', unit: 'req/s',
       warm: (t) => latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: o.warmup }),
       measure: async (t) => {
-        let lat: Awaited<ReturnType<typeof latencyAtRate>> | undefined;
-        const sample = await measured(t, async () => {
-          lat = await latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: d, drop: Math.max(1, o.warmup) });
-          return lat.rps;
-        }, () => o.connsRate * (d + Math.max(1, o.warmup)));
+        let lat: (Percentiles & Outcome) | undefined;
+        const run = async () => (lat = await latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: d, drop: Math.max(1, o.warmup) }));
+        const sample = await measured(t, run, () => o.connsRate * (d + Math.max(1, o.warmup)));
         return { ...sample, p50: lat!.p50, p90: lat!.p90, p99: lat!.p99 };
       },
     },
@@ -195,7 +194,8 @@ async function main(): Promise<void> {
         const sample = await named(plan, t, plan.measure(t));
         rows.get(`${plan.section}/${t.name}`)!.samples.push(sample);
         const p99 = sample.p99 !== undefined ? `, p99 ${sample.p99} µs` : '';
-        console.error(`round ${round} ${plan.section} ${t.name}: ${sample.rate.toFixed(plan.unit === 'MB/s' ? 1 : 0)} ${plan.unit}${p99}`);
+        const errors = sample.errors ? `, ${sample.errors} ERRORS (not in the rate and percentiles)` : '';
+        console.error(`round ${round} ${plan.section} ${t.name}: ${sample.rate.toFixed(plan.unit === 'MB/s' ? 1 : 0)} ${plan.unit}${p99}${errors}`);
       }
     }
   }

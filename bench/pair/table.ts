@@ -14,6 +14,8 @@ export interface Sample {
   readonly cpu?: readonly number[];
   /** Peak memory of each proxy during the run. */
   readonly memory?: readonly Memory[];
+  /** Requests of the runs that failed or got no 2xx (left out of the rate and the percentiles). */
+  readonly errors?: number;
 }
 
 export interface Row {
@@ -43,6 +45,8 @@ export interface Summary {
   readonly rssMb?: number;
   readonly pssMb?: number;
   readonly anonMb?: number;
+  /** Failed requests over all rounds. */
+  readonly errors?: number;
   readonly rounds: number;
 }
 
@@ -71,6 +75,7 @@ export function summarize(row: Row): Summary {
     rssMb: medianOf(s, (x) => maxOf(x.memory?.map((m) => m.rss))),
     pssMb: medianOf(s, (x) => maxOf(x.memory?.map((m) => m.pss))),
     anonMb: medianOf(s, (x) => maxOf(x.memory?.map((m) => m.anon))),
+    errors: s.some((x) => x.errors !== undefined) ? s.reduce((n, x) => n + (x.errors ?? 0), 0) : undefined,
     rounds: s.length,
   });
 }
@@ -85,12 +90,12 @@ export function formatTable(summaries: readonly Summary[]): string {
   const num = (x: number | undefined, digits = 0) => (x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   const ratio = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
   const lines = [
-    '| section | path | rate | vs HAProxy pair | p50 µs | p90 µs | p99 µs | p99 vs HAProxy pair | CPU µs per req (per MB) per proxy | RSS MB | PSS MB | anon MB |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| section | path | rate | vs HAProxy pair | p50 µs | p90 µs | p99 µs | p99 vs HAProxy pair | CPU µs per req (per MB) per proxy | RSS MB | PSS MB | anon MB | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of summaries) {
     const rate = s.unit === '–' ? '–' : `${num(s.rate, s.unit === 'MB/s' ? 1 : 0)} ${s.unit}`;
-    lines.push(`| ${[s.section, s.path, rate, ratio(s.rateVsHaproxy), num(s.p50), num(s.p90), num(s.p99), ratio(s.p99VsHaproxy), num(s.cpuPerUnitUs, 1), num(s.rssMb, 1), num(s.pssMb, 1), num(s.anonMb, 1)].join(' | ')} |`);
+    lines.push(`| ${[s.section, s.path, rate, ratio(s.rateVsHaproxy), num(s.p50), num(s.p90), num(s.p99), ratio(s.p99VsHaproxy), num(s.cpuPerUnitUs, 1), num(s.rssMb, 1), num(s.pssMb, 1), num(s.anonMb, 1), num(s.errors)].join(' | ')} |`);
   }
   return lines.join('\n');
 }
