@@ -184,12 +184,13 @@ async function main(): Promise<void> {
     const ref: Row = { section: plan.section, path: haTarget.name, unit: plan.unit, isReference: true, samples: [] };
     for (const t of onTargets(plan.section)) rows.set(`${plan.section}/${t.name}`, t === haTarget ? ref : { section: plan.section, path: t.name, unit: plan.unit, reference: ref, samples: [] });
   }
-  // Warm-up, not recorded: the first seconds of load through a Node.js proxy run before the JIT
-  // has optimized its hot path (a first round measured ~40% below the following ones).
   const named = <T>(plan: SectionPlan, t: Target, work: Promise<T>): Promise<T> => work.catch((e: Error) => { throw new Error(`${plan.section}, ${t.name}: ${e.message}`); });
-  if (o.warmup > 0) for (const plan of sectionPlans) for (const t of onTargets(plan.section)) await named(plan, t, plan.warm?.(t) ?? Promise.resolve());
   for (let round = 1; round <= o.rounds; round++) {
     for (const plan of sectionPlans) {
+      // Warm-up, not recorded: the first seconds of load through a Node.js proxy run before the
+      // JIT has optimized its hot path (a first round measured ~40% below the following ones).
+      // Just before the section's first round, so that its memory is not a later section's.
+      if (round === 1 && o.warmup > 0) for (const t of onTargets(plan.section)) await named(plan, t, plan.warm?.(t) ?? Promise.resolve());
       for (const t of onTargets(plan.section)) {
         const sample = await named(plan, t, plan.measure(t));
         rows.get(`${plan.section}/${t.name}`)!.samples.push(sample);
