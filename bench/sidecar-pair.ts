@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   await ready(o, targets, backends);
 
   // Idle memory, before any load: what a pair holds for its configuration alone.
-  const idle: Row[] = targets.filter((t) => t.procs.length && t.ports.tcp !== undefined).map((t) => ({
+  const idle: Row[] = targets.filter((t) => t.procs.length > 0).map((t) => ({
     section: 'idle', path: t.name, unit: '–', samples: [{ rate: NaN, memory: t.procs.map((c) => memory(c.pid!)) }],
   }));
 
