@@ -56,7 +56,7 @@ test('a connect failure is taken over and tried again after the backoff, on a ne
   assert.equal(next.calls.length, 1, 'backoff floor(0.5 × 25) = 12 ms not over');
   t.mock.timers.tick(1);
   assert.equal(next.calls.length, 2);
-  assert.equal(ctx.endpoint, undefined, 'the endpoint is picked again below');
+  assert.equal(ctx.endpoint, cluster.endpoints[0], 'the endpoint is the balance layer\'s alone to set: it picks again below');
 });
 
 test('the backoff ceiling doubles per retry up to backoffMaxMs', (t) => {
