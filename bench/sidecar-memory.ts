@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { trustingFetch } from '../src/common/control-plane-trust.js';
+import { trustingFetch } from '../src/common/trusting-fetch.js';
 import { freePorts } from '../src/common/free-port.js';
 import { trellisArgv } from '../src/common/self.js';
 import { httpOk, waitFor } from '../src/common/wait.js';

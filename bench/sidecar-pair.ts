@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trustingFetch } from '../src/common/control-plane-trust.js';
+import { trustingFetch } from '../src/common/trusting-fetch.js';
 import { freePorts } from '../src/common/free-port.js';
 import { trellisArgv } from '../src/common/self.js';
 import { httpOk, waitFor } from '../src/common/wait.js';
