@@ -4,7 +4,7 @@
 // RSS, PSS and Anonymous come from /proc/PID/smaps_rollup (Anonymous is what one more sidecar
 // on a host costs: the node binary's pages are shared); V8 heap figures from a preloaded probe.
 // Run by hand (not in CI):
-//   npm run build && node dist/bench/sidecar-memory.js [--node PATH] [--node-flags "..."] [--rounds 3] [--duration 10] [--snapshot DIR]
+//   npm run build && node dist/bench/sidecar-memory.js [--node PATH] [--node-flags "..."] [--env "K=V ..."] [--rounds 3] [--duration 10] [--snapshot DIR]
 // `--snapshot DIR` also writes a heap snapshot of the sidecar idle and after the load (summarise
 // them with dist/bench/heap-snapshot-summary.js). Needs: apt-get install nginx wrk util-linux
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trustingFetch } from '../src/common/trusting-fetch.js';
 import { freePorts } from '../src/common/free-port.js';
-import { trellisArgv } from '../src/common/self.js';
+import { SIDECAR_NODE_FLAGS, trellisArgv } from '../src/common/self.js';
 import { httpOk, waitFor } from '../src/common/wait.js';
 import type { MemoryProbe } from './memory-probe.js';
 
@@ -23,8 +23,10 @@ const ROUNDS = Number(flag('rounds') ?? 3);
 const DURATION = Number(flag('duration') ?? 10);
 /** `--node PATH`: the Node.js that runs the sidecar (default: this one); the control plane runs on this one. */
 const SIDECAR_NODE = flag('node') ?? process.execPath;
-/** `--node-flags "..."`: Node.js/V8 flags for the sidecar, to compare settings. */
+/** `--node-flags "..."`: Node.js/V8 flags for the sidecar after the ones it runs with (SIDECAR_NODE_FLAGS; a later value of a flag wins), to compare settings. */
 const NODE_FLAGS = (flag('node-flags') ?? '').split(/\s+/).filter(Boolean);
+/** `--env "K=V ..."`: environment of the sidecar, e.g. MALLOC_ARENA_MAX=2 (glibc's malloc arenas) or UV_THREADPOOL_SIZE. */
+const SIDECAR_ENV = Object.fromEntries((flag('env') ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const SNAPSHOT_DIR = flag('snapshot');
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'memory-probe.js');
 const LOAD_CPU = '0';
@@ -54,7 +56,14 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-interface Sample { rss: number; pss: number; anon: number; heapUsed: number; heapTotal: number; external: number; code: number }
+interface Sample { rss: number; pss: number; anon: number; heapUsed: number; heapTotal: number; newSpace: number; external: number; code: number }
+
+/** CPU time (user + system) of `pid` so far, µs. */
+function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
 
 function smaps(pid: number): { rss: number; pss: number; anon: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
@@ -71,7 +80,7 @@ async function sample(pid: number): Promise<Sample> {
   await waitFor(async () => existsSync(file), 'the memory probe', 10000, 20);
   const probe = JSON.parse(readFileSync(file, 'utf8')) as MemoryProbe;
   const mb = (n: number) => n / 1048576;
-  return { ...proc, heapUsed: mb(probe.usage.heapUsed), heapTotal: mb(probe.usage.heapTotal), external: mb(probe.usage.external), code: mb(probe.spaces.code_space?.size ?? 0) };
+  return { ...proc, heapUsed: mb(probe.usage.heapUsed), heapTotal: mb(probe.usage.heapTotal), newSpace: mb(probe.spaces.new_space?.size ?? 0), external: mb(probe.usage.external), code: mb(probe.spaces.code_space?.size ?? 0) };
 }
 
 /** Writes a heap snapshot of `pid` (started with --heapsnapshot-signal=SIGUSR2) under `name`. */
@@ -134,13 +143,14 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   const idle: Sample[] = [];
   const loaded: Sample[] = [];
   const rates: number[] = [];
+  const cpuPerRequest: number[] = [];
   let version = '';
   for (let round = 1; round <= ROUNDS; round++) {
     const [inbound, local, admin] = await freePorts(3);
-    const flags = [...NODE_FLAGS, '--import', PROBE, ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOT_DIR}`] : [])];
+    const flags = [...SIDECAR_NODE_FLAGS, ...NODE_FLAGS, '--import', PROBE, ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOT_DIR}`] : [])];
     const proxy = start(SIDECAR_NODE, [...flags, bin, 'proxy', '--service', 'bench-server', '--label', 'app=bench-server', '--inbound', `${inbound}:${nginxPort}`,
       '--upstream', `bench-server:8080=${local}`, '--admin-port', String(admin), '--xds-address', cp.xds],
-    { TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: cp.joinToken, MEMORY_PROBE_DIR: dir });
+    { TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: cp.joinToken, MEMORY_PROBE_DIR: dir, ...SIDECAR_ENV });
     const url = `http://127.0.0.1:${local}/`;
     await waitFor(() => httpOk(`http://127.0.0.1:${admin}/ready`), 'the sidecar /ready', 30000);
     await waitFor(() => httpOk(url), 'a request through the sidecar', 30000);
@@ -149,18 +159,22 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
     await new Promise((r) => setTimeout(r, 3000));
     idle.push(await sample(proxy.pid!));
     if (SNAPSHOT_DIR && round === 1) await snapshot(proxy.pid!, 'idle');
+    const cpuBefore = cpuUs(proxy.pid!);
     rates.push(wrk(url, DURATION));
+    // Per request through both of its sides: a setting that saves memory must not cost CPU.
+    cpuPerRequest.push((cpuUs(proxy.pid!) - cpuBefore) / (rates.at(-1)! * DURATION));
     loaded.push(await sample(proxy.pid!));
     if (SNAPSHOT_DIR && round === 1) await snapshot(proxy.pid!, 'loaded');
     stop(proxy);
     console.error(`round ${round}: idle ${idle.at(-1)!.rss.toFixed(1)} MB RSS, after ${rates.at(-1)!.toFixed(0)} req/s ${loaded.at(-1)!.rss.toFixed(1)} MB RSS`);
   }
-  console.log(`\nsidecar on node ${version}${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}; ${ROUNDS} rounds, medians; load: wrk -t1 -c32 -d${DURATION}s through its outbound and inbound listeners (mTLS)\n`);
-  console.log('| state | RSS MB | PSS MB | Anonymous MB | V8 heap used MB | V8 heap total MB | external MB | code space MB | req/s |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const env = Object.entries(SIDECAR_ENV).map(([k, v]) => `${k}=${v} `).join('');
+  console.log(`\nsidecar on ${env}node ${version} ${[...SIDECAR_NODE_FLAGS, ...NODE_FLAGS].join(' ')}; ${ROUNDS} rounds, medians; load: wrk -t1 -c32 -d${DURATION}s through its outbound and inbound listeners (mTLS)\n`);
+  console.log('| state | RSS MB | PSS MB | Anonymous MB | V8 heap used MB | V8 heap total MB | new space MB | external MB | code space MB | req/s | CPU µs/req |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, xs] of [['idle', idle], ['after load', loaded]] as const) {
     const m = (k: keyof Sample) => median(xs.map((x) => x[k])).toFixed(1);
-    console.log(`| ${name} | ${m('rss')} | ${m('pss')} | ${m('anon')} | ${m('heapUsed')} | ${m('heapTotal')} | ${m('external')} | ${m('code')} | ${name === 'idle' ? '–' : median(rates).toFixed(0)} |`);
+    console.log(`| ${name} | ${m('rss')} | ${m('pss')} | ${m('anon')} | ${m('heapUsed')} | ${m('heapTotal')} | ${m('newSpace')} | ${m('external')} | ${m('code')} | ${name === 'idle' ? '– | –' : `${median(rates).toFixed(0)} | ${median(cpuPerRequest).toFixed(0)}`} |`);
   }
   if (SNAPSHOT_DIR) console.log(`\nheap snapshots (round 1): ${path.resolve(SNAPSHOT_DIR)}/{idle,loaded}.heapsnapshot`);
 }

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { trustingFetch } from '../src/common/trusting-fetch.js';
 import { freePorts } from '../src/common/free-port.js';
-import { trellisArgv } from '../src/common/self.js';
+import { SIDECAR_NODE_FLAGS, trellisArgv } from '../src/common/self.js';
 import { httpOk, waitFor } from '../src/common/wait.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a, i) => process.argv[i - 1] === `--${name}`) ?? fallback);
@@ -24,7 +24,7 @@ const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 1000);
 /** `--profile DIR`: the Trellis sidecars write V8 CPU profiles there (on a clean stop at the end). */
 const PROFILE_DIR = process.argv.find((a, i) => process.argv[i - 1] === '--profile');
-/** `--node-flags "..."`: extra Node.js/V8 flags for the Trellis sidecars (e.g. heap sizes), to compare settings. */
+/** `--node-flags "..."`: Node.js/V8 flags for the Trellis sidecars after the ones they run with (SIDECAR_NODE_FLAGS; a later value of a flag wins), to compare settings. */
 const NODE_FLAGS = process.argv.find((a, i) => process.argv[i - 1] === '--node-flags');
 /** `--baseline CHECKOUT`: another built Trellis checkout whose pair runs beside this one. */
 const BASELINE = process.argv.find((a, i) => process.argv[i - 1] === '--baseline');
@@ -153,7 +153,7 @@ async function trellisPair(label: string, bin: string, nginxPort: number): Promi
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources: [svc('bench-server'), svc('bench-client')] }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const xds = `127.0.0.1:${xdsPort}`;
-  const nodeFlags = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR, label)}`] : []), ...(NODE_FLAGS ? NODE_FLAGS.split(/\s+/).filter(Boolean) : [])];
+  const nodeFlags = [...SIDECAR_NODE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR, label)}`] : []), ...(NODE_FLAGS ? NODE_FLAGS.split(/\s+/).filter(Boolean) : [])];
   const proxyB = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-server', '--inbound', `${inB}:${nginxPort}`, '--admin-port', String(adminB), '--http-proxy-port', String(hpB), '--xds-address', xds], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-server') });
   const proxyA = start(node, [...nodeFlags, bin, 'proxy', '--service', 'bench-client', '--inbound', `${inA}:${appA}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA), '--xds-address', xds, '--upstream', `bench-server:8080=${localA}`], SERVER_CPU, { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken('bench-client') });
   await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), `${label} proxy A`, 20000);
