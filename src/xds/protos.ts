@@ -1,5 +1,6 @@
 // Loads the Envoy v3 API protos shipped in @grpc/grpc-js-xds (folder deps/) into one
-// protobufjs Root, shared by the control plane's xDS server and the proxy's xDS client.
+// protobufjs Root, for the control plane's xDS server and tests; the proxy decodes with the
+// subset of it in proxy-protos.ts, generated from this Root (envoy-subset.ts).
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
