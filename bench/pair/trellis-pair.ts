@@ -2,7 +2,8 @@
 // checkout: A's local upstream ports lead through B to nginx, one Service port per protocol.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { trustingFetch } from '../../src/common/control-plane-trust.js';
+import { trustingFetch } from '../../src/common/trusting-fetch.js';
+import { SIDECAR_NODE_FLAGS } from '../../src/common/self.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { httpOk, waitFor } from '../../src/common/wait.js';
 import type { BackendPorts } from './backends.js';
@@ -64,7 +65,8 @@ export async function startTrellisPair(procs: Processes, o: TrellisPairOptions, 
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const xds = `127.0.0.1:${xdsPort}`;
-  const nodeFlags = [...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.profileDir, o.label)}`] : []), ...o.nodeFlags];
+  // The flags every sidecar runs with (SIDECAR_NODE_FLAGS), then --node-flags (a later value of a flag wins).
+  const nodeFlags = [...SIDECAR_NODE_FLAGS, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.profileDir, o.label)}`] : []), ...o.nodeFlags];
   const sidecar = async (service: string, args: string[]) => procs.start(o.node, [...nodeFlags, o.bin, 'proxy', '--service', service, '--xds-address', xds, ...args], {
     env: { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken(service) },
   });

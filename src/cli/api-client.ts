@@ -3,7 +3,8 @@
 import type { ProxyStatus } from '../api/proxy-status.js';
 import type { Command } from 'commander';
 import { type Resource, type ResourceKey, type ResourceKind } from '../api/resource.js';
-import { CA_FILE_ENV, trustingFetch } from '../common/control-plane-trust.js';
+import { CA_FILE_ENV } from '../common/control-plane-trust.js';
+import { trustingFetch } from '../common/trusting-fetch.js';
 import { err, ok, type Result } from '../common/result.js';
 import { pluralOf } from './resource-kinds.js';
 

@@ -1,7 +1,7 @@
 // Reading the control plane's telemetry endpoints (stat, topology, traces, tap) for the
 // observability commands; errors are one clear line each, as the resource client's are.
 import type { StatAnswer } from '../api/telemetry.js';
-import { trustingFetch } from '../common/control-plane-trust.js';
+import { trustingFetch } from '../common/trusting-fetch.js';
 import { err, ok, type Result } from '../common/result.js';
 import { connectionProblem, TOKEN_ENV } from './api-client.js';
 

@@ -1,9 +1,11 @@
 // Loads the Envoy v3 API protos shipped in @grpc/grpc-js-xds (folder deps/) into one
-// protobufjs Root, shared by the control plane's xDS server and the proxy's xDS client.
+// protobufjs Root, for the control plane's xDS server and tests; the proxy decodes with the
+// subset of it in proxy-protos.ts, generated from this Root (envoy-subset.ts).
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import { messageCodec, type MessageCodec } from './message-codec.js';
 
 const require = createRequire(import.meta.url);
 
@@ -63,17 +65,10 @@ export function envoyRoot(): protobuf.Root {
   return root;
 }
 
-/** Options for turning decoded messages into plain objects in proto3-JSON style (`@type` on Any). */
-export const TO_OBJECT: protobuf.IConversionOptions = { json: true, enums: String, longs: Number, defaults: false };
+export { TO_OBJECT } from './message-codec.js';
 
+const codec = messageCodec(envoyRoot);
 /** Encodes a plain object (proto3-JSON style, `@type` on Any) as the named message. */
-export function encodeMessage(typeName: string, value: object): Uint8Array {
-  const type = envoyRoot().lookupType(typeName);
-  return type.encode(type.fromObject(value)).finish();
-}
-
+export const encodeMessage: MessageCodec['encode'] = codec.encode;
 /** Decodes bytes of the named message into a plain object (see TO_OBJECT). */
-export function decodeMessage<T = Record<string, unknown>>(typeName: string, bytes: Uint8Array): T {
-  const type = envoyRoot().lookupType(typeName);
-  return type.toObject(type.decode(bytes), TO_OBJECT) as T;
-}
+export const decodeMessage: MessageCodec['decode'] = codec.decode;

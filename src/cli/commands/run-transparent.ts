@@ -6,7 +6,7 @@
 // the rules when they stop.
 import { spawn } from 'node:child_process';
 import { exited, stopChild } from '../../common/child-process.js';
-import { trellisArgv } from '../../common/self.js';
+import { proxyArgv } from '../../common/self.js';
 import { removeCapture, setupCapture } from '../../capture/index.js';
 import { canManageNamespaces, listNamespaces, run } from '../../netns/index.js';
 import { CAPTURE_DEFAULTS, captureSpec } from './capture.js';
@@ -51,14 +51,13 @@ export async function runTransparent(opts: TransparentOptions, command: string[]
   const adminSocket = xdsSocket === undefined ? [] : ['--admin-socket', adminSocketBeside(xdsSocket, opts.netns)];
   setupCapture(spec);
   try {
-    const [node, bin] = trellisArgv();
-    const proxyArgv = [node, bin, 'proxy', '--service', opts.service, '--namespace', opts.namespace, '--address', address,
+    const argv = [...proxyArgv(), '--service', opts.service, '--namespace', opts.namespace, '--address', address,
       ...[opts.port, ...opts.extraPort].flatMap((p) => ['--inbound', `${p}:${p}`]), '--admin-port', String(adminPort), ...adminSocket, '--xds-address', opts.xdsAddress, ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
       '--transparent', '--capture-inbound-port', String(spec.inboundPort), '--capture-outbound-port', String(spec.outboundPort), '--dns-port', String(spec.dnsPort ?? 0),
       ...(spec.excludeInboundPorts.length > 0 ? ['--capture-exclude-inbound-ports', spec.excludeInboundPorts.join(',')] : []),
       ...(opts.dnsUpstream ? ['--dns-upstream', opts.dnsUpstream] : []),
       ...opts.label.flatMap((l) => ['--label', l])];
-    return await superviseSidecar({ proxyArgv, proxySpawn: { gid: opts.proxyGid }, adminPort, readyTimeout: opts.readyTimeout, appEnv: { PORT: String(opts.port) }, ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);
+    return await superviseSidecar({ proxyArgv: argv, proxySpawn: { gid: opts.proxyGid }, adminPort, readyTimeout: opts.readyTimeout, appEnv: { PORT: String(opts.port) }, ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);
   } finally {
     removeCapture();
   }

@@ -4,7 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runTransparent, type TransparentOptions } from './run-transparent.js';
 import { superviseSidecar } from './sidecar-supervisor.js';
 import { freePorts } from '../../common/free-port.js';
-import { trellisArgv } from '../../common/self.js';
+import { proxyArgv } from '../../common/self.js';
 import { collectValid, xdsTarget, parseLabel, parseUpstream, type UpstreamFlag } from '../flags.js';
 
 export interface RunOptions {
@@ -51,13 +51,12 @@ export async function runWithSidecar(opts: RunOptions, command: string[]): Promi
   const inboundPort = opts.inboundPort ?? inbound!;
   const adminPort = opts.adminPort ?? admin!;
   const httpProxyPort = opts.httpProxyPort ?? httpProxy!;
-  const [node, bin] = trellisArgv();
-  const proxyArgs = [bin, 'proxy', '--service', opts.service, '--namespace', opts.namespace, '--address', opts.address,
+  const proxyArgs = [...proxyArgv(), '--service', opts.service, '--namespace', opts.namespace, '--address', opts.address,
     '--inbound', `${inboundPort}:${opts.port}`, '--admin-port', String(adminPort), '--http-proxy-port', String(httpProxyPort),
     '--xds-address', opts.xdsAddress, ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
     ...opts.label.flatMap((l) => ['--label', l]),
     ...opts.upstream.flatMap((u) => ['--upstream', u])];
-  return superviseSidecar({ proxyArgv: [node, ...proxyArgs], adminPort, readyTimeout: opts.readyTimeout, appEnv: appEnvironment({ appPort: opts.port, httpProxyPort, upstreams }), ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);
+  return superviseSidecar({ proxyArgv: proxyArgs, adminPort, readyTimeout: opts.readyTimeout, appEnv: appEnvironment({ appPort: opts.port, httpProxyPort, upstreams }), ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);
 }
 
 function numberList(value: string, previous: number[]): number[] {

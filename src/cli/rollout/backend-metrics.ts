@@ -2,7 +2,7 @@
 // of the traffic callers sent to it, from the mesh's own metrics. One interface, so the
 // control plane's aggregation can replace the scraping below.
 import { TOKEN_ENV, type ApiClient } from '../api-client.js';
-import { trustingFetch } from '../../common/control-plane-trust.js';
+import { trustingFetch } from '../../common/trusting-fetch.js';
 import { err, ok, type Result } from '../../common/result.js';
 
 /** Cumulative counters of the requests callers sent to one Service (over the whole mesh). */

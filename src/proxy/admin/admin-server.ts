@@ -5,7 +5,8 @@
 //   GET /stats        pools and in-flight counts, as JSON (when `stats` is given)
 //   GET /stats/requests  cumulative request stats per label set, as JSON (what the control plane collects)
 //   GET /tap?service=&path=&method=&status=  live request metadata as server-sent events (when `tap` is given)
-import http from 'node:http';
+import type * as Http from 'node:http';
+import { http } from '../../common/node-http.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { requestStatsJson } from '../metrics/request-stats-json.js';
 import { parseTapFilter, type TapHub } from '../telemetry/tap-hub.js';
@@ -26,13 +27,13 @@ export interface AdminServerOptions {
 const TAP_HEARTBEAT_MS = 15_000;
 
 /** The admin server; call `listen(port, '127.0.0.1')` on it. */
-export function createAdminServer(opts: AdminServerOptions): http.Server {
+export function createAdminServer(opts: AdminServerOptions): Http.Server {
   return http.createServer((req, res) => {
     void handle(opts, req, res).catch((e: unknown) => send(res, 500, 'text/plain; charset=utf-8', `admin error: ${e instanceof Error ? e.message : String(e)}\n`));
   });
 }
 
-async function handle(opts: AdminServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(opts: AdminServerOptions, req: Http.IncomingMessage, res: Http.ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed; the admin endpoints answer GET\n`, { allow: 'GET, HEAD' });
@@ -71,7 +72,7 @@ async function handle(opts: AdminServerOptions, req: http.IncomingMessage, res: 
   send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try /ready, /config_dump, /metrics, /stats/requests${opts.stats ? ', /stats' : ''}${opts.tap ? ', /tap' : ''}\n`);
 }
 
-function serveTap(hub: TapHub, req: http.IncomingMessage, res: http.ServerResponse): void {
+function serveTap(hub: TapHub, req: Http.IncomingMessage, res: Http.ServerResponse): void {
   const filter = parseTapFilter(new URL(req.url ?? '/', 'http://admin.invalid').searchParams);
   if (!filter.ok) {
     send(res, 400, 'text/plain; charset=utf-8', filter.error + '\n');
@@ -89,7 +90,7 @@ function serveTap(hub: TapHub, req: http.IncomingMessage, res: http.ServerRespon
   });
 }
 
-function send(res: http.ServerResponse, status: number, contentType: string, body: string, extra: http.OutgoingHttpHeaders = {}): void {
+function send(res: Http.ServerResponse, status: number, contentType: string, body: string, extra: Http.OutgoingHttpHeaders = {}): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...extra });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

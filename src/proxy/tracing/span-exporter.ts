@@ -1,8 +1,9 @@
 // Exports finished spans in batches with OTLP/HTTP JSON (POST {collector}/v1/traces), off the
 // request path: record() only appends to a bounded queue; a timer or a full batch flushes.
 // A collector that is down or slow costs dropped spans (counted), never request latency.
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import { http, https } from '../../common/node-http.js';
 import tls from 'node:tls';
 import type { Logger } from '../../common/log.js';
 import { encodeSpans } from './otlp-json.js';
@@ -100,17 +101,17 @@ export class SpanExporter {
 }
 
 /** TLS options for an https collector: system roots plus the mesh's, and the workload's certificate. */
-type CollectorTls = Pick<https.RequestOptions, 'ca' | 'key' | 'cert'>;
+type CollectorTls = Pick<Https.RequestOptions, 'ca' | 'key' | 'cert'>;
 
 /** POST {collector}/v1/traces; a `unix:PATH` collector is plain HTTP over that socket (its permissions are the trust boundary). */
 function post(collector: string, body: string, tlsOptions: CollectorTls): Promise<void> {
   return new Promise((resolve, reject) => {
-    const options: http.RequestOptions = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 5000 };
-    const onResponse = (res: http.IncomingMessage) => {
+    const options: Http.RequestOptions = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 5000 };
+    const onResponse = (res: Http.IncomingMessage) => {
       res.resume();
       res.on('end', () => (res.statusCode !== undefined && res.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     };
-    let req: http.ClientRequest;
+    let req: Http.ClientRequest;
     if (collector.startsWith('unix:')) req = http.request({ ...options, socketPath: collector.slice('unix:'.length), path: '/v1/traces' }, onResponse);
     else {
       const url = new URL(`${collector.replace(/\/+$/, '')}/v1/traces`);

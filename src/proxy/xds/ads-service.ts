@@ -1,7 +1,7 @@
-// The gRPC method of the Aggregated Discovery Service, built by hand from the Envoy protos
-// loaded in src/xds/protos.ts (no proto-loader codegen), for the client and for test servers.
+// The gRPC method of the Aggregated Discovery Service, built by hand over the proxy's subset of
+// the Envoy protos (src/xds/proxy-protos.ts; no proto-loader codegen), for the client and for test servers.
 import type * as grpc from '@grpc/grpc-js';
-import { decodeMessage, encodeMessage, envoyRoot } from '../../xds/protos.js';
+import { decodeProxyMessage, encodeProxyMessage, proxyRoot } from '../../xds/proxy-protos.js';
 import { ADS_METHOD_PATH, DISCOVERY_REQUEST, DISCOVERY_RESPONSE } from '../../xds/type-urls.js';
 import type { ProtoStruct } from '../../xds/node-metadata.js';
 
@@ -36,9 +36,9 @@ export interface DiscoveryResponse {
 
 const toBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
-export const serializeRequest = (r: DiscoveryRequest): Buffer => toBuffer(encodeMessage(DISCOVERY_REQUEST, r));
-export const deserializeRequest = (b: Buffer): DiscoveryRequest => decodeMessage<DiscoveryRequest>(DISCOVERY_REQUEST, b);
-export const serializeResponse = (r: DiscoveryResponse): Buffer => toBuffer(encodeMessage(DISCOVERY_RESPONSE, r));
+export const serializeRequest = (r: DiscoveryRequest): Buffer => toBuffer(encodeProxyMessage(DISCOVERY_REQUEST, r));
+export const deserializeRequest = (b: Buffer): DiscoveryRequest => decodeProxyMessage<DiscoveryRequest>(DISCOVERY_REQUEST, b);
+export const serializeResponse = (r: DiscoveryResponse): Buffer => toBuffer(encodeProxyMessage(DISCOVERY_RESPONSE, r));
 /**
  * Decodes a response. When its resources cannot be decoded, the envelope (type, version, nonce)
  * is still returned with `decodeError`, so the client can NACK it rather than lose the stream;
@@ -46,9 +46,9 @@ export const serializeResponse = (r: DiscoveryResponse): Buffer => toBuffer(enco
  */
 export function deserializeResponse(b: Buffer): DiscoveryResponse {
   try {
-    return decodeMessage<DiscoveryResponse>(DISCOVERY_RESPONSE, b);
+    return decodeProxyMessage<DiscoveryResponse>(DISCOVERY_RESPONSE, b);
   } catch (e) {
-    const envelope = envoyRoot().lookupType(DISCOVERY_RESPONSE).decode(b) as unknown as { versionInfo?: string; typeUrl?: string; nonce?: string };
+    const envelope = proxyRoot().lookupType(DISCOVERY_RESPONSE).decode(b) as unknown as { versionInfo?: string; typeUrl?: string; nonce?: string };
     return { versionInfo: envelope.versionInfo ?? '', typeUrl: envelope.typeUrl ?? '', nonce: envelope.nonce ?? '', resources: [], decodeError: (e as Error).message };
   }
 }

@@ -1,0 +1,11 @@
+// The entry of `trellis proxy` (bin/trellis.js picks it): the proxy command alone, so a sidecar
+// loads none of the control plane's, dashboard's or other commands' code. `trellis --help`
+// still lists every command through main.ts; scripts/check-cycles.mjs keeps this closure lean.
+import { register } from './commands/proxy.js';
+import { newProgram, runProgram } from './program.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = newProgram();
+  register(program);
+  await runProgram(program, argv);
+}
