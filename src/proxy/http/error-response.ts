@@ -3,7 +3,7 @@
 // every answer the proxy makes itself. A response already under way is broken off instead.
 // The client gets the error's message, which never holds an internal address; its detail (the
 // endpoint, the raw cause) goes to the `proxy.errors` log at info.
-import { STATUS_CODES } from 'node:http';
+import { http } from '../../common/node-http.js';
 import { createLogger } from '../../common/log.js';
 import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
@@ -83,5 +83,5 @@ function encodeGrpcMessage(message: string): string {
  */
 export function rawH1ErrorResponse(error: ProxyError): string {
   const body = error.message + '\n';
-  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${ERROR_HEADER}: ${error.code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${ERROR_HEADER}: ${error.code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }

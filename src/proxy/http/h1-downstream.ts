@@ -4,7 +4,7 @@
 // client (its Content-Length kept, chunked otherwise, close-delimited for HTTP/1.0) and
 // written with as few socket writes as possible (the head waits for the first body bytes of
 // the same turn of the event loop; a small body goes out with it in one write).
-import { STATUS_CODES } from 'node:http';
+import { http } from '../../common/node-http.js';
 import type net from 'node:net';
 import type { Downstream } from './downstream.js';
 import { CHUNKED, type H1RequestHead } from './h1-request-parser.js';
@@ -161,7 +161,7 @@ export class H1Downstream implements Downstream {
    */
   writeHead(status: number, reason: string, headers: readonly string[]): void {
     const method = this.head.method;
-    let head = 'HTTP/1.1 ' + status + ' ' + (reason === '' ? (STATUS_CODES[status] ?? '') : reason) + '\r\n';
+    let head = 'HTTP/1.1 ' + status + ' ' + (reason === '' ? (http.STATUS_CODES[status] ?? '') : reason) + '\r\n';
     let hasLength = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;

@@ -3,7 +3,7 @@
 // copy's answer is read and thrown away, and its failure never touches the caller's request.
 // Only HTTP/1.x requests without a body are copied (bodies are streamed, not kept), and at most
 // MAX_MIRRORS_IN_FLIGHT copies are outstanding (more are dropped, not queued).
-import http from 'node:http';
+import { http } from '../../common/node-http.js';
 import type { HttpLayer } from '../http/layer.js';
 import type { H1Downstream } from '../http/h1-downstream.js';
 import type { RoutedRequest } from '../http/request-context.js';
