@@ -2,7 +2,7 @@
 // closed by the test's `after` hook even when the test fails.
 import http from 'node:http';
 import http2 from 'node:http2';
-import net from 'node:net';
+import type net from 'node:net';
 import type { TestContext } from 'node:test';
 import { DataPlane } from '../data-plane.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
