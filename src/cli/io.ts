@@ -3,9 +3,9 @@ import { text } from 'node:stream/consumers';
 
 export interface CliIo {
   /** Writes to standard output (the caller adds newlines). */
-  out(text: string): void;
+  out: (text: string) => void;
   /** Writes to standard error (the caller adds newlines). */
-  err(text: string): void;
+  err: (text: string) => void;
   /** All of standard input. */
   readStdin(): Promise<string>;
 }

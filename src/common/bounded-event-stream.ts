@@ -9,7 +9,7 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
 export interface BoundedEventStreamOptions {
   maxBufferedBytes?: number;
   /** Called for every event dropped (to count it where the operator sees it). */
-  onDrop?(): void;
+  onDrop?: () => void;
 }
 
 /**

@@ -137,7 +137,7 @@ test('ring hash by cookie', { timeout: 30_000 }, async (t) => {
   for (const sid of ['s1', 's2', 's3', 's4']) {
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) seen.add((JSON.parse((await request(port, { headers: { cookie: `theme=dark; session=${sid}` } })).body) as Echo).name);
-    assert.equal(seen.size, 1, `session ${sid} went to ${[...seen]}`);
+    assert.equal(seen.size, 1, `session ${sid} went to ${[...seen].join(',')}`);
   }
 });
 

@@ -43,7 +43,8 @@ function includeDirs(): string[] {
 export function envoyRoot(): protobuf.Root {
   if (cached) return cached;
   // descriptor.proto is imported by the validation annotations; protobufjs bundles it as JSON.
-  protobuf.common('descriptor', require('protobufjs/google/protobuf/descriptor.json').nested.google.nested.protobuf.nested);
+  const descriptor = require('protobufjs/google/protobuf/descriptor.json') as { nested: { google: { nested: { protobuf: { nested: Record<string, unknown> } } } } };
+  protobuf.common('descriptor', descriptor.nested.google.nested.protobuf.nested);
   const dirs = includeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {

@@ -284,7 +284,7 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
       const c = net.connect(mesh.port, '127.0.0.1', () => c.write(`GET /hundred-headers HTTP/1.1\r\nHost: server:8080\r\n${justEnough}\r\n`));
       cleanup(t, () => c.destroy());
       let got = '';
-      c.on('data', (d) => { got += d; if (got.includes('\r\n')) { resolve(Number(got.split(' ')[1])); c.destroy(); } });
+      c.on('data', (d: Buffer) => { got += d.toString(); if (got.includes('\r\n')) { resolve(Number(got.split(' ')[1])); c.destroy(); } });
       c.on('close', () => resolve(Number(got.split(' ')[1])));
       c.on('error', reject);
     });

@@ -103,7 +103,7 @@ test('the dashboard shows the demo mesh live: topology, a service page with char
   await page.goto(`${api}/dashboard/?token=${token}`);
   await page.waitForFunction(() => Number(document.querySelector('#graph')?.getAttribute('data-nodes')) >= 5, undefined, { timeout: 20_000 });
   const names = await page.$$eval('#svc-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-service')));
-  for (const s of ['frontend.default', 'catalog.default', 'ratings.default', 'reviews.default']) assert.ok(names.includes(s), `${s} in ${names}`);
+  for (const s of ['frontend.default', 'catalog.default', 'ratings.default', 'reviews.default']) assert.ok(names.includes(s), `${s} in ${names.join(',')}`);
   assert.ok(Number(await page.getAttribute('#graph', 'data-edges')) >= 4, 'caller -> callee edges drawn');
   const rps = async () => Number(await page.textContent('#svc-table tbody tr[data-service="frontend.default"] td:nth-child(2)'));
   await page.waitForFunction(() => Number(document.querySelector('#svc-table tbody tr[data-service="frontend.default"] td:nth-child(2)')?.textContent) > 0, undefined, { timeout: 20_000 });
@@ -147,7 +147,7 @@ test('the dashboard shows the demo mesh live: topology, a service page with char
   await page.goto(`${api}/dashboard/#/proxies`);
   await page.waitForFunction(() => document.querySelectorAll('#px tbody tr').length >= 6, undefined, { timeout: 10_000 });
   const states = await page.$$eval('#px tbody tr td:nth-child(3)', (cells) => cells.map((c) => c.textContent));
-  assert.ok(states.every((s) => s === 'in sync'), `proxies in sync: ${states}`);
+  assert.ok(states.every((s) => s === 'in sync'), `proxies in sync: ${states.join(',')}`);
 
   // Live tap: the stream is authenticated with the operator token and shows requests as they pass.
   await page.goto(`${api}/dashboard/#/tap/frontend.default`);

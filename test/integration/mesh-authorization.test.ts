@@ -75,7 +75,7 @@ test('a denied TCP connection is closed; an allowed one relays', { timeout: 9000
   const echo = () => new Promise<string>((resolve) => {
     let got = '';
     const s = net.connect(port, '127.0.0.1', () => s.write('ping'));
-    s.on('data', (c) => { got += c; if (got.length >= 4) s.end(); });
+    s.on('data', (c: Buffer) => { got += c.toString(); if (got.length >= 4) s.end(); });
     s.on('error', () => resolve(got));
     s.on('close', () => resolve(got));
     setTimeout(() => { s.destroy(); resolve(got); }, 3000).unref();

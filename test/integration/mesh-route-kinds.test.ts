@@ -37,9 +37,9 @@ test('a GRPCRoute sends one method to v2 and the rest to v1', { timeout: 90_000 
   ]);
   for (const version of ['v1', 'v2']) await startWorkload(t, cp, { service: 'greeter', version, app: [process.execPath, path.join(FIXTURES, 'grpc-app.mjs')] });
   const caller = await startWorkload(t, cp, { service: 'caller', upstreams: ['greeter:9000'] });
-  const client = new EchoClient(`127.0.0.1:${caller.upstreamPorts['greeter:9000']}`, grpc.credentials.createInsecure()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const client = new EchoClient(`127.0.0.1:${caller.upstreamPorts['greeter:9000']}`, grpc.credentials.createInsecure()) as any;
   cleanup(t, () => client.close());
-  const unary = (text: string) => new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r)))); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const unary = (text: string) => new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
   await waitFor(async () => (await unary('ping')).served_by === 'greeter-v2', 'Unary routed to v2', 15_000);
   for (let i = 0; i < 20; i++) assert.equal((await unary(`m${i}`)).served_by, 'greeter-v2');
   for (let i = 0; i < 5; i++) {

@@ -165,7 +165,7 @@ test('certificate rotation under a steady load finishes with zero failed request
   const { sent, failures } = await steadyLoad(url, { count: 3000, concurrency: 4, maxMs: 10000 });
   assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${sent} failed`);
   const after = [(await identityOf(web.adminUrl)).rotations, (await identityOf(client.adminUrl)).rotations];
-  assert.ok(after[0] - before[0] >= 2 && after[1] - before[1] >= 2, `both sidecars rotated at least twice: ${before} -> ${after}`);
+  assert.ok(after[0] - before[0] >= 2 && after[1] - before[1] >= 2, `both sidecars rotated at least twice: ${before.join(',')} -> ${after.join(',')}`);
   assert.ok(sent > 100, `only ${sent} requests were sent`);
   // The control plane reports each proxy's latest certificate (what `trellis check` reads): 4 s long, issued during the load.
   const proxies = (await api(cp, 'GET', '/api/v1/proxies')).body.items as { id: string; certificate?: { notBefore: string; notAfter: string } }[];

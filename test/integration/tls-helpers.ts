@@ -50,7 +50,7 @@ export function plaintext(port: number): Promise<string> {
   return new Promise((resolve) => {
     let data = '';
     const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
-    s.on('data', (c) => (data += c));
+    s.on('data', (c: Buffer) => (data += c.toString()));
     s.on('error', () => resolve(data));
     s.on('close', () => resolve(data));
     setTimeout(() => { s.destroy(); resolve(data); }, 5000).unref();

@@ -31,7 +31,9 @@ function certLines(c: CertificateSummary & { trustedUntil?: string }, indent = '
   return rows.map(([k, v]) => `${indent}${k.padEnd(14)}${v}\n`).join('');
 }
 
-async function tokenCreate(o: ApiOpts & { service?: string; namespace?: string; ttl?: string; readOnly?: boolean; label?: string[] }, io: CliIo): Promise<number> {
+type TokenCreateOptions = ApiOpts & { service?: string; namespace?: string; ttl?: string; readOnly?: boolean; label?: string[] };
+
+async function tokenCreate(o: TokenCreateOptions, io: CliIo): Promise<number> {
   if (!o.readOnly && !o.service) { io.err('error: a join token is for one service: give --service NAME (or --read-only for an operator token)\n'); return 1; }
   if (o.readOnly && o.label?.length) { io.err('error: --label is for join tokens (the labels a proxy may claim), not --read-only ones\n'); return 1; }
   const labels = o.label?.length ? { labels: Object.fromEntries(o.label.map(parseLabel)) } : {};
@@ -62,7 +64,9 @@ async function tokenRevoke(id: string, o: ApiOpts, io: CliIo): Promise<number> {
   return 0;
 }
 
-async function caShow(o: ApiOpts & { pem?: boolean }, io: CliIo): Promise<number> {
+type CaShowOptions = ApiOpts & { pem?: boolean };
+
+async function caShow(o: CaShowOptions, io: CliIo): Promise<number> {
   const r = await client(o).request<{ trustDomain: string; workloadTtlSeconds: number; signing: CertificateSummary; roots: (CertificateSummary & { trustedUntil?: string })[]; trustBundle: string }>('GET', '/api/v1/ca');
   if (!r.ok) return failed(io, r.error);
   if (o.pem) { io.out(r.value.trustBundle); return 0; }
@@ -72,7 +76,9 @@ async function caShow(o: ApiOpts & { pem?: boolean }, io: CliIo): Promise<number
   return 0;
 }
 
-async function caRotate(o: ApiOpts & { overlap?: string }, io: CliIo): Promise<number> {
+type CaRotateOptions = ApiOpts & { overlap?: string };
+
+async function caRotate(o: CaRotateOptions, io: CliIo): Promise<number> {
   const r = await client(o).request<{ roots: (CertificateSummary & { trustedUntil?: string })[] }>('POST', '/api/v1/ca/rotate', o.overlap ? { overlap: o.overlap } : {});
   if (!r.ok) return failed(io, r.error);
   io.out(`rotated: new root ${r.value.roots[0]!.sha256.slice(0, 16)}; ${r.value.roots.length - 1} older root(s) trusted until ${r.value.roots[1]?.trustedUntil ?? '-'}\n`);
@@ -80,7 +86,9 @@ async function caRotate(o: ApiOpts & { overlap?: string }, io: CliIo): Promise<n
 }
 
 /** `trellis cert inspect FILE` or `--admin URL` (a running proxy's certificate, from its config dump). */
-async function certInspect(file: string | undefined, o: { admin?: string }, io: CliIo): Promise<number> {
+type CertInspectOptions = { admin?: string };
+
+async function certInspect(file: string | undefined, o: CertInspectOptions, io: CliIo): Promise<number> {
   let pem: string;
   if (o.admin) {
     const res = await fetch(`${o.admin.replace(/\/+$/, '')}/config_dump`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => e);
@@ -111,21 +119,21 @@ export function register(program: Command): void {
     .option('--label <key=value>', 'a label the proxy may claim, with this value only (repeatable); with none, any label but app', collectValid(parseLabel), [])
     .option('--ttl <duration>', 'expire after e.g. 30m, 24h, 7d (default: never)')
     .option('--read-only', 'an operator token that may only read')))
-    .action(async (o) => { process.exitCode = await tokenCreate(o, processIo); });
+    .action(async (o: TokenCreateOptions) => { process.exitCode = await tokenCreate(o, processIo); });
   addControlPlaneOption(output(token.command('list').description('list tokens (never their secrets)')))
-    .action(async (o) => { process.exitCode = await tokenList(o, processIo); });
+    .action(async (o: ApiOpts) => { process.exitCode = await tokenList(o, processIo); });
   addControlPlaneOption(token.command('revoke').description('revoke a token; proxies using it are disconnected and refused').argument('<id>'))
-    .action(async (id: string, o) => { process.exitCode = await tokenRevoke(id, o, processIo); });
+    .action(async (id: string, o: ApiOpts) => { process.exitCode = await tokenRevoke(id, o, processIo); });
 
   const ca = program.command('ca').description("the mesh's certificate authority");
   addControlPlaneOption(output(ca.command('show').description('show the signing certificate and trusted roots').option('--pem', 'print the trust bundle as PEM')))
-    .action(async (o) => { process.exitCode = await caShow(o, processIo); });
+    .action(async (o: CaShowOptions) => { process.exitCode = await caShow(o, processIo); });
   addControlPlaneOption(ca.command('rotate').description('replace the root; the old ones stay trusted for the overlap').option('--overlap <duration>', 'how long old roots stay trusted, e.g. 48h', '48h'))
-    .action(async (o) => { process.exitCode = await caRotate(o, processIo); });
+    .action(async (o: CaRotateOptions) => { process.exitCode = await caRotate(o, processIo); });
 
   program.command('cert').description('workload certificates').command('inspect')
     .description("show a certificate: a PEM file, or a running proxy's (--admin)")
     .argument('[file]')
     .option('--admin <url>', 'admin URL of a proxy, e.g. http://127.0.0.1:15020')
-    .action(async (file: string | undefined, o) => { process.exitCode = await certInspect(file, o, processIo); });
+    .action(async (file: string | undefined, o: CertInspectOptions) => { process.exitCode = await certInspect(file, o, processIo); });
 }

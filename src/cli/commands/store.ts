@@ -23,14 +23,18 @@ function verifyText(dataDir: string, r: StoreVerifyReport): string {
   return lines.map((l) => `${l}\n`).join('');
 }
 
-async function verify(o: { dataDir: string; output?: string }, io: CliIo): Promise<number> {
+type VerifyOptions = { dataDir: string; output?: string };
+
+async function verify(o: VerifyOptions, io: CliIo): Promise<number> {
   const report = await verifyStore(o.dataDir);
   if (o.output === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);
   else (report.ok ? io.out : io.err)(verifyText(o.dataDir, report));
   return report.ok ? 0 : 1;
 }
 
-async function backup(file: string, o: { controlPlane?: string; force?: boolean }, io: CliIo): Promise<number> {
+type BackupOptions = { controlPlane?: string; force?: boolean };
+
+async function backup(file: string, o: BackupOptions, io: CliIo): Promise<number> {
   const r = await createApiClient(controlPlaneUrl(o.controlPlane), { timeoutMs: 120_000 }).request<SnapshotData & { format: string }>('POST', '/api/v1/store/backup');
   if (!r.ok) {
     io.err(formatClientError(r.error).map((l) => `${l}\n`).join(''));
@@ -45,7 +49,9 @@ async function backup(file: string, o: { controlPlane?: string; force?: boolean 
   return 0;
 }
 
-async function restore(o: { from: string; dataDir: string; force?: boolean }, io: CliIo): Promise<number> {
+type RestoreOptions = { from: string; dataDir: string; force?: boolean };
+
+async function restore(o: RestoreOptions, io: CliIo): Promise<number> {
   const r = await restoreBackup({ from: o.from, dataDir: o.dataDir, force: o.force ?? false });
   if (!r.ok) {
     io.err(`error: ${r.error.code}: ${r.error.message}\n`);
@@ -55,7 +61,9 @@ async function restore(o: { from: string; dataDir: string; force?: boolean }, io
   return 0;
 }
 
-async function repair(o: { dataDir: string; truncateAtCorruption?: boolean }, io: CliIo): Promise<number> {
+type RepairOptions = { dataDir: string; truncateAtCorruption?: boolean };
+
+async function repair(o: RepairOptions, io: CliIo): Promise<number> {
   if (!o.truncateAtCorruption) {
     io.err('error: repair changes the store only when told how: --truncate-at-corruption keeps the log\'s records before its first damage and drops everything after it (acknowledged changes included; the original is copied aside first). Run `trellis store verify` to see what would be lost, or restore a backup instead\n');
     return 1;
@@ -79,22 +87,22 @@ export function register(program: Command): void {
     .description('read the store files of a data dir (offline, changes nothing) and report OK with the revision, or every problem with its file and offset; exit 1 when damaged')
     .option('--data-dir <dir>', "the control plane's data directory", DEFAULT_DATA_DIR)
     .option('-o, --output <format>', 'json for machine-readable output')
-    .action(async (o) => { process.exitCode = await verify(o, processIo); });
+    .action(async (o: VerifyOptions) => { process.exitCode = await verify(o, processIo); });
   addControlPlaneOption(store.command('backup')
     .description('write a consistent copy of the running control plane\'s store (every resource at one revision) to FILE (admin token)')
     .argument('<file>')
     .option('--force', 'replace FILE if it exists'))
-    .action(async (file: string, o) => { process.exitCode = await backup(file, o, processIo); });
+    .action(async (file: string, o: BackupOptions) => { process.exitCode = await backup(file, o, processIo); });
   store.command('restore')
     .description('make a backup the store of a data dir, with its control plane stopped; a data dir that holds a store needs --force (its store files are moved aside, never deleted)')
     .requiredOption('--from <file>', 'the backup (from trellis store backup)')
     .requiredOption('--data-dir <dir>', "the control plane's data directory")
     .option('--force', 'restore over an existing store (moved into <data-dir>/replaced-<time>/)')
-    .action(async (o) => { process.exitCode = await restore(o, processIo); });
+    .action(async (o: RestoreOptions) => { process.exitCode = await restore(o, processIo); });
   store.command('repair')
     .description('with its control plane stopped, keep only the records of the store log before its first damage (the original is copied aside first)')
     .requiredOption('--data-dir <dir>', "the control plane's data directory")
     .option('--truncate-at-corruption', 'the one repair there is: drop the damaged record and everything after it')
-    .action(async (o) => { process.exitCode = await repair(o, processIo); });
+    .action(async (o: RepairOptions) => { process.exitCode = await repair(o, processIo); });
 }
 

@@ -20,5 +20,5 @@ test('a drop notice and a proxy problem are reported on stderr, not printed as r
   assert.equal(await runTap('api', { max: 1 }, io, client), 0);
   assert.deepEqual(err, ['tap: 42 event(s) dropped while this client fell behind (at p1)\n', 'tap: p2: proxy tap answered HTTP 404\n']);
   assert.equal(out.length, 1);
-  assert.match(out[0]!, /in  web\.default -> api\.default GET a\/x :status=200/);
+  assert.match(out[0]!, /in {2}web\.default -> api\.default GET a\/x :status=200/);
 });

@@ -135,7 +135,8 @@ export class CertificateAuthority {
       return err(caError('CSR_INVALID', `the CSR's key must be ECDSA P-256, got ${alg.name} ${alg.namedCurve ?? ''}`.trim()));
     }
     if (!(await csr.verify())) return err(caError('CSR_INVALID', 'the CSR signature does not verify with its own key'));
-    const publicKey = await csr.publicKey.export(P256, ['verify']);
+    // @peculiar/x509 types keys as the DOM's CryptoKey, which a Node.js program (no DOM lib) lacks.
+    const publicKey = (await csr.publicKey.export(P256, ['verify'])) as webcrypto.CryptoKey;
     return ok(await this.#sign(publicKey, [{ type: 'url', value: spiffeId }], ttlSeconds));
   }
 
@@ -238,7 +239,8 @@ export class CertificateAuthority {
     const probe = new x509.X509Certificate(certs[0]!);
     const data = Buffer.from('trellis-ca-key-check');
     const sig = await webcrypto.subtle.sign(P256, key, data);
-    if (!(await webcrypto.subtle.verify(P256, await probe.publicKey.export(P256, ['verify']), sig, data))) {
+    const probeKey = (await probe.publicKey.export(P256, ['verify'])) as webcrypto.CryptoKey;
+    if (!(await webcrypto.subtle.verify(P256, probeKey, sig, data))) {
       throw new Error(`${s.keyFile} is not the key of ${s.certFile}`);
     }
     const chain = splitPem(chainPem);

@@ -23,7 +23,7 @@ export function relayTap(service: string, url: URL, proxies: readonly ProxyStatu
     if (v !== null) q.set(k, v);
   }
   const targets = proxies.flatMap((p) => {
-    const options = `${p.service}.${p.namespace}` === svc ? adminRequestOptions(p, `/tap?${q}`) : undefined;
+    const options = `${p.service}.${p.namespace}` === svc ? adminRequestOptions(p, `/tap?${q.toString()}`) : undefined;
     return options === undefined ? [] : [{ p, options }];
   });
   if (targets.length === 0) return json(res, 404, { error: { code: 'NOT_FOUND', message: `no connected proxy serves ${svc}; see trellis get proxies` } });

@@ -14,7 +14,7 @@ function endpointsOf(services: Service[], workloads: Workload[], cluster: string
   assert.ok(cla, `no endpoints for ${cluster}`);
   return cla.endpoints.flatMap((l) => l.lbEndpoints).map((e) => {
     const a = e.endpoint.address.socketAddress;
-    return `${structToJson(e.metadata?.filterMetadata?.trellis).workload}@${a.address}:${a.portValue} ${e.healthStatus}`;
+    return `${String(structToJson(e.metadata?.filterMetadata?.trellis).workload)}@${a.address}:${a.portValue} ${e.healthStatus}`;
   });
 }
 

@@ -80,7 +80,7 @@ const secured = new WeakMap<TranslatorInput, Map<string, Cluster>>();
  */
 export function secureOutboundCluster(input: TranslatorInput, trustDomain: string, c: Cluster): Cluster {
   let cache = secured.get(input);
-  if (!cache) secured.set(input, (cache = new Map()));
+  if (!cache) secured.set(input, (cache = new Map<string, Cluster>()));
   const hit = cache.get(c.name);
   if (hit) return hit;
   const meta = structToJson(c.metadata?.filterMetadata?.trellis);

@@ -73,6 +73,6 @@ export const adsServiceDefinition: ServiceDefinition = {
     requestDeserialize: decodeRequest,
     // The server encodes each response itself (encodeResponse) to measure it before writing.
     responseSerialize: (bytes: Buffer) => bytes,
-    responseDeserialize: (bytes: Buffer) => decodeMessage(DISCOVERY_RESPONSE, bytes),
+    responseDeserialize: (bytes: Buffer) => decodeMessage<Record<string, unknown>>(DISCOVERY_RESPONSE, bytes),
   },
 };

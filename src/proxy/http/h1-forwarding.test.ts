@@ -112,7 +112,7 @@ test('Expect: 100-continue gets a 100 and the body reaches the upstream', { time
   const echo = await new Promise<Echo>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/e', agent: false, headers: { expect: '100-continue', 'content-length': '4' } }, (res) => {
       let data = '';
-      res.on('data', (c: Buffer) => (data += c));
+      res.on('data', (c: Buffer) => (data += c.toString()));
       res.on('end', () => resolve(JSON.parse(data) as Echo));
     });
     req.on('continue', () => req.end('body'));

@@ -69,12 +69,12 @@ class H2Call implements UpstreamCall {
     }
     this.up = up;
     up.on('response', (h, flags) => this.onResponse(h, flags));
-    up.on('trailers', (t) => {
+    up.on('trailers', (t: http2.IncomingHttpHeaders) => {
       this.trailers = t;
       const g = t['grpc-status'];
       if (g !== undefined) this.ctx.grpcStatus = Number(g);
     });
-    up.on('error', (err) => (this.error = err));
+    up.on('error', (err: Error) => (this.error = err));
     up.on('close', () => this.onUpstreamClose(up));
     if (!down.endStream) {
       const replay = ctx.replay;

@@ -62,7 +62,7 @@ test('a request head not complete within the deadline is answered 408 and closed
   const { sockets } = await openMany(t, port, 2);
   const [partial, silent] = sockets as [net.Socket, net.Socket];
   let answer = '';
-  partial.on('data', (c) => (answer += c));
+  partial.on('data', (c: Buffer) => (answer += c.toString()));
   partial.write('GET / HTTP/1.1\r\nHost: a\r\n');
   await Promise.all([partial, silent].map((s) => new Promise((r) => s.once('close', r))));
   assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);

@@ -1,5 +1,5 @@
 // What the data plane holds for each bound listener, whatever its protocol.
-import net from 'node:net';
+import type net from 'node:net';
 import { err, ok, type Result } from '../../common/result.js';
 import { listenerBindFailed, type ProxyError } from '../errors.js';
 

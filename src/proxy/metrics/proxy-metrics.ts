@@ -22,8 +22,11 @@ export function promLabels(l: RequestLabels): Record<string, string> {
   return { direction: l.direction, service: l.service, source_service: l.sourceService, source_workload: l.sourceWorkload, source_authenticated: l.sourceAuthenticated ? 'true' : 'false', destination_workload: l.destinationWorkload, route: l.route };
 }
 
-type StatsTree = Map<Direction, Map<string, Map<string, Map<string, Map<string, RequestStats>>>>>;
-const statsTree = (): StatsTree => new Map([['inbound', new Map()], ['outbound', new Map()]]);
+type ByRoute = Map<string, RequestStats>;
+type ByWorkload = Map<string, ByRoute>;
+type BySourceService = Map<string, ByWorkload>;
+type StatsTree = Map<Direction, Map<string, BySourceService>>;
+const statsTree = (): StatsTree => new Map([['inbound', new Map<string, BySourceService>()], ['outbound', new Map<string, BySourceService>()]]);
 
 /** All metrics of one proxy; `registry` is what /metrics serves. */
 export class ProxyMetrics {
@@ -189,11 +192,11 @@ export class ProxyMetrics {
   statsFor(direction: Direction, service: string, sourceService: string, sourceWorkload: string, sourceAuthenticated: boolean, route: string, destinationWorkload: string): RequestStats {
     const byService = this.stats[sourceAuthenticated ? 1 : 0].get(direction)!;
     let bySourceService = byService.get(service);
-    if (bySourceService === undefined) byService.set(service, (bySourceService = new Map()));
+    if (bySourceService === undefined) byService.set(service, (bySourceService = new Map<string, ByWorkload>()));
     let byWorkload = bySourceService.get(sourceService);
-    if (byWorkload === undefined) bySourceService.set(sourceService, (byWorkload = new Map()));
+    if (byWorkload === undefined) bySourceService.set(sourceService, (byWorkload = new Map<string, ByRoute>()));
     let byRoute = byWorkload.get(sourceWorkload);
-    if (byRoute === undefined) byWorkload.set(sourceWorkload, (byRoute = new Map()));
+    if (byRoute === undefined) byWorkload.set(sourceWorkload, (byRoute = new Map<string, RequestStats>()));
     let s = byRoute.get(route);
     if (s === undefined) {
       if (this.sizes[direction] >= MAX_LABEL_SETS) return this.statsFor(direction, 'overflow', 'unknown', 'unknown', false, '', 'unknown');

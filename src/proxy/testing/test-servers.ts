@@ -2,7 +2,7 @@
 // closed by the test's `after` hook even when the test fails.
 import http from 'node:http';
 import http2 from 'node:http2';
-import net from 'node:net';
+import type net from 'node:net';
 import type { TestContext } from 'node:test';
 import { DataPlane } from '../data-plane.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -125,7 +125,7 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
     let trailers: http2.IncomingHttpHeaders | undefined;
     const chunks: Buffer[] = [];
     stream.on('response', (h) => (responseHeaders = h));
-    stream.on('trailers', (tr) => (trailers = tr));
+    stream.on('trailers', (tr: http2.IncomingHttpHeaders) => (trailers = tr));
     stream.on('data', (c: Buffer) => chunks.push(c));
     // node ends the readable side of a reset stream too: the outcome is known only at 'close'.
     stream.on('close', () => {

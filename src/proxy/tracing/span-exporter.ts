@@ -46,7 +46,8 @@ export class SpanExporter {
   constructor(private readonly opts: SpanExporterOptions) {
     this.maxQueue = opts.maxQueue ?? 2048;
     this.maxBatch = opts.maxBatch ?? 512;
-    this.timer = setInterval(() => this.flush(), opts.intervalMs ?? 1000);
+    // flush() does not reject: send() catches every request's failure.
+    this.timer = setInterval(() => void this.flush(), opts.intervalMs ?? 1000);
     this.timer.unref();
   }
 

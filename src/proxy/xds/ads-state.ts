@@ -66,7 +66,11 @@ const empty = <D>(): Accepted<D> => ({ version: '', received: false, raw: new Ma
 /** A copy of `a` with only the names `keep` accepts. */
 function only<D>(a: Accepted<D>, keep: (name: string) => boolean): Accepted<D> {
   const out: Accepted<D> = { ...a, raw: new Map(), decoded: new Map() };
-  for (const [name, d] of a.decoded) if (keep(name)) out.decoded.set(name, d), out.raw.set(name, a.raw.get(name) as object);
+  for (const [name, d] of a.decoded) {
+    if (!keep(name)) continue;
+    out.decoded.set(name, d);
+    out.raw.set(name, a.raw.get(name) as object);
+  }
   return out;
 }
 

@@ -40,7 +40,12 @@ export function referencedClusters(listeners: ReadonlyMap<string, ListenerConfig
   for (const l of listeners.values()) {
     if (l.protocol === 'tcp') add(l.clusters);
     else if (l.protocol === 'http') addTable(l.routeTable);
-    else for (const c of captureChains(l)) c.action.kind === 'tcp' ? add(c.action.clusters) : addTable(c.action.routeTable);
+    else {
+      for (const c of captureChains(l)) {
+        if (c.action.kind === 'tcp') add(c.action.clusters);
+        else addTable(c.action.routeTable);
+      }
+    }
   }
   return names;
 }

@@ -8,7 +8,7 @@ import { decodeListener } from './decode-listener.js';
 import { formatProblems } from './errors.js';
 import { wire } from './xds-fixtures.js';
 
-type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Mutable = Record<string, any>;
 const ads = { ads: {}, resourceApiVersion: 'V3' };
 const mtls = () => ({
   name: 'envoy.transport_sockets.tls',

@@ -7,7 +7,8 @@ import type { CaptureChain, ChainMatch, Direction, CaptureListenerConfig, Listen
 import { HTTP_INSPECTOR, ORIGINAL_DST_FILTER, TLS_INSPECTOR, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show } from './errors.js';
 import type { AuthzRules } from '../config/authz-config.js';
-import { ProblemSink, at, checkType, idx, isObj, readDurationMs, readList, readObj, type Obj } from './decode-fields.js';
+import type { ProblemSink } from './decode-fields.js';
+import { at, checkType, idx, isObj, readDurationMs, readList, readObj, type Obj } from './decode-fields.js';
 import { decodeDownstreamTls } from './decode-tls.js';
 
 /** A filter chain's decoded network filters: what decode-listener's chain decoder returns. */

@@ -2,7 +2,8 @@
 // detection into the proxy's CircuitLimits and OutlierConfig.
 import { DEFAULT_LIMITS, type CircuitLimits, type OutlierConfig } from '../config/resilience-config.js';
 import { XDS_PROBLEM, show } from './errors.js';
-import { ProblemSink, at, idx, isObj, readDurationMs, readList, readObj, readWeight, type Obj } from './decode-fields.js';
+import type { ProblemSink } from './decode-fields.js';
+import { at, idx, isObj, readDurationMs, readList, readObj, readWeight, type Obj } from './decode-fields.js';
 
 
 function u32(s: ProblemSink, obj: Obj, field: string, path: string, fallback: number): number | undefined {

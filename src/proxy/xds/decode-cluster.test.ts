@@ -6,7 +6,7 @@ import { isStruct } from './decode-fields.js';
 import { edsCluster, staticCluster, wireCluster } from './xds-fixtures.js';
 import { jsonToStruct } from '../../xds/node-metadata.js';
 
-type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Mutable = Record<string, any>;
 const NAME = 'outbound|8080||payments.default';
 
 test('an EDS cluster decodes with its service from Trellis metadata and its EDS name', () => {

@@ -5,7 +5,7 @@ import { formatProblems } from './errors.js';
 import { jsonToStruct } from '../../xds/node-metadata.js';
 import { wireCla } from './xds-fixtures.js';
 
-type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Mutable = Record<string, any>;
 const NAME = 'outbound|8080||payments.default';
 const ep = (address: string, portValue: number, extra: Mutable = {}): Mutable => ({ endpoint: { address: { socketAddress: { address, portValue } } }, ...extra });
 const decode = (lbEndpoints: Mutable[]) => decodeClusterLoadAssignment(wireCla({ clusterName: NAME, endpoints: [{ lbEndpoints }] }));

@@ -5,7 +5,7 @@ import { formatProblems } from './errors.js';
 import { httpListener, tcpListener, wireListener } from './xds-fixtures.js';
 
 const NAME = 'outbound|127.0.0.1:9001';
-type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Mutable = Record<string, any>;
 
 function http(mutate: (l: Mutable) => void = () => {}): Mutable {
   const l = structuredClone(httpListener(NAME, 9001, 'outbound|payments.default:8080')) as Mutable;

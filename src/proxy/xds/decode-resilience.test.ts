@@ -8,7 +8,7 @@ import { decodeRouteConfiguration } from './decode-route.js';
 import { formatProblems } from './errors.js';
 import { edsCluster, wireCluster, wireRoute } from './xds-fixtures.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 const FAULT = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';
 const RL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 const ALWAYS = { defaultValue: { numerator: 100, denominator: 'HUNDRED' }, runtimeKey: 'k' };

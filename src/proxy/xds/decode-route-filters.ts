@@ -3,7 +3,8 @@
 import type { HeaderMods, MirrorConfig, RedirectConfig, RewriteConfig } from '../config/route-filter-config.js';
 import type { PathMatch } from '../config/runtime-config.js';
 import { XDS_PROBLEM, show } from './errors.js';
-import { ProblemSink, at, idx, isObj, readList, readName, readObj, type Obj } from './decode-fields.js';
+import type { ProblemSink } from './decode-fields.js';
+import { at, idx, isObj, readList, readName, readObj, type Obj } from './decode-fields.js';
 import { compileRe2 } from './decode-regex.js';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;

@@ -2,7 +2,8 @@
 // PathMatch, HeaderMatch and QueryMatch. Regexes are RE2 full-string matches (decode-regex).
 import type { HeaderMatch, PathMatch, QueryMatch } from '../config/runtime-config.js';
 import { XDS_PROBLEM, show } from './errors.js';
-import { ProblemSink, at, idx, isObj, readList, readName, type Obj } from './decode-fields.js';
+import type { ProblemSink } from './decode-fields.js';
+import { at, idx, isObj, readList, readName, type Obj } from './decode-fields.js';
 import { compileRe2 } from './decode-regex.js';
 import { SafeRegex } from '../config/safe-regex.js';
 

@@ -2,7 +2,8 @@
 // per-filter configs (typedPerFilterConfig) of the HTTP filters that take them (http-filters/).
 import type { HashConfig, RetryConditions, RetryConfig } from '../config/resilience-config.js';
 import { XDS_PROBLEM, show } from './errors.js';
-import { ProblemSink, at, checkType, idx, isObj, readDurationMs, readList, readName, readObj, readWeight, type Obj } from './decode-fields.js';
+import type { ProblemSink } from './decode-fields.js';
+import { at, checkType, idx, isObj, readDurationMs, readList, readName, readObj, readWeight, type Obj } from './decode-fields.js';
 import { decodeStringMatcher } from './decode-route-match.js';
 import { SafeRegex } from '../config/safe-regex.js';
 import { perRouteFilter, perRouteFilterNames, type FilterSettings } from './http-filters/index.js';

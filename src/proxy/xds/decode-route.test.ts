@@ -6,7 +6,7 @@ import { prefixRoute, routeConfig, wireRoute } from './xds-fixtures.js';
 import type { RouteRule } from '../config/runtime-config.js';
 
 const NAME = 'outbound|payments.default:8080';
-type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Mutable = Record<string, any>;
 
 /** Decodes a route table with one route whose `match` and `route` are given. */
 function one(route: Mutable): ReturnType<typeof decodeRouteConfiguration> {

@@ -6,7 +6,7 @@ import { decodeListener } from './decode-listener.js';
 import { formatProblems } from './errors.js';
 import { httpListener, wire } from './xds-fixtures.js';
 
-type Mutable = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Mutable = Record<string, any>;
 const ads = { ads: {}, resourceApiVersion: 'V3' };
 const common = (validation: object) => ({ tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' }, tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: ads }], alpnProtocols: ['h2', 'http/1.1'], ...validation });
 const downstream = () => ({ name: 'envoy.transport_sockets.tls', typedConfig: { '@type': typeUrl(DOWNSTREAM_TLS_CONTEXT), commonTlsContext: common({ validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ads } }), requireClientCertificate: { value: true } } });
