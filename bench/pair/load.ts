@@ -114,7 +114,7 @@ async function h2Calls(url: string, calls: number, headers: http2.OutgoingHttpHe
         let grpcStatus: string | undefined;
         s.setTimeout(10_000, () => s.close(http2.constants.NGHTTP2_CANCEL));
         s.on('response', (h) => { status = Number(h[':status']); grpcStatus ??= h['grpc-status'] as string | undefined; });
-        s.on('trailers', (t) => { grpcStatus = t['grpc-status'] as string | undefined; });
+        s.on('trailers', (t: http2.IncomingHttpHeaders) => { grpcStatus = t['grpc-status'] as string | undefined; });
         s.on('data', (c: Buffer) => { bytes += c.length; });
         s.on('end', () => resolve({ status, bytes, grpcStatus }));
         s.on('error', reject);

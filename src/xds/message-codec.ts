@@ -8,9 +8,9 @@ export const TO_OBJECT: protobuf.IConversionOptions = { json: true, enums: Strin
 
 export interface MessageCodec {
   /** Encodes a plain object (proto3-JSON style, `@type` on Any) as the named message. */
-  encode(typeName: string, value: object): Uint8Array;
+  encode: (typeName: string, value: object) => Uint8Array;
   /** Decodes bytes of the named message into a plain object (see TO_OBJECT). */
-  decode<T = Record<string, unknown>>(typeName: string, bytes: Uint8Array): T;
+  decode: <T = Record<string, unknown>>(typeName: string, bytes: Uint8Array) => T;
 }
 
 /** A codec over the Root `root()` returns (loaded on first use). */

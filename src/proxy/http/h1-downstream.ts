@@ -45,6 +45,7 @@ const UNREAD_BODY_LIMIT = 64 * 1024;
 /** A last body piece up to this size goes out in the same buffer as what precedes it. */
 const COALESCE_LIMIT = 16 * 1024;
 /** What no response head may hold: controls other than tab, and CR or LF outside a line end. */
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const BAD_HEAD_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const EMPTY = Buffer.alloc(0);
 

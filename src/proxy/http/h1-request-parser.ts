@@ -46,6 +46,7 @@ const enum State {
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 /** Control characters no request head may hold (CR and LF are checked line by line). */
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const FORBIDDEN_IN_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 /** A request target: visible characters only (no whitespace or controls). */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
