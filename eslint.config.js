@@ -46,7 +46,10 @@ export default tseslint.config(
       '@typescript-eslint/no-import-type-side-effects': 'error',
       // Unused code is noise; `_name` marks a binding kept on purpose (a skipped tuple slot,
       // a parameter a signature requires, a field dropped by destructuring).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Deprecated Node.js and library APIs go away across the Node.js 20 → 24 range we support.
       '@typescript-eslint/no-deprecated': 'error',
 

@@ -85,7 +85,16 @@ for (let i = 0; i < count; i++) {
     add(byOwner, `${owner(url)} (source text)`, size(source));
   }
 }
-const FUNCTION_PARTS = new Set(['function_data', 'trusted_function_data', 'raw_outer_scope_info_or_feedback_metadata', 'name_or_scope_info', 'bytecode', 'constant_pool', 'source_position_table', 'handler_table']);
+const FUNCTION_PARTS = new Set([
+  'function_data',
+  'trusted_function_data',
+  'raw_outer_scope_info_or_feedback_metadata',
+  'name_or_scope_info',
+  'bytecode',
+  'constant_pool',
+  'source_position_table',
+  'handler_table',
+]);
 const counted = new Uint8Array(count);
 for (let i = 0; i < count; i++) {
   if (type(i) !== 'code') continue;
@@ -100,7 +109,8 @@ for (let i = 0; i < count; i++) {
     if (counted[j]) continue;
     counted[j] = 1;
     bytes += size(j);
-    for (const e of out(j)) if ((FUNCTION_PARTS.has(edgeName(e)) || (j !== i && edgeType(e) !== 'weak')) && type(target(e)) === 'code' && !scriptOwner.has(target(e))) stack.push(target(e));
+    for (const e of out(j))
+      if ((FUNCTION_PARTS.has(edgeName(e)) || (j !== i && edgeType(e) !== 'weak')) && type(target(e)) === 'code' && !scriptOwner.has(target(e))) stack.push(target(e));
   }
   add(byOwner, `${scriptOwner.get(script)} (functions: bytecode, metadata)`, bytes);
 }

@@ -34,12 +34,39 @@ for (const c of cases) {
   const a = js(c.pattern);
   const b = re2(c.pattern);
   const [v1, v2] = c.values as [string, string];
-  variants.push([`${c.name} | RegExp`, () => { if (a.test(v1)) sink++; if (a.test(v2)) sink++; }]);
-  variants.push([`${c.name} | re2js`, () => { if (b.test(v1)) sink++; if (b.test(v2)) sink++; }]);
+  variants.push([
+    `${c.name} | RegExp`,
+    () => {
+      if (a.test(v1)) sink++;
+      if (a.test(v2)) sink++;
+    },
+  ]);
+  variants.push([
+    `${c.name} | re2js`,
+    () => {
+      if (b.test(v1)) sink++;
+      if (b.test(v2)) sink++;
+    },
+  ]);
 }
-variants.push(['loop and call overhead (no work at all) | -', () => { sink += 1; }]);
-variants.push(['normalize /api/v2/users/12345?page=2 (no work) | -', () => { sink += (normalizePath('/api/v2/users/12345?page=2', MERGE_SLASHES) as string).length; }]);
-variants.push(['normalize //api/./v2/%75sers/12345?page=2 | -', () => { sink += (normalizePath('//api/./v2/%75sers/12345?page=2', MERGE_SLASHES) as string).length; }]);
+variants.push([
+  'loop and call overhead (no work at all) | -',
+  () => {
+    sink += 1;
+  },
+]);
+variants.push([
+  'normalize /api/v2/users/12345?page=2 (no work) | -',
+  () => {
+    sink += (normalizePath('/api/v2/users/12345?page=2', MERGE_SLASHES) as string).length;
+  },
+]);
+variants.push([
+  'normalize //api/./v2/%75sers/12345?page=2 | -',
+  () => {
+    sink += (normalizePath('//api/./v2/%75sers/12345?page=2', MERGE_SLASHES) as string).length;
+  },
+]);
 
 function round(run: () => void): number {
   const t0 = process.hrtime.bigint();

@@ -26,7 +26,12 @@ const SIDECAR_NODE = flag('node') ?? process.execPath;
 /** `--node-flags "..."`: Node.js/V8 flags for the sidecar after the ones it runs with (SIDECAR_NODE_FLAGS; a later value of a flag wins), to compare settings. */
 const NODE_FLAGS = (flag('node-flags') ?? '').split(/\s+/).filter(Boolean);
 /** `--env "K=V ..."`: environment of the sidecar, e.g. MALLOC_ARENA_MAX=2 (glibc's malloc arenas) or UV_THREADPOOL_SIZE. */
-const SIDECAR_ENV = Object.fromEntries((flag('env') ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const SIDECAR_ENV = Object.fromEntries(
+  (flag('env') ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const SNAPSHOT_DIR = flag('snapshot');
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'memory-probe.js');
 const LOAD_CPU = '0';
@@ -48,7 +53,11 @@ function start(cmd: string, args: string[], env: Record<string, string> = {}, st
   return child;
 }
 function stop(c: ChildProcess): void {
-  try { process.kill(-c.pid!, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    process.kill(-c.pid!, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 process.on('exit', () => {
   children.forEach(stop);
@@ -56,7 +65,16 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-interface Sample { rss: number; pss: number; anon: number; heapUsed: number; heapTotal: number; newSpace: number; external: number; code: number }
+interface Sample {
+  rss: number;
+  pss: number;
+  anon: number;
+  heapUsed: number;
+  heapTotal: number;
+  newSpace: number;
+  external: number;
+  code: number;
+}
 
 /** CPU time (user + system) of `pid` so far, µs. */
 function cpuUs(pid: number): number {
@@ -80,7 +98,14 @@ async function sample(pid: number): Promise<Sample> {
   await waitFor(async () => existsSync(file), 'the memory probe', 10000, 20);
   const probe = JSON.parse(readFileSync(file, 'utf8')) as MemoryProbe;
   const mb = (n: number) => n / 1048576;
-  return { ...proc, heapUsed: mb(probe.usage.heapUsed), heapTotal: mb(probe.usage.heapTotal), newSpace: mb(probe.spaces.new_space?.size ?? 0), external: mb(probe.usage.external), code: mb(probe.spaces.code_space?.size ?? 0) };
+  return {
+    ...proc,
+    heapUsed: mb(probe.usage.heapUsed),
+    heapTotal: mb(probe.usage.heapTotal),
+    newSpace: mb(probe.spaces.new_space?.size ?? 0),
+    external: mb(probe.usage.external),
+    code: mb(probe.spaces.code_space?.size ?? 0),
+  };
 }
 
 /** Writes a heap snapshot of `pid` (started with --heapsnapshot-signal=SIGUSR2) under `name`. */
@@ -89,14 +114,19 @@ async function snapshot(pid: number, name: string): Promise<void> {
   process.kill(pid, 'SIGUSR2');
   let file = '';
   let size = -1;
-  await waitFor(async () => {
-    file = readdirSync(SNAPSHOT_DIR!).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)) ?? '';
-    if (!file) return false;
-    const now = statSync(path.join(SNAPSHOT_DIR!, file)).size;
-    const whole = now === size && now > 0;
-    size = now;
-    return whole;
-  }, 'the heap snapshot', 60000, 500);
+  await waitFor(
+    async () => {
+      file = readdirSync(SNAPSHOT_DIR!).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)) ?? '';
+      if (!file) return false;
+      const now = statSync(path.join(SNAPSHOT_DIR!, file)).size;
+      const whole = now === size && now > 0;
+      size = now;
+      return whole;
+    },
+    'the heap snapshot',
+    60000,
+    500,
+  );
   spawnSync('mv', [path.join(SNAPSHOT_DIR!, file), path.join(SNAPSHOT_DIR!, `${name}.heapsnapshot`)]);
 }
 
@@ -116,13 +146,20 @@ async function controlPlane(): Promise<{ xds: string; caFile: string; joinToken:
   const cpDir = path.join(dir, 'cp');
   const cp = start(node, [bin, 'control-plane', '--data-dir', cpDir, '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`], {}, 'pipe');
   let out = '';
-  cp.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  cp.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   await waitFor(async () => /admin token[^:]*: \S+/.test(out), 'the control plane and its admin token', 30000);
   const caFile = path.join(cpDir, 'ca', 'trust-bundle.pem');
   const fetch = trustingFetch(caFile);
   const api = `https://127.0.0.1:${apiPort}`;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${/admin token[^:]*: (\S+)/.exec(out)![1]}` };
-  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bench-server' }, spec: { selector: { app: 'bench-server' }, ports: [{ name: 'http', port: 8080, appProtocol: 'http' }] } };
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'bench-server' },
+    spec: { selector: { app: 'bench-server' }, ports: [{ name: 'http', port: 8080, appProtocol: 'http' }] },
+  };
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers, body: JSON.stringify({ resources: [service] }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const token = await fetch(`${api}/api/v1/tokens`, { method: 'POST', headers, body: JSON.stringify({ role: 'join', service: 'bench-server' }) });
@@ -133,9 +170,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const [nginxPort] = await freePorts(1);
-  writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
 events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "${'x'.repeat(99)}\\n"; } } }`);
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "${'x'.repeat(99)}\\n"; } } }`,
+  );
   start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir]);
   const cp = await controlPlane();
   if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
@@ -148,9 +188,27 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   for (let round = 1; round <= ROUNDS; round++) {
     const [inbound, local, admin] = await freePorts(3);
     const flags = [...SIDECAR_NODE_FLAGS, ...NODE_FLAGS, '--import', PROBE, ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOT_DIR}`] : [])];
-    const proxy = start(SIDECAR_NODE, [...flags, bin, 'proxy', '--service', 'bench-server', '--label', 'app=bench-server', '--inbound', `${inbound}:${nginxPort}`,
-      '--upstream', `bench-server:8080=${local}`, '--admin-port', String(admin), '--xds-address', cp.xds],
-    { TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: cp.joinToken, MEMORY_PROBE_DIR: dir, ...SIDECAR_ENV });
+    const proxy = start(
+      SIDECAR_NODE,
+      [
+        ...flags,
+        bin,
+        'proxy',
+        '--service',
+        'bench-server',
+        '--label',
+        'app=bench-server',
+        '--inbound',
+        `${inbound}:${nginxPort}`,
+        '--upstream',
+        `bench-server:8080=${local}`,
+        '--admin-port',
+        String(admin),
+        '--xds-address',
+        cp.xds,
+      ],
+      { TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: cp.joinToken, MEMORY_PROBE_DIR: dir, ...SIDECAR_ENV },
+    );
     const url = `http://127.0.0.1:${local}/`;
     await waitFor(() => httpOk(`http://127.0.0.1:${admin}/ready`), 'the sidecar /ready', 30000);
     await waitFor(() => httpOk(url), 'a request through the sidecar', 30000);
@@ -168,15 +226,30 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
     stop(proxy);
     console.error(`round ${round}: idle ${idle.at(-1)!.rss.toFixed(1)} MB RSS, after ${rates.at(-1)!.toFixed(0)} req/s ${loaded.at(-1)!.rss.toFixed(1)} MB RSS`);
   }
-  const env = Object.entries(SIDECAR_ENV).map(([k, v]) => `${k}=${v} `).join('');
-  console.log(`\nsidecar on ${env}node ${version} ${[...SIDECAR_NODE_FLAGS, ...NODE_FLAGS].join(' ')}; ${ROUNDS} rounds, medians; load: wrk -t1 -c32 -d${DURATION}s through its outbound and inbound listeners (mTLS)\n`);
+  const env = Object.entries(SIDECAR_ENV)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
+  console.log(
+    `\nsidecar on ${env}node ${version} ${[...SIDECAR_NODE_FLAGS, ...NODE_FLAGS].join(' ')}; ${ROUNDS} rounds, medians; load: wrk -t1 -c32 -d${DURATION}s through its outbound and inbound listeners (mTLS)\n`,
+  );
   console.log('| state | RSS MB | PSS MB | Anonymous MB | V8 heap used MB | V8 heap total MB | new space MB | external MB | code space MB | req/s | CPU µs/req |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [name, xs] of [['idle', idle], ['after load', loaded]] as const) {
+  for (const [name, xs] of [
+    ['idle', idle],
+    ['after load', loaded],
+  ] as const) {
     const m = (k: keyof Sample) => median(xs.map((x) => x[k])).toFixed(1);
-    console.log(`| ${name} | ${m('rss')} | ${m('pss')} | ${m('anon')} | ${m('heapUsed')} | ${m('heapTotal')} | ${m('newSpace')} | ${m('external')} | ${m('code')} | ${name === 'idle' ? '– | –' : `${median(rates).toFixed(0)} | ${median(cpuPerRequest).toFixed(0)}`} |`);
+    console.log(
+      `| ${name} | ${m('rss')} | ${m('pss')} | ${m('anon')} | ${m('heapUsed')} | ${m('heapTotal')} | ${m('newSpace')} | ${m('external')} | ${m('code')} | ${name === 'idle' ? '– | –' : `${median(rates).toFixed(0)} | ${median(cpuPerRequest).toFixed(0)}`} |`,
+    );
   }
   if (SNAPSHOT_DIR) console.log(`\nheap snapshots (round 1): ${path.resolve(SNAPSHOT_DIR)}/{idle,loaded}.heapsnapshot`);
 }
 
-main().then(() => process.exit(0), (e) => { console.error(`bench: ${e instanceof Error ? e.message : e}`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  },
+);

@@ -58,7 +58,10 @@ const url = (port: number | undefined) => `http://127.0.0.1:${port}/`;
 async function measured(t: Target, work: () => Promise<Outcome>, units: (rate: number) => number): Promise<Sample> {
   const pids = t.procs.map((c) => c.pid!);
   const before = pids.map(cpuTimeUs);
-  const { result: { rate, errors }, peaks } = await peakMemoryDuring(pids, work);
+  const {
+    result: { rate, errors },
+    peaks,
+  } = await peakMemoryDuring(pids, work);
   const cpu = pids.map((pid, i) => (cpuTimeUs(pid) - before[i]!) / units(rate));
   return { rate, errors, ...(pids.length ? { cpu, memory: peaks } : {}) };
 }
@@ -74,32 +77,64 @@ function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPl
   };
   const all: SectionPlan[] = [
     {
-      section: 'http1', unit: 'req/s',
+      section: 'http1',
+      unit: 'req/s',
       warm: (t) => wrkThroughput(procs, url(t.ports.http1), o.warmup),
-      measure: async (t) => withLatency(await measured(t, () => wrkThroughput(procs, url(t.ports.http1), d), (r) => r * d), t.ports.http1, true),
+      measure: async (t) =>
+        withLatency(
+          await measured(
+            t,
+            () => wrkThroughput(procs, url(t.ports.http1), d),
+            (r) => r * d,
+          ),
+          t.ports.http1,
+          true,
+        ),
     },
     {
-      section: 'h2', unit: 'req/s',
+      section: 'h2',
+      unit: 'req/s',
       warm: (t) => h2Throughput(procs, url(t.ports.h2), o.warmup),
-      measure: async (t) => withLatency(await measured(t, () => h2Throughput(procs, url(t.ports.h2), d), (r) => r * d), t.ports.h2, false),
+      measure: async (t) =>
+        withLatency(
+          await measured(
+            t,
+            () => h2Throughput(procs, url(t.ports.h2), d),
+            (r) => r * d,
+          ),
+          t.ports.h2,
+          false,
+        ),
     },
     {
-      section: 'grpc', unit: 'req/s',
+      section: 'grpc',
+      unit: 'req/s',
       warm: (t) => h2Throughput(procs, url(t.ports.grpc), o.warmup, grpc),
       measure: async (t) => {
-        const sample = await measured(t, () => h2Throughput(procs, url(t.ports.grpc), d, grpc), (r) => r * d);
+        const sample = await measured(
+          t,
+          () => h2Throughput(procs, url(t.ports.grpc), d, grpc),
+          (r) => r * d,
+        );
         await checkGrpcOk(url(t.ports.grpc), grpc, 20); // still grpc-status 0 after the load
         return withLatency(sample, t.ports.grpc, false, grpc);
       },
     },
     {
-      section: 'tcp', unit: 'MB/s',
-      measure: (t) => measured(t, async () => ({ rate: await bulkTransfer(procs, `http://127.0.0.1:${t.ports.tcp}${BULK_PATH}`, backends.bulkBytes), errors: 0 }), () => o.tcpMb),
+      section: 'tcp',
+      unit: 'MB/s',
+      measure: (t) =>
+        measured(
+          t,
+          async () => ({ rate: await bulkTransfer(procs, `http://127.0.0.1:${t.ports.tcp}${BULK_PATH}`, backends.bulkBytes), errors: 0 }),
+          () => o.tcpMb,
+        ),
     },
     {
       // Opening 1,000 connections makes a proxy open many upstream ones (HAProxy: up to one per
       // client connection, each an mTLS handshake): the first `--warmup` seconds are left out.
-      section: 'conns', unit: 'req/s',
+      section: 'conns',
+      unit: 'req/s',
       warm: (t) => latencyAtRate(procs, url(t.ports.http1), { ...conns, seconds: o.warmup }),
       measure: async (t) => {
         let lat: (Percentiles & Outcome) | undefined;
@@ -125,12 +160,16 @@ async function ready(o: BenchOptions, targets: readonly Target[], backends: Back
     if (p.http1 !== undefined) await waitFor(() => httpOk(url(p.http1)), `${t.name} (HTTP/1.1)`, 30000);
     if (p.h2 !== undefined && o.only.has('h2')) {
       await waitFor(() => tcpOpen(p.h2!), `${t.name} (h2)`, 30000);
-      await checkH2Ok(url(p.h2), 20).catch((e: Error) => { throw new Error(`${t.name}: ${e.message}`); });
+      await checkH2Ok(url(p.h2), 20).catch((e: Error) => {
+        throw new Error(`${t.name}: ${e.message}`);
+      });
     }
     if (p.tcp !== undefined) await waitFor(() => tcpOpen(p.tcp!), `${t.name} (tcp)`, 30000);
     if (p.grpc !== undefined && o.only.has('grpc')) {
       await waitFor(() => tcpOpen(p.grpc!), `${t.name} (gRPC)`, 30000);
-      await checkGrpcOk(url(p.grpc), grpc, 20).catch((e: Error) => { throw new Error(`${t.name}: ${e.message}`); });
+      await checkGrpcOk(url(p.grpc), grpc, 20).catch((e: Error) => {
+        throw new Error(`${t.name}: ${e.message}`);
+      });
     }
   }
 }
@@ -171,9 +210,14 @@ async function main(): Promise<void> {
   await ready(o, targets, backends);
 
   // Idle memory, before any load: what a pair holds for its configuration alone.
-  const idle: Row[] = targets.filter((t) => t.procs.length > 0).map((t) => ({
-    section: 'idle', path: t.name, unit: '–', samples: [{ rate: NaN, memory: t.procs.map((c) => memory(c.pid!)) }],
-  }));
+  const idle: Row[] = targets
+    .filter((t) => t.procs.length > 0)
+    .map((t) => ({
+      section: 'idle',
+      path: t.name,
+      unit: '–',
+      samples: [{ rate: NaN, memory: t.procs.map((c) => memory(c.pid!)) }],
+    }));
 
   const sectionPlans = plans(o, procs, backends);
   // A section runs on the targets that carry its protocol (the plaintext pair: HTTP/1.1 only).
@@ -182,9 +226,13 @@ async function main(): Promise<void> {
   const rows = new Map<string, Row>();
   for (const plan of sectionPlans) {
     const ref: Row = { section: plan.section, path: haTarget.name, unit: plan.unit, isReference: true, samples: [] };
-    for (const t of onTargets(plan.section)) rows.set(`${plan.section}/${t.name}`, t === haTarget ? ref : { section: plan.section, path: t.name, unit: plan.unit, reference: ref, samples: [] });
+    for (const t of onTargets(plan.section))
+      rows.set(`${plan.section}/${t.name}`, t === haTarget ? ref : { section: plan.section, path: t.name, unit: plan.unit, reference: ref, samples: [] });
   }
-  const named = <T>(plan: SectionPlan, t: Target, work: Promise<T>): Promise<T> => work.catch((e: Error) => { throw new Error(`${plan.section}, ${t.name}: ${e.message}`); });
+  const named = <T>(plan: SectionPlan, t: Target, work: Promise<T>): Promise<T> =>
+    work.catch((e: Error) => {
+      throw new Error(`${plan.section}, ${t.name}: ${e.message}`);
+    });
   for (let round = 1; round <= o.rounds; round++) {
     for (const plan of sectionPlans) {
       // Warm-up, not recorded: the first seconds of load through a Node.js proxy run before the
@@ -207,20 +255,29 @@ async function main(): Promise<void> {
     trellisNode: { path: o.node, version: nodeVersion(o.node) },
     benchNode: process.version,
     nodeFlags: o.nodeFlags,
-    duration: o.duration, rounds: o.rounds, warmup: o.warmup, rate: o.rate,
-    connections: o.connections, connsRate: o.connsRate, tcpMb: o.tcpMb,
+    duration: o.duration,
+    rounds: o.rounds,
+    warmup: o.warmup,
+    rate: o.rate,
+    connections: o.connections,
+    connsRate: o.connsRate,
+    tcpMb: o.tcpMb,
     sections: SECTIONS.filter((s) => o.only.has(s)),
   };
-  console.log(`\nTrellis on node ${header.trellisNode.version} (${o.node})${o.nodeFlags.length ? ` with ${o.nodeFlags.join(' ')}` : ''}; ` +
-    `${o.duration}s per run, ${o.rounds} round(s), medians; latency at ${o.rate} req/s over 10 connections; ` +
-    `conns: ${o.connections} connections at ${o.connsRate} req/s in all; tcp: ${o.tcpMb} MiB per transfer. ` +
-    `Memory: the larger proxy of a pair, peak during the run; CPU: the busier proxy.\n`);
+  console.log(
+    `\nTrellis on node ${header.trellisNode.version} (${o.node})${o.nodeFlags.length ? ` with ${o.nodeFlags.join(' ')}` : ''}; ` +
+      `${o.duration}s per run, ${o.rounds} round(s), medians; latency at ${o.rate} req/s over 10 connections; ` +
+      `conns: ${o.connections} connections at ${o.connsRate} req/s in all; tcp: ${o.tcpMb} MiB per transfer. ` +
+      `Memory: the larger proxy of a pair, peak during the run; CPU: the busier proxy.\n`,
+  );
   console.log(formatTable(all.map(summarize)));
   if (baseline) {
     for (const plan of sectionPlans) {
       const now = summarize(rows.get(`${plan.section}/Trellis pair (mTLS)`)!);
       const base = summarize([...rows.values()].find((r) => r.section === plan.section && r.path.startsWith('Trellis pair, baseline'))!);
-      console.log(`${plan.section}: this checkout vs the baseline: ${(now.rate / base.rate).toFixed(3)}× the rate, ${((now.p99 ?? NaN) / (base.p99 ?? NaN)).toFixed(2)}× the p99, ${((now.cpuPerUnitUs ?? NaN) / (base.cpuPerUnitUs ?? NaN)).toFixed(2)}× the CPU per unit`);
+      console.log(
+        `${plan.section}: this checkout vs the baseline: ${(now.rate / base.rate).toFixed(3)}× the rate, ${((now.p99 ?? NaN) / (base.p99 ?? NaN)).toFixed(2)}× the p99, ${((now.cpuPerUnitUs ?? NaN) / (base.cpuPerUnitUs ?? NaN)).toFixed(2)}× the CPU per unit`,
+      );
     }
   }
   if (o.json) {
@@ -234,4 +291,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (e) => { console.error(`bench: ${e instanceof Error ? e.message : e}`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  },
+);

@@ -23,9 +23,23 @@ const upstream = http.createServer((_req, res) => res.end('ok'));
 await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const [port] = await freePorts(1);
 const proxy = spawn(process.execPath, [PROXY, String(port), String((upstream.address() as net.AddressInfo).port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-const stop = () => { proxy.kill('SIGKILL'); upstream.close(); };
+const stop = () => {
+  proxy.kill('SIGKILL');
+  upstream.close();
+};
 process.on('exit', stop);
-await waitFor(async () => new Promise<boolean>((r) => { const s = net.connect(port!, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); }), 'the proxy listening', 20_000);
+await waitFor(
+  async () =>
+    new Promise<boolean>((r) => {
+      const s = net.connect(port!, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    }),
+  'the proxy listening',
+  20_000,
+);
 
 const sample = () => {
   const status = readFileSync(`/proc/${proxy.pid}/status`, 'utf8');
@@ -38,27 +52,35 @@ let closedAtOnce = 0;
 let closedLater = 0;
 const open = new Set<net.Socket>();
 for (let i = 0; i < CONNECTIONS; i += 500) {
-  await Promise.all(Array.from({ length: Math.min(500, CONNECTIONS - i) }, () => new Promise<void>((resolve) => {
-    const s = net.connect(port!, '127.0.0.1');
-    let connectedAt = 0;
-    s.on('error', () => {});
-    s.once('connect', () => {
-      connectedAt = Date.now();
-      connected++;
-      open.add(s);
-      s.write('GET / HTTP/1.1\r\nHost: slow\r\nX-Slow: ');
-      resolve();
-    });
-    s.once('close', () => {
-      open.delete(s);
-      // Refused over the cap: closed by the proxy right after the kernel accepted it.
-      if (connectedAt === 0 || Date.now() - connectedAt < 2000) closedAtOnce++;
-      else closedLater++;
-      resolve();
-    });
-  })));
+  await Promise.all(
+    Array.from(
+      { length: Math.min(500, CONNECTIONS - i) },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(port!, '127.0.0.1');
+          let connectedAt = 0;
+          s.on('error', () => {});
+          s.once('connect', () => {
+            connectedAt = Date.now();
+            connected++;
+            open.add(s);
+            s.write('GET / HTTP/1.1\r\nHost: slow\r\nX-Slow: ');
+            resolve();
+          });
+          s.once('close', () => {
+            open.delete(s);
+            // Refused over the cap: closed by the proxy right after the kernel accepted it.
+            if (connectedAt === 0 || Date.now() - connectedAt < 2000) closedAtOnce++;
+            else closedLater++;
+            resolve();
+          });
+        }),
+    ),
+  );
 }
-const trickle = setInterval(() => { for (const s of open) s.write('a'); }, 1000);
+const trickle = setInterval(() => {
+  for (const s of open) s.write('a');
+}, 1000);
 let peak = sample();
 const samples: string[] = [];
 for (let t = 0; t < HOLD_S; t++) {

@@ -22,7 +22,15 @@ const PARENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN = '00f067aa0ba902b7';
 
 function attributes(i: number): Record<string, string | number> {
-  return { 'http.request.method': 'GET', 'url.path': '/items', 'server.address': 'catalog:8080', 'http.response.status_code': 200, 'trellis.direction': 'outbound', 'trellis.destination.service': 'catalog.default', 'network.peer.address': `127.0.0.1:${9000 + (i % 4)}` };
+  return {
+    'http.request.method': 'GET',
+    'url.path': '/items',
+    'server.address': 'catalog:8080',
+    'http.response.status_code': 200,
+    'trellis.direction': 'outbound',
+    'trellis.destination.service': 'catalog.default',
+    'network.peer.address': `127.0.0.1:${9000 + (i % 4)}`,
+  };
 }
 
 /** Trellis: what trace-layer.ts and span-exporter.ts do per span, minus the HTTP POST. */
@@ -32,7 +40,19 @@ function trellis(n: number): number {
   const origin = performance.timeOrigin;
   for (let i = 0; i < n; i++) {
     const start = performance.now();
-    batch.push({ traceId: i % 2 === 0 ? PARENT_TRACE : newTraceId(), spanId: newSpanId(), parentSpanId: PARENT_SPAN, traceState: undefined, name: 'GET catalog.default', kind: SPAN_KIND_CLIENT, startMs: origin + start, endMs: origin + performance.now(), attributes: attributes(i), statusCode: STATUS_UNSET, statusMessage: undefined });
+    batch.push({
+      traceId: i % 2 === 0 ? PARENT_TRACE : newTraceId(),
+      spanId: newSpanId(),
+      parentSpanId: PARENT_SPAN,
+      traceState: undefined,
+      name: 'GET catalog.default',
+      kind: SPAN_KIND_CLIENT,
+      startMs: origin + start,
+      endMs: origin + performance.now(),
+      attributes: attributes(i),
+      statusCode: STATUS_UNSET,
+      statusMessage: undefined,
+    });
     if (batch.length === BATCH) {
       bytes += encodeSpans(RESOURCE, batch).length;
       batch = [];

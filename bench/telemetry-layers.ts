@@ -41,7 +41,10 @@ function variant(layers: HttpLayer[], listener: HttpListenerConfig): () => void 
 }
 
 const metrics = new ProxyMetrics();
-const telemetry = new ProxyTelemetry({ identity: { service: 'frontend.default', serviceName: 'frontend', namespace: 'default', workload: 'frontend-v1', nodeId: 'bench' }, metrics });
+const telemetry = new ProxyTelemetry({
+  identity: { service: 'frontend.default', serviceName: 'frontend', namespace: 'default', workload: 'frontend-v1', nodeId: 'bench' },
+  metrics,
+});
 const all = [sourceLayer(telemetry), metricsLayer(metrics, telemetry), traceLayer(telemetry), accessLogLayer(telemetry), tapLayer(telemetry)];
 const plain = httpListener('out', 0);
 // A collector nobody listens on: the few sampled spans queue up and are dropped when sent.

@@ -2,11 +2,13 @@
 // Entry point of the `trellis` command: runs the compiled CLI (npm run build first). A sidecar
 // (`trellis proxy`) starts from an entry that loads the proxy command alone, to keep its memory small.
 const entry = process.argv[2] === 'proxy' ? '../dist/src/cli/proxy-main.js' : '../dist/src/cli/main.js';
-import(entry).then((m) => m.main(process.argv)).catch((err) => {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli')) {
-    process.stderr.write('trellis: not built yet; run `npm run build` first\n');
-  } else {
-    process.stderr.write(`trellis: ${err && err.stack ? err.stack : err}\n`);
-  }
-  process.exit(1);
-});
+import(entry)
+  .then((m) => m.main(process.argv))
+  .catch((err) => {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli')) {
+      process.stderr.write('trellis: not built yet; run `npm run build` first\n');
+    } else {
+      process.stderr.write(`trellis: ${err && err.stack ? err.stack : err}\n`);
+    }
+    process.exit(1);
+  });

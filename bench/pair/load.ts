@@ -67,15 +67,40 @@ export async function latencyAtRate(procs: Processes, url: string, o: RateRun): 
   const total = Math.round(o.rate * (o.seconds + drop));
   // `-r` opens connections at up to 1,000 a second: all of them within the dropped first second.
   const perPeriod = Math.max(1, Math.ceil(o.clients / 1000));
-  const args = [...(o.h1 ? ['--h1'] : []), '-c', String(o.clients), '--rps', String(o.rate / o.clients), '-n', String(total), '-r', String(perPeriod), '--rate-period', '1ms', '--log-file', log, ...grpcArgs(o.grpc), target];
+  const args = [
+    ...(o.h1 ? ['--h1'] : []),
+    '-c',
+    String(o.clients),
+    '--rps',
+    String(o.rate / o.clients),
+    '-n',
+    String(total),
+    '-r',
+    String(perPeriod),
+    '--rate-period',
+    '1ms',
+    '--log-file',
+    log,
+    ...grpcArgs(o.grpc),
+    target,
+  ];
   const { stdout } = await procs.run('h2load', args, (o.seconds + drop) * 1000 * 2 + GRACE_MS);
   const { errors } = h2loadSummary(stdout, target, o.grpc);
-  const rows = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
+  const rows = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t').map(Number));
   // A loop, not Math.min(...rows): a spread of every row overflows the stack on long runs.
   let t0 = Infinity;
   let t1 = 0;
-  for (const r of rows) { t0 = Math.min(t0, r[0]!); t1 = Math.max(t1, r[0]!); }
-  const kept = rows.filter((r) => r[0]! - t0 >= drop * 1e6 && r[1] === 200).map((r) => r[2]!).sort((a, b) => a - b);
+  for (const r of rows) {
+    t0 = Math.min(t0, r[0]!);
+    t1 = Math.max(t1, r[0]!);
+  }
+  const kept = rows
+    .filter((r) => r[0]! - t0 >= drop * 1e6 && r[1] === 200)
+    .map((r) => r[2]!)
+    .sort((a, b) => a - b);
   if (kept.length === 0) throw new Error(`h2load logged no request after the first ${drop} s for ${target}`);
   const q = (p: number) => kept[Math.min(kept.length - 1, Math.floor((p / 100) * kept.length))]!;
   return { p50: q(50), p90: q(90), p99: q(99), rate: kept.length / Math.max(1, (t1 - t0) / 1e6 - drop), errors };
@@ -84,7 +109,11 @@ export async function latencyAtRate(procs: Processes, url: string, o: RateRun): 
 /** MB/s (MiB) of one download of `bytes` through `url`, which relays an HTTP/1.1 exchange as opaque TCP. */
 export async function bulkTransfer(procs: Processes, url: string, bytes: number): Promise<number> {
   const limitS = 120;
-  const { stdout, status } = await procs.run('curl', ['-sS', '-o', '/dev/null', '--max-time', String(limitS), '-w', '%{http_code} %{size_download} %{time_total}', url], limitS * 1000 + GRACE_MS);
+  const { stdout, status } = await procs.run(
+    'curl',
+    ['-sS', '-o', '/dev/null', '--max-time', String(limitS), '-w', '%{http_code} %{size_download} %{time_total}', url],
+    limitS * 1000 + GRACE_MS,
+  );
   const [code, size, seconds] = stdout.trim().split(' ').map(Number);
   if (status !== 0 || code !== 200 || size !== bytes) throw new Error(`curl ${url}: exit ${status}, HTTP ${code}, ${size} of ${bytes} bytes`);
   return bytes / 1024 / 1024 / seconds!;
@@ -104,7 +133,9 @@ interface H2Answer {
  */
 async function h2Calls(url: string, calls: number, headers: http2.OutgoingHttpHeaders, body: Buffer | undefined, problem: (a: H2Answer) => string | undefined): Promise<void> {
   const session = http2.connect(url);
-  session.on('error', () => { /* reported through the failed call */ });
+  session.on('error', () => {
+    /* reported through the failed call */
+  });
   try {
     for (let i = 0; i < calls; i++) {
       const answer = await new Promise<H2Answer>((resolve, reject) => {
@@ -113,9 +144,16 @@ async function h2Calls(url: string, calls: number, headers: http2.OutgoingHttpHe
         let bytes = 0;
         let grpcStatus: string | undefined;
         s.setTimeout(10_000, () => s.close(http2.constants.NGHTTP2_CANCEL));
-        s.on('response', (h) => { status = Number(h[':status']); grpcStatus ??= h['grpc-status'] as string | undefined; });
-        s.on('trailers', (t: http2.IncomingHttpHeaders) => { grpcStatus = t['grpc-status'] as string | undefined; });
-        s.on('data', (c: Buffer) => { bytes += c.length; });
+        s.on('response', (h) => {
+          status = Number(h[':status']);
+          grpcStatus ??= h['grpc-status'] as string | undefined;
+        });
+        s.on('trailers', (t: http2.IncomingHttpHeaders) => {
+          grpcStatus = t['grpc-status'] as string | undefined;
+        });
+        s.on('data', (c: Buffer) => {
+          bytes += c.length;
+        });
         s.on('end', () => resolve({ status, bytes, grpcStatus }));
         s.on('error', reject);
         s.end(body);
@@ -130,7 +168,9 @@ async function h2Calls(url: string, calls: number, headers: http2.OutgoingHttpHe
 
 /** `calls` GET requests over h2c, each answered 200 with the whole body. */
 export function checkH2Ok(url: string, calls: number): Promise<void> {
-  return h2Calls(url, calls, { ':path': '/' }, undefined, (a) => (a.status !== 200 || a.bytes !== BODY.length ? `HTTP ${a.status}, ${a.bytes} of ${BODY.length} body bytes` : undefined));
+  return h2Calls(url, calls, { ':path': '/' }, undefined, (a) =>
+    a.status !== 200 || a.bytes !== BODY.length ? `HTTP ${a.status}, ${a.bytes} of ${BODY.length} body bytes` : undefined,
+  );
 }
 
 /**
@@ -139,7 +179,10 @@ export function checkH2Ok(url: string, calls: number): Promise<void> {
  */
 export function checkGrpcOk(url: string, grpc: GrpcLoad, calls: number): Promise<void> {
   return h2Calls(url, calls, { ':method': 'POST', ':path': GRPC_PATH, 'content-type': 'application/grpc', te: 'trailers' }, readFileSync(grpc.requestFile), (a) =>
-    (a.status !== 200 || a.grpcStatus !== '0' || a.bytes !== grpc.replyBytes ? `HTTP ${a.status}, grpc-status ${a.grpcStatus}, ${a.bytes} of ${grpc.replyBytes} reply bytes` : undefined));
+    a.status !== 200 || a.grpcStatus !== '0' || a.bytes !== grpc.replyBytes
+      ? `HTTP ${a.status}, grpc-status ${a.grpcStatus}, ${a.bytes} of ${grpc.replyBytes} reply bytes`
+      : undefined,
+  );
 }
 
 function grpcArgs(grpc: GrpcLoad | undefined): string[] {

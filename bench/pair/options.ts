@@ -59,7 +59,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}=${raw} is not valid: expected a number > 0`);
     return n;
   };
-  const only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of only) {
     if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only=${values.only} is not valid: ${s} is none of ${SECTIONS.join(', ')}`);
   }

@@ -46,7 +46,9 @@ export class Processes {
   async run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ stdout: string; status: number | null }> {
     const child = this.start(cmd, args, { cpu: LOAD_CPU, stdout: 'pipe' });
     let stdout = '';
-    child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
     const timer = setTimeout(() => this.kill(child), timeoutMs);
     const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
     clearTimeout(timer);
@@ -65,7 +67,11 @@ export class Processes {
   }
 
   private kill(child: ChildProcess): void {
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 
   private cleanup(): void {
@@ -101,11 +107,12 @@ export function memory(pid: number): Memory {
 /** The largest memory of each process seen while `work` runs, sampled every 250 ms. */
 export async function peakMemoryDuring<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; peaks: Memory[] }> {
   const peaks = pids.map((pid) => memory(pid));
-  const sample = () => pids.forEach((pid, i) => {
-    const m = memory(pid);
-    const p = peaks[i]!;
-    peaks[i] = { rss: Math.max(p.rss, m.rss), pss: Math.max(p.pss, m.pss), anon: Math.max(p.anon, m.anon) };
-  });
+  const sample = () =>
+    pids.forEach((pid, i) => {
+      const m = memory(pid);
+      const p = peaks[i]!;
+      peaks[i] = { rss: Math.max(p.rss, m.rss), pss: Math.max(p.pss, m.pss), anon: Math.max(p.anon, m.anon) };
+    });
   const timer = setInterval(sample, 250);
   try {
     const result = await work();

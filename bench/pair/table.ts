@@ -87,7 +87,8 @@ function summarizeRates(row: Row): { rate: number; p99?: number } {
 
 /** The Markdown table: one line per section × path. */
 export function formatTable(summaries: readonly Summary[]): string {
-  const num = (x: number | undefined, digits = 0) => (x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  const num = (x: number | undefined, digits = 0) =>
+    x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const ratio = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
   const lines = [
     '| section | path | rate | vs HAProxy pair | p50 µs | p90 µs | p99 µs | p99 vs HAProxy pair | CPU µs per req (per MB) per proxy | RSS MB | PSS MB | anon MB | errors |',
@@ -95,7 +96,9 @@ export function formatTable(summaries: readonly Summary[]): string {
   ];
   for (const s of summaries) {
     const rate = s.unit === '–' ? '–' : `${num(s.rate, s.unit === 'MB/s' ? 1 : 0)} ${s.unit}`;
-    lines.push(`| ${[s.section, s.path, rate, ratio(s.rateVsHaproxy), num(s.p50), num(s.p90), num(s.p99), ratio(s.p99VsHaproxy), num(s.cpuPerUnitUs, 1), num(s.rssMb, 1), num(s.pssMb, 1), num(s.anonMb, 1), num(s.errors)].join(' | ')} |`);
+    lines.push(
+      `| ${[s.section, s.path, rate, ratio(s.rateVsHaproxy), num(s.p50), num(s.p90), num(s.p99), ratio(s.p99VsHaproxy), num(s.cpuPerUnitUs, 1), num(s.rssMb, 1), num(s.pssMb, 1), num(s.anonMb, 1), num(s.errors)].join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -38,9 +38,14 @@ export async function startTrellisPair(procs: Processes, o: TrellisPairOptions, 
   const inB = { http1: rest[0]!, h2: rest[1]!, grpc: rest[2]!, tcp: rest[3]! };
   const front: FrontPorts = { http1: rest[4]!, h2: rest[5]!, grpc: rest[6]!, tcp: rest[7]! };
   const cpDir = path.join(procs.dir, `cp-${o.label}`);
-  const cp = procs.start(o.node, [o.bin, 'control-plane', '--data-dir', cpDir, '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`], { cpu: LOAD_CPU, stdout: 'pipe' });
+  const cp = procs.start(o.node, [o.bin, 'control-plane', '--data-dir', cpDir, '--api-address', `127.0.0.1:${apiPort}`, '--xds-address', `127.0.0.1:${xdsPort}`], {
+    cpu: LOAD_CPU,
+    stdout: 'pipe',
+  });
   let cpOut = '';
-  cp.stdout!.on('data', (c: Buffer) => { cpOut += c.toString(); });
+  cp.stdout!.on('data', (c: Buffer) => {
+    cpOut += c.toString();
+  });
   const api = `https://127.0.0.1:${apiPort}`;
   // The API and xDS are TLS: the bench trusts the mesh roots the control plane writes.
   const caFile = path.join(cpDir, 'ca', 'trust-bundle.pem');
@@ -53,29 +58,55 @@ export async function startTrellisPair(procs: Processes, o: TrellisPairOptions, 
     const r = await fetch(`${api}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ role: 'join', service }) });
     return ((await r.json()) as { token: string }).token;
   };
-  const svc = (name: string, ports: { name: string; port: number; targetPort: number; appProtocol: string }[]) =>
-    ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports } });
+  const svc = (name: string, ports: { name: string; port: number; targetPort: number; appProtocol: string }[]) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { selector: { app: name }, ports },
+  });
   const serverPorts = [
     { name: 'http', port: 8080, targetPort: nginx.http1, appProtocol: 'http', local: front.http1 },
     { name: 'h2c', port: 8081, targetPort: nginx.h2, appProtocol: 'http2', local: front.h2 },
     { name: 'grpc', port: 8082, targetPort: nginx.grpc, appProtocol: 'grpc', local: front.grpc },
     { name: 'bulk', port: 8083, targetPort: nginx.bulk, appProtocol: 'tcp', local: front.tcp },
   ];
-  const resources = [svc('bench-server', serverPorts.map(({ local: _, ...p }) => p)), svc('bench-client', [{ name: 'http', port: 8080, targetPort: 8080, appProtocol: 'http' }])];
+  const resources = [
+    svc(
+      'bench-server',
+      serverPorts.map(({ local: _, ...p }) => p),
+    ),
+    svc('bench-client', [{ name: 'http', port: 8080, targetPort: 8080, appProtocol: 'http' }]),
+  ];
   const applied = await fetch(`${api}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ resources }) });
   if (applied.status !== 200) throw new Error(await applied.text());
   const xds = `127.0.0.1:${xdsPort}`;
   // The flags every sidecar runs with (SIDECAR_NODE_FLAGS), then --node-flags (a later value of a flag wins).
   const nodeFlags = [...SIDECAR_NODE_FLAGS, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.profileDir, o.label)}`] : []), ...o.nodeFlags];
-  const sidecar = async (service: string, args: string[]) => procs.start(o.node, [...nodeFlags, o.bin, 'proxy', '--service', service, '--xds-address', xds, ...args], {
-    env: { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken(service) },
-  });
+  const sidecar = async (service: string, args: string[]) =>
+    procs.start(o.node, [...nodeFlags, o.bin, 'proxy', '--service', service, '--xds-address', xds, ...args], {
+      env: { TRELLIS_CA_FILE: caFile, TRELLIS_JOIN_TOKEN: await joinToken(service) },
+    });
   const proxyB = await sidecar('bench-server', [
-    '--inbound', `${inB.http1}:${nginx.http1}`, '--inbound', `${inB.h2}:${nginx.h2}`, '--inbound', `${inB.grpc}:${nginx.grpc}`, '--inbound', `${inB.tcp}:${nginx.bulk}`,
-    '--admin-port', String(adminB), '--http-proxy-port', String(hpB),
+    '--inbound',
+    `${inB.http1}:${nginx.http1}`,
+    '--inbound',
+    `${inB.h2}:${nginx.h2}`,
+    '--inbound',
+    `${inB.grpc}:${nginx.grpc}`,
+    '--inbound',
+    `${inB.tcp}:${nginx.bulk}`,
+    '--admin-port',
+    String(adminB),
+    '--http-proxy-port',
+    String(hpB),
   ]);
   const proxyA = await sidecar('bench-client', [
-    '--inbound', `${rest[8]!}:${rest[9]!}`, '--admin-port', String(adminA), '--http-proxy-port', String(hpA),
+    '--inbound',
+    `${rest[8]!}:${rest[9]!}`,
+    '--admin-port',
+    String(adminA),
+    '--http-proxy-port',
+    String(hpA),
     ...serverPorts.flatMap((p) => ['--upstream', `bench-server:${p.port}=${p.local}`]),
   ]);
   await waitFor(() => httpOk(`http://127.0.0.1:${adminA}/ready`), `${o.label} proxy A`, 30000);

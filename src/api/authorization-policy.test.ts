@@ -6,9 +6,19 @@ const base = { apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', 
 const withSpec = (spec: unknown) => ({ ...base, spec });
 
 test('a policy parses with its target, rules and defaults', () => {
-  const r = parseAuthorizationPolicy(withSpec({ targetRef: { kind: 'Service', name: 'payments' }, action: 'ALLOW', rules: [{ from: [{ serviceAccounts: ['web', 'ops/admin'] }], to: [{ methods: ['GET'], paths: [{ prefix: '/api' }], headers: [{ name: 'x-tenant', exact: 'a' }] }] }] }));
+  const r = parseAuthorizationPolicy(
+    withSpec({
+      targetRef: { kind: 'Service', name: 'payments' },
+      action: 'ALLOW',
+      rules: [{ from: [{ serviceAccounts: ['web', 'ops/admin'] }], to: [{ methods: ['GET'], paths: [{ prefix: '/api' }], headers: [{ name: 'x-tenant', exact: 'a' }] }] }],
+    }),
+  );
   assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual(r.value.spec, { targetRef: { kind: 'Service', name: 'payments' }, action: 'ALLOW', rules: [{ from: [{ serviceAccounts: ['web', 'ops/admin'] }], to: [{ methods: ['GET'], paths: [{ prefix: '/api' }], headers: [{ name: 'x-tenant', exact: 'a' }] }] }] });
+  assert.deepEqual(r.value.spec, {
+    targetRef: { kind: 'Service', name: 'payments' },
+    action: 'ALLOW',
+    rules: [{ from: [{ serviceAccounts: ['web', 'ops/admin'] }], to: [{ methods: ['GET'], paths: [{ prefix: '/api' }], headers: [{ name: 'x-tenant', exact: 'a' }] }] }],
+  });
   assert.equal(r.value.metadata.namespace, 'shop');
 });
 
@@ -26,6 +36,10 @@ test('bad policies are refused with every field path', () => {
   for (const [spec, expected] of cases) {
     const r = parseAuthorizationPolicy(withSpec(spec));
     assert.equal(r.ok, false, JSON.stringify(spec));
-    if (!r.ok) assert.ok(r.error.some((p) => `${p.path}: ${p.message}`.startsWith(expected) || p.path === expected), `${expected} in ${JSON.stringify(r.error)}`);
+    if (!r.ok)
+      assert.ok(
+        r.error.some((p) => `${p.path}: ${p.message}`.startsWith(expected) || p.path === expected),
+        `${expected} in ${JSON.stringify(r.error)}`,
+      );
   }
 });

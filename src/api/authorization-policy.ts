@@ -14,7 +14,10 @@ const label = checked(z.string(), checkDns1123Label);
 const serviceAccount = checked(z.string(), (v) => {
   const parts = v.split('/');
   if (parts.length > 2) return `must be NAME or NAMESPACE/NAME, got ${describeValue(v)}`;
-  for (const p of parts) { const why = checkDns1123Label(p); if (why) return why; }
+  for (const p of parts) {
+    const why = checkDns1123Label(p);
+    if (why) return why;
+  }
   return undefined;
 });
 /** Bounds that keep one policy far below what a proxy can receive in one xDS message. */
@@ -27,37 +30,50 @@ const MAX_HEADER_VALUE_LENGTH = 4096;
 const path = checked(z.string().max(MAX_PATH_LENGTH), (v) => (v.startsWith('/') ? undefined : `must start with /, got ${describeValue(v)}`));
 const nonEmpty = <T extends z.ZodType>(item: T) => z.array(item).min(1).max(MAX_POLICY_LIST_ITEMS);
 
-const source = checked(closedObject({
-  serviceAccounts: nonEmpty(serviceAccount).optional(),
-  namespaces: nonEmpty(label).optional(),
-  authenticated: z.literal(true, { error: () => 'must be true (leave it out to match callers with or without an identity)' }).optional(),
-}), (s) => (s.serviceAccounts || s.namespaces || s.authenticated ? undefined : 'must name serviceAccounts, namespaces or authenticated: true'));
+const source = checked(
+  closedObject({
+    serviceAccounts: nonEmpty(serviceAccount).optional(),
+    namespaces: nonEmpty(label).optional(),
+    authenticated: z.literal(true, { error: () => 'must be true (leave it out to match callers with or without an identity)' }).optional(),
+  }),
+  (s) => (s.serviceAccounts || s.namespaces || s.authenticated ? undefined : 'must name serviceAccounts, namespaces or authenticated: true'),
+);
 
-const pathMatch = checked(closedObject({ exact: path.optional(), prefix: path.optional() }),
-  (p) => ((p.exact === undefined) === (p.prefix === undefined) ? 'exactly one of exact and prefix is required' : undefined));
+const pathMatch = checked(closedObject({ exact: path.optional(), prefix: path.optional() }), (p) =>
+  (p.exact === undefined) === (p.prefix === undefined) ? 'exactly one of exact and prefix is required' : undefined,
+);
 
-const headerMatch = checked(closedObject({
-  name: checked(z.string(), (v) => (/^:?[a-z0-9-]+$/i.test(v) ? undefined : `must be a header name, got ${describeValue(v)}`)),
-  exact: z.string().max(MAX_HEADER_VALUE_LENGTH).optional(),
-  prefix: z.string().max(MAX_HEADER_VALUE_LENGTH).optional(),
-  present: z.literal(true).optional(),
-}), (h) => ([h.exact, h.prefix, h.present].filter((x) => x !== undefined).length === 1 ? undefined : 'exactly one of exact, prefix and present is required'));
+const headerMatch = checked(
+  closedObject({
+    name: checked(z.string(), (v) => (/^:?[a-z0-9-]+$/i.test(v) ? undefined : `must be a header name, got ${describeValue(v)}`)),
+    exact: z.string().max(MAX_HEADER_VALUE_LENGTH).optional(),
+    prefix: z.string().max(MAX_HEADER_VALUE_LENGTH).optional(),
+    present: z.literal(true).optional(),
+  }),
+  (h) => ([h.exact, h.prefix, h.present].filter((x) => x !== undefined).length === 1 ? undefined : 'exactly one of exact, prefix and present is required'),
+);
 
 const method = checked(z.string(), (v) => (/^[A-Z]+$/.test(v) ? undefined : `must be an upper-case HTTP method, got ${describeValue(v)}`));
 
-const operation = checked(closedObject({
-  methods: nonEmpty(method).optional(),
-  paths: nonEmpty(pathMatch).optional(),
-  headers: nonEmpty(headerMatch).optional(),
-}), (o) => (o.methods || o.paths || o.headers ? undefined : 'must name methods, paths or headers'));
+const operation = checked(
+  closedObject({
+    methods: nonEmpty(method).optional(),
+    paths: nonEmpty(pathMatch).optional(),
+    headers: nonEmpty(headerMatch).optional(),
+  }),
+  (o) => (o.methods || o.paths || o.headers ? undefined : 'must name methods, paths or headers'),
+);
 
 const rule = closedObject({ from: nonEmpty(source).optional(), to: nonEmpty(operation).optional() });
 
-const spec = closedObject({
-  targetRef: closedObject({ group: z.literal('').optional(), kind: z.literal('Service'), name: label }).optional(),
-  action: z.enum(['ALLOW', 'DENY']),
-  rules: z.array(rule).max(MAX_POLICY_RULES),
-}, { selector: 'select the protected Service with targetRef' });
+const spec = closedObject(
+  {
+    targetRef: closedObject({ group: z.literal('').optional(), kind: z.literal('Service'), name: label }).optional(),
+    action: z.enum(['ALLOW', 'DENY']),
+    rules: z.array(rule).max(MAX_POLICY_RULES),
+  },
+  { selector: 'select the protected Service with targetRef' },
+);
 
 const schema = envelope('AuthorizationPolicy', [TRELLIS_API_VERSION], namespacedMetadata(checkDns1123Label), spec);
 
@@ -77,10 +93,18 @@ export function parseAuthorizationPolicy(raw: unknown): Result<AuthorizationPoli
     spec: {
       ...(s.targetRef ? { targetRef: { kind: 'Service', name: s.targetRef.name } } : {}),
       action: s.action,
-      rules: s.rules.map((x) => strip({
-        from: x.from?.map((f) => strip({ ...f })),
-        to: x.to?.map((o) => strip({ methods: o.methods, paths: o.paths?.map((p) => (p.exact !== undefined ? { exact: p.exact } : { prefix: p.prefix! })), headers: o.headers?.map((h) => strip({ ...h })) })),
-      })),
+      rules: s.rules.map((x) =>
+        strip({
+          from: x.from?.map((f) => strip({ ...f })),
+          to: x.to?.map((o) =>
+            strip({
+              methods: o.methods,
+              paths: o.paths?.map((p) => (p.exact !== undefined ? { exact: p.exact } : { prefix: p.prefix! })),
+              headers: o.headers?.map((h) => strip({ ...h })),
+            }),
+          ),
+        }),
+      ),
     },
   });
 }

@@ -24,7 +24,19 @@ const dir = path.join(root, 'examples');
 const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort();
 
 test('the examples folder has the documented examples', () => {
-  for (const f of ['payments-service.yaml', 'payments-canary.yaml', 'header-routing.yaml', 'mesh-config.yaml', 'payments-traffic-policy.yaml', 'chaos-fault-injection.yaml', 'ab-routing.yaml', 'route-filters.yaml', 'grpc-route.yaml', 'tcp-route.yaml']) assert.ok(files.includes(f), f);
+  for (const f of [
+    'payments-service.yaml',
+    'payments-canary.yaml',
+    'header-routing.yaml',
+    'mesh-config.yaml',
+    'payments-traffic-policy.yaml',
+    'chaos-fault-injection.yaml',
+    'ab-routing.yaml',
+    'route-filters.yaml',
+    'grpc-route.yaml',
+    'tcp-route.yaml',
+  ])
+    assert.ok(files.includes(f), f);
 });
 
 for (const f of files) {
@@ -42,7 +54,13 @@ test('the canary example splits payments 90/10 between v1 and v2 on port 8080', 
   assert.equal(route.kind, 'HTTPRoute');
   if (route.kind !== 'HTTPRoute') return;
   assert.deepEqual(route.spec.parentRefs, [{ group: '', kind: 'Service', name: 'payments', port: 8080 }]);
-  assert.deepEqual(route.spec.rules[0]!.backendRefs.map((b) => [b.name, b.port, b.weight]), [['payments-v1', 8080, 90], ['payments-v2', 8080, 10]]);
+  assert.deepEqual(
+    route.spec.rules[0]!.backendRefs.map((b) => [b.name, b.port, b.weight]),
+    [
+      ['payments-v1', 8080, 90],
+      ['payments-v2', 8080, 10],
+    ],
+  );
 });
 
 test('the header-routing example sends x-canary: true to v2', () => {
@@ -75,7 +93,9 @@ test('the Service shown "stored as" in the docs is what parsing the example befo
 
 test('the error lines shown in the docs are what the canary example with those mistakes gives', () => {
   const text = readFileSync(path.join(dir, 'payments-canary.yaml'), 'utf8')
-    .replace('kind: Service', 'kind: Gateway').replace('      weight: 90', '      weigth: 90').replace('weight: 10', 'weight: -1');
+    .replace('kind: Service', 'kind: Gateway')
+    .replace('      weight: 90', '      weigth: 90')
+    .replace('weight: 10', 'weight: -1');
   const r = parseYamlDocuments(text, 'payments-canary.yaml');
   assert.equal(r.ok, false);
   if (r.ok) return;
@@ -123,7 +143,36 @@ test('every complete YAML example in docs/traffic.md parses', () => {
 });
 
 test('docs/traffic.md names every TrafficPolicy field', () => {
-  for (const field of ['targetRef', 'loadBalancer', 'hashOn', 'timeouts', 'perTry', 'retry', 'attempts', 'grpcCodes', 'backoff', 'nonIdempotent', 'budget', 'minConcurrency', 'circuitBreaker', 'maxConnections', 'maxPendingRequests', 'maxRequests', 'maxRetries', 'outlierDetection', 'consecutiveErrors', 'baseEjectionTime', 'maxEjectionPercent', 'failureRate', 'faultInjection', 'fixedDelay', 'httpStatus', 'grpcStatus', 'rateLimit', 'burst']) {
+  for (const field of [
+    'targetRef',
+    'loadBalancer',
+    'hashOn',
+    'timeouts',
+    'perTry',
+    'retry',
+    'attempts',
+    'grpcCodes',
+    'backoff',
+    'nonIdempotent',
+    'budget',
+    'minConcurrency',
+    'circuitBreaker',
+    'maxConnections',
+    'maxPendingRequests',
+    'maxRequests',
+    'maxRetries',
+    'outlierDetection',
+    'consecutiveErrors',
+    'baseEjectionTime',
+    'maxEjectionPercent',
+    'failureRate',
+    'faultInjection',
+    'fixedDelay',
+    'httpStatus',
+    'grpcStatus',
+    'rateLimit',
+    'burst',
+  ]) {
     assert.ok(new RegExp(`[.\`]${field}[.\`]`).test(traffic), `docs/traffic.md does not name ${field}`);
   }
 });

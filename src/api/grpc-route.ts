@@ -13,9 +13,20 @@ import type { Problem } from './problem.js';
 import { describeValue } from './problem.js';
 import { checked, closedObject, parseWithSchema } from './schema-kit.js';
 
-export interface GRPCMethodMatch { type: 'Exact' | 'RegularExpression'; service?: string; method?: string }
-export interface GRPCRouteMatch { method?: GRPCMethodMatch; headers?: HTTPHeaderMatch[] }
-export interface GRPCRouteRule { name?: string; matches: GRPCRouteMatch[]; backendRefs: BackendRef[] }
+export interface GRPCMethodMatch {
+  type: 'Exact' | 'RegularExpression';
+  service?: string;
+  method?: string;
+}
+export interface GRPCRouteMatch {
+  method?: GRPCMethodMatch;
+  headers?: HTTPHeaderMatch[];
+}
+export interface GRPCRouteRule {
+  name?: string;
+  matches: GRPCRouteMatch[];
+  backendRefs: BackendRef[];
+}
 export interface GRPCRoute {
   apiVersion: typeof GATEWAY_API_VERSION;
   kind: 'GRPCRoute';
@@ -33,7 +44,10 @@ const method = closedObject({
   method: z.string().max(1024).optional(),
 }).superRefine((m, ctx) => {
   if (m.service === undefined && m.method === undefined) ctx.addIssue({ code: 'custom', message: 'set service, method or both', input: m });
-  for (const [field, re] of [['service', SERVICE], ['method', METHOD]] as const) {
+  for (const [field, re] of [
+    ['service', SERVICE],
+    ['method', METHOD],
+  ] as const) {
     const v = m[field];
     if (v === undefined) continue;
     const problem = m.type === 'Exact' ? (re.test(v) ? undefined : `must be a gRPC ${field} name, got ${describeValue(v)}`) : checkRe2(v);
@@ -41,17 +55,22 @@ const method = closedObject({
   }
 });
 
-const header = closedObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: checked(z.string(), checkHeaderName), value: z.string().max(4096) }).superRefine((h, ctx) => {
-  const problem = h.type === 'RegularExpression' ? checkRe2(h.value) : undefined;
-  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['value'], input: h.value });
-});
+const header = closedObject({ type: z.enum(['Exact', 'RegularExpression']).default('Exact'), name: checked(z.string(), checkHeaderName), value: z.string().max(4096) }).superRefine(
+  (h, ctx) => {
+    const problem = h.type === 'RegularExpression' ? checkRe2(h.value) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['value'], input: h.value });
+  },
+);
 const match = closedObject({ method: method.optional(), headers: z.array(header).max(16).optional() });
 
-const rule = closedObject({
-  name: checked(z.string(), checkDns1123Subdomain).optional(),
-  matches: z.array(match).max(MAX_MATCHES).optional(),
-  backendRefs: z.array(backendRef).max(MAX_BACKEND_REFS).optional(),
-}, { filters: 'GRPCRoute filters are not implemented', sessionPersistence: 'session persistence is not implemented' });
+const rule = closedObject(
+  {
+    name: checked(z.string(), checkDns1123Subdomain).optional(),
+    matches: z.array(match).max(MAX_MATCHES).optional(),
+    backendRefs: z.array(backendRef).max(MAX_BACKEND_REFS).optional(),
+  },
+  { filters: 'GRPCRoute filters are not implemented', sessionPersistence: 'session persistence is not implemented' },
+);
 
 const spec = closedObject({
   parentRefs: z.array(parentRef).min(1).max(MAX_PARENT_REFS),
@@ -69,10 +88,23 @@ export function parseGRPCRoute(raw: unknown): Result<GRPCRoute, Problem[]> {
   const rules = (s.rules?.length ? s.rules : [{}]).map((x: { name?: string; matches?: z.output<typeof match>[]; backendRefs?: z.output<typeof backendRef>[] }): GRPCRouteRule => ({
     ...(x.name !== undefined ? { name: x.name } : {}),
     matches: (x.matches ?? []).map((m) => ({
-      ...(m.method ? { method: { type: m.method.type, ...(m.method.service !== undefined ? { service: m.method.service } : {}), ...(m.method.method !== undefined ? { method: m.method.method } : {}) } } : {}),
+      ...(m.method
+        ? {
+            method: {
+              type: m.method.type,
+              ...(m.method.service !== undefined ? { service: m.method.service } : {}),
+              ...(m.method.method !== undefined ? { method: m.method.method } : {}),
+            },
+          }
+        : {}),
       ...(m.headers?.length ? { headers: m.headers.map((h) => ({ type: h.type, name: h.name, value: h.value })) } : {}),
     })),
     backendRefs: (x.backendRefs ?? []).map(toBackendRef),
   }));
-  return ok({ apiVersion: GATEWAY_API_VERSION, kind: 'GRPCRoute', metadata: toNamespacedMeta(metadata), spec: { parentRefs: s.parentRefs.map(toParentRef), ...(s.hostnames?.length ? { hostnames: s.hostnames } : {}), rules } });
+  return ok({
+    apiVersion: GATEWAY_API_VERSION,
+    kind: 'GRPCRoute',
+    metadata: toNamespacedMeta(metadata),
+    spec: { parentRefs: s.parentRefs.map(toParentRef), ...(s.hostnames?.length ? { hostnames: s.hostnames } : {}), rules },
+  });
 }

@@ -54,8 +54,28 @@ const invalid: [string, unknown, string, string][] = [
   ['a header value that is a boolean', { headers: [{ name: 'x-canary', value: true }] }, 'headers[0].value', 'quote it in YAML: "true"'],
   ['a header regex that does not compile', { headers: [{ type: 'RegularExpression', name: 'a', value: '[' }] }, 'headers[0].value', 'must be a valid regular expression'],
   ['a header match type Prefix', { headers: [{ type: 'Prefix', name: 'a', value: 'b' }] }, 'headers[0].type', 'must be one of "Exact", "RegularExpression"'],
-  ['the same header twice in another case', { headers: [{ name: 'X-Canary', value: 'a' }, { name: 'x-canary', value: 'b' }] }, 'headers[1].name', 'duplicate header name "x-canary", already used by headers[0]'],
-  ['the same query parameter twice', { queryParams: [{ name: 'v', value: '1' }, { name: 'v', value: '2' }] }, 'queryParams[1].name', 'duplicate query parameter "v"'],
+  [
+    'the same header twice in another case',
+    {
+      headers: [
+        { name: 'X-Canary', value: 'a' },
+        { name: 'x-canary', value: 'b' },
+      ],
+    },
+    'headers[1].name',
+    'duplicate header name "x-canary", already used by headers[0]',
+  ],
+  [
+    'the same query parameter twice',
+    {
+      queryParams: [
+        { name: 'v', value: '1' },
+        { name: 'v', value: '2' },
+      ],
+    },
+    'queryParams[1].name',
+    'duplicate query parameter "v"',
+  ],
   ['a query parameter name with "="', { queryParams: [{ name: 'a=b', value: '1' }] }, 'queryParams[0].name', 'must be a query parameter name'],
   ['a query regex that does not compile', { queryParams: [{ type: 'RegularExpression', name: 'v', value: '(' }] }, 'queryParams[0].value', 'regular expression'],
   ['an unknown method', { method: 'FETCH' }, 'method', 'must be one of "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", got "FETCH"'],

@@ -49,7 +49,9 @@ function nameValueMatch(checkName: (name: string) => string | undefined) {
 }
 
 const checkQueryParamName = (s: string): string | undefined =>
-  s.length > 0 && s.length <= 256 && !/[\s=&#]/.test(s) ? undefined : `must be a query parameter name (1 to 256 characters, no white space, "=", "&" or "#"), got ${describeValue(s)}`;
+  s.length > 0 && s.length <= 256 && !/[\s=&#]/.test(s)
+    ? undefined
+    : `must be a query parameter name (1 to 256 characters, no white space, "=", "&" or "#"), got ${describeValue(s)}`;
 
 const nameOf = (m: unknown): string | undefined => (typeof fieldOf(m, 'name') === 'string' ? (fieldOf(m, 'name') as string) : undefined);
 

@@ -4,27 +4,38 @@ import { parseHTTPRoute } from './http-route.js';
 import { assertOk, assertProblem, assertRoundTrip, DELETE, withField } from './problem-assert.js';
 
 const canary = {
-  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute',
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
   metadata: { name: 'payments-canary' },
   spec: {
     parentRefs: [{ group: '', kind: 'Service', name: 'payments', port: 8080 }],
-    rules: [{ backendRefs: [{ name: 'payments-v1', port: 8080, weight: 90 }, { name: 'payments-v2', port: 8080, weight: 10 }] }],
+    rules: [
+      {
+        backendRefs: [
+          { name: 'payments-v1', port: 8080, weight: 90 },
+          { name: 'payments-v2', port: 8080, weight: 10 },
+        ],
+      },
+    ],
   },
 };
 
 test('a canary route gets the default match and keeps its weights', () => {
   assert.deepEqual(assertOk(parseHTTPRoute(canary)), {
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute',
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
     metadata: { name: 'payments-canary', namespace: 'default' },
     spec: {
       parentRefs: [{ group: '', kind: 'Service', name: 'payments', port: 8080 }],
-      rules: [{
-        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-        backendRefs: [
-          { group: '', kind: 'Service', name: 'payments-v1', port: 8080, weight: 90 },
-          { group: '', kind: 'Service', name: 'payments-v2', port: 8080, weight: 10 },
-        ],
-      }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          backendRefs: [
+            { group: '', kind: 'Service', name: 'payments-v1', port: 8080, weight: 90 },
+            { group: '', kind: 'Service', name: 'payments-v2', port: 8080, weight: 10 },
+          ],
+        },
+      ],
     },
   });
 });
@@ -59,7 +70,14 @@ test('hostnames, rule names, namespaces and weight 0 are kept', () => {
 
 test('a parsed route survives a YAML round trip unchanged', () => {
   const raw = withField(canary, 'spec.rules[1]', {
-    matches: [{ path: { type: 'Exact', value: '/health' }, headers: [{ name: 'x-canary', value: 'true' }], queryParams: [{ type: 'RegularExpression', name: 'v', value: '^2$' }], method: 'GET' }],
+    matches: [
+      {
+        path: { type: 'Exact', value: '/health' },
+        headers: [{ name: 'x-canary', value: 'true' }],
+        queryParams: [{ type: 'RegularExpression', name: 'v', value: '^2$' }],
+        method: 'GET',
+      },
+    ],
     backendRefs: [{ name: 'payments-v2', port: 8080 }],
   });
   assertRoundTrip(parseHTTPRoute, assertOk(parseHTTPRoute(raw)));
@@ -103,7 +121,11 @@ for (const [name, path, value, fragment] of invalid) {
 }
 
 test('timeouts and retry (GEP-1731) are kept as written', () => {
-  const raw = withField(withField(canary, 'spec.rules[0].timeouts', { request: '10s', backendRequest: '2s' }), 'spec.rules[0].retry', { codes: [503, 502], attempts: 2, backoff: '100ms' });
+  const raw = withField(withField(canary, 'spec.rules[0].timeouts', { request: '10s', backendRequest: '2s' }), 'spec.rules[0].retry', {
+    codes: [503, 502],
+    attempts: 2,
+    backoff: '100ms',
+  });
   const r = assertOk(parseHTTPRoute(raw));
   assert.deepEqual(r.spec.rules[0]!.timeouts, { request: '10s', backendRequest: '2s' });
   assert.deepEqual(r.spec.rules[0]!.retry, { codes: [503, 502], attempts: 2, backoff: '100ms' });
@@ -124,7 +146,8 @@ test('filters: header modifiers, mirror, rewrite and redirect keep only their ow
   ];
   const r = assertOk(parseHTTPRoute(withField(canary, 'spec.rules[0].filters', filters)));
   assert.deepEqual(r.spec.rules[0]!.filters, [
-    filters[0], filters[1],
+    filters[0],
+    filters[1],
     { type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: 'payments-shadow', port: 8080 }, percent: 50 } },
     filters[3],
   ]);
@@ -133,15 +156,30 @@ test('filters: header modifiers, mirror, rewrite and redirect keep only their ow
   assert.deepEqual(redirect.spec.rules[0]!.filters, [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 302 } }]);
 });
 
-test('refuses a filter without its field, with another type\'s field, twice, or a redirect with a rewrite', () => {
+test("refuses a filter without its field, with another type's field, twice, or a redirect with a rewrite", () => {
   const at = (filters: unknown[]) => parseHTTPRoute(withField(canary, 'spec.rules[0].filters', filters));
   assertProblem(at([{ type: 'RequestHeaderModifier' }]), 'spec.rules[0].filters[0].requestHeaderModifier', 'required for type RequestHeaderModifier');
   assertProblem(at([{ type: 'URLRewrite', urlRewrite: {}, requestRedirect: {} }]), 'spec.rules[0].filters[0].requestRedirect', 'does not go with type URLRewrite');
   const mod = { type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['x'] } };
   assertProblem(at([mod, mod]), 'spec.rules[0].filters[1].type', 'a second RequestHeaderModifier filter (already filters[0])');
-  assertProblem(at([{ type: 'RequestRedirect', requestRedirect: {} }, { type: 'URLRewrite', urlRewrite: {} }]), 'spec.rules[0].filters[1].type', 'RequestRedirect and URLRewrite cannot be in the same rule');
-  assertProblem(at([{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath' } } }]), 'spec.rules[0].filters[0].urlRewrite.path.replaceFullPath', 'required for type ReplaceFullPath');
-  assertProblem(at([{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'shadow' } } }]), 'spec.rules[0].filters[0].requestMirror.backendRef.port', 'required: the port of the mirror Service');
+  assertProblem(
+    at([
+      { type: 'RequestRedirect', requestRedirect: {} },
+      { type: 'URLRewrite', urlRewrite: {} },
+    ]),
+    'spec.rules[0].filters[1].type',
+    'RequestRedirect and URLRewrite cannot be in the same rule',
+  );
+  assertProblem(
+    at([{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath' } } }]),
+    'spec.rules[0].filters[0].urlRewrite.path.replaceFullPath',
+    'required for type ReplaceFullPath',
+  );
+  assertProblem(
+    at([{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'shadow' } } }]),
+    'spec.rules[0].filters[0].requestMirror.backendRef.port',
+    'required: the port of the mirror Service',
+  );
 });
 
 test('refuses two rules with the same name', () => {

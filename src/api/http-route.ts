@@ -28,9 +28,7 @@ const portNumber = z.int().min(1).max(65535);
 
 /** `group` of a reference: the core group, written `""` (canonical) or `core`. */
 function coreGroup(what: string) {
-  return checked(z.string(), (g) =>
-    g === '' || g === 'core' ? undefined : `${what}; group must be "" (the core group), got ${describeValue(g)}`,
-  ).default('');
+  return checked(z.string(), (g) => (g === '' || g === 'core' ? undefined : `${what}; group must be "" (the core group), got ${describeValue(g)}`)).default('');
 }
 
 function serviceKind(what: string) {
@@ -41,30 +39,45 @@ const PARENTS_ONLY = 'only Service parents (GAMMA) are supported';
 const BACKENDS_ONLY = 'only Service backends are supported';
 
 /** Schema of a parentRef naming a Service (GAMMA); shared by GRPCRoute and TCPRoute. */
-export const parentRef = closedObject({
-  group: coreGroup(PARENTS_ONLY),
-  kind: serviceKind(PARENTS_ONLY),
-  name: checked(z.string(), checkDns1123Label),
-  namespace: checked(z.string(), checkDns1123Label).optional(),
-  port: portNumber.optional(),
-}, { sectionName: 'select the Service port with "port" instead' });
+export const parentRef = closedObject(
+  {
+    group: coreGroup(PARENTS_ONLY),
+    kind: serviceKind(PARENTS_ONLY),
+    name: checked(z.string(), checkDns1123Label),
+    namespace: checked(z.string(), checkDns1123Label).optional(),
+    port: portNumber.optional(),
+  },
+  { sectionName: 'select the Service port with "port" instead' },
+);
 
 /** Schema of a weighted Service backendRef; shared by GRPCRoute and TCPRoute. */
-export const backendRef = closedObject({
-  group: coreGroup(BACKENDS_ONLY),
-  kind: serviceKind(BACKENDS_ONLY),
-  name: checked(z.string(), checkDns1123Label),
-  namespace: checked(z.string(), checkDns1123Label).optional(),
-  port: z.int({ error: (iss) => (iss.input === undefined ? 'required: the port of the backend Service' : undefined) }).min(1).max(65535),
-  weight: z.int().min(0).max(MAX_WEIGHT).default(1),
-}, { filters: 'per-backend filters are not implemented' });
+export const backendRef = closedObject(
+  {
+    group: coreGroup(BACKENDS_ONLY),
+    kind: serviceKind(BACKENDS_ONLY),
+    name: checked(z.string(), checkDns1123Label),
+    namespace: checked(z.string(), checkDns1123Label).optional(),
+    port: z
+      .int({ error: (iss) => (iss.input === undefined ? 'required: the port of the backend Service' : undefined) })
+      .min(1)
+      .max(65535),
+    weight: z.int().min(0).max(MAX_WEIGHT).default(1),
+  },
+  { filters: 'per-backend filters are not implemented' },
+);
 
 const routeTimeouts = closedObject({ request: durationField(0, 3_600_000).optional(), backendRequest: durationField(0, 3_600_000).optional() }).superRefine((t, ctx) => {
   const request = t.request === undefined ? 0 : parseDuration(t.request);
   const backend = t.backendRequest === undefined ? 0 : parseDuration(t.backendRequest);
   if (typeof request === 'string' || typeof backend === 'string') return; // reported by the field itself
   // Gateway API: backendRequest must not be longer than request (0 means no timeout).
-  if (request > 0 && backend > request) ctx.addIssue({ code: 'custom', message: `must not be longer than request (${t.request}), got ${describeValue(t.backendRequest)}`, path: ['backendRequest'], input: t.backendRequest });
+  if (request > 0 && backend > request)
+    ctx.addIssue({
+      code: 'custom',
+      message: `must not be longer than request (${t.request}), got ${describeValue(t.backendRequest)}`,
+      path: ['backendRequest'],
+      input: t.backendRequest,
+    });
 });
 
 const routeRetry = closedObject({
@@ -73,19 +86,26 @@ const routeRetry = closedObject({
   backoff: durationField(1, 3_600_000).optional(),
 });
 
-const rule = closedObject({
-  name: checked(z.string(), checkDns1123Subdomain).optional(),
-  matches: z.array(httpRouteMatchSchema).max(MAX_MATCHES).optional(),
-  backendRefs: z.array(backendRef).max(MAX_BACKEND_REFS).optional(),
-  timeouts: routeTimeouts.optional(),
-  retry: routeRetry.optional(),
-  filters: z.array(httpRouteFilterSchema).max(16).superRefine((fs, ctx) => {
-    const problem = checkFilters(fs);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.index, 'type'], input: fs[problem.index]!.type });
-  }).optional(),
-}, {
-  sessionPersistence: 'session persistence is not implemented',
-});
+const rule = closedObject(
+  {
+    name: checked(z.string(), checkDns1123Subdomain).optional(),
+    matches: z.array(httpRouteMatchSchema).max(MAX_MATCHES).optional(),
+    backendRefs: z.array(backendRef).max(MAX_BACKEND_REFS).optional(),
+    timeouts: routeTimeouts.optional(),
+    retry: routeRetry.optional(),
+    filters: z
+      .array(httpRouteFilterSchema)
+      .max(16)
+      .superRefine((fs, ctx) => {
+        const problem = checkFilters(fs);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.index, 'type'], input: fs[problem.index]!.type });
+      })
+      .optional(),
+  },
+  {
+    sessionPersistence: 'session persistence is not implemented',
+  },
+);
 
 const nameOf = (x: unknown): string | undefined => (typeof fieldOf(x, 'name') === 'string' ? (fieldOf(x, 'name') as string) : undefined);
 

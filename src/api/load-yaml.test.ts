@@ -42,7 +42,10 @@ function problemsOf(text: string): LocatedProblem[] {
 test('parses every document of a file, in order', () => {
   const r = parseYamlDocuments(`${SERVICE}---\n${ROUTE}`, 'a.yaml');
   assert.ok(r.ok);
-  assert.deepEqual(r.value.map((x) => `${x.kind} ${x.metadata.name}`), ['Service payments', 'HTTPRoute split']);
+  assert.deepEqual(
+    r.value.map((x) => `${x.kind} ${x.metadata.name}`),
+    ['Service payments', 'HTTPRoute split'],
+  );
 });
 
 test('skips empty documents and comment-only documents', () => {
@@ -59,23 +62,26 @@ test('one bad document means no resources, and the problem names file, document,
   const bad = ROUTE.replace('weight: 10', 'weight: -1');
   const problems = problemsOf(`${SERVICE}---\n${bad}`);
   assert.equal(problems.length, 1);
-  assert.equal(
-    formatProblem(problems[0]!),
-    'routes.yaml: document 2 (HTTPRoute default/split), line 25: spec.rules[0].backendRefs[1].weight: must be >= 0, got -1',
-  );
+  assert.equal(formatProblem(problems[0]!), 'routes.yaml: document 2 (HTTPRoute default/split), line 25: spec.rules[0].backendRefs[1].weight: must be >= 0, got -1');
 });
 
 test('problems in several documents are all reported', () => {
   const problems = problemsOf(`${SERVICE.replace('port: 8080', 'port: 0')}---\n${ROUTE.replace('weight: 90', 'weigth: 90')}`);
-  assert.deepEqual(problems.map((p) => [p.document, p.line, p.path]), [
-    [1, 8, 'spec.ports[0].port'],
-    [2, 22, 'spec.rules[0].backendRefs[0].weigth'],
-  ]);
+  assert.deepEqual(
+    problems.map((p) => [p.document, p.line, p.path]),
+    [
+      [1, 8, 'spec.ports[0].port'],
+      [2, 22, 'spec.rules[0].backendRefs[0].weigth'],
+    ],
+  );
 });
 
 test('a missing field is placed at the line of its nearest parent', () => {
   const problems = problemsOf(ROUTE.replace('      port: 8080\n      weight: 90\n', '      weight: 90\n'));
-  assert.deepEqual(problems.map((p) => [p.line, p.path, p.message]), [[11, 'spec.rules[0].backendRefs[0].port', 'required: the port of the backend Service']]);
+  assert.deepEqual(
+    problems.map((p) => [p.line, p.path, p.message]),
+    [[11, 'spec.rules[0].backendRefs[0].port', 'required: the port of the backend Service']],
+  );
 });
 
 test('a problem in a resource without a usable name still names the document', () => {
@@ -101,7 +107,10 @@ test('a key given twice in one map is a YAML error', () => {
 test('the same kind/namespace/name twice in one file is refused at the second', () => {
   const problems = problemsOf(`${SERVICE}---\n${ROUTE}---\n${SERVICE}`);
   assert.equal(problems.length, 1);
-  assert.equal(formatProblem(problems[0]!), 'routes.yaml: document 3 (Service default/payments), line 30: metadata.name: Service default/payments is already defined in document 1 of this file');
+  assert.equal(
+    formatProblem(problems[0]!),
+    'routes.yaml: document 3 (Service default/payments), line 30: metadata.name: Service default/payments is already defined in document 1 of this file',
+  );
 });
 
 test('the same name in another namespace or of another kind is not a duplicate', () => {
@@ -118,7 +127,8 @@ test('a document that is not a map is refused', () => {
 });
 
 test('alias bombs are refused rather than expanded', () => {
-  const bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
+  const bomb =
+    'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
   const [p] = problemsOf(bomb);
   assert.match(p!.message, /alias/i);
 });
@@ -137,5 +147,11 @@ test('lineOfPath finds map keys, list items, quoted keys, and falls back to the 
 
 test('problems of one document are listed in line order', () => {
   const text = SERVICE.replace('kind: Service', 'kind: Service\nextra: 1').replace('  name: payments', '  name: Payments');
-  assert.deepEqual(problemsOf(text).map((p) => [p.line, p.path]), [[3, 'extra'], [5, 'metadata.name']]);
+  assert.deepEqual(
+    problemsOf(text).map((p) => [p.line, p.path]),
+    [
+      [3, 'extra'],
+      [5, 'metadata.name'],
+    ],
+  );
 });

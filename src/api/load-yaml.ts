@@ -78,7 +78,12 @@ export function parseYamlDocuments(text: string, file: string): Result<Resource[
     if (!parsed.ok) {
       const resource = describeRaw(raw);
       const located = parsed.error.map((p): LocatedProblem => ({
-        file, document, ...(resource ? { resource } : {}), ...lineField(lineOfPath(doc, parsePath(p.path) ?? [], lineCounter)), path: p.path, message: p.message,
+        file,
+        document,
+        ...(resource ? { resource } : {}),
+        ...lineField(lineOfPath(doc, parsePath(p.path) ?? [], lineCounter)),
+        path: p.path,
+        message: p.message,
       }));
       // Read top to bottom: in line order (the sort is stable, so problems on one line keep their order).
       problems.push(...located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));

@@ -39,7 +39,9 @@ const spec = closedObject({
   loadBalancer: z.enum(['RoundRobin', 'LeastRequest']).default(DEFAULT_MESH_CONFIG.loadBalancer),
   workloadGracePeriodSeconds: z.int().min(0).max(MAX_WORKLOAD_GRACE_PERIOD_SECONDS).default(DEFAULT_MESH_CONFIG.workloadGracePeriodSeconds),
   connectTimeoutMs: z.int().min(1).max(MAX_CONNECT_TIMEOUT_MS).default(DEFAULT_MESH_CONFIG.connectTimeoutMs),
-  authorization: closedObject({ defaultAction: z.enum(['ALLOW', 'DENY']).default(DEFAULT_MESH_CONFIG.authorization.defaultAction) }).default({ defaultAction: DEFAULT_MESH_CONFIG.authorization.defaultAction }),
+  authorization: closedObject({ defaultAction: z.enum(['ALLOW', 'DENY']).default(DEFAULT_MESH_CONFIG.authorization.defaultAction) }).default({
+    defaultAction: DEFAULT_MESH_CONFIG.authorization.defaultAction,
+  }),
   mtls: closedObject({ mode: z.enum(['STRICT', 'PERMISSIVE']).default(DEFAULT_MESH_CONFIG.mtls.mode) }).default({ mode: DEFAULT_MESH_CONFIG.mtls.mode }),
   virtualIpRange: checked(z.string(), checkVirtualIpRange).default(DEFAULT_MESH_CONFIG.virtualIpRange),
   outboundPolicy: z.enum(['PassThrough', 'Refuse']).default(DEFAULT_MESH_CONFIG.outboundPolicy),
@@ -54,7 +56,12 @@ const checkName = (name: string): string | undefined =>
   name === MESH_CONFIG_NAME ? undefined : `must be "${MESH_CONFIG_NAME}" (there is one MeshConfig per mesh), got ${describeValue(name)}`;
 
 // A missing or empty spec (`spec:` in YAML is null) means every default.
-const meshConfigSchema = envelope('MeshConfig', [TRELLIS_API_VERSION], clusterMetadata('MeshConfig', checkName), z.preprocess((v) => v ?? {}, spec));
+const meshConfigSchema = envelope(
+  'MeshConfig',
+  [TRELLIS_API_VERSION],
+  clusterMetadata('MeshConfig', checkName),
+  z.preprocess((v) => v ?? {}, spec),
+);
 
 /** Parses a raw MeshConfig document; every field missing from spec gets its value from DEFAULT_MESH_CONFIG. */
 export function parseMeshConfig(raw: unknown): Result<MeshConfig, Problem[]> {
@@ -69,11 +76,23 @@ export function parseMeshConfig(raw: unknown): Result<MeshConfig, Problem[]> {
       loadBalancer: s.loadBalancer,
       workloadGracePeriodSeconds: s.workloadGracePeriodSeconds,
       connectTimeoutMs: s.connectTimeoutMs,
-      mtls: { mode: s.mtls.mode }, authorization: { defaultAction: s.authorization.defaultAction },
-      virtualIpRange: s.virtualIpRange, outboundPolicy: s.outboundPolicy, protocolDetectionTimeoutMs: s.protocolDetectionTimeoutMs,
-      ...(s.tracing !== undefined ? { tracing: { samplingPercent: s.tracing.samplingPercent, ...(s.tracing.collector !== undefined ? { collector: s.tracing.collector.replace(/\/+$/, '') } : {}) } } : {}),
+      mtls: { mode: s.mtls.mode },
+      authorization: { defaultAction: s.authorization.defaultAction },
+      virtualIpRange: s.virtualIpRange,
+      outboundPolicy: s.outboundPolicy,
+      protocolDetectionTimeoutMs: s.protocolDetectionTimeoutMs,
+      ...(s.tracing !== undefined
+        ? { tracing: { samplingPercent: s.tracing.samplingPercent, ...(s.tracing.collector !== undefined ? { collector: s.tracing.collector.replace(/\/+$/, '') } : {}) } }
+        : {}),
       ...(s.accessLog !== undefined ? { accessLog: { enabled: s.accessLog.enabled, samplingPercent: s.accessLog.samplingPercent } } : {}),
-      ...(s.pathNormalization !== undefined ? { pathNormalization: { normalization: s.pathNormalization.normalization, ...(s.pathNormalization.escapedSlashes !== undefined ? { escapedSlashes: s.pathNormalization.escapedSlashes } : {}) } } : {}),
+      ...(s.pathNormalization !== undefined
+        ? {
+            pathNormalization: {
+              normalization: s.pathNormalization.normalization,
+              ...(s.pathNormalization.escapedSlashes !== undefined ? { escapedSlashes: s.pathNormalization.escapedSlashes } : {}),
+            },
+          }
+        : {}),
     },
   });
 }

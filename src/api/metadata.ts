@@ -11,8 +11,16 @@ export const DEFAULT_NAMESPACE = 'default';
 // Fields Kubernetes puts in metadata that mean nothing to Trellis: accepted (so `kubectl get -o yaml`
 // output can be applied) and dropped. creationTimestamp is the store's to set.
 const IGNORED_METADATA = [
-  'uid', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds',
-  'managedFields', 'selfLink', 'finalizers', 'ownerReferences', 'generateName',
+  'uid',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+  'finalizers',
+  'ownerReferences',
+  'generateName',
 ] as const;
 const ignoredFields = Object.fromEntries(IGNORED_METADATA.map((k) => [k, z.unknown().optional()])) as Record<(typeof IGNORED_METADATA)[number], z.ZodOptional<z.ZodUnknown>>;
 
@@ -46,9 +54,7 @@ export function namespacedMetadata(checkName: (name: string) => string | undefin
 
 /** Metadata of a cluster-scoped kind: a namespace is refused rather than silently dropped. */
 export function clusterMetadata(kind: ResourceKind, checkName: (name: string) => string | undefined) {
-  const namespace = checked(z.unknown(), (v) =>
-    v === undefined ? undefined : `must not be set: ${kind} is not namespaced, got ${describeValue(v)}`,
-  ).optional();
+  const namespace = checked(z.unknown(), (v) => (v === undefined ? undefined : `must not be set: ${kind} is not namespaced, got ${describeValue(v)}`)).optional();
   return closedObject({ ...metadataShape(checkName), namespace });
 }
 
@@ -71,8 +77,7 @@ export function toObjectMeta(m: ParsedMetadata): ObjectMeta {
 }
 
 /** {@link toObjectMeta} for namespaced kinds, whose parsed metadata always has a namespace. */
-export const toNamespacedMeta = (m: ParsedMetadata & { namespace: string }): ObjectMeta & { namespace: string } =>
-  toObjectMeta(m) as ObjectMeta & { namespace: string };
+export const toNamespacedMeta = (m: ParsedMetadata & { namespace: string }): ObjectMeta & { namespace: string } => toObjectMeta(m) as ObjectMeta & { namespace: string };
 
 /**
  * The resource envelope. `apiVersions[0]` is the canonical version; the others are accepted

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  checkDns1123Label, checkDns1123Subdomain, checkHeaderName, checkHostname, checkLabelKey, checkLabelValue,
-} from './names.js';
+import { checkDns1123Label, checkDns1123Subdomain, checkHeaderName, checkHostname, checkLabelKey, checkLabelValue } from './names.js';
 
 type Check = (s: string) => string | undefined;
 const cases: [string, Check, string[], string[]][] = [

@@ -22,7 +22,12 @@ test('parsing canonical output again changes nothing (defaults are idempotent)',
 });
 
 const invalid: [string, unknown, string, string][] = [
-  ['an unknown kind, listing the known ones', { ...service, kind: 'Deployment' }, 'kind', 'unknown kind "Deployment"; known kinds: Service, HTTPRoute, MeshConfig, AuthorizationPolicy'],
+  [
+    'an unknown kind, listing the known ones',
+    { ...service, kind: 'Deployment' },
+    'kind',
+    'unknown kind "Deployment"; known kinds: Service, HTTPRoute, MeshConfig, AuthorizationPolicy',
+  ],
   ['a kind in the wrong case, suggesting the right one', { ...service, kind: 'service' }, 'kind', 'did you mean "Service"?'],
   ['a missing kind', { apiVersion: 'v1' }, 'kind', 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute)'],
   ['a kind that is not a string', { kind: 3 }, 'kind', 'must be a string, one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute, got 3'],

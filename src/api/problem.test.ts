@@ -46,8 +46,12 @@ test('describeValue shortens long strings and says how long they were', () => {
 
 test('formatProblem gives file, document, resource, line, path and message on one line', () => {
   const line = formatProblem({
-    file: 'routes.yaml', document: 2, resource: 'HTTPRoute default/split', line: 14,
-    path: 'spec.rules[0].backendRefs[1].weight', message: 'must be >= 0, got -1',
+    file: 'routes.yaml',
+    document: 2,
+    resource: 'HTTPRoute default/split',
+    line: 14,
+    path: 'spec.rules[0].backendRefs[1].weight',
+    message: 'must be >= 0, got -1',
   });
   assert.equal(line, 'routes.yaml: document 2 (HTTPRoute default/split), line 14: spec.rules[0].backendRefs[1].weight: must be >= 0, got -1');
 });
@@ -67,5 +71,8 @@ test('underPath prefixes paths, joining keys with a dot and indexes directly', (
     { path: '[2]', message: 'b' },
     { path: '', message: 'c' },
   ]);
-  assert.deepEqual(out.map((p) => p.path), ['spec.rules[0].matches[1].path', 'spec.rules[0][2]', 'spec.rules[0]']);
+  assert.deepEqual(
+    out.map((p) => p.path),
+    ['spec.rules[0].matches[1].path', 'spec.rules[0][2]', 'spec.rules[0]'],
+  );
 });

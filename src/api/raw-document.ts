@@ -35,8 +35,7 @@ function pathOf(v: Visit): string {
   return formatPath(segments.reverse());
 }
 
-export const tooDeepMessage = (maxDepth: number): string =>
-  `document nests deeper than ${maxDepth} levels (maps and lists inside each other); no resource needs more`;
+export const tooDeepMessage = (maxDepth: number): string => `document nests deeper than ${maxDepth} levels (maps and lists inside each other); no resource needs more`;
 
 /**
  * Problems with the shape of `raw`: the first place it nests deeper than `maxDepth`, and every
@@ -61,7 +60,8 @@ export function checkRawShape(raw: unknown, maxDepth = MAX_DOCUMENT_DEPTH): Prob
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
       const child: Visit = { value: (value as Record<string, unknown>)[key], depth: v.depth + 1, parent: v, segment: key };
-      if (RESERVED_KEYS.has(key)) problems.push({ path: pathOf(child), message: `key ${JSON.stringify(key)} is not allowed (it names the object prototype in JavaScript and cannot be stored)` });
+      if (RESERVED_KEYS.has(key))
+        problems.push({ path: pathOf(child), message: `key ${JSON.stringify(key)} is not allowed (it names the object prototype in JavaScript and cannot be stored)` });
       else stack.push(child);
     }
   }

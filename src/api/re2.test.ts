@@ -34,25 +34,49 @@ test('what RE2 does not support is refused, naming the construct and the value',
 });
 
 const httpRoute = {
-  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'r' },
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name: 'r' },
   spec: { parentRefs: [{ name: 'svc', port: 8080 }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'svc', port: 8080 }] }] },
 };
 
 test('an HTTPRoute with a non-RE2 pattern is refused at apply, naming the field path', () => {
-  assertProblem(parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].path', { type: 'RegularExpression', value: '/(?!internal).*' })), 'spec.rules[0].matches[0].path.value', 'lookahead');
-  assertProblem(parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].headers', [{ type: 'RegularExpression', name: 'x-a', value: '(a)\\1' }])), 'spec.rules[0].matches[0].headers[0].value', 'backreferences');
-  assertProblem(parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].queryParams', [{ type: 'RegularExpression', name: 'q', value: '(?<=a)b' }])), 'spec.rules[0].matches[0].queryParams[0].value', 'lookbehind');
+  assertProblem(
+    parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].path', { type: 'RegularExpression', value: '/(?!internal).*' })),
+    'spec.rules[0].matches[0].path.value',
+    'lookahead',
+  );
+  assertProblem(
+    parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].headers', [{ type: 'RegularExpression', name: 'x-a', value: '(a)\\1' }])),
+    'spec.rules[0].matches[0].headers[0].value',
+    'backreferences',
+  );
+  assertProblem(
+    parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].queryParams', [{ type: 'RegularExpression', name: 'q', value: '(?<=a)b' }])),
+    'spec.rules[0].matches[0].queryParams[0].value',
+    'lookbehind',
+  );
   // RE2 accepts a pattern that backtracking engines take exponential time on: it matches it in linear time.
   assertOk(parseHTTPRoute(withField(httpRoute, 'spec.rules[0].matches[0].headers', [{ type: 'RegularExpression', name: 'x-a', value: '(a+)+$' }])));
 });
 
 const grpcRoute = {
-  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'g' },
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'GRPCRoute',
+  metadata: { name: 'g' },
   spec: { parentRefs: [{ name: 'g', port: 9000 }], rules: [{ matches: [{ method: { service: 'test.Echo' } }], backendRefs: [{ name: 'g', port: 9000 }] }] },
 };
 
 test('a GRPCRoute with a non-RE2 method or header pattern is refused at apply, naming the field path', () => {
-  assertProblem(parseGRPCRoute(withField(grpcRoute, 'spec.rules[0].matches[0].method', { type: 'RegularExpression', service: '(?=x)test.*' })), 'spec.rules[0].matches[0].method.service', 'lookahead');
-  assertProblem(parseGRPCRoute(withField(grpcRoute, 'spec.rules[0].matches[0].headers', [{ type: 'RegularExpression', name: 'x-a', value: '(a)\\1' }])), 'spec.rules[0].matches[0].headers[0].value', 'backreferences');
+  assertProblem(
+    parseGRPCRoute(withField(grpcRoute, 'spec.rules[0].matches[0].method', { type: 'RegularExpression', service: '(?=x)test.*' })),
+    'spec.rules[0].matches[0].method.service',
+    'lookahead',
+  );
+  assertProblem(
+    parseGRPCRoute(withField(grpcRoute, 'spec.rules[0].matches[0].headers', [{ type: 'RegularExpression', name: 'x-a', value: '(a)\\1' }])),
+    'spec.rules[0].matches[0].headers[0].value',
+    'backreferences',
+  );
   assertOk(parseGRPCRoute(withField(grpcRoute, 'spec.rules[0].matches[0].headers', [{ type: 'RegularExpression', name: 'x-a', value: 'v[0-9]+' }])));
 });

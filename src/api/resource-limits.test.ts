@@ -11,12 +11,14 @@ import { MAX_SERVICE_PORTS, parseService } from './service.js';
 import { MAX_POLICY_RULES } from './authorization-policy.js';
 
 const service = {
-  apiVersion: 'v1', kind: 'Service',
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { name: 'payments' },
   spec: { selector: { app: 'payments' }, ports: [{ port: 8080 }] },
 };
 const policy = {
-  apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy',
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'AuthorizationPolicy',
   metadata: { name: 'p' },
   spec: { action: 'ALLOW', rules: [{ from: [{ namespaces: ['default'] }] }] },
 };
@@ -47,11 +49,16 @@ test('a resource larger than the per-resource limit is refused with its size', (
 });
 
 test('a __proto__ label key is refused with its path, in JSON and in YAML, in labels and in selectors', () => {
-  const labels = JSON.parse('{"apiVersion":"v1","kind":"Service","metadata":{"name":"a","labels":{"__proto__":"x"}},"spec":{"selector":{"app":"a"},"ports":[{"port":80}]}}') as unknown;
+  const labels = JSON.parse(
+    '{"apiVersion":"v1","kind":"Service","metadata":{"name":"a","labels":{"__proto__":"x"}},"spec":{"selector":{"app":"a"},"ports":[{"port":80}]}}',
+  ) as unknown;
   assertProblem(parseResource(labels), 'metadata.labels.__proto__', 'is not allowed');
   const selector = JSON.parse('{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"},"spec":{"selector":{"__proto__":{"app":"a"}},"ports":[{"port":80}]}}') as unknown;
   assertProblem(parseResource(selector), 'spec.selector.__proto__', 'is not allowed');
-  const yaml = parseYamlDocuments('apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels:\n    __proto__: x\nspec:\n  selector: {app: a}\n  ports: [{port: 80}]\n', 'svc.yaml');
+  const yaml = parseYamlDocuments(
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels:\n    __proto__: x\nspec:\n  selector: {app: a}\n  ports: [{port: 80}]\n',
+    'svc.yaml',
+  );
   assert.equal(yaml.ok, false);
   if (!yaml.ok) assert.match(formatProblem(yaml.error[0]!), /^svc\.yaml: document 1 \(Service default\/a\), line 6: metadata\.labels\.__proto__: key "__proto__" is not allowed/);
 });
@@ -77,9 +84,16 @@ test('a deeply nested YAML document says how deep is too deep, and where, instea
 });
 
 test('nesting up to the limit is read normally (and refused only by the schema)', () => {
-  const r = parseYamlDocuments(`apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {app: a}, ports: [{port: 80}], extra: ${nestedFlow(MAX_DOCUMENT_DEPTH - 3)}}\n`, 'ok.yaml');
+  const r = parseYamlDocuments(
+    `apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {app: a}, ports: [{port: 80}], extra: ${nestedFlow(MAX_DOCUMENT_DEPTH - 3)}}\n`,
+    'ok.yaml',
+  );
   assert.equal(r.ok, false);
-  if (!r.ok) assert.deepEqual(r.error.map((p) => p.message), ['unknown field "extra"']);
+  if (!r.ok)
+    assert.deepEqual(
+      r.error.map((p) => p.message),
+      ['unknown field "extra"'],
+    );
 });
 
 test('a deeply nested JSON document is refused with the path where it goes too deep', () => {

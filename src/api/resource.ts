@@ -42,20 +42,49 @@ export interface ServiceSpec {
   selector: Record<string, string>;
   ports: ServicePort[];
 }
-export interface Service { apiVersion: 'v1'; kind: 'Service'; metadata: ObjectMeta & { namespace: string }; spec: ServiceSpec }
+export interface Service {
+  apiVersion: 'v1';
+  kind: 'Service';
+  metadata: ObjectMeta & { namespace: string };
+  spec: ServiceSpec;
+}
 
 // ---- HTTPRoute (Gateway API, GAMMA: parentRefs name Services) ----
-export interface ParentRef { group: string; kind: 'Service'; name: string; namespace?: string; port?: number }
-export interface HTTPPathMatch { type: 'Exact' | 'PathPrefix' | 'RegularExpression'; value: string }
-export interface HTTPHeaderMatch { type: 'Exact' | 'RegularExpression'; name: string; value: string }
-export interface HTTPQueryParamMatch { type: 'Exact' | 'RegularExpression'; name: string; value: string }
+export interface ParentRef {
+  group: string;
+  kind: 'Service';
+  name: string;
+  namespace?: string;
+  port?: number;
+}
+export interface HTTPPathMatch {
+  type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  value: string;
+}
+export interface HTTPHeaderMatch {
+  type: 'Exact' | 'RegularExpression';
+  name: string;
+  value: string;
+}
+export interface HTTPQueryParamMatch {
+  type: 'Exact' | 'RegularExpression';
+  name: string;
+  value: string;
+}
 export interface HTTPRouteMatch {
   path?: HTTPPathMatch;
   headers?: HTTPHeaderMatch[];
   queryParams?: HTTPQueryParamMatch[];
   method?: string;
 }
-export interface BackendRef { group: string; kind: 'Service'; name: string; namespace?: string; port: number; weight: number }
+export interface BackendRef {
+  group: string;
+  kind: 'Service';
+  name: string;
+  namespace?: string;
+  port: number;
+  weight: number;
+}
 export interface HTTPRouteRule {
   name?: string;
   /** Empty means one match: PathPrefix `/`. */
@@ -68,7 +97,11 @@ export interface HTTPRouteRule {
   /** GEP-1731: retry these statuses (and connection errors) up to `attempts` times. */
   retry?: { codes?: number[]; attempts?: number; backoff?: string };
 }
-export interface HTTPRouteSpec { parentRefs: ParentRef[]; hostnames?: string[]; rules: HTTPRouteRule[] }
+export interface HTTPRouteSpec {
+  parentRefs: ParentRef[];
+  hostnames?: string[];
+  rules: HTTPRouteRule[];
+}
 export interface HTTPRoute {
   apiVersion: typeof GATEWAY_API_VERSION;
   kind: 'HTTPRoute';
@@ -140,12 +173,21 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = ['Service', 'HTTPRoute', 
 export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig'];
 
 export const DEFAULT_MESH_CONFIG: MeshConfigSpec = {
-  loadBalancer: 'RoundRobin', workloadGracePeriodSeconds: 30, connectTimeoutMs: 5000,
-  virtualIpRange: '240.240.0.0/16', outboundPolicy: 'PassThrough', protocolDetectionTimeoutMs: 500,
-  mtls: { mode: 'STRICT' }, authorization: { defaultAction: 'ALLOW' },
+  loadBalancer: 'RoundRobin',
+  workloadGracePeriodSeconds: 30,
+  connectTimeoutMs: 5000,
+  virtualIpRange: '240.240.0.0/16',
+  outboundPolicy: 'PassThrough',
+  protocolDetectionTimeoutMs: 500,
+  mtls: { mode: 'STRICT' },
+  authorization: { defaultAction: 'ALLOW' },
 };
 
 /** The identity of a resource in the store and the REST API. */
-export interface ResourceKey { kind: ResourceKind; namespace?: string; name: string }
+export interface ResourceKey {
+  kind: ResourceKind;
+  namespace?: string;
+  name: string;
+}
 export const resourceKey = (r: Resource): ResourceKey => ({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name });
 export const formatKey = (k: ResourceKey): string => (k.namespace ? `${k.kind} ${k.namespace}/${k.name}` : `${k.kind} ${k.name}`);

@@ -39,7 +39,11 @@ test('unknown fields get no far-fetched suggestion', () => {
 test('several unknown fields in one object are separate problems', () => {
   const r = parseWithSchema(schema, { items: [{ name: 'a', x: 1, y: 2 }] });
   assert.equal(r.ok, false);
-  if (!r.ok) assert.deepEqual(r.error.map((p) => p.path), ['items[0].x', 'items[0].y']);
+  if (!r.ok)
+    assert.deepEqual(
+      r.error.map((p) => p.path),
+      ['items[0].x', 'items[0].y'],
+    );
 });
 
 test('every problem is collected, not just the first', () => {
@@ -65,7 +69,10 @@ test('checked adds our message; a base path prefixes every problem', () => {
 });
 
 test('stringMap checks keys and values, with odd keys quoted in the path', () => {
-  const map = stringMap((k) => (k.includes(' ') ? 'bad key' : undefined), (v) => (v === '' ? 'bad value' : undefined));
+  const map = stringMap(
+    (k) => (k.includes(' ') ? 'bad key' : undefined),
+    (v) => (v === '' ? 'bad value' : undefined),
+  );
   const r = parseWithSchema(closedObject({ m: map }), { m: { 'a b': 'x', c: '', d: 1 } });
   assertProblem(r, 'm["a b"]', 'bad key');
   assertProblem(r, 'm.c', 'bad value');

@@ -33,15 +33,18 @@ export function checked<T extends z.ZodType>(schema: T, check: (value: z.output<
 
 /** A raw string → string map (labels, selectors, annotations) with checks on every key and value. */
 export function stringMap(checkKey: (k: string) => string | undefined, checkValue: (v: string) => string | undefined) {
-  return z.record(z.string(), z.string()).superRefine((map, ctx) => {
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) return;
-    for (const [k, v] of Object.entries(map)) {
-      const keyProblem = checkKey(k);
-      if (keyProblem !== undefined) ctx.addIssue({ code: 'custom', message: keyProblem, path: [k], input: k });
-      const valueProblem = typeof v === 'string' ? checkValue(v) : undefined;
-      if (valueProblem !== undefined) ctx.addIssue({ code: 'custom', message: valueProblem, path: [k], input: v });
-    }
-  }, { when: () => true });
+  return z.record(z.string(), z.string()).superRefine(
+    (map, ctx) => {
+      if (typeof map !== 'object' || map === null || Array.isArray(map)) return;
+      for (const [k, v] of Object.entries(map)) {
+        const keyProblem = checkKey(k);
+        if (keyProblem !== undefined) ctx.addIssue({ code: 'custom', message: keyProblem, path: [k], input: k });
+        const valueProblem = typeof v === 'string' ? checkValue(v) : undefined;
+        if (valueProblem !== undefined) ctx.addIssue({ code: 'custom', message: valueProblem, path: [k], input: v });
+      }
+    },
+    { when: () => true },
+  );
 }
 
 /**
@@ -49,32 +52,34 @@ export function stringMap(checkKey: (k: string) => string | undefined, checkValu
  * Runs even when some items are malformed, so duplicates are reported alongside other problems;
  * `keyOf` therefore sees raw items and returns `undefined` for ones it cannot read.
  */
-export function uniqueItems<T extends z.ZodArray>(
-  schema: T,
-  listName: string,
-  field: PathSegment[],
-  keyOf: (item: unknown) => string | number | undefined,
-  what: string,
-): T {
-  return schema.superRefine((items: unknown, ctx) => {
-    if (!Array.isArray(items)) return;
-    const seen = new Map<string | number, number>();
-    items.forEach((item, i) => {
-      const key = keyOf(item);
-      if (key === undefined) return;
-      const first = seen.get(key);
-      if (first === undefined) seen.set(key, i);
-      else ctx.addIssue({ code: 'custom', message: `duplicate ${what} ${describeValue(key)}, already used by ${listName}[${first}]`, path: [i, ...field], input: key });
-    });
-  }, { when: () => true }) as T;
+export function uniqueItems<T extends z.ZodArray>(schema: T, listName: string, field: PathSegment[], keyOf: (item: unknown) => string | number | undefined, what: string): T {
+  return schema.superRefine(
+    (items: unknown, ctx) => {
+      if (!Array.isArray(items)) return;
+      const seen = new Map<string | number, number>();
+      items.forEach((item, i) => {
+        const key = keyOf(item);
+        if (key === undefined) return;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else ctx.addIssue({ code: 'custom', message: `duplicate ${what} ${describeValue(key)}, already used by ${listName}[${first}]`, path: [i, ...field], input: key });
+      });
+    },
+    { when: () => true },
+  ) as T;
 }
 
 /** Reads `obj[field]` of a raw value when it is an object, for checks that see unparsed items. */
-export const fieldOf = (obj: unknown, field: string): unknown =>
-  typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[field] : undefined;
+export const fieldOf = (obj: unknown, field: string): unknown => (typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[field] : undefined);
 
 const TYPE_NAMES: Record<string, string> = {
-  object: 'a map', record: 'a map', array: 'a list', string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false',
+  object: 'a map',
+  record: 'a map',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
 };
 
 function rangeMessage(iss: { origin: string; input: unknown; inclusive?: boolean }, bound: number | bigint, side: 'min' | 'max'): string {

@@ -8,7 +8,10 @@ export const SERVICE_ACCOUNTS_ANNOTATION = 'trellis.io/service-accounts';
 
 /** The identities an annotation value lists (`reviews-v2, ratings` → reviews-v2, ratings). */
 export function splitServiceAccounts(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** The identities the annotation lists on these annotations (none when absent). */

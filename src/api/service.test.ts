@@ -4,14 +4,16 @@ import { assertOk, assertProblem, assertRoundTrip, DELETE, withField } from './p
 import { parseService } from './service.js';
 
 const minimal = {
-  apiVersion: 'v1', kind: 'Service',
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { name: 'payments' },
   spec: { selector: { app: 'payments' }, ports: [{ port: 8080 }] },
 };
 
 test('a minimal Service gets namespace default, targetPort = port, TCP and http', () => {
   assert.deepEqual(assertOk(parseService(minimal)), {
-    apiVersion: 'v1', kind: 'Service',
+    apiVersion: 'v1',
+    kind: 'Service',
     metadata: { name: 'payments', namespace: 'default' },
     spec: { selector: { app: 'payments' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP', appProtocol: 'http' }] },
   });
@@ -47,7 +49,10 @@ test('a service-accounts annotation listing service names is kept as written', (
 });
 
 test('a parsed Service survives a YAML round trip unchanged', () => {
-  const raw = withField(withField(minimal, 'metadata.resourceVersion', '7'), 'spec.ports', [{ name: 'http', port: 8080 }, { name: 'admin', port: 9901, appProtocol: 'http2' }]);
+  const raw = withField(withField(minimal, 'metadata.resourceVersion', '7'), 'spec.ports', [
+    { name: 'http', port: 8080 },
+    { name: 'admin', port: 9901, appProtocol: 'http2' },
+  ]);
   assertRoundTrip(parseService, assertOk(parseService(raw)));
 });
 
@@ -82,8 +87,18 @@ const invalid: [string, string, unknown, string][] = [
   ['type', 'spec.type', 'ClusterIP', 'field "type" is not supported'],
   ['a typo in spec', 'spec.selectr', {}, 'unknown field "selectr" (did you mean "selector"?)'],
   ['an unknown top-level field', 'sepc', {}, 'unknown field "sepc"'],
-  ['a service-accounts annotation with a bad name', 'metadata.annotations["trellis.io/service-accounts"]', 'reviews, Ratings V2', 'each comma-separated entry must be a service name: must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "Ratings V2"'],
-  ['an empty service-accounts annotation', 'metadata.annotations["trellis.io/service-accounts"]', ' , ', 'must list at least one service name (comma-separated, e.g. "reviews-v2,ratings"), got " , "'],
+  [
+    'a service-accounts annotation with a bad name',
+    'metadata.annotations["trellis.io/service-accounts"]',
+    'reviews, Ratings V2',
+    'each comma-separated entry must be a service name: must be a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "Ratings V2"',
+  ],
+  [
+    'an empty service-accounts annotation',
+    'metadata.annotations["trellis.io/service-accounts"]',
+    ' , ',
+    'must list at least one service name (comma-separated, e.g. "reviews-v2,ratings"), got " , "',
+  ],
 ];
 
 for (const [name, path, value, fragment] of invalid) {
@@ -91,7 +106,13 @@ for (const [name, path, value, fragment] of invalid) {
 }
 
 test('refuses duplicate port names and numbers at the later port', () => {
-  const r = parseService(withField(minimal, 'spec.ports', [{ name: 'http', port: 80 }, { name: 'http', port: 81 }, { name: 'b', port: 80 }]));
+  const r = parseService(
+    withField(minimal, 'spec.ports', [
+      { name: 'http', port: 80 },
+      { name: 'http', port: 81 },
+      { name: 'b', port: 80 },
+    ]),
+  );
   assertProblem(r, 'spec.ports[1].name', 'duplicate port name "http", already used by ports[0]');
   assertProblem(r, 'spec.ports[2].port', 'duplicate port 80, already used by ports[0]');
 });

@@ -28,14 +28,20 @@ const appProtocol = checked(z.string(), (v) =>
     : `must be one of ${[...APP_PROTOCOLS, ...Object.keys(APP_PROTOCOL_ALIASES)].map((p) => describeValue(p)).join(', ')}, got ${describeValue(v)}`,
 );
 
-const port = closedObject({
-  name: checked(z.string(), checkDns1123Label).optional(),
-  port: portNumber,
-  targetPort: z.int({ error: (iss) => (typeof iss.input === 'string' ? `must be a port number; named target ports are not supported, got ${describeValue(iss.input)}` : undefined) })
-    .min(1).max(65535).optional(),
-  protocol: protocol.default('TCP'),
-  appProtocol: appProtocol.default('http'),
-}, { nodePort: 'Trellis Services are mesh-internal; remove it' });
+const port = closedObject(
+  {
+    name: checked(z.string(), checkDns1123Label).optional(),
+    port: portNumber,
+    targetPort: z
+      .int({ error: (iss) => (typeof iss.input === 'string' ? `must be a port number; named target ports are not supported, got ${describeValue(iss.input)}` : undefined) })
+      .min(1)
+      .max(65535)
+      .optional(),
+    protocol: protocol.default('TCP'),
+    appProtocol: appProtocol.default('http'),
+  },
+  { nodePort: 'Trellis Services are mesh-internal; remove it' },
+);
 
 /**
  * The most ports a Service may declare. Kubernetes' EndpointSlice holds at most 100 ports, and
@@ -43,21 +49,28 @@ const port = closedObject({
  */
 export const MAX_SERVICE_PORTS = 100;
 
-let ports = z.array(port).min(1).max(MAX_SERVICE_PORTS, {
-  error: (iss) => `must have at most ${MAX_SERVICE_PORTS} ports, got ${Array.isArray(iss.input) ? iss.input.length : describeValue(iss.input)} (each port becomes a listener, a cluster and endpoints on every calling proxy)`,
-});
+let ports = z
+  .array(port)
+  .min(1)
+  .max(MAX_SERVICE_PORTS, {
+    error: (iss) =>
+      `must have at most ${MAX_SERVICE_PORTS} ports, got ${Array.isArray(iss.input) ? iss.input.length : describeValue(iss.input)} (each port becomes a listener, a cluster and endpoints on every calling proxy)`,
+  });
 ports = uniqueItems(ports, 'ports', ['name'], (p) => fieldOf(p, 'name') as string | undefined, 'port name');
 ports = uniqueItems(ports, 'ports', ['port'], (p) => (typeof fieldOf(p, 'port') === 'number' ? (fieldOf(p, 'port') as number) : undefined), 'port');
 
-const spec = closedObject({
-  selector: checked(labelMap(), (m) => (Object.keys(m).length === 0 ? 'must select at least one label, got an empty map' : undefined)),
-  ports,
-}, {
-  type: 'Trellis Services are always mesh-internal (like ClusterIP); remove it',
-  clusterIP: 'the control plane allocates every Service its virtual IP (see MeshConfig spec.virtualIpRange); remove it',
-  clusterIPs: 'the control plane allocates every Service its virtual IP (see MeshConfig spec.virtualIpRange); remove it',
-  sessionAffinity: 'not implemented; remove it',
-});
+const spec = closedObject(
+  {
+    selector: checked(labelMap(), (m) => (Object.keys(m).length === 0 ? 'must select at least one label, got an empty map' : undefined)),
+    ports,
+  },
+  {
+    type: 'Trellis Services are always mesh-internal (like ClusterIP); remove it',
+    clusterIP: 'the control plane allocates every Service its virtual IP (see MeshConfig spec.virtualIpRange); remove it',
+    clusterIPs: 'the control plane allocates every Service its virtual IP (see MeshConfig spec.virtualIpRange); remove it',
+    sessionAffinity: 'not implemented; remove it',
+  },
+);
 
 const serviceSchema = envelope('Service', ['v1'], namespacedMetadata(checkDns1123Label), spec);
 

@@ -34,7 +34,12 @@ export function parseTCPRoute(raw: unknown): Result<TCPRoute, Problem[]> {
   if (!r.ok) return r;
   const { metadata, spec: s } = r.value;
   return ok({
-    apiVersion: TCP_ROUTE_API_VERSION, kind: 'TCPRoute', metadata: toNamespacedMeta(metadata),
-    spec: { parentRefs: s.parentRefs.map(toParentRef), rules: s.rules.map((x) => ({ ...(x.name !== undefined ? { name: x.name } : {}), backendRefs: x.backendRefs.map(toBackendRef) })) },
+    apiVersion: TCP_ROUTE_API_VERSION,
+    kind: 'TCPRoute',
+    metadata: toNamespacedMeta(metadata),
+    spec: {
+      parentRefs: s.parentRefs.map(toParentRef),
+      rules: s.rules.map((x) => ({ ...(x.name !== undefined ? { name: x.name } : {}), backendRefs: x.backendRefs.map(toBackendRef) })),
+    },
   });
 }

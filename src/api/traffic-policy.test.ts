@@ -5,7 +5,8 @@ import { assertOk, assertProblem, assertRoundTrip, DELETE, withField } from './p
 import { formatDuration, parseDuration } from './duration.js';
 
 const full = {
-  apiVersion: 'trellis.dev/v1alpha1', kind: 'TrafficPolicy',
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'TrafficPolicy',
   metadata: { name: 'payments' },
   spec: {
     targetRef: { kind: 'Service', name: 'payments' },
@@ -24,10 +25,21 @@ test('a full policy parses with its defaults filled in', () => {
   assert.deepEqual(p.metadata, { name: 'payments', namespace: 'default' });
   assert.deepEqual(p.spec.targetRef, { group: '', kind: 'Service', name: 'payments' });
   assert.deepEqual(p.spec.retry, {
-    attempts: 3, on: ['connect-failure', 'reset', 'retriable-status-codes'], codes: [503], grpcCodes: ['UNAVAILABLE'],
-    backoff: { base: '25ms', max: '250ms' }, nonIdempotent: false, budget: { percent: 20, minConcurrency: 3 },
+    attempts: 3,
+    on: ['connect-failure', 'reset', 'retriable-status-codes'],
+    codes: [503],
+    grpcCodes: ['UNAVAILABLE'],
+    backoff: { base: '25ms', max: '250ms' },
+    nonIdempotent: false,
+    budget: { percent: 20, minConcurrency: 3 },
   });
-  assert.deepEqual(p.spec.outlierDetection, { consecutiveErrors: 5, interval: '5s', baseEjectionTime: '30s', maxEjectionPercent: 50, failureRate: { threshold: 50, minimumRequests: 100 } });
+  assert.deepEqual(p.spec.outlierDetection, {
+    consecutiveErrors: 5,
+    interval: '5s',
+    baseEjectionTime: '30s',
+    maxEjectionPercent: 50,
+    failureRate: { threshold: 50, minimumRequests: 100 },
+  });
   assertRoundTrip(parseTrafficPolicy, p);
 });
 
@@ -42,7 +54,13 @@ const invalid: [string, string, unknown, string, string?][] = [
   ['no target', 'spec.targetRef', DELETE, 'required'],
   ['an unknown balancer', 'spec.loadBalancer.type', 'Maglev', 'must be one of'],
   ['a ring hash without a key', 'spec.loadBalancer.hashOn', DELETE, 'required for RingHash'],
-  ['a hash key for round robin', 'spec.loadBalancer.type', 'RoundRobin', 'only RingHash hashes; remove it or set type: RingHash (type is "RoundRobin")', 'spec.loadBalancer.hashOn'],
+  [
+    'a hash key for round robin',
+    'spec.loadBalancer.type',
+    'RoundRobin',
+    'only RingHash hashes; remove it or set type: RingHash (type is "RoundRobin")',
+    'spec.loadBalancer.hashOn',
+  ],
   ['two hash keys', 'spec.loadBalancer.hashOn', { header: 'x-user', cookie: 'sid' }, 'exactly one of header, cookie and sourceIP is required, got 2'],
   ['a duration without unit', 'spec.timeouts.request', '10', 'must be a duration such as "500ms"'],
   ['a connect timeout of 2 minutes', 'spec.timeouts.connect', '2m', 'must be at most 1m'],

@@ -16,15 +16,22 @@ export const MAX_RETRY_ATTEMPTS = 10;
 const HOUR_MS = 3_600_000;
 const MAX_LIMIT = 1_000_000;
 
-const targetRef = closedObject({
-  group: checked(z.string(), (g) => (g === '' || g === 'core' ? undefined : `a TrafficPolicy targets a Service; group must be "" (the core group), got ${describeValue(g)}`)).default(''),
-  kind: checked(z.string(), (k) => (k === 'Service' ? undefined : `a TrafficPolicy targets a Service; kind must be "Service", got ${describeValue(k)}`)).default('Service'),
-  name: checked(z.string(), checkDns1123Label),
-}, { namespace: 'a TrafficPolicy applies to a Service in its own namespace', sectionName: 'a TrafficPolicy applies to every port of its Service' });
+const targetRef = closedObject(
+  {
+    group: checked(z.string(), (g) =>
+      g === '' || g === 'core' ? undefined : `a TrafficPolicy targets a Service; group must be "" (the core group), got ${describeValue(g)}`,
+    ).default(''),
+    kind: checked(z.string(), (k) => (k === 'Service' ? undefined : `a TrafficPolicy targets a Service; kind must be "Service", got ${describeValue(k)}`)).default('Service'),
+    name: checked(z.string(), checkDns1123Label),
+  },
+  { namespace: 'a TrafficPolicy applies to a Service in its own namespace', sectionName: 'a TrafficPolicy applies to every port of its Service' },
+);
 
 const hashOn = closedObject({
   header: checked(z.string(), checkHeaderName).optional(),
-  cookie: checked(z.string(), (c) => (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/.test(c) ? undefined : `must be a cookie name (token characters, 1 to 256), got ${describeValue(c)}`)).optional(),
+  cookie: checked(z.string(), (c) =>
+    /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/.test(c) ? undefined : `must be a cookie name (token characters, 1 to 256), got ${describeValue(c)}`,
+  ).optional(),
   sourceIP: z.literal(true).optional(),
 }).superRefine((h, ctx) => {
   const set = [h.header, h.cookie, h.sourceIP].filter((x) => x !== undefined).length;
@@ -35,8 +42,10 @@ const loadBalancer = closedObject({
   type: z.enum(['RoundRobin', 'LeastRequest', 'Random', 'RingHash']),
   hashOn: hashOn.optional(),
 }).superRefine((lb, ctx) => {
-  if (lb.type === 'RingHash' && lb.hashOn === undefined) ctx.addIssue({ code: 'custom', message: 'required for RingHash: what to hash (header, cookie or sourceIP)', path: ['hashOn'], input: undefined });
-  if (lb.type !== 'RingHash' && lb.hashOn !== undefined) ctx.addIssue({ code: 'custom', message: `only RingHash hashes; remove it or set type: RingHash (type is ${describeValue(lb.type)})`, path: ['hashOn'], input: lb.hashOn });
+  if (lb.type === 'RingHash' && lb.hashOn === undefined)
+    ctx.addIssue({ code: 'custom', message: 'required for RingHash: what to hash (header, cookie or sourceIP)', path: ['hashOn'], input: undefined });
+  if (lb.type !== 'RingHash' && lb.hashOn !== undefined)
+    ctx.addIssue({ code: 'custom', message: `only RingHash hashes; remove it or set type: RingHash (type is ${describeValue(lb.type)})`, path: ['hashOn'], input: lb.hashOn });
 });
 
 const timeouts = closedObject({
@@ -67,16 +76,23 @@ const outlierDetection = closedObject({
   maxEjectionPercent: z.int().min(0).max(100).default(10),
   failureRate: closedObject({ threshold: z.int().min(1).max(100), minimumRequests: z.int().min(1).max(MAX_LIMIT).default(100) }).optional(),
 }).superRefine((o, ctx) => {
-  if (o.consecutiveErrors === undefined && o.failureRate === undefined) ctx.addIssue({ code: 'custom', message: 'set consecutiveErrors, failureRate or both: nothing would eject an endpoint', input: o });
+  if (o.consecutiveErrors === undefined && o.failureRate === undefined)
+    ctx.addIssue({ code: 'custom', message: 'set consecutiveErrors, failureRate or both: nothing would eject an endpoint', input: o });
 });
 
 const percent = z.number().min(0).max(100);
 const faultInjection = closedObject({
   delay: closedObject({ fixedDelay: durationField(1, HOUR_MS), percent }).optional(),
-  abort: closedObject({ httpStatus: z.int().min(200).max(599).optional(), grpcStatus: z.int().min(1).max(16).optional(), percent }).superRefine((a, ctx) => {
-    if ((a.httpStatus === undefined) === (a.grpcStatus === undefined)) ctx.addIssue({ code: 'custom', message: 'exactly one of httpStatus and grpcStatus is required', input: a });
-  }).optional(),
-  headers: z.array(closedObject({ name: checked(z.string(), checkHeaderName), value: z.string().max(4096) })).max(16).optional(),
+  abort: closedObject({ httpStatus: z.int().min(200).max(599).optional(), grpcStatus: z.int().min(1).max(16).optional(), percent })
+    .superRefine((a, ctx) => {
+      if ((a.httpStatus === undefined) === (a.grpcStatus === undefined))
+        ctx.addIssue({ code: 'custom', message: 'exactly one of httpStatus and grpcStatus is required', input: a });
+    })
+    .optional(),
+  headers: z
+    .array(closedObject({ name: checked(z.string(), checkHeaderName), value: z.string().max(4096) }))
+    .max(16)
+    .optional(),
 }).superRefine((f, ctx) => {
   if (f.delay === undefined && f.abort === undefined) ctx.addIssue({ code: 'custom', message: 'set delay, abort or both', input: f });
 });
@@ -111,13 +127,14 @@ export function parseTrafficPolicy(raw: unknown): Result<TrafficPolicy, Problem[
   if (!r.ok) return r;
   const { metadata, spec: s } = r.value;
   const out: TrafficPolicySpec = { targetRef: { group: '', kind: 'Service', name: s.targetRef.name } };
-  if (s.loadBalancer) out.loadBalancer = defined({ type: s.loadBalancer.type, hashOn: s.loadBalancer.hashOn ? defined(s.loadBalancer.hashOn) as never : undefined });
+  if (s.loadBalancer) out.loadBalancer = defined({ type: s.loadBalancer.type, hashOn: s.loadBalancer.hashOn ? (defined(s.loadBalancer.hashOn) as never) : undefined });
   if (s.timeouts && Object.keys(defined(s.timeouts)).length > 0) out.timeouts = defined(s.timeouts);
   if (s.retry) {
     const on = [...(s.retry.on ?? ['connect-failure', 'reset'])];
     if (s.retry.codes?.length && !on.includes('retriable-status-codes')) on.push('retriable-status-codes');
     out.retry = defined({
-      attempts: s.retry.attempts, on: [...new Set(on)],
+      attempts: s.retry.attempts,
+      on: [...new Set(on)],
       codes: s.retry.codes?.length ? [...new Set(s.retry.codes)] : undefined,
       grpcCodes: s.retry.grpcCodes?.length ? [...new Set(s.retry.grpcCodes)] : undefined,
       backoff: s.retry.backoff ? defined(s.retry.backoff) : undefined,
@@ -127,7 +144,12 @@ export function parseTrafficPolicy(raw: unknown): Result<TrafficPolicy, Problem[
   }
   if (s.circuitBreaker) out.circuitBreaker = defined(s.circuitBreaker);
   if (s.outlierDetection) out.outlierDetection = defined(s.outlierDetection);
-  if (s.faultInjection) out.faultInjection = defined({ ...s.faultInjection, abort: s.faultInjection.abort ? defined(s.faultInjection.abort) : undefined, headers: s.faultInjection.headers?.length ? s.faultInjection.headers : undefined });
+  if (s.faultInjection)
+    out.faultInjection = defined({
+      ...s.faultInjection,
+      abort: s.faultInjection.abort ? defined(s.faultInjection.abort) : undefined,
+      headers: s.faultInjection.headers?.length ? s.faultInjection.headers : undefined,
+    });
   if (s.rateLimit) out.rateLimit = defined(s.rateLimit);
   return ok({ apiVersion: TRELLIS_API_VERSION, kind: 'TrafficPolicy', metadata: toNamespacedMeta(metadata), spec: out });
 }

@@ -66,7 +66,10 @@ export function setupCapture(spec: CaptureSpec, netns?: string): void {
   } catch (e) {
     removeCapture(netns);
     if (family === 6) {
-      throw new Error(`IPv6 capture could not be set up, so nothing was captured (an application listening on :: would be reachable around its proxy): ${(e as Error).message}; load the ip6table_nat module (or the nf_tables nat support) or boot with ipv6.disable=1`, { cause: e });
+      throw new Error(
+        `IPv6 capture could not be set up, so nothing was captured (an application listening on :: would be reachable around its proxy): ${(e as Error).message}; load the ip6table_nat module (or the nf_tables nat support) or boot with ipv6.disable=1`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -74,7 +77,9 @@ export function setupCapture(spec: CaptureSpec, netns?: string): void {
 
 /** The Trellis rules in the nat table of `netns` for `family`, in `ip[6]tables -S` form. */
 export function listCapture(netns?: string, family: IpFamily = 4): string[] {
-  return iptables(netns, family, ['-S']).split('\n').filter((l) => l.includes('TRELLIS_'));
+  return iptables(netns, family, ['-S'])
+    .split('\n')
+    .filter((l) => l.includes('TRELLIS_'));
 }
 
 /** Every Trellis rule in `netns` as `trellis capture list` prints it: IPv4's, then IPv6's under a heading. */

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chainNames, chainRules, checkCaptureSpec, jumpRules, type CaptureSpec } from './capture-rules.js';
 
-const spec: CaptureSpec = { inboundPort: 15006, outboundPort: 15001, dnsPort: 15053, proxyUids: [], proxyGids: [1337], excludeInboundPorts: [22], excludeOutboundPorts: [5432], excludeOutboundCidrs: ['10.96.0.0/12', 'fd00:96::/64'] };
+const spec: CaptureSpec = {
+  inboundPort: 15006,
+  outboundPort: 15001,
+  dnsPort: 15053,
+  proxyUids: [],
+  proxyGids: [1337],
+  excludeInboundPorts: [22],
+  excludeOutboundPorts: [5432],
+  excludeOutboundCidrs: ['10.96.0.0/12', 'fd00:96::/64'],
+};
 const lines = (rules: string[][]) => rules.map((r) => r.join(' '));
 
 test('exemptions come before the redirect, in the order the kernel must see them', () => {
@@ -23,7 +32,10 @@ test('exemptions come before the redirect, in the order the kernel must see them
 
 test('without a DNS port, DNS is left alone', () => {
   const { dnsPort: _, ...noDns } = spec;
-  assert.equal(lines(chainRules(noDns)).some((l) => l.includes('TRELLIS_DNS')), false);
+  assert.equal(
+    lines(chainRules(noDns)).some((l) => l.includes('TRELLIS_DNS')),
+    false,
+  );
   assert.equal(jumpRules(noDns).length, 2);
   assert.deepEqual(checkCaptureSpec(spec), []);
 });
@@ -55,7 +67,10 @@ test('IPv6 (ip6tables) captures inbound and outbound TCP like IPv4, with the sam
   ]);
   assert.deepEqual(lines(jumpRules(spec, 6)), ['PREROUTING -p tcp -j TRELLIS_INBOUND', 'OUTPUT -p tcp -j TRELLIS_OUTPUT']);
   // Each range goes to its own family's rules only.
-  assert.equal(lines(chainRules(spec, 4)).some((l) => l.includes('fd00:96::')), false);
+  assert.equal(
+    lines(chainRules(spec, 4)).some((l) => l.includes('fd00:96::')),
+    false,
+  );
   assert.deepEqual(chainNames(spec, 6), ['TRELLIS_INBOUND', 'TRELLIS_OUTPUT'], 'DNS is not redirected over IPv6: the responder is on 127.0.0.1');
   assert.deepEqual(chainNames(spec, 4), ['TRELLIS_INBOUND', 'TRELLIS_OUTPUT', 'TRELLIS_DNS']);
 });
@@ -64,11 +79,15 @@ test('every excluded inbound port is exempt before the redirect, in both familie
   const many = { ...spec, excludeInboundPorts: [22, 15090, 8443] };
   for (const family of [4, 6] as const) {
     const inbound = lines(chainRules(many, family)).filter((l) => l.startsWith('TRELLIS_INBOUND'));
-    assert.deepEqual(inbound, [
-      'TRELLIS_INBOUND -p tcp --dport 22 -j RETURN',
-      'TRELLIS_INBOUND -p tcp --dport 15090 -j RETURN',
-      'TRELLIS_INBOUND -p tcp --dport 8443 -j RETURN',
-      'TRELLIS_INBOUND -p tcp -j REDIRECT --to-ports 15006',
-    ], `family ${family}`);
+    assert.deepEqual(
+      inbound,
+      [
+        'TRELLIS_INBOUND -p tcp --dport 22 -j RETURN',
+        'TRELLIS_INBOUND -p tcp --dport 15090 -j RETURN',
+        'TRELLIS_INBOUND -p tcp --dport 8443 -j RETURN',
+        'TRELLIS_INBOUND -p tcp -j REDIRECT --to-ports 15006',
+      ],
+      `family ${family}`,
+    );
   }
 });

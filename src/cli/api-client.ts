@@ -20,23 +20,42 @@ export function controlPlaneUrl(flag?: string, env: NodeJS.ProcessEnv = process.
 
 /** Adds `--control-plane URL` to a command. */
 export function addControlPlaneOption(cmd: Command): Command {
-  return cmd
-    .option('--control-plane <url>', `control plane REST API (default: $${CONTROL_PLANE_ENV} or ${DEFAULT_CONTROL_PLANE})`)
-    .option('--token <token>', `operator token (default: $${TOKEN_ENV}); the admin token is printed at the control plane's first start`)
-    .option('--ca-file <file>', `the mesh trust bundle that verifies the control plane's certificate (default: $${CA_FILE_ENV}, else ./trellis-data/ca/trust-bundle.pem if present)`)
-    // Every command builds its client from the environment, so the flags are handed on there.
-    .hook('preAction', (c) => {
-      const { token, caFile } = c.opts<{ token?: string; caFile?: string }>();
-      if (token) process.env[TOKEN_ENV] = token;
-      if (caFile) process.env[CA_FILE_ENV] = caFile;
-    });
+  return (
+    cmd
+      .option('--control-plane <url>', `control plane REST API (default: $${CONTROL_PLANE_ENV} or ${DEFAULT_CONTROL_PLANE})`)
+      .option('--token <token>', `operator token (default: $${TOKEN_ENV}); the admin token is printed at the control plane's first start`)
+      .option(
+        '--ca-file <file>',
+        `the mesh trust bundle that verifies the control plane's certificate (default: $${CA_FILE_ENV}, else ./trellis-data/ca/trust-bundle.pem if present)`,
+      )
+      // Every command builds its client from the environment, so the flags are handed on there.
+      .hook('preAction', (c) => {
+        const { token, caFile } = c.opts<{ token?: string; caFile?: string }>();
+        if (token) process.env[TOKEN_ENV] = token;
+        if (caFile) process.env[CA_FILE_ENV] = caFile;
+      })
+  );
 }
 
 // ---- Wire shapes of the REST API (see control-plane/rest-api/types.ts) ----
 /** A validation problem the server found. */
-export interface ServerProblem { resource: string; path: string; message: string }
-export interface ApplyResultItem { kind: ResourceKind; namespace?: string; name: string; action: 'created' | 'configured' | 'unchanged'; resourceVersion: string }
-export interface ApplyAnswer { revision: number; dryRun: boolean; results: ApplyResultItem[] }
+export interface ServerProblem {
+  resource: string;
+  path: string;
+  message: string;
+}
+export interface ApplyResultItem {
+  kind: ResourceKind;
+  namespace?: string;
+  name: string;
+  action: 'created' | 'configured' | 'unchanged';
+  resourceVersion: string;
+}
+export interface ApplyAnswer {
+  revision: number;
+  dryRun: boolean;
+  results: ApplyResultItem[];
+}
 export interface ClientError {
   /** The server's code (e.g. STORE_NOT_FOUND, VALIDATION_FAILED), or CONNECTION_FAILED / BAD_ANSWER. */
   code: string;
@@ -61,7 +80,13 @@ export interface ApiClient {
 }
 
 /** Why fetch failed, from its cause (undici puts the socket error there, sometimes inside an AggregateError). */
-const UNTRUSTED_CERTIFICATE = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE']);
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 export function connectionProblem(e: unknown): string {
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return 'no answer in time';
@@ -70,7 +95,8 @@ export function connectionProblem(e: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the connection was reset';
-  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) return `its certificate is not trusted (${code}); pass --ca-file (or $${CA_FILE_ENV}) with the mesh trust bundle, <data-dir>/ca/trust-bundle.pem on the control plane's host`;
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code))
+    return `its certificate is not trusted (${code}); pass --ca-file (or $${CA_FILE_ENV}) with the mesh trust bundle, <data-dir>/ca/trust-bundle.pem on the control plane's host`;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its certificate does not name this host (${cause?.message ?? code}); use the address the control plane listens on`;
   return code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
 }
@@ -93,8 +119,12 @@ export function createApiClient(baseUrl: string, opts: { timeoutMs?: number; tok
       });
     } catch (e) {
       const why = connectionProblem(e);
-      const hint = why === 'connection refused' ? ' (is `trellis control-plane` running?)'
-        : base.startsWith('http://') && why === 'the connection was reset' ? ' (the control plane serves HTTPS: use https://)' : '';
+      const hint =
+        why === 'connection refused'
+          ? ' (is `trellis control-plane` running?)'
+          : base.startsWith('http://') && why === 'the connection was reset'
+            ? ' (the control plane serves HTTPS: use https://)'
+            : '';
       return err({ code: 'CONNECTION_FAILED', message: `cannot reach the control plane at ${base}: ${why}${hint}` });
     }
     const text = await res.text().catch(() => '');
@@ -102,7 +132,11 @@ export function createApiClient(baseUrl: string, opts: { timeoutMs?: number; tok
     try {
       parsed = JSON.parse(text);
     } catch {
-      return err({ code: 'BAD_ANSWER', status: res.status, message: `the control plane at ${base} answered ${method} ${path} with HTTP ${res.status} and a body that is not JSON (is ${base} the REST API?)` });
+      return err({
+        code: 'BAD_ANSWER',
+        status: res.status,
+        message: `the control plane at ${base} answered ${method} ${path} with HTTP ${res.status} and a body that is not JSON (is ${base} the REST API?)`,
+      });
     }
     if (res.ok) return ok(parsed as T);
     const e = (parsed as { error?: { code?: unknown; message?: unknown; problems?: ServerProblem[] } }).error;

@@ -9,9 +9,22 @@ function port(value: string, flag: string, whole: string): number {
 }
 
 /** A comma-separated port list (`22,8443`), repeatable: each use adds to the list. */
-export const portList = (flag: string) => (value: string, previous: number[] = []): number[] => [...previous, ...value.split(',').filter(Boolean).map((p) => port(p, flag, value))];
+export const portList =
+  (flag: string) =>
+  (value: string, previous: number[] = []): number[] => [
+    ...previous,
+    ...value
+      .split(',')
+      .filter(Boolean)
+      .map((p) => port(p, flag, value)),
+  ];
 
-export interface UpstreamFlag { service: string; namespace: string; port: number; localPort: number }
+export interface UpstreamFlag {
+  service: string;
+  namespace: string;
+  port: number;
+  localPort: number;
+}
 
 /** `payments:8080=9001` or `payments.shop:8080=9001`. */
 export function parseUpstream(value: string): UpstreamFlag {
@@ -35,10 +48,12 @@ export function parseLabel(value: string): [string, string] {
 }
 
 /** A repeatable option whose every value is checked as it is parsed (commander reports the error). */
-export const collectValid = (check: (value: string) => unknown) => (value: string, previous: string[]): string[] => {
-  check(value);
-  return [...previous, value];
-};
+export const collectValid =
+  (check: (value: string) => unknown) =>
+  (value: string, previous: string[]): string[] => {
+    check(value);
+    return [...previous, value];
+  };
 
 /** `host:port` (IPv6 as `[::1]:15010`). */
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
@@ -51,24 +66,30 @@ export function parseHostPort(value: string, flag: string): { host: string; port
 }
 
 /** A checked `host:port` option value (kept as the string). */
-export const hostPort = (flag: string) => (value: string): string => {
-  parseHostPort(value, flag);
-  return value;
-};
+export const hostPort =
+  (flag: string) =>
+  (value: string): string => {
+    parseHostPort(value, flag);
+    return value;
+  };
 
 /** An xDS server address for a proxy: `host:port`, or `unix:/absolute/path` (a control plane's --xds-socket). */
-export const xdsTarget = (flag: string) => (value: string): string => {
-  if (value.startsWith('unix:')) {
-    if (!value.slice(5).startsWith('/')) throw new InvalidArgumentError(`${flag}=${value} is not valid: expected unix:/ABSOLUTE/PATH`);
+export const xdsTarget =
+  (flag: string) =>
+  (value: string): string => {
+    if (value.startsWith('unix:')) {
+      if (!value.slice(5).startsWith('/')) throw new InvalidArgumentError(`${flag}=${value} is not valid: expected unix:/ABSOLUTE/PATH`);
+      return value;
+    }
+    parseHostPort(value, flag);
     return value;
-  }
-  parseHostPort(value, flag);
-  return value;
-};
+  };
 
 /** A Unix socket path option value: absolute and short enough for a socket address. */
-export const socketPathFlag = (flag: string) => (value: string): string => {
-  const problem = unixSocketPathProblem(value);
-  if (problem !== undefined) throw new InvalidArgumentError(`${flag}=${value} is not valid: ${problem}`);
-  return value;
-};
+export const socketPathFlag =
+  (flag: string) =>
+  (value: string): string => {
+    const problem = unixSocketPathProblem(value);
+    if (problem !== undefined) throw new InvalidArgumentError(`${flag}=${value} is not valid: ${problem}`);
+    return value;
+  };

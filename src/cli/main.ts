@@ -20,7 +20,24 @@ import { register as registerTop } from './commands/top.js';
 import { newProgram, runProgram } from './program.js';
 
 /** Subcommand modules; each adds itself to the program. */
-const COMMANDS: ((program: Command) => void)[] = [registerControlPlane, registerApply, registerGet, registerDelete, registerProxy, registerRun, registerDemo, registerCapture, registerStat, registerTop, registerTap, registerCheck, registerSecurity, registerCanary, registerBlueGreen, registerStore];
+const COMMANDS: ((program: Command) => void)[] = [
+  registerControlPlane,
+  registerApply,
+  registerGet,
+  registerDelete,
+  registerProxy,
+  registerRun,
+  registerDemo,
+  registerCapture,
+  registerStat,
+  registerTop,
+  registerTap,
+  registerCheck,
+  registerSecurity,
+  registerCanary,
+  registerBlueGreen,
+  registerStore,
+];
 
 export function buildProgram(): Command {
   const program = newProgram();

@@ -14,7 +14,10 @@ async function expand(file: string): Promise<string[]> {
   if (file === '-') return [file];
   const stat = await fsp.stat(file);
   if (!stat.isDirectory()) return [file];
-  return (await fsp.readdir(file)).filter((f) => MANIFEST.test(f)).sort().map((f) => path.join(file, f));
+  return (await fsp.readdir(file))
+    .filter((f) => MANIFEST.test(f))
+    .sort()
+    .map((f) => path.join(file, f));
 }
 
 /** Every resource in `files`, in order; or the lines to print (read errors and validation problems), nothing partial. */

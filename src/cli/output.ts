@@ -9,7 +9,11 @@ export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
 /** Left-aligned columns, three spaces apart, no trailing spaces. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -34,7 +38,12 @@ export function formatAge(since: string | undefined, now: Date): string {
   return `${y}y`;
 }
 
-const labels = (m: Record<string, string> | undefined) => (m && Object.keys(m).length ? Object.entries(m).map(([k, v]) => `${k}=${v}`).join(',') : '<none>');
+const labels = (m: Record<string, string> | undefined) =>
+  m && Object.keys(m).length
+    ? Object.entries(m)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : '<none>';
 
 interface Columns<R> {
   headers: string[];
@@ -77,11 +86,18 @@ const MESH_CONFIG: Columns<MeshConfig> = {
 const AUTHORIZATION_POLICY: Columns<AuthorizationPolicy> = {
   headers: ['NAME', 'ACTION', 'TARGET', 'RULES', 'AGE'],
   wide: [],
-  row: (p, now) => [p.metadata.name, p.spec.action, p.spec.targetRef ? `Service/${p.spec.targetRef.name}` : '(namespace)', String(p.spec.rules.length), formatAge(p.metadata.creationTimestamp, now)],
+  row: (p, now) => [
+    p.metadata.name,
+    p.spec.action,
+    p.spec.targetRef ? `Service/${p.spec.targetRef.name}` : '(namespace)',
+    String(p.spec.rules.length),
+    formatAge(p.metadata.creationTimestamp, now),
+  ],
   wideRow: () => [],
 };
 
-const parents = (refs: readonly { namespace?: string; name: string; port?: number }[]) => refs.map((p) => `${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.port !== undefined ? `:${p.port}` : ''}`).join(',');
+const parents = (refs: readonly { namespace?: string; name: string; port?: number }[]) =>
+  refs.map((p) => `${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.port !== undefined ? `:${p.port}` : ''}`).join(',');
 const backends = (refs: readonly { name: string; port: number; weight: number }[]) => refs.map((b) => `${b.name}:${b.port}=${b.weight}`).join(',') || '<none>';
 
 const GRPC_ROUTE: Columns<GRPCRoute> = {
@@ -103,11 +119,24 @@ const POLICY_PARTS = ['loadBalancer', 'timeouts', 'retry', 'circuitBreaker', 'ou
 const TRAFFIC_POLICY: Columns<TrafficPolicy> = {
   headers: ['NAME', 'TARGET', 'SETTINGS', 'AGE'],
   wide: ['LOAD-BALANCER'],
-  row: (p, now) => [p.metadata.name, `Service/${p.spec.targetRef.name}`, POLICY_PARTS.filter((k) => p.spec[k] !== undefined).join(',') || '<none>', formatAge(p.metadata.creationTimestamp, now)],
+  row: (p, now) => [
+    p.metadata.name,
+    `Service/${p.spec.targetRef.name}`,
+    POLICY_PARTS.filter((k) => p.spec[k] !== undefined).join(',') || '<none>',
+    formatAge(p.metadata.creationTimestamp, now),
+  ],
   wideRow: (p) => [p.spec.loadBalancer ? p.spec.loadBalancer.type : '-'],
 };
 
-const COLUMNS: { [K in ResourceKind]: Columns<Extract<Resource, { kind: K }>> } = { Service: SERVICE, HTTPRoute: HTTP_ROUTE, MeshConfig: MESH_CONFIG, AuthorizationPolicy: AUTHORIZATION_POLICY, TrafficPolicy: TRAFFIC_POLICY, GRPCRoute: GRPC_ROUTE, TCPRoute: TCP_ROUTE };
+const COLUMNS: { [K in ResourceKind]: Columns<Extract<Resource, { kind: K }>> } = {
+  Service: SERVICE,
+  HTTPRoute: HTTP_ROUTE,
+  MeshConfig: MESH_CONFIG,
+  AuthorizationPolicy: AUTHORIZATION_POLICY,
+  TrafficPolicy: TRAFFIC_POLICY,
+  GRPCRoute: GRPC_ROUTE,
+  TCPRoute: TCP_ROUTE,
+};
 
 /** A table of resources of one kind; a NAMESPACE column first when they span namespaces. */
 export function resourceTable(kind: ResourceKind, items: readonly Resource[], opts: { wide?: boolean; showNamespace?: boolean; now?: Date } = {}): string {
@@ -129,7 +158,10 @@ export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boole
   const now = opts.now ?? new Date();
   const headers = ['ID', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS', ...(opts.wide ? ['WARNINGS'] : [])];
   const rows = proxies.map((p) => [
-    p.id, p.service, p.namespace, p.address,
+    p.id,
+    p.service,
+    p.namespace,
+    p.address,
     p.connected ? 'connected' : 'disconnected',
     formatAge(p.lastSeen, now),
     [p.versions.listeners, p.versions.routes, p.versions.clusters, p.versions.endpoints].map(version).join('/'),
@@ -152,8 +184,7 @@ export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boole
 export const toYaml = (items: readonly unknown[]): string => items.map((r) => stringify(r, { lineWidth: 0 })).join('---\n');
 
 /** One resource as a JSON object; several as a kubectl-style `List`. */
-export const toJson = (items: readonly unknown[], single: boolean): string =>
-  JSON.stringify(single ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2) + '\n';
+export const toJson = (items: readonly unknown[], single: boolean): string => JSON.stringify(single ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2) + '\n';
 
 /** Lines for stderr: the message, then each server validation problem as `resource: path: message`. */
 export function formatClientError(e: ClientError): string[] {

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kindSlashName, pluralOf, resolveGetTarget, resolveKind } from './resource-kinds.js';
 
-for (const [word, kind] of [['svc', 'Service'], ['service', 'Service'], ['Services', 'Service'], ['httproute', 'HTTPRoute'], ['HTTPRoutes', 'HTTPRoute'], ['meshconfig', 'MeshConfig'], ['meshconfigs', 'MeshConfig']] as const) {
+for (const [word, kind] of [
+  ['svc', 'Service'],
+  ['service', 'Service'],
+  ['Services', 'Service'],
+  ['httproute', 'HTTPRoute'],
+  ['HTTPRoutes', 'HTTPRoute'],
+  ['meshconfig', 'MeshConfig'],
+  ['meshconfigs', 'MeshConfig'],
+] as const) {
   test(`"${word}" names ${kind}`, () => assert.equal(resolveKind(word), kind));
 }
 

@@ -5,17 +5,34 @@ import type { ResourceKind } from '../api/resource.js';
 export type GetTarget = { kind: ResourceKind } | { proxies: true };
 
 const ALIASES: Readonly<Record<string, ResourceKind>> = {
-  service: 'Service', services: 'Service', svc: 'Service',
-  httproute: 'HTTPRoute', httproutes: 'HTTPRoute',
-  meshconfig: 'MeshConfig', meshconfigs: 'MeshConfig',
-  authorizationpolicy: 'AuthorizationPolicy', authorizationpolicies: 'AuthorizationPolicy', authz: 'AuthorizationPolicy',
-  trafficpolicy: 'TrafficPolicy', trafficpolicies: 'TrafficPolicy',
-  grpcroute: 'GRPCRoute', grpcroutes: 'GRPCRoute',
-  tcproute: 'TCPRoute', tcproutes: 'TCPRoute',
+  service: 'Service',
+  services: 'Service',
+  svc: 'Service',
+  httproute: 'HTTPRoute',
+  httproutes: 'HTTPRoute',
+  meshconfig: 'MeshConfig',
+  meshconfigs: 'MeshConfig',
+  authorizationpolicy: 'AuthorizationPolicy',
+  authorizationpolicies: 'AuthorizationPolicy',
+  authz: 'AuthorizationPolicy',
+  trafficpolicy: 'TrafficPolicy',
+  trafficpolicies: 'TrafficPolicy',
+  grpcroute: 'GRPCRoute',
+  grpcroutes: 'GRPCRoute',
+  tcproute: 'TCPRoute',
+  tcproutes: 'TCPRoute',
 };
 const PROXY_ALIASES = ['proxy', 'proxies'];
 
-const PLURALS: Readonly<Record<ResourceKind, string>> = { Service: 'services', HTTPRoute: 'httproutes', MeshConfig: 'meshconfigs', AuthorizationPolicy: 'authorizationpolicies', TrafficPolicy: 'trafficpolicies', GRPCRoute: 'grpcroutes', TCPRoute: 'tcproutes' };
+const PLURALS: Readonly<Record<ResourceKind, string>> = {
+  Service: 'services',
+  HTTPRoute: 'httproutes',
+  MeshConfig: 'meshconfigs',
+  AuthorizationPolicy: 'authorizationpolicies',
+  TrafficPolicy: 'trafficpolicies',
+  GRPCRoute: 'grpcroutes',
+  TCPRoute: 'tcproutes',
+};
 
 /** The kind a user's word names (case-insensitive), or `undefined`. */
 export function resolveKind(word: string): ResourceKind | undefined {
@@ -31,7 +48,8 @@ export function resolveGetTarget(word: string): GetTarget | undefined {
 }
 
 /** The words accepted, for error messages and help. */
-export const KIND_WORDS = 'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes)';
+export const KIND_WORDS =
+  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes)';
 
 /** The REST API's URL name of a kind: `/api/v1/{plural}`. */
 export const pluralOf = (kind: ResourceKind): string => PLURALS[kind];

@@ -13,7 +13,18 @@ const SIGNAL_HEADERS = ['REQUESTS', 'SUCCESS', 'RPS', 'LATENCY_P50', 'LATENCY_P9
 /** The table of `subject` from a stat answer. */
 export function statTable(a: StatAnswer, subject: StatSubject, sortByRps = false): string {
   const by = <T extends GoldenSignals>(xs: T[]) => (sortByRps ? [...xs].sort((x, y) => y.rps - x.rps) : xs);
-  if (subject === 'services') return formatTable(['SERVICE', 'WORKLOADS', ...SIGNAL_HEADERS], by(a.services).map((s) => [s.service, String(s.workloads.length), ...cells(s)]));
-  if (subject === 'workloads') return formatTable(['SERVICE', 'WORKLOAD', ...SIGNAL_HEADERS], by(a.workloads).map((w) => [w.service, w.workload, ...cells(w)]));
-  return formatTable(['FROM', 'FROM_WORKLOAD', 'TO', ...SIGNAL_HEADERS], by(a.edges).map((e) => [e.source, e.sourceWorkload, e.destination, ...cells(e)]));
+  if (subject === 'services')
+    return formatTable(
+      ['SERVICE', 'WORKLOADS', ...SIGNAL_HEADERS],
+      by(a.services).map((s) => [s.service, String(s.workloads.length), ...cells(s)]),
+    );
+  if (subject === 'workloads')
+    return formatTable(
+      ['SERVICE', 'WORKLOAD', ...SIGNAL_HEADERS],
+      by(a.workloads).map((w) => [w.service, w.workload, ...cells(w)]),
+    );
+  return formatTable(
+    ['FROM', 'FROM_WORKLOAD', 'TO', ...SIGNAL_HEADERS],
+    by(a.edges).map((e) => [e.source, e.sourceWorkload, e.destination, ...cells(e)]),
+  );
 }

@@ -47,7 +47,10 @@ export function createTelemetryClient(baseUrl: string, timeoutMs = 10_000): Tele
     async tap(service, filters, signal) {
       let res: Response;
       try {
-        res = await fetch(`${base}/api/v1/tap/${encodeURIComponent(service)}?${new URLSearchParams(filters).toString()}`, { headers: { accept: 'text/event-stream', ...auth }, signal });
+        res = await fetch(`${base}/api/v1/tap/${encodeURIComponent(service)}?${new URLSearchParams(filters).toString()}`, {
+          headers: { accept: 'text/event-stream', ...auth },
+          signal,
+        });
       } catch (e) {
         return err(unreachable(e));
       }

@@ -48,7 +48,9 @@ test('events for a client that does not read are dropped past the bound, counted
   // The client reads again: it gets what was buffered and, before the next events, notices of what it missed.
   let text = '';
   client.setEncoding('utf8');
-  client.on('data', (c: string) => { text += c; });
+  client.on('data', (c: string) => {
+    text += c;
+  });
   client.resume();
   for (let i = 0; i < 3000 && !text.includes('data: "after"'); i++) {
     if (stream.writable) stream.send(() => '"after"');
@@ -57,6 +59,10 @@ test('events for a client that does not read are dropped past the bound, counted
   assert.ok(text.includes('data: "after"'), 'the client caught up');
   const notices = [...text.matchAll(/event: dropped\ndata: \{"dropped":(\d+)\}\n\n/g)].map((m) => Number(m[1]));
   assert.ok(notices.length > 0, 'the client was told it missed events');
-  assert.equal(notices.reduce((a, b) => a + b, 0), stream.dropped, 'every dropped event was reported');
+  assert.equal(
+    notices.reduce((a, b) => a + b, 0),
+    stream.dropped,
+    'every dropped event was reported',
+  );
   assert.ok(sent > 0);
 });

@@ -31,7 +31,9 @@ test('two processes asking for 300 ports each at the same moment get disjoint se
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const [mine] = await Promise.all([freePorts(300), new Promise((resolve) => child.on('close', resolve))]);
   const theirs = JSON.parse(out) as number[];
-  t.after(() => { for (const p of [...mine, ...theirs]) rmSync(path.join(RESERVATIONS, String(p)), { force: true }); });
+  t.after(() => {
+    for (const p of [...mine, ...theirs]) rmSync(path.join(RESERVATIONS, String(p)), { force: true });
+  });
   assert.equal(theirs.length, 300);
   assert.equal(new Set(mine).size, 300);
   const shared = mine.filter((p) => theirs.includes(p));

@@ -65,9 +65,15 @@ function sweep(now = Date.now()): void {
   try {
     for (const name of readdirSync(RESERVATIONS)) {
       const file = path.join(RESERVATIONS, name);
-      try { if (now - statSync(file).mtimeMs >= RESERVATION_MS) rmSync(file, { force: true }); } catch { /* raced with another sweep */ }
+      try {
+        if (now - statSync(file).mtimeMs >= RESERVATION_MS) rmSync(file, { force: true });
+      } catch {
+        /* raced with another sweep */
+      }
     }
-  } catch { /* nothing reserved yet */ }
+  } catch {
+    /* nothing reserved yet */
+  }
 }
 
 /** A port that was free a moment ago on `host` and that no other Trellis process was handed recently. */

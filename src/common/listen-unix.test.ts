@@ -22,13 +22,16 @@ function serve(t: TestContext): http.Server {
   return s;
 }
 
-const get = (socketPath: string): Promise<string> => new Promise((resolve, reject) => {
-  http.get({ socketPath, path: '/' }, (res) => {
-    let body = '';
-    res.on('data', (c: Buffer) => (body += c.toString()));
-    res.on('end', () => resolve(body));
-  }).on('error', reject);
-});
+const get = (socketPath: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path: '/' }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 
 test('serves on the socket with mode 0600 and removes the file on close', async (t) => {
   const p = path.join(tempDir(t), 'admin.sock');
@@ -70,8 +73,12 @@ test('a path that is not a socket is refused and kept', async (t) => {
 
 test('a missing directory and a bad path are named in one line', async (t) => {
   const missing = path.join(tempDir(t), 'no-such-dir', 'a.sock');
-  await assert.rejects(listenUnix(serve(t), missing, 'the admin listener'), { message: `cannot serve the admin listener on the Unix socket ${missing}: its directory ${path.dirname(missing)} does not exist` });
-  await assert.rejects(listenUnix(serve(t), 'relative.sock', 'the admin listener'), { message: 'cannot serve the admin listener on the Unix socket relative.sock: must be an absolute path, got "relative.sock"' });
+  await assert.rejects(listenUnix(serve(t), missing, 'the admin listener'), {
+    message: `cannot serve the admin listener on the Unix socket ${missing}: its directory ${path.dirname(missing)} does not exist`,
+  });
+  await assert.rejects(listenUnix(serve(t), 'relative.sock', 'the admin listener'), {
+    message: 'cannot serve the admin listener on the Unix socket relative.sock: must be an absolute path, got "relative.sock"',
+  });
 });
 
 test('unixSocketPathProblem: absolute, no NUL, at most 107 bytes', () => {

@@ -22,7 +22,10 @@ export function unixSocketPathProblem(p: string): string | undefined {
 function live(p: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(p);
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }

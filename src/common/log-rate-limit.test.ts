@@ -6,7 +6,11 @@ test('a flood on one key writes at most the bound per second; the next line carr
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let now = 0;
   const reports: [string, number][] = [];
-  const limit = new LogRateLimit(5, (k, n) => reports.push([k, n]), () => now);
+  const limit = new LogRateLimit(
+    5,
+    (k, n) => reports.push([k, n]),
+    () => now,
+  );
   const admitted = Array.from({ length: 10_000 }, () => limit.admit('p')).filter((r) => r !== false);
   assert.deepEqual(admitted, [0, 0, 0, 0, 0], 'five lines in the first second, none suppressed before them');
   assert.equal(limit.admit('other'), 0, 'another key has its own bound');
@@ -19,7 +23,11 @@ test('suppressed lines with no later line are reported once when their second en
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let now = 0;
   const reports: [string, number][] = [];
-  const limit = new LogRateLimit(2, (k, n) => reports.push([k, n]), () => now);
+  const limit = new LogRateLimit(
+    2,
+    (k, n) => reports.push([k, n]),
+    () => now,
+  );
   for (let i = 0; i < 7; i++) limit.admit('deny');
   now = 1000;
   t.mock.timers.tick(1000);

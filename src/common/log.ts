@@ -5,10 +5,7 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-const base = pino(
-  { level: 'trace', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-  pino.destination({ dest: 2, sync: true }),
-);
+const base = pino({ level: 'trace', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
 
 const defaultLevel = process.env.TRELLIS_LOG_LEVEL ?? 'warn';
 const debugPatterns = (process.env.TRELLIS_LOG ?? '')

@@ -82,5 +82,8 @@ export function summarise(pem: string): CertificateSummary {
 /** The URI entries of a Node.js `subjectaltname` string (`URI:spiffe://..., DNS:x`). */
 export function uriSans(subjectAltName: string | undefined): string[] {
   if (!subjectAltName) return [];
-  return subjectAltName.split(/,\s*/).filter((e) => e.startsWith('URI:')).map((e) => e.slice(4));
+  return subjectAltName
+    .split(/,\s*/)
+    .filter((e) => e.startsWith('URI:'))
+    .map((e) => e.slice(4));
 }

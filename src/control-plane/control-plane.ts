@@ -86,7 +86,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     registry.restore(await readWorkloadsFile(opts.dataDir, createLogger('control-plane.registry')));
     const registryFile = new RegistryFile(opts.dataDir, registry, createLogger('control-plane.registry'));
     cleanups.push(() => registryFile.close());
-    xds = new XdsServer({ registry, getState: () => ({ ...cache.state, ...(defaultCollector !== undefined ? { defaultCollector } : {}) }), logger: createLogger('control-plane.xds'), security: workloadIdentity(ca, tokens), trustDomain, credentials: servingTls.grpcCredentials(), ...(opts.xdsMaxMessageBytes !== undefined ? { maxMessageBytes: opts.xdsMaxMessageBytes } : {}) });
+    xds = new XdsServer({
+      registry,
+      getState: () => ({ ...cache.state, ...(defaultCollector !== undefined ? { defaultCollector } : {}) }),
+      logger: createLogger('control-plane.xds'),
+      security: workloadIdentity(ca, tokens),
+      trustDomain,
+      credentials: servingTls.grpcCredentials(),
+      ...(opts.xdsMaxMessageBytes !== undefined ? { maxMessageBytes: opts.xdsMaxMessageBytes } : {}),
+    });
     const server = xds;
     cleanups.push(() => server.close());
     const xdsPort = await xds.listen(opts.xds.host, opts.xds.port).catch((e: Error) => {
@@ -94,13 +102,25 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     });
     if (opts.xdsSocket !== undefined) {
       const socket = opts.xdsSocket;
-      await server.listenUnix(socket).catch((e: Error) => { throw new Error(`cannot serve xDS on the Unix socket ${socket}: ${e.message}`); });
+      await server.listenUnix(socket).catch((e: Error) => {
+        throw new Error(`cannot serve xDS on the Unix socket ${socket}: ${e.message}`);
+      });
       cleanups.push(() => rmSync(socket, { force: true }));
     }
 
-    const collector = new StatsCollector({ proxies: () => server.proxies(), ...(opts.collectIntervalMs !== undefined ? { intervalMs: opts.collectIntervalMs } : {}), logger: createLogger('control-plane.telemetry') });
+    const collector = new StatsCollector({
+      proxies: () => server.proxies(),
+      ...(opts.collectIntervalMs !== undefined ? { intervalMs: opts.collectIntervalMs } : {}),
+      logger: createLogger('control-plane.telemetry'),
+    });
     cleanups.push(() => collector.stop());
-    const telemetry = createTelemetryApi({ collector, spans: new SpanStore(), proxies: () => server.proxies(), ...(opts.forwardSpansTo !== undefined ? { forwardTo: opts.forwardSpansTo } : {}), logger: createLogger('control-plane.telemetry') });
+    const telemetry = createTelemetryApi({
+      collector,
+      spans: new SpanStore(),
+      proxies: () => server.proxies(),
+      ...(opts.forwardSpansTo !== undefined ? { forwardTo: opts.forwardSpansTo } : {}),
+      logger: createLogger('control-plane.telemetry'),
+    });
     if (opts.xdsSocket !== undefined) {
       // Sidecars that reach xDS through the socket send their spans through the one beside it.
       cleanups.push(await serveSpanSocket(otlpSocketBeside(opts.xdsSocket), telemetry));
@@ -109,7 +129,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     // Operator tokens guard every API route (resources, CA, tokens, telemetry); sidecars post
     // their spans with their workload certificate. The dashboard's static files are open.
     const restApi = createRestApi({ store, parseResource, proxies: () => server.proxies() });
-    const secured = securedRestApi((req, res) => { if (!telemetry(req, res)) restApi(req, res); }, { ca, tokens, workloadPaths: ['/v1/traces'] });
+    const secured = securedRestApi(
+      (req, res) => {
+        if (!telemetry(req, res)) restApi(req, res);
+      },
+      { ca, tokens, workloadPaths: ['/v1/traces'] },
+    );
     // Client certificates are asked for, not required: only sidecars have one (for /v1/traces).
     const tlsOptions = () => ({ key: servingTls.current.keyPem, cert: servingTls.current.certChainPem, ca: ca.trustBundlePem(), minVersion: 'TLSv1.2' as const });
     const api = https.createServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, (req, res) => {
@@ -124,14 +149,29 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     });
     api.keepAliveTimeout = 5000;
     servingTls.onChange(() => api.setSecureContext(tlsOptions()));
-    cleanups.push(() => new Promise<void>((resolve) => { api.close(() => resolve()); api.closeAllConnections(); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          api.close(() => resolve());
+          api.closeAllConnections();
+        }),
+    );
     const apiPort = await listen(api, opts.api.host, opts.api.port, 'the REST API');
     defaultCollector = `https://${opts.api.host.includes(':') ? `[${opts.api.host}]` : opts.api.host}:${apiPort}`;
     server.onConfigChanged(); // proxies that connected before the API was bound get the collector now
     collector.start();
     const { recovery } = store;
     log.info({ dataDir: opts.dataDir, revision: store.revision(), recovery }, 'store opened');
-    return { apiUrl: `https://${opts.api.host.includes(':') ? `[${opts.api.host}]` : opts.api.host}:${apiPort}`, trustBundleFile: servingTls.trustBundleFile, xdsAddress: `${opts.xds.host}:${xdsPort}`, store, ca, tokens, ...(adminToken ? { adminToken } : {}), close };
+    return {
+      apiUrl: `https://${opts.api.host.includes(':') ? `[${opts.api.host}]` : opts.api.host}:${apiPort}`,
+      trustBundleFile: servingTls.trustBundleFile,
+      xdsAddress: `${opts.xds.host}:${xdsPort}`,
+      store,
+      ca,
+      tokens,
+      ...(adminToken ? { adminToken } : {}),
+      close,
+    };
   } catch (e) {
     await close();
     throw e;

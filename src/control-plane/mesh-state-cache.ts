@@ -1,7 +1,17 @@
 // The translator's view of the store, kept in memory: the current Services, HTTPRoutes and
 // MeshConfig, rebuilt as a new immutable MeshState on every committed batch (the
 // translator caches per input object, so a new object marks a change).
-import { DEFAULT_MESH_CONFIG, type AuthorizationPolicy, type HTTPRoute, type GRPCRoute, type MeshConfig, type Resource, type Service, type TCPRoute, type TrafficPolicy } from '../api/resource.js';
+import {
+  DEFAULT_MESH_CONFIG,
+  type AuthorizationPolicy,
+  type HTTPRoute,
+  type GRPCRoute,
+  type MeshConfig,
+  type Resource,
+  type Service,
+  type TCPRoute,
+  type TrafficPolicy,
+} from '../api/resource.js';
 import type { Store, Watch, WatchEvent } from './store/index.js';
 import type { MeshState } from './translator/index.js';
 import type { VirtualIpAllocator } from './virtual-ips/allocator.js';
@@ -14,7 +24,10 @@ export class MeshStateCache {
   #watch: Watch | undefined;
   #pendingRevision = -1;
 
-  private constructor(private readonly onChange: () => void, private readonly vips?: VirtualIpAllocator) {}
+  private constructor(
+    private readonly onChange: () => void,
+    private readonly vips?: VirtualIpAllocator,
+  ) {}
 
   /** Lists the store, then follows its watch; `onChange` runs after each batch is reflected. */
   static async open(store: Store, onChange: () => void, vips?: VirtualIpAllocator): Promise<MeshStateCache> {
@@ -65,7 +78,11 @@ export class MeshStateCache {
     }
     const mesh = meshConfig?.spec ?? DEFAULT_MESH_CONFIG;
     this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes };
-    if (this.vips) this.#state.virtualIps = this.vips.update(services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`), mesh.virtualIpRange);
+    if (this.vips)
+      this.#state.virtualIps = this.vips.update(
+        services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
+        mesh.virtualIpRange,
+      );
   }
 
   close(): void {

@@ -67,7 +67,10 @@ export class ServingTls {
     await tls.#writeTrustBundle();
     await tls.#renew();
     tls.#unsubscribe = opts.ca.onBundleChange(() => {
-      void tls.#writeTrustBundle().then(() => tls.#renew()).catch((e: Error) => opts.logger?.error({ err: e.message }, 'cannot renew the control plane certificate after the trust bundle changed'));
+      void tls
+        .#writeTrustBundle()
+        .then(() => tls.#renew())
+        .catch((e: Error) => opts.logger?.error({ err: e.message }, 'cannot renew the control plane certificate after the trust bundle changed'));
     });
     return tls;
   }
@@ -93,10 +96,17 @@ export class ServingTls {
       addCaCertificateListener: () => undefined,
       removeCaCertificateListener: () => undefined,
       // Delivered on the next tick: grpc-js registers its server's watcher only after this call returns.
-      addIdentityCertificateListener: (l: IdentityCertificateUpdateListener) => { this.#grpcListeners.add(l); setImmediate(() => l(toUpdate(this.#current))); },
-      removeIdentityCertificateListener: (l: IdentityCertificateUpdateListener) => { this.#grpcListeners.delete(l); },
+      addIdentityCertificateListener: (l: IdentityCertificateUpdateListener) => {
+        this.#grpcListeners.add(l);
+        setImmediate(() => l(toUpdate(this.#current)));
+      },
+      removeIdentityCertificateListener: (l: IdentityCertificateUpdateListener) => {
+        this.#grpcListeners.delete(l);
+      },
     };
-    this.onChange((p) => { for (const l of this.#grpcListeners) l(toUpdate(p)); });
+    this.onChange((p) => {
+      for (const l of this.#grpcListeners) l(toUpdate(p));
+    });
     // grpc-js's first parameter is the identity provider (despite its name in the typings).
     return grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
   }

@@ -49,7 +49,11 @@ export function cleanupLeftoverLabs(): string[] {
     removed.push(ns);
   }
   let dirs: string[] = [];
-  try { dirs = readdirSync(ETC_NETNS); } catch { /* none */ }
+  try {
+    dirs = readdirSync(ETC_NETNS);
+  } catch {
+    /* none */
+  }
   for (const d of dirs) {
     const m = NAME_RE.exec(d);
     if (m && !alive(Number(m[1]))) rmSync(path.join(ETC_NETNS, d), { recursive: true, force: true });
@@ -154,7 +158,11 @@ export class HostLab {
     this.destroyed = true;
     const problems: string[] = [];
     for (const ns of listNamespacesSafe().filter((n) => n.startsWith(`${this.prefix}-`))) {
-      try { deleteNamespace(ns); } catch (e) { problems.push((e as Error).message); }
+      try {
+        deleteNamespace(ns);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
       rmSync(path.join(ETC_NETNS, ns), { recursive: true, force: true });
     }
     for (const h of this.hosts.values()) rmSync(path.join(ETC_NETNS, h.netns), { recursive: true, force: true });
@@ -163,5 +171,9 @@ export class HostLab {
 }
 
 function listNamespacesSafe(): string[] {
-  try { return listNamespaces(); } catch { return []; }
+  try {
+    return listNamespaces();
+  } catch {
+    return [];
+  }
 }

@@ -34,7 +34,10 @@ export function spawnIn(ns: string, argv: readonly string[], opts: SpawnOptions 
 
 /** The network namespaces that exist now (names from `ip netns list`). */
 export function listNamespaces(): string[] {
-  return run(['ip', 'netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.length > 0);
+  return run(['ip', 'netns', 'list'])
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.length > 0);
 }
 
 /** Process ids inside namespace `ns`. */
@@ -49,7 +52,11 @@ export function namespacePids(ns: string): number[] {
 /** Kills every process in `ns` (SIGKILL) and deletes the namespace with its interfaces; idempotent. */
 export function deleteNamespace(ns: string): void {
   for (const pid of namespacePids(ns)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   if (listNamespaces().includes(ns)) run(['ip', 'netns', 'del', ns]);
 }

@@ -129,7 +129,10 @@ test('an endpoint that leaves every cluster has its idle connections closed', { 
   await request(plane.port('out')!);
   await plane.apply(simpleConfig(0, [b.port]));
   await closed;
-  assert.deepEqual(plane.stats().endpoints.map((e) => e.endpoint), [`127.0.0.1:${b.port}`]);
+  assert.deepEqual(
+    plane.stats().endpoints.map((e) => e.endpoint),
+    [`127.0.0.1:${b.port}`],
+  );
 });
 
 test('listeners() reports the bound port of each listener', { timeout: 10_000 }, async (t) => {

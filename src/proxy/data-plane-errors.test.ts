@@ -21,7 +21,10 @@ test('no matching virtual host or rule is 404 NO_ROUTE naming host and path', { 
     clusters: [cluster('app', [endpoint(1)])],
   });
   const port = await applied(t, config);
-  for (const [host, path] of [['nowhere.mesh', '/x'], ['svc', '/other']] as const) {
+  for (const [host, path] of [
+    ['nowhere.mesh', '/x'],
+    ['svc', '/other'],
+  ] as const) {
     const res = await request(port, { path, headers: { host } });
     assert.equal(res.status, 404);
     assert.equal(res.headers['x-trellis-error'], 'NO_ROUTE');

@@ -12,11 +12,13 @@ import { replacePrefix } from './layers/prefix-rewrite.js';
 async function plane(t: TestContext, r: Partial<RouteRule>, extraClusters: { name: string; port: number }[] = []) {
   const app = await startEchoServer(t, 'app');
   const { plane } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({
-    listeners: [httpListener('out', 0)],
-    routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('r', r.redirect ? [] : 'app', r)])])],
-    clusters: [cluster('app', [endpoint(app.port)]), ...extraClusters.map((c) => cluster(c.name, [endpoint(c.port)]))],
-  }));
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('r', r.redirect ? [] : 'app', r)])])],
+      clusters: [cluster('app', [endpoint(app.port)]), ...extraClusters.map((c) => cluster(c.name, [endpoint(c.port)]))],
+    }),
+  );
   assert.ok(result.ok, JSON.stringify(result.failed));
   return { port: plane.port('out')!, app };
 }
@@ -61,7 +63,10 @@ test('a redirect route answers with Location and never reaches a backend', { tim
 });
 
 test('mirroring: the mirror receives copies, the caller sees only the primary, and a broken mirror changes nothing', { timeout: 20_000 }, async (t) => {
-  const shadow = await startEchoServer(t, 'shadow', (req, res) => { res.writeHead(500, { 'x-from': 'shadow' }); res.end('shadow answer'); });
+  const shadow = await startEchoServer(t, 'shadow', (req, res) => {
+    res.writeHead(500, { 'x-from': 'shadow' });
+    res.end('shadow answer');
+  });
   const { port, app } = await plane(t, { mirrors: [{ cluster: 'shadow', perMillion: 1_000_000 }] }, [{ name: 'shadow', port: shadow.port }]);
   const seen: string[] = [];
   shadow.server.prependListener('request', (req) => seen.push(`${req.method} ${req.url} ${req.headers.host}`));
@@ -79,7 +84,21 @@ test('mirroring: the mirror receives copies, the caller sees only the primary, a
 });
 
 test('a mirror that does not answer or refuses connections never delays or fails the caller', { timeout: 20_000 }, async (t) => {
-  const hung = await startEchoServer(t, 'hung', () => { /* never answers */ });
-  const { port } = await plane(t, { mirrors: [{ cluster: 'hung', perMillion: 1_000_000 }, { cluster: 'dead', perMillion: 1_000_000 }] }, [{ name: 'hung', port: hung.port }, { name: 'dead', port: 1 }]);
+  const hung = await startEchoServer(t, 'hung', () => {
+    /* never answers */
+  });
+  const { port } = await plane(
+    t,
+    {
+      mirrors: [
+        { cluster: 'hung', perMillion: 1_000_000 },
+        { cluster: 'dead', perMillion: 1_000_000 },
+      ],
+    },
+    [
+      { name: 'hung', port: hung.port },
+      { name: 'dead', port: 1 },
+    ],
+  );
   for (let i = 0; i < 10; i++) assert.equal((await request(port, { timeoutMs: 2000 })).status, 200);
 });

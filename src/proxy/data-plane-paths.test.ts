@@ -13,11 +13,13 @@ const MERGE_SLASHES: PathNormalization = { normalizePath: true, mergeSlashes: tr
 async function plane(t: TestContext, listener: Partial<HttpListenerConfig>) {
   const servers = await Promise.all(['a', 'b'].map((n) => startEchoServer(t, n)));
   const { plane } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({
-    listeners: [httpListener('out', 0, listener)],
-    routes: [routeTable('routes', [virtualHost('svc', ['*'], [rule('internal', 'b', { path: { type: 'segment-prefix', value: '/internal' } }), rule('rest', 'a')])])],
-    clusters: servers.map((s, i) => cluster('ab'[i]!, [endpoint(s.port)])),
-  }));
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0, listener)],
+      routes: [routeTable('routes', [virtualHost('svc', ['*'], [rule('internal', 'b', { path: { type: 'segment-prefix', value: '/internal' } }), rule('rest', 'a')])])],
+      clusters: servers.map((s, i) => cluster('ab'[i]!, [endpoint(s.port)])),
+    }),
+  );
   assert.ok(result.ok, JSON.stringify(result.failed));
   const port = plane.port('out')!;
   return async (path: string, headers: Record<string, string> = {}) => {

@@ -13,13 +13,26 @@ import { request, startDataPlane, startEchoServer } from './testing/test-servers
 const LIMITS = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 };
 
 /** A plane with one cluster `app`; requests under /long get a route with no timeout, the rest `r`. */
-async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig>): Promise<{ port: number; plane: DataPlane; metrics: ProxyMetrics }> {
+async function planeWith(
+  t: TestContext,
+  upstreamPorts: number[],
+  r: Partial<RouteRule>,
+  c: Partial<ClusterConfig>,
+): Promise<{ port: number; plane: DataPlane; metrics: ProxyMetrics }> {
   const { plane, metrics } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({
-    listeners: [httpListener('out', 0)],
-    routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('long', 'app', { path: { type: 'prefix', value: '/long' } }), rule('default', 'app', r)])])],
-    clusters: [cluster('app', upstreamPorts.map((p) => endpoint(p)), c)],
-  }));
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('long', 'app', { path: { type: 'prefix', value: '/long' } }), rule('default', 'app', r)])])],
+      clusters: [
+        cluster(
+          'app',
+          upstreamPorts.map((p) => endpoint(p)),
+          c,
+        ),
+      ],
+    }),
+  );
   assert.ok(result.ok, JSON.stringify(result.failed));
   return { port: plane.port('out')!, plane, metrics };
 }
@@ -33,7 +46,9 @@ async function rejections(metrics: ProxyMetrics, limit: string): Promise<number>
 
 test('over maxConnections requests wait for a connection; one over maxPendingRequests fails fast with 503', { timeout: 30_000 }, async (t) => {
   const held: http.ServerResponse[] = [];
-  const slow = await startEchoServer(t, 'slow', (_req, res) => { held.push(res); });
+  const slow = await startEchoServer(t, 'slow', (_req, res) => {
+    held.push(res);
+  });
   const { port, plane, metrics } = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxConnections: 2, maxPendingRequests: 3 } });
   const busy = [request(port, { timeoutMs: 10_000 }), request(port, { timeoutMs: 10_000 })];
   await waitFor(async () => held.length === 2, '2 requests reach the backend over 2 connections', 5000);
@@ -53,7 +68,10 @@ test('over maxConnections requests wait for a connection; one over maxPendingReq
     if (i < 3) await waitFor(async () => held.length === i + 3, `waiter ${i + 1} took the freed connection`, 5000);
   }
   const answers = await Promise.all([...busy, ...queued]);
-  assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200, 200]);
+  assert.deepEqual(
+    answers.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  );
   assert.equal(slow.connections, 2, 'never more than maxConnections');
   assert.equal(waiting(plane), 0);
 });
@@ -65,7 +83,9 @@ test('over maxConnections requests wait for a connection; one over maxPendingReq
  */
 async function oneBusyConnection(t: TestContext, r: Partial<RouteRule> = {}, firstPath = '/') {
   const held: http.ServerResponse[] = [];
-  const slow = await startEchoServer(t, 'slow', (_req, res) => { held.push(res); });
+  const slow = await startEchoServer(t, 'slow', (_req, res) => {
+    held.push(res);
+  });
   const { port, plane } = await planeWith(t, [slow.port], r, { limits: { ...LIMITS, maxConnections: 1, maxPendingRequests: 1 } });
   const first = request(port, { path: firstPath, timeoutMs: 10_000 });
   await waitFor(async () => held.length === 1, 'the first request reaches the backend', 5000);

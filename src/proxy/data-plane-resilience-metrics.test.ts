@@ -13,11 +13,19 @@ import { request, startDataPlane, startEchoServer } from './testing/test-servers
 
 async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<{ port: number; metrics: ProxyMetrics }> {
   const { plane, metrics } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({
-    listeners: [httpListener('out', 0)],
-    routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
-    clusters: [cluster('app', upstreamPorts.map((p) => endpoint(p)), c)],
-  }));
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
+      clusters: [
+        cluster(
+          'app',
+          upstreamPorts.map((p) => endpoint(p)),
+          c,
+        ),
+      ],
+    }),
+  );
   assert.ok(result.ok, JSON.stringify(result.failed));
   return { port: plane.port('out')!, metrics };
 }
@@ -28,7 +36,12 @@ async function count(metrics: ProxyMetrics, name: string, labels: Record<string,
 }
 
 const LIMITS = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 1000 };
-const answer = (status: number): http.RequestListener => (_req, res) => { res.writeHead(status); res.end(); };
+const answer =
+  (status: number): http.RequestListener =>
+  (_req, res) => {
+    res.writeHead(status);
+    res.end();
+  };
 
 test('each retry is counted with its reason: 5xx, connect-failure', { timeout: 30_000 }, async (t) => {
   const down = await startEchoServer(t, 'down', answer(503));
@@ -45,7 +58,12 @@ test('each retry is counted with its reason: 5xx, connect-failure', { timeout: 3
 });
 
 test('per-try timeouts count as timeouts of kind per_try and as per-try-timeout retries', { timeout: 30_000 }, async (t) => {
-  const slow = await startEchoServer(t, 'slow', (_req, res) => { setTimeout(() => { res.writeHead(200); res.end('late'); }, 3000); });
+  const slow = await startEchoServer(t, 'slow', (_req, res) => {
+    setTimeout(() => {
+      res.writeHead(200);
+      res.end('late');
+    }, 3000);
+  });
   const { port, metrics } = await planeWith(t, [slow.port], { retry: retryPolicy({ numRetries: 1, perTryTimeoutMs: 150 }) });
   assert.equal((await request(port)).status, 504);
   assert.equal(await count(metrics, 'trellis_timeouts_total', { direction: 'outbound', kind: 'per_try' }), 2, 'both attempts');
@@ -54,7 +72,12 @@ test('per-try timeouts count as timeouts of kind per_try and as per-try-timeout 
 });
 
 test('a route timeout that ends the request counts as a timeout of kind request', { timeout: 30_000 }, async (t) => {
-  const slow = await startEchoServer(t, 'slow', (_req, res) => { setTimeout(() => { res.writeHead(200); res.end('late'); }, 3000); });
+  const slow = await startEchoServer(t, 'slow', (_req, res) => {
+    setTimeout(() => {
+      res.writeHead(200);
+      res.end('late');
+    }, 3000);
+  });
   const { port, metrics } = await planeWith(t, [slow.port], { timeoutMs: 200 });
   assert.equal((await request(port)).status, 504);
   assert.equal((await request(port)).status, 504);
@@ -68,14 +91,19 @@ test('a route timeout that ends the request counts as a timeout of kind request'
 
 test('circuit breaker rejections are counted by the limit reached', { timeout: 30_000 }, async (t) => {
   const held: http.ServerResponse[] = [];
-  const slow = await startEchoServer(t, 'slow', (_req, res) => { held.push(res); });
+  const slow = await startEchoServer(t, 'slow', (_req, res) => {
+    held.push(res);
+  });
   const a = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxRequests: 2 } });
   const pending = Array.from({ length: 5 }, () => request(a.port, { timeoutMs: 10_000 }));
   await waitFor(async () => held.length === 2, '2 requests reach the backend', 5000);
   await Promise.all(pending.slice(2));
   assert.equal(await count(a.metrics, 'trellis_circuit_breaker_rejections_total', { limit: 'max_requests' }), 3);
   assert.equal(await count(a.metrics, 'trellis_circuit_breaker_rejections_total', { limit: 'max_pending_requests' }), 0);
-  for (const res of held.splice(0)) { res.writeHead(200); res.end(); }
+  for (const res of held.splice(0)) {
+    res.writeHead(200);
+    res.end();
+  }
   await Promise.all(pending.slice(0, 2));
 
   const b = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxConnections: 1, maxPendingRequests: 0 } });
@@ -83,14 +111,22 @@ test('circuit breaker rejections are counted by the limit reached', { timeout: 3
   await waitFor(async () => held.length === 1, '1 request reaches the backend', 5000);
   await Promise.all(pending2.slice(1));
   assert.equal(await count(b.metrics, 'trellis_circuit_breaker_rejections_total', { limit: 'max_pending_requests' }), 2);
-  for (const res of held.splice(0)) { res.writeHead(200); res.end(); }
+  for (const res of held.splice(0)) {
+    res.writeHead(200);
+    res.end();
+  }
   await pending2[0];
 });
 
 test('an outlier ejection is counted with its reason', { timeout: 30_000 }, async (t) => {
   const bad = await startEchoServer(t, 'bad', answer(500));
   const good = await startEchoServer(t, 'good');
-  const { port, metrics } = await planeWith(t, [bad.port, good.port], {}, { outlier: { consecutiveErrors: 3, intervalMs: 10_000, baseEjectionMs: 60_000, maxEjectionPercent: 50 } });
+  const { port, metrics } = await planeWith(
+    t,
+    [bad.port, good.port],
+    {},
+    { outlier: { consecutiveErrors: 3, intervalMs: 10_000, baseEjectionMs: 60_000, maxEjectionPercent: 50 } },
+  );
   assert.equal(await count(metrics, 'trellis_outlier_ejections_total', {}), 0);
   for (let i = 0; i < 20; i++) await request(port);
   assert.equal(bad.requests, 3, 'ejected after three failures');

@@ -10,11 +10,19 @@ import { request, startDataPlane, startEchoServer, type Echo } from './testing/t
 
 async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<number> {
   const { plane } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({
-    listeners: [httpListener('out', 0)],
-    routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
-    clusters: [cluster('app', upstreamPorts.map((p) => endpoint(p)), c)],
-  }));
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
+      clusters: [
+        cluster(
+          'app',
+          upstreamPorts.map((p) => endpoint(p)),
+          c,
+        ),
+      ],
+    }),
+  );
   assert.ok(result.ok, JSON.stringify(result.failed));
   return plane.port('out')!;
 }
@@ -26,7 +34,10 @@ test('the circuit breaker fails fast over maxRequests in flight, with the reason
   let holding = true;
   const slow = await startEchoServer(t, 'slow', (_req, res) => {
     if (holding) held.push(res);
-    else { res.writeHead(200); res.end('ok'); }
+    else {
+      res.writeHead(200);
+      res.end('ok');
+    }
   });
   const port = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxRequests: 5 } });
   const pending = Array.from({ length: 20 }, () => request(port, { timeoutMs: 10_000 }));
@@ -39,12 +50,18 @@ test('the circuit breaker fails fast over maxRequests in flight, with the reason
     assert.match(r.body, /circuit breaker limit maxRequests = 5/);
   }
   holding = false;
-  for (const res of held) { res.writeHead(200); res.end('ok'); }
+  for (const res of held) {
+    res.writeHead(200);
+    res.end('ok');
+  }
   for (const r of await Promise.all(pending.slice(0, 5))) assert.equal(r.status, 200);
   assert.equal(slow.requests, 5);
   // Capacity is back once they finished.
   const after = await Promise.all(Array.from({ length: 5 }, () => request(port)));
-  assert.deepEqual(after.map((r) => r.status), [200, 200, 200, 200, 200]);
+  assert.deepEqual(
+    after.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  );
 });
 
 test('fault abort hits its percentage (20% of 1,000 requests, within ±60)', { timeout: 60_000 }, async (t) => {
@@ -73,10 +90,17 @@ test('fault delay hits its percentage, and faults apply only to requests with th
   const pending = Array.from({ length: 200 }, () => request(port, { headers: { 'x-chaos': 'on' }, timeoutMs: 40_000 }).catch(() => undefined));
   let last = -1;
   let stableSince = Date.now();
-  await waitFor(async () => {
-    if (echo.requests !== last) { last = echo.requests; stableSince = Date.now(); }
-    return echo.requests - before >= 50 && Date.now() - stableSince >= 2000;
-  }, 'the undelayed requests reached the backend', 25_000);
+  await waitFor(
+    async () => {
+      if (echo.requests !== last) {
+        last = echo.requests;
+        stableSince = Date.now();
+      }
+      return echo.requests - before >= 50 && Date.now() - stableSince >= 2000;
+    },
+    'the undelayed requests reached the backend',
+    25_000,
+  );
   const undelayed = echo.requests - before;
   // Binomial(200, 0.5): standard deviation ~7; ±35 is 5 sigma.
   assert.ok(Math.abs(undelayed - 100) <= 35, `${200 - undelayed} of 200 delayed`);
@@ -85,7 +109,9 @@ test('fault delay hits its percentage, and faults apply only to requests with th
 
 test('fault abort applies only to requests with the configured header', { timeout: 30_000 }, async (t) => {
   const echo = await startEchoServer(t, 'echo');
-  const port = await planeWith(t, [echo.port], { fault: { abort: { httpStatus: 503, grpcStatus: undefined, perMillion: 1_000_000 }, headers: [{ name: 'x-chaos', value: 'on' }] } });
+  const port = await planeWith(t, [echo.port], {
+    fault: { abort: { httpStatus: 503, grpcStatus: undefined, perMillion: 1_000_000 }, headers: [{ name: 'x-chaos', value: 'on' }] },
+  });
   for (let i = 0; i < 20; i++) assert.equal((await request(port)).status, 200);
   for (let i = 0; i < 20; i++) assert.equal((await request(port, { headers: { 'x-chaos': 'on' } })).status, 503);
   assert.equal((await request(port, { headers: { 'x-chaos': 'off' } })).status, 200);
@@ -114,7 +140,12 @@ test('the token bucket refills', { timeout: 30_000 }, async (t) => {
 
 test('ring hash keeps each key on one endpoint and spreads keys over all of them', { timeout: 60_000 }, async (t) => {
   const servers = await Promise.all(['a', 'b', 'c'].map((n) => startEchoServer(t, n)));
-  const port = await planeWith(t, servers.map((s) => s.port), { hash: { type: 'header', name: 'x-user' } }, { lbPolicy: 'ring_hash' });
+  const port = await planeWith(
+    t,
+    servers.map((s) => s.port),
+    { hash: { type: 'header', name: 'x-user' } },
+    { lbPolicy: 'ring_hash' },
+  );
   const owner = new Map<string, string>();
   for (let round = 0; round < 5; round++) {
     for (let u = 0; u < 60; u++) {
@@ -133,7 +164,12 @@ test('ring hash keeps each key on one endpoint and spreads keys over all of them
 
 test('ring hash by cookie', { timeout: 30_000 }, async (t) => {
   const servers = await Promise.all(['a', 'b', 'c'].map((n) => startEchoServer(t, n)));
-  const port = await planeWith(t, servers.map((s) => s.port), { hash: { type: 'cookie', name: 'session' } }, { lbPolicy: 'ring_hash' });
+  const port = await planeWith(
+    t,
+    servers.map((s) => s.port),
+    { hash: { type: 'cookie', name: 'session' } },
+    { lbPolicy: 'ring_hash' },
+  );
   for (const sid of ['s1', 's2', 's3', 's4']) {
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) seen.add((JSON.parse((await request(port, { headers: { cookie: `theme=dark; session=${sid}` } })).body) as Echo).name);
@@ -143,7 +179,10 @@ test('ring hash by cookie', { timeout: 30_000 }, async (t) => {
 
 test('outlier detection ejects a failing endpoint and takes it back after the ejection', { timeout: 60_000 }, async (t) => {
   let broken = true;
-  const bad = await startEchoServer(t, 'bad', (_req, res) => { res.writeHead(broken ? 500 : 200); res.end(broken ? 'broken' : 'fixed'); });
+  const bad = await startEchoServer(t, 'bad', (_req, res) => {
+    res.writeHead(broken ? 500 : 200);
+    res.end(broken ? 'broken' : 'fixed');
+  });
   const good = await Promise.all(['g1', 'g2'].map((n) => startEchoServer(t, n)));
   const port = await planeWith(t, [bad.port, ...good.map((g) => g.port)], {}, { outlier: { consecutiveErrors: 3, intervalMs: 100, baseEjectionMs: 4000, maxEjectionPercent: 50 } });
   let failures = 0;
@@ -152,12 +191,31 @@ test('outlier detection ejects a failing endpoint and takes it back after the ej
   assert.equal(bad.requests, 3);
   broken = false;
   // The ejection (4 s, longer than the 90 requests take on a loaded machine) ends at an interval tick; the endpoint comes back on its own.
-  await waitFor(async () => { await request(port); return bad.requests > 3; }, 'the ejected endpoint gets traffic again', 15_000);
+  await waitFor(
+    async () => {
+      await request(port);
+      return bad.requests > 3;
+    },
+    'the ejected endpoint gets traffic again',
+    15_000,
+  );
 });
 
 test('outlier detection never ejects more than its share of endpoints', { timeout: 30_000 }, async (t) => {
-  const bad = await Promise.all(['b1', 'b2', 'b3', 'b4'].map((n) => startEchoServer(t, n, (_req, res) => { res.writeHead(503); res.end(); })));
-  const port = await planeWith(t, bad.map((b) => b.port), {}, { outlier: { consecutiveErrors: 1, intervalMs: 10_000, baseEjectionMs: 60_000, maxEjectionPercent: 50 } });
+  const bad = await Promise.all(
+    ['b1', 'b2', 'b3', 'b4'].map((n) =>
+      startEchoServer(t, n, (_req, res) => {
+        res.writeHead(503);
+        res.end();
+      }),
+    ),
+  );
+  const port = await planeWith(
+    t,
+    bad.map((b) => b.port),
+    {},
+    { outlier: { consecutiveErrors: 1, intervalMs: 10_000, baseEjectionMs: 60_000, maxEjectionPercent: 50 } },
+  );
   for (let i = 0; i < 40; i++) await request(port);
   const used = bad.filter((b) => b.requests > 1).length;
   assert.equal(used, 2, 'two of four stay in use (50%), though all fail');
@@ -165,7 +223,9 @@ test('outlier detection never ejects more than its share of endpoints', { timeou
 
 test('with maxPendingRequests 0 the circuit breaker refuses a request that needs a connection over maxConnections', { timeout: 30_000 }, async (t) => {
   const held: http.ServerResponse[] = [];
-  const slow = await startEchoServer(t, 'slow', (_req, res) => { held.push(res); });
+  const slow = await startEchoServer(t, 'slow', (_req, res) => {
+    held.push(res);
+  });
   const port = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxConnections: 2, maxPendingRequests: 0 } });
   const pending = Array.from({ length: 6 }, () => request(port, { timeoutMs: 10_000 }));
   await waitFor(async () => held.length === 2, '2 requests reach the backend over 2 connections', 5000);
@@ -177,7 +237,10 @@ test('with maxPendingRequests 0 the circuit breaker refuses a request that needs
     assert.match(r.body, /maxPendingRequests = 0/);
   }
   assert.equal(slow.connections, 2);
-  for (const res of held) { res.writeHead(200); res.end('ok'); }
+  for (const res of held) {
+    res.writeHead(200);
+    res.end('ok');
+  }
   for (const r of await Promise.all(pending.slice(0, 2))) assert.equal(r.status, 200);
   // The two connections are idle now and reused: no new connection is needed.
   for (let i = 0; i < 4; i++) {

@@ -10,11 +10,19 @@ import { h2Client, h2Request, request, startDataPlane, startEchoServer, startH2E
 
 async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<number> {
   const { plane } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({
-    listeners: [httpListener('out', 0)],
-    routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
-    clusters: [cluster('app', upstreamPorts.map((p) => endpoint(p)), c)],
-  }));
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
+      clusters: [
+        cluster(
+          'app',
+          upstreamPorts.map((p) => endpoint(p)),
+          c,
+        ),
+      ],
+    }),
+  );
   assert.ok(result.ok, JSON.stringify(result.failed));
   return plane.port('out')!;
 }
@@ -49,9 +57,14 @@ test('without a retry policy the same backend fails its 30%', { timeout: 30_000 
 });
 
 /** An upstream that holds each request `ms` then answers 503. */
-const slowFailure = (ms: number): http.RequestListener => (_req, res) => {
-  setTimeout(() => { res.writeHead(503); res.end('down'); }, ms);
-};
+const slowFailure =
+  (ms: number): http.RequestListener =>
+  (_req, res) => {
+    setTimeout(() => {
+      res.writeHead(503);
+      res.end('down');
+    }, ms);
+  };
 
 async function burst(port: number, n: number): Promise<number[]> {
   return Promise.all(Array.from({ length: n }, () => request(port, { timeoutMs: 10_000 }).then((r) => r.status)));
@@ -60,13 +73,23 @@ async function burst(port: number, n: number): Promise<number[]> {
 test('a retry budget caps how many retries an outage causes', { timeout: 60_000 }, async (t) => {
   // 40 requests at once to a backend that is down: 3 retries each would make 160 attempts.
   const unbounded = await startEchoServer(t, 'down', slowFailure(100));
-  const p1 = await planeWith(t, [unbounded.port], { retry: retryPolicy({ numRetries: 3 }) }, { limits: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 1000 } });
+  const p1 = await planeWith(
+    t,
+    [unbounded.port],
+    { retry: retryPolicy({ numRetries: 3 }) },
+    { limits: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 1000 } },
+  );
   assert.deepEqual(new Set(await burst(p1, 40)), new Set([503]));
   assert.equal(unbounded.requests, 160, 'without a budget every request retries 3 times');
 
   // Budget 20% of 40 in flight: at most 8 requests retry (3 times each): 40 + 24 attempts.
   const budgeted = await startEchoServer(t, 'down-too', slowFailure(100));
-  const p2 = await planeWith(t, [budgeted.port], { retry: retryPolicy({ numRetries: 3 }) }, { limits: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 1000, retryBudget: { percent: 20, minConcurrency: 1 } } });
+  const p2 = await planeWith(
+    t,
+    [budgeted.port],
+    { retry: retryPolicy({ numRetries: 3 }) },
+    { limits: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 1000, retryBudget: { percent: 20, minConcurrency: 1 } } },
+  );
   assert.deepEqual(new Set(await burst(p2, 40)), new Set([503]));
   assert.ok(budgeted.requests >= 40 && budgeted.requests <= 40 + 8 * 3, `with a 20% budget the backend saw ${budgeted.requests} attempts (expected 40..64)`);
 });
@@ -82,15 +105,27 @@ test('a per-try timeout retries a slow attempt, and answers 504 when every attem
   let n = 0;
   // The first attempt of each pair hangs for 2 s; the second answers at once.
   const sometimesSlow = await startEchoServer(t, 'slow', (_req, res) => {
-    if (n++ % 2 === 0) setTimeout(() => { res.writeHead(200); res.end('late'); }, 2000);
-    else { res.writeHead(200); res.end('fast'); }
+    if (n++ % 2 === 0)
+      setTimeout(() => {
+        res.writeHead(200);
+        res.end('late');
+      }, 2000);
+    else {
+      res.writeHead(200);
+      res.end('fast');
+    }
   });
   const port = await planeWith(t, [sometimesSlow.port], { retry: retryPolicy({ numRetries: 1, perTryTimeoutMs: 150 }) });
   const r = await request(port);
   assert.equal(r.status, 200);
   assert.equal(r.body, 'fast');
 
-  const alwaysSlow = await startEchoServer(t, 'slower', (_req, res) => { setTimeout(() => { res.writeHead(200); res.end('late'); }, 3000); });
+  const alwaysSlow = await startEchoServer(t, 'slower', (_req, res) => {
+    setTimeout(() => {
+      res.writeHead(200);
+      res.end('late');
+    }, 3000);
+  });
   const port2 = await planeWith(t, [alwaysSlow.port], { retry: retryPolicy({ numRetries: 1, perTryTimeoutMs: 150 }) });
   const r2 = await request(port2);
   assert.equal(r2.status, 504);
@@ -107,7 +142,14 @@ test('an overall timeout answers 504 over retries, and gRPC DEADLINE_EXCEEDED to
   assert.equal(r.headers['x-trellis-error'], 'REQUEST_TIMEOUT');
   assert.ok(down.requests >= 2 && down.requests <= 4, `${down.requests} attempts fit in 400 ms of 150 ms attempts`);
 
-  const slowGrpc = await startH2EchoServer(t, 'grpc', (stream) => { setTimeout(() => { if (!stream.destroyed) { stream.respond({ ':status': 200, 'content-type': 'application/grpc' }); stream.end(); } }, 3000); });
+  const slowGrpc = await startH2EchoServer(t, 'grpc', (stream) => {
+    setTimeout(() => {
+      if (!stream.destroyed) {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+        stream.end();
+      }
+    }, 3000);
+  });
   const port2 = await planeWith(t, [slowGrpc.port], { timeoutMs: 200 });
   const res = await h2Request(h2Client(t, port2), { ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc', te: 'trailers' });
   assert.equal(res.status, 200);
@@ -120,7 +162,10 @@ test('a gRPC UNAVAILABLE answer is retried when the policy lists it', { timeout:
   const grpc = await startH2EchoServer(t, 'grpc', (stream) => {
     stream.on('data', () => {});
     const unavailable = n++ === 0;
-    stream.respond(unavailable ? { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' } : { ':status': 200, 'content-type': 'application/grpc' }, unavailable ? { endStream: true } : { waitForTrailers: true });
+    stream.respond(
+      unavailable ? { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' } : { ':status': 200, 'content-type': 'application/grpc' },
+      unavailable ? { endStream: true } : { waitForTrailers: true },
+    );
     if (!unavailable) {
       stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
       stream.end();
@@ -137,7 +182,11 @@ test('a non-idempotent method is not retried after reaching the backend; bodies 
   const down = await startEchoServer(t, 'down', (req, res) => {
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
-    req.on('end', () => { bodies.push(n); res.writeHead(503); res.end(); });
+    req.on('end', () => {
+      bodies.push(n);
+      res.writeHead(503);
+      res.end();
+    });
   });
   const port = await planeWith(t, [down.port], { retry: retryPolicy({ numRetries: 2, methods: safeRegex('GET|HEAD|OPTIONS|TRACE|PUT|DELETE') }) });
   assert.equal((await request(port, { method: 'POST' })).status, 503);
@@ -156,7 +205,10 @@ test('a retried request keeps its chunked body, and a retried gRPC call its mess
   const flaky = await startEchoServer(t, 'flaky', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { res.writeHead(n++ === 0 ? 503 : 200); res.end(Buffer.concat(chunks)); });
+    req.on('end', () => {
+      res.writeHead(n++ === 0 ? 503 : 200);
+      res.end(Buffer.concat(chunks));
+    });
   });
   const port = await planeWith(t, [flaky.port], { retry: retryPolicy({ numRetries: 1 }) });
   const r = await request(port, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'hello body' });
@@ -168,7 +220,10 @@ test('a retried request keeps its chunked body, and a retried gRPC call its mess
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
-      if (calls++ === 0) { stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' }, { endStream: true }); return; }
+      if (calls++ === 0) {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' }, { endStream: true });
+        return;
+      }
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
       stream.end(Buffer.concat(chunks));

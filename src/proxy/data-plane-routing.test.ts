@@ -67,7 +67,13 @@ test('header, method and query rules', { timeout: 10_000 }, async (t) => {
 });
 
 test('a weighted split sends traffic in proportion over 1000 requests', { timeout: 30_000 }, async (t) => {
-  const port = await plane(t, [rule('split', [{ cluster: 'a', weight: 80 }, { cluster: 'b', weight: 20 }, { cluster: 'c', weight: 0 }])]);
+  const port = await plane(t, [
+    rule('split', [
+      { cluster: 'a', weight: 80 },
+      { cluster: 'b', weight: 20 },
+      { cluster: 'c', weight: 0 },
+    ]),
+  ]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   t.after(() => agent.destroy());
   const counts: Record<string, number> = { a: 0, b: 0, c: 0 };

@@ -59,7 +59,15 @@ export function buildSnapshot(config: RuntimeConfig, registry: EndpointRegistry,
     });
     const runtime = runtimes.get(name);
     runtime.update(c, members);
-    clusters.set(name, { name, service: c.service, connectTimeoutMs: c.connectTimeoutMs, balancer: createBalancer(c.lbPolicy, members), config: c, runtime, endpoints: members.map((m) => m.target) });
+    clusters.set(name, {
+      name,
+      service: c.service,
+      connectTimeoutMs: c.connectTimeoutMs,
+      balancer: createBalancer(c.lbPolicy, members),
+      config: c,
+      runtime,
+      endpoints: members.map((m) => m.target),
+    });
   }
   runtimes.retainOnly(new Set(config.clusters.keys()));
   const resolve = (name: string): ClusterState => clusters.get(name) ?? missingCluster(name);

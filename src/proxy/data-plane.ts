@@ -98,7 +98,11 @@ export class DataPlane {
     this.tls = opts.tls;
     this.runtimes = new ClusterRuntimes((service) => opts.metrics.clusterEvents(service));
     const pending = this.runtimes.pending;
-    this.endpoints = new EndpointRegistry(opts.tls, (service) => opts.metrics.tlsHandshakes('outbound', service), () => pending.capacityFreed());
+    this.endpoints = new EndpointRegistry(
+      opts.tls,
+      (service) => opts.metrics.tlsHandshakes('outbound', service),
+      () => pending.capacityFreed(),
+    );
     const deps = { metrics: opts.metrics, telemetry: opts.telemetry ?? anonymousTelemetry(opts.metrics) };
     this.inboundHandshakes = opts.metrics.tlsHandshakes('inbound', deps.telemetry.identity.service);
     this.stacks = { inbound: buildInboundStack(deps), outbound: buildOutboundStack(deps) };
@@ -135,7 +139,10 @@ export class DataPlane {
   }
 
   /** Endpoint pools and in-flight counts; per cluster, requests in flight (counted with limits only) and waiting for a connection (for /stats). */
-  stats(): { endpoints: { endpoint: string; active: number; h1Opened: number; h1Idle: number; h2Opened: number }[]; clusters: { cluster: string; activeRequests: number; pendingRequests: number }[] } {
+  stats(): {
+    endpoints: { endpoint: string; active: number; h1Opened: number; h1Idle: number; h2Opened: number }[];
+    clusters: { cluster: string; activeRequests: number; pendingRequests: number }[];
+  } {
     return {
       endpoints: [...this.endpoints.all()].map((e) => ({ endpoint: e.key, active: e.active, h1Opened: e.h1.opened, h1Idle: e.h1.idleCount, h2Opened: e.h2.opened })),
       clusters: [...this.runtimes.all()].map(([cluster, r]) => ({ cluster, activeRequests: r.activeRequests, pendingRequests: r.pending.length })),
@@ -166,7 +173,13 @@ export class DataPlane {
       const key = listenerKey(l.protocol, l.address, l.port);
       const other = wanted.get(key);
       if (other !== undefined) {
-        failed.push({ listener: l.name, address: l.address, port: l.port, code: 'LISTENER_BIND_FAILED', reason: `listener ${l.name} could not bind ${l.address}:${l.port}: listener ${other.name} of the same config has that address` });
+        failed.push({
+          listener: l.name,
+          address: l.address,
+          port: l.port,
+          code: 'LISTENER_BIND_FAILED',
+          reason: `listener ${l.name} could not bind ${l.address}:${l.port}: listener ${other.name} of the same config has that address`,
+        });
         continue;
       }
       wanted.set(key, l);

@@ -7,7 +7,7 @@ import { PeerIdentityError } from './pool/mesh-tls.js';
 const ADDRESS = /10\.1\.2\.3|8080|\/run\/app\.sock/;
 const sysError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
-test('upstream failures tell the client the cause\'s code and keep the endpoint and message in the detail', () => {
+test("upstream failures tell the client the cause's code and keep the endpoint and message in the detail", () => {
   const refused = sysError('ECONNREFUSED', 'connect ECONNREFUSED 10.1.2.3:8080');
   const cancel = Object.assign(sysError('ERR_HTTP2_STREAM_CANCEL', 'The pending stream has been canceled (caused by: connect ECONNREFUSED 10.1.2.3:8080)'), { cause: refused });
   const tlsAltName = sysError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames: IP: 10.1.2.3 is not in the cert's list");
@@ -28,7 +28,7 @@ test('upstream failures tell the client the cause\'s code and keep the endpoint 
   }
 });
 
-test('the proxy\'s own errors (ERR_TRELLIS_*) keep their message: identities, no address', () => {
+test("the proxy's own errors (ERR_TRELLIS_*) keep their message: identities, no address", () => {
   const e = upstreamConnectFailed('10.1.2.3:8080', new PeerIdentityError('the server presented spiffe://x/ns/default/sa/evil, expected spiffe://x/ns/default/sa/web'));
   assert.equal(e.message, 'upstream connect failed: ERR_TRELLIS_PEER_IDENTITY: the server presented spiffe://x/ns/default/sa/evil, expected spiffe://x/ns/default/sa/web');
 });

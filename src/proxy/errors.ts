@@ -66,14 +66,11 @@ function make(code: ProxyErrorCode, message: string, cause?: unknown, detail?: s
   return e;
 }
 
-export const noRoute = (host: string, path: string): ProxyError =>
-  make('NO_ROUTE', `no route for host ${host} path ${path}`);
+export const noRoute = (host: string, path: string): ProxyError => make('NO_ROUTE', `no route for host ${host} path ${path}`);
 
-export const noBackend = (route: string): ProxyError =>
-  make('NO_BACKEND', `no backends for route ${route}: every backend weight is 0`);
+export const noBackend = (route: string): ProxyError => make('NO_BACKEND', `no backends for route ${route}: every backend weight is 0`);
 
-export const noHealthyEndpoint = (cluster: string): ProxyError =>
-  make('NO_HEALTHY_ENDPOINT', `no healthy endpoint in cluster ${cluster}: it has no endpoints`);
+export const noHealthyEndpoint = (cluster: string): ProxyError => make('NO_HEALTHY_ENDPOINT', `no healthy endpoint in cluster ${cluster}: it has no endpoints`);
 
 // Upstream failures name the endpoint (an internal address) and the raw cause only in `detail`;
 // the client gets the cause's error code (ECONNREFUSED), never its message (which may hold addresses).
@@ -84,14 +81,18 @@ export const upstreamConnectTimeout = (endpoint: string, timeoutMs: number): Pro
   make('UPSTREAM_CONNECT_FAILED', `upstream connect failed: no connection within ${timeoutMs} ms`, undefined, `endpoint ${endpoint}`);
 
 export const upstreamReset = (endpoint: string, cause?: unknown): ProxyError =>
-  make('UPSTREAM_RESET', `upstream reset the request before a complete response${cause === undefined ? '' : `: ${publicCause(cause)}`}`, cause, `endpoint ${endpoint}${cause === undefined ? '' : `: ${describe(cause)}`}`);
+  make(
+    'UPSTREAM_RESET',
+    `upstream reset the request before a complete response${cause === undefined ? '' : `: ${publicCause(cause)}`}`,
+    cause,
+    `endpoint ${endpoint}${cause === undefined ? '' : `: ${describe(cause)}`}`,
+  );
 
 /** `what` comes from the proxy's own parser or node's header validation, never from an address. */
 export const upstreamProtocolError = (endpoint: string, what: string): ProxyError =>
   make('UPSTREAM_PROTOCOL_ERROR', `upstream sent an invalid response: ${what}`, undefined, `endpoint ${endpoint}`);
 
-export const requestTimeout = (route: string, timeoutMs: number): ProxyError =>
-  make('REQUEST_TIMEOUT', `route ${route} timed out: no complete response within ${timeoutMs} ms`);
+export const requestTimeout = (route: string, timeoutMs: number): ProxyError => make('REQUEST_TIMEOUT', `route ${route} timed out: no complete response within ${timeoutMs} ms`);
 
 export const upstreamTimeout = (endpoint: string, timeoutMs: number): ProxyError =>
   make('UPSTREAM_TIMEOUT', `upstream sent no response head within the per-try timeout of ${timeoutMs} ms`, undefined, `endpoint ${endpoint}`);
@@ -102,7 +103,10 @@ export const circuitBreakerOpen = (cluster: string, what: string, limit: number)
 
 /** Every connection the cluster may open is busy and its queue of requests waiting for one is full. */
 export const pendingOverflow = (cluster: string, maxConnections: number, maxPending: number): ProxyError =>
-  make('CIRCUIT_BREAKER_OPEN', `cluster ${cluster} is at its circuit breaker limits: its maxConnections = ${maxConnections} connections are busy and maxPendingRequests = ${maxPending} requests already wait for one; failing fast`);
+  make(
+    'CIRCUIT_BREAKER_OPEN',
+    `cluster ${cluster} is at its circuit breaker limits: its maxConnections = ${maxConnections} connections are busy and maxPendingRequests = ${maxPending} requests already wait for one; failing fast`,
+  );
 
 export const rateLimited = (route: string, tokens: number, perMs: number): ProxyError =>
   make('RATE_LIMITED', `route ${route} is over its local rate limit (${tokens} requests per ${perMs} ms)`);
@@ -117,14 +121,12 @@ export const outboundRefused = (destination: string): ProxyError =>
 
 export const badRequest = (what: string): ProxyError => make('BAD_REQUEST', `bad request: ${what}`);
 
-export const requestHeadTimeout = (timeoutMs: number): ProxyError =>
-  make('REQUEST_HEAD_TIMEOUT', `request timeout: no complete request head within ${timeoutMs} ms`);
+export const requestHeadTimeout = (timeoutMs: number): ProxyError => make('REQUEST_HEAD_TIMEOUT', `request timeout: no complete request head within ${timeoutMs} ms`);
 
 export const tooManyHeaders = (count: number, max: number): ProxyError =>
   make('REQUEST_HEADERS_TOO_LARGE', `request header fields too large: ${count} header fields, at most ${max} allowed`);
 
-export const headersTooLarge = (maxBytes: number): ProxyError =>
-  make('REQUEST_HEADERS_TOO_LARGE', `request header fields too large: the request head is over ${maxBytes} bytes`);
+export const headersTooLarge = (maxBytes: number): ProxyError => make('REQUEST_HEADERS_TOO_LARGE', `request header fields too large: the request head is over ${maxBytes} bytes`);
 
 /** An authorization policy refused the request; `reason` names the policy (never a secret). */
 export const forbidden = (reason: string): ProxyError => make('FORBIDDEN', `forbidden: ${reason}`);

@@ -64,7 +64,9 @@ function xdsCredentials(given: string | undefined, delivered: string | undefined
 
 export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar> {
   if (!opts.xdsAddress.startsWith('unix:') && opts.controlPlaneRoots === undefined) {
-    throw new Error(`the control plane serves xDS at ${opts.xdsAddress} over TLS: give the proxy the mesh trust bundle (--ca-file, or $TRELLIS_CA_FILE; <data-dir>/ca/trust-bundle.pem on the control plane's host)`);
+    throw new Error(
+      `the control plane serves xDS at ${opts.xdsAddress} over TLS: give the proxy the mesh trust bundle (--ca-file, or $TRELLIS_CA_FILE; <data-dir>/ca/trust-bundle.pem on the control plane's host)`,
+    );
   }
   // Transparent mode cannot route a captured connection without its original destination: fail now, clearly.
   if (opts.metadata.capture) loadOriginalDst();
@@ -130,11 +132,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       if (dataPlane.config !== namesOf) names = meshNames((namesOf = dataPlane.config));
       return names;
     };
-    dns = await startDnsResponder({ port: dnsPort, names: current, ...(opts.dnsUpstream ? { upstream: opts.dnsUpstream } : {}), logger: createLogger('proxy.dns') }).catch((e: Error) => {
-      admin.close();
-      adminSocket?.close();
-      throw e;
-    });
+    dns = await startDnsResponder({ port: dnsPort, names: current, ...(opts.dnsUpstream ? { upstream: opts.dnsUpstream } : {}), logger: createLogger('proxy.dns') }).catch(
+      (e: Error) => {
+        admin.close();
+        adminSocket?.close();
+        throw e;
+      },
+    );
   }
   xds.start();
   return {

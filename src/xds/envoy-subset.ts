@@ -4,8 +4,27 @@
 // when that file no longer matches what this produces.
 import protobuf from 'protobufjs';
 import {
-  CLUSTER, CLUSTER_LOAD_ASSIGNMENT, DISCOVERY_REQUEST, DISCOVERY_RESPONSE, DOWNSTREAM_TLS_CONTEXT, HTTP_CONNECTION_MANAGER, HTTP_FAULT, HTTP_INSPECTOR, HTTP_RBAC, LISTENER,
-  LOCAL_RATE_LIMIT, NETWORK_RBAC, OPENTELEMETRY_TRACER, ORIGINAL_DST_FILTER, ROUTE_CONFIGURATION, ROUTER, SECRET, STDOUT_ACCESS_LOG, TCP_PROXY, TLS_INSPECTOR, UPSTREAM_TLS_CONTEXT,
+  CLUSTER,
+  CLUSTER_LOAD_ASSIGNMENT,
+  DISCOVERY_REQUEST,
+  DISCOVERY_RESPONSE,
+  DOWNSTREAM_TLS_CONTEXT,
+  HTTP_CONNECTION_MANAGER,
+  HTTP_FAULT,
+  HTTP_INSPECTOR,
+  HTTP_RBAC,
+  LISTENER,
+  LOCAL_RATE_LIMIT,
+  NETWORK_RBAC,
+  OPENTELEMETRY_TRACER,
+  ORIGINAL_DST_FILTER,
+  ROUTE_CONFIGURATION,
+  ROUTER,
+  SECRET,
+  STDOUT_ACCESS_LOG,
+  TCP_PROXY,
+  TLS_INSPECTOR,
+  UPSTREAM_TLS_CONTEXT,
 } from './type-urls.js';
 
 /**
@@ -13,9 +32,27 @@ import {
  * (an Any) the control plane puts in them. A type missing here would decode as an opaque Any.
  */
 export const PROXY_MESSAGES = [
-  DISCOVERY_REQUEST, DISCOVERY_RESPONSE, LISTENER, ROUTE_CONFIGURATION, CLUSTER, CLUSTER_LOAD_ASSIGNMENT, SECRET,
-  HTTP_CONNECTION_MANAGER, TCP_PROXY, ROUTER, HTTP_RBAC, NETWORK_RBAC, HTTP_FAULT, LOCAL_RATE_LIMIT, DOWNSTREAM_TLS_CONTEXT, UPSTREAM_TLS_CONTEXT,
-  ORIGINAL_DST_FILTER, TLS_INSPECTOR, HTTP_INSPECTOR, OPENTELEMETRY_TRACER, STDOUT_ACCESS_LOG,
+  DISCOVERY_REQUEST,
+  DISCOVERY_RESPONSE,
+  LISTENER,
+  ROUTE_CONFIGURATION,
+  CLUSTER,
+  CLUSTER_LOAD_ASSIGNMENT,
+  SECRET,
+  HTTP_CONNECTION_MANAGER,
+  TCP_PROXY,
+  ROUTER,
+  HTTP_RBAC,
+  NETWORK_RBAC,
+  HTTP_FAULT,
+  LOCAL_RATE_LIMIT,
+  DOWNSTREAM_TLS_CONTEXT,
+  UPSTREAM_TLS_CONTEXT,
+  ORIGINAL_DST_FILTER,
+  TLS_INSPECTOR,
+  HTTP_INSPECTOR,
+  OPENTELEMETRY_TRACER,
+  STDOUT_ACCESS_LOG,
 ] as const;
 
 type Json = Record<string, unknown>;
@@ -74,7 +111,7 @@ export function envoySubset(root: protobuf.Root, roots: readonly string[] = PROX
     let ns = tree;
     for (const part of fullName.slice(1).split('.').slice(0, -1)) {
       const nested = ((ns.nested as Json | undefined) ??= {});
-      ns = ((nested[part] as Json | undefined) ??= {});
+      ns = (nested[part] as Json | undefined) ??= {};
     }
     const nested = ((ns.nested as Json | undefined) ??= {});
     const own = t instanceof protobuf.Type ? typeJson(t) : enumJson(t);

@@ -5,18 +5,34 @@
 import type { ProtoStruct } from './node-metadata.js';
 import type { TransportSocket } from './tls-types.js';
 
-export interface Duration { seconds?: number; nanos?: number }
-export interface UInt32Value { value: number }
+export interface Duration {
+  seconds?: number;
+  nanos?: number;
+}
+export interface UInt32Value {
+  value: number;
+}
 /** `ipv4Compat` on `::` takes IPv4 connections too (dual stack), as in Envoy. */
-export interface SocketAddress { address: string; portValue: number; ipv4Compat?: boolean }
-export interface Address { socketAddress: SocketAddress }
+export interface SocketAddress {
+  address: string;
+  portValue: number;
+  ipv4Compat?: boolean;
+}
+export interface Address {
+  socketAddress: SocketAddress;
+}
 /** Envoy's ConfigSource pointing at the aggregated stream. */
-export interface AdsConfigSource { ads: Record<string, never>; resourceApiVersion?: 'V3' }
+export interface AdsConfigSource {
+  ads: Record<string, never>;
+  resourceApiVersion?: 'V3';
+}
 
 /** google.protobuf.Struct decoded to JSON (used for node and filter metadata). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 /** Filter metadata is a google.protobuf.Struct on the wire: build it with jsonToStruct (node-metadata.ts), since protobufjs encodes plain JSON as an empty Struct. */
-export interface Metadata { filterMetadata?: Record<string, ProtoStruct> }
+export interface Metadata {
+  filterMetadata?: Record<string, ProtoStruct>;
+}
 
 // ---- Listener (LDS) ----
 export interface Listener {
@@ -52,8 +68,7 @@ export interface FilterChainMatch {
   applicationProtocols?: string[];
 }
 export type NetworkFilter =
-  | { name: 'envoy.filters.network.http_connection_manager'; typedConfig: HttpConnectionManager }
-  | { name: 'envoy.filters.network.tcp_proxy'; typedConfig: TcpProxy };
+  { name: 'envoy.filters.network.http_connection_manager'; typedConfig: HttpConnectionManager } | { name: 'envoy.filters.network.tcp_proxy'; typedConfig: TcpProxy };
 
 export interface HttpConnectionManager {
   '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -81,7 +96,10 @@ export interface TcpProxy {
 }
 
 // ---- RouteConfiguration (RDS) ----
-export interface RouteConfiguration { name: string; virtualHosts: VirtualHost[] }
+export interface RouteConfiguration {
+  name: string;
+  virtualHosts: VirtualHost[];
+}
 export interface VirtualHost {
   name: string;
   /** Host names with or without `:port`; `*` matches every host. */
@@ -106,7 +124,10 @@ export interface Route {
   responseHeadersToRemove?: string[];
 }
 /** Set replaces (OVERWRITE_IF_EXISTS_OR_ADD), add appends (APPEND_IF_EXISTS_OR_ADD). */
-export interface HeaderValueOption { header: { key: string; value: string }; appendAction: 'APPEND_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS_OR_ADD' }
+export interface HeaderValueOption {
+  header: { key: string; value: string };
+  appendAction: 'APPEND_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS_OR_ADD';
+}
 export interface RedirectAction {
   schemeRedirect?: string;
   hostRedirect?: string;
@@ -126,8 +147,18 @@ export interface RouteMatch {
   headers?: HeaderMatcher[];
   queryParameters?: { name: string; stringMatch: StringMatcher }[];
 }
-export interface HeaderMatcher { name: string; stringMatch?: StringMatcher; presentMatch?: boolean; invertMatch?: boolean }
-export interface StringMatcher { exact?: string; prefix?: string; safeRegex?: { regex: string }; ignoreCase?: boolean }
+export interface HeaderMatcher {
+  name: string;
+  stringMatch?: StringMatcher;
+  presentMatch?: boolean;
+  invertMatch?: boolean;
+}
+export interface StringMatcher {
+  exact?: string;
+  prefix?: string;
+  safeRegex?: { regex: string };
+  ignoreCase?: boolean;
+}
 /** Exactly one of cluster and weightedClusters is set. */
 export interface RouteAction {
   cluster?: string;
@@ -157,7 +188,10 @@ export interface RetryPolicy {
 export type HashPolicy = { header: { headerName: string } } | { cookie: { name: string } } | { connectionProperties: { sourceIp: boolean } };
 
 /** Envoy's FractionalPercent. */
-export interface FractionalPercent { numerator: number; denominator?: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION' }
+export interface FractionalPercent {
+  numerator: number;
+  denominator?: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION';
+}
 
 /** extensions.filters.http.fault.v3.HTTPFault (per route or virtual host). */
 export interface HTTPFault {
@@ -217,8 +251,13 @@ export interface OutlierDetection {
 }
 
 // ---- ClusterLoadAssignment (EDS) ----
-export interface ClusterLoadAssignment { clusterName: string; endpoints: LocalityLbEndpoints[] }
-export interface LocalityLbEndpoints { lbEndpoints: LbEndpoint[] }
+export interface ClusterLoadAssignment {
+  clusterName: string;
+  endpoints: LocalityLbEndpoints[];
+}
+export interface LocalityLbEndpoints {
+  lbEndpoints: LbEndpoint[];
+}
 export interface LbEndpoint {
   endpoint: { address: Address };
   healthStatus?: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';

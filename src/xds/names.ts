@@ -5,8 +5,7 @@
 export const serviceHost = (service: string, namespace: string): string => `${service}.${namespace}`;
 
 /** The EDS cluster of one port of a Service: `outbound|8080||payments.default`. */
-export const outboundClusterName = (service: string, namespace: string, port: number): string =>
-  `outbound|${port}||${serviceHost(service, namespace)}`;
+export const outboundClusterName = (service: string, namespace: string, port: number): string => `outbound|${port}||${serviceHost(service, namespace)}`;
 
 /** The static cluster to the local application port: `inbound|3000`. */
 export const inboundClusterName = (appPort: number): string => `inbound|${appPort}`;
@@ -18,8 +17,7 @@ export const inboundListenerName = (listenPort: number): string => `inbound|${li
 export const upstreamListenerName = (localPort: number): string => `outbound|127.0.0.1:${localPort}`;
 
 /** The route table of one Service port, used by its upstream listeners: `outbound|payments.default:8080`. */
-export const outboundRouteName = (service: string, namespace: string, port: number): string =>
-  `outbound|${serviceHost(service, namespace)}:${port}`;
+export const outboundRouteName = (service: string, namespace: string, port: number): string => `outbound|${serviceHost(service, namespace)}:${port}`;
 
 export const HTTP_PROXY_LISTENER = 'outbound|http-proxy';
 /** The route table of the HTTP proxy listener: one virtual host per HTTP Service port. */

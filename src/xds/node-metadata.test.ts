@@ -5,9 +5,14 @@ import { jsonToStruct, parseProxyMetadata, proxyMetadataToStruct, structToJson, 
 import { decodeMessage, encodeMessage } from './protos.js';
 
 const full: ProxyMetadata = {
-  service: 'payments', namespace: 'prod', labels: { version: 'v2' }, address: '10.0.0.7',
-  inbound: [{ port: 15006, appPort: 3000 }], httpProxyPort: 15001,
-  upstreams: [{ service: 'ledger', namespace: 'prod', port: 8080, localPort: 9001 }], adminPort: 15000,
+  service: 'payments',
+  namespace: 'prod',
+  labels: { version: 'v2' },
+  address: '10.0.0.7',
+  inbound: [{ port: 15006, appPort: 3000 }],
+  httpProxyPort: 15001,
+  upstreams: [{ service: 'ledger', namespace: 'prod', port: 8080, localPort: 9001 }],
+  adminPort: 15000,
 };
 
 test('metadata survives Struct encoding in an xDS Node and parses back to the same value', () => {
@@ -18,7 +23,18 @@ test('metadata survives Struct encoding in an xDS Node and parses back to the sa
 
 test('defaults: namespace default, empty labels, inbound and upstreams; upstream namespace from the proxy', () => {
   const r = parseProxyMetadata({ service: 's', address: '::1', adminPort: 1, upstreams: [{ service: 'u', port: 80, localPort: 2 }] });
-  assert.deepEqual(r, { ok: true, value: { service: 's', namespace: 'default', labels: {}, address: '::1', inbound: [], upstreams: [{ service: 'u', namespace: 'default', port: 80, localPort: 2 }], adminPort: 1 } });
+  assert.deepEqual(r, {
+    ok: true,
+    value: {
+      service: 's',
+      namespace: 'default',
+      labels: {},
+      address: '::1',
+      inbound: [],
+      upstreams: [{ service: 'u', namespace: 'default', port: 80, localPort: 2 }],
+      adminPort: 1,
+    },
+  });
 });
 
 test('transparent-mode capture ports survive the Struct round trip', () => {
@@ -40,22 +56,73 @@ test('unknown keys are ignored', () => {
 
 const cases: [string, unknown, string[]][] = [
   ['not an object', 'x', ['metadata: must be an object, got "x"']],
-  ['missing fields', {}, ['metadata.service: must be a non-empty string, got nothing', 'metadata.address: must be a non-empty string, got nothing', 'metadata.adminPort: must be an integer from 1 to 65535, got nothing']],
+  [
+    'missing fields',
+    {},
+    [
+      'metadata.service: must be a non-empty string, got nothing',
+      'metadata.address: must be a non-empty string, got nothing',
+      'metadata.adminPort: must be an integer from 1 to 65535, got nothing',
+    ],
+  ],
   ['address not an IP', { service: 's', address: 'host.local', adminPort: 1 }, ['metadata.address: must be an IPv4 or IPv6 address, got "host.local"']],
   ['bad label', { service: 's', address: '10.0.0.1', adminPort: 1, labels: { a: 1 } }, ['metadata.labels.a: must be a string, got 1']],
-  ['bad inbound port', { service: 's', address: '10.0.0.1', adminPort: 1, inbound: [{ port: 'x', appPort: 70000 }] }, [
-    'metadata.inbound[0].port: must be an integer from 1 to 65535, got "x"', 'metadata.inbound[0].appPort: must be an integer from 1 to 65535, got 70000']],
+  [
+    'bad inbound port',
+    { service: 's', address: '10.0.0.1', adminPort: 1, inbound: [{ port: 'x', appPort: 70000 }] },
+    ['metadata.inbound[0].port: must be an integer from 1 to 65535, got "x"', 'metadata.inbound[0].appPort: must be an integer from 1 to 65535, got 70000'],
+  ],
   ['inbound not a list', { service: 's', address: '10.0.0.1', adminPort: 1, inbound: {} }, ['metadata.inbound: must be a list, got {}']],
-  ['duplicate inbound port', { service: 's', address: '10.0.0.1', adminPort: 1, inbound: [{ port: 5, appPort: 6 }, { port: 5, appPort: 7 }] }, ['metadata.inbound[1].port: 5 is already used by another inbound entry']],
-  ['local port used twice', { service: 's', address: '10.0.0.1', adminPort: 9001, upstreams: [{ service: 'u', port: 80, localPort: 9001 }] }, ['metadata.adminPort: 9001 is already used by metadata.upstreams[0].localPort']],
-  ['inbound port taken by a local port on 127.0.0.1', { service: 's', address: '127.0.0.1', adminPort: 15006, inbound: [{ port: 15006, appPort: 3000 }] }, ['metadata.adminPort: 15006 is already used by metadata.inbound[0].port']],
-  ['capture not an object', { service: 's', address: '10.0.0.1', adminPort: 1, capture: 15006 }, ['metadata.capture: must be an object {inboundPort, outboundPort, dnsPort}, got 15006']],
-  ['capture excluded port out of range', { service: 's', address: '10.0.0.1', adminPort: 1, capture: { inboundPort: 15006, outboundPort: 15001, excludeInboundPorts: [22, 0] } }, ['metadata.capture.excludeInboundPorts[1]: must be an integer from 1 to 65535, got 0']],
-  ['capture port clashing with the admin port', { service: 's', address: '10.0.0.1', adminPort: 15001, capture: { inboundPort: 15006, outboundPort: 15001 } }, ['metadata.capture.outboundPort: 15001 is already used by metadata.adminPort']],
+  [
+    'duplicate inbound port',
+    {
+      service: 's',
+      address: '10.0.0.1',
+      adminPort: 1,
+      inbound: [
+        { port: 5, appPort: 6 },
+        { port: 5, appPort: 7 },
+      ],
+    },
+    ['metadata.inbound[1].port: 5 is already used by another inbound entry'],
+  ],
+  [
+    'local port used twice',
+    { service: 's', address: '10.0.0.1', adminPort: 9001, upstreams: [{ service: 'u', port: 80, localPort: 9001 }] },
+    ['metadata.adminPort: 9001 is already used by metadata.upstreams[0].localPort'],
+  ],
+  [
+    'inbound port taken by a local port on 127.0.0.1',
+    { service: 's', address: '127.0.0.1', adminPort: 15006, inbound: [{ port: 15006, appPort: 3000 }] },
+    ['metadata.adminPort: 15006 is already used by metadata.inbound[0].port'],
+  ],
+  [
+    'capture not an object',
+    { service: 's', address: '10.0.0.1', adminPort: 1, capture: 15006 },
+    ['metadata.capture: must be an object {inboundPort, outboundPort, dnsPort}, got 15006'],
+  ],
+  [
+    'capture excluded port out of range',
+    { service: 's', address: '10.0.0.1', adminPort: 1, capture: { inboundPort: 15006, outboundPort: 15001, excludeInboundPorts: [22, 0] } },
+    ['metadata.capture.excludeInboundPorts[1]: must be an integer from 1 to 65535, got 0'],
+  ],
+  [
+    'capture port clashing with the admin port',
+    { service: 's', address: '10.0.0.1', adminPort: 15001, capture: { inboundPort: 15006, outboundPort: 15001 } },
+    ['metadata.capture.outboundPort: 15001 is already used by metadata.adminPort'],
+  ],
   ['admin socket not a string', { service: 's', address: '10.0.0.1', adminPort: 1, adminSocket: 7 }, ['metadata.adminSocket: must be an absolute path (a Unix socket), got 7']],
   ['admin socket relative', { service: 's', address: '10.0.0.1', adminPort: 1, adminSocket: 'admin.sock' }, ['metadata.adminSocket: must be an absolute path, got "admin.sock"']],
-  ['admin socket too long for a socket address', { service: 's', address: '10.0.0.1', adminPort: 1, adminSocket: `/${'a'.repeat(110)}` }, [`metadata.adminSocket: must be at most 107 bytes (a Unix socket address), got 111: /${'a'.repeat(110)}`]],
-  ['upstream missing service', { service: 's', address: '10.0.0.1', adminPort: 1, upstreams: [{ port: 80, localPort: 2 }] }, ['metadata.upstreams[0].service: must be a non-empty string, got nothing']],
+  [
+    'admin socket too long for a socket address',
+    { service: 's', address: '10.0.0.1', adminPort: 1, adminSocket: `/${'a'.repeat(110)}` },
+    [`metadata.adminSocket: must be at most 107 bytes (a Unix socket address), got 111: /${'a'.repeat(110)}`],
+  ],
+  [
+    'upstream missing service',
+    { service: 's', address: '10.0.0.1', adminPort: 1, upstreams: [{ port: 80, localPort: 2 }] },
+    ['metadata.upstreams[0].service: must be a non-empty string, got nothing'],
+  ],
 ];
 for (const [name, raw, problems] of cases) {
   test(`invalid metadata (${name}) is refused with every problem and its path`, () => {

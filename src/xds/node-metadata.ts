@@ -64,9 +64,10 @@ export interface CapturePorts {
 
 // ---- Parsing and encoding (added for the control plane's xDS server and the proxy's xDS client) ----
 
-
 /** google.protobuf.Struct in the object form protobufjs encodes and decodes (`{ fields: { k: { stringValue } } }`). */
-export interface ProtoStruct { fields?: Record<string, ProtoValue> }
+export interface ProtoStruct {
+  fields?: Record<string, ProtoValue>;
+}
 export interface ProtoValue {
   nullValue?: 'NULL_VALUE' | 0;
   numberValue?: number;
@@ -146,21 +147,28 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
   const labels: Record<string, string> = {};
   if (raw.labels !== undefined) {
     if (!isObject(raw.labels)) problems.push(`metadata.labels: must be an object of strings, got ${show(raw.labels)}`);
-    else for (const [k, v] of Object.entries(raw.labels)) {
-      // Assigning `__proto__` would replace the prototype and drop the label silently.
-      if (k === '__proto__') problems.push(`metadata.labels.${k}: is not allowed as a label key`);
-      else if (typeof v === 'string') labels[k] = v;
-      else problems.push(`metadata.labels.${k}: must be a string, got ${show(v)}`);
-    }
+    else
+      for (const [k, v] of Object.entries(raw.labels)) {
+        // Assigning `__proto__` would replace the prototype and drop the label silently.
+        if (k === '__proto__') problems.push(`metadata.labels.${k}: is not allowed as a label key`);
+        else if (typeof v === 'string') labels[k] = v;
+        else problems.push(`metadata.labels.${k}: must be a string, got ${show(v)}`);
+      }
   }
   const inbound = list(raw.inbound, 'metadata.inbound', problems).map((e, i): InboundPort => {
     const path = `metadata.inbound[${i}]`;
-    if (!isObject(e)) { problems.push(`${path}: must be an object {port, appPort}, got ${show(e)}`); return { port: 0, appPort: 0 }; }
+    if (!isObject(e)) {
+      problems.push(`${path}: must be an object {port, appPort}, got ${show(e)}`);
+      return { port: 0, appPort: 0 };
+    }
     return { port: port(e.port, `${path}.port`, problems), appPort: port(e.appPort, `${path}.appPort`, problems) };
   });
   const upstreams = list(raw.upstreams, 'metadata.upstreams', problems).map((e, i): Upstream => {
     const path = `metadata.upstreams[${i}]`;
-    if (!isObject(e)) { problems.push(`${path}: must be an object {service, namespace, port, localPort}, got ${show(e)}`); return { service: '', namespace: '', port: 0, localPort: 0 }; }
+    if (!isObject(e)) {
+      problems.push(`${path}: must be an object {service, namespace, port, localPort}, got ${show(e)}`);
+      return { service: '', namespace: '', port: 0, localPort: 0 };
+    }
     return {
       service: str(e.service, `${path}.service`, problems),
       namespace: e.namespace === undefined ? namespace : str(e.namespace, `${path}.namespace`, problems),
@@ -172,7 +180,11 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
   const httpProxyPort = raw.httpProxyPort === undefined ? undefined : port(raw.httpProxyPort, 'metadata.httpProxyPort', problems);
   const adminSocket = raw.adminSocket === undefined ? undefined : socketPath(raw.adminSocket, 'metadata.adminSocket', problems);
   const capture = parseCapture(raw.capture, problems);
-  duplicates(inbound.map((e) => e.port), (p, i) => `metadata.inbound[${i}].port: ${p} is already used by another inbound entry`, problems);
+  duplicates(
+    inbound.map((e) => e.port),
+    (p, i) => `metadata.inbound[${i}].port: ${p} is already used by another inbound entry`,
+    problems,
+  );
   // Local ports all live on 127.0.0.1, so they must differ from each other.
   // Inbound listeners share 127.0.0.1 with them when that is the proxy's address (plain hosts).
   const local = address === '127.0.0.1' ? inbound.map((e, i) => ({ port: e.port, path: `metadata.inbound[${i}].port` })) : [];
@@ -181,7 +193,10 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
   local.push({ port: adminPort, path: 'metadata.adminPort' });
   // Capture listeners bind every address, so they clash with every other port of the proxy.
   if (capture !== undefined) {
-    if (address !== '127.0.0.1') local.push(...inbound.map((e, i) => ({ port: e.port, path: `metadata.inbound[${i}].port` })).filter((l) => l.port === capture.inboundPort || l.port === capture.outboundPort));
+    if (address !== '127.0.0.1')
+      local.push(
+        ...inbound.map((e, i) => ({ port: e.port, path: `metadata.inbound[${i}].port` })).filter((l) => l.port === capture.inboundPort || l.port === capture.outboundPort),
+      );
     local.push({ port: capture.inboundPort, path: 'metadata.capture.inboundPort' }, { port: capture.outboundPort, path: 'metadata.capture.outboundPort' });
   }
   const seen = new Map<number, string>();
@@ -205,7 +220,10 @@ function parseCapture(v: unknown, problems: string[]): CapturePorts | undefined 
     problems.push(`metadata.capture: must be an object {inboundPort, outboundPort, dnsPort}, got ${show(v)}`);
     return undefined;
   }
-  const c: CapturePorts = { inboundPort: port(v.inboundPort, 'metadata.capture.inboundPort', problems), outboundPort: port(v.outboundPort, 'metadata.capture.outboundPort', problems) };
+  const c: CapturePorts = {
+    inboundPort: port(v.inboundPort, 'metadata.capture.inboundPort', problems),
+    outboundPort: port(v.outboundPort, 'metadata.capture.outboundPort', problems),
+  };
   if (v.dnsPort !== undefined) c.dnsPort = port(v.dnsPort, 'metadata.capture.dnsPort', problems);
   const excluded = list(v.excludeInboundPorts, 'metadata.capture.excludeInboundPorts', problems).map((p, i) => port(p, `metadata.capture.excludeInboundPorts[${i}]`, problems));
   if (excluded.length > 0) c.excludeInboundPorts = excluded;

@@ -21,7 +21,16 @@ test('generated/proxy-envoy-types.json is what envoySubset makes of the .proto t
 function shape(t: protobuf.Type | protobuf.Enum): unknown {
   if (t instanceof protobuf.Enum) return { values: { ...t.values } };
   return {
-    fields: t.fieldsArray.map((f) => ({ name: f.name, id: f.id, type: f.resolvedType?.fullName ?? f.type, repeated: f.repeated, required: f.required, packed: f.packed, keyType: f instanceof protobuf.MapField ? f.keyType : undefined, oneof: f.partOf?.name })),
+    fields: t.fieldsArray.map((f) => ({
+      name: f.name,
+      id: f.id,
+      type: f.resolvedType?.fullName ?? f.type,
+      repeated: f.repeated,
+      required: f.required,
+      packed: f.packed,
+      keyType: f instanceof protobuf.MapField ? f.keyType : undefined,
+      oneof: f.partOf?.name,
+    })),
     oneofs: t.oneofsArray.map((o) => ({ name: o.name, fields: o.oneof })),
   };
 }
@@ -45,8 +54,16 @@ test('every type of the subset is the same message as in the full Root, and the 
 
 test('a DiscoveryRequest the proxy encodes (node metadata, a NACK) decodes the same through the full Root', () => {
   const request = {
-    versionInfo: '3', typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', responseNonce: 'n-7', resourceNames: ['a', 'b'],
-    node: { id: 'sidecar~127.0.0.1:15006~web.default', cluster: 'web', userAgentName: 'trellis', metadata: jsonToStruct({ service: 'web', inbound: [{ port: 15006, appPort: 3000 }] }) },
+    versionInfo: '3',
+    typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+    responseNonce: 'n-7',
+    resourceNames: ['a', 'b'],
+    node: {
+      id: 'sidecar~127.0.0.1:15006~web.default',
+      cluster: 'web',
+      userAgentName: 'trellis',
+      metadata: jsonToStruct({ service: 'web', inbound: [{ port: 15006, appPort: 3000 }] }),
+    },
     errorDetail: { code: 3, message: 'listener x: bad' },
   };
   const bytes = encodeProxyMessage(DISCOVERY_REQUEST, request);

@@ -2,10 +2,21 @@
 // plain-object form of envoy-types.ts. Certificates travel as PEM in `inlineString`.
 import type { AdsConfigSource } from './envoy-types.js';
 
-export interface DataSource { inlineString: string }
-export interface SdsSecretConfig { name: string; sdsConfig: AdsConfigSource }
-export interface StringMatcher { exact?: string; prefix?: string }
-export interface SubjectAltNameMatcher { sanType: 'URI' | 'DNS'; matcher: StringMatcher }
+export interface DataSource {
+  inlineString: string;
+}
+export interface SdsSecretConfig {
+  name: string;
+  sdsConfig: AdsConfigSource;
+}
+export interface StringMatcher {
+  exact?: string;
+  prefix?: string;
+}
+export interface SubjectAltNameMatcher {
+  sanType: 'URI' | 'DNS';
+  matcher: StringMatcher;
+}
 export interface CertificateValidationContext {
   trustedCa?: DataSource;
   matchTypedSubjectAltNames?: SubjectAltNameMatcher[];
@@ -31,7 +42,10 @@ export interface DownstreamTlsContext {
   commonTlsContext: CommonTlsContext;
   requireClientCertificate?: { value: boolean };
 }
-export interface TransportSocket { name: 'envoy.transport_sockets.tls'; typedConfig: UpstreamTlsContext | DownstreamTlsContext }
+export interface TransportSocket {
+  name: 'envoy.transport_sockets.tls';
+  typedConfig: UpstreamTlsContext | DownstreamTlsContext;
+}
 
 /** An SDS Secret: the workload's chain (no key: it stays in the proxy) or the trust bundle. */
 export interface Secret {

@@ -23,7 +23,10 @@ const UNDECLARED = 9090;
 const EXCLUDED = 9191;
 
 const service = (name: string, annotations: Record<string, string> = {}) => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', annotations }, spec: { selector: { app: name }, ports: [{ name: 'http', port: DECLARED, appProtocol: 'http' }] },
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default', annotations },
+  spec: { selector: { app: name }, ports: [{ name: 'http', port: DECLARED, appProtocol: 'http' }] },
 });
 
 /** What a plain HTTP GET got: the application's (or sidecar's) answer, or curl's error. */
@@ -56,7 +59,7 @@ test('transparent capture: no plaintext path to a meshed app over IPv6 or on und
   };
   const failedHandshakes = () => sumCounter(payments.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'failed' });
 
-  await t.test('the app answers on every port it serves from inside its own namespace (so a refusal below is the mesh\'s)', async () => {
+  await t.test("the app answers on every port it serves from inside its own namespace (so a refusal below is the mesh's)", async () => {
     for (const port of [DECLARED, UNDECLARED, EXCLUDED]) {
       const o = await get('payments', `http://[::1]:${port}/self`);
       assert.ok(o.answered && JSON.parse(o.body).port === port, JSON.stringify(o));
@@ -74,11 +77,16 @@ test('transparent capture: no plaintext path to a meshed app over IPv6 or on und
     const linkLocal = async (host: string): Promise<string> => {
       let found = '';
       // Link-local addresses stay "tentative" while duplicate address detection runs.
-      await waitFor(async () => {
-        const line = (await lab.execAsync(host, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).trim();
-        found = line.includes('tentative') ? '' : (/inet6 (fe80::[0-9a-f:]+)\//.exec(line)?.[1] ?? '');
-        return found !== '';
-      }, `a usable link-local address in ${host}`, 20_000, 100);
+      await waitFor(
+        async () => {
+          const line = (await lab.execAsync(host, ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).trim();
+          found = line.includes('tentative') ? '' : (/inet6 (fe80::[0-9a-f:]+)\//.exec(line)?.[1] ?? '');
+          return found !== '';
+        },
+        `a usable link-local address in ${host}`,
+        20_000,
+        100,
+      );
       return found;
     };
     const target = await linkLocal('payments');
@@ -95,13 +103,16 @@ test('transparent capture: no plaintext path to a meshed app over IPv6 or on und
   await t.test('a meshed caller reaches the undeclared port through both sidecars, over mTLS', async () => {
     const okBefore = sumCounter(payments.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'ok' });
     const call = () => get('frontend', `http://${payments.host.address}:${UNDECLARED}/through-mesh`);
-    await waitFor(async () => (await call()).answered, 'a call from frontend to payments\' undeclared port', 20_000, 250);
+    await waitFor(async () => (await call()).answered, "a call from frontend to payments' undeclared port", 20_000, 250);
     const o = await call();
     assert.ok(o.answered && o.status === '200', JSON.stringify(o));
     const body = JSON.parse(o.body);
     assert.deepEqual({ service: body.service, port: body.port, path: body.path }, { service: 'payments', port: UNDECLARED, path: '/through-mesh' });
-    assert.ok(sumCounter(payments.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'ok' }) > okBefore, 'payments\' sidecar terminated mTLS for it');
-    assert.ok(sumCounter(frontend.metrics(), 'trellis_tcp_connections_total', { direction: 'outbound', service: 'payments.default' }) >= 1, 'frontend\'s sidecar relayed it to payments');
+    assert.ok(sumCounter(payments.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'ok' }) > okBefore, "payments' sidecar terminated mTLS for it");
+    assert.ok(
+      sumCounter(frontend.metrics(), 'trellis_tcp_connections_total', { direction: 'outbound', service: 'payments.default' }) >= 1,
+      "frontend's sidecar relayed it to payments",
+    );
   });
 
   await t.test('a port the operator excluded from capture (--exclude-inbound-ports) stays plaintext, over IPv4 and IPv6', async () => {
@@ -115,20 +126,42 @@ test('transparent capture: no plaintext path to a meshed app over IPv6 or on und
   });
 
   await t.test('a DENY policy cannot be bypassed over IPv6 (PERMISSIVE: plaintext is served, through the sidecar)', async () => {
-    await applyResources(cp, [{ apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'no-admin', namespace: 'default' }, spec: { targetRef: { kind: 'Service', name: 'billing' }, action: 'DENY', rules: [{ to: [{ paths: [{ prefix: '/admin' }] }] }] } }]);
-    const status = async (url: string) => { const o = await get('outside', url); return o.answered ? o.status : o.error; };
-    await waitFor(async () => (await status(`http://${billing.host.address}:${DECLARED}/admin/x`)) === '403', 'the policy to reach billing\'s sidecar (IPv4)', 20_000, 250);
+    await applyResources(cp, [
+      {
+        apiVersion: 'trellis.dev/v1alpha1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'no-admin', namespace: 'default' },
+        spec: { targetRef: { kind: 'Service', name: 'billing' }, action: 'DENY', rules: [{ to: [{ paths: [{ prefix: '/admin' }] }] }] },
+      },
+    ]);
+    const status = async (url: string) => {
+      const o = await get('outside', url);
+      return o.answered ? o.status : o.error;
+    };
+    await waitFor(async () => (await status(`http://${billing.host.address}:${DECLARED}/admin/x`)) === '403', "the policy to reach billing's sidecar (IPv4)", 20_000, 250);
     assert.equal(await status(`http://[${billing.host.address6}]:${DECLARED}/admin/x`), '403', 'DENY over IPv6');
     assert.equal(await status(`http://[${billing.host.address6}]:${DECLARED}/ok`), '200', 'what the policy does not deny still passes over IPv6');
     assert.ok(sumCounter(billing.metrics(), 'trellis_authz_decisions_total', { direction: 'inbound', decision: 'deny' }) >= 2);
   });
 
-  await t.test('a DENY policy on the caller\'s identity holds on an undeclared port (TCP authorization after mTLS)', async () => {
-    await applyResources(cp, [{ apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'no-frontend', namespace: 'default' }, spec: { targetRef: { kind: 'Service', name: 'payments' }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['frontend'] }] }] } }]);
+  await t.test("a DENY policy on the caller's identity holds on an undeclared port (TCP authorization after mTLS)", async () => {
+    await applyResources(cp, [
+      {
+        apiVersion: 'trellis.dev/v1alpha1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'no-frontend', namespace: 'default' },
+        spec: { targetRef: { kind: 'Service', name: 'payments' }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['frontend'] }] }] },
+      },
+    ]);
     const denials = () => sumCounter(payments.metrics(), 'trellis_authz_decisions_total', { direction: 'inbound', decision: 'deny' });
     const before = denials();
     // Denied: closed before the application saw anything, and counted as a denial (not some other failure).
-    await waitFor(async () => !(await get('frontend', `http://${payments.host.address}:${UNDECLARED}/denied`)).answered && denials() > before, 'the policy to reach payments\' sidecar and deny the call', 20_000, 250);
+    await waitFor(
+      async () => !(await get('frontend', `http://${payments.host.address}:${UNDECLARED}/denied`)).answered && denials() > before,
+      "the policy to reach payments' sidecar and deny the call",
+      20_000,
+      250,
+    );
     const o = await get('frontend', `http://${payments.host.address}:${UNDECLARED}/denied`);
     assert.equal(o.answered, false, JSON.stringify(o));
   });

@@ -37,7 +37,15 @@ async function startMesh(t: TestContext, extra: { broken?: boolean } = {}): Prom
   if (!extra.broken) return { server, client, port };
   // An app that never listens: the broken sidecar's connect to it is refused.
   const broken = await startWorkload(t, cp, { service: 'broken', app: [process.execPath, '-e', 'setInterval(() => {}, 1e6)'], noWait: true });
-  await waitFor(async () => (await fetch(broken.adminUrl + '/ready').then((r) => r.ok, () => false)), 'the broken workload\'s proxy ready', 20_000);
+  await waitFor(
+    async () =>
+      await fetch(broken.adminUrl + '/ready').then(
+        (r) => r.ok,
+        () => false,
+      ),
+    "the broken workload's proxy ready",
+    20_000,
+  );
   return { server, client, port, broken };
 }
 
@@ -55,7 +63,9 @@ function proxyPid(w: Workload): number {
       const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       if (pgrp === w.child.pid && argv.includes('proxy')) return Number(entry);
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   throw new Error(`no proxy process in the group of ${w.child.pid}`);
 }
@@ -68,7 +78,12 @@ function rawConnection(t: TestContext, port: number): { socket: net.Socket; rece
   let isClosed = false;
   socket.on('data', (c) => (received = Buffer.concat([received, c])));
   socket.on('error', () => {});
-  const closed = new Promise<void>((r) => socket.once('close', () => { isClosed = true; r(); }));
+  const closed = new Promise<void>((r) =>
+    socket.once('close', () => {
+      isClosed = true;
+      r();
+    }),
+  );
   cleanup(t, () => socket.destroy());
   return { socket, received: () => received, closed, isClosed: () => isClosed };
 }
@@ -77,7 +92,12 @@ function rawConnection(t: TestContext, port: number): { socket: net.Socket; rece
 async function closedWithin(what: string, closed: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([closed, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms); })]);
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -88,21 +108,35 @@ function politeClient(port: number, path = '/polite'): { stop: () => Promise<num
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const statuses: number[] = [];
   let running = true;
-  const ask = () => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { host: 'server:8080' } }, (res) => {
-      res.resume();
-      res.on('end', () => { statuses.push(res.statusCode!); resolve(); });
+  const ask = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { host: 'server:8080' } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          statuses.push(res.statusCode!);
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        statuses.push(0);
+        resolve();
+      });
+      req.setTimeout(10_000, () => req.destroy());
     });
-    req.on('error', () => { statuses.push(0); resolve(); });
-    req.setTimeout(10_000, () => req.destroy());
-  });
   const loop = (async () => {
     for (let i = 0; running && i < 2000; i++) {
       await ask();
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  return { stop: async () => { running = false; await loop; agent.destroy(); return statuses; } };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      agent.destroy();
+      return statuses;
+    },
+  };
 }
 
 // ---- A minimal HTTP/2 frame writer and reader, for what node's client will not send ----
@@ -117,11 +151,13 @@ function hpackInt(value: number, prefixBits: number): number[] {
 }
 /** Literal header fields without indexing, no Huffman: any bytes at all, CR and LF included. */
 function hpack(fields: [string, string][]): Buffer {
-  return Buffer.concat(fields.flatMap(([n, v]) => {
-    const name = Buffer.from(n, 'latin1');
-    const value = Buffer.from(v, 'latin1');
-    return [Buffer.from([0, ...hpackInt(name.length, 7)]), name, Buffer.from(hpackInt(value.length, 7)), value];
-  }));
+  return Buffer.concat(
+    fields.flatMap(([n, v]) => {
+      const name = Buffer.from(n, 'latin1');
+      const value = Buffer.from(v, 'latin1');
+      return [Buffer.from([0, ...hpackInt(name.length, 7)]), name, Buffer.from(hpackInt(value.length, 7)), value];
+    }),
+  );
 }
 function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(9);
@@ -137,9 +173,18 @@ const H2 = {
   start: () => Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), frame(4, 0, 0)]),
   headers: (id: number, fields: [string, string][], endStream: boolean) => frame(1, END_HEADERS | (endStream ? END_STREAM : 0), id, hpack(fields)),
   data: (id: number, body: string, endStream: boolean) => frame(0, endStream ? END_STREAM : 0, id, Buffer.from(body)),
-  rst: (id: number, code: number) => { const p = Buffer.alloc(4); p.writeUInt32BE(code); return frame(3, 0, id, p); },
+  rst: (id: number, code: number) => {
+    const p = Buffer.alloc(4);
+    p.writeUInt32BE(code);
+    return frame(3, 0, id, p);
+  },
 };
-const request = (path: string): [string, string][] => [[':method', 'POST'], [':scheme', 'http'], [':path', path], [':authority', 'server:8080']];
+const request = (path: string): [string, string][] => [
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':path', path],
+  [':authority', 'server:8080'],
+];
 /** The frames the server sent that end or answer a stream: RST_STREAM and GOAWAY with their error code, HEADERS. */
 function streamFrames(bytes: Buffer): { type: 'rst' | 'goaway' | 'headers'; stream: number; code: number }[] {
   const out: { type: 'rst' | 'goaway' | 'headers'; stream: number; code: number }[] = [];
@@ -163,7 +208,13 @@ async function h2Get(t: TestContext, port: number, path: string): Promise<number
   cleanup(t, () => session.destroy());
   return new Promise((resolve, reject) => {
     const req = session.request({ ':path': path, ':authority': 'server:8080' });
-    req.on('response', (h) => { req.resume(); req.on('end', () => { session.close(); resolve(Number(h[':status'])); }); });
+    req.on('response', (h) => {
+      req.resume();
+      req.on('end', () => {
+        session.close();
+        resolve(Number(h[':status']));
+      });
+    });
     req.on('error', reject);
     req.end();
   });
@@ -196,7 +247,11 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
     await closedWithin('HTTP/0.9 request line', http09.closed, CLOSED_WITHIN_MS);
     assert.match(http09.received().toString(), /^HTTP\/1\.1 400 /, 'HTTP/0.9 gets 400 at once');
     assert.match(http09.received().toString(), /x-trellis-error: BAD_REQUEST/);
-    for (const [what, c] of [['slowloris trickle', trickle], ['partial head', partial], ['single byte', oneByte]] as const) {
+    for (const [what, c] of [
+      ['slowloris trickle', trickle],
+      ['partial head', partial],
+      ['single byte', oneByte],
+    ] as const) {
       await closedWithin(what, c.closed, CLOSED_WITHIN_MS);
       assert.match(c.received().toString(), /^HTTP\/1\.1 408 /, `${what}: ${c.received().toString()}`);
       assert.match(c.received().toString(), /x-trellis-error: REQUEST_HEAD_TIMEOUT/);
@@ -206,13 +261,17 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
 
     const statuses = await polite.stop();
     assert.ok(statuses.length >= 20, `the polite client kept asking (${statuses.length} requests)`);
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every polite request got 200');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'every polite request got 200',
+    );
     assert.equal((await seen(mesh)).counts['partial'], undefined, 'nothing of the partial heads reached the app');
-    assert.ok(await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'head_timeout' }) >= 4, 'timeouts are counted');
-    assert.ok(await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'malformed_request' }) >= 1, 'HTTP/0.9 is counted');
+    assert.ok((await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'head_timeout' })) >= 4, 'timeouts are counted');
+    assert.ok((await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'malformed_request' })) >= 1, 'HTTP/0.9 is counted');
   });
 
-  await t.test('an idle connection flood: connections past the cap are refused, the rest closed within the bound, and the proxy\'s descriptors come back', async (t) => {
+  await t.test("an idle connection flood: connections past the cap are refused, the rest closed within the bound, and the proxy's descriptors come back", async (t) => {
     const pid = proxyPid(mesh.client);
     const polite = politeClient(mesh.port);
     await waitFor(async () => true, 'settle', 1000);
@@ -224,15 +283,35 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
     for (let i = 0; i < total; i += 200) {
       const batch = Array.from({ length: Math.min(200, total - i) }, () => rawConnection(t, mesh.port));
       sockets.push(...batch);
-      await Promise.all(batch.map((c) => new Promise<void>((r) => { c.socket.once('connect', () => r()); c.socket.once('close', () => r()); })));
+      await Promise.all(
+        batch.map(
+          (c) =>
+            new Promise<void>((r) => {
+              c.socket.once('connect', () => r());
+              c.socket.once('close', () => r());
+            }),
+        ),
+      );
     }
-    await waitFor(async () => await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'connection_limit' }) >= 150, 'connections past the cap refused and counted', 20_000);
+    await waitFor(
+      async () => (await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'connection_limit' })) >= 150,
+      'connections past the cap refused and counted',
+      20_000,
+    );
     assert.ok(fdCount(pid) > baseline + cap / 2, `the proxy held the connections under the cap (${fdCount(pid)} descriptors, ${baseline} before)`);
 
     const started = Date.now();
-    await closedWithin('the idle connections', Promise.all(sockets.map((c) => c.closed)).then(() => undefined), CLOSED_WITHIN_MS + 10_000);
+    await closedWithin(
+      'the idle connections',
+      Promise.all(sockets.map((c) => c.closed)).then(() => undefined),
+      CLOSED_WITHIN_MS + 10_000,
+    );
     const statuses = await polite.stop();
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'the polite client on its keep-alive connection got 200 throughout');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'the polite client on its keep-alive connection got 200 throughout',
+    );
     await waitFor(async () => fdCount(pid) <= baseline + 10, `the proxy's descriptors back near ${baseline} (now ${fdCount(pid)})`, 15_000);
     t.diagnostic(`${total} idle connections: all closed ${Date.now() - started} ms after the last was opened; proxy descriptors ${baseline} -> ${fdCount(pid)}`);
   });
@@ -256,10 +335,14 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
 
     assert.equal(await h2Get(t, mesh.port, '/after-attack'), 200, 'a new HTTP/2 client is served');
     const statuses = await polite.stop();
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'the polite client got 200 throughout');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'the polite client got 200 throughout',
+    );
     const reached = (await seen(mesh)).counts['rapid-reset'] ?? 0;
     assert.ok(reached < STREAMS / 20, `${reached} of ${STREAMS} reset streams reached the app`);
-    assert.ok(await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'h2_reset_flood' }) >= 1, 'counted');
+    assert.ok((await counter(mesh.client.adminUrl, 'trellis_downstream_rejected_total', { reason: 'h2_reset_flood' })) >= 1, 'counted');
     t.diagnostic(`${reached} of ${STREAMS} reset streams reached the app`);
   });
 
@@ -284,12 +367,21 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
       const c = net.connect(mesh.port, '127.0.0.1', () => c.write(`GET /hundred-headers HTTP/1.1\r\nHost: server:8080\r\n${justEnough}\r\n`));
       cleanup(t, () => c.destroy());
       let got = '';
-      c.on('data', (d: Buffer) => { got += d.toString(); if (got.includes('\r\n')) { resolve(Number(got.split(' ')[1])); c.destroy(); } });
+      c.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (got.includes('\r\n')) {
+          resolve(Number(got.split(' ')[1]));
+          c.destroy();
+        }
+      });
       c.on('close', () => resolve(Number(got.split(' ')[1])));
       c.on('error', reject);
     });
     assert.equal(ok, 200, '100 header fields are still served');
-    const clte = await send('Content-Length and Transfer-Encoding', 'POST /cl-te HTTP/1.1\r\nHost: server:8080\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    const clte = await send(
+      'Content-Length and Transfer-Encoding',
+      'POST /cl-te HTTP/1.1\r\nHost: server:8080\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
     assert.match(clte, /^HTTP\/1\.1 400 /);
     const twoLengths = await send('two Content-Lengths', 'POST /two-lengths HTTP/1.1\r\nHost: server:8080\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
     assert.match(twoLengths, /^HTTP\/1\.1 400 /);
@@ -308,10 +400,16 @@ test('hostile HTTP at a sidecar pair: the sidecar closes or refuses it and keeps
       c.socket.destroy();
       return c.received();
     };
-    for (const [what, path, length, body] of [['body longer than content-length', '/cl-longer', '5', '0123456789'], ['body shorter than content-length', '/cl-shorter', '10', '01234']] as const) {
+    for (const [what, path, length, body] of [
+      ['body longer than content-length', '/cl-longer', '5', '0123456789'],
+      ['body shorter than content-length', '/cl-shorter', '10', '01234'],
+    ] as const) {
       const got = await exchange(what, [H2.headers(1, [...request(path), ['content-length', length]], false), H2.data(1, body, true)]);
       const errors = streamFrames(got);
-      assert.ok(errors.some((f) => (f.type === 'rst' && f.stream === 1 && f.code === http2.constants.NGHTTP2_PROTOCOL_ERROR) || (f.type === 'goaway' && f.code !== 0)), `${what}: stream 1 reset with PROTOCOL_ERROR (got ${JSON.stringify(errors)})`);
+      assert.ok(
+        errors.some((f) => (f.type === 'rst' && f.stream === 1 && f.code === http2.constants.NGHTTP2_PROTOCOL_ERROR) || (f.type === 'goaway' && f.code !== 0)),
+        `${what}: stream 1 reset with PROTOCOL_ERROR (got ${JSON.stringify(errors)})`,
+      );
     }
     // nghttp2 drops a field whose value holds CR, LF or NUL; what it lets through must not carry them.
     await exchange('CR/LF in a header value', [H2.headers(1, [...request('/crlf'), ['x-a', 'b\r\nx-injected: 1']], true)]);

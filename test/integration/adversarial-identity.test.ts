@@ -20,7 +20,11 @@ async function xdsState(adminUrl: string): Promise<{ connected: boolean; lastErr
 }
 
 const readyText = async (adminUrl: string) => {
-  try { return await (await fetch(`${adminUrl}/ready`, { signal: AbortSignal.timeout(5000) })).text(); } catch { return ''; }
+  try {
+    return await (await fetch(`${adminUrl}/ready`, { signal: AbortSignal.timeout(5000) })).text();
+  } catch {
+    return '';
+  }
 };
 
 /** A control plane with payments and web, and web's local port for payments (ready). */
@@ -40,14 +44,21 @@ test('a proxy with an evil token claiming app=payments is refused, and every web
   const rogue = await startWorkload(t, cp, { service: 'evil', labels: { app: 'payments' }, joinToken: evil.token, noWait: true });
 
   // Either the rogue is refused, or (the old behaviour) it registers; then traffic shows which.
-  await waitFor(async () => /PERMISSION_DENIED/.test(await readyText(rogue.adminUrl)) || (await proxies(cp)).some((p) => p.service === 'evil' && p.connected),
-    'the rogue proxy to be refused or registered', 30000);
+  await waitFor(
+    async () => /PERMISSION_DENIED/.test(await readyText(rogue.adminUrl)) || (await proxies(cp)).some((p) => p.service === 'evil' && p.connected),
+    'the rogue proxy to be refused or registered',
+    30000,
+  );
   // Give web the chance to learn of a rogue endpoint if the control plane let it in: wait until
   // web's config version is the one the control plane last computed for it.
-  await waitFor(async () => {
-    const w = (await proxies(cp)).find((p) => p.service === 'web');
-    return w !== undefined && w.current !== undefined && w.versions.endpoints === w.current.endpoints && w.versions.clusters === w.current.clusters;
-  }, 'web to be in sync', 20000);
+  await waitFor(
+    async () => {
+      const w = (await proxies(cp)).find((p) => p.service === 'web');
+      return w !== undefined && w.current !== undefined && w.versions.endpoints === w.current.endpoints && w.versions.clusters === w.current.clusters;
+    },
+    'web to be in sync',
+    20000,
+  );
 
   const served = new Map<string, number>();
   const deadline = Date.now() + 30000;
@@ -81,13 +92,20 @@ test('a token that names labels lets its proxy claim only those; others are refu
   const listed = await runCli(['token', 'list'], cp.cliEnv);
   assert.match(listed.stdout, /join\s+default\/reviews\s+version=v2\s/);
   const claimsV3 = await startWorkload(t, cp, { service: 'reviews', version: 'v3', joinToken: v2.token, noWait: true });
-  await waitFor(async () => /XDS_LABEL_NOT_ALLOWED.*version=v3/.test(await readyText(claimsV3.adminUrl)), 'the proxy claiming version=v3 with a version=v2 token to be refused', 30000);
+  await waitFor(
+    async () => /XDS_LABEL_NOT_ALLOWED.*version=v3/.test(await readyText(claimsV3.adminUrl)),
+    'the proxy claiming version=v3 with a version=v2 token to be refused',
+    30000,
+  );
   const ok = await startWorkload(t, cp, { service: 'reviews', version: 'v2', joinToken: v2.token });
   assert.equal((await xdsState(ok.adminUrl)).connected, true);
-  assert.deepEqual((await proxies(cp)).map((p) => [p.service, p.labels.version]), [['reviews', 'v2']]);
+  assert.deepEqual(
+    (await proxies(cp)).map((p) => [p.service, p.labels.version]),
+    [['reviews', 'v2']],
+  );
 });
 
-test('a stream with the payments proxy\'s node id and a web token gets PERMISSION_DENIED; payments stays connected', { timeout: 120000 }, async (t) => {
+test("a stream with the payments proxy's node id and a web token gets PERMISSION_DENIED; payments stays connected", { timeout: 120000 }, async (t) => {
   const { cp, payments, url } = await paymentsAndWeb(t);
   const real = (await proxies(cp)).find((p) => p.service === 'payments');
   assert.ok(real, 'payments is registered');
@@ -100,7 +118,18 @@ test('a stream with the payments proxy\'s node id and a web token gets PERMISSIO
   for (let attempt = 0; attempt < 5; attempt++) {
     const hijacker = new AdsTestClient(cp.xdsAddress, { rootCertsPem: roots, joinToken: webToken.token });
     t.after(() => hijacker.close());
-    hijacker.send({ node: AdsTestClient.node(real.id, { service: 'web', namespace: 'default', labels: {}, address: '127.0.0.1', inbound: [{ port: 1, appPort: 2 }], upstreams: [], adminPort: 3 }), typeUrl: CLUSTER_TYPE });
+    hijacker.send({
+      node: AdsTestClient.node(real.id, {
+        service: 'web',
+        namespace: 'default',
+        labels: {},
+        address: '127.0.0.1',
+        inbound: [{ port: 1, appPort: 2 }],
+        upstreams: [],
+        adminPort: 3,
+      }),
+      typeUrl: CLUSTER_TYPE,
+    });
     const status = await Promise.race([hijacker.status, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15000).unref())]);
     hijacker.close();
     assert.ok(status, `attempt ${attempt}: the hijacking stream was not ended`);

@@ -11,7 +11,14 @@ import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { api, applyResources, counter, get, httpService, permissive, runCli, startControlPlane, startWorkload, type ControlPlane } from './harness.js';
 
-interface Proxy { id: string; service: string; connected: boolean; versions: Record<string, string>; current?: Record<string, string>; undelivered?: { typeUrl: string; bytes: number; limitBytes: number; message: string }[] }
+interface Proxy {
+  id: string;
+  service: string;
+  connected: boolean;
+  versions: Record<string, string>;
+  current?: Record<string, string>;
+  undelivered?: { typeUrl: string; bytes: number; limitBytes: number; message: string }[];
+}
 
 async function proxies(cp: ControlPlane): Promise<Proxy[]> {
   const r = await api(cp, 'GET', '/api/v1/proxies');
@@ -23,7 +30,12 @@ const TYPES = ['listeners', 'routes', 'clusters', 'endpoints'] as const;
 const inSync = (p: Proxy) => p.connected && p.current !== undefined && TYPES.every((k) => p.versions[k] === p.current![k]);
 
 function serviceWithPorts(name: string, count: number) {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: Array.from({ length: count }, (_, i) => ({ name: `p${i}`, port: 10_000 + i })) } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { app: name }, ports: Array.from({ length: count }, (_, i) => ({ name: `p${i}`, port: 10_000 + i })) },
+  };
 }
 
 function tempDir(t: TestContext): string {
@@ -32,49 +44,68 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-test('a Service with 10,000 ports is refused with the reason; both sidecars stay in sync and still get later changes; a __proto__ label is a 400', { timeout: 180_000 }, async (t) => {
-  const cp = await startControlPlane(t);
-  await applyResources(cp, [permissive(httpService('api')), httpService('web')]);
-  await startWorkload(t, cp, { service: 'api' });
-  const web = await startWorkload(t, cp, { service: 'web', upstreams: ['api:8080'] });
-  await waitFor(async () => (await proxies(cp)).filter(inSync).length === 2, 'both sidecars in sync', 30_000);
+test(
+  'a Service with 10,000 ports is refused with the reason; both sidecars stay in sync and still get later changes; a __proto__ label is a 400',
+  { timeout: 180_000 },
+  async (t) => {
+    const cp = await startControlPlane(t);
+    await applyResources(cp, [permissive(httpService('api')), httpService('web')]);
+    await startWorkload(t, cp, { service: 'api' });
+    const web = await startWorkload(t, cp, { service: 'web', upstreams: ['api:8080'] });
+    await waitFor(async () => (await proxies(cp)).filter(inSync).length === 2, 'both sidecars in sync', 30_000);
 
-  const dir = tempDir(t);
-  const file = path.join(dir, 'big.json');
-  writeFileSync(file, JSON.stringify(serviceWithPorts('big', 10_000)));
-  const cli = await runCli(['apply', '-f', file], cp.cliEnv, undefined, 60_000);
-  assert.notEqual(cli.code, 0, `apply of 10,000 ports was accepted: ${cli.stdout}`);
-  assert.match(cli.stderr, /big\.json: document 1 \(Service default\/big\), line \d+: spec\.ports: must have at most 100 ports, got 10000/);
-  // The API refuses it too (a client that skips the CLI's own validation).
-  const direct = await api(cp, 'POST', '/api/v1/apply', { resources: [serviceWithPorts('big', 10_000)] });
-  assert.equal(direct.status, 400);
-  assert.equal(direct.body.error.code, 'VALIDATION_FAILED');
-  assert.deepEqual(direct.body.error.problems.map((p: { path: string }) => p.path), ['spec.ports']);
+    const dir = tempDir(t);
+    const file = path.join(dir, 'big.json');
+    writeFileSync(file, JSON.stringify(serviceWithPorts('big', 10_000)));
+    const cli = await runCli(['apply', '-f', file], cp.cliEnv, undefined, 60_000);
+    assert.notEqual(cli.code, 0, `apply of 10,000 ports was accepted: ${cli.stdout}`);
+    assert.match(cli.stderr, /big\.json: document 1 \(Service default\/big\), line \d+: spec\.ports: must have at most 100 ports, got 10000/);
+    // The API refuses it too (a client that skips the CLI's own validation).
+    const direct = await api(cp, 'POST', '/api/v1/apply', { resources: [serviceWithPorts('big', 10_000)] });
+    assert.equal(direct.status, 400);
+    assert.equal(direct.body.error.code, 'VALIDATION_FAILED');
+    assert.deepEqual(
+      direct.body.error.problems.map((p: { path: string }) => p.path),
+      ['spec.ports'],
+    );
 
-  // Later changes still reach both sidecars.
-  const before = await proxies(cp);
-  await applyResources(cp, [httpService('extra')]);
-  await waitFor(async () => {
-    const now = await proxies(cp);
-    return now.length === 2 && now.every((p) => inSync(p) && p.versions.clusters !== before.find((b) => b.id === p.id)!.versions.clusters);
-  }, 'both sidecars to accept the clusters with Service extra', 30_000);
-  const dump = await get(`${web.adminUrl}/config_dump`);
-  assert.match(JSON.stringify(dump.body), /outbound\|8080\|\|extra\.default/);
+    // Later changes still reach both sidecars.
+    const before = await proxies(cp);
+    await applyResources(cp, [httpService('extra')]);
+    await waitFor(
+      async () => {
+        const now = await proxies(cp);
+        return now.length === 2 && now.every((p) => inSync(p) && p.versions.clusters !== before.find((b) => b.id === p.id)!.versions.clusters);
+      },
+      'both sidecars to accept the clusters with Service extra',
+      30_000,
+    );
+    const dump = await get(`${web.adminUrl}/config_dump`);
+    assert.match(JSON.stringify(dump.body), /outbound\|8080\|\|extra\.default/);
 
-  // A __proto__ label key: refused with its path, not silently dropped.
-  const body = `{"resources":[${JSON.stringify(httpService('labelled')).replace('"namespace":"default"}', '"namespace":"default","labels":{"__proto__":"x"}}')}]}`;
-  assert.match(body, /"labels":\{"__proto__":"x"\}/);
-  const res = await fetch(`${cp.apiUrl}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.token}` }, body, signal: AbortSignal.timeout(10_000) });
-  const answer = (await res.json()) as { error: { problems: { path: string; message: string }[] } };
-  assert.equal(res.status, 400);
-  assert.deepEqual(answer.error.problems.map((p) => p.path), ['resources[0].metadata.labels.__proto__']);
-  const yaml = path.join(dir, 'proto.yaml');
-  writeFileSync(yaml, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: labelled\n  labels:\n    __proto__: x\nspec:\n  selector: {app: labelled}\n  ports: [{port: 8080}]\n');
-  const protoCli = await runCli(['apply', '-f', yaml], cp.cliEnv);
-  assert.notEqual(protoCli.code, 0);
-  assert.match(protoCli.stderr, /proto\.yaml: document 1 \(Service default\/labelled\), line 6: metadata\.labels\.__proto__: key "__proto__" is not allowed/);
-  assert.equal((await api(cp, 'GET', '/api/v1/services/default/labelled')).status, 404);
-});
+    // A __proto__ label key: refused with its path, not silently dropped.
+    const body = `{"resources":[${JSON.stringify(httpService('labelled')).replace('"namespace":"default"}', '"namespace":"default","labels":{"__proto__":"x"}}')}]}`;
+    assert.match(body, /"labels":\{"__proto__":"x"\}/);
+    const res = await fetch(`${cp.apiUrl}/api/v1/apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.token}` },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const answer = (await res.json()) as { error: { problems: { path: string; message: string }[] } };
+    assert.equal(res.status, 400);
+    assert.deepEqual(
+      answer.error.problems.map((p) => p.path),
+      ['resources[0].metadata.labels.__proto__'],
+    );
+    const yaml = path.join(dir, 'proto.yaml');
+    writeFileSync(yaml, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: labelled\n  labels:\n    __proto__: x\nspec:\n  selector: {app: labelled}\n  ports: [{port: 8080}]\n');
+    const protoCli = await runCli(['apply', '-f', yaml], cp.cliEnv);
+    assert.notEqual(protoCli.code, 0);
+    assert.match(protoCli.stderr, /proto\.yaml: document 1 \(Service default\/labelled\), line 6: metadata\.labels\.__proto__: key "__proto__" is not allowed/);
+    assert.equal((await api(cp, 'GET', '/api/v1/services/default/labelled')).status, 404);
+  },
+);
 
 test('a proxy whose config is over the xDS message limit: get proxies and check name the proxy, the type, its size and the limit', { timeout: 180_000 }, async (t) => {
   // Lowered so that valid Services (each far under the per-resource limits) add up to more than one message.
@@ -87,10 +118,14 @@ test('a proxy whose config is over the xDS message limit: get proxies and check 
   await applyResources(cp, big);
 
   let proxy: Proxy | undefined;
-  await waitFor(async () => {
-    proxy = (await proxies(cp)).find((p) => (p.undelivered ?? []).length > 0);
-    return proxy !== undefined;
-  }, 'the proxy status to record the undelivered clusters', 30_000);
+  await waitFor(
+    async () => {
+      proxy = (await proxies(cp)).find((p) => (p.undelivered ?? []).length > 0);
+      return proxy !== undefined;
+    },
+    'the proxy status to record the undelivered clusters',
+    30_000,
+  );
   const u = proxy!.undelivered![0]!;
   assert.equal(u.typeUrl, 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
   assert.equal(u.limitBytes, limit);
@@ -121,7 +156,11 @@ function proxyPid(runPid: number): number {
   while (queue.length > 0) {
     const pid = queue.shift()!;
     let children: string;
-    try { children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8'); } catch { continue; }
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
     for (const c of children.split(' ').filter(Boolean).map(Number)) {
       const argv = readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0');
       if (argv.includes('proxy')) return c;
@@ -133,7 +172,7 @@ function proxyPid(runPid: number): number {
 
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-test('20 tap subscribers that never read while traffic flows: the proxy\'s memory stays bounded and drops are counted', { timeout: 240_000 }, async (t) => {
+test("20 tap subscribers that never read while traffic flows: the proxy's memory stays bounded and drops are counted", { timeout: 240_000 }, async (t) => {
   const cp = await startControlPlane(t);
   await applyResources(cp, [permissive(httpService('api')), httpService('web')]);
   await startWorkload(t, cp, { service: 'api' });
@@ -167,7 +206,13 @@ test('20 tap subscribers that never read while traffic flows: the proxy\'s memor
       await r.arrayBuffer();
     }
   };
-  const sampler = setInterval(() => { try { peak = Math.max(peak, rssMb(pid)); } catch { /* exited */ } }, 200);
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMb(pid));
+    } catch {
+      /* exited */
+    }
+  }, 200);
   try {
     await Promise.all(Array.from({ length: 8 }, worker));
   } finally {

@@ -15,7 +15,11 @@ import { waitFor } from '../../src/common/wait.js';
 import { cleanup } from './cleanup.js';
 import { applyResources, api, FIXTURES, get, httpService, permissive, startControlPlane, startWorkload, waitForStatus } from './harness.js';
 
-interface Answer { status: number; error: string | undefined; body: string }
+interface Answer {
+  status: number;
+  error: string | undefined;
+  body: string;
+}
 
 /** One request with `target` sent as written (fetch would resolve `..` and `//` itself). */
 function raw(port: number, target: string, headers: Record<string, string> = {}): Promise<Answer> {
@@ -33,11 +37,23 @@ function raw(port: number, target: string, headers: Record<string, string> = {})
 }
 
 const denyInternal = {
-  apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'no-internal', namespace: 'default' },
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name: 'no-internal', namespace: 'default' },
   spec: { targetRef: { kind: 'Service', name: 'web' }, action: 'DENY', rules: [{ to: [{ paths: [{ prefix: '/internal' }] }] }] },
 };
 
-const BYPASSES = ['//internal/a', '/./internal/a', '/x/../internal/a', '/.%2e/internal/x', '/%69nternal/a', '/%2e%2E/internal', '/a/b/../../../internal', '///internal//a', '/\\internal/a'];
+const BYPASSES = [
+  '//internal/a',
+  '/./internal/a',
+  '/x/../internal/a',
+  '/.%2e/internal/x',
+  '/%69nternal/a',
+  '/%2e%2E/internal',
+  '/a/b/../../../internal',
+  '///internal//a',
+  '/\\internal/a',
+];
 
 test('path spellings of a denied prefix are refused before the app; normal paths reach it normalized; a denial is logged', { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-paths-'));
@@ -58,13 +74,22 @@ test('path spellings of a denied prefix are refused before the app; normal paths
   const before = received().length;
 
   // Through the caller's sidecar (mTLS to web) and straight at web's inbound port (plaintext, PERMISSIVE).
-  for (const [via, port] of [['client sidecar', out], ['web inbound', web.inboundPort]] as const) {
+  for (const [via, port] of [
+    ['client sidecar', out],
+    ['web inbound', web.inboundPort],
+  ] as const) {
     for (const target of [...BYPASSES, `http://web:8080/internal/a`]) {
       const a = await raw(port, target);
       assert.ok(a.status === 403 || a.status === 400, `${target} via ${via}: ${a.status} ${a.body}`);
     }
   }
-  assert.deepEqual(received().slice(before).filter((p) => /internal|nternal/i.test(p)), [], 'no spelling of /internal reached the app');
+  assert.deepEqual(
+    received()
+      .slice(before)
+      .filter((p) => /internal|nternal/i.test(p)),
+    [],
+    'no spelling of /internal reached the app',
+  );
 
   // Ordinary paths reach the app normalized; the query is untouched.
   for (const [target, normal] of [
@@ -105,12 +130,18 @@ test('path spellings of a denied prefix are refused before the app; normal paths
   await applyResources(cp, [meshConfig({ normalization: 'MERGE_SLASHES', escapedSlashes: 'UNESCAPE_AND_REDIRECT' })]);
   await waitFor(async () => (await raw(web.inboundPort, probe)).status === 307, 'UNESCAPE_AND_REDIRECT to reach web', 20_000);
   assert.equal((await raw(web.inboundPort, escaped)).status, 307, 'redirected to /internal, where the DENY applies');
-  const leaked = received().slice(before).filter((p) => /internal|nternal/i.test(p));
+  const leaked = received()
+    .slice(before)
+    .filter((p) => /internal|nternal/i.test(p));
   assert.deepEqual(leaked, [], 'no spelling of /internal reached the app under any setting');
 
   // Each denial above is logged at the default level with who, what and which policy rule.
   await waitFor(async () => /"msg":"request denied"/.test(web.output()), 'a deny log line', 10_000);
-  const lines = web.output().split('\n').filter((l) => l.includes('"msg":"request denied"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = web
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"request denied"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const mtls = lines.find((l) => typeof l.source === 'string' && (l.source as string).startsWith('spiffe://'));
   assert.ok(mtls, `a line for a denial over mTLS: ${JSON.stringify(lines.slice(0, 3))}`);
   assert.match(mtls.source as string, /\/ns\/default\/sa\/client$/);
@@ -142,7 +173,11 @@ test('a flood of denied requests is logged at a bounded rate with the count of t
   await new Promise((r) => setTimeout(r, 1100));
   await raw(web.inboundPort, '/internal/after');
   await waitFor(async () => /"suppressed":[1-9]/.test(web.output()), 'a line counting suppressed denials', 10_000);
-  const lines = web.output().split('\n').filter((l) => l.includes('"component":"proxy.authz"')).map((l) => JSON.parse(l) as { msg: string; suppressed: number });
+  const lines = web
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"component":"proxy.authz"'))
+    .map((l) => JSON.parse(l) as { msg: string; suppressed: number });
   const denied = lines.filter((l) => l.msg === 'request denied');
   // At most 10 lines per second of flood (plus the one after it), far fewer than the requests.
   assert.ok(denied.length <= 10 * (Math.ceil(elapsedS) + 1) + 2, `${denied.length} lines for ${FLOOD} denials in ${elapsedS} s`);
@@ -161,11 +196,20 @@ test('a backtracking-prone header regex is accepted as RE2 and matched in linear
 
   // RE2 has no backtracking: `(a+)+$` is valid RE2 and accepted; a lookahead is not, and is refused naming the field.
   const route = (value: string) => ({
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'evil', namespace: 'default' },
-    spec: { parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 8080 }], rules: [
-      { matches: [{ headers: [{ type: 'RegularExpression', name: 'x-evil', value }] }], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-matched', value: 'regex' }] } }], backendRefs: [{ name: 'web', port: 8080 }] },
-      { backendRefs: [{ name: 'web', port: 8080 }] },
-    ] },
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'evil', namespace: 'default' },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 8080 }],
+      rules: [
+        {
+          matches: [{ headers: [{ type: 'RegularExpression', name: 'x-evil', value }] }],
+          filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-matched', value: 'regex' }] } }],
+          backendRefs: [{ name: 'web', port: 8080 }],
+        },
+        { backendRefs: [{ name: 'web', port: 8080 }] },
+      ],
+    },
   });
   const refused = await api(cp, 'POST', '/api/v1/apply', { resources: [route('(?=a)a+')] });
   assert.ok(refused.status >= 400 && refused.status < 500, `${refused.status} ${JSON.stringify(refused.body)}`);
@@ -185,6 +229,6 @@ test('a backtracking-prone header regex is accepted as RE2 and matched in linear
   assert.equal(miss.status, 200);
   assert.equal(miss.body.headers['x-matched'], undefined, 'the evil value does not match: the catch-all rule served it');
   const long = others.pop()!;
-  assert.equal(long.body.headers['x-matched'], 'regex', '10,000 a\'s match');
+  assert.equal(long.body.headers['x-matched'], 'regex', "10,000 a's match");
   for (const o of others) assert.equal(o.status, 200);
 });

@@ -47,50 +47,54 @@ async function startRefused(dataDir: string) {
 const serviceNames = async (cp: ControlPlane): Promise<string[]> =>
   ((await api(cp, 'GET', '/api/v1/services')).body as { items: { metadata: { name: string } }[] }).items.map((s) => s.metadata.name).sort();
 
-test('a byte flipped in the middle of batches.log: the control plane refuses to start with STORE_CORRUPT and the offset, verify reports it, and a backup taken while it ran brings every resource back', { timeout: 120_000 }, async (t) => {
-  const { cp, logFile, names } = await killedWithLog(t, 6);
-  const backupDir = mkdtempSync(path.join(os.tmpdir(), 'trellis-backup-'));
-  cleanup(t, () => rmSync(backupDir, { recursive: true, force: true }));
-  const backupFile = path.join(backupDir, 'store.backup');
-  const backup = await runCli(['store', 'backup', backupFile], cp.cliEnv);
-  assert.equal(backup.code, 0, backup.stderr);
-  assert.match(backup.stdout, /backup of revision 6 \(6 resource\(s\)\) written to/);
-  await cp.stop('SIGKILL');
+test(
+  'a byte flipped in the middle of batches.log: the control plane refuses to start with STORE_CORRUPT and the offset, verify reports it, and a backup taken while it ran brings every resource back',
+  { timeout: 120_000 },
+  async (t) => {
+    const { cp, logFile, names } = await killedWithLog(t, 6);
+    const backupDir = mkdtempSync(path.join(os.tmpdir(), 'trellis-backup-'));
+    cleanup(t, () => rmSync(backupDir, { recursive: true, force: true }));
+    const backupFile = path.join(backupDir, 'store.backup');
+    const backup = await runCli(['store', 'backup', backupFile], cp.cliEnv);
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.match(backup.stdout, /backup of revision 6 \(6 resource\(s\)\) written to/);
+    await cp.stop('SIGKILL');
 
-  const offset = flipInRecord(logFile, 2);
-  const before = sha256(logFile);
-  const refused = await startRefused(cp.dataDir);
-  assert.notEqual(refused.code, 0, `the control plane started on a damaged log: ${refused.stdout}${refused.stderr}`);
-  assert.match(refused.stderr, new RegExp(`STORE_CORRUPT: .*batches\\.log is damaged \\(at byte ${offset}, record 3, revision 3\\)`));
-  assert.match(refused.stderr, /trellis store verify --data-dir/);
-  assert.equal(sha256(logFile), before, 'the damaged log was changed on disk');
+    const offset = flipInRecord(logFile, 2);
+    const before = sha256(logFile);
+    const refused = await startRefused(cp.dataDir);
+    assert.notEqual(refused.code, 0, `the control plane started on a damaged log: ${refused.stdout}${refused.stderr}`);
+    assert.match(refused.stderr, new RegExp(`STORE_CORRUPT: .*batches\\.log is damaged \\(at byte ${offset}, record 3, revision 3\\)`));
+    assert.match(refused.stderr, /trellis store verify --data-dir/);
+    assert.equal(sha256(logFile), before, 'the damaged log was changed on disk');
 
-  const verify = await runCli(['store', 'verify', '--data-dir', cp.dataDir]);
-  assert.equal(verify.code, 1, verify.stdout);
-  assert.match(verify.stderr, /store DAMAGED/);
-  assert.match(verify.stderr, new RegExp(`problem: .*batches\\.log is damaged \\(at byte ${offset}, record 3`));
-  assert.match(verify.stderr, /3 intact record\(s\) lie after the first damage/);
-  assert.equal(sha256(logFile), before, 'verify changed the log');
+    const verify = await runCli(['store', 'verify', '--data-dir', cp.dataDir]);
+    assert.equal(verify.code, 1, verify.stdout);
+    assert.match(verify.stderr, /store DAMAGED/);
+    assert.match(verify.stderr, new RegExp(`problem: .*batches\\.log is damaged \\(at byte ${offset}, record 3`));
+    assert.match(verify.stderr, /3 intact record\(s\) lie after the first damage/);
+    assert.equal(sha256(logFile), before, 'verify changed the log');
 
-  // Restore over the damaged store: refused without --force, then the old files are moved aside.
-  const plain = await runCli(['store', 'restore', '--from', backupFile, '--data-dir', cp.dataDir]);
-  assert.equal(plain.code, 1);
-  assert.match(plain.stderr, /STORE_NOT_EMPTY: .*already holds a store.*--force/);
-  assert.equal(sha256(logFile), before, 'a refused restore changed the log');
-  const restored = await runCli(['store', 'restore', '--from', backupFile, '--data-dir', cp.dataDir, '--force']);
-  assert.equal(restored.code, 0, restored.stderr);
-  assert.match(restored.stdout, /restored revision 6 \(6 resource\(s\)\)/);
-  const aside = readdirSync(cp.dataDir).find((f) => f.startsWith('replaced-'));
-  assert.ok(aside, 'the damaged store files were not kept');
-  assert.equal(sha256(path.join(cp.dataDir, aside, 'batches.log')), before);
+    // Restore over the damaged store: refused without --force, then the old files are moved aside.
+    const plain = await runCli(['store', 'restore', '--from', backupFile, '--data-dir', cp.dataDir]);
+    assert.equal(plain.code, 1);
+    assert.match(plain.stderr, /STORE_NOT_EMPTY: .*already holds a store.*--force/);
+    assert.equal(sha256(logFile), before, 'a refused restore changed the log');
+    const restored = await runCli(['store', 'restore', '--from', backupFile, '--data-dir', cp.dataDir, '--force']);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /restored revision 6 \(6 resource\(s\)\)/);
+    const aside = readdirSync(cp.dataDir).find((f) => f.startsWith('replaced-'));
+    assert.ok(aside, 'the damaged store files were not kept');
+    assert.equal(sha256(path.join(cp.dataDir, aside, 'batches.log')), before);
 
-  const verified = await runCli(['store', 'verify', '--data-dir', cp.dataDir]);
-  assert.equal(verified.code, 0, verified.stderr);
-  assert.match(verified.stdout, /store OK: .* opens at revision 6 .*6 resource\(s\)/);
-  const cp2 = await cp.restart();
-  assert.deepEqual(await serviceNames(cp2), names);
-  assert.equal((await api(cp2, 'GET', '/healthz')).body.revision, 6);
-});
+    const verified = await runCli(['store', 'verify', '--data-dir', cp.dataDir]);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /store OK: .* opens at revision 6 .*6 resource\(s\)/);
+    const cp2 = await cp.restart();
+    assert.deepEqual(await serviceNames(cp2), names);
+    assert.equal((await api(cp2, 'GET', '/healthz')).body.revision, 6);
+  },
+);
 
 test('a damaged first record followed by good ones is STORE_CORRUPT, not a control plane with no Services', { timeout: 90_000 }, async (t) => {
   const { cp, logFile } = await killedWithLog(t, 3);
@@ -116,7 +120,12 @@ test('trellis store repair keeps the records before the damage only when asked, 
 
   const repaired = await runCli(['store', 'repair', '--data-dir', cp.dataDir, '--truncate-at-corruption']);
   assert.equal(repaired.code, 0, repaired.stderr);
-  assert.match(repaired.stdout, new RegExp(`cut the store log at byte ${offset}: dropped ${damaged.length - offset} bytes \\(2 intact record\\(s\\) after the damage among them\\); the store now opens at revision 2`));
+  assert.match(
+    repaired.stdout,
+    new RegExp(
+      `cut the store log at byte ${offset}: dropped ${damaged.length - offset} bytes \\(2 intact record\\(s\\) after the damage among them\\); the store now opens at revision 2`,
+    ),
+  );
   const copy = readdirSync(cp.dataDir).find((f) => f.startsWith('batches.log.corrupt-'));
   assert.ok(copy, 'the original log was not copied aside');
   assert.ok(readFileSync(path.join(cp.dataDir, copy)).equals(damaged), 'the copy is not the original');

@@ -14,7 +14,9 @@ async function bounded(fn: () => unknown): Promise<void> {
   try {
     await Promise.race([
       Promise.resolve().then(fn),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`a cleanup did not finish within ${CLEANUP_LIMIT_MS} ms: ${fn.toString().slice(0, 120)}`)), CLEANUP_LIMIT_MS); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`a cleanup did not finish within ${CLEANUP_LIMIT_MS} ms: ${fn.toString().slice(0, 120)}`)), CLEANUP_LIMIT_MS);
+      }),
     ]);
   } finally {
     clearTimeout(timer);
@@ -31,7 +33,11 @@ export function cleanup(t: TestContext, fn: () => unknown): void {
     t.after(async () => {
       const errors: unknown[] = [];
       while (mine.length > 0) {
-        try { await bounded(mine.pop()!); } catch (e) { errors.push(e); }
+        try {
+          await bounded(mine.pop()!);
+        } catch (e) {
+          errors.push(e);
+        }
       }
       if (errors.length === 1) throw errors[0];
       if (errors.length > 1) throw new AggregateError(errors, `${errors.length} cleanups failed: ${errors.map((e) => (e as Error).message).join('; ')}`);

@@ -54,9 +54,34 @@ test('trellis run starts the app only once its proxy is ready, and stops both to
   await applyResources(cp, [httpService('web')]);
   const [appPort, adminPort, inboundPort] = await freePorts(3);
   const [node, bin] = trellisArgv();
-  const run = spawn(node, [bin, 'run', '--service', 'web', '--port', String(appPort), '--admin-port', String(adminPort), '--inbound-port', String(inboundPort),
-    '--xds-address', cp.xdsAddress, '--', process.execPath, path.join(FIXTURES, 'echo-app.mjs')], { detached: true, stdio: 'ignore', env: { ...process.env, SERVICE_NAME: 'web', TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'web')).token } });
-  cleanup(t, () => { try { process.kill(-run.pid!, 'SIGKILL'); } catch { /* already gone */ } });
+  const run = spawn(
+    node,
+    [
+      bin,
+      'run',
+      '--service',
+      'web',
+      '--port',
+      String(appPort),
+      '--admin-port',
+      String(adminPort),
+      '--inbound-port',
+      String(inboundPort),
+      '--xds-address',
+      cp.xdsAddress,
+      '--',
+      process.execPath,
+      path.join(FIXTURES, 'echo-app.mjs'),
+    ],
+    { detached: true, stdio: 'ignore', env: { ...process.env, SERVICE_NAME: 'web', TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'web')).token } },
+  );
+  cleanup(t, () => {
+    try {
+      process.kill(-run.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  });
   await waitFor(() => tcpOpen(appPort!), 'the app to listen', 20000);
   assert.ok(await httpOk(`http://127.0.0.1:${adminPort}/ready`), 'the app runs before its proxy is ready');
   // mTLS traffic to the inbound port reaches the app through the proxy.
@@ -74,7 +99,10 @@ test('trellis run starts the app only once its proxy is ready, and stops both to
 test('trellis run exits with the app when the app exits, taking its proxy down', { timeout: 60000 }, async (t) => {
   const cp = await startControlPlane(t);
   const [appPort, adminPort] = await freePorts(2);
-  const r = await runCli(['run', '--service', 'job', '--port', String(appPort), '--admin-port', String(adminPort), '--xds-address', cp.xdsAddress, '--', process.execPath, '-e', 'process.exit(3)'], { TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'job')).token });
+  const r = await runCli(
+    ['run', '--service', 'job', '--port', String(appPort), '--admin-port', String(adminPort), '--xds-address', cp.xdsAddress, '--', process.execPath, '-e', 'process.exit(3)'],
+    { TRELLIS_CA_FILE: cp.caFile, TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'job')).token },
+  );
   assert.equal(r.code, 3, r.stderr);
   assert.equal(await tcpOpen(adminPort!), false, 'the proxy is still listening');
 });
@@ -90,24 +118,41 @@ test('the demo runs five services with traffic between them and stops cleanly on
   let out = '';
   demo.stdout!.on('data', (c) => (out += c));
   demo.stderr!.on('data', (c) => (out += c));
-  await waitFor(async () => out.includes('Press Ctrl-C') || demo.exitCode !== null, 'the demo to start', 150000).catch((e: Error) => { throw new Error(`${e.message}; output: ${out}`); });
+  await waitFor(async () => out.includes('Press Ctrl-C') || demo.exitCode !== null, 'the demo to start', 150000).catch((e: Error) => {
+    throw new Error(`${e.message}; output: ${out}`);
+  });
   assert.equal(demo.exitCode, null, `the demo exited during start-up; output: ${out}`);
   const proxyPort = /curl -x http:\/\/127\.0\.0\.1:(\d+) http:\/\/frontend/.exec(out)?.[1];
   assert.ok(proxyPort, out);
   const { request } = await import('node:http');
-  const frontend = () => new Promise<string>((resolve, reject) => {
-    request({ host: '127.0.0.1', port: Number(proxyPort), path: 'http://frontend:8080/', headers: { host: 'frontend:8080' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`))));
-    }).on('error', reject).end();
-  });
+  const frontend = () =>
+    new Promise<string>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: Number(proxyPort), path: 'http://frontend:8080/', headers: { host: 'frontend:8080' } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`))));
+      })
+        .on('error', reject)
+        .end();
+    });
   // The first page crosses four sidecars on cold connections (each app allows its upstream 2 s):
   // on a loaded machine it may time out once; the mesh must serve it within 20 s.
   let page = '';
   let lastError = '';
-  await waitFor(async () => { page = await frontend().catch((e: Error) => { lastError = e.message; return ''; }); return page !== ''; }, 'the frontend page through the mesh', 20000, 500)
-    .catch((e: Error) => { throw new Error(`${e.message}; last answer: ${lastError}`); });
+  await waitFor(
+    async () => {
+      page = await frontend().catch((e: Error) => {
+        lastError = e.message;
+        return '';
+      });
+      return page !== '';
+    },
+    'the frontend page through the mesh',
+    20000,
+    500,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; last answer: ${lastError}`);
+  });
   const json = JSON.parse(page);
   assert.equal(json.items.length, 3);
   assert.equal(json.items[0].reviews.version, 'v1');
@@ -121,7 +166,18 @@ test('the demo runs five services with traffic between them and stops cleanly on
   assert.equal(await exited, 0, out);
   assert.match(out, /nothing left running/);
   // Nothing of the demo's process group survives.
-  await waitFor(async () => { try { process.kill(-demo.pid!, 0); return false; } catch { return true; } }, 'the demo process group to be empty', 10000);
+  await waitFor(
+    async () => {
+      try {
+        process.kill(-demo.pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    'the demo process group to be empty',
+    10000,
+  );
 });
 
 // In this file, not its own, so that it never runs at the same time as the demo above (both are heavy).
@@ -136,21 +192,43 @@ test('the demo in transparent mode serves the frontend by mesh name and removes 
   let out = '';
   demo.stdout!.on('data', (c) => (out += c));
   demo.stderr!.on('data', (c) => (out += c));
-  await waitFor(async () => out.includes('Press Ctrl-C'), 'the demo to start', 180000).catch((e: Error) => { throw new Error(`${e.message}; output: ${out}`); });
+  await waitFor(async () => out.includes('Press Ctrl-C'), 'the demo to start', 180000).catch((e: Error) => {
+    throw new Error(`${e.message}; output: ${out}`);
+  });
   assert.match(out, /transparent mode/);
   const loadgen = /ip netns exec (\S+) curl http:\/\/frontend\.mesh:8080\//.exec(out)?.[1];
   assert.ok(loadgen, out);
   let page: { items?: { reviews: { version: string } }[] } = {};
-  await waitFor(async () => {
-    page = JSON.parse(run(['ip', 'netns', 'exec', loadgen, 'curl', '-sS', '--max-time', '3', 'http://frontend.mesh:8080/']));
-    return page.items?.length === 3;
-  }, 'the frontend page through the mesh', 20000, 500);
+  await waitFor(
+    async () => {
+      page = JSON.parse(run(['ip', 'netns', 'exec', loadgen, 'curl', '-sS', '--max-time', '3', 'http://frontend.mesh:8080/']));
+      return page.items?.length === 3;
+    },
+    'the frontend page through the mesh',
+    20000,
+    500,
+  );
   assert.equal(page.items![0]!.reviews.version, 'v1');
   const prefix = loadgen.replace(/-loadgen$/, '');
 
   const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
   process.kill(-demo.pid!, 'SIGINT');
   assert.equal(await exited, 0, out);
-  assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), [], 'the demo\'s namespaces are gone');
-  await waitFor(async () => { try { process.kill(-demo.pid!, 0); return false; } catch { return true; } }, 'the demo process group to be empty', 10000);
+  assert.deepEqual(
+    listNamespaces().filter((n) => n.startsWith(`${prefix}-`)),
+    [],
+    "the demo's namespaces are gone",
+  );
+  await waitFor(
+    async () => {
+      try {
+        process.kill(-demo.pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    'the demo process group to be empty',
+    10000,
+  );
 });

@@ -53,7 +53,10 @@ interface Env {
 
 /** A table's cells (columns are at least three spaces apart), with ages (they depend on the clock) replaced by `AGE`. */
 function cells(table: string): string[][] {
-  const [header, ...rows] = table.trimEnd().split('\n').map((l) => l.split(/ {3,}/));
+  const [header, ...rows] = table
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(/ {3,}/));
   const ageColumns = header!.flatMap((h, i) => (h === 'AGE' || h === 'LAST-SEEN' ? [i] : []));
   return [header!, ...rows.map((r) => r.map((c, i) => (ageColumns.includes(i) && /^\d+s$/.test(c) ? 'AGE' : c)))];
 }
@@ -80,7 +83,15 @@ async function setup(t: TestContext, proxies?: () => ProxyStatus[]): Promise<Env
     async run(fn, stdin = '') {
       let out = '';
       let err = '';
-      const code = await fn({ out: (s) => { out += s; }, err: (s) => { err += s; }, readStdin: async () => stdin });
+      const code = await fn({
+        out: (s) => {
+          out += s;
+        },
+        err: (s) => {
+          err += s;
+        },
+        readStdin: async () => stdin,
+      });
       return { code, out, err };
     },
   };
@@ -158,7 +169,10 @@ test('the control plane URL can come from TRELLIS_CONTROL_PLANE', async (t) => {
   const env = await setup(t);
   const saved = process.env.TRELLIS_CONTROL_PLANE;
   process.env.TRELLIS_CONTROL_PLANE = env.url;
-  cleanup(t, () => { if (saved === undefined) delete process.env.TRELLIS_CONTROL_PLANE; else process.env.TRELLIS_CONTROL_PLANE = saved; });
+  cleanup(t, () => {
+    if (saved === undefined) delete process.env.TRELLIS_CONTROL_PLANE;
+    else process.env.TRELLIS_CONTROL_PLANE = saved;
+  });
   const r = await env.run((io) => runGet('meshconfig', undefined, {}, io));
   assert.deepEqual(r, { code: 0, out: '', err: 'No resources found.\n' });
 });
@@ -168,11 +182,23 @@ test('get shows a table of the namespace, -A adds a NAMESPACE column, -n picks a
   await env.run((io) => runApply({ filename: ['-'], controlPlane: env.url }, io), SERVICES);
   const now = new Date(Date.now() + 5000);
   const def = await env.run((io) => runGet('svc', undefined, { controlPlane: env.url }, io, undefined, now));
-  assert.deepEqual(cells(def.out), [['NAME', 'PORTS', 'AGE'], ['payments', '8080/http', 'AGE']]);
+  assert.deepEqual(cells(def.out), [
+    ['NAME', 'PORTS', 'AGE'],
+    ['payments', '8080/http', 'AGE'],
+  ]);
   const all = await env.run((io) => runGet('services', undefined, { allNamespaces: true, controlPlane: env.url }, io, undefined, now));
-  assert.deepEqual(all.out.trimEnd().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['NAMESPACE NAME', 'default payments', 'shop ledger']);
+  assert.deepEqual(
+    all.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
+    ['NAMESPACE NAME', 'default payments', 'shop ledger'],
+  );
   const shop = await env.run((io) => runGet('service', undefined, { namespace: 'shop', output: 'wide', controlPlane: env.url }, io, undefined, now));
-  assert.deepEqual(cells(shop.out), [['NAME', 'PORTS', 'AGE', 'SELECTOR'], ['ledger', '9090/grpc', 'AGE', 'app=ledger']]);
+  assert.deepEqual(cells(shop.out), [
+    ['NAME', 'PORTS', 'AGE', 'SELECTOR'],
+    ['ledger', '9090/grpc', 'AGE', 'app=ledger'],
+  ]);
 });
 
 test('get NAME -o yaml prints a document that applies back as unchanged', async (t) => {
@@ -193,7 +219,10 @@ test('get of a missing resource, an unknown kind or a bad -o is one error line a
   const controlPlane = env.url;
   assert.deepEqual(await env.run((io) => runGet('svc', 'ghost', { controlPlane }, io)), { code: 1, out: '', err: 'error: Service default/ghost not found\n' });
   const kind = await env.run((io) => runGet('pods', undefined, { controlPlane }, io));
-  assert.match(kind.err, /^error: unknown resource type "pods"; expected service \(svc, services\), httproute \(httproutes\), meshconfig \(meshconfigs\), authorizationpolicy \(authz, authorizationpolicies\), trafficpolicy \(trafficpolicies\), grpcroute \(grpcroutes\), tcproute \(tcproutes\) or proxies\n$/);
+  assert.match(
+    kind.err,
+    /^error: unknown resource type "pods"; expected service \(svc, services\), httproute \(httproutes\), meshconfig \(meshconfigs\), authorizationpolicy \(authz, authorizationpolicies\), trafficpolicy \(trafficpolicies\), grpcroute \(grpcroutes\), tcproute \(tcproutes\) or proxies\n$/,
+  );
   const format = await env.run((io) => runGet('svc', undefined, { output: 'xml', controlPlane }, io));
   assert.equal(format.err, 'error: -o xml is not valid: expected yaml, json or wide\n');
   const both = await env.run((io) => runGet('svc', 'a', { allNamespaces: true, controlPlane }, io));
@@ -202,14 +231,25 @@ test('get of a missing resource, an unknown kind or a bad -o is one error line a
 
 test('get meshconfig works without a namespace', async (t) => {
   const env = await setup(t);
-  await env.run((io) => runApply({ filename: ['-'], controlPlane: env.url }, io), 'apiVersion: trellis.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: default }\nspec: { loadBalancer: LeastRequest }\n');
+  await env.run(
+    (io) => runApply({ filename: ['-'], controlPlane: env.url }, io),
+    'apiVersion: trellis.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: default }\nspec: { loadBalancer: LeastRequest }\n',
+  );
   const r = await env.run((io) => runGet('meshconfig', 'default', { namespace: 'shop', controlPlane: env.url }, io));
-  assert.deepEqual(cells(r.out), [['NAME', 'LOAD-BALANCER', 'CONNECT-TIMEOUT', 'GRACE-PERIOD', 'AGE'], ['default', 'LeastRequest', '5000ms', '30s', 'AGE']]);
+  assert.deepEqual(cells(r.out), [
+    ['NAME', 'LOAD-BALANCER', 'CONNECT-TIMEOUT', 'GRACE-PERIOD', 'AGE'],
+    ['default', 'LeastRequest', '5000ms', '30s', 'AGE'],
+  ]);
 });
 
 test('get proxies lists connected proxies with their versions and NACKs', async (t) => {
   const proxy: ProxyStatus = {
-    id: 'payments-7f3c', service: 'payments', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: new Date().toISOString(),
+    id: 'payments-7f3c',
+    service: 'payments',
+    namespace: 'default',
+    address: '127.0.0.1',
+    connected: true,
+    lastSeen: new Date().toISOString(),
     versions: { listeners: '2', routes: '1', clusters: '2', endpoints: '3' },
     nacks: [{ typeUrl: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', version: '2', nonce: '5', message: 'unknown cluster "x"', at: new Date().toISOString() }],
   };

@@ -13,7 +13,10 @@ import { api, applyResources, FIXTURES, get, httpRoute, httpService, runCli, sta
 async function mesh(t: TestContext, v2: { app?: string[]; env?: Record<string, string> } = {}) {
   const cp = await startControlPlane(t);
   await applyResources(cp, [
-    httpService('echo'), httpService('echo-v1', { app: 'echo', version: 'v1' }), httpService('echo-v2', { app: 'echo', version: 'v2' }), httpService('client'),
+    httpService('echo'),
+    httpService('echo-v1', { app: 'echo', version: 'v1' }),
+    httpService('echo-v2', { app: 'echo', version: 'v2' }),
+    httpService('client'),
     httpRoute('echo', 'echo', [{ name: 'echo-v1', weight: 100 }]),
   ]);
   await startWorkload(t, cp, { service: 'echo', version: 'v1' });
@@ -35,11 +38,20 @@ function load(url: string): { stop: () => Promise<number> } {
       await get(url).catch(() => undefined);
     }
   })();
-  return { stop: async () => { running = false; await loop; return sent; } };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
 }
 
 async function routeOf(cp: ControlPlane): Promise<{ weights: Record<string, number>; state: Record<string, unknown> | undefined }> {
-  const r = await (await fetch(`${cp.apiUrl}/api/v1/httproutes/default/echo`, { headers: { authorization: `Bearer ${cp.token}` } })).json() as { spec: { rules: { backendRefs: { name: string; weight: number }[] }[] }; metadata: { annotations?: Record<string, string> } };
+  const r = (await (await fetch(`${cp.apiUrl}/api/v1/httproutes/default/echo`, { headers: { authorization: `Bearer ${cp.token}` } })).json()) as {
+    spec: { rules: { backendRefs: { name: string; weight: number }[] }[] };
+    metadata: { annotations?: Record<string, string> };
+  };
   const weights = Object.fromEntries(r.spec.rules[0]!.backendRefs.map((b) => [b.name, b.weight]));
   const raw = r.metadata.annotations?.['trellis.dev/rollout'];
   return { weights, state: raw ? JSON.parse(raw) : undefined };
@@ -56,7 +68,9 @@ test('a canary promotes a healthy backend step by step, and resumes after the CL
   const first = spawn(node, [bin, ...common, '--interval', '10m'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cp.cliEnv } });
   let firstOut = '';
   first.stdout.on('data', (c) => (firstOut += c));
-  cleanup(t, () => { if (first.exitCode === null) first.kill('SIGKILL'); });
+  cleanup(t, () => {
+    if (first.exitCode === null) first.kill('SIGKILL');
+  });
   await waitFor(async () => firstOut.includes('step 1/3: 20%'), 'the first step', 20_000);
   first.kill('SIGTERM');
   assert.deepEqual((await routeOf(cp)).weights, { 'echo-v1': 80, 'echo-v2': 20 });
@@ -68,11 +82,15 @@ test('a canary promotes a healthy backend step by step, and resumes after the CL
   // The canary judges v2 by the control plane's telemetry, which has nothing from a sidecar
   // until it reconnected (with backoff, up to seconds after the restart): resume once all three
   // sidecars are back, as an operator would after `trellis check` passes.
-  await waitFor(async () => {
-    const r = await api(cp2, 'GET', '/api/v1/proxies');
-    const items = (r.body?.items ?? []) as { connected: boolean }[];
-    return items.length === 3 && items.every((p) => p.connected);
-  }, 'the three sidecars to reconnect to the restarted control plane', 30_000);
+  await waitFor(
+    async () => {
+      const r = await api(cp2, 'GET', '/api/v1/proxies');
+      const items = (r.body?.items ?? []) as { connected: boolean }[];
+      return items.length === 3 && items.every((p) => p.connected);
+    },
+    'the three sidecars to reconnect to the restarted control plane',
+    30_000,
+  );
 
   const second = await runCli([...common.slice(0, -1), cp2.apiUrl, '--interval', '2s'], cp2.cliEnv, undefined, 90_000);
   assert.equal(second.code, 0, second.stdout + second.stderr);
@@ -91,7 +109,12 @@ test('a canary rolls back a failing backend and says why; blue/green switches at
   const { cp, url } = await mesh(t, { app: [process.execPath, path.join(FIXTURES, 'faulty-app.mjs')], env: { FAIL_RATE: '0.5' } });
   const traffic = load(url);
   cleanup(t, () => traffic.stop());
-  const r = await runCli(['canary', 'echo', '--to', 'echo-v2', '--steps', '25,100', '--interval', '3s', '--min-requests', '5', '--control-plane', cp.apiUrl], cp.cliEnv, undefined, 90_000);
+  const r = await runCli(
+    ['canary', 'echo', '--to', 'echo-v2', '--steps', '25,100', '--interval', '3s', '--min-requests', '5', '--control-plane', cp.apiUrl],
+    cp.cliEnv,
+    undefined,
+    90_000,
+  );
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /step 1\/2: 25% of echo to echo-v2/);
   assert.match(r.stdout, /rolled back: all traffic of echo to echo-v1\. Reason: success rate of echo-v2 was \d+\.\d+% over \d+ requests, below --min-success 99\.00%/);

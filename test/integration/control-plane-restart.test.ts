@@ -9,7 +9,10 @@ import { api, applyResources, get, httpRoute, httpService, startControlPlane, st
 test('traffic keeps flowing without the control plane, and a restarted one resyncs the proxies', { timeout: 90000 }, async (t) => {
   const cp = await startControlPlane(t);
   await applyResources(cp, [
-    httpService('echo'), httpService('echo-v1', { app: 'echo', version: 'v1' }), httpService('echo-v2', { app: 'echo', version: 'v2' }), httpService('client'),
+    httpService('echo'),
+    httpService('echo-v1', { app: 'echo', version: 'v1' }),
+    httpService('echo-v2', { app: 'echo', version: 'v2' }),
+    httpService('client'),
     httpRoute('echo', 'echo', [{ name: 'echo-v1', weight: 1 }]),
   ]);
   await startWorkload(t, cp, { service: 'echo', version: 'v1' });
@@ -47,7 +50,10 @@ test('a restarted control plane remembers the registered workloads while their p
   const [xdsPort] = await freePorts(1);
   const cp2 = await startControlPlane(t, { dataDir: cp.dataDir, apiPort: Number(new URL(cp.apiUrl).port), xdsPort: xdsPort!, token: cp.token });
   const proxies = (await api(cp2, 'GET', '/api/v1/proxies')).body as { items: { service: string; connected: boolean }[] };
-  assert.deepEqual(proxies.items.map((p) => [p.service, p.connected]), [['echo', false]]);
+  assert.deepEqual(
+    proxies.items.map((p) => [p.service, p.connected]),
+    [['echo', false]],
+  );
 
   // A proxy that joins now is given echo's endpoint and reaches it.
   const client = await startWorkload(t, cp2, { service: 'client', upstreams: ['echo:8080'] });

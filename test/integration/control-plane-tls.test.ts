@@ -15,13 +15,18 @@ import { plaintext } from './tls-helpers.js';
 /** `openssl s_client` against 127.0.0.1:port verifying with `caFile`; answers what it printed. */
 function sClient(port: number, caFile: string, extra: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caFile, '-verify_return_error', '-showcerts', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caFile, '-verify_return_error', '-showcerts', ...extra], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (c) => (out += c));
     p.stderr.on('data', (c) => (out += c));
     const timer = setTimeout(() => p.kill('SIGKILL'), 10000);
     p.on('error', reject);
-    p.on('exit', () => { clearTimeout(timer); resolve(out); });
+    p.on('exit', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
     p.stdin.end();
   });
 }
@@ -45,11 +50,14 @@ function emptyDir(t: TestContext): string {
   return dir;
 }
 
-test('the REST API and xDS present the control plane\'s mesh certificate over TLS and refuse plaintext', { timeout: 60000 }, async (t) => {
+test("the REST API and xDS present the control plane's mesh certificate over TLS and refuse plaintext", { timeout: 60000 }, async (t) => {
   const cp = await startControlPlane(t);
   const apiPort = Number(new URL(cp.apiUrl).port);
   const xdsPort = Number(cp.xdsAddress.split(':')[1]);
-  for (const [port, extra] of [[apiPort, []], [xdsPort, ['-alpn', 'h2']]] as const) {
+  for (const [port, extra] of [
+    [apiPort, []],
+    [xdsPort, ['-alpn', 'h2']],
+  ] as const) {
     const out = await sClient(port, cp.caFile, [...extra]);
     assert.match(out, /Verify return code: 0 \(ok\)/, out);
     assert.match(out, /Protocol\s*:\s*TLSv1\.3|New, TLSv1\.3/, out);
@@ -71,20 +79,26 @@ test('the REST API and xDS present the control plane\'s mesh certificate over TL
   assert.equal((await runCli(['get', 'services'], { ...noBundle, TRELLIS_CA_FILE: cp.caFile })).code, 0);
 
   // A proxy with a TCP xDS address and no bundle does not start, and says why.
-  const proxy = await runCli(['proxy', '--service', 'web', '--xds-address', cp.xdsAddress, '--admin-port', '0', '--join-token', 'x'], { TRELLIS_CA_FILE: '', TRELLIS_DATA_DIR: noBundle.TRELLIS_DATA_DIR });
+  const proxy = await runCli(['proxy', '--service', 'web', '--xds-address', cp.xdsAddress, '--admin-port', '0', '--join-token', 'x'], {
+    TRELLIS_CA_FILE: '',
+    TRELLIS_DATA_DIR: noBundle.TRELLIS_DATA_DIR,
+  });
   assert.equal(proxy.code, 1);
   assert.match(proxy.stderr, /serves xDS at 127\.0\.0\.1:\d+ over TLS: give the proxy the mesh trust bundle \(--ca-file/);
 });
 
-test('after a root rotation the control plane\'s certificate is re-issued under the new root, and the bundle file holds both', { timeout: 60000 }, async (t) => {
+test("after a root rotation the control plane's certificate is re-issued under the new root, and the bundle file holds both", { timeout: 60000 }, async (t) => {
   const cp = await startControlPlane(t);
   const apiPort = Number(new URL(cp.apiUrl).port);
   const rotated = await api(cp, 'POST', '/api/v1/ca/rotate', { overlap: '1h' });
   assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
   const newRoot = String(rotated.body.roots[0].subject).replace(/^.*CN=/, '');
   let leaf = '';
-  await waitFor(async () => (leaf = await leafOf(await sClient(apiPort, cp.caFile))).includes(newRoot), 'the API certificate to come from the new root', 10000)
-    .catch((e: Error) => { throw new Error(`${e.message}; issuer now: ${leaf}; new root: ${newRoot}`); });
+  await waitFor(async () => (leaf = await leafOf(await sClient(apiPort, cp.caFile))).includes(newRoot), 'the API certificate to come from the new root', 10000).catch(
+    (e: Error) => {
+      throw new Error(`${e.message}; issuer now: ${leaf}; new root: ${newRoot}`);
+    },
+  );
   assert.equal(readFileSync(cp.caFile, 'utf8').match(/BEGIN CERTIFICATE/g)?.length, 2, 'the old and the new root, during the overlap');
   assert.match(await sClient(apiPort, cp.caFile), /Verify return code: 0 \(ok\)/);
   // The CLI verifies with the rewritten bundle.

@@ -24,9 +24,14 @@ export const FIXTURES = path.join(PROJECT_ROOT, 'test/fixtures');
 
 /** The trust bundles of the control planes this process started. */
 const trustBundles = new Set<string>();
-const meshRoots = (): string[] => [...trustBundles].flatMap((f) => {
-  try { return [readFileSync(f, 'utf8')]; } catch { return []; }
-});
+const meshRoots = (): string[] =>
+  [...trustBundles].flatMap((f) => {
+    try {
+      return [readFileSync(f, 'utf8')];
+    } catch {
+      return [];
+    }
+  });
 /**
  * Runs the rest of the test alone among the tests that take the same `name` in any test file
  * of this machine (the runner runs files concurrently): the demo tests each start a whole mesh,
@@ -44,8 +49,25 @@ export async function exclusive(t: TestContext, name: string, timeoutMs = 600_00
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const owner = Number((() => { try { return readFileSync(path.join(lock, 'pid'), 'utf8'); } catch { return ''; } })());
-    const alive = owner > 0 && (() => { try { process.kill(owner, 0); return true; } catch { return false; } })();
+    const owner = Number(
+      (() => {
+        try {
+          return readFileSync(path.join(lock, 'pid'), 'utf8');
+        } catch {
+          return '';
+        }
+      })(),
+    );
+    const alive =
+      owner > 0 &&
+      (() => {
+        try {
+          process.kill(owner, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
     if (owner > 0 && !alive) rmSync(lock, { recursive: true, force: true });
     if (Date.now() - started > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${lock} (held by pid ${owner || 'unknown'})`);
     await new Promise((r) => setTimeout(r, 250));
@@ -70,7 +92,9 @@ export function startProcess(t: TestContext, args: string[], env: Record<string,
   const [node, bin] = trellisArgv();
   const child = spawn(node, [bin, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
-  const keep = (c: Buffer) => { out = (out + c.toString()).slice(-20000); };
+  const keep = (c: Buffer) => {
+    out = (out + c.toString()).slice(-20000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const stop = (signal: NodeJS.Signals = 'SIGTERM') => stopGroup(child, signal, 3000);
@@ -85,13 +109,27 @@ export function startProcess(t: TestContext, args: string[], env: Record<string,
 export async function stopGroup(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const gone = exited(child);
-    try { process.kill(-child.pid!, signal); } catch { return; }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, graceMs);
     await gone;
     clearTimeout(timer);
   }
   // `trellis run` and the demo stop their children themselves; make sure nothing of the group is left.
-  try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* all gone */ }
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    /* all gone */
+  }
 }
 
 /** Adds what the process printed so far to a failure of `waiting`. */
@@ -120,7 +158,11 @@ export interface ControlPlane extends Proc {
 /** How long a started control plane or proxy may take to be ready: generous, as CI runs four test files at once on two cores. */
 const READY_TIMEOUT_MS = 45_000;
 
-export async function startControlPlane(t: TestContext, reuse?: { dataDir: string; apiPort: number; xdsPort: number; token: string }, extraArgs: string[] = []): Promise<ControlPlane> {
+export async function startControlPlane(
+  t: TestContext,
+  reuse?: { dataDir: string; apiPort: number; xdsPort: number; token: string },
+  extraArgs: string[] = [],
+): Promise<ControlPlane> {
   const dataDir = reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'trellis-cp-'));
   if (!reuse) cleanup(t, () => rmSync(dataDir, { recursive: true, force: true }));
   const [apiPort, xdsPort] = reuse ? [reuse.apiPort, reuse.xdsPort] : await freePorts(2);
@@ -128,11 +170,20 @@ export async function startControlPlane(t: TestContext, reuse?: { dataDir: strin
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const caFile = path.join(dataDir, 'ca', 'trust-bundle.pem');
   trustBundles.add(caFile);
-  await withOutput(proc, waitFor(() => httpOk(`${apiUrl}/healthz`), `control plane at ${apiUrl}`, READY_TIMEOUT_MS));
+  await withOutput(
+    proc,
+    waitFor(() => httpOk(`${apiUrl}/healthz`), `control plane at ${apiUrl}`, READY_TIMEOUT_MS),
+  );
   const token = reuse?.token ?? ADMIN_TOKEN.exec(proc.output())?.[1];
   if (!token) throw new Error(`the control plane printed no admin token at its first start; output: ${proc.output()}`);
   return {
-    ...proc, apiUrl, xdsAddress: `127.0.0.1:${xdsPort}`, dataDir, token, caFile, cliEnv: { TRELLIS_CONTROL_PLANE: apiUrl, TRELLIS_TOKEN: token, TRELLIS_CA_FILE: caFile },
+    ...proc,
+    apiUrl,
+    xdsAddress: `127.0.0.1:${xdsPort}`,
+    dataDir,
+    token,
+    caFile,
+    cliEnv: { TRELLIS_CONTROL_PLANE: apiUrl, TRELLIS_TOKEN: token, TRELLIS_CA_FILE: caFile },
     restart: () => startControlPlane(t, { dataDir, apiPort: apiPort!, xdsPort: xdsPort!, token }, extraArgs),
   };
 }
@@ -149,12 +200,20 @@ export async function api(cp: ControlPlane, method: string, path: string, body?:
   });
   const text = await res.text();
   let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, body: parsed };
 }
 
 /** Creates a join token for `service`; answers the token string and its id. */
-export async function createJoinToken(cp: ControlPlane, service: string, opts: { namespace?: string; ttl?: string; labels?: Record<string, string> } = {}): Promise<{ token: string; id: string }> {
+export async function createJoinToken(
+  cp: ControlPlane,
+  service: string,
+  opts: { namespace?: string; ttl?: string; labels?: Record<string, string> } = {},
+): Promise<{ token: string; id: string }> {
   const r = await api(cp, 'POST', '/api/v1/tokens', { role: 'join', service, ...opts });
   if (r.status !== 201) throw new Error(`creating a join token for ${service} failed (${r.status}): ${JSON.stringify(r.body)}`);
   return { token: r.body.token, id: r.body.info.id };
@@ -196,22 +255,52 @@ export async function startWorkload(t: TestContext, cp: ControlPlane, opts: Work
   const version = opts.version ?? 'v1';
   const joinToken = opts.joinToken ?? (await createJoinToken(cp, opts.service)).token;
   const inbound = opts.inboundPort ?? inboundPort!;
-  const proc = startProcess(t, ['run', '--service', opts.service, '--port', String(appPort), '--label', `version=${version}`,
-    ...Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
-    '--inbound-port', String(inbound), '--admin-port', String(adminPort), '--http-proxy-port', String(httpProxyPort),
-    '--xds-address', cp.xdsAddress, ...upstreamFlags, '--', ...(opts.app ?? [process.execPath, path.join(FIXTURES, 'echo-app.mjs')])],
-  { SERVICE_NAME: opts.service, VERSION: version, TRELLIS_JOIN_TOKEN: joinToken, TRELLIS_CA_FILE: cp.caFile, ...opts.env });
+  const proc = startProcess(
+    t,
+    [
+      'run',
+      '--service',
+      opts.service,
+      '--port',
+      String(appPort),
+      '--label',
+      `version=${version}`,
+      ...Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      '--inbound-port',
+      String(inbound),
+      '--admin-port',
+      String(adminPort),
+      '--http-proxy-port',
+      String(httpProxyPort),
+      '--xds-address',
+      cp.xdsAddress,
+      ...upstreamFlags,
+      '--',
+      ...(opts.app ?? [process.execPath, path.join(FIXTURES, 'echo-app.mjs')]),
+    ],
+    { SERVICE_NAME: opts.service, VERSION: version, TRELLIS_JOIN_TOKEN: joinToken, TRELLIS_CA_FILE: cp.caFile, ...opts.env },
+  );
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const w = { ...proc, adminUrl, httpProxyPort: httpProxyPort!, inboundPort: inbound, appPort: appPort!, upstreamPorts };
   if (opts.noWait) return w;
-  await withOutput(proc, waitFor(() => httpOk(adminUrl + '/ready'), `proxy of ${opts.service} ready`, READY_TIMEOUT_MS));
-  await withOutput(proc, waitFor(() => tcpOpen(appPort!), `app of ${opts.service} listening on ${appPort}`, 10000));
+  await withOutput(
+    proc,
+    waitFor(() => httpOk(adminUrl + '/ready'), `proxy of ${opts.service} ready`, READY_TIMEOUT_MS),
+  );
+  await withOutput(
+    proc,
+    waitFor(() => tcpOpen(appPort!), `app of ${opts.service} listening on ${appPort}`, 10000),
+  );
   return w;
 }
 
 /** Applies resources through the REST API (all or nothing); throws with the API's error on failure. */
 export async function applyResources(cp: ControlPlane, resources: unknown[]): Promise<unknown> {
-  const res = await fetch(`${cp.apiUrl}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.token}` }, body: JSON.stringify({ resources }) });
+  const res = await fetch(`${cp.apiUrl}/api/v1/apply`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.token}` },
+    body: JSON.stringify({ resources }),
+  });
   const body = await res.json();
   if (res.status !== 200) throw new Error(`apply failed (${res.status}): ${JSON.stringify(body)}`);
   return body;
@@ -228,7 +317,9 @@ export function permissive<S extends { metadata: object }>(service: S): S {
 
 export function httpRoute(name: string, parent: string, backends: { name: string; weight: number }[], port = 8080) {
   return {
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name, namespace: 'default' },
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: 'default' },
     spec: { parentRefs: [{ group: '', kind: 'Service', name: parent, port }], rules: [{ backendRefs: backends.map((b) => ({ name: b.name, port, weight: b.weight })) }] },
   };
 }
@@ -242,12 +333,19 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       reject(new Error(`trellis ${args.join(' ')} timed out; output: ${stdout}${stderr}`));
     }, timeoutMs);
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
     child.stdin.end(input ?? '');
   });
 }
@@ -268,7 +366,11 @@ export async function get(url: string, init: RequestInit = {}): Promise<{ status
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
   const text = await res.text();
   let body: unknown = text;
-  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, headers: res.headers, body };
 }
 
@@ -276,4 +378,3 @@ export async function get(url: string, init: RequestInit = {}): Promise<{ status
 export async function waitForStatus(url: string, status: number, timeoutMs = 10000): Promise<void> {
   await waitFor(async () => (await get(url)).status === status, `${url} to answer ${status}`, timeoutMs);
 }
-

@@ -19,16 +19,25 @@ test('hosts get their own namespace, an address on the bridge, loopback up, and 
   assert.match(lab.exec('a', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${a.address.replace(/\./g, '\\.')}/24`));
   assert.match(lab.exec('a', ['ip', '-o', 'link', 'show', 'lo']), /UP/);
   // b is reachable from a over the bridge (a TCP connect via bash's /dev/tcp needs no extra tools).
-  const server = lab.spawn('b', ['python3', '-c', `import socket; s=socket.socket(); s.bind(('${b.address}', 7000)); s.listen(); c,_=s.accept(); c.sendall(b'hi'); c.close()`], { stdio: 'ignore' });
+  const server = lab.spawn('b', ['python3', '-c', `import socket; s=socket.socket(); s.bind(('${b.address}', 7000)); s.listen(); c,_=s.accept(); c.sendall(b'hi'); c.close()`], {
+    stdio: 'ignore',
+  });
   cleanup(t, () => server.kill('SIGKILL'));
   let reply = '';
   for (let i = 0; i < 50 && reply !== 'hi'; i++) {
-    try { reply = lab.exec('a', ['python3', '-c', `import socket; s=socket.create_connection(('${b.address}', 7000), timeout=1); print(s.recv(10).decode(), end='')`]); } catch { /* not listening yet */ }
+    try {
+      reply = lab.exec('a', ['python3', '-c', `import socket; s=socket.create_connection(('${b.address}', 7000), timeout=1); print(s.recv(10).decode(), end='')`]);
+    } catch {
+      /* not listening yet */
+    }
   }
   assert.equal(reply, 'hi');
-  assert.equal(run(['ip', '-o', 'link']).split('\n').length, before, 'no interface was added to the machine\'s namespace');
+  assert.equal(run(['ip', '-o', 'link']).split('\n').length, before, "no interface was added to the machine's namespace");
   assert.deepEqual(lab.destroy(), []);
-  assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${lab.prefix}-`)), []);
+  assert.deepEqual(
+    listNamespaces().filter((n) => n.startsWith(`${lab.prefix}-`)),
+    [],
+  );
 });
 
 test('a leftover namespace of a crashed run (its process gone) is removed at the next start', { timeout: 30_000 }, (t) => {
@@ -36,7 +45,9 @@ test('a leftover namespace of a crashed run (its process gone) is removed at the
   // pid 2^22+1 is above Linux's pid_max default, so no process has it.
   const stale = `trl${4194305}-x`;
   run(['ip', 'netns', 'add', stale]);
-  cleanup(t, () => { if (listNamespaces().includes(stale)) run(['ip', 'netns', 'del', stale]); });
+  cleanup(t, () => {
+    if (listNamespaces().includes(stale)) run(['ip', 'netns', 'del', stale]);
+  });
   assert.ok(cleanupLeftoverLabs().includes(stale));
   assert.equal(listNamespaces().includes(stale), false);
 });

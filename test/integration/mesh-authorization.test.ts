@@ -9,7 +9,9 @@ import { waitFor } from '../../src/common/wait.js';
 import { api, applyResources, counter, FIXTURES, get, httpService, startControlPlane, startWorkload, waitForStatus } from './harness.js';
 
 const policy = (name: string, action: 'ALLOW' | 'DENY', rules: unknown[], target?: string) => ({
-  apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'default' },
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name, namespace: 'default' },
   spec: { ...(target ? { targetRef: { kind: 'Service', name: target } } : {}), action, rules },
 });
 
@@ -50,7 +52,9 @@ test('ALLOW and DENY by identity, path and method; DENY wins; what ALLOW leaves 
   assert.equal((await status(`${fromClient}/ok`)).status, 200);
 
   // DENY by identity, with a header condition.
-  await applyResources(cp, [policy('no-debug-from-client', 'DENY', [{ from: [{ serviceAccounts: ['default/client'] }], to: [{ headers: [{ name: 'x-debug', present: true }] }] }], 'web')]);
+  await applyResources(cp, [
+    policy('no-debug-from-client', 'DENY', [{ from: [{ serviceAccounts: ['default/client'] }], to: [{ headers: [{ name: 'x-debug', present: true }] }] }], 'web'),
+  ]);
   await waitFor(async () => (await status(`${fromClient}/ok`, { headers: { 'x-debug': '1' } })).status === 403, 'the header DENY to apply', 10000);
   assert.equal((await status(`${fromClient}/ok`)).status, 200);
 
@@ -61,31 +65,46 @@ test('ALLOW and DENY by identity, path and method; DENY wins; what ALLOW leaves 
   await waitFor(async () => /default deny/.test((await status(`${fromClient}/ok`)).body), 'the mesh default deny to apply once both ALLOW policies are gone', 10000);
   assert.equal((await status(`${fromClient}/ok`)).status, 403);
   // The callers themselves are services too: with default deny, nothing reaches them either, but web's answers were counted.
-  assert.ok(await counter(web.adminUrl, 'trellis_authz_decisions_total', { decision: 'deny' }) >= 5);
-  assert.ok(await counter(web.adminUrl, 'trellis_authz_decisions_total', { decision: 'allow', policy: 'default/allow-client/rules[0]' }) >= 2);
+  assert.ok((await counter(web.adminUrl, 'trellis_authz_decisions_total', { decision: 'deny' })) >= 5);
+  assert.ok((await counter(web.adminUrl, 'trellis_authz_decisions_total', { decision: 'allow', policy: 'default/allow-client/rules[0]' })) >= 2);
 });
 
 test('a denied TCP connection is closed; an allowed one relays', { timeout: 90000 }, async (t) => {
   const cp = await startControlPlane(t);
-  const tcpService = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ name: 'tcp', port: 9000, appProtocol: 'tcp' }] } });
+  const tcpService = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { app: name }, ports: [{ name: 'tcp', port: 9000, appProtocol: 'tcp' }] },
+  });
   await applyResources(cp, [tcpService('tcp-echo'), httpService('caller')]);
   const server = await startWorkload(t, cp, { service: 'tcp-echo', app: [process.execPath, path.join(FIXTURES, 'tcp-echo-app.mjs')] });
   const caller = await startWorkload(t, cp, { service: 'caller', upstreams: ['tcp-echo:9000'] });
   const port = caller.upstreamPorts['tcp-echo:9000']!;
-  const echo = () => new Promise<string>((resolve) => {
-    let got = '';
-    const s = net.connect(port, '127.0.0.1', () => s.write('ping'));
-    s.on('data', (c: Buffer) => { got += c.toString(); if (got.length >= 4) s.end(); });
-    s.on('error', () => resolve(got));
-    s.on('close', () => resolve(got));
-    setTimeout(() => { s.destroy(); resolve(got); }, 3000).unref();
-  });
+  const echo = () =>
+    new Promise<string>((resolve) => {
+      let got = '';
+      const s = net.connect(port, '127.0.0.1', () => s.write('ping'));
+      s.on('data', (c: Buffer) => {
+        got += c.toString();
+        if (got.length >= 4) s.end();
+      });
+      s.on('error', () => resolve(got));
+      s.on('close', () => resolve(got));
+      setTimeout(() => {
+        s.destroy();
+        resolve(got);
+      }, 3000).unref();
+    });
   await waitFor(async () => (await echo()).includes('ping'), 'TCP through the mesh', 15000);
   await applyResources(cp, [policy('no-caller', 'DENY', [{ from: [{ serviceAccounts: ['caller'] }] }], 'tcp-echo')]);
   await waitFor(async () => (await echo()) === '', 'the DENY to close TCP connections', 10000);
-  assert.ok(await counter(server.adminUrl, 'trellis_authz_decisions_total', { decision: 'deny', policy: 'default/no-caller/rules[0]' }) >= 1);
+  assert.ok((await counter(server.adminUrl, 'trellis_authz_decisions_total', { decision: 'deny', policy: 'default/no-caller/rules[0]' })) >= 1);
   // An ALLOW rule over HTTP paths cannot match a TCP connection (fails closed).
-  await applyResources(cp, [policy('no-caller', 'DENY', [{ from: [{ serviceAccounts: ['someone-else'] }] }], 'tcp-echo'), policy('paths-only', 'ALLOW', [{ to: [{ paths: [{ prefix: '/' }] }] }], 'tcp-echo')]);
+  await applyResources(cp, [
+    policy('no-caller', 'DENY', [{ from: [{ serviceAccounts: ['someone-else'] }] }], 'tcp-echo'),
+    policy('paths-only', 'ALLOW', [{ to: [{ paths: [{ prefix: '/' }] }] }], 'tcp-echo'),
+  ]);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(await echo(), '');
   await applyResources(cp, [policy('paths-only', 'ALLOW', [{ from: [{ serviceAccounts: ['caller'] }] }], 'tcp-echo')]);

@@ -10,8 +10,24 @@ import { applyResources, counter, FIXTURES, startControlPlane, startWorkload } f
 
 const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) };
 const echoService = {
-  unary: { path: '/test.Echo/Unary', requestStream: false, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
-  chat: { path: '/test.Echo/Chat', requestStream: true, responseStream: true, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  unary: {
+    path: '/test.Echo/Unary',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
+  chat: {
+    path: '/test.Echo/Chat',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
 } as grpc.ServiceDefinition;
 const EchoClient = grpc.makeGenericClientConstructor(echoService, 'Echo');
 
@@ -27,7 +43,8 @@ test('gRPC unary and bidirectional streaming calls cross two sidecars', { timeou
   const client = new EchoClient(`127.0.0.1:${caller.upstreamPorts['greeter:9000']}`, grpc.credentials.createInsecure()) as any;
   cleanup(t, () => client.close());
 
-  const unary = (text: string) => new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
+  const unary = (text: string) =>
+    new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
   await waitFor(async () => (await unary('ping')).echo === 'ping', 'a unary call through the mesh', 15000);
   assert.deepEqual(await unary('hello'), { echo: 'hello', served_by: 'greeter-v1' });
 
@@ -41,8 +58,11 @@ test('gRPC unary and bidirectional streaming calls cross two sidecars', { timeou
   for (let i = 0; i < 10; i++) call.write({ text: `m${i}` });
   call.end();
   await done;
-  assert.deepEqual(replies, Array.from({ length: 10 }, (_, i) => `m${i}`));
-  assert.ok(await counter(server.adminUrl, 'trellis_requests_total', { direction: 'inbound' }) >= 2, 'the server sidecar saw the calls');
+  assert.deepEqual(
+    replies,
+    Array.from({ length: 10 }, (_, i) => `m${i}`),
+  );
+  assert.ok((await counter(server.adminUrl, 'trellis_requests_total', { direction: 'inbound' })) >= 2, 'the server sidecar saw the calls');
 });
 
 test('an opaque TCP connection crosses two sidecars with bytes intact and half-close honoured', { timeout: 60000 }, async (t) => {
@@ -53,31 +73,40 @@ test('an opaque TCP connection crosses two sidecars with bytes intact and half-c
   const port = caller.upstreamPorts['tcp-echo:9000']!;
   const payload = Buffer.alloc(256 * 1024, 7);
 
-  const exchange = () => new Promise<Buffer>((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('end', () => resolve(Buffer.concat(chunks)));
-    socket.on('error', reject);
-    socket.setTimeout(5000, () => socket.destroy(new Error('tcp exchange timed out')));
-    socket.end(payload);
-  });
+  const exchange = () =>
+    new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => socket.destroy(new Error('tcp exchange timed out')));
+      socket.end(payload);
+    });
   let reply: Buffer = Buffer.alloc(0);
   const attempts: string[] = [];
-  await waitFor(async () => {
-    const started = Date.now();
-    try {
-      reply = await exchange();
-    } catch (e) {
-      attempts.push(`${(e as Error).message} after ${Date.now() - started} ms`);
-      throw e;
-    }
-    attempts.push(`${reply.length} bytes after ${Date.now() - started} ms`);
-    return reply.length > 0;
-  }, 'a TCP exchange through the mesh', 15000).catch(async (e: Error) => {
+  await waitFor(
+    async () => {
+      const started = Date.now();
+      try {
+        reply = await exchange();
+      } catch (e) {
+        attempts.push(`${(e as Error).message} after ${Date.now() - started} ms`);
+        throw e;
+      }
+      attempts.push(`${reply.length} bytes after ${Date.now() - started} ms`);
+      return reply.length > 0;
+    },
+    'a TCP exchange through the mesh',
+    15000,
+  ).catch(async (e: Error) => {
     // What both sidecars run, to tell a missing endpoint from a wrong listener.
     const dump = async (url: string) => {
-      try { return JSON.stringify(await (await fetch(`${url}/config_dump`, { signal: AbortSignal.timeout(2000) })).json()); } catch (d) { return `(no config_dump: ${(d as Error).message})`; }
+      try {
+        return JSON.stringify(await (await fetch(`${url}/config_dump`, { signal: AbortSignal.timeout(2000) })).json());
+      } catch (d) {
+        return `(no config_dump: ${(d as Error).message})`;
+      }
     };
     throw new Error(`${e.message}; last attempts: ${attempts.slice(-3).join(', ')}; caller: ${await dump(caller.adminUrl)}; server: ${await dump(server.adminUrl)}`);
   });

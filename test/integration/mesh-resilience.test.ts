@@ -12,7 +12,12 @@ import { applyResources, counter, FIXTURES, get, httpRoute, httpService, startCo
 const faultyApp = (env: Record<string, string> = {}) => ({ app: [process.execPath, path.join(FIXTURES, 'faulty-app.mjs')], env });
 
 function trafficPolicy(target: string, spec: Record<string, unknown>) {
-  return { apiVersion: 'trellis.dev/v1alpha1', kind: 'TrafficPolicy', metadata: { name: target, namespace: 'default' }, spec: { targetRef: { kind: 'Service', name: target }, ...spec } };
+  return {
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'TrafficPolicy',
+    metadata: { name: target, namespace: 'default' },
+    spec: { targetRef: { kind: 'Service', name: target }, ...spec },
+  };
 }
 
 async function count(url: string, n: number, headers: Record<string, string> = {}): Promise<Map<number, number>> {
@@ -50,8 +55,8 @@ test('a TrafficPolicy with retries hides a backend that fails 30% of its request
   assert.ok(retried >= 150, `trellis_retries_total{reason="5xx"} on the client's sidecar: ${retried}`);
 
   // The sidecars' handshakes are counted; a plaintext client on flaky's STRICT port is a refused one.
-  assert.ok(await counter(client.adminUrl, 'trellis_tls_handshakes_total', { direction: 'outbound', service: 'flaky.default', result: 'ok' }) >= 1);
-  assert.ok(await counter(flaky.adminUrl, 'trellis_tls_handshakes_total', { direction: 'inbound', service: 'flaky.default', result: 'ok' }) >= 1);
+  assert.ok((await counter(client.adminUrl, 'trellis_tls_handshakes_total', { direction: 'outbound', service: 'flaky.default', result: 'ok' })) >= 1);
+  assert.ok((await counter(flaky.adminUrl, 'trellis_tls_handshakes_total', { direction: 'inbound', service: 'flaky.default', result: 'ok' })) >= 1);
   const refused = () => counter(flaky.adminUrl, 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'failed', reason: 'protocol' });
   assert.equal(await refused(), 0);
   assert.equal(await plaintext(flaky.inboundPort), '', 'plaintext got an answer from a STRICT inbound port');
@@ -60,7 +65,12 @@ test('a TrafficPolicy with retries hides a backend that fails 30% of its request
 
 test('fault injection aborts its percentage, a rate limit answers 429, an HTTPRoute timeout answers 504', { timeout: 120_000 }, async (t) => {
   const cp = await startControlPlane(t);
-  await applyResources(cp, [httpService('echo'), httpService('slow'), httpService('client'), trafficPolicy('echo', { faultInjection: { abort: { httpStatus: 503, percent: 10 } } })]);
+  await applyResources(cp, [
+    httpService('echo'),
+    httpService('slow'),
+    httpService('client'),
+    trafficPolicy('echo', { faultInjection: { abort: { httpStatus: 503, percent: 10 } } }),
+  ]);
   await startWorkload(t, cp, { service: 'echo' });
   await startWorkload(t, cp, { service: 'slow', ...faultyApp({ DELAY_MS: '3000' }) });
   const client = await startWorkload(t, cp, { service: 'client', upstreams: ['echo:8080', 'slow:8080'] });
@@ -70,7 +80,12 @@ test('fault injection aborts its percentage, a rate limit answers 429, an HTTPRo
   const faults = await count(url, 1000);
   // Binomial(1000, 0.1): standard deviation ~9.5; 100±50 is beyond 5 sigma.
   assert.ok(Math.abs((faults.get(503) ?? 0) - 100) <= 50, `10% abort: ${JSON.stringify([...faults])}`);
-  const one = await (async () => { for (;;) { const r = await get(url); if (r.status === 503) return r; } })();
+  const one = await (async () => {
+    for (;;) {
+      const r = await get(url);
+      if (r.status === 503) return r;
+    }
+  })();
   assert.equal(one.headers.get('x-trellis-error'), 'FAULT_INJECTED');
 
   await applyResources(cp, [trafficPolicy('echo', { rateLimit: { requests: 20, per: '1h' } })]);

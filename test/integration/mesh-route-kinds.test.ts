@@ -10,8 +10,24 @@ import { applyResources, FIXTURES, startControlPlane, startWorkload } from './ha
 
 const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) };
 const echoService = {
-  unary: { path: '/test.Echo/Unary', requestStream: false, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
-  chat: { path: '/test.Echo/Chat', requestStream: true, responseStream: true, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  unary: {
+    path: '/test.Echo/Unary',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
+  chat: {
+    path: '/test.Echo/Chat',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
 } as grpc.ServiceDefinition;
 const EchoClient = grpc.makeGenericClientConstructor(echoService, 'Echo');
 
@@ -23,15 +39,17 @@ test('a GRPCRoute sends one method to v2 and the rest to v1', { timeout: 90_000 
   const cp = await startControlPlane(t);
   const ref = (name: string) => ({ name, port: 9000 });
   await applyResources(cp, [
-    service('greeter', 'grpc'), service('greeter-v1', 'grpc', { app: 'greeter', version: 'v1' }), service('greeter-v2', 'grpc', { app: 'greeter', version: 'v2' }), service('caller', 'http'),
+    service('greeter', 'grpc'),
+    service('greeter-v1', 'grpc', { app: 'greeter', version: 'v1' }),
+    service('greeter-v2', 'grpc', { app: 'greeter', version: 'v2' }),
+    service('caller', 'http'),
     {
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'greeter', namespace: 'default' },
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GRPCRoute',
+      metadata: { name: 'greeter', namespace: 'default' },
       spec: {
         parentRefs: [{ kind: 'Service', name: 'greeter', port: 9000 }],
-        rules: [
-          { matches: [{ method: { service: 'test.Echo', method: 'Unary' } }], backendRefs: [ref('greeter-v2')] },
-          { backendRefs: [ref('greeter-v1')] },
-        ],
+        rules: [{ matches: [{ method: { service: 'test.Echo', method: 'Unary' } }], backendRefs: [ref('greeter-v2')] }, { backendRefs: [ref('greeter-v1')] }],
       },
     },
   ]);
@@ -39,7 +57,8 @@ test('a GRPCRoute sends one method to v2 and the rest to v1', { timeout: 90_000 
   const caller = await startWorkload(t, cp, { service: 'caller', upstreams: ['greeter:9000'] });
   const client = new EchoClient(`127.0.0.1:${caller.upstreamPorts['greeter:9000']}`, grpc.credentials.createInsecure()) as any;
   cleanup(t, () => client.close());
-  const unary = (text: string) => new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
+  const unary = (text: string) =>
+    new Promise<any>((resolve, reject) => client.unary({ text }, { deadline: Date.now() + 3000 }, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
   await waitFor(async () => (await unary('ping')).served_by === 'greeter-v2', 'Unary routed to v2', 15_000);
   for (let i = 0; i < 20; i++) assert.equal((await unary(`m${i}`)).served_by, 'greeter-v2');
   for (let i = 0; i < 5; i++) {
@@ -59,27 +78,46 @@ test('a GRPCRoute sends one method to v2 and the rest to v1', { timeout: 90_000 
 test('a TCPRoute splits connections 90/10 (400 connections, within ±40)', { timeout: 120_000 }, async (t) => {
   const cp = await startControlPlane(t);
   await applyResources(cp, [
-    service('tcp-echo', 'tcp'), service('tcp-a', 'tcp'), service('tcp-b', 'tcp'), service('caller', 'http'),
+    service('tcp-echo', 'tcp'),
+    service('tcp-a', 'tcp'),
+    service('tcp-b', 'tcp'),
+    service('caller', 'http'),
     {
-      apiVersion: 'gateway.networking.k8s.io/v1alpha2', kind: 'TCPRoute', metadata: { name: 'tcp-echo', namespace: 'default' },
-      spec: { parentRefs: [{ kind: 'Service', name: 'tcp-echo', port: 9000 }], rules: [{ backendRefs: [{ name: 'tcp-a', port: 9000, weight: 90 }, { name: 'tcp-b', port: 9000, weight: 10 }] }] },
+      apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+      kind: 'TCPRoute',
+      metadata: { name: 'tcp-echo', namespace: 'default' },
+      spec: {
+        parentRefs: [{ kind: 'Service', name: 'tcp-echo', port: 9000 }],
+        rules: [
+          {
+            backendRefs: [
+              { name: 'tcp-a', port: 9000, weight: 90 },
+              { name: 'tcp-b', port: 9000, weight: 10 },
+            ],
+          },
+        ],
+      },
     },
   ]);
   for (const name of ['tcp-a', 'tcp-b']) await startWorkload(t, cp, { service: name, app: [process.execPath, path.join(FIXTURES, 'tcp-echo-app.mjs')] });
   const caller = await startWorkload(t, cp, { service: 'caller', upstreams: ['tcp-echo:9000'] });
   const port = caller.upstreamPorts['tcp-echo:9000']!;
-  const greet = () => new Promise<string>((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (c: string) => {
-      text += c;
-      if (text.includes('\n')) { socket.destroy(); resolve(text.split('\n')[0]!); }
+  const greet = () =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => {
+        text += c;
+        if (text.includes('\n')) {
+          socket.destroy();
+          resolve(text.split('\n')[0]!);
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+      socket.setTimeout(5000, () => socket.destroy(new Error('no greeting')));
     });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(text));
-    socket.setTimeout(5000, () => socket.destroy(new Error('no greeting')));
-  });
   await waitFor(async () => (await greet().catch(() => '')).startsWith('hello from tcp-'), 'TCP through the mesh', 15_000);
   const counts: Record<string, number> = {};
   for (let i = 0; i < 400; i++) {

@@ -10,15 +10,22 @@ test('header and path routing, header modifier, rewrite and mirroring through HT
   const cp = await startControlPlane(t);
   const ref = (name: string) => ({ name, port: 8080 });
   await applyResources(cp, [
-    httpService('echo'), httpService('echo-v1', { app: 'echo', version: 'v1' }), httpService('echo-v2', { app: 'echo', version: 'v2' }), httpService('shadow'), httpService('client'),
+    httpService('echo'),
+    httpService('echo-v1', { app: 'echo', version: 'v1' }),
+    httpService('echo-v2', { app: 'echo', version: 'v2' }),
+    httpService('shadow'),
+    httpService('client'),
     {
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'echo', namespace: 'default' },
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'echo', namespace: 'default' },
       spec: {
         parentRefs: [{ kind: 'Service', name: 'echo', port: 8080 }],
         rules: [
           { matches: [{ headers: [{ name: 'x-canary', value: 'true' }] }], backendRefs: [ref('echo-v2')] },
           {
-            matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [ref('echo-v1')],
+            matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
+            backendRefs: [ref('echo-v1')],
             filters: [
               { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-route', value: 'api' }], remove: ['x-secret'] } },
               { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'x-mesh', value: 'trellis' }] } },
@@ -26,7 +33,10 @@ test('header and path routing, header modifier, rewrite and mirroring through HT
               { type: 'RequestMirror', requestMirror: { backendRef: ref('shadow') } },
             ],
           },
-          { matches: [{ path: { type: 'Exact', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' }, statusCode: 301 } }] },
+          {
+            matches: [{ path: { type: 'Exact', value: '/old' } }],
+            filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' }, statusCode: 301 } }],
+          },
           { backendRefs: [ref('echo-v1')] },
         ],
       },

@@ -25,7 +25,10 @@ function sClient(port: number, extra: string[] = []): Promise<string> {
     p.stderr.on('data', (c) => (out += c));
     const timer = setTimeout(() => p.kill('SIGKILL'), 10000);
     p.on('error', reject);
-    p.on('exit', () => { clearTimeout(timer); resolve(out); });
+    p.on('exit', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
     // Send a request and keep stdin open, so s_client reads until the server answers or closes (then stop it).
     p.stdin.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
     setTimeout(() => p.stdin.end(), 3000).unref();
@@ -47,18 +50,20 @@ async function steadyLoad(url: string, opts: { count: number; concurrency: numbe
   const failures: string[] = [];
   let sent = 0;
   const end = Date.now() + opts.maxMs;
-  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
-    while (sent < opts.count && Date.now() < end) {
-      sent++;
-      try {
-        const r = await get(url);
-        if (r.status !== 200) failures.push(`${r.status} ${r.headers.get('x-trellis-error') ?? ''} ${typeof r.body === 'string' ? r.body : ''}`);
-      } catch (e) {
-        failures.push((e as Error).message);
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (sent < opts.count && Date.now() < end) {
+        sent++;
+        try {
+          const r = await get(url);
+          if (r.status !== 200) failures.push(`${r.status} ${r.headers.get('x-trellis-error') ?? ''} ${typeof r.body === 'string' ? r.body : ''}`);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+        await new Promise((r) => setTimeout(r, 5));
       }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }));
+    }),
+  );
   return { sent, failures };
 }
 
@@ -105,7 +110,12 @@ test('client certificates from another CA, expired or not yet valid are refused;
   const foreign = await issueCert(foreignDir, ID('client'));
   const expired = await issueCert(caDir, ID('client'), { now: Date.now() - 2 * 86400e3, ttlSeconds: 3600 });
   const future = await issueCert(caDir, ID('client'), { now: Date.now() + 86400e3, ttlSeconds: 3600 });
-  for (const [name, cert] of [['another CA', foreign], ['expired', expired], ['not yet valid', future], ['no certificate', undefined]] as const) {
+  for (const [name, cert] of [
+    ['another CA', foreign],
+    ['expired', expired],
+    ['not yet valid', future],
+    ['no certificate', undefined],
+  ] as const) {
     const r = await tlsGet(web.inboundPort, cert, ca);
     assert.equal(r.status, undefined, `${name}: got HTTP ${r.status}`);
     assert.ok(r.refused, name);
@@ -132,15 +142,23 @@ test('outbound refuses a valid mesh certificate of the wrong identity', { timeou
   assert.doesNotMatch(String(r.body), /stolen/);
 });
 
-test('join tokens: none, another service\'s, or a revoked one get a clear refusal', { timeout: 90000 }, async (t) => {
+test("join tokens: none, another service's, or a revoked one get a clear refusal", { timeout: 90000 }, async (t) => {
   const cp = await startControlPlane(t);
   await applyResources(cp, [httpService('payments'), httpService('orders')]);
   const reason = async (adminUrl: string) => {
-    try { return await (await fetch(`${adminUrl}/ready`)).text(); } catch { return ''; }
+    try {
+      return await (await fetch(`${adminUrl}/ready`)).text();
+    } catch {
+      return '';
+    }
   };
   const forPayments = await createJoinToken(cp, 'payments');
   const impostor = await startWorkload(t, cp, { service: 'orders', joinToken: forPayments.token, noWait: true });
-  await waitFor(async () => /PERMISSION_DENIED.*cannot obtain the identity of service orders/.test(await reason(impostor.adminUrl)), 'the orders proxy with a payments token to be refused', 20000);
+  await waitFor(
+    async () => /PERMISSION_DENIED.*cannot obtain the identity of service orders/.test(await reason(impostor.adminUrl)),
+    'the orders proxy with a payments token to be refused',
+    20000,
+  );
   assert.equal((await identityOf(impostor.adminUrl)).spiffeId, undefined, 'the impostor got a certificate');
 
   const anonymous = await startWorkload(t, cp, { service: 'orders', joinToken: 'trellis-join.000000000000.not-a-real-secret-at-all', noWait: true });
@@ -150,7 +168,11 @@ test('join tokens: none, another service\'s, or a revoked one get a clear refusa
   assert.equal((await identityOf(payments.adminUrl)).spiffeId, ID('payments'));
   const revoked = await api(cp, 'DELETE', `/api/v1/tokens/${forPayments.id}`);
   assert.equal(revoked.status, 200);
-  await waitFor(async () => /revoked/.test(((await (await fetch(`${payments.adminUrl}/config_dump`)).json()) as any).xds.lastError ?? ''), 'the revoked proxy to be disconnected and refused', 20000);
+  await waitFor(
+    async () => /revoked/.test(((await (await fetch(`${payments.adminUrl}/config_dump`)).json()) as any).xds.lastError ?? ''),
+    'the revoked proxy to be disconnected and refused',
+    20000,
+  );
   const listed = (await api(cp, 'GET', '/api/v1/tokens')).body.items.find((x: any) => x.id === forPayments.id);
   assert.ok(listed.revokedAt, 'the token list shows the revocation');
   // No secret ever reaches the control plane's output or the token list.

@@ -34,25 +34,44 @@ test('Prometheus scraping the sidecars counts a burst of 37 requests exactly; pr
   cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const [promPort] = await freePorts(1);
   const target = (u: string) => new URL(u).host;
-  writeFileSync(path.join(dir, 'prometheus.yml'), [
-    'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-    'scrape_configs:',
-    '  - job_name: trellis-sidecars',
-    `    static_configs: [{ targets: ["${target(client.adminUrl)}", "${target(server.adminUrl)}"] }]`,
-    '',
-  ].join('\n'));
-  const prom = spawn(PROMETHEUS, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      'scrape_configs:',
+      '  - job_name: trellis-sidecars',
+      `    static_configs: [{ targets: ["${target(client.adminUrl)}", "${target(server.adminUrl)}"] }]`,
+      '',
+    ].join('\n'),
+  );
+  const prom = spawn(
+    PROMETHEUS,
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let promLog = '';
   prom.stderr!.on('data', (c) => (promLog = (promLog + c).slice(-5000)));
   const gone = exited(prom);
   cleanup(t, async () => {
-    try { process.kill(-prom.pid!, 'SIGTERM'); } catch { return; }
-    const timer = setTimeout(() => { try { process.kill(-prom.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+    try {
+      process.kill(-prom.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-prom.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5000);
     await gone;
     clearTimeout(timer);
   });
   const api = `http://127.0.0.1:${promPort}`;
-  await waitFor(() => httpOk(`${api}/-/ready`), `Prometheus ready (log: ${promLog})`, 30_000).catch((e: Error) => { throw new Error(`${e.message}; prometheus log: ${promLog}`); });
+  await waitFor(() => httpOk(`${api}/-/ready`), `Prometheus ready (log: ${promLog})`, 30_000).catch((e: Error) => {
+    throw new Error(`${e.message}; prometheus log: ${promLog}`);
+  });
 
   // What the server's sidecar counted for calls from the client's workload, as Prometheus sees it.
   const query = 'sum(trellis_requests_total{direction="inbound",service="server.default",source_workload="client-v1",code="200"})';
@@ -63,21 +82,35 @@ test('Prometheus scraping the sidecars counts a burst of 37 requests exactly; pr
   };
   const proxyValue = async (): Promise<number> => {
     const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
-    return text.split('\n').filter((l) => l.startsWith('trellis_requests_total{') && l.includes('direction="inbound"') && l.includes('source_workload="client-v1"') && l.includes('code="200"'))
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('trellis_requests_total{') && l.includes('direction="inbound"') && l.includes('source_workload="client-v1"') && l.includes('code="200"'))
       .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   };
   // Before the burst: Prometheus has scraped the current value.
   let before = 0;
-  await waitFor(async () => { before = await proxyValue(); return (await promValue()) === before; }, 'Prometheus to scrape the value before the burst', 20_000);
+  await waitFor(
+    async () => {
+      before = await proxyValue();
+      return (await promValue()) === before;
+    },
+    'Prometheus to scrape the value before the burst',
+    20_000,
+  );
 
   for (let i = 0; i < 37; i++) assert.equal((await get(url)).status, 200);
   await waitFor(async () => (await proxyValue()) === before + 37, 'the sidecar to count the burst', 5000);
   let seen: number | undefined;
-  await waitFor(async () => (seen = await promValue()) === before + 37, `PromQL to return ${before + 37}`, 20_000)
-    .catch((e: Error) => { throw new Error(`${e.message}; last value ${seen}`); });
+  await waitFor(async () => (seen = await promValue()) === before + 37, `PromQL to return ${before + 37}`, 20_000).catch((e: Error) => {
+    throw new Error(`${e.message}; last value ${seen}`);
+  });
   assert.equal(seen! - before, 37);
 
   // The histogram's count agrees with the counter (same requests, OpenTelemetry's name).
   const countQuery = 'sum(http_server_request_duration_seconds_count{service="server.default",source_workload="client-v1"})';
-  await waitFor(async () => Number((await get(`${api}/api/v1/query?query=${encodeURIComponent(countQuery)}`)).body?.data?.result?.[0]?.value?.[1]) >= before + 37, 'the histogram count', 20_000);
+  await waitFor(
+    async () => Number((await get(`${api}/api/v1/query?query=${encodeURIComponent(countQuery)}`)).body?.data?.result?.[0]?.value?.[1]) >= before + 37,
+    'the histogram count',
+    20_000,
+  );
 });

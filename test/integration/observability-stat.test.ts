@@ -20,7 +20,14 @@ test('trellis stat counts exactly what was sent, with the success rate; check pa
   const url = (status: number) => `http://127.0.0.1:${web.upstreamPorts['api:8080']}/?status=${status}`;
   // Readiness is probed at api's own inbound port (caller "unknown"), so the web -> api edge sees only the test's traffic.
   let probes = 0;
-  await waitFor(async () => { probes++; return (await get(`http://127.0.0.1:${api.inboundPort}/`)).status === 200; }, 'api answering', 10_000);
+  await waitFor(
+    async () => {
+      probes++;
+      return (await get(`http://127.0.0.1:${api.inboundPort}/`)).status === 200;
+    },
+    'api answering',
+    10_000,
+  );
   // web's proxy is ready once its first complete config is in, which includes api's endpoint (api started first).
 
   let sent = 0;
@@ -34,12 +41,18 @@ test('trellis stat counts exactly what was sent, with the success rate; check pa
   }
   type Stat = { items: { source?: string; sourceWorkload?: string; destination?: string; service?: string; workload?: string; requests: number; successRate: number | null }[] };
   let edges: Stat['items'] = [];
-  await waitFor(async () => {
-    const r = await runCli(['stat', 'edges', '-o', 'json', '-w', '60s'], env);
-    if (r.code !== 0) return false;
-    edges = (JSON.parse(r.stdout) as Stat).items;
-    return edges.find((e) => e.source === 'web.default' && e.destination === 'api.default')?.requests === sent;
-  }, `the web -> api edge to count ${sent}`, 15_000).catch((e: Error) => { throw new Error(`${e.message}; edges ${JSON.stringify(edges)}`); });
+  await waitFor(
+    async () => {
+      const r = await runCli(['stat', 'edges', '-o', 'json', '-w', '60s'], env);
+      if (r.code !== 0) return false;
+      edges = (JSON.parse(r.stdout) as Stat).items;
+      return edges.find((e) => e.source === 'web.default' && e.destination === 'api.default')?.requests === sent;
+    },
+    `the web -> api edge to count ${sent}`,
+    15_000,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; edges ${JSON.stringify(edges)}`);
+  });
   const edge = edges.find((e) => e.source === 'web.default' && e.destination === 'api.default')!;
   assert.equal(edge.sourceWorkload, 'web-v1');
   assert.equal(edge.successRate!.toFixed(4), ((sent - failed) / sent).toFixed(4));
@@ -71,7 +84,9 @@ test('trellis stat counts exactly what was sent, with the success rate; check pa
   const { trellisArgv } = await import('../../src/common/self.js');
   const [node, bin] = trellisArgv();
   const tap = spawn(node, [bin, 'tap', 'api', '--status', '5xx', '--max', '2', '-o', 'json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanup(t, () => { if (tap.exitCode === null) tap.kill('SIGKILL'); });
+  cleanup(t, () => {
+    if (tap.exitCode === null) tap.kill('SIGKILL');
+  });
   let out = '';
   tap.stdout.on('data', (c) => (out += c));
   const done = new Promise<number>((resolve) => tap.on('exit', (code) => resolve(code ?? 1)));
@@ -82,7 +97,10 @@ test('trellis stat counts exactly what was sent, with the success rate; check pa
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(await done, 0);
-  const events = out.trim().split('\n').map((l) => JSON.parse(l) as { status: number; service: string; direction: string });
+  const events = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { status: number; service: string; direction: string });
   assert.equal(events.length, 2);
   assert.ok(events.every((e) => e.status === 503 && e.service === 'api.default' && e.direction === 'inbound'));
 });

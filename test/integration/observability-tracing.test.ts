@@ -10,7 +10,14 @@ import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, FIXTURES, get, httpService, permissive, startControlPlane, startWorkload, type ControlPlane, type Workload } from './harness.js';
 
-interface Span { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; service: string }
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  service: string;
+}
 
 async function collector(t: TestContext): Promise<{ url: string; spans: Span[] }> {
   const spans: Span[] = [];
@@ -28,7 +35,14 @@ async function collector(t: TestContext): Promise<{ url: string; spans: Span[] }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanup(t, () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanup(
+    t,
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, spans };
 }
 
@@ -41,10 +55,14 @@ async function chain(t: TestContext, cp: ControlPlane): Promise<Workload> {
   await startWorkload(t, cp, { service: 'b', upstreams: ['c:8080'], app: CHAIN_APP, env: { NEXT_SERVICES: 'c' } });
   const a = await startWorkload(t, cp, { service: 'a', upstreams: ['b:8080'], app: CHAIN_APP, env: { NEXT_SERVICES: 'b' } });
   // Until every hop has its config, the chain answers an error somewhere; wait until c answers through both.
-  await waitFor(async () => {
-    const r = await get(`http://127.0.0.1:${a.inboundPort}/`, { headers: { traceparent: `00-${'f'.repeat(32)}-${'e'.repeat(16)}-00` } });
-    return r.status === 200 && r.body.calls?.[0]?.status === 200 && JSON.parse(r.body.calls[0].body).calls?.[0]?.status === 200;
-  }, 'a -> b -> c answering', 20_000);
+  await waitFor(
+    async () => {
+      const r = await get(`http://127.0.0.1:${a.inboundPort}/`, { headers: { traceparent: `00-${'f'.repeat(32)}-${'e'.repeat(16)}-00` } });
+      return r.status === 200 && r.body.calls?.[0]?.status === 200 && JSON.parse(r.body.calls[0].body).calls?.[0]?.status === 200;
+    },
+    'a -> b -> c answering',
+    20_000,
+  );
   return a;
 }
 
@@ -82,8 +100,9 @@ test('one request through a -> b -> c is one trace with the right parent/child l
   const m = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(r.body.headers.traceparent);
   assert.ok(m, `a's app got a traceparent: ${r.body.headers.traceparent}`);
   const traceId = m[1]!;
-  await waitFor(async () => otlp.spans.filter((s) => s.traceId === traceId).length === 5, 'five spans at the collector', 15_000)
-    .catch((e: Error) => { throw new Error(`${e.message}; got ${JSON.stringify(otlp.spans.filter((s) => s.traceId === traceId))}`); });
+  await waitFor(async () => otlp.spans.filter((s) => s.traceId === traceId).length === 5, 'five spans at the collector', 15_000).catch((e: Error) => {
+    throw new Error(`${e.message}; got ${JSON.stringify(otlp.spans.filter((s) => s.traceId === traceId))}`);
+  });
   assertChain(otlp.spans, traceId, undefined);
 
   // A client that speaks B3 (single header): the trace and its parent are the client's.
@@ -103,11 +122,15 @@ test('without a collector in MeshConfig the control plane receives the spans and
   const r = await get(`http://127.0.0.1:${a.inboundPort}/`);
   const traceId = /^00-([0-9a-f]{32})-/.exec(r.body.headers.traceparent)![1]!;
   let spans: Span[] = [];
-  await waitFor(async () => {
-    const res = await get(`${cp.apiUrl}/api/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${cp.token}` } });
-    spans = res.status === 200 ? res.body.spans : [];
-    return spans.length === 5;
-  }, 'the control plane to hold the five spans', 15_000);
+  await waitFor(
+    async () => {
+      const res = await get(`${cp.apiUrl}/api/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${cp.token}` } });
+      spans = res.status === 200 ? res.body.spans : [];
+      return spans.length === 5;
+    },
+    'the control plane to hold the five spans',
+    15_000,
+  );
   assertChain(spans, traceId, undefined);
   const list = await get(`${cp.apiUrl}/api/v1/traces?service=b`, { headers: { authorization: `Bearer ${cp.token}` } });
   const summary = list.body.items.find((x: { traceId: string }) => x.traceId === traceId);

@@ -14,13 +14,16 @@ const place = { name: 'outbound|127.0.0.1:9001', address: '127.0.0.1', port: 900
 const wire = (l: object) => decodeMessage(LISTENER, encodeMessage(LISTENER, l));
 
 test('sampling, collector and access log sampling reach the proxy through protobuf', () => {
-  const telemetry = hcmTelemetry({ ...DEFAULT_MESH_CONFIG, tracing: { samplingPercent: 12.5, collector: 'http://otel.example:4318' }, accessLog: { enabled: true, samplingPercent: 25 } }, 'http://127.0.0.1:15000');
+  const telemetry = hcmTelemetry(
+    { ...DEFAULT_MESH_CONFIG, tracing: { samplingPercent: 12.5, collector: 'http://otel.example:4318' }, accessLog: { enabled: true, samplingPercent: 25 } },
+    'http://127.0.0.1:15000',
+  );
   const r = decodeListener(wire(httpListener(place, 'routes', telemetry)));
   assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
   assert.deepEqual(r.value.protocol === 'http' && r.value.telemetry, { tracingPercent: 12.5, collector: 'http://otel.example:4318', accessLogPercent: 25 });
 });
 
-test('without a MeshConfig collector the control plane\'s receiver is used at 1 %, marked as the control plane\'s; access logs stay off', () => {
+test("without a MeshConfig collector the control plane's receiver is used at 1 %, marked as the control plane's; access logs stay off", () => {
   const r = decodeListener(wire(httpListener(place, 'routes', hcmTelemetry(DEFAULT_MESH_CONFIG, 'http://127.0.0.1:15000'))));
   assert.ok(r.ok);
   // collectorIsControlPlane: a proxy that reaches xDS over a Unix socket sends these spans over the receiver's socket.

@@ -9,7 +9,10 @@ import { CertificateAuthority } from '../../src/control-plane/ca/index.js';
 const x509 = await x509Lib();
 import { generateKeyPair, P256, privateKeyPem, x509Lib } from '../../src/common/x509.js';
 
-export interface KeyAndCert { key: string; cert: string }
+export interface KeyAndCert {
+  key: string;
+  cert: string;
+}
 
 /** A fresh key and a certificate for `spiffeId` signed by the CA in `caDir` (at time `now`, for `ttlSeconds`). */
 export async function issueCert(caDir: string, spiffeId: string, opts: { now?: number; ttlSeconds?: number } = {}): Promise<KeyAndCert> {
@@ -53,6 +56,9 @@ export function plaintext(port: number): Promise<string> {
     s.on('data', (c: Buffer) => (data += c.toString()));
     s.on('error', () => resolve(data));
     s.on('close', () => resolve(data));
-    setTimeout(() => { s.destroy(); resolve(data); }, 5000).unref();
+    setTimeout(() => {
+      s.destroy();
+      resolve(data);
+    }, 5000).unref();
   });
 }

@@ -52,11 +52,36 @@ export interface CapturedWorkload extends Proc {
 }
 
 /** Starts an application with `trellis run --transparent` in a new lab host and waits until the proxy is ready and the app listens. */
-export async function startCapturedWorkload(t: TestContext, mesh: TransparentMesh, opts: { host: string; service: string; port: number; extraPorts?: number[]; runArgs?: string[]; app: string[]; env?: Record<string, string> }): Promise<CapturedWorkload> {
+export async function startCapturedWorkload(
+  t: TestContext,
+  mesh: TransparentMesh,
+  opts: { host: string; service: string; port: number; extraPorts?: number[]; runArgs?: string[]; app: string[]; env?: Record<string, string> },
+): Promise<CapturedWorkload> {
   const host = mesh.lab.addHost(opts.host);
-  const proc = startProcess(t, ['run', '--transparent', '--netns', host.netns, '--service', opts.service, '--port', String(opts.port),
-    ...(opts.extraPorts ?? []).flatMap((p) => ['--extra-port', String(p)]), ...(opts.runArgs ?? []),
-    '--admin-port', String(ADMIN_PORT), '--xds-address', `unix:${mesh.socket}`, '--ready-timeout', '90000', '--', ...opts.app], { SERVICE_NAME: opts.service, TRELLIS_JOIN_TOKEN: (await createJoinToken(mesh.cp, opts.service)).token, ...opts.env });
+  const proc = startProcess(
+    t,
+    [
+      'run',
+      '--transparent',
+      '--netns',
+      host.netns,
+      '--service',
+      opts.service,
+      '--port',
+      String(opts.port),
+      ...(opts.extraPorts ?? []).flatMap((p) => ['--extra-port', String(p)]),
+      ...(opts.runArgs ?? []),
+      '--admin-port',
+      String(ADMIN_PORT),
+      '--xds-address',
+      `unix:${mesh.socket}`,
+      '--ready-timeout',
+      '90000',
+      '--',
+      ...opts.app,
+    ],
+    { SERVICE_NAME: opts.service, TRELLIS_JOIN_TOKEN: (await createJoinToken(mesh.cp, opts.service)).token, ...opts.env },
+  );
   const curl = (url: string) => mesh.lab.exec(opts.host, ['curl', '-sSf', '--max-time', '2', url]);
   const curlAsync = (url: string) => mesh.lab.execAsync(opts.host, ['curl', '-sSf', '--max-time', '2', url]);
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -66,8 +91,12 @@ export async function startCapturedWorkload(t: TestContext, mesh: TransparentMes
       throw new Error(`${what}: ${(e as Error).message}; output of trellis run: ${proc.output() || '(none)'}`);
     }
   };
-  await step(`proxy of ${opts.service} ready`, () => waitFor(async () => (await curlAsync(`http://127.0.0.1:${ADMIN_PORT}/ready`)).length >= 0, `proxy of ${opts.service} ready`, 90000, 250));
-  await step(`app of ${opts.service} listening`, () => waitFor(async () => (await mesh.lab.execAsync(opts.host, ['ss', '-Htln', `sport = :${opts.port}`])).trim().length > 0, `app of ${opts.service} on ${opts.port}`, 20000, 200));
+  await step(`proxy of ${opts.service} ready`, () =>
+    waitFor(async () => (await curlAsync(`http://127.0.0.1:${ADMIN_PORT}/ready`)).length >= 0, `proxy of ${opts.service} ready`, 90000, 250),
+  );
+  await step(`app of ${opts.service} listening`, () =>
+    waitFor(async () => (await mesh.lab.execAsync(opts.host, ['ss', '-Htln', `sport = :${opts.port}`])).trim().length > 0, `app of ${opts.service} on ${opts.port}`, 20000, 200),
+  );
   return { ...proc, host, metrics: () => curl(`http://127.0.0.1:${ADMIN_PORT}/metrics`) };
 }
 

@@ -15,7 +15,10 @@ import { applyResources, runCli } from './harness.js';
 import { requireTestHosts, startCapturedWorkload, startTransparentMesh, sumCounter, TRANSPARENT_FIXTURES } from './transparent-harness.js';
 
 const service = (name: string, app: string, port: number, appProtocol: string) => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app }, ports: [{ name: 'main', port, appProtocol }] },
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default' },
+  spec: { selector: { app }, ports: [{ name: 'main', port, appProtocol }] },
 });
 const clients = path.join(TRANSPARENT_FIXTURES, 'clients.mjs');
 const NO_PROXY_ENV = ['env', '-u', 'HTTP_PROXY', '-u', 'http_proxy', '-u', 'HTTPS_PROXY', '-u', 'https_proxy', '-u', 'NO_PROXY', '-u', 'no_proxy'];
@@ -34,7 +37,14 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
   const [frontend, payments, backend] = await Promise.all([
     startCapturedWorkload(t, mesh, { host: 'frontend', service: 'frontend', port: 8080, app: ['python3', path.join(TRANSPARENT_FIXTURES, 'http-app.py')] }),
     startCapturedWorkload(t, mesh, { host: 'payments', service: 'payments', port: 8080, app: ['python3', path.join(TRANSPARENT_FIXTURES, 'http-app.py')] }),
-    startCapturedWorkload(t, mesh, { host: 'backend', service: 'backend', port: 8081, extraPorts: [9000, 9100], app: [process.execPath, path.join(TRANSPARENT_FIXTURES, 'backend-app.mjs')], env: { GRPC_PORT: '9000', TCP_PORT: '9100' } }),
+    startCapturedWorkload(t, mesh, {
+      host: 'backend',
+      service: 'backend',
+      port: 8081,
+      extraPorts: [9000, 9100],
+      app: [process.execPath, path.join(TRANSPARENT_FIXTURES, 'backend-app.mjs')],
+      env: { GRPC_PORT: '9000', TCP_PORT: '9100' },
+    }),
   ]);
   // A host outside the mesh, and the upstream resolver (in the bridge's namespace) that knows its name.
   const outside = lab.addHost('outside');
@@ -67,7 +77,10 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
 
   await t.test('gRPC bidirectional streaming (@grpc/grpc-js)', () => {
     const r = json([process.execPath, clients, 'grpc', 'greeter.mesh:9000']);
-    assert.deepEqual(r.replies.map((m: { echo: string }) => m.echo), ['m0', 'm1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(
+      r.replies.map((m: { echo: string }) => m.echo),
+      ['m0', 'm1', 'm2', 'm3', 'm4'],
+    );
     assert.equal(r.replies[0].served_by, 'backend');
   });
 
@@ -91,12 +104,25 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
   await t.test('the hops between the sidecars are mutual TLS; a host outside the mesh gets no plaintext answer (STRICT)', async () => {
     const pay = payments.metrics();
     assert.ok(sumCounter(pay, 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'ok' }) >= 1, 'payments sidecar: inbound mTLS handshakes');
-    assert.ok(sumCounter(pay, 'trellis_requests_total', { direction: 'inbound', source_service: 'frontend.default', source_authenticated: 'true' }) >= 2, 'payments sidecar: the caller known from its certificate');
+    assert.ok(
+      sumCounter(pay, 'trellis_requests_total', { direction: 'inbound', source_service: 'frontend.default', source_authenticated: 'true' }) >= 2,
+      'payments sidecar: the caller known from its certificate',
+    );
     assert.ok(sumCounter(backend.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'ok' }) >= 3, 'backend sidecar: HTTP/2, gRPC and TCP over mTLS');
     const failedBefore = sumCounter(pay, 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'failed' });
-    const plain = await lab.execAsync('outside', ['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://${payments.host.address}:8080/pay`], 10_000).then((out) => `answered ${out}`, (e: Error) => e.message);
+    const plain = await lab
+      .execAsync('outside', ['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://${payments.host.address}:8080/pay`], 10_000)
+      .then(
+        (out) => `answered ${out}`,
+        (e: Error) => e.message,
+      );
     assert.doesNotMatch(plain, /^answered/, 'a plaintext client outside the mesh got an HTTP answer');
-    await waitFor(async () => sumCounter(payments.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'failed' }) > failedBefore, 'the refused handshake counted', 5000, 100);
+    await waitFor(
+      async () => sumCounter(payments.metrics(), 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'failed' }) > failedBefore,
+      'the refused handshake counted',
+      5000,
+      100,
+    );
   });
 
   await t.test('bytes that are not HTTP on an http port reach the application through mTLS as opaque TCP (chosen by ALPN)', () => {
@@ -107,8 +133,15 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
     assert.match(r.data, /Bad request version \('world'\)/, JSON.stringify(r));
   });
 
-  await t.test('an AuthorizationPolicy applies on the capture path: DENY by the caller\'s identity answers 403', async () => {
-    await applyResources(cp, [{ apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'no-admin-from-frontend', namespace: 'default' }, spec: { targetRef: { kind: 'Service', name: 'payments' }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['frontend'] }], to: [{ paths: [{ prefix: '/admin' }] }] }] } }]);
+  await t.test("an AuthorizationPolicy applies on the capture path: DENY by the caller's identity answers 403", async () => {
+    await applyResources(cp, [
+      {
+        apiVersion: 'trellis.dev/v1alpha1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'no-admin-from-frontend', namespace: 'default' },
+        spec: { targetRef: { kind: 'Service', name: 'payments' }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['frontend'] }], to: [{ paths: [{ prefix: '/admin' }] }] }] },
+      },
+    ]);
     const status = (p: string) => inFrontend(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://payments.mesh:8080${p}`]);
     await waitFor(async () => status('/admin/x') === '403', 'the policy to reach the payments sidecar', 15000, 250);
     assert.equal(status('/pay'), '200', 'what the policy does not deny still passes');
@@ -130,7 +163,13 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
     assert.match(answer, new RegExp(`outbound connection to ${outside.address.replace(/\./g, '\\.')}:8000 refused: it is not a mesh Service`));
     assert.ok(sumCounter(frontend.metrics(), 'trellis_outbound_refused_total', { protocol: 'http/1.1' }) >= 2);
     // Opaque TCP is refused with a reset, at once (curl's telnet needs no HTTP).
-    const raw = (() => { try { return inFrontend([process.execPath, clients, 'tcp', outside.address, '8000']); } catch (e) { return (e as Error).message; } })();
+    const raw = (() => {
+      try {
+        return inFrontend([process.execPath, clients, 'tcp', outside.address, '8000']);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
     assert.match(raw, /ECONNRESET|socket hang up|tcp failed/);
     assert.ok(sumCounter(frontend.metrics(), 'trellis_outbound_refused_total', { protocol: 'opaque' }) >= 1);
     // Mesh Services still work.
@@ -157,7 +196,11 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
   }
   const problems = lab.destroy();
   assert.deepEqual(problems, []);
-  assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${lab.prefix}-`)), [], 'no namespace left');
-  assert.doesNotMatch(run(['ip', '-o', 'link']), new RegExp(`v-(frontend|payments|backend|outside)`), 'no veth in the machine\'s namespace');
-  assert.doesNotMatch(run(['iptables', '-t', 'nat', '-S']), /TRELLIS/, 'no rule in the machine\'s namespace');
+  assert.deepEqual(
+    listNamespaces().filter((n) => n.startsWith(`${lab.prefix}-`)),
+    [],
+    'no namespace left',
+  );
+  assert.doesNotMatch(run(['ip', '-o', 'link']), new RegExp(`v-(frontend|payments|backend|outside)`), "no veth in the machine's namespace");
+  assert.doesNotMatch(run(['iptables', '-t', 'nat', '-S']), /TRELLIS/, "no rule in the machine's namespace");
 });

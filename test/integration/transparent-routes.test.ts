@@ -9,7 +9,10 @@ import { applyResources, FIXTURES } from './harness.js';
 import { requireTestHosts, startCapturedWorkload, startTransparentMesh, sumCounter, TRANSPARENT_FIXTURES } from './transparent-harness.js';
 
 const service = (name: string, port: number, appProtocol: string) => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ name: 'main', port, appProtocol }] },
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default' },
+  spec: { selector: { app: name }, ports: [{ name: 'main', port, appProtocol }] },
 });
 const clients = path.join(TRANSPARENT_FIXTURES, 'clients.mjs');
 const NO_PROXY_ENV = ['env', '-u', 'HTTP_PROXY', '-u', 'http_proxy', '-u', 'HTTPS_PROXY', '-u', 'https_proxy', '-u', 'NO_PROXY', '-u', 'no_proxy'];
@@ -20,23 +23,45 @@ test(`transparent mode: a TCPRoute splits a captured caller's connections 75/25 
   const mesh = await startTransparentMesh(t, 'r');
   // tcp-echo selects no workload: every connection that reaches a backend went by the TCPRoute.
   await applyResources(mesh.cp, [
-    service('caller', 8080, 'http'), service('tcp-echo', 9000, 'tcp'), service('tcp-a', 9000, 'tcp'), service('tcp-b', 9000, 'tcp'),
+    service('caller', 8080, 'http'),
+    service('tcp-echo', 9000, 'tcp'),
+    service('tcp-a', 9000, 'tcp'),
+    service('tcp-b', 9000, 'tcp'),
     {
-      apiVersion: 'gateway.networking.k8s.io/v1alpha2', kind: 'TCPRoute', metadata: { name: 'tcp-echo', namespace: 'default' },
-      spec: { parentRefs: [{ kind: 'Service', name: 'tcp-echo', port: 9000 }], rules: [{ backendRefs: [{ name: 'tcp-a', port: 9000, weight: 75 }, { name: 'tcp-b', port: 9000, weight: 25 }] }] },
+      apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+      kind: 'TCPRoute',
+      metadata: { name: 'tcp-echo', namespace: 'default' },
+      spec: {
+        parentRefs: [{ kind: 'Service', name: 'tcp-echo', port: 9000 }],
+        rules: [
+          {
+            backendRefs: [
+              { name: 'tcp-a', port: 9000, weight: 75 },
+              { name: 'tcp-b', port: 9000, weight: 25 },
+            ],
+          },
+        ],
+      },
     },
   ]);
-  const echo = (name: string) => startCapturedWorkload(t, mesh, { host: name.replace('-', ''), service: name, port: 9000, app: [process.execPath, path.join(FIXTURES, 'tcp-echo-app.mjs')] });
+  const echo = (name: string) =>
+    startCapturedWorkload(t, mesh, { host: name.replace('-', ''), service: name, port: 9000, app: [process.execPath, path.join(FIXTURES, 'tcp-echo-app.mjs')] });
   const [caller] = await Promise.all([
     startCapturedWorkload(t, mesh, { host: 'caller', service: 'caller', port: 8080, app: ['python3', path.join(TRANSPARENT_FIXTURES, 'http-app.py')] }),
-    echo('tcp-a'), echo('tcp-b'),
+    echo('tcp-a'),
+    echo('tcp-b'),
   ]);
   /** Greetings of `n` connections the caller application opens to tcp-echo.mesh:9000, by backend. */
   const greetings = async (n: number, timeoutMs = 90_000): Promise<Record<string, number>> =>
     JSON.parse(await mesh.lab.execAsync('caller', [...NO_PROXY_ENV, process.execPath, clients, 'greetings', 'tcp-echo.mesh', '9000', String(n)], timeoutMs)).counts;
 
   // Each probe gives up within seconds (a connection before the route arrived may go nowhere).
-  await waitFor(async () => Object.keys(await greetings(1, 10_000).catch(() => ({}))).some((g) => g.startsWith('hello from tcp-')), 'a first connection through the TCPRoute', 45_000, 250);
+  await waitFor(
+    async () => Object.keys(await greetings(1, 10_000).catch(() => ({}))).some((g) => g.startsWith('hello from tcp-')),
+    'a first connection through the TCPRoute',
+    45_000,
+    250,
+  );
   const counts = await greetings(CONNECTIONS);
   const a = counts['hello from tcp-a'] ?? 0;
   const b = counts['hello from tcp-b'] ?? 0;

@@ -16,7 +16,12 @@ import { adminSocketBeside, otlpSocketBeside } from '../../src/xds/unix-sockets.
 import { api, applyResources, createJoinToken, runCli } from './harness.js';
 import { requireTestHosts, startCapturedWorkload, startTransparentMesh, TRANSPARENT_FIXTURES } from './transparent-harness.js';
 
-const service = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 8080, appProtocol: 'http' }] } });
+const service = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default' },
+  spec: { selector: { app: name }, ports: [{ name: 'http', port: 8080, appProtocol: 'http' }] },
+});
 const HTTP_APP = ['python3', path.join(TRANSPARENT_FIXTURES, 'http-app.py')];
 const BURST = 25;
 /** More than two collections (every 1 s): a count that holds this long is settled. */
@@ -44,7 +49,10 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
     }
     assert.equal(statSync(otlpSocketBeside(socket)).mode & 0o777, 0o600);
     const proxies = (await api(cp, 'GET', '/api/v1/proxies')).body.items as { service: string; adminSocket?: string }[];
-    assert.deepEqual(proxies.map((p) => [p.service, p.adminSocket]).sort(), [['frontend', adminSockets[0]], ['payments', adminSockets[1]]]);
+    assert.deepEqual(proxies.map((p) => [p.service, p.adminSocket]).sort(), [
+      ['frontend', adminSockets[0]],
+      ['payments', adminSockets[1]],
+    ]);
   });
 
   await t.test(`trellis stat counts exactly the ${BURST} requests of a burst on the frontend -> payments edge`, async () => {
@@ -63,19 +71,27 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
       before = now;
     }
     assert.ok(before > 0, 'the warm-up was collected: the control plane reaches the frontend sidecar');
-    const codes = curl(['-o', '/dev/null', '-w', '%{http_code}\\n', `http://payments.mesh:8080/burst/[1-${BURST}]`]).trim().split('\n');
+    const codes = curl(['-o', '/dev/null', '-w', '%{http_code}\\n', `http://payments.mesh:8080/burst/[1-${BURST}]`])
+      .trim()
+      .split('\n');
     assert.deepEqual(codes, Array(BURST).fill('200'));
     let after = 0;
-    await waitFor(async () => (after = await edge()) === before + BURST, `the edge to count ${before} + ${BURST}`, 20_000, 500)
-      .catch((e: Error) => { throw new Error(`${e.message}; last count ${after}`); });
+    await waitFor(async () => (after = await edge()) === before + BURST, `the edge to count ${before} + ${BURST}`, 20_000, 500).catch((e: Error) => {
+      throw new Error(`${e.message}; last count ${after}`);
+    });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     assert.equal(await edge(), before + BURST, 'counted once, not again by a later collection');
   });
 
   await t.test('trellis tap shows a request of the transparent service', async () => {
     const [node, bin] = trellisArgv();
-    const tap = spawn(node, [bin, 'tap', 'payments', '--path', '/tapped', '--max', '1', '-o', 'json'], { env: { ...process.env, ...cp.cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanup(t, () => { if (tap.exitCode === null) tap.kill('SIGKILL'); });
+    const tap = spawn(node, [bin, 'tap', 'payments', '--path', '/tapped', '--max', '1', '-o', 'json'], {
+      env: { ...process.env, ...cp.cliEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanup(t, () => {
+      if (tap.exitCode === null) tap.kill('SIGKILL');
+    });
     let out = '';
     let err = '';
     tap.stdout.on('data', (c) => (out += c));
@@ -99,36 +115,77 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
     // TCP address is out of its reach, so a span in the store came through the socket.
     const host = lab.addHost('caller');
     const [node, bin] = trellisArgv();
-    const caller = lab.spawn(host.name, [node, bin, 'run', '--service', 'caller', '--port', '8090', '--inbound-port', '15006', '--admin-port', '15020', '--http-proxy-port', '15001',
-      '--upstream', 'payments:8080=9001', '--xds-address', `unix:${socket}`, '--ready-timeout', '60000', '--', ...HTTP_APP],
-    { stdio: 'ignore', env: { ...process.env, SERVICE_NAME: 'caller', TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'caller')).token } });
+    const caller = lab.spawn(
+      host.name,
+      [
+        node,
+        bin,
+        'run',
+        '--service',
+        'caller',
+        '--port',
+        '8090',
+        '--inbound-port',
+        '15006',
+        '--admin-port',
+        '15020',
+        '--http-proxy-port',
+        '15001',
+        '--upstream',
+        'payments:8080=9001',
+        '--xds-address',
+        `unix:${socket}`,
+        '--ready-timeout',
+        '60000',
+        '--',
+        ...HTTP_APP,
+      ],
+      { stdio: 'ignore', env: { ...process.env, SERVICE_NAME: 'caller', TRELLIS_JOIN_TOKEN: (await createJoinToken(cp, 'caller')).token } },
+    );
     cleanup(t, () => caller.kill('SIGKILL'));
     const inCaller = (args: string[]) => lab.exec(host.name, ['curl', '-sS', '--max-time', '5', ...args]);
-    await waitFor(async () => inCaller(['-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:15020/ready']) === '200', 'the caller\'s proxy ready', 60_000, 250);
-    assert.throws(() => inCaller(['-o', '/dev/null', cp.apiUrl + '/healthz']), 'the control plane\'s API is out of the namespace\'s reach');
+    await waitFor(async () => inCaller(['-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:15020/ready']) === '200', "the caller's proxy ready", 60_000, 250);
+    assert.throws(() => inCaller(['-o', '/dev/null', cp.apiUrl + '/healthz']), "the control plane's API is out of the namespace's reach");
     const traceId = '7'.repeat(31) + '1';
     inCaller(['-o', '/dev/null', '-H', `traceparent: 00-${traceId}-${'8'.repeat(16)}-01`, 'http://127.0.0.1:9001/traced']);
     let spans: { service: string; name: string }[] = [];
-    await waitFor(async () => {
-      const r = await api(cp, 'GET', `/api/v1/traces/${traceId}`);
-      spans = r.status === 200 ? r.body.spans : [];
-      return spans.length >= 2;
-    }, `trace ${traceId} in the control plane's store`, 15_000, 500).catch((e: Error) => { throw new Error(`${e.message}; spans ${JSON.stringify(spans)}`); });
+    await waitFor(
+      async () => {
+        const r = await api(cp, 'GET', `/api/v1/traces/${traceId}`);
+        spans = r.status === 200 ? r.body.spans : [];
+        return spans.length >= 2;
+      },
+      `trace ${traceId} in the control plane's store`,
+      15_000,
+      500,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; spans ${JSON.stringify(spans)}`);
+    });
     // The caller's outbound span, and the transparent payments sidecar's inbound one.
-    assert.deepEqual(spans.map((s) => [s.service, s.name]).sort(), [['caller', 'GET payments.default'], ['payments', 'GET payments.default']]);
+    assert.deepEqual(spans.map((s) => [s.service, s.name]).sort(), [
+      ['caller', 'GET payments.default'],
+      ['payments', 'GET payments.default'],
+    ]);
     caller.kill('SIGTERM');
   });
 
   // Both capture listeners trace: the caller's outbound chain and the callee's inbound one.
-  await t.test('a sampled request\'s trace reaches the control plane\'s trace store', async () => {
+  await t.test("a sampled request's trace reaches the control plane's trace store", async () => {
     const traceId = '5'.repeat(31) + '1';
     curl(['-o', '/dev/null', '-H', `traceparent: 00-${traceId}-${'6'.repeat(16)}-01`, 'http://payments.mesh:8080/traced']);
     let spans: { service: string }[] = [];
-    await waitFor(async () => {
-      const r = await api(cp, 'GET', `/api/v1/traces/${traceId}`);
-      spans = r.status === 200 ? r.body.spans : [];
-      return spans.some((s) => s.service === 'payments') && spans.some((s) => s.service === 'frontend');
-    }, `trace ${traceId} with a span of each sidecar`, 15_000, 500).catch((e: Error) => { throw new Error(`${e.message}; spans ${JSON.stringify(spans)}`); });
+    await waitFor(
+      async () => {
+        const r = await api(cp, 'GET', `/api/v1/traces/${traceId}`);
+        spans = r.status === 200 ? r.body.spans : [];
+        return spans.some((s) => s.service === 'payments') && spans.some((s) => s.service === 'frontend');
+      },
+      `trace ${traceId} with a span of each sidecar`,
+      15_000,
+      500,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; spans ${JSON.stringify(spans)}`);
+    });
   });
 
   // Stopped the way a user stops them: each proxy removes its socket on exit.

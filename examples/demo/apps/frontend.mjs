@@ -18,7 +18,11 @@ function getJson(url, headers = {}) {
       res.on('data', (c) => (body += c));
       res.on('end', () => {
         if (res.statusCode !== 200) return reject(new Error(`${url} answered ${res.statusCode}: ${body.trim()}`));
-        try { resolve(JSON.parse(body)); } catch (e) { reject(e); }
+        try {
+          resolve(JSON.parse(body));
+        } catch (e) {
+          reject(e);
+        }
       });
     });
     req.on('timeout', () => req.destroy(new Error(`${url} timed out`)));
@@ -26,15 +30,17 @@ function getJson(url, headers = {}) {
   });
 }
 
-http.createServer(async (req, res) => {
-  try {
-    const trace = traceHeaders(req);
-    const catalog = await getJson(`${upstream('CATALOG')}/items`, trace);
-    const items = await Promise.all(catalog.items.map(async (item) => ({ ...item, reviews: await getJson(`${upstream('REVIEWS')}/reviews/${item.id}`, trace) })));
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ service: 'frontend', items }, null, 2) + '\n');
-  } catch (e) {
-    res.writeHead(502, { 'content-type': 'text/plain' });
-    res.end(`frontend: ${e.message}\n`);
-  }
-}).listen(port, '127.0.0.1');
+http
+  .createServer(async (req, res) => {
+    try {
+      const trace = traceHeaders(req);
+      const catalog = await getJson(`${upstream('CATALOG')}/items`, trace);
+      const items = await Promise.all(catalog.items.map(async (item) => ({ ...item, reviews: await getJson(`${upstream('REVIEWS')}/reviews/${item.id}`, trace) })));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ service: 'frontend', items }, null, 2) + '\n');
+    } catch (e) {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`frontend: ${e.message}\n`);
+    }
+  })
+  .listen(port, '127.0.0.1');

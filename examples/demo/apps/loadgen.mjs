@@ -7,13 +7,17 @@ const intervalMs = Number(process.env.LOADGEN_INTERVAL_MS ?? 250);
 const counts = { ok: 0, failed: 0 };
 
 setInterval(() => {
-  http.get(target, { timeout: 3000 }, (res) => {
-    res.resume();
-    res.on('end', () => (res.statusCode === 200 ? counts.ok++ : counts.failed++));
-  }).on('error', () => counts.failed++);
+  http
+    .get(target, { timeout: 3000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? counts.ok++ : counts.failed++));
+    })
+    .on('error', () => counts.failed++);
 }, intervalMs);
 
-http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(counts) + '\n');
-}).listen(Number(process.env.PORT), '127.0.0.1');
+http
+  .createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(counts) + '\n');
+  })
+  .listen(Number(process.env.PORT), '127.0.0.1');

@@ -25,7 +25,11 @@ export async function runApply(opts: ApplyOptions, io: CliIo = processIo, client
   }
   const applied = await client.apply(read.value, { dryRun: opts.dryRun ?? false });
   if (!applied.ok) {
-    io.err(formatClientError(applied.error).map((l) => `${l}\n`).join(''));
+    io.err(
+      formatClientError(applied.error)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
     return 1;
   }
   const suffix = applied.value.dryRun ? ' (dry run)' : '';
@@ -40,12 +44,15 @@ export function register(program: Command): void {
     .option('-f, --filename <file...>', 'a file, a directory of .yaml/.yml/.json files, or - for standard input (repeatable)')
     .option('--dry-run', 'check with the control plane what would change, without changing anything');
   addControlPlaneOption(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   trellis apply -f examples/demo/mesh.yaml
   trellis apply -f routes/ -f services.yaml
   cat canary.yaml | trellis apply -f -
-  trellis apply -f canary.yaml --dry-run`)
+  trellis apply -f canary.yaml --dry-run`,
+    )
     .action(async (opts: ApplyOptions) => {
       process.exitCode = await runApply(opts);
     });

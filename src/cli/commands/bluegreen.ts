@@ -24,7 +24,13 @@ export interface BlueGreenState {
 }
 
 /** Runs `bluegreen`; answers the exit code. */
-export async function runBlueGreen(service: string, opts: BlueGreenOptions, io: CliIo = processIo, client: ApiClient = createApiClient(controlPlaneUrl(opts.controlPlane)), now = () => new Date()): Promise<number> {
+export async function runBlueGreen(
+  service: string,
+  opts: BlueGreenOptions,
+  io: CliIo = processIo,
+  client: ApiClient = createApiClient(controlPlaneUrl(opts.controlPlane)),
+  now = () => new Date(),
+): Promise<number> {
   const fail = (m: string): number => (io.err(`error: ${m}\n`), 1);
   if (Boolean(opts.to) === Boolean(opts.back)) return fail('give either --to BACKEND (switch to it) or --back (switch to the backend before)');
   const namespace = opts.namespace ?? 'default';
@@ -56,17 +62,20 @@ export async function runBlueGreen(service: string, opts: BlueGreenOptions, io: 
 export function register(program: Command): void {
   const cmd = program
     .command('bluegreen <service>')
-    .description('switch all of a Service\'s traffic to another backend at once, or back')
+    .description("switch all of a Service's traffic to another backend at once, or back")
     .option('--to <backend>', 'the Service that gets all the traffic (e.g. payments-green)')
     .option('--back', 'switch back to the backend that had the traffic before the last switch')
     .option('--from <backend>', 'the Service that has the traffic now (default: the main backend of its HTTPRoute)')
     .option('--route <name>', 'the HTTPRoute to change, when the Service has several')
     .option('-n, --namespace <ns>', 'namespace of the Service', 'default');
   addControlPlaneOption(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   trellis bluegreen payments --to payments-green
-  trellis bluegreen payments --back`)
+  trellis bluegreen payments --back`,
+    )
     .action(async (service: string, opts: BlueGreenOptions) => {
       process.exitCode = await runBlueGreen(service, opts);
     });

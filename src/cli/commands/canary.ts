@@ -36,11 +36,18 @@ export interface CanaryState {
   at: string;
 }
 
-interface Settings { steps: number[]; intervalMs: number; minSuccess: number; maxP99Ms: number; minRequests: number }
+interface Settings {
+  steps: number[];
+  intervalMs: number;
+  minSuccess: number;
+  maxP99Ms: number;
+  minRequests: number;
+}
 
 function settings(o: CanaryOptions): Settings | string {
   const steps = (o.steps ?? '10,25,50,100').split(',').map((s) => Number(s.trim()));
-  if (steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100) || steps.some((s, i) => i > 0 && s <= steps[i - 1]!)) return `--steps must be increasing whole percentages 1..100, got ${JSON.stringify(o.steps)}`;
+  if (steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100) || steps.some((s, i) => i > 0 && s <= steps[i - 1]!))
+    return `--steps must be increasing whole percentages 1..100, got ${JSON.stringify(o.steps)}`;
   if (steps[steps.length - 1] !== 100) steps.push(100);
   const intervalMs = parseDuration(o.interval ?? '30s');
   if (typeof intervalMs === 'string' || intervalMs < 1) return `--interval ${typeof intervalMs === 'string' ? intervalMs : 'must be above 0'}`;
@@ -97,7 +104,16 @@ export async function runCanary(service: string, opts: CanaryOptions, deps: Part
       io.out(`the last canary of ${service} to ${to} was rolled back (${previous.at}): ${previous.reason}; starting again\n`);
     }
   }
-  const state = (step: number, phase: CanaryState['phase'], reason?: string): CanaryState => ({ kind: 'canary', from, to, steps: s.steps, step, phase, ...(reason ? { reason } : {}), at: now().toISOString() });
+  const state = (step: number, phase: CanaryState['phase'], reason?: string): CanaryState => ({
+    kind: 'canary',
+    from,
+    to,
+    steps: s.steps,
+    step,
+    phase,
+    ...(reason ? { reason } : {}),
+    at: now().toISOString(),
+  });
 
   const rollBack = async (step: number, reason: string): Promise<number> => {
     const w = await writeWeights(client, target, from, to, 0, state(step, 'RolledBack', reason));
@@ -110,7 +126,9 @@ export async function runCanary(service: string, opts: CanaryOptions, deps: Part
     const last = i === s.steps.length - 1;
     const written = await writeWeights(client, target, from, to, percent, state(i, last ? 'Promoted' : 'Progressing'));
     if (!written.ok) return fail(written.error);
-    io.out(`step ${i + 1}/${s.steps.length}: ${percent}% of ${service} to ${to}, ${100 - percent}% to ${from}${last ? '' : ` (watching ${metrics.source} for ${formatDuration(s.intervalMs)})`}\n`);
+    io.out(
+      `step ${i + 1}/${s.steps.length}: ${percent}% of ${service} to ${to}, ${100 - percent}% to ${from}${last ? '' : ` (watching ${metrics.source} for ${formatDuration(s.intervalMs)})`}\n`,
+    );
     if (last) {
       io.out(`promoted: ${to} has all traffic of ${service}\n`);
       return 0;
@@ -123,10 +141,12 @@ export async function runCanary(service: string, opts: CanaryOptions, deps: Part
       const seen = await watch.value.finish();
       if (!seen.ok) return rollBack(i, `cannot read the metrics of ${to} from ${metrics.source}: ${seen.error}`);
       const w = seen.value;
-      const p99 = w.p99 === undefined ? 'n/a' : w.p99 === Number.POSITIVE_INFINITY ? 'above the largest latency bucket' : `${formatDuration(Math.max(1, Math.round(w.p99 * 1000)))}`;
+      const p99 =
+        w.p99 === undefined ? 'n/a' : w.p99 === Number.POSITIVE_INFINITY ? 'above the largest latency bucket' : `${formatDuration(Math.max(1, Math.round(w.p99 * 1000)))}`;
       io.out(`  ${to}: ${w.requests} requests in ${formatDuration(s.intervalMs)}, success ${pct(w.successRate)}, p99 ${p99}\n`);
       if (w.requests < s.minRequests) {
-        if (tries >= 3) return rollBack(i, `${to} got ${w.requests} requests in the last interval (fewer than --min-requests ${s.minRequests}) three times; its health cannot be judged`);
+        if (tries >= 3)
+          return rollBack(i, `${to} got ${w.requests} requests in the last interval (fewer than --min-requests ${s.minRequests}) three times; its health cannot be judged`);
         io.out(`  fewer than ${s.minRequests} requests: holding ${percent}% for another interval\n`);
         continue;
       }
@@ -141,7 +161,7 @@ export async function runCanary(service: string, opts: CanaryOptions, deps: Part
 export function register(program: Command): void {
   const cmd = program
     .command('canary <service>')
-    .description('shift a Service\'s traffic to a new backend step by step, rolling back when it is unhealthy')
+    .description("shift a Service's traffic to a new backend step by step, rolling back when it is unhealthy")
     .requiredOption('--to <backend>', 'the Service that gets the traffic (e.g. payments-v2)')
     .option('--from <backend>', 'the Service that has the traffic now (default: the main backend of its HTTPRoute)')
     .option('--route <name>', 'the HTTPRoute to change, when the Service has several')
@@ -152,12 +172,15 @@ export function register(program: Command): void {
     .option('--max-p99 <duration>', 'highest p99 latency of the new backend that passes a step', '500ms')
     .option('--min-requests <n>', 'fewest requests to the new backend in an interval to judge it', '20');
   addControlPlaneOption(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   trellis canary payments --to payments-v2
   trellis canary payments --to payments-v2 --steps 5,20,50 --interval 1m --min-success 0.995 --max-p99 300ms
 
-Running the same command again after an interruption resumes at the step it had reached.`)
+Running the same command again after an interruption resumes at the step it had reached.`,
+    )
     .action(async (service: string, opts: CanaryOptions) => {
       process.exitCode = await runCanary(service, opts);
     });

@@ -20,7 +20,9 @@ interface SetupOptions {
   excludeOutboundCidrs: string[];
 }
 
-const list = (parse: (v: string) => number | string) => (value: string, previous: unknown[] = []) => [...previous, ...value.split(',').filter(Boolean).map(parse)];
+const list =
+  (parse: (v: string) => number | string) =>
+  (value: string, previous: unknown[] = []) => [...previous, ...value.split(',').filter(Boolean).map(parse)];
 const num = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new Error(`${JSON.stringify(v)} is not a number`);
@@ -51,7 +53,7 @@ export function register(program: Command): void {
   const capture = program.command('capture').description("transparent mode's iptables rules in a workload's network namespace");
   capture
     .command('setup')
-    .description('send the namespace\'s outbound and inbound TCP (and DNS) to the proxy; replaces earlier Trellis rules')
+    .description("send the namespace's outbound and inbound TCP (and DNS) to the proxy; replaces earlier Trellis rules")
     .option('--netns <name>', 'network namespace (default: the current one)')
     .option('--inbound-port <port>', "the proxy's inbound capture port", num, CAPTURE_DEFAULTS.inboundPort)
     .option('--outbound-port <port>', "the proxy's outbound capture port", num, CAPTURE_DEFAULTS.outboundPort)

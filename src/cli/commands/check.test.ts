@@ -8,8 +8,14 @@ const NOW = Date.parse('2026-12-02T12:00:00Z');
 const H = 3600_000;
 function proxy(id: string, cert?: [number, number]): ProxyStatus {
   return {
-    id, service: 's', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: new Date(NOW).toISOString(),
-    versions: { listeners: '1', routes: '1', clusters: '1', endpoints: '1' }, nacks: [],
+    id,
+    service: 's',
+    namespace: 'default',
+    address: '127.0.0.1',
+    connected: true,
+    lastSeen: new Date(NOW).toISOString(),
+    versions: { listeners: '1', routes: '1', clusters: '1', endpoints: '1' },
+    nacks: [],
     ...(cert ? { certificate: { notBefore: new Date(NOW + cert[0] * H).toISOString(), notAfter: new Date(NOW + cert[1] * H).toISOString() } } : {}),
   };
 }

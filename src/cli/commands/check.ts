@@ -9,7 +9,11 @@ import { typeName } from '../output.js';
 import { createTelemetryClient, type TelemetryClient } from '../telemetry-client.js';
 
 export type Verdict = 'ok' | 'FAIL' | 'warn' | 'skip';
-export interface CheckLine { verdict: Verdict; check: string; detail: string }
+export interface CheckLine {
+  verdict: Verdict;
+  check: string;
+  detail: string;
+}
 
 const inSync = (p: ProxyStatus): boolean => p.current !== undefined && (['listeners', 'routes', 'clusters', 'endpoints'] as const).every((k) => p.versions[k] === p.current![k]);
 
@@ -28,12 +32,18 @@ export function certificateLine(connected: readonly ProxyStatus[], now: number):
   if (held.length === 0) return { verdict: 'skip', check, detail: connected.length === 0 ? 'no proxies' : 'no connected proxy holds a workload certificate' };
   const near = held.filter((c) => c.to - now < (c.to - c.from) * NEAR_EXPIRY_SHARE).sort((a, b) => a.to - b.to);
   if (near.length > 0) {
-    const detail = near.map((c) => (c.to <= now ? `${c.id}: expired at ${new Date(c.to).toISOString()}` : `${c.id}: expires at ${new Date(c.to).toISOString()} (in ${inTime(c.to - now)})`)).join('; ');
+    const detail = near
+      .map((c) => (c.to <= now ? `${c.id}: expired at ${new Date(c.to).toISOString()}` : `${c.id}: expires at ${new Date(c.to).toISOString()} (in ${inTime(c.to - now)})`))
+      .join('; ');
     return { verdict: 'FAIL', check, detail: `${detail}; a proxy renews at half its certificate's lifetime, so these missed their renewal (see their logs and /ready)` };
   }
   const soonest = held.reduce((a, b) => (b.to < a.to ? b : a));
   const without = connected.length - held.length;
-  return { verdict: 'ok', check, detail: `${held.length} of ${connected.length} connected proxies hold a workload certificate${without > 0 ? ` (${without} without)` : ''}; the soonest expires at ${new Date(soonest.to).toISOString()} (in ${inTime(soonest.to - now)}, ${soonest.id})` };
+  return {
+    verdict: 'ok',
+    check,
+    detail: `${held.length} of ${connected.length} connected proxies hold a workload certificate${without > 0 ? ` (${without} without)` : ''}; the soonest expires at ${new Date(soonest.to).toISOString()} (in ${inTime(soonest.to - now)}, ${soonest.id})`,
+  };
 }
 
 /** Why a connected proxy does not run its current config: what could not be sent to it, else the versions. */
@@ -60,34 +70,63 @@ export async function checkMesh(client: TelemetryClient): Promise<CheckLine[]> {
   const proxies = px.value.items;
   const down = proxies.filter((p) => !p.connected);
   if (proxies.length === 0) lines.push({ verdict: 'warn', check: 'proxies connected', detail: 'no proxy has connected yet' });
-  else if (down.length > 0) lines.push({ verdict: 'FAIL', check: 'proxies connected', detail: `${down.length} of ${proxies.length} disconnected (within their grace period): ${down.map((p) => p.id).join(', ')}` });
+  else if (down.length > 0)
+    lines.push({
+      verdict: 'FAIL',
+      check: 'proxies connected',
+      detail: `${down.length} of ${proxies.length} disconnected (within their grace period): ${down.map((p) => p.id).join(', ')}`,
+    });
   else lines.push({ verdict: 'ok', check: 'proxies connected', detail: `${proxies.length} connected` });
   const stale = proxies.filter((p) => p.connected && !inSync(p));
-  lines.push(stale.length === 0
-    ? { verdict: proxies.length === 0 ? 'skip' : 'ok', check: 'proxies in sync', detail: proxies.length === 0 ? 'no proxies' : 'every connected proxy runs the config computed for it' }
-    : { verdict: 'FAIL', check: 'proxies in sync', detail: stale.map(whyStale).join('; ') });
+  lines.push(
+    stale.length === 0
+      ? {
+          verdict: proxies.length === 0 ? 'skip' : 'ok',
+          check: 'proxies in sync',
+          detail: proxies.length === 0 ? 'no proxies' : 'every connected proxy runs the config computed for it',
+        }
+      : { verdict: 'FAIL', check: 'proxies in sync', detail: stale.map(whyStale).join('; ') },
+  );
   // A NACK matters while the proxy still refuses the config it is offered.
   const refusing = proxies.flatMap((p) => {
     const last = p.nacks[p.nacks.length - 1];
     if (last === undefined) return [];
-    const key = typeName(last.typeUrl) === 'Listener' ? 'listeners' : typeName(last.typeUrl) === 'RouteConfiguration' ? 'routes' : typeName(last.typeUrl) === 'Cluster' ? 'clusters' : 'endpoints';
+    const key =
+      typeName(last.typeUrl) === 'Listener'
+        ? 'listeners'
+        : typeName(last.typeUrl) === 'RouteConfiguration'
+          ? 'routes'
+          : typeName(last.typeUrl) === 'Cluster'
+            ? 'clusters'
+            : 'endpoints';
     return p.current?.[key] === last.version ? [`${p.id} refuses ${typeName(last.typeUrl)} version ${last.version}: ${last.message}`] : [];
   });
   const older = proxies.reduce((n, p) => n + p.nacks.length, 0);
-  lines.push(refusing.length > 0
-    ? { verdict: 'FAIL', check: 'no NACKs', detail: refusing.join('; ') }
-    : { verdict: 'ok', check: 'no NACKs', detail: older === 0 ? 'no proxy refused any config' : `${older} earlier NACK(s), none for the config in effect now` });
+  lines.push(
+    refusing.length > 0
+      ? { verdict: 'FAIL', check: 'no NACKs', detail: refusing.join('; ') }
+      : { verdict: 'ok', check: 'no NACKs', detail: older === 0 ? 'no proxy refused any config' : `${older} earlier NACK(s), none for the config in effect now` },
+  );
   const stat = await client.stat(60);
   if (!stat.ok) lines.push({ verdict: 'FAIL', check: 'telemetry collected', detail: stat.error });
   else {
     const rps = stat.value.services.reduce((n, s) => n + s.rps, 0);
     lines.push({ verdict: 'ok', check: 'telemetry collected', detail: `${stat.value.services.length} service(s), ${rps.toFixed(2)} requests/s over the last minute` });
   }
-  lines.push(certificateLine(proxies.filter((p) => p.connected), Date.now()));
+  lines.push(
+    certificateLine(
+      proxies.filter((p) => p.connected),
+      Date.now(),
+    ),
+  );
   return lines;
 }
 
-export async function runCheck(opts: { controlPlane?: string; output?: string }, io: CliIo = processIo, client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane))): Promise<number> {
+export async function runCheck(
+  opts: { controlPlane?: string; output?: string },
+  io: CliIo = processIo,
+  client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)),
+): Promise<number> {
   const lines = await checkMesh(client);
   const failed = lines.some((l) => l.verdict === 'FAIL');
   if (opts.output === 'json') io.out(JSON.stringify({ healthy: !failed, checks: lines }, null, 2) + '\n');

@@ -7,8 +7,18 @@ import { XDS_MAX_MESSAGE_BYTES } from '../../xds/message-limits.js';
 import { hostPort, parseHostPort, socketPathFlag } from '../flags.js';
 
 interface Options {
-  dataDir: string; apiAddress: string; xdsAddress: string; xdsSocket?: string; collectInterval: number; forwardSpans?: string;
-  trustDomain: string; certTtl: string; caCert?: string; caKey?: string; caChain?: string; xdsMaxMessageBytes: number;
+  dataDir: string;
+  apiAddress: string;
+  xdsAddress: string;
+  xdsSocket?: string;
+  collectInterval: number;
+  forwardSpans?: string;
+  trustDomain: string;
+  certTtl: string;
+  caCert?: string;
+  caKey?: string;
+  caChain?: string;
+  xdsMaxMessageBytes: number;
 }
 
 // Below this no proxy's config fits; above XDS_MAX_MESSAGE_BYTES proxies would refuse what is sent.
@@ -30,26 +40,46 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where the store keeps its files', process.env.TRELLIS_DATA_DIR ?? './trellis-data')
     .option('--api-address <host:port>', 'REST API address', hostPort('--api-address'), '127.0.0.1:15000')
     .option('--xds-address <host:port>', 'xDS (gRPC ADS) address', hostPort('--xds-address'), '127.0.0.1:15010')
-    .option('--xds-socket <path>', 'also serve xDS on this Unix socket (proxies in other network namespaces use unix:PATH), and the span receiver beside it (PATH without .sock, then .otlp.sock)', socketPathFlag('--xds-socket'))
-    .option('--collect-interval <ms>', "how often the proxies' request stats are collected", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 100 || n > 60_000) throw new InvalidArgumentError(`--collect-interval ${v} is not valid: expected milliseconds from 100 to 60000`);
-      return n;
-    }, 1000)
+    .option(
+      '--xds-socket <path>',
+      'also serve xDS on this Unix socket (proxies in other network namespaces use unix:PATH), and the span receiver beside it (PATH without .sock, then .otlp.sock)',
+      socketPathFlag('--xds-socket'),
+    )
+    .option(
+      '--collect-interval <ms>',
+      "how often the proxies' request stats are collected",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 100 || n > 60_000) throw new InvalidArgumentError(`--collect-interval ${v} is not valid: expected milliseconds from 100 to 60000`);
+        return n;
+      },
+      1000,
+    )
     .option('--forward-spans <url>', 'also send the spans it receives to this OTLP/HTTP collector (base URL, e.g. http://otel:4318)', (v) => {
       if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v)) throw new InvalidArgumentError(`--forward-spans ${v} is not valid: expected an http:// or https:// base URL`);
       return v.replace(/\/+$/, '');
     })
-    .option('--xds-max-message-bytes <bytes>', `the largest xDS response sent to a proxy; a larger one is not sent and the proxy's status says why (at most ${XDS_MAX_MESSAGE_BYTES}, what proxies accept)`, (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < MIN_XDS_MESSAGE_BYTES || n > XDS_MAX_MESSAGE_BYTES) throw new InvalidArgumentError(`--xds-max-message-bytes=${v} is not valid: expected bytes from ${MIN_XDS_MESSAGE_BYTES} to ${XDS_MAX_MESSAGE_BYTES}`);
-      return n;
-    }, XDS_MAX_MESSAGE_BYTES)
-    .option('--trust-domain <domain>', 'SPIFFE trust domain of the mesh', (v: string) => {
-      const p = trustDomainProblem(v);
-      if (p) throw new InvalidArgumentError(`--trust-domain=${v} is not valid: ${p}`);
-      return v;
-    }, DEFAULT_TRUST_DOMAIN)
+    .option(
+      '--xds-max-message-bytes <bytes>',
+      `the largest xDS response sent to a proxy; a larger one is not sent and the proxy's status says why (at most ${XDS_MAX_MESSAGE_BYTES}, what proxies accept)`,
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < MIN_XDS_MESSAGE_BYTES || n > XDS_MAX_MESSAGE_BYTES)
+          throw new InvalidArgumentError(`--xds-max-message-bytes=${v} is not valid: expected bytes from ${MIN_XDS_MESSAGE_BYTES} to ${XDS_MAX_MESSAGE_BYTES}`);
+        return n;
+      },
+      XDS_MAX_MESSAGE_BYTES,
+    )
+    .option(
+      '--trust-domain <domain>',
+      'SPIFFE trust domain of the mesh',
+      (v: string) => {
+        const p = trustDomainProblem(v);
+        if (p) throw new InvalidArgumentError(`--trust-domain=${v} is not valid: ${p}`);
+        return v;
+      },
+      DEFAULT_TRUST_DOMAIN,
+    )
     .option('--cert-ttl <duration>', 'lifetime of workload certificates', parseDuration('--cert-ttl'), '24h')
     .option('--ca-cert <file>', 'first start only: your CA certificate (a root, or an intermediate with --ca-chain) instead of a generated root')
     .option('--ca-key <file>', 'first start only: the key of --ca-cert (ECDSA P-256)')
@@ -58,13 +88,21 @@ export function register(program: Command): void {
     .action(async (opts: Options) => {
       if ((opts.caCert === undefined) !== (opts.caKey === undefined)) throw new Error('--ca-cert and --ca-key go together');
       const cp = await startControlPlane({
-        trustDomain: opts.trustDomain, workloadCertTtlSeconds: seconds(opts.certTtl),
+        trustDomain: opts.trustDomain,
+        workloadCertTtlSeconds: seconds(opts.certTtl),
         ...(opts.caCert && opts.caKey ? { ca: { certFile: opts.caCert, keyFile: opts.caKey, ...(opts.caChain ? { chainFile: opts.caChain } : {}) } } : {}),
-        dataDir: opts.dataDir, api: parseHostPort(opts.apiAddress, '--api-address'), xds: parseHostPort(opts.xdsAddress, '--xds-address'), ...(opts.xdsSocket ? { xdsSocket: opts.xdsSocket } : {}),
-        collectIntervalMs: opts.collectInterval, xdsMaxMessageBytes: opts.xdsMaxMessageBytes, ...(opts.forwardSpans !== undefined ? { forwardSpansTo: opts.forwardSpans } : {}),
+        dataDir: opts.dataDir,
+        api: parseHostPort(opts.apiAddress, '--api-address'),
+        xds: parseHostPort(opts.xdsAddress, '--xds-address'),
+        ...(opts.xdsSocket ? { xdsSocket: opts.xdsSocket } : {}),
+        collectIntervalMs: opts.collectInterval,
+        xdsMaxMessageBytes: opts.xdsMaxMessageBytes,
+        ...(opts.forwardSpans !== undefined ? { forwardSpansTo: opts.forwardSpans } : {}),
       });
       if (cp.adminToken) process.stdout.write(`admin token (shown only this once; the control plane keeps only its hash): ${cp.adminToken}\n`);
-      process.stdout.write(`trellis control plane ready: api ${cp.apiUrl}, xds ${cp.xdsAddress}${opts.xdsSocket ? ` and unix:${opts.xdsSocket} (spans: unix:${otlpSocketBeside(opts.xdsSocket)})` : ''}, data ${cp.store.dataDir} (revision ${cp.store.revision()}), dashboard ${cp.apiUrl}/dashboard/, trust domain ${cp.ca.trustDomain}, trust bundle ${cp.trustBundleFile} (API and xDS are TLS: clients verify with it)\n`);
+      process.stdout.write(
+        `trellis control plane ready: api ${cp.apiUrl}, xds ${cp.xdsAddress}${opts.xdsSocket ? ` and unix:${opts.xdsSocket} (spans: unix:${otlpSocketBeside(opts.xdsSocket)})` : ''}, data ${cp.store.dataDir} (revision ${cp.store.revision()}), dashboard ${cp.apiUrl}/dashboard/, trust domain ${cp.ca.trustDomain}, trust bundle ${cp.trustBundleFile} (API and xDS are TLS: clients verify with it)\n`,
+      );
       // Stay subscribed while closing: a repeated signal would otherwise kill it before its sockets are removed.
       await new Promise<void>((resolve) => {
         process.on('SIGINT', resolve);

@@ -31,7 +31,12 @@ async function targets(args: string[], opts: DeleteOptions, io: CliIo): Promise<
 }
 
 /** Runs `delete`; answers the exit code (1 if any resource could not be deleted). Deletes one at a time, not as a batch. */
-export async function runDelete(args: string[], opts: DeleteOptions, io: CliIo = processIo, client: ApiClient = createApiClient(controlPlaneUrl(opts.controlPlane))): Promise<number> {
+export async function runDelete(
+  args: string[],
+  opts: DeleteOptions,
+  io: CliIo = processIo,
+  client: ApiClient = createApiClient(controlPlaneUrl(opts.controlPlane)),
+): Promise<number> {
   const keys = await targets(args, opts, io);
   if (typeof keys[0] === 'string' || keys.length === 0) {
     io.err((keys as string[]).map((l) => `${l}\n`).join(''));
@@ -45,7 +50,11 @@ export async function runDelete(args: string[], opts: DeleteOptions, io: CliIo =
       continue;
     }
     if (r.error.code === 'STORE_NOT_FOUND' && opts.ignoreNotFound) continue;
-    io.err(formatClientError(r.error).map((l) => `${l}\n`).join(''));
+    io.err(
+      formatClientError(r.error)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
     code = 1;
     // Without a control plane every other delete fails the same way.
     if (r.error.code === 'CONNECTION_FAILED') break;
@@ -62,11 +71,14 @@ export function register(program: Command): void {
     .option('-n, --namespace <ns>', 'namespace (default: default)')
     .option('--ignore-not-found', 'a resource that does not exist is not an error');
   addControlPlaneOption(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   trellis delete httproute reviews
   trellis delete svc payments ledger -n shop
-  trellis delete -f examples/demo/reviews-canary.yaml`)
+  trellis delete -f examples/demo/reviews-canary.yaml`,
+    )
     .action(async (args: string[], opts: DeleteOptions) => {
       process.exitCode = await runDelete(args, opts);
     });

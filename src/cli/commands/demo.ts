@@ -22,7 +22,11 @@ const DEMO_DIR = path.join(PROJECT_ROOT, 'examples/demo');
 const APPS = path.join(DEMO_DIR, 'apps');
 
 interface DemoWorkload {
-  service: string; version?: string; app: string[]; upstreams: string[]; env?: Record<string, string>;
+  service: string;
+  version?: string;
+  app: string[];
+  upstreams: string[];
+  env?: Record<string, string>;
   /** Transparent mode: plain URLs by mesh name instead of local upstream ports. */
   urls?: Record<string, string>;
 }
@@ -32,28 +36,84 @@ const WORKLOADS: DemoWorkload[] = [
   { service: 'ratings', app: ['python3', path.join(APPS, 'ratings.py')], upstreams: [] },
   { service: 'catalog', app: ['python3', path.join(APPS, 'catalog.py')], upstreams: [], urls: { RATINGS_URL: 'http://ratings.mesh:8080/ratings' } },
   { service: 'reviews', version: 'v1', app: [process.execPath, path.join(APPS, 'reviews.mjs')], upstreams: [], env: { VERSION: 'v1' } },
-  { service: 'reviews', version: 'v2', app: [process.execPath, path.join(APPS, 'reviews.mjs')], upstreams: ['ratings:8080'], env: { VERSION: 'v2' }, urls: { RATINGS_URL: 'http://ratings.mesh:8080/ratings' } },
-  { service: 'frontend', app: [process.execPath, path.join(APPS, 'frontend.mjs')], upstreams: ['catalog:8080', 'reviews:8080'], urls: { CATALOG_URL: 'http://catalog.mesh:8080', REVIEWS_URL: 'http://reviews.mesh:8080' } },
+  {
+    service: 'reviews',
+    version: 'v2',
+    app: [process.execPath, path.join(APPS, 'reviews.mjs')],
+    upstreams: ['ratings:8080'],
+    env: { VERSION: 'v2' },
+    urls: { RATINGS_URL: 'http://ratings.mesh:8080/ratings' },
+  },
+  {
+    service: 'frontend',
+    app: [process.execPath, path.join(APPS, 'frontend.mjs')],
+    upstreams: ['catalog:8080', 'reviews:8080'],
+    urls: { CATALOG_URL: 'http://catalog.mesh:8080', REVIEWS_URL: 'http://reviews.mesh:8080' },
+  },
   { service: 'loadgen', app: [process.execPath, path.join(APPS, 'loadgen.mjs')], upstreams: ['frontend:8080'], urls: { FRONTEND_URL: 'http://frontend.mesh:8080/' } },
 ];
 
-interface DemoOptions { apiPort: number; xdsPort: number; dataDir?: string; explicit?: boolean }
+interface DemoOptions {
+  apiPort: number;
+  xdsPort: number;
+  dataDir?: string;
+  explicit?: boolean;
+}
 
-interface Running { name: string; child: ChildProcess; appPort?: number; adminPort?: number; httpProxyPort?: number; upstreamPorts?: Record<string, number>; host?: string; address?: string }
+interface Running {
+  name: string;
+  child: ChildProcess;
+  appPort?: number;
+  adminPort?: number;
+  httpProxyPort?: number;
+  upstreamPorts?: Record<string, number>;
+  host?: string;
+  address?: string;
+}
 
 /** Transparent mode: each sidecar's admin port, on 127.0.0.1 inside its namespace. */
 const DEMO_ADMIN_PORT = 15020;
 
 /** Transparent mode: each workload in its own test host (network namespace), its app calling the others by mesh name. */
-async function startTransparentWorkloads(lab: HostLab, workloads: DemoWorkload[], xdsSocket: string, running: Running[], joinToken: (service: string) => Promise<string>): Promise<void> {
+async function startTransparentWorkloads(
+  lab: HostLab,
+  workloads: DemoWorkload[],
+  xdsSocket: string,
+  running: Running[],
+  joinToken: (service: string) => Promise<string>,
+): Promise<void> {
   const [node, bin] = trellisArgv();
   for (const w of workloads) {
     const name = w.version ? `${w.service}-${w.version}` : w.service;
     const host = lab.addHost(name.replace(/[^a-z0-9]/g, ''));
     // Straight into the namespace (what `trellis run --transparent --netns` does first): the lab removes the namespace, rules and all, at the end.
-    const child = lab.spawn(host.name, [node, bin, 'run', '--transparent', '--in-netns', '--netns', host.netns, '--service', w.service, '--port', '8080', '--label', `version=${w.version ?? 'v1'}`,
-      '--admin-port', String(DEMO_ADMIN_PORT), '--xds-address', `unix:${xdsSocket}`, '--ready-timeout', '120000', '--', ...w.app],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...w.env, ...w.urls, TRELLIS_JOIN_TOKEN: await joinToken(w.service) } });
+    const child = lab.spawn(
+      host.name,
+      [
+        node,
+        bin,
+        'run',
+        '--transparent',
+        '--in-netns',
+        '--netns',
+        host.netns,
+        '--service',
+        w.service,
+        '--port',
+        '8080',
+        '--label',
+        `version=${w.version ?? 'v1'}`,
+        '--admin-port',
+        String(DEMO_ADMIN_PORT),
+        '--xds-address',
+        `unix:${xdsSocket}`,
+        '--ready-timeout',
+        '120000',
+        '--',
+        ...w.app,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...w.env, ...w.urls, TRELLIS_JOIN_TOKEN: await joinToken(w.service) } },
+    );
     running.push({ name, child, host: host.name, address: host.address });
   }
   const listening = async (host: string) => (await lab.execAsync(host, ['ss', '-Htln', 'sport = :8080'])).trim().length > 0;
@@ -62,7 +122,8 @@ async function startTransparentWorkloads(lab: HostLab, workloads: DemoWorkload[]
 
 function printTransparentTour(lab: HostLab, running: Running[], apiUrl: string, token: string, caFile: string, log: (line: string) => void): void {
   log('\nworkload        network namespace          address        sidecar admin (inside the namespace)');
-  for (const r of running.filter((x) => x.host)) log(`${r.name.padEnd(15)} ${lab.host(r.host!).netns.padEnd(26)} ${r.address!.padEnd(14)} http://127.0.0.1:${DEMO_ADMIN_PORT}/metrics`);
+  for (const r of running.filter((x) => x.host))
+    log(`${r.name.padEnd(15)} ${lab.host(r.host!).netns.padEnd(26)} ${r.address!.padEnd(14)} http://127.0.0.1:${DEMO_ADMIN_PORT}/metrics`);
   const env = apiUrl === DEFAULT_CONTROL_PLANE ? '' : `TRELLIS_CONTROL_PLANE=${apiUrl} `;
   const loadgen = lab.host('loadgen').netns;
   log(`
@@ -93,7 +154,11 @@ async function applyDemoResources(apiUrl: string, token: string, caFile: string)
   const file = path.join(DEMO_DIR, 'mesh.yaml');
   const parsed = parseYamlDocuments(readFileSync(file, 'utf8'), file);
   if (!parsed.ok) throw new Error(`the demo's own ${file} is invalid: ${parsed.error.map(formatProblem).join('; ')}`);
-  const res = await trustingFetch(caFile)(`${apiUrl}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ resources: parsed.value }) });
+  const res = await trustingFetch(caFile)(`${apiUrl}/api/v1/apply`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ resources: parsed.value }),
+  });
   if (res.status !== 200) throw new Error(`applying ${file} failed: ${await res.text()}`);
 }
 
@@ -108,7 +173,10 @@ export async function runDemo(opts: DemoOptions, log: (line: string) => void = (
   let interrupted = false;
   let lab: HostLab | undefined;
   const stopped = new Promise<void>((resolve) => {
-    const onSignal = () => { interrupted = true; resolve(); };
+    const onSignal = () => {
+      interrupted = true;
+      resolve();
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
@@ -118,11 +186,22 @@ export async function runDemo(opts: DemoOptions, log: (line: string) => void = (
     }
     const transparent = !opts.explicit && canManageNamespaces().ok;
     const xdsSocket = path.join(dataDir, 'xds.sock');
-    const cp = spawn(node, [bin, 'control-plane', '--data-dir', dataDir, '--api-address', `127.0.0.1:${opts.apiPort}`, '--xds-address', xdsAddress, ...(transparent ? ['--xds-socket', xdsSocket] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const cp = spawn(
+      node,
+      [bin, 'control-plane', '--data-dir', dataDir, '--api-address', `127.0.0.1:${opts.apiPort}`, '--xds-address', xdsAddress, ...(transparent ? ['--xds-socket', xdsSocket] : [])],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     running.push({ name: 'control-plane', child: cp });
     let cpOut = '';
-    cp.stdout!.on('data', (c: Buffer) => { cpOut += c.toString(); });
-    await Promise.race([waitFor(async () => cpOut.includes('control plane ready'), 'the control plane to report ready', 20000), exited(cp).then(() => { throw new Error('the control plane exited during start-up (see the message above)'); })]);
+    cp.stdout!.on('data', (c: Buffer) => {
+      cpOut += c.toString();
+    });
+    await Promise.race([
+      waitFor(async () => cpOut.includes('control plane ready'), 'the control plane to report ready', 20000),
+      exited(cp).then(() => {
+        throw new Error('the control plane exited during start-up (see the message above)');
+      }),
+    ]);
     // A fresh data dir prints the admin token once; a kept one needs it from the environment.
     const token = /admin token[^:]*: (\S+)/.exec(cpOut)?.[1] ?? process.env.TRELLIS_TOKEN;
     if (!token) throw new Error(`the data dir ${dataDir} was used before: set TRELLIS_TOKEN to the admin token it printed at its first start`);
@@ -132,7 +211,14 @@ export async function runDemo(opts: DemoOptions, log: (line: string) => void = (
       lab = HostLab.create({ tag: 'd' });
       await startTransparentWorkloads(lab, WORKLOADS, xdsSocket, running, (service) => joinToken(apiUrl, token, caFile, service));
       printTransparentTour(lab, running, apiUrl, token, caFile, log);
-      await Promise.race([stopped, ...running.map((r) => exited(r.child).then(() => { if (!interrupted) throw new Error(`${r.name} exited unexpectedly`); }))]);
+      await Promise.race([
+        stopped,
+        ...running.map((r) =>
+          exited(r.child).then(() => {
+            if (!interrupted) throw new Error(`${r.name} exited unexpectedly`);
+          }),
+        ),
+      ]);
       log('\nstopping the demo ...');
       return 0;
     }
@@ -141,17 +227,48 @@ export async function runDemo(opts: DemoOptions, log: (line: string) => void = (
       const [appPort, adminPort, httpProxyPort, ...locals] = await freePorts(3 + w.upstreams.length);
       const upstreamPorts: Record<string, number> = {};
       w.upstreams.forEach((u, i) => (upstreamPorts[u] = locals[i]!));
-      const child = spawn(node, [bin, 'run', '--service', w.service, '--port', String(appPort), '--label', `version=${w.version ?? 'v1'}`,
-        '--admin-port', String(adminPort), '--http-proxy-port', String(httpProxyPort), '--xds-address', xdsAddress, '--ready-timeout', '120000',
-        ...w.upstreams.flatMap((u) => ['--upstream', `${u}=${upstreamPorts[u]}`]), '--', ...w.app],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...w.env, [CA_FILE_ENV]: caFile, TRELLIS_JOIN_TOKEN: await joinToken(apiUrl, token, caFile, w.service) } });
+      const child = spawn(
+        node,
+        [
+          bin,
+          'run',
+          '--service',
+          w.service,
+          '--port',
+          String(appPort),
+          '--label',
+          `version=${w.version ?? 'v1'}`,
+          '--admin-port',
+          String(adminPort),
+          '--http-proxy-port',
+          String(httpProxyPort),
+          '--xds-address',
+          xdsAddress,
+          '--ready-timeout',
+          '120000',
+          ...w.upstreams.flatMap((u) => ['--upstream', `${u}=${upstreamPorts[u]}`]),
+          '--',
+          ...w.app,
+        ],
+        {
+          stdio: ['ignore', 'inherit', 'inherit'],
+          env: { ...process.env, ...w.env, [CA_FILE_ENV]: caFile, TRELLIS_JOIN_TOKEN: await joinToken(apiUrl, token, caFile, w.service) },
+        },
+      );
       const name = w.version ? `${w.service}-${w.version}` : w.service;
       running.push({ name, child, appPort, adminPort, httpProxyPort, upstreamPorts });
     }
     // `trellis run` starts each app once its sidecar is ready; the mesh is up when every app listens.
     await Promise.all(running.filter((r) => r.appPort).map((r) => waitFor(() => tcpOpen(r.appPort!), `${r.name} to listen on ${r.appPort}`, 150000, 250)));
     printTour(running, apiUrl, token, caFile, log);
-    await Promise.race([stopped, ...running.map((r) => exited(r.child).then(() => { if (!interrupted) throw new Error(`${r.name} exited unexpectedly`); }))]);
+    await Promise.race([
+      stopped,
+      ...running.map((r) =>
+        exited(r.child).then(() => {
+          if (!interrupted) throw new Error(`${r.name} exited unexpectedly`);
+        }),
+      ),
+    ]);
     log('\nstopping the demo ...');
     return 0;
   } finally {
@@ -164,7 +281,11 @@ export async function runDemo(opts: DemoOptions, log: (line: string) => void = (
 
 /** A join token for one demo service. */
 async function joinToken(apiUrl: string, token: string, caFile: string, service: string): Promise<string> {
-  const res = await trustingFetch(caFile)(`${apiUrl}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ role: 'join', service }) });
+  const res = await trustingFetch(caFile)(`${apiUrl}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ role: 'join', service }),
+  });
   const body = (await res.json()) as { token?: string; error?: { message: string } };
   if (!body.token) throw new Error(`could not create a join token for ${service}: ${body.error?.message ?? res.status}`);
   return body.token;
@@ -198,7 +319,9 @@ Press Ctrl-C to stop everything.`);
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('start a sample mesh on this machine: control plane, five services with sidecars, and traffic (as root on Linux each in its own network namespace, transparently captured)')
+    .description(
+      'start a sample mesh on this machine: control plane, five services with sidecars, and traffic (as root on Linux each in its own network namespace, transparently captured)',
+    )
     .option('--api-port <port>', 'control plane REST API port', Number, 15000)
     .option('--xds-port <port>', 'control plane xDS port', Number, 15010)
     .option('--data-dir <dir>', 'keep the store in this directory (default: a temporary one, removed at exit)')

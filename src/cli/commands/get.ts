@@ -33,9 +33,18 @@ function renderProxies(io: CliIo, proxies: ProxyStatus[], format: OutputFormat, 
 }
 
 /** Runs `get`; answers the exit code. */
-export async function runGet(kindWord: string, name: string | undefined, opts: GetOptions, io: CliIo = processIo,
-  client: ApiClient = createApiClient(controlPlaneUrl(opts.controlPlane)), now = new Date()): Promise<number> {
-  const fail = (lines: string[]) => { io.err(lines.map((l) => `${l}\n`).join('')); return 1; };
+export async function runGet(
+  kindWord: string,
+  name: string | undefined,
+  opts: GetOptions,
+  io: CliIo = processIo,
+  client: ApiClient = createApiClient(controlPlaneUrl(opts.controlPlane)),
+  now = new Date(),
+): Promise<number> {
+  const fail = (lines: string[]) => {
+    io.err(lines.map((l) => `${l}\n`).join(''));
+    return 1;
+  };
   const target = resolveGetTarget(kindWord);
   if (!target) return fail([`error: unknown resource type ${JSON.stringify(kindWord)}; expected ${KIND_WORDS} or proxies`]);
   let format: OutputFormat;
@@ -93,14 +102,17 @@ export function register(program: Command): void {
     .option('-A, --all-namespaces', 'resources of every namespace')
     .option('-o, --output <format>', 'yaml, json, or wide (a table with more columns)');
   addControlPlaneOption(cmd)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   trellis get services                  # Services in namespace default
   trellis get svc -A -o wide            # every namespace, with selectors
   trellis get httproute reviews -o yaml # one route, ready to edit and apply again
   trellis get meshconfig
   trellis get svc payments -n shop -o json
-  trellis get proxies                   # connected proxies, config versions and NACKs`)
+  trellis get proxies                   # connected proxies, config versions and NACKs`,
+    )
     .action(async (kind: string, name: string | undefined, opts: GetOptions) => {
       process.exitCode = await runGet(kind, name, opts);
     });

@@ -42,10 +42,16 @@ export function metadataFromFlags(opts: Options): ProxyMetadata {
     upstreams: opts.upstream.map(parseUpstream),
     adminPort: opts.adminPort,
     ...(opts.adminSocket !== undefined ? { adminSocket: opts.adminSocket } : {}),
-    ...(opts.transparent ? { capture: {
-      inboundPort: opts.captureInboundPort, outboundPort: opts.captureOutboundPort, ...(opts.dnsPort > 0 ? { dnsPort: opts.dnsPort } : {}),
-      ...(opts.captureExcludeInboundPorts?.length ? { excludeInboundPorts: opts.captureExcludeInboundPorts } : {}),
-    } } : {}),
+    ...(opts.transparent
+      ? {
+          capture: {
+            inboundPort: opts.captureInboundPort,
+            outboundPort: opts.captureOutboundPort,
+            ...(opts.dnsPort > 0 ? { dnsPort: opts.dnsPort } : {}),
+            ...(opts.captureExcludeInboundPorts?.length ? { excludeInboundPorts: opts.captureExcludeInboundPorts } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -61,9 +67,16 @@ export function register(program: Command): void {
     .option('--upstream <service[.ns]:port=localPort>', 'a local listener on 127.0.0.1:localPort for a Service port (repeatable)', collectValid(parseUpstream), [])
     .option('--http-proxy-port <port>', 'HTTP proxy listener (HTTP_PROXY) on 127.0.0.1', Number)
     .option('--admin-port <port>', 'admin listener on 127.0.0.1: /ready, /config_dump, /metrics', Number, 15020)
-    .option('--admin-socket <path>', 'also serve the admin listener on this Unix socket (owner only), and tell the control plane: how it collects stats and tap from a proxy in another network namespace', socketPathFlag('--admin-socket'))
+    .option(
+      '--admin-socket <path>',
+      'also serve the admin listener on this Unix socket (owner only), and tell the control plane: how it collects stats and tap from a proxy in another network namespace',
+      socketPathFlag('--admin-socket'),
+    )
     .option('--xds-address <host:port>', 'the control plane xDS address (HOST:PORT or unix:PATH)', xdsTarget('--xds-address'), process.env.TRELLIS_XDS_ADDRESS ?? '127.0.0.1:15010')
-    .option('--ca-file <file>', `the mesh trust bundle that verifies the control plane (default: $${CA_FILE_ENV}, else ./trellis-data/ca/trust-bundle.pem if present; not needed for unix:PATH)`)
+    .option(
+      '--ca-file <file>',
+      `the mesh trust bundle that verifies the control plane (default: $${CA_FILE_ENV}, else ./trellis-data/ca/trust-bundle.pem if present; not needed for unix:PATH)`,
+    )
     .option('--id <id>', 'node id (default: sidecar~ADDRESS:INBOUND_PORT~SERVICE.NAMESPACE)')
     .option('--drain-ms <ms>', 'how long open connections may finish on shutdown', Number, 5000)
     .option('--join-token <token>', `the join token created for this service with trellis token create (default: $${JOIN_TOKEN_ENV})`)
@@ -71,7 +84,12 @@ export function register(program: Command): void {
     .option('--capture-inbound-port <port>', 'transparent mode: inbound capture port', Number, 15006)
     .option('--capture-outbound-port <port>', 'transparent mode: outbound capture port', Number, 15001)
     .option('--dns-port <port>', 'transparent mode: DNS responder port (UDP); 0 = no DNS responder', Number, 15053)
-    .option('--capture-exclude-inbound-ports <ports>', 'transparent mode: inbound ports the capture rules exclude (the app answers them in plaintext); announced so callers\' proxies do not dial them with mTLS', portList('--capture-exclude-inbound-ports'), [])
+    .option(
+      '--capture-exclude-inbound-ports <ports>',
+      "transparent mode: inbound ports the capture rules exclude (the app answers them in plaintext); announced so callers' proxies do not dial them with mTLS",
+      portList('--capture-exclude-inbound-ports'),
+      [],
+    )
     .option('--dns-upstream <host:port>', 'transparent mode: resolver for names outside the mesh (default: first nameserver of /etc/resolv.conf)', hostPort('--dns-upstream'))
     .option('--access-log-file <path>', 'write access log lines here instead of stdout (when the MeshConfig turns them on)')
     .addHelpText('after', '\nExample:\n  trellis proxy --service payments --inbound 15006:3000 --http-proxy-port 15001 --upstream ledger:8080=9001')
@@ -81,10 +99,16 @@ export function register(program: Command): void {
       const joinToken = opts.joinToken ?? process.env[JOIN_TOKEN_ENV];
       if (!joinToken) process.stderr.write(`trellis proxy: no join token (--join-token or $${JOIN_TOKEN_ENV}); the control plane will refuse this proxy\n`);
       const caFile = trustBundleFile(opts.caFile);
-      const sidecar = await startSidecar({ id: opts.id ?? defaultNodeId(metadata), metadata, xdsAddress: opts.xdsAddress, drainMs: opts.drainMs, ...(joinToken ? { joinToken } : {}),
+      const sidecar = await startSidecar({
+        id: opts.id ?? defaultNodeId(metadata),
+        metadata,
+        xdsAddress: opts.xdsAddress,
+        drainMs: opts.drainMs,
+        ...(joinToken ? { joinToken } : {}),
         ...(caFile !== undefined ? { controlPlaneRoots: readTrustBundle(caFile) } : {}),
         ...(dnsUpstream ? { dnsUpstream: { address: dnsUpstream.host, port: dnsUpstream.port } } : {}),
-        ...(opts.accessLogFile !== undefined ? { accessLogFile: opts.accessLogFile } : {}) });
+        ...(opts.accessLogFile !== undefined ? { accessLogFile: opts.accessLogFile } : {}),
+      });
       // Stay subscribed while closing: a repeated signal (trellis run's supervisor sends one after the
       // process group's) would otherwise kill the proxy mid-drain, its admin socket file left behind.
       await new Promise<void>((resolve) => {

@@ -41,7 +41,11 @@ test('every command documents examples in its help', () => {
   for (const register of [registerApply, registerGet, registerDelete]) register(program);
   for (const cmd of program.commands) {
     let help = '';
-    cmd.configureOutput({ writeOut: (s) => { help += s; } });
+    cmd.configureOutput({
+      writeOut: (s) => {
+        help += s;
+      },
+    });
     cmd.outputHelp();
     assert.match(help, /Examples:\n {2}trellis /, `${cmd.name()} --help has no examples`);
   }

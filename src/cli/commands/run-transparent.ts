@@ -44,20 +44,55 @@ export async function runTransparent(opts: TransparentOptions, command: string[]
   if (!opts.inNetns) return reRunInNamespace(opts.netns);
 
   const address = opts.address !== '127.0.0.1' ? opts.address : namespaceAddress();
-  const spec = captureSpec({ proxyGid: [opts.proxyGid], excludeInboundPorts: opts.excludeInboundPorts, excludeOutboundPorts: opts.excludeOutboundPorts, excludeOutboundCidrs: opts.excludeOutboundCidrs });
+  const spec = captureSpec({
+    proxyGid: [opts.proxyGid],
+    excludeInboundPorts: opts.excludeInboundPorts,
+    excludeOutboundPorts: opts.excludeOutboundPorts,
+    excludeOutboundCidrs: opts.excludeOutboundCidrs,
+  });
   const adminPort = opts.adminPort ?? 15020;
   // The control plane cannot reach 127.0.0.1 in this namespace: it collects stats and tap on a socket beside the xDS one.
   const xdsSocket = xdsSocketOf(opts.xdsAddress);
   const adminSocket = xdsSocket === undefined ? [] : ['--admin-socket', adminSocketBeside(xdsSocket, opts.netns)];
   setupCapture(spec);
   try {
-    const argv = [...proxyArgv(), '--service', opts.service, '--namespace', opts.namespace, '--address', address,
-      ...[opts.port, ...opts.extraPort].flatMap((p) => ['--inbound', `${p}:${p}`]), '--admin-port', String(adminPort), ...adminSocket, '--xds-address', opts.xdsAddress, ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
-      '--transparent', '--capture-inbound-port', String(spec.inboundPort), '--capture-outbound-port', String(spec.outboundPort), '--dns-port', String(spec.dnsPort ?? 0),
+    const argv = [
+      ...proxyArgv(),
+      '--service',
+      opts.service,
+      '--namespace',
+      opts.namespace,
+      '--address',
+      address,
+      ...[opts.port, ...opts.extraPort].flatMap((p) => ['--inbound', `${p}:${p}`]),
+      '--admin-port',
+      String(adminPort),
+      ...adminSocket,
+      '--xds-address',
+      opts.xdsAddress,
+      ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
+      '--transparent',
+      '--capture-inbound-port',
+      String(spec.inboundPort),
+      '--capture-outbound-port',
+      String(spec.outboundPort),
+      '--dns-port',
+      String(spec.dnsPort ?? 0),
       ...(spec.excludeInboundPorts.length > 0 ? ['--capture-exclude-inbound-ports', spec.excludeInboundPorts.join(',')] : []),
       ...(opts.dnsUpstream ? ['--dns-upstream', opts.dnsUpstream] : []),
-      ...opts.label.flatMap((l) => ['--label', l])];
-    return await superviseSidecar({ proxyArgv: argv, proxySpawn: { gid: opts.proxyGid }, adminPort, readyTimeout: opts.readyTimeout, appEnv: { PORT: String(opts.port) }, ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);
+      ...opts.label.flatMap((l) => ['--label', l]),
+    ];
+    return await superviseSidecar(
+      {
+        proxyArgv: argv,
+        proxySpawn: { gid: opts.proxyGid },
+        adminPort,
+        readyTimeout: opts.readyTimeout,
+        appEnv: { PORT: String(opts.port) },
+        ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
+      },
+      command,
+    );
   } finally {
     removeCapture();
   }
@@ -78,7 +113,11 @@ async function reRunInNamespace(netns: string): Promise<number> {
   } finally {
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
-    try { removeCapture(netns); } catch { /* the namespace may be gone already */ }
+    try {
+      removeCapture(netns);
+    } catch {
+      /* the namespace may be gone already */
+    }
   }
 }
 

@@ -51,12 +51,36 @@ export async function runWithSidecar(opts: RunOptions, command: string[]): Promi
   const inboundPort = opts.inboundPort ?? inbound!;
   const adminPort = opts.adminPort ?? admin!;
   const httpProxyPort = opts.httpProxyPort ?? httpProxy!;
-  const proxyArgs = [...proxyArgv(), '--service', opts.service, '--namespace', opts.namespace, '--address', opts.address,
-    '--inbound', `${inboundPort}:${opts.port}`, '--admin-port', String(adminPort), '--http-proxy-port', String(httpProxyPort),
-    '--xds-address', opts.xdsAddress, ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
+  const proxyArgs = [
+    ...proxyArgv(),
+    '--service',
+    opts.service,
+    '--namespace',
+    opts.namespace,
+    '--address',
+    opts.address,
+    '--inbound',
+    `${inboundPort}:${opts.port}`,
+    '--admin-port',
+    String(adminPort),
+    '--http-proxy-port',
+    String(httpProxyPort),
+    '--xds-address',
+    opts.xdsAddress,
+    ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
     ...opts.label.flatMap((l) => ['--label', l]),
-    ...opts.upstream.flatMap((u) => ['--upstream', u])];
-  return superviseSidecar({ proxyArgv: proxyArgs, adminPort, readyTimeout: opts.readyTimeout, appEnv: appEnvironment({ appPort: opts.port, httpProxyPort, upstreams }), ...(opts.joinToken ? { joinToken: opts.joinToken } : {}) }, command);
+    ...opts.upstream.flatMap((u) => ['--upstream', u]),
+  ];
+  return superviseSidecar(
+    {
+      proxyArgv: proxyArgs,
+      adminPort,
+      readyTimeout: opts.readyTimeout,
+      appEnv: appEnvironment({ appPort: opts.port, httpProxyPort, upstreams }),
+      ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
+    },
+    command,
+  );
 }
 
 function numberList(value: string, previous: number[]): number[] {
@@ -85,14 +109,22 @@ export function register(program: Command): void {
     .option('--transparent', 'transparent mode (Linux, root): run in --netns with iptables capture; the app needs no proxy settings')
     .option('--netns <name>', 'transparent mode: the network namespace of the workload')
     .option('--proxy-gid <gid>', 'transparent mode: group id the proxy runs with; its traffic is not captured', Number, 1337)
-    .option('--dns-upstream <host:port>', 'transparent mode: resolver for names outside the mesh (default: the namespace\'s resolv.conf)')
+    .option('--dns-upstream <host:port>', "transparent mode: resolver for names outside the mesh (default: the namespace's resolv.conf)")
     .option('--exclude-inbound-ports <ports>', 'transparent mode: inbound ports not captured, comma-separated', numberList, [])
     .option('--exclude-outbound-ports <ports>', 'transparent mode: outbound ports not captured, comma-separated', numberList, [])
-    .option('--exclude-outbound-cidrs <cidrs>', 'transparent mode: outbound ranges not captured, comma-separated', (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)], [])
+    .option(
+      '--exclude-outbound-cidrs <cidrs>',
+      'transparent mode: outbound ranges not captured, comma-separated',
+      (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)],
+      [],
+    )
     .option('--extra-port <port>', 'transparent mode: another port the application serves (repeatable)', (v: string, prev: number[]) => numberList(v, prev), [])
     .addOption(new Option('--in-netns').hideHelp())
     .argument('<command...>', 'the application command, after --')
-    .addHelpText('after', '\nExamples:\n  trellis run --service web --port 3000 --upstream payments:8080=9001 -- node server.js\n  trellis run --transparent --netns web1 --service web --port 8080 --xds-address unix:/run/trellis/xds.sock -- node server.js')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  trellis run --service web --port 3000 --upstream payments:8080=9001 -- node server.js\n  trellis run --transparent --netns web1 --service web --port 8080 --xds-address unix:/run/trellis/xds.sock -- node server.js',
+    )
     .action(async (command: string[], opts: TransparentOptions) => {
       process.exitCode = opts.transparent ? await runTransparent(opts, command) : await runWithSidecar(opts, command);
     });

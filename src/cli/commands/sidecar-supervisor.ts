@@ -21,7 +21,11 @@ export async function superviseSidecar(o: SuperviseOptions, command: string[]): 
   const adminPort = o.adminPort;
   const { TRELLIS_JOIN_TOKEN: inherited, ...baseEnv } = process.env;
   const joinToken = o.joinToken ?? inherited;
-  const proxy = spawn(o.proxyArgv[0]!, o.proxyArgv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env: { ...baseEnv, ...(joinToken ? { TRELLIS_JOIN_TOKEN: joinToken } : {}) }, ...o.proxySpawn });
+  const proxy = spawn(o.proxyArgv[0]!, o.proxyArgv.slice(1), {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...baseEnv, ...(joinToken ? { TRELLIS_JOIN_TOKEN: joinToken } : {}) },
+    ...o.proxySpawn,
+  });
   let app: ChildProcess | undefined;
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -34,7 +38,9 @@ export async function superviseSidecar(o: SuperviseOptions, command: string[]): 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const proxyGone = exited(proxy).then((code) => { throw new Error(`the proxy exited with code ${code} before it was ready`); });
+    const proxyGone = exited(proxy).then((code) => {
+      throw new Error(`the proxy exited with code ${code} before it was ready`);
+    });
     await Promise.race([waitFor(() => httpOk(`http://127.0.0.1:${adminPort}/ready`), `the proxy's /ready on 127.0.0.1:${adminPort}`, o.readyTimeout), proxyGone]);
     proxyGone.catch(() => {});
     if (stopping) return 130;

@@ -5,9 +5,21 @@ import { processIo, type CliIo } from '../io.js';
 import { statTable, type StatSubject } from '../stat-output.js';
 import { createTelemetryClient, type TelemetryClient } from '../telemetry-client.js';
 
-export interface StatOptions { window: number; output?: string; controlPlane?: string }
+export interface StatOptions {
+  window: number;
+  output?: string;
+  controlPlane?: string;
+}
 
-const SUBJECTS: Record<string, StatSubject> = { services: 'services', service: 'services', svc: 'services', workloads: 'workloads', workload: 'workloads', edges: 'edges', edge: 'edges' };
+const SUBJECTS: Record<string, StatSubject> = {
+  services: 'services',
+  service: 'services',
+  svc: 'services',
+  workloads: 'workloads',
+  workload: 'workloads',
+  edges: 'edges',
+  edge: 'edges',
+};
 
 /** `30`, `30s`, `5m` as seconds (1 s to 1 h). */
 export function parseWindowFlag(v: string): number {
@@ -17,7 +29,12 @@ export function parseWindowFlag(v: string): number {
   return s;
 }
 
-export async function runStat(subjectWord: string, opts: StatOptions, io: CliIo = processIo, client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane))): Promise<number> {
+export async function runStat(
+  subjectWord: string,
+  opts: StatOptions,
+  io: CliIo = processIo,
+  client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)),
+): Promise<number> {
   const subject = SUBJECTS[subjectWord];
   if (subject === undefined) return (io.err(`error: unknown stat subject ${JSON.stringify(subjectWord)}; expected services, workloads or edges\n`), 1);
   if (opts.output !== undefined && opts.output !== 'json' && opts.output !== 'table') return (io.err(`error: -o ${opts.output} is not valid: expected json or table\n`), 1);

@@ -7,7 +7,20 @@ import type { TelemetryClient } from '../telemetry-client.js';
 import { runTap } from './tap.js';
 
 test('a drop notice and a proxy problem are reported on stderr, not printed as requests', async () => {
-  const request = { time: 't', direction: 'inbound', method: 'GET', authority: 'a', path: '/x', status: 200, durationMs: 1, requestBytes: 0, responseBytes: 0, sourceService: 'web.default', service: 'api.default', proxy: 'p1' };
+  const request = {
+    time: 't',
+    direction: 'inbound',
+    method: 'GET',
+    authority: 'a',
+    path: '/x',
+    status: 200,
+    durationMs: 1,
+    requestBytes: 0,
+    responseBytes: 0,
+    sourceService: 'web.default',
+    service: 'api.default',
+    proxy: 'p1',
+  };
   async function* stream() {
     yield { event: 'dropped', proxy: 'p1', dropped: 42 };
     yield { event: 'problem', proxy: 'p2', message: 'proxy tap answered HTTP 404' };

@@ -4,7 +4,14 @@ import { addControlPlaneOption, controlPlaneUrl } from '../api-client.js';
 import { processIo, type CliIo } from '../io.js';
 import { createTelemetryClient, type TelemetryClient } from '../telemetry-client.js';
 
-export interface TapOptions { path?: string; method?: string; status?: string; output?: string; max?: number; controlPlane?: string }
+export interface TapOptions {
+  path?: string;
+  method?: string;
+  status?: string;
+  output?: string;
+  max?: number;
+  controlPlane?: string;
+}
 
 /** One line per request, in the spirit of `linkerd tap`. */
 export function tapLine(e: Record<string, unknown>): string {
@@ -15,7 +22,13 @@ export function tapLine(e: Record<string, unknown>): string {
   return `${String(e.time)} ${dir} ${String(e.sourceService)} -> ${String(e.service)} ${String(e.method)} ${String(e.authority)}${String(e.path)} :status=${String(e.status)}${grpc} ${String(e.durationMs)}ms req=${String(e.requestBytes)}B rsp=${String(e.responseBytes)}B${err}${trace} proxy=${String(e.proxy)}\n`;
 }
 
-export async function runTap(service: string, opts: TapOptions, io: CliIo = processIo, client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)), signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function runTap(
+  service: string,
+  opts: TapOptions,
+  io: CliIo = processIo,
+  client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)),
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
   if (opts.output !== undefined && opts.output !== 'json' && opts.output !== 'text') return (io.err(`error: -o ${opts.output} is not valid: expected text or json\n`), 1);
   const filters: Record<string, string> = {};
   if (opts.path !== undefined) filters.path = opts.path;
@@ -29,8 +42,14 @@ export async function runTap(service: string, opts: TapOptions, io: CliIo = proc
   try {
     for await (const e of r.value) {
       // Not requests: events the stream lost while this client fell behind, and a proxy that could not be tapped.
-      if (e.event === 'dropped') { io.err(`tap: ${String(e.dropped)} event(s) dropped while this client fell behind${e.proxy !== undefined ? ` (at ${String(e.proxy)})` : ''}\n`); continue; }
-      if (e.event === 'problem') { io.err(`tap: ${String(e.proxy)}: ${String(e.message)}\n`); continue; }
+      if (e.event === 'dropped') {
+        io.err(`tap: ${String(e.dropped)} event(s) dropped while this client fell behind${e.proxy !== undefined ? ` (at ${String(e.proxy)})` : ''}\n`);
+        continue;
+      }
+      if (e.event === 'problem') {
+        io.err(`tap: ${String(e.proxy)}: ${String(e.message)}\n`);
+        continue;
+      }
       io.out(opts.output === 'json' ? JSON.stringify(e) + '\n' : tapLine(e));
       if (opts.max !== undefined && ++n >= opts.max) break;
     }

@@ -6,7 +6,12 @@ import { statTable } from '../stat-output.js';
 import { createTelemetryClient, type TelemetryClient } from '../telemetry-client.js';
 import { parseWindowFlag } from './stat.js';
 
-export interface TopOptions { window: number; interval: number; iterations?: number; controlPlane?: string }
+export interface TopOptions {
+  window: number;
+  interval: number;
+  iterations?: number;
+  controlPlane?: string;
+}
 
 const CLEAR = '\x1b[H\x1b[2J';
 
@@ -18,7 +23,12 @@ function positive(flag: string) {
   };
 }
 
-export async function runTop(opts: TopOptions, io: CliIo = processIo, client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)), signal?: AbortSignal): Promise<number> {
+export async function runTop(
+  opts: TopOptions,
+  io: CliIo = processIo,
+  client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)),
+  signal?: AbortSignal,
+): Promise<number> {
   for (let i = 0; opts.iterations === undefined || i < opts.iterations; i++) {
     if (signal?.aborted) break;
     const r = await client.stat(opts.window);

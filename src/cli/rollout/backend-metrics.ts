@@ -33,7 +33,11 @@ function operatorAuth(): Record<string, string> {
 }
 
 /** Signals as the control plane's telemetry API answers them (GET /api/v1/telemetry/backends/{svc}). */
-interface TelemetrySignals { requests: number; successRate: number | null; p99Ms: number | null }
+interface TelemetrySignals {
+  requests: number;
+  successRate: number | null;
+  p99Ms: number | null;
+}
 
 /**
  * Reads the control plane's own aggregation (`/api/v1/telemetry/backends/{svc}?window=`): what
@@ -42,7 +46,7 @@ interface TelemetrySignals { requests: number; successRate: number | null; p99Ms
 export function telemetryApiMetrics(baseUrl: string, timeoutMs = 5000): BackendMetrics {
   const base = baseUrl.replace(/\/+$/, '');
   return {
-    source: 'the control plane\'s telemetry',
+    source: "the control plane's telemetry",
     async watch(service, namespace) {
       const started = Date.now();
       return ok({
@@ -50,7 +54,10 @@ export function telemetryApiMetrics(baseUrl: string, timeoutMs = 5000): BackendM
           const seconds = Math.max(1, Math.ceil((Date.now() - started) / 1000));
           let res: Response;
           try {
-            res = await trustingFetch()(`${base}/api/v1/telemetry/backends/${encodeURIComponent(`${service}.${namespace}`)}?window=${seconds}s`, { headers: operatorAuth(), signal: AbortSignal.timeout(timeoutMs) });
+            res = await trustingFetch()(`${base}/api/v1/telemetry/backends/${encodeURIComponent(`${service}.${namespace}`)}?window=${seconds}s`, {
+              headers: operatorAuth(),
+              signal: AbortSignal.timeout(timeoutMs),
+            });
           } catch (e) {
             return err(`the telemetry API did not answer: ${(e as Error).message}`);
           }
@@ -117,19 +124,23 @@ export function proxyScrapeMetrics(client: ApiClient, timeoutMs = 3000): Backend
       if (!proxies.ok) return err(proxies.error.message);
       const out: BackendSample = { requests: 0, failures: 0, buckets: [] };
       const label = `${service}.${namespace}`;
-      await Promise.all(proxies.value.filter((p) => p.connected && p.adminPort !== undefined).map(async (p) => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${p.adminPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-          if (res.ok) addFromPrometheusText(await res.text(), label, out);
-        } catch {
-          // A proxy that is gone or busy is left out of this sample.
-        }
-      }));
+      await Promise.all(
+        proxies.value
+          .filter((p) => p.connected && p.adminPort !== undefined)
+          .map(async (p) => {
+            try {
+              const res = await fetch(`http://127.0.0.1:${p.adminPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+              if (res.ok) addFromPrometheusText(await res.text(), label, out);
+            } catch {
+              // A proxy that is gone or busy is left out of this sample.
+            }
+          }),
+      );
       return ok(out);
     }
   };
   return {
-    source: 'the sidecars\' /metrics',
+    source: "the sidecars' /metrics",
     async watch(service, namespace) {
       const before = await sample(service, namespace);
       if (!before.ok) return before;

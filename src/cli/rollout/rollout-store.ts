@@ -17,7 +17,13 @@ export interface RolloutTarget {
 const message = (e: Parameters<typeof formatClientError>[0]): string => formatClientError(e).join('; ');
 
 /** The Service and the HTTPRoute carrying its traffic (a new one sending all to `from` when there is none). */
-export async function loadTarget(client: ApiClient, namespace: string, name: string, routeName: string | undefined, from: string | undefined): Promise<Result<RolloutTarget, string>> {
+export async function loadTarget(
+  client: ApiClient,
+  namespace: string,
+  name: string,
+  routeName: string | undefined,
+  from: string | undefined,
+): Promise<Result<RolloutTarget, string>> {
   const svc = await client.get({ kind: 'Service', namespace, name });
   if (!svc.ok) return err(svc.error.code === 'STORE_NOT_FOUND' ? `Service ${namespace}/${name} does not exist` : message(svc.error));
   const service = svc.value as Service;

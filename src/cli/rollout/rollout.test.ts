@@ -4,20 +4,39 @@ import type { HTTPRoute, Service } from '../../api/resource.js';
 import { addFromPrometheusText, windowBetween, type BackendSample } from './backend-metrics.js';
 import { currentBackend, findRoute, newRoute, shareOf, stateOf, withState, withWeights } from './route-weights.js';
 
-const svc: Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'payments', namespace: 'default' }, spec: { selector: { app: 'payments' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP', appProtocol: 'http' }] } };
+const svc: Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'payments', namespace: 'default' },
+  spec: { selector: { app: 'payments' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP', appProtocol: 'http' }] },
+};
 const ref = (name: string, weight: number) => ({ group: '', kind: 'Service' as const, name, port: 8080, weight });
 
 function route(rules: HTTPRoute['spec']['rules'], name = 'payments'): HTTPRoute {
-  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name, namespace: 'default' }, spec: { parentRefs: [{ group: '', kind: 'Service', name: 'payments' }], rules } };
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: 'default' },
+    spec: { parentRefs: [{ group: '', kind: 'Service', name: 'payments' }], rules },
+  };
 }
 
 test('weights shift in rules that send only to the two backends; an A/B header rule is left alone', () => {
-  const ab = { matches: [{ path: { type: 'PathPrefix' as const, value: '/' }, headers: [{ type: 'Exact' as const, name: 'x-beta', value: '1' }] }], backendRefs: [ref('payments-beta', 1)] };
+  const ab = {
+    matches: [{ path: { type: 'PathPrefix' as const, value: '/' }, headers: [{ type: 'Exact' as const, name: 'x-beta', value: '1' }] }],
+    backendRefs: [ref('payments-beta', 1)],
+  };
   const main = { matches: [{ path: { type: 'PathPrefix' as const, value: '/' } }], backendRefs: [ref('payments-v1', 1)] };
   const r = withWeights(route([ab, main]), 'payments-v1', 'payments-v2', 25, 8080);
   assert.ok(r.ok);
   assert.deepEqual(r.value.spec.rules[0], ab);
-  assert.deepEqual(r.value.spec.rules[1]!.backendRefs.map((b) => [b.name, b.weight]), [['payments-v1', 75], ['payments-v2', 25]]);
+  assert.deepEqual(
+    r.value.spec.rules[1]!.backendRefs.map((b) => [b.name, b.weight]),
+    [
+      ['payments-v1', 75],
+      ['payments-v2', 25],
+    ],
+  );
   assert.equal(shareOf({ ...r.value, spec: { ...r.value.spec, rules: [r.value.spec.rules[1]!] } }, 'payments-v2'), 25);
   assert.equal(currentBackend(r.value, 'payments-v2'), 'payments-v1');
   assert.ok(!withWeights(route([ab]), 'payments-v1', 'payments-v2', 25, 8080).ok, 'no rule qualifies');
@@ -39,25 +58,57 @@ test('the workflow state round-trips through the annotation', () => {
   assert.equal(stateOf(route([])), undefined);
 });
 
-const metricsText = (ok: number, failed: number, buckets: [string, number][]) => [
-  '# HELP trellis_requests_total x',
-  `trellis_requests_total{direction="outbound",service="payments-v2.default",code="200",grpc_status=""} ${ok}`,
-  `trellis_requests_total{direction="outbound",service="payments-v2.default",code="503",grpc_status=""} ${failed}`,
-  `trellis_requests_total{direction="inbound",service="payments-v2.default",code="500",grpc_status=""} 999`,
-  `trellis_requests_total{direction="outbound",service="other.default",code="500",grpc_status=""} 999`,
-  ...buckets.map(([le, n]) => `http_client_request_duration_seconds_bucket{service="payments-v2.default",route="r",le="${le}"} ${n}`),
-  `http_server_request_duration_seconds_bucket{service="payments-v2.default",le="0.1"} 999`,
-].join('\n');
+const metricsText = (ok: number, failed: number, buckets: [string, number][]) =>
+  [
+    '# HELP trellis_requests_total x',
+    `trellis_requests_total{direction="outbound",service="payments-v2.default",code="200",grpc_status=""} ${ok}`,
+    `trellis_requests_total{direction="outbound",service="payments-v2.default",code="503",grpc_status=""} ${failed}`,
+    `trellis_requests_total{direction="inbound",service="payments-v2.default",code="500",grpc_status=""} 999`,
+    `trellis_requests_total{direction="outbound",service="other.default",code="500",grpc_status=""} 999`,
+    ...buckets.map(([le, n]) => `http_client_request_duration_seconds_bucket{service="payments-v2.default",route="r",le="${le}"} ${n}`),
+    `http_server_request_duration_seconds_bucket{service="payments-v2.default",le="0.1"} 999`,
+  ].join('\n');
 
 test('a window between two samples gives the success rate and the p99 bucket of the backend', () => {
   const a: BackendSample = { requests: 0, failures: 0, buckets: [] };
-  addFromPrometheusText(metricsText(90, 10, [['0.1', 50], ['0.5', 99], ['+Inf', 100]]), 'payments-v2.default', a);
-  assert.deepEqual(a, { requests: 100, failures: 10, buckets: [[0.1, 50], [0.5, 99]] });
+  addFromPrometheusText(
+    metricsText(90, 10, [
+      ['0.1', 50],
+      ['0.5', 99],
+      ['+Inf', 100],
+    ]),
+    'payments-v2.default',
+    a,
+  );
+  assert.deepEqual(a, {
+    requests: 100,
+    failures: 10,
+    buckets: [
+      [0.1, 50],
+      [0.5, 99],
+    ],
+  });
   const b: BackendSample = { requests: 0, failures: 0, buckets: [] };
-  addFromPrometheusText(metricsText(280, 20, [['0.1', 150], ['0.5', 296], ['+Inf', 300]]), 'payments-v2.default', b);
+  addFromPrometheusText(
+    metricsText(280, 20, [
+      ['0.1', 150],
+      ['0.5', 296],
+      ['+Inf', 300],
+    ]),
+    'payments-v2.default',
+    b,
+  );
   assert.deepEqual(windowBetween(a, b), { requests: 200, successRate: 0.95, p99: Number.POSITIVE_INFINITY });
   const c: BackendSample = { requests: 0, failures: 0, buckets: [] };
-  addFromPrometheusText(metricsText(290, 10, [['0.1', 150], ['0.5', 299], ['+Inf', 300]]), 'payments-v2.default', c);
+  addFromPrometheusText(
+    metricsText(290, 10, [
+      ['0.1', 150],
+      ['0.5', 299],
+      ['+Inf', 300],
+    ]),
+    'payments-v2.default',
+    c,
+  );
   assert.deepEqual(windowBetween(a, c), { requests: 200, successRate: 1, p99: 0.5 });
   assert.deepEqual(windowBetween(a, a), { requests: 0, successRate: 1, p99: undefined });
 });

@@ -14,7 +14,11 @@ export function findRoute(routes: readonly HTTPRoute[], service: Service, name?:
   const attached = routes.filter((r) => r.metadata.namespace === service.metadata.namespace && attachesTo(r, service));
   if (name !== undefined) {
     const r = attached.find((x) => x.metadata.name === name);
-    return r ? ok(r) : err(`no HTTPRoute ${service.metadata.namespace}/${name} attached to Service ${service.metadata.name} (attached: ${attached.map((x) => x.metadata.name).join(', ') || 'none'})`);
+    return r
+      ? ok(r)
+      : err(
+          `no HTTPRoute ${service.metadata.namespace}/${name} attached to Service ${service.metadata.name} (attached: ${attached.map((x) => x.metadata.name).join(', ') || 'none'})`,
+        );
   }
   if (attached.length > 1) return err(`Service ${service.metadata.name} has several HTTPRoutes (${attached.map((x) => x.metadata.name).join(', ')}); choose one with --route`);
   return ok(attached[0]);
@@ -31,7 +35,8 @@ export function currentBackend(route: HTTPRoute, to: string): string | undefined
 export function newRoute(service: Service, from: string): HTTPRoute {
   const port = service.spec.ports[0]!.port;
   return {
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute',
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
     metadata: { name: `${service.metadata.name}-rollout`, namespace: service.metadata.namespace },
     spec: {
       parentRefs: [{ group: '', kind: 'Service', name: service.metadata.name, port }],
@@ -63,10 +68,11 @@ export function withWeights(route: HTTPRoute, from: string, to: string, percent:
 export function shareOf(route: HTTPRoute, to: string): number {
   let total = 0;
   let mine = 0;
-  for (const rule of route.spec.rules) for (const b of rule.backendRefs) {
-    total += b.weight;
-    if (b.name === to) mine += b.weight;
-  }
+  for (const rule of route.spec.rules)
+    for (const b of rule.backendRefs) {
+      total += b.weight;
+      if (b.name === to) mine += b.weight;
+    }
   return total === 0 ? 0 : Math.round((mine * 100) / total);
 }
 

@@ -28,7 +28,9 @@ export interface TokenInfo {
   revokedAt?: string;
 }
 
-interface StoredToken extends TokenInfo { sha256: string }
+interface StoredToken extends TokenInfo {
+  sha256: string;
+}
 
 const FILE = 'tokens.json';
 const PREFIX: Record<TokenRole, string> = { join: 'trellis-join', admin: 'trellis-admin', 'read-only': 'trellis-read' };
@@ -77,14 +79,18 @@ export class TokenStore {
   }
 
   /** Creates a token; answers its info and the token string, which is never shown again. */
-  async create(role: TokenRole, opts: { service?: string; namespace?: string; labels?: Record<string, string>; ttlSeconds?: number } = {}): Promise<{ info: TokenInfo; token: string }> {
+  async create(
+    role: TokenRole,
+    opts: { service?: string; namespace?: string; labels?: Record<string, string>; ttlSeconds?: number } = {},
+  ): Promise<{ info: TokenInfo; token: string }> {
     if (role === 'join' && !opts.service) throw new Error('a join token needs the service it is for');
     if (opts.labels?.app !== undefined && opts.labels.app !== opts.service) throw new Error(`a join token's app label is its service ${opts.service}, not ${opts.labels.app}`);
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(24).toString('base64url');
     const now = this.#now();
     const info: TokenInfo = {
-      id, role,
+      id,
+      role,
       ...(role === 'join' ? { service: opts.service!, namespace: opts.namespace ?? 'default', ...(opts.labels !== undefined ? { labels: { ...opts.labels } } : {}) } : {}),
       createdAt: new Date(now).toISOString(),
       ...(opts.ttlSeconds ? { expiresAt: new Date(now + opts.ttlSeconds * 1000).toISOString() } : {}),

@@ -80,11 +80,31 @@ test('rotation trusts old and new roots during the overlap, and only the new one
 test('an operator intermediate with its chain signs; certificates carry the intermediate for peers', async (t) => {
   const dir = tmp(t);
   const rootKeys = await generateKeyPair();
-  const root = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=Org Root', notBefore: new Date(Date.now() - 60e3), notAfter: new Date(Date.now() + 86400e3 * 30), keys: rootKeys, signingAlgorithm: P256, extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)] });
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=Org Root',
+    notBefore: new Date(Date.now() - 60e3),
+    notAfter: new Date(Date.now() + 86400e3 * 30),
+    keys: rootKeys,
+    signingAlgorithm: P256,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+  });
   const interKeys = await generateKeyPair();
-  const inter = await x509.X509CertificateGenerator.create({ serialNumber: '02', subject: 'CN=Mesh Intermediate', issuer: root.subject, notBefore: new Date(Date.now() - 60e3), notAfter: new Date(Date.now() + 86400e3 * 10), signingKey: rootKeys.privateKey, publicKey: interKeys.publicKey, signingAlgorithm: P256, extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)] });
+  const inter = await x509.X509CertificateGenerator.create({
+    serialNumber: '02',
+    subject: 'CN=Mesh Intermediate',
+    issuer: root.subject,
+    notBefore: new Date(Date.now() - 60e3),
+    notAfter: new Date(Date.now() + 86400e3 * 10),
+    signingKey: rootKeys.privateKey,
+    publicKey: interKeys.publicKey,
+    signingAlgorithm: P256,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+  });
   const files = path.join(dir, 'in');
-  const certFile = `${files}-cert.pem`, keyFile = `${files}-key.pem`, chainFile = `${files}-chain.pem`;
+  const certFile = `${files}-cert.pem`,
+    keyFile = `${files}-key.pem`,
+    chainFile = `${files}-chain.pem`;
   writeFileSync(certFile, inter.toString('pem'));
   writeFileSync(keyFile, await privateKeyPem(interKeys.privateKey));
   writeFileSync(chainFile, root.toString('pem'));
@@ -98,5 +118,8 @@ test('an operator intermediate with its chain signs; certificates carry the inte
   await assert.rejects(CertificateAuthority.open({ dir: path.join(dir, 'ca2'), trustDomain: 'trellis.local', supplied: { certFile, keyFile, chainFile } }), /is not the key of/);
   // An intermediate without its chain is refused.
   writeFileSync(keyFile, await privateKeyPem(interKeys.privateKey));
-  await assert.rejects(CertificateAuthority.open({ dir: path.join(dir, 'ca3'), trustDomain: 'trellis.local', supplied: { certFile, keyFile } }), /is an intermediate: give its chain/);
+  await assert.rejects(
+    CertificateAuthority.open({ dir: path.join(dir, 'ca3'), trustDomain: 'trellis.local', supplied: { certFile, keyFile } }),
+    /is an intermediate: give its chain/,
+  );
 });

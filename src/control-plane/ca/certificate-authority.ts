@@ -27,7 +27,10 @@ const CHAIN_FILE = 'chain.pem';
 const ROOTS_FILE = 'roots.json';
 
 /** A root the mesh trusts, until `trustedUntil` if it was rotated out. */
-interface TrustedRoot { pem: string; trustedUntil?: string }
+interface TrustedRoot {
+  pem: string;
+  trustedUntil?: string;
+}
 
 /** Operator-supplied CA material (PEM file paths). */
 export interface SuppliedCa {
@@ -79,7 +82,10 @@ export class CertificateAuthority {
   static async open(opts: CaOptions): Promise<CertificateAuthority> {
     const ca = new CertificateAuthority(opts);
     await fsp.mkdir(opts.dir, { recursive: true, mode: 0o700 });
-    const exists = await fsp.access(path.join(opts.dir, KEY_FILE)).then(() => true, () => false);
+    const exists = await fsp.access(path.join(opts.dir, KEY_FILE)).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       if (opts.supplied) await ca.#install(opts.supplied, []);
       else await ca.#generateRoot([]);
@@ -105,7 +111,10 @@ export class CertificateAuthority {
   /** Every root trusted now, PEM, newest first. */
   trustBundlePem(): string {
     const now = this.#now();
-    return this.#roots.filter((r) => r.trustedUntil === undefined || Date.parse(r.trustedUntil) > now).map((r) => r.pem).join('');
+    return this.#roots
+      .filter((r) => r.trustedUntil === undefined || Date.parse(r.trustedUntil) > now)
+      .map((r) => r.pem)
+      .join('');
   }
 
   status(): CaStatus {
@@ -145,11 +154,11 @@ export class CertificateAuthority {
    * key the control plane generated in memory; `names` are its SPIFFE ID, DNS names and IPs.
    */
   async issueServing(publicKey: webcrypto.CryptoKey, names: { spiffeId: string; dns: string[]; ips: string[] }, ttlSeconds: number): Promise<IssuedCertificate> {
-    return this.#sign(publicKey, [
-      { type: 'url', value: names.spiffeId },
-      ...names.dns.map((value) => ({ type: 'dns' as const, value })),
-      ...names.ips.map((value) => ({ type: 'ip' as const, value })),
-    ], ttlSeconds);
+    return this.#sign(
+      publicKey,
+      [{ type: 'url', value: names.spiffeId }, ...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ips.map((value) => ({ type: 'ip' as const, value }))],
+      ttlSeconds,
+    );
   }
 
   async #sign(publicKey: webcrypto.CryptoKey, sans: { type: 'url' | 'dns' | 'ip'; value: string }[], ttlSeconds: number): Promise<IssuedCertificate> {
@@ -229,13 +238,22 @@ export class CertificateAuthority {
 
   async #install(s: SuppliedCa, previous: TrustedRoot[]): Promise<void> {
     const x509 = await x509Lib();
-    const read = (f: string, what: string) => fsp.readFile(f, 'utf8').catch((e: Error) => { throw new Error(`cannot read the ${what} ${f}: ${e.message}`); });
-    const [certPem, keyPem, chainPem] = await Promise.all([read(s.certFile, 'CA certificate'), read(s.keyFile, 'CA key'), s.chainFile ? read(s.chainFile, 'CA chain') : Promise.resolve('')]);
+    const read = (f: string, what: string) =>
+      fsp.readFile(f, 'utf8').catch((e: Error) => {
+        throw new Error(`cannot read the ${what} ${f}: ${e.message}`);
+      });
+    const [certPem, keyPem, chainPem] = await Promise.all([
+      read(s.certFile, 'CA certificate'),
+      read(s.keyFile, 'CA key'),
+      s.chainFile ? read(s.chainFile, 'CA chain') : Promise.resolve(''),
+    ]);
     const certs = splitPem(certPem);
     if (certs.length !== 1) throw new Error(`${s.certFile} must hold exactly one certificate, got ${certs.length}`);
     const cert = new X509Certificate(certs[0]!);
     if (!cert.ca) throw new Error(`${s.certFile} is not a CA certificate (basicConstraints CA:TRUE is missing)`);
-    const key = await importPrivateKeyPem(keyPem).catch((e: Error) => { throw new Error(`${s.keyFile}: ${e.message}`); });
+    const key = await importPrivateKeyPem(keyPem).catch((e: Error) => {
+      throw new Error(`${s.keyFile}: ${e.message}`);
+    });
     const probe = new x509.X509Certificate(certs[0]!);
     const data = Buffer.from('trellis-ca-key-check');
     const sig = await webcrypto.subtle.sign(P256, key, data);

@@ -11,8 +11,13 @@ import { readWorkloadsFile, RegistryFile, WORKLOADS_FILE } from './registry-file
 import { WorkloadRegistry } from './workload-registry.js';
 
 const meta = (address: string): ProxyMetadata => ({
-  service: 'payments', namespace: 'default', labels: { version: 'v1' }, address,
-  inbound: [{ port: 15006, appPort: 3000 }], upstreams: [], adminPort: 15000,
+  service: 'payments',
+  namespace: 'default',
+  labels: { version: 'v1' },
+  address,
+  inbound: [{ port: 15006, appPort: 3000 }],
+  upstreams: [],
+  adminPort: 15000,
 });
 
 function dataDir(t: TestContext): string {
@@ -38,12 +43,24 @@ test('every change is saved, and a new registry restores the workloads as discon
   await file.close();
   first.close();
   const saved = JSON.parse(readFileSync(path.join(dir, WORKLOADS_FILE), 'utf8'));
-  assert.deepEqual(saved.workloads.map((w: { id: string; address: string }) => [w.id, w.address]), [['p1', '10.0.0.3'], ['p2', '10.0.0.2']]);
+  assert.deepEqual(
+    saved.workloads.map((w: { id: string; address: string }) => [w.id, w.address]),
+    [
+      ['p1', '10.0.0.3'],
+      ['p2', '10.0.0.2'],
+    ],
+  );
 
   const second = new WorkloadRegistry();
   t.after(() => second.close());
   second.restore(await readWorkloadsFile(dir));
-  assert.deepEqual(second.list().map((w) => [w.id, w.address, w.connected]), [['p1', '10.0.0.3', false], ['p2', '10.0.0.2', false]]);
+  assert.deepEqual(
+    second.list().map((w) => [w.id, w.address, w.connected]),
+    [
+      ['p1', '10.0.0.3', false],
+      ['p2', '10.0.0.2', false],
+    ],
+  );
 });
 
 test('no file is an empty registry without a warning; a damaged one is an empty registry with one', async (t) => {
@@ -58,7 +75,13 @@ test('no file is an empty registry without a warning; a damaged one is an empty 
   assert.match(broken.warnings[0]!.msg, /not valid JSON/);
   assert.equal(broken.warnings[0]!.fields.file, path.join(dir, WORKLOADS_FILE));
 
-  writeFileSync(path.join(dir, WORKLOADS_FILE), JSON.stringify({ version: 1, workloads: [{ id: 'p1', service: 'payments', namespace: 'default', labels: {}, address: '10.0.0.1', inbound: [{ port: 0, appPort: 3000 }], connected: true, lastSeen: '' }] }));
+  writeFileSync(
+    path.join(dir, WORKLOADS_FILE),
+    JSON.stringify({
+      version: 1,
+      workloads: [{ id: 'p1', service: 'payments', namespace: 'default', labels: {}, address: '10.0.0.1', inbound: [{ port: 0, appPort: 3000 }], connected: true, lastSeen: '' }],
+    }),
+  );
   const wrong = recordingLogger();
   assert.deepEqual(await readWorkloadsFile(dir, wrong.logger), []);
   assert.equal(wrong.warnings[0]!.fields.field, 'workloads.0.inbound.0.port');

@@ -32,8 +32,14 @@ function fakeClock(): Clock & { advance(ms: number): void; pending(): number } {
 }
 
 const meta = (over: Partial<ProxyMetadata> = {}): ProxyMetadata => ({
-  service: 'payments', namespace: 'default', labels: { version: 'v1' }, address: '10.0.0.1',
-  inbound: [{ port: 15006, appPort: 3000 }], upstreams: [], adminPort: 15000, ...over,
+  service: 'payments',
+  namespace: 'default',
+  labels: { version: 'v1' },
+  address: '10.0.0.1',
+  inbound: [{ port: 15006, appPort: 3000 }],
+  upstreams: [],
+  adminPort: 15000,
+  ...over,
 });
 
 function setup(graceSeconds = 30) {
@@ -49,8 +55,14 @@ test('a connecting proxy joins as a connected workload with app=<service> implie
   registry.connect('p1', meta());
   const w = registry.get('p1');
   assert.deepEqual(w, {
-    id: 'p1', service: 'payments', namespace: 'default', labels: { app: 'payments', version: 'v1' }, address: '10.0.0.1',
-    inbound: [{ port: 15006, appPort: 3000 }], connected: true, lastSeen: '2026-01-01T00:00:00.000Z',
+    id: 'p1',
+    service: 'payments',
+    namespace: 'default',
+    labels: { app: 'payments', version: 'v1' },
+    address: '10.0.0.1',
+    inbound: [{ port: 15006, appPort: 3000 }],
+    connected: true,
+    lastSeen: '2026-01-01T00:00:00.000Z',
   });
   assert.deepEqual(types(), ['added:p1:true']);
 });
@@ -126,7 +138,10 @@ test('list is ordered by id and unsubscribed listeners hear nothing', () => {
   registry.connect('b', meta());
   off();
   registry.connect('a', meta());
-  assert.deepEqual(registry.list().map((w) => w.id), ['a', 'b']);
+  assert.deepEqual(
+    registry.list().map((w) => w.id),
+    ['a', 'b'],
+  );
   assert.deepEqual(seen, ['b']);
   assert.equal(events.length, 2);
 });
@@ -143,13 +158,20 @@ test('restored workloads are listed disconnected, removed after a grace period u
   const { registry, clock, types } = setup(30);
   const saved = (id: string) => workloadFromMetadata(id, meta(), true, Date.parse('2025-12-31T23:00:00Z'));
   registry.restore([saved('back'), saved('gone')]);
-  assert.deepEqual(registry.list().map((w) => [w.id, w.connected, w.lastSeen]), [
-    ['back', false, '2025-12-31T23:00:00.000Z'], ['gone', false, '2025-12-31T23:00:00.000Z'],
-  ]);
+  assert.deepEqual(
+    registry.list().map((w) => [w.id, w.connected, w.lastSeen]),
+    [
+      ['back', false, '2025-12-31T23:00:00.000Z'],
+      ['gone', false, '2025-12-31T23:00:00.000Z'],
+    ],
+  );
   clock.advance(10_000);
   const lease = registry.connect('back', meta());
   clock.advance(20_000);
-  assert.deepEqual(registry.list().map((w) => [w.id, w.connected]), [['back', true]]);
+  assert.deepEqual(
+    registry.list().map((w) => [w.id, w.connected]),
+    [['back', true]],
+  );
   assert.deepEqual(types(), ['added:back:false', 'added:gone:false', 'updated:back:true', 'removed:gone:false']);
   // The reconnected workload's own stream now owns it: its disconnect starts the usual grace period.
   registry.disconnect('back', lease);

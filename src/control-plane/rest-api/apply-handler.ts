@@ -29,7 +29,10 @@ export async function applyResources(deps: RestApiDeps, body: unknown, dryRun: b
     resources.push(parsed.value);
   });
   if (problems.length > 0) return err(validationFailed(problems));
-  const applied = await deps.store.apply(resources.map((resource) => ({ op: 'put', resource })), { dryRun });
+  const applied = await deps.store.apply(
+    resources.map((resource) => ({ op: 'put', resource })),
+    { dryRun },
+  );
   if (!applied.ok) return err(fromStoreError(applied.error));
   const response: ApplyResponse = {
     revision: applied.value.revision,

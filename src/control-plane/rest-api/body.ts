@@ -16,13 +16,16 @@ function isJsonMediaType(contentType: string | undefined): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-const tooLarge = (limit: number, got: string) => apiError('BODY_TOO_LARGE', `the request body is ${got}; at most ${limit} bytes are accepted`, { headers: { connection: 'close' } });
+const tooLarge = (limit: number, got: string) =>
+  apiError('BODY_TOO_LARGE', `the request body is ${got}; at most ${limit} bytes are accepted`, { headers: { connection: 'close' } });
 
 /** The parsed JSON body. On a 413 the rest of the body is discarded (the answer closes the connection). */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Result<unknown, ApiError>> {
   if (!isJsonMediaType(req.headers['content-type'])) {
     req.resume();
-    return err(apiError('UNSUPPORTED_MEDIA_TYPE', `the request body must be JSON (content-type: application/json), got content-type ${JSON.stringify(req.headers['content-type'] ?? '')}`));
+    return err(
+      apiError('UNSUPPORTED_MEDIA_TYPE', `the request body must be JSON (content-type: application/json), got content-type ${JSON.stringify(req.headers['content-type'] ?? '')}`),
+    );
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -56,7 +59,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   // Before any handler walks it: bounded nesting, and no key that cannot be stored as data.
   const shape = checkRawShape(parsed, MAX_BODY_DEPTH);
   if (shape.length > 0) {
-    return err(apiError('BAD_REQUEST', `the request body cannot be read as resources: ${shape.map(formatProblem).join('; ')}`, { problems: shape.map((p) => ({ resource: 'the request body', ...p })) }));
+    return err(
+      apiError('BAD_REQUEST', `the request body cannot be read as resources: ${shape.map(formatProblem).join('; ')}`, {
+        problems: shape.map((p) => ({ resource: 'the request body', ...p })),
+      }),
+    );
   }
   return ok(parsed);
 }

@@ -1,7 +1,15 @@
 // URL names of the resource kinds: `/api/v1/{plural}`.
 import type { ResourceKind } from '../../api/resource.js';
 
-const PLURALS: Readonly<Record<string, ResourceKind>> = { services: 'Service', httproutes: 'HTTPRoute', meshconfigs: 'MeshConfig', authorizationpolicies: 'AuthorizationPolicy', trafficpolicies: 'TrafficPolicy', grpcroutes: 'GRPCRoute', tcproutes: 'TCPRoute' };
+const PLURALS: Readonly<Record<string, ResourceKind>> = {
+  services: 'Service',
+  httproutes: 'HTTPRoute',
+  meshconfigs: 'MeshConfig',
+  authorizationpolicies: 'AuthorizationPolicy',
+  trafficpolicies: 'TrafficPolicy',
+  grpcroutes: 'GRPCRoute',
+  tcproutes: 'TCPRoute',
+};
 
 /** The kind a URL plural names, or `undefined`. */
 export const kindOfPlural = (plural: string): ResourceKind | undefined => (Object.hasOwn(PLURALS, plural) ? PLURALS[plural] : undefined);

@@ -30,7 +30,13 @@ export async function getResource(deps: RestApiDeps, route: ItemRoute): Promise<
 }
 
 /** POST: the resource MUST NOT exist yet. */
-export async function createResource(deps: RestApiDeps, route: Extract<Route, { route: 'collection' }>, raw: unknown, url: string, dryRun: boolean): Promise<Result<Reply, ApiError>> {
+export async function createResource(
+  deps: RestApiDeps,
+  route: Extract<Route, { route: 'collection' }>,
+  raw: unknown,
+  url: string,
+  dryRun: boolean,
+): Promise<Result<Reply, ApiError>> {
   const parsed = parseBody(deps, raw);
   if (!parsed.ok) return parsed;
   const checked = checkAgainstPath(parsed.value, { kind: route.kind }, url);

@@ -10,11 +10,15 @@ import { createRestApi } from './rest-api.js';
 import type { ProxyStatus, RestApiDeps } from './types.js';
 
 const svc = (name: string, extra: { namespace?: string; port?: number } = {}) => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name, ...(extra.namespace ? { namespace: extra.namespace } : {}) },
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, ...(extra.namespace ? { namespace: extra.namespace } : {}) },
   spec: { selector: { app: name }, ports: [{ name: 'http', port: extra.port ?? 8080, appProtocol: 'http' }] },
 });
 const route = (name: string, weight = 1) => ({
-  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name },
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name },
   spec: { parentRefs: [{ group: '', kind: 'Service', name: 'a', port: 8080 }], rules: [{ backendRefs: [{ name: 'a', port: 8080, weight }] }] },
 });
 const mesh = (loadBalancer = 'RoundRobin') => ({ apiVersion: 'trellis.dev/v1alpha1', kind: 'MeshConfig', metadata: { name: 'default' }, spec: { loadBalancer } });
@@ -55,7 +59,8 @@ test('apply creates, then reports configured and unchanged, in request order', a
   const first = await api.call('POST', '/api/v1/apply', { resources: [svc('a'), svc('b'), route('r')] });
   assert.equal(first.status, 200);
   assert.deepEqual(first.body, {
-    revision: 1, dryRun: false,
+    revision: 1,
+    dryRun: false,
     results: [
       { kind: 'Service', namespace: 'default', name: 'a', action: 'created', resourceVersion: '1' },
       { kind: 'Service', namespace: 'default', name: 'b', action: 'created', resourceVersion: '1' },
@@ -63,7 +68,10 @@ test('apply creates, then reports configured and unchanged, in request order', a
     ],
   });
   const second = await api.call('POST', '/api/v1/apply', { resources: [svc('a'), svc('b', { port: 9090 }), route('r')] });
-  assert.deepEqual(second.body.results.map((r: any) => `${r.name}:${r.action}:${r.resourceVersion}`), ['a:unchanged:1', 'b:configured:2', 'r:unchanged:1']);
+  assert.deepEqual(
+    second.body.results.map((r: any) => `${r.name}:${r.action}:${r.resourceVersion}`),
+    ['a:unchanged:1', 'b:configured:2', 'r:unchanged:1'],
+  );
   assert.equal(second.body.revision, 2);
 });
 
@@ -73,12 +81,15 @@ test('applying exactly what is stored changes nothing and does not bump the revi
   // What `get -o json` shows (with server fields) applies as unchanged.
   const stored = (await api.call('GET', '/api/v1/services/default/a')).body;
   const again = await api.call('POST', '/api/v1/apply', { resources: [stored, mesh()] });
-  assert.deepEqual(again.body.results.map((r: any) => r.action), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    again.body.results.map((r: any) => r.action),
+    ['unchanged', 'unchanged'],
+  );
   assert.equal(again.body.revision, 1);
   assert.equal(api.store.revision(), 1);
 });
 
-test('an invalid resource in an apply is a 400 with the parser\'s problems and nothing is stored', async (t) => {
+test("an invalid resource in an apply is a 400 with the parser's problems and nothing is stored", async (t) => {
   const api = await startApi(t);
   const bad = route('bad', -1);
   const res = await api.call('POST', '/api/v1/apply', { resources: [svc('ok'), bad] });
@@ -86,7 +97,10 @@ test('an invalid resource in an apply is a 400 with the parser\'s problems and n
   assert.equal(res.body.error.code, 'VALIDATION_FAILED');
   const parsed = parseResource(bad);
   assert.ok(!parsed.ok);
-  assert.deepEqual(res.body.error.problems, parsed.error.map((p) => ({ resource: 'HTTPRoute default/bad', path: p.path, message: p.message })));
+  assert.deepEqual(
+    res.body.error.problems,
+    parsed.error.map((p) => ({ resource: 'HTTPRoute default/bad', path: p.path, message: p.message })),
+  );
   assert.ok(res.body.error.problems.some((p: any) => p.path === 'spec.rules[0].backendRefs[0].weight'));
   assert.equal(api.store.revision(), 0);
   assert.deepEqual((await api.call('GET', '/api/v1/services')).body.items, []);
@@ -96,7 +110,9 @@ test('problems of a document without kind or name are labelled by their index', 
   const api = await startApi(t);
   const res = await api.call('POST', '/api/v1/apply', { resources: [svc('a'), { apiVersion: 'v1' }] });
   assert.equal(res.status, 400);
-  assert.deepEqual(res.body.error.problems, [{ resource: 'resources[1]', path: 'kind', message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute)' }]);
+  assert.deepEqual(res.body.error.problems, [
+    { resource: 'resources[1]', path: 'kind', message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute)' },
+  ]);
 });
 
 test('one resource twice in an apply is a 400 naming both positions', async (t) => {
@@ -129,10 +145,19 @@ test('GET a list filters by ?namespace= and otherwise spans all namespaces', asy
   const all = await api.call('GET', '/api/v1/services');
   assert.equal(all.body.kind, 'ServiceList');
   assert.equal(all.body.metadata.resourceVersion, '1');
-  assert.deepEqual(all.body.items.map((s: any) => `${s.metadata.namespace}/${s.metadata.name}`), ['default/a', 'shop/b']);
+  assert.deepEqual(
+    all.body.items.map((s: any) => `${s.metadata.namespace}/${s.metadata.name}`),
+    ['default/a', 'shop/b'],
+  );
   const shop = await api.call('GET', '/api/v1/services?namespace=shop');
-  assert.deepEqual(shop.body.items.map((s: any) => s.metadata.name), ['b']);
-  assert.deepEqual((await api.call('GET', '/api/v1/httproutes')).body.items.map((r: any) => r.metadata.name), ['r']);
+  assert.deepEqual(
+    shop.body.items.map((s: any) => s.metadata.name),
+    ['b'],
+  );
+  assert.deepEqual(
+    (await api.call('GET', '/api/v1/httproutes')).body.items.map((r: any) => r.metadata.name),
+    ['r'],
+  );
 });
 
 test('GET one resource answers it with its server fields; a missing one is a 404 STORE_NOT_FOUND', async (t) => {
@@ -232,7 +257,10 @@ test('DELETE answers the last state; again it is a 404; with a stale ?resourceVe
   assert.equal(del.status, 200);
   assert.equal(del.body.metadata.name, 'a');
   assert.equal((await api.call('DELETE', '/api/v1/services/default/a')).status, 404);
-  assert.deepEqual((await api.call('GET', '/api/v1/services')).body.items.map((s: any) => s.metadata.name), ['b']);
+  assert.deepEqual(
+    (await api.call('GET', '/api/v1/services')).body.items.map((s: any) => s.metadata.name),
+    ['b'],
+  );
 });
 
 test('a body over 4 MiB is a 413, whether its length is declared or streamed', async (t) => {
@@ -300,7 +328,10 @@ test('POST /api/v1/store/backup answers every resource at one revision in the sn
   assert.equal(backup.status, 200);
   assert.equal(backup.body.format, 'trellis-store-snapshot/1');
   assert.equal(backup.body.revision, 2);
-  assert.deepEqual(backup.body.resources, (await api.store.list()).items.map((r) => JSON.parse(JSON.stringify(r))));
+  assert.deepEqual(
+    backup.body.resources,
+    (await api.store.list()).items.map((r) => JSON.parse(JSON.stringify(r))),
+  );
   // A read-only operator token may only GET (security-api.ts), so the backup takes an admin token.
   const get = await api.call('GET', '/api/v1/store/backup');
   assert.equal(get.status, 405);
@@ -309,7 +340,12 @@ test('POST /api/v1/store/backup answers every resource at one revision in the sn
 
 test('GET /api/v1/proxies lists what the xDS side reports, and nothing without it', async (t) => {
   const proxy: ProxyStatus = {
-    id: 'web-1', service: 'web', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '2026-01-01T00:00:00Z',
+    id: 'web-1',
+    service: 'web',
+    namespace: 'default',
+    address: '127.0.0.1',
+    connected: true,
+    lastSeen: '2026-01-01T00:00:00Z',
     versions: { listeners: '3', routes: '3', clusters: '2', endpoints: '5' },
     nacks: [{ typeUrl: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', version: '4', nonce: 'n1', message: 'bad regex', at: '2026-01-01T00:00:01Z' }],
   };
@@ -335,7 +371,10 @@ test('a __proto__ label key is a 400 naming its path, and nothing is stored', as
   const r = await api.call('POST', '/api/v1/apply', body);
   assert.equal(r.status, 400);
   assert.equal(r.body.error.code, 'BAD_REQUEST');
-  assert.deepEqual(r.body.error.problems.map((p: { path: string }) => p.path), ['resources[0].metadata.labels.__proto__']);
+  assert.deepEqual(
+    r.body.error.problems.map((p: { path: string }) => p.path),
+    ['resources[0].metadata.labels.__proto__'],
+  );
   assert.match(r.body.error.problems[0].message, /key "__proto__" is not allowed/);
   assert.equal(api.store.revision(), 0);
 });

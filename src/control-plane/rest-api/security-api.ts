@@ -41,8 +41,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(data);
 }
 
-const fail = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-  send(res, status, { error: { code, message } }, headers);
+const fail = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) => send(res, status, { error: { code, message } }, headers);
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
 const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -87,7 +86,9 @@ export function securedRestApi(inner: Handler, deps: SecurityApiDeps): Handler {
     if (deps.workloadPaths?.includes(url.pathname.replace(/\/+$/, ''))) {
       if (workloadPeer(req, deps.ca.trustDomain) !== undefined || deps.tokens.verify(token, ['admin']).ok) return inner(req, res);
       req.resume();
-      return fail(res, 401, 'UNAUTHENTICATED', `${url.pathname} takes a sidecar's workload certificate (a TLS client certificate from the mesh CA) or an admin token`, { 'www-authenticate': 'Bearer' });
+      return fail(res, 401, 'UNAUTHENTICATED', `${url.pathname} takes a sidecar's workload certificate (a TLS client certificate from the mesh CA) or an admin token`, {
+        'www-authenticate': 'Bearer',
+      });
     }
     const auth = deps.tokens.verify(token, ['admin', 'read-only']);
     if (!auth.ok) {
@@ -109,7 +110,10 @@ export function securedRestApi(inner: Handler, deps: SecurityApiDeps): Handler {
 }
 
 async function serve(deps: SecurityApiDeps, req: IncomingMessage, res: ServerResponse, method: string, p: string[]): Promise<void> {
-  const notAllowed = (allowed: string) => { req.resume(); fail(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on /api/v1/${p.join('/')}; allowed: ${allowed}`, { allow: allowed }); };
+  const notAllowed = (allowed: string) => {
+    req.resume();
+    fail(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on /api/v1/${p.join('/')}; allowed: ${allowed}`, { allow: allowed });
+  };
   const body = async (): Promise<Record<string, unknown> | undefined> => {
     const r = await readJsonBody(req, 64 * 1024);
     if (!r.ok) return void fail(res, r.error.status, r.error.code, r.error.message);

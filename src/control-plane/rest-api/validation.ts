@@ -42,7 +42,12 @@ export function withPathNamespace(raw: unknown, namespace: string | undefined): 
 /** The 400 when the body's kind, namespace or name differ from the path's. */
 export function checkAgainstPath(r: Resource, path: { kind: ResourceKind; namespace?: string; name?: string }, url: string): Result<Resource, ApiError> {
   const mismatch = (what: string, body: string, expected: string) =>
-    err(apiError('PATH_MISMATCH', `the body is ${formatKey({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name })}, but ${url} is for ${what} ${JSON.stringify(expected)} (the body says ${JSON.stringify(body)})`));
+    err(
+      apiError(
+        'PATH_MISMATCH',
+        `the body is ${formatKey({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name })}, but ${url} is for ${what} ${JSON.stringify(expected)} (the body says ${JSON.stringify(body)})`,
+      ),
+    );
   if (r.kind !== path.kind) return mismatch('kind', r.kind, path.kind);
   if (path.namespace !== undefined && r.metadata.namespace !== path.namespace) return mismatch('namespace', r.metadata.namespace ?? '', path.namespace);
   if (path.name !== undefined && r.metadata.name !== path.name) return mismatch('name', r.metadata.name, path.name);

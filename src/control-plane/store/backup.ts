@@ -17,7 +17,13 @@ export const fileStamp = (now = new Date()): string => now.toISOString().replace
 /** Writes `data` to `file` as a backup (atomically; an existing file only with `overwrite`), then reads it back to check it. */
 export async function writeBackupFile(file: string, data: SnapshotData, overwrite = false): Promise<Result<void, StoreError>> {
   try {
-    if (!overwrite && (await fsp.stat(file).then(() => true, () => false))) {
+    if (
+      !overwrite &&
+      (await fsp.stat(file).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       return err(storeIo(`cannot write the backup ${file}`, new Error('the file exists (give --force to replace it)')));
     }
     await writeFileAtomic(file, encodeSnapshot(data));
@@ -48,7 +54,11 @@ export interface RestoreResult {
 
 /** True when `dataDir` holds store data: a snapshot, or a log with something in it. */
 async function holdsStore(dataDir: string): Promise<boolean> {
-  const size = (f: string) => fsp.stat(path.join(dataDir, f)).then((s) => s.size, () => -1);
+  const size = (f: string) =>
+    fsp.stat(path.join(dataDir, f)).then(
+      (s) => s.size,
+      () => -1,
+    );
   return (await size(SNAPSHOT_FILE)) >= 0 || (await size(LOG_FILE)) > 0;
 }
 
@@ -72,7 +82,9 @@ export async function restoreBackup(opts: { from: string; dataDir: string; force
       movedAside = path.join(dataDir, `replaced-${fileStamp()}`);
       await fsp.mkdir(movedAside, { mode: 0o700 });
       for (const f of [SNAPSHOT_FILE, LOG_FILE]) {
-        await fsp.rename(path.join(dataDir, f), path.join(movedAside, f)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+        await fsp.rename(path.join(dataDir, f), path.join(movedAside, f)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
       }
       await fsyncDir(movedAside);
     }

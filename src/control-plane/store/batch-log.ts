@@ -38,23 +38,35 @@ export function decodeBatchLog(data: Buffer, file: string): Result<LogContents, 
       records.push({ record: JSON.parse(frame.payload.toString('utf8')) as BatchRecord, start: frame.start, end: frame.end });
     } catch (e) {
       // The checksum matched, so these bytes were written like this: a bug, not a torn write.
-      return err(storeCorrupt({ file, offset: frame.start, record: i + 1 }, `the record has a valid checksum but is not JSON: ${(e as Error).message}`, { cause: e, wayOut: 'restore-or-repair' }));
+      return err(
+        storeCorrupt({ file, offset: frame.start, record: i + 1 }, `the record has a valid checksum but is not JSON: ${(e as Error).message}`, {
+          cause: e,
+          wayOut: 'restore-or-repair',
+        }),
+      );
     }
   }
   const tail = decoded.tail;
   if (tail && !tail.torn) {
     const previous = records.at(-1)?.record.revision;
-    return err(storeCorrupt(
-      { file, offset: tail.offset, record: records.length + 1, ...(previous !== undefined ? { revision: previous + 1 } : {}) },
-      `${tail.reason}; ${records.length} intact record(s) before it${previous !== undefined ? ` (up to revision ${previous})` : ''}, ${tail.bytes} bytes from it to the end`,
-      { wayOut: 'restore-or-repair' },
-    ));
+    return err(
+      storeCorrupt(
+        { file, offset: tail.offset, record: records.length + 1, ...(previous !== undefined ? { revision: previous + 1 } : {}) },
+        `${tail.reason}; ${records.length} intact record(s) before it${previous !== undefined ? ` (up to revision ${previous})` : ''}, ${tail.bytes} bytes from it to the end`,
+        { wayOut: 'restore-or-repair' },
+      ),
+    );
   }
   return ok({ records, validLength: decoded.validLength, ...(tail ? { tornTail: tail } : {}) });
 }
 
 export class BatchLog {
-  private constructor(private readonly fh: FileHandle, readonly file: string, private size: number, private count: number) {}
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly file: string,
+    private size: number,
+    private count: number,
+  ) {}
 
   /** Opens (creating) the log and reads every record; cuts a torn tail, refuses (and leaves as it is) a damaged log. */
   static async open(file: string, log: Logger): Promise<Result<{ log: BatchLog; contents: LogContents }, StoreError>> {
@@ -72,7 +84,10 @@ export class BatchLog {
       }
       const { tornTail, validLength, records } = decoded.value;
       if (tornTail) {
-        log.warn({ file, offset: tornTail.offset, droppedBytes: tornTail.bytes, reason: tornTail.reason }, `the store log ${file} ends with ${tornTail.bytes} bytes of an unfinished write at byte ${tornTail.offset} (${tornTail.reason}); cutting them (that batch was never acknowledged)`);
+        log.warn(
+          { file, offset: tornTail.offset, droppedBytes: tornTail.bytes, reason: tornTail.reason },
+          `the store log ${file} ends with ${tornTail.bytes} bytes of an unfinished write at byte ${tornTail.offset} (${tornTail.reason}); cutting them (that batch was never acknowledged)`,
+        );
         await fh.truncate(validLength);
         await fh.datasync();
       }

@@ -45,19 +45,23 @@ export interface StoreError {
 export const conflict = (key: ResourceKey, expectedVersion: string, actualVersion: string): StoreError => ({
   code: 'STORE_CONFLICT',
   message: `${formatKey(key)} has resourceVersion ${actualVersion}, but the change expected ${expectedVersion} (it was changed meanwhile; get it again and retry)`,
-  key, expectedVersion, actualVersion,
+  key,
+  expectedVersion,
+  actualVersion,
 });
 
 export const notFound = (key: ResourceKey, expectedVersion?: string): StoreError => ({
   code: 'STORE_NOT_FOUND',
   message: `${formatKey(key)} not found` + (expectedVersion !== undefined ? ` (the change expected resourceVersion ${expectedVersion})` : ''),
-  key, ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+  key,
+  ...(expectedVersion !== undefined ? { expectedVersion } : {}),
 });
 
 export const alreadyExists = (key: ResourceKey, actualVersion: string): StoreError => ({
   code: 'STORE_ALREADY_EXISTS',
   message: `${formatKey(key)} already exists (resourceVersion ${actualVersion}); replace or apply it instead of creating it`,
-  key, actualVersion,
+  key,
+  actualVersion,
 });
 
 export const duplicateChange = (key: ResourceKey): StoreError => ({
@@ -77,18 +81,34 @@ export const storeLocked = (dataDir: string, pid: number, lockFile: string): Sto
 });
 
 /** Where the damage is: the file, and (when known) the byte offset, the record (1-based) and its revision. */
-export interface CorruptionSite { file: string; offset?: number; record?: number; revision?: number }
+export interface CorruptionSite {
+  file: string;
+  offset?: number;
+  record?: number;
+  revision?: number;
+}
 
 /**
  * The damage, where it is, that nothing was changed, and the operator's ways out (docs/operations.md):
  * `restore` a backup; also `repair` (keep the records before the damage) for the log; `none` for a file outside a data dir.
  */
 export const storeCorrupt = (site: CorruptionSite, problem: string, opts: { cause?: unknown; wayOut?: 'restore' | 'restore-or-repair' | 'none' } = {}): StoreError => {
-  const where = [site.offset !== undefined ? `at byte ${site.offset}` : '', site.record !== undefined ? `record ${site.record}` : '', site.revision !== undefined ? `revision ${site.revision}` : ''].filter(Boolean).join(', ');
+  const where = [
+    site.offset !== undefined ? `at byte ${site.offset}` : '',
+    site.record !== undefined ? `record ${site.record}` : '',
+    site.revision !== undefined ? `revision ${site.revision}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const dir = path.dirname(site.file);
   const wayOut = opts.wayOut ?? 'restore';
-  const advice = wayOut === 'none' ? '' : `. Nothing was changed on disk. See every problem with \`trellis store verify --data-dir ${dir}\`; then restore a backup (\`trellis store restore --from BACKUP --data-dir ${dir} --force\`)`
-    + (wayOut === 'restore-or-repair' ? ` or keep only the records before the damage (\`trellis store repair --truncate-at-corruption --data-dir ${dir}\`, which keeps a copy of the original)` : '');
+  const advice =
+    wayOut === 'none'
+      ? ''
+      : `. Nothing was changed on disk. See every problem with \`trellis store verify --data-dir ${dir}\`; then restore a backup (\`trellis store restore --from BACKUP --data-dir ${dir} --force\`)` +
+        (wayOut === 'restore-or-repair'
+          ? ` or keep only the records before the damage (\`trellis store repair --truncate-at-corruption --data-dir ${dir}\`, which keeps a copy of the original)`
+          : '');
   const summary = `${site.file} is damaged${where ? ` (${where})` : ''}: ${problem}`;
   return {
     code: 'STORE_CORRUPT',

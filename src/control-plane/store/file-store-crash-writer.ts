@@ -17,7 +17,10 @@ for (;;) {
   n++;
   const s = service(`svc-${n}`, { labels: { batch: String(n) } });
   if (n % 3 === 0) s.metadata.annotations = { filler };
-  const r = await store.apply([{ op: 'put', resource: s }, { op: 'put', resource: service('counter', { labels: { n: String(n) } }) }]);
+  const r = await store.apply([
+    { op: 'put', resource: s },
+    { op: 'put', resource: service('counter', { labels: { n: String(n) } }) },
+  ]);
   if (!r.ok) {
     process.stderr.write(`${r.error.code}: ${r.error.message}\n`);
     process.exit(3);

@@ -24,13 +24,20 @@ function runAndKill(dataDir: string, maxRunMs: number): Promise<number[]> {
       // Kill at a random moment once the writer is up (it has opened the store and acknowledged a batch).
       timer ??= setTimeout(() => child.kill('SIGKILL'), 20 + Math.random() * maxRunMs);
     });
-    child.stderr.on('data', (c: Buffer) => { errText += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      errText += c.toString();
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(guard);
       if (signal !== 'SIGKILL') return reject(new Error(`the writer exited with code ${code} before it was killed: ${errText}`));
       // A line cut off by the kill (no newline yet) is not counted as an ack.
-      resolve(out.split('\n').slice(0, -1).map((l) => Number(/^ack (\d+)$/.exec(l)?.[1] ?? NaN)));
+      resolve(
+        out
+          .split('\n')
+          .slice(0, -1)
+          .map((l) => Number(/^ack (\d+)$/.exec(l)?.[1] ?? NaN)),
+      );
     });
   });
 }
@@ -59,7 +66,8 @@ test('every batch acknowledged before a SIGKILL is there after reopening, across
       for (let i = 1; i <= last; i++) assert.ok(batches.has(i), `round ${round}: batch ${i} is missing`);
       assert.equal(store.revision(), last);
       acknowledged = last;
-      if (process.env.CRASH_DEBUG) console.log(`round ${round}: acked ${acks.length} (up to ${Math.max(...acks)}), stored up to ${last}, recovery ${JSON.stringify(store.recovery)}`);
+      if (process.env.CRASH_DEBUG)
+        console.log(`round ${round}: acked ${acks.length} (up to ${Math.max(...acks)}), stored up to ${last}, recovery ${JSON.stringify(store.recovery)}`);
     } finally {
       await store.close();
     }

@@ -45,7 +45,14 @@ async function applyOk(store: FileStore, changes: Change[]): Promise<number> {
 /** A logger that keeps its messages, to check warnings (and keep test output clean). */
 function capturingLogger() {
   const messages: string[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => { messages.push(JSON.parse(line).msg as string); } });
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write: (line: string) => {
+        messages.push(JSON.parse(line).msg as string);
+      },
+    },
+  );
   return { logger, messages };
 }
 
@@ -62,7 +69,7 @@ test('resources, versions and the revision survive close and reopen', async (t) 
   const second = await open(t, dir);
   assert.equal(second.revision(), 2);
   assert.deepEqual((await second.list()).items, before);
-  assert.equal((await applyOk(second, [put(service('b'))])), 3);
+  assert.equal(await applyOk(second, [put(service('b'))]), 3);
 });
 
 test('batches survive an unclean stop: the log is replayed on open', async (t) => {
@@ -140,9 +147,21 @@ test('a damaged marker or length in the middle of the log is STORE_CORRUPT, not 
 });
 
 for (const [what, damage] of [
-  ['a byte flipped in the last record', (log: Buffer) => { log[log.length - 2] ^= 0xff; return log; }],
+  [
+    'a byte flipped in the last record',
+    (log: Buffer) => {
+      log[log.length - 2] ^= 0xff;
+      return log;
+    },
+  ],
   ['garbage after the last record', (log: Buffer) => Buffer.concat([log, Buffer.from('this is not a frame at all \x00\x01\x02')])],
-  ['a damaged length field in the last record', (log: Buffer, last: number) => { log.writeUInt32LE(log.readUInt32LE(last + 4) + 100, last + 4); return log; }],
+  [
+    'a damaged length field in the last record',
+    (log: Buffer, last: number) => {
+      log.writeUInt32LE(log.readUInt32LE(last + 4) + 100, last + 4);
+      return log;
+    },
+  ],
 ] as const) {
   test(`${what} is STORE_CORRUPT: that record was synced before it was acknowledged, so it is not cut`, async (t) => {
     const { dir, logFile, log } = await logOf(t, 3);
@@ -153,19 +172,36 @@ for (const [what, damage] of [
 }
 
 /** The frame of revision 4 (after three batches), as an interrupted append would have started it. */
-const fourth = () => encodeFrame(Buffer.from(JSON.stringify({ revision: 4, time: '2026-01-01T00:00:00Z', ops: [{ op: 'put', resource: { ...service('d'), metadata: { name: 'd', namespace: 'default', resourceVersion: '4', creationTimestamp: '2026-01-01T00:00:00Z' }, filler: 'x'.repeat(1500) } }] })));
+const fourth = () =>
+  encodeFrame(
+    Buffer.from(
+      JSON.stringify({
+        revision: 4,
+        time: '2026-01-01T00:00:00Z',
+        ops: [
+          {
+            op: 'put',
+            resource: { ...service('d'), metadata: { name: 'd', namespace: 'default', resourceVersion: '4', creationTimestamp: '2026-01-01T00:00:00Z' }, filler: 'x'.repeat(1500) },
+          },
+        ],
+      }),
+    ),
+  );
 
 for (const [what, tail] of [
   ['half a record', () => fourth().subarray(0, 20)],
   ['a record header only', () => fourth().subarray(0, 7)],
   ['zeros where the record was to go (the file grew, the data never arrived)', () => Buffer.alloc(300)],
-  ['a whole-length record with a sector never written', (log: Buffer) => {
-    const f = fourth();
-    // Zero the record's bytes in one 512-byte sector of the file.
-    const sector = (Math.floor(log.length / 512) + 2) * 512 - log.length;
-    f.fill(0, sector, sector + 512);
-    return f;
-  }],
+  [
+    'a whole-length record with a sector never written',
+    (log: Buffer) => {
+      const f = fourth();
+      // Zero the record's bytes in one 512-byte sector of the file.
+      const sector = (Math.floor(log.length / 512) + 2) * 512 - log.length;
+      f.fill(0, sector, sector + 512);
+      return f;
+    },
+  ],
 ] as const) {
   test(`a torn tail (${what}) at the end of the log is cut and every earlier batch survives`, async (t) => {
     const { dir, logFile, log } = await logOf(t, 3);

@@ -119,13 +119,27 @@ class DurableStore implements FileStore {
     });
   }
 
-  get(key: ResourceKey) { return this.core.get(key); }
-  list(kind?: ResourceKind, namespace?: string): Promise<ListResult> { return this.core.list(kind, namespace); }
-  apply(changes: readonly Change[], opts?: ApplyOptions): Promise<Result<ApplyResult, StoreError>> { return this.core.apply(changes, opts); }
-  revision(): number { return this.core.revision(); }
-  watch(fromRevision: number, listener: WatchListener): Result<Watch, StoreError> { return this.core.watch(fromRevision, listener); }
-  health(): StoreHealth { return this.core.health(); }
-  close(): Promise<void> { return this.core.close(); }
+  get(key: ResourceKey) {
+    return this.core.get(key);
+  }
+  list(kind?: ResourceKind, namespace?: string): Promise<ListResult> {
+    return this.core.list(kind, namespace);
+  }
+  apply(changes: readonly Change[], opts?: ApplyOptions): Promise<Result<ApplyResult, StoreError>> {
+    return this.core.apply(changes, opts);
+  }
+  revision(): number {
+    return this.core.revision();
+  }
+  watch(fromRevision: number, listener: WatchListener): Result<Watch, StoreError> {
+    return this.core.watch(fromRevision, listener);
+  }
+  health(): StoreHealth {
+    return this.core.health();
+  }
+  close(): Promise<void> {
+    return this.core.close();
+  }
 
   /** Runs inside the core's batch queue, so the core's state is the last committed one. */
   private async persist(record: BatchRecord): Promise<Result<void, StoreError>> {

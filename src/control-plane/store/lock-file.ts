@@ -56,7 +56,9 @@ export async function acquireDirLock(dataDir: string, log: Logger): Promise<Resu
       const owner = await readPid(file);
       if (owner !== undefined && running(owner)) return err(storeLocked(dataDir, owner, file));
       log.warn({ dataDir, stalePid: owner ?? null }, `taking over the lock of ${dataDir}: its owner (pid ${owner ?? 'unknown'}) is not running`);
-      await fsp.unlink(file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+      await fsp.unlink(file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
     }
     return err(storeIo(`cannot lock ${dataDir}`, new Error('the lock file kept changing hands')));
   } catch (e) {

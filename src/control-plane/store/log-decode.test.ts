@@ -14,7 +14,14 @@ test('frames decode back to their payloads in order, with where each starts and 
   const data = frames('{"a":1}', '{"b":2}', 'x');
   const d = decodeFrames(data);
   assert.deepEqual(payloads(data), ['{"a":1}', '{"b":2}', 'x']);
-  assert.deepEqual(d.frames.map((f) => [f.start, f.end]), [[0, 19], [19, 38], [38, 51]]);
+  assert.deepEqual(
+    d.frames.map((f) => [f.start, f.end]),
+    [
+      [0, 19],
+      [19, 38],
+      [38, 51],
+    ],
+  );
   assert.equal(d.validLength, data.length);
   assert.equal(d.tail, undefined);
 });
@@ -40,12 +47,22 @@ const torn: [string, Buffer, RegExp][] = [
   ['zeros (the file grew, no data arrived)', Buffer.concat([good, Buffer.alloc(64)]), /64 zero bytes/],
   ['a whole frame with a sector of zeros', withZeroSector(good.length + 600), /sector at byte 512 reads as zeros/],
   ['a whole frame whose first sector reads as zeros', withZeroSector(good.length), /first sector reads as zeros/],
-  ['a prefix whose last sector reads as zeros', (() => { const d = withZeroSector(1100); return d.subarray(0, 1300); })(), /incomplete record/],
+  [
+    'a prefix whose last sector reads as zeros',
+    (() => {
+      const d = withZeroSector(1100);
+      return d.subarray(0, 1300);
+    })(),
+    /incomplete record/,
+  ],
 ];
 for (const [what, data, reason] of torn) {
   test(`torn tail: ${what}`, () => {
     const d = decodeFrames(data);
-    assert.deepEqual(d.frames.map((f) => f.payload.toString()), ['one', 'two']);
+    assert.deepEqual(
+      d.frames.map((f) => f.payload.toString()),
+      ['one', 'two'],
+    );
     assert.equal(d.validLength, good.length);
     assert.equal(d.tail?.torn, true, d.tail?.reason);
     assert.equal(d.tail.offset, good.length);
@@ -54,16 +71,56 @@ for (const [what, data, reason] of torn) {
   });
 }
 
-const flip = (data: Buffer, at: number, mask = 0x01) => { const c = Buffer.from(data); c[at] ^= mask; return c; };
+const flip = (data: Buffer, at: number, mask = 0x01) => {
+  const c = Buffer.from(data);
+  c[at] ^= mask;
+  return c;
+};
 const corrupt: [string, Buffer, number, RegExp][] = [
   ['a flipped payload byte in the last frame', flip(good, good.length - 1), 15, /last record with a wrong checksum and no unwritten sector/],
   ['a flipped payload byte in the middle', flip(frames('one', 'two', 'three'), 14), 0, /damaged record followed by an intact one at byte 15/],
   ['a flipped marker in the middle', flip(frames('one', 'two', 'three'), 15), 15, /followed by an intact one at byte 30/],
-  ['a length in the middle that points past the end', (() => { const d = frames('one', 'two', 'three'); d.writeUInt32LE(1000, 19); return d; })(), 15, /followed by an intact one at byte 30/],
-  ['a changed length field followed by more bytes', (() => { const d = Buffer.concat([frames('abcdef'), Buffer.from('zz')]); d.writeUInt32LE(7, 4); return d; })(), 0, /wrong checksum, followed by 1 more bytes/],
-  ['a last length field made longer', (() => { const d = Buffer.from(good); d.writeUInt32LE(40, 19); return d; })(), 15, /length field is damaged/],
+  [
+    'a length in the middle that points past the end',
+    (() => {
+      const d = frames('one', 'two', 'three');
+      d.writeUInt32LE(1000, 19);
+      return d;
+    })(),
+    15,
+    /followed by an intact one at byte 30/,
+  ],
+  [
+    'a changed length field followed by more bytes',
+    (() => {
+      const d = Buffer.concat([frames('abcdef'), Buffer.from('zz')]);
+      d.writeUInt32LE(7, 4);
+      return d;
+    })(),
+    0,
+    /wrong checksum, followed by 1 more bytes/,
+  ],
+  [
+    'a last length field made longer',
+    (() => {
+      const d = Buffer.from(good);
+      d.writeUInt32LE(40, 19);
+      return d;
+    })(),
+    15,
+    /length field is damaged/,
+  ],
   ['garbage after the frames', Buffer.concat([good, Buffer.from('this is not a frame at all \x00\x01\x02')]), 30, /no record marker/],
-  ['an impossible length', (() => { const d = Buffer.from(third); d.writeUInt32LE(0, 4); return Buffer.concat([good, d]); })(), 30, /impossible record length 0/],
+  [
+    'an impossible length',
+    (() => {
+      const d = Buffer.from(third);
+      d.writeUInt32LE(0, 4);
+      return Buffer.concat([good, d]);
+    })(),
+    30,
+    /impossible record length 0/,
+  ],
   ['a flipped byte in the last frame that spans sectors', flip(Buffer.concat([good, third]), 900), 30, /no unwritten sector/],
 ];
 for (const [what, data, offset, reason] of corrupt) {

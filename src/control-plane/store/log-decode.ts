@@ -48,7 +48,11 @@ export interface FrameTail {
   reason: string;
 }
 
-const MAGIC_BYTES = (() => { const b = Buffer.alloc(4); b.writeUInt32LE(MAGIC, 0); return b; })();
+const MAGIC_BYTES = (() => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(MAGIC, 0);
+  return b;
+})();
 const allZero = (data: Buffer, from: number, to: number): boolean => {
   for (let i = from; i < to; i++) if (data[i] !== 0) return false;
   return true;
@@ -92,7 +96,9 @@ export function classifyTail(data: Buffer, at: number): FrameTail {
   const present = bytes - FRAME_HEADER_BYTES;
   if (end > data.length) {
     if (present > 0 && frameChecksum(data, at, present) === data.readUInt32LE(at + 8)) {
-      return corrupt(`a record whose length field says ${length} bytes, but whose ${present} bytes to the end of the file checksum as a whole record (the length field is damaged)`);
+      return corrupt(
+        `a record whose length field says ${length} bytes, but whose ${present} bytes to the end of the file checksum as a whole record (the length field is damaged)`,
+      );
     }
     return torn(`an incomplete record (${present} of ${length} payload bytes)`);
   }

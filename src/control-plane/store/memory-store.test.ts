@@ -11,7 +11,12 @@ const svcKey = (name: string, namespace = 'default') => ({ kind: 'Service' as co
 
 function clock(start = Date.parse('2026-01-02T03:04:05.678Z')) {
   let t = start;
-  return { now: () => new Date(t), advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => new Date(t),
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 async function applyOk(store: ReturnType<typeof createMemoryStore>, changes: Change[]) {
@@ -31,7 +36,10 @@ test('one batch gets one revision, stamped on every resource it stores', async (
   const store = createMemoryStore({ now: c.now });
   const r = await applyOk(store, [put(service('a')), put(service('b')), put(httpRoute('r', 'a', [{ name: 'b', weight: 1 }]))]);
   assert.equal(r.revision, 1);
-  assert.deepEqual(r.outcomes.map((o) => o.action), ['created', 'created', 'created']);
+  assert.deepEqual(
+    r.outcomes.map((o) => o.action),
+    ['created', 'created', 'created'],
+  );
   for (const item of (await store.list()).items) {
     assert.equal(item.metadata.resourceVersion, '1');
     assert.equal(item.metadata.creationTimestamp, '2026-01-02T03:04:05Z');
@@ -104,7 +112,10 @@ test('delete removes the resource; deleting a missing one is STORE_NOT_FOUND; a 
   const r = await applyOk(store, [{ op: 'delete', key: svcKey('a'), expectedVersion: '1' }]);
   assert.equal(r.outcomes[0]!.action, 'deleted');
   assert.equal(r.outcomes[0]!.resource.metadata.resourceVersion, '2');
-  assert.deepEqual((await store.list()).items.map((i) => i.metadata.name), ['b']);
+  assert.deepEqual(
+    (await store.list()).items.map((i) => i.metadata.name),
+    ['b'],
+  );
   const again = await store.apply([{ op: 'delete', key: svcKey('a') }]);
   assert.ok(!again.ok && again.error.code === 'STORE_NOT_FOUND');
 });
@@ -116,7 +127,10 @@ test('a batch with one failing change applies nothing and keeps the revision', a
   assert.ok(!r.ok);
   assert.equal(r.error.code, 'STORE_NOT_FOUND');
   assert.equal(store.revision(), 1);
-  assert.deepEqual((await store.list()).items.map((i) => i.metadata.name), ['a']);
+  assert.deepEqual(
+    (await store.list()).items.map((i) => i.metadata.name),
+    ['a'],
+  );
   const a = await store.get(svcKey('a'));
   assert.ok(a.ok && a.value.metadata.resourceVersion === '1');
 });
@@ -145,7 +159,13 @@ test('a batch mixing unchanged and changed resources bumps the revision only for
   const store = createMemoryStore();
   await applyOk(store, [put(service('a')), put(service('b'))]);
   const r = await applyOk(store, [put(service('a')), put(service('b', { port: 1 }))]);
-  assert.deepEqual(r.outcomes.map((o) => [o.action, o.resource.metadata.resourceVersion]), [['unchanged', '1'], ['updated', '2']]);
+  assert.deepEqual(
+    r.outcomes.map((o) => [o.action, o.resource.metadata.resourceVersion]),
+    [
+      ['unchanged', '1'],
+      ['updated', '2'],
+    ],
+  );
 });
 
 test('a dry run answers the outcomes and stores nothing', async () => {
@@ -165,7 +185,9 @@ test('stored resources are frozen copies: changing the input afterwards does not
   const got = await store.get(svcKey('a'));
   assert.ok(got.ok);
   assert.equal((got.value as ReturnType<typeof service>).spec.ports[0]!.port, 8080);
-  assert.throws(() => { (got.value.metadata as { name: string }).name = 'x'; }, TypeError);
+  assert.throws(() => {
+    (got.value.metadata as { name: string }).name = 'x';
+  }, TypeError);
 });
 
 test('list filters by kind and namespace and sorts by kind, namespace, name', async () => {
@@ -192,7 +214,10 @@ test('concurrent creates of one resource: exactly one wins, the other gets STORE
   const store = createMemoryStore();
   const results = await Promise.all([1, 2, 3].map((p) => store.apply([put(service('a', { port: p }), { mode: 'create' })])));
   assert.equal(results.filter((r) => r.ok).length, 1);
-  assert.deepEqual(results.filter((r) => !r.ok).map((r) => !r.ok && r.error.code), ['STORE_ALREADY_EXISTS', 'STORE_ALREADY_EXISTS']);
+  assert.deepEqual(
+    results.filter((r) => !r.ok).map((r) => !r.ok && r.error.code),
+    ['STORE_ALREADY_EXISTS', 'STORE_ALREADY_EXISTS'],
+  );
 });
 
 test('watchers get ADDED, MODIFIED and DELETED in revision order, a batch together', async () => {
@@ -249,7 +274,11 @@ test('a closed watch gets nothing more', async () => {
 
 test('a throwing watcher does not fail the apply nor starve other watchers', async () => {
   const store = createMemoryStore();
-  assert.ok(store.watch(0, () => { throw new Error('watcher bug'); }).ok);
+  assert.ok(
+    store.watch(0, () => {
+      throw new Error('watcher bug');
+    }).ok,
+  );
   const seen: number[] = [];
   assert.ok(store.watch(0, (e) => seen.push(e.revision)).ok);
   await applyOk(store, [put(service('a'))]);

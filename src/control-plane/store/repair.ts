@@ -32,13 +32,17 @@ async function cutOffset(dataDir: string, logFile: string, data: Buffer): Promis
   // The snapshot is the base of everything: a damaged one is restored from a backup, not cut.
   if (!snapshot.ok) return snapshot;
   const whole = decodeBatchLog(data, logFile);
-  const cut = whole.ok ? undefined : whole.error.offset ?? 0;
+  const cut = whole.ok ? undefined : (whole.error.offset ?? 0);
   const kept = cut === undefined ? whole : decodeBatchLog(data.subarray(0, cut), logFile);
   if (!kept.ok) return kept; // cannot happen: the bytes before the first damage are intact records
   const replayed = replayLog(snapshot.value, kept.value.records, logFile);
   if (!replayed.ok) {
     const at = replayed.error.offset ?? 0;
-    const before = replayLog(snapshot.value, kept.value.records.filter((r) => r.start < at), logFile);
+    const before = replayLog(
+      snapshot.value,
+      kept.value.records.filter((r) => r.start < at),
+      logFile,
+    );
     return ok({ cut: at, revision: before.ok ? before.value.revision : 0 });
   }
   return ok({ ...(cut !== undefined ? { cut } : {}), revision: replayed.value.revision });
@@ -70,7 +74,10 @@ export async function truncateLogAtCorruption(dataDirIn: string, logger: Logger 
     } finally {
       await fh.close();
     }
-    logger.warn({ file: logFile, cutAt: cut, droppedBytes: data.length - cut, copy }, `cut the store log ${logFile} at byte ${cut} on the operator's request; the original is in ${copy}`);
+    logger.warn(
+      { file: logFile, cutAt: cut, droppedBytes: data.length - cut, copy },
+      `cut the store log ${logFile} at byte ${cut} on the operator's request; the original is in ${copy}`,
+    );
     return ok({ repaired: true, copy, cutAt: cut, droppedBytes: data.length - cut, droppedIntactRecords: report.recordsAfterDamage, revision });
   } catch (e) {
     return err(storeIo(`cannot repair the store log ${logFile}`, e));

@@ -24,7 +24,13 @@ export function replayLog(snapshot: SnapshotData | undefined, records: readonly 
   for (const [i, { record, start }] of records.entries()) {
     if (record.revision <= revision) continue;
     if (record.revision !== revision + 1) {
-      return err(storeCorrupt({ file: logFile, offset: start, record: i + 1, revision: record.revision }, `the log jumps from revision ${revision} to ${record.revision}; expected ${revision + 1} (a record is missing)`, { wayOut: 'restore-or-repair' }));
+      return err(
+        storeCorrupt(
+          { file: logFile, offset: start, record: i + 1, revision: record.revision },
+          `the log jumps from revision ${revision} to ${record.revision}; expected ${revision + 1} (a record is missing)`,
+          { wayOut: 'restore-or-repair' },
+        ),
+      );
     }
     applyRecord(state, record);
     revision = record.revision;

@@ -28,7 +28,10 @@ export async function writeSnapshot(file: string, data: SnapshotData): Promise<v
 /** The snapshot in `data` (the bytes of `file`); any damage is STORE_CORRUPT with its offset. */
 export function decodeSnapshot(data: Buffer, file: string, wayOut: 'restore' | 'none' = 'restore'): Result<SnapshotData, StoreError> {
   const decoded = decodeFrames(data);
-  if (decoded.tail) return err(storeCorrupt({ file, offset: decoded.tail.offset }, `${decoded.tail.reason} (a snapshot is written whole and renamed into place, so no damage is a torn write)`, { wayOut }));
+  if (decoded.tail)
+    return err(
+      storeCorrupt({ file, offset: decoded.tail.offset }, `${decoded.tail.reason} (a snapshot is written whole and renamed into place, so no damage is a torn write)`, { wayOut }),
+    );
   if (decoded.frames.length !== 1) return err(storeCorrupt({ file, offset: decoded.frames[1]?.start ?? 0 }, `${decoded.frames.length} records, expected 1`, { wayOut }));
   const payload = decoded.frames[0]!;
   try {

@@ -59,7 +59,10 @@ test('verify lists each damaged region of the log with its offset and counts the
   await fsp.writeFile(logFile, log);
   const r = await verifyStore(dir);
   assert.equal(r.ok, false);
-  assert.deepEqual(r.problems.map((p) => p.offset), [second, fourth]);
+  assert.deepEqual(
+    r.problems.map((p) => p.offset),
+    [second, fourth],
+  );
   assert.match(r.problems[0]!.message, new RegExp(`batches\\.log is damaged \\(at byte ${second}, record 2, revision 2\\)`));
   assert.match(r.problems[1]!.message, /more damage: a damaged record followed by an intact one/);
   assert.equal(r.recordsAfterDamage, 3);
@@ -113,7 +116,10 @@ test('restore refuses a data dir holding a store without force; with force it mo
   const opened = await openFileStore({ dataDir: dir, logger: quiet });
   assert.ok(opened.ok);
   assert.equal(opened.value.revision(), 9);
-  assert.deepEqual((await opened.value.list()).items.map((s) => s.metadata.name), ['from-backup']);
+  assert.deepEqual(
+    (await opened.value.list()).items.map((s) => s.metadata.name),
+    ['from-backup'],
+  );
   // A store in use is not restored over, even with force.
   const busy = await restoreBackup({ from: file, dataDir: dir, force: true, logger: quiet });
   assert.ok(!busy.ok && busy.error.code === 'STORE_LOCKED');

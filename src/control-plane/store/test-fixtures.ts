@@ -17,7 +17,9 @@ export function httpRoute(name: string, parent: string, backends: { name: string
     metadata: { name, namespace },
     spec: {
       parentRefs: [{ group: '', kind: 'Service', name: parent, port: 8080 }],
-      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: backends.map((b) => ({ group: '', kind: 'Service', name: b.name, port: 8080, weight: b.weight })) }],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: backends.map((b) => ({ group: '', kind: 'Service', name: b.name, port: 8080, weight: b.weight })) },
+      ],
     },
   };
 }

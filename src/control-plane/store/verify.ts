@@ -58,7 +58,7 @@ export async function verifyStore(dataDir: string): Promise<StoreVerifyReport> {
   const data = await fsp.readFile(logFile).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? Buffer.alloc(0) : e));
   if (data instanceof Error) {
     problems.push({ file: logFile, message: `cannot read it: ${data.message}` });
-    return { ok: false, snapshotRevision: snapshot.ok ? snapshot.value?.revision ?? 0 : 0, logRecords: 0, problems, recordsAfterDamage: 0 };
+    return { ok: false, snapshotRevision: snapshot.ok ? (snapshot.value?.revision ?? 0) : 0, logRecords: 0, problems, recordsAfterDamage: 0 };
   }
   const decoded = decodeBatchLog(data, logFile);
   let contents: LogContents | undefined;
@@ -72,7 +72,7 @@ export async function verifyStore(dataDir: string): Promise<StoreVerifyReport> {
   }
   const report: StoreVerifyReport = {
     ok: false,
-    snapshotRevision: snapshot.ok ? snapshot.value?.revision ?? 0 : 0,
+    snapshotRevision: snapshot.ok ? (snapshot.value?.revision ?? 0) : 0,
     logRecords: contents?.records.length ?? decodeFrames(data).frames.length,
     problems,
     recordsAfterDamage,

@@ -15,7 +15,10 @@ export class WatchHub {
    */
   private floor: number;
 
-  constructor(startRevision: number, private readonly maxEvents: number) {
+  constructor(
+    startRevision: number,
+    private readonly maxEvents: number,
+  ) {
     this.floor = startRevision;
   }
 
@@ -34,7 +37,11 @@ export class WatchHub {
 
   watch(fromRevision: number, listener: WatchListener): Result<Watch, StoreError> {
     if (fromRevision < this.floor) return err(watchExpired(fromRevision, this.floor));
-    const handle: Watch = { close: () => { this.listeners.delete(listener); } };
+    const handle: Watch = {
+      close: () => {
+        this.listeners.delete(listener);
+      },
+    };
     this.listeners.add(listener);
     for (const e of this.history) {
       if (e.revision <= fromRevision) continue;

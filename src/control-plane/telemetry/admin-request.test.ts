@@ -13,7 +13,16 @@ import { adminRequestOptions, describeAdmin } from './admin-request.js';
 import { StatsCollector, edgeKey } from './stats-collector.js';
 
 const proxy = (over: Partial<ProxyStatus>): ProxyStatus => ({
-  id: 'p1', service: 'web', namespace: 'default', address: '10.0.0.2', connected: true, lastSeen: '', versions: { listeners: '', routes: '', clusters: '', endpoints: '' }, nacks: [], labels: { app: 'web' }, ...over,
+  id: 'p1',
+  service: 'web',
+  namespace: 'default',
+  address: '10.0.0.2',
+  connected: true,
+  lastSeen: '',
+  versions: { listeners: '', routes: '', clusters: '', endpoints: '' },
+  nacks: [],
+  labels: { app: 'web' },
+  ...over,
 });
 
 test('a proxy that reported an admin socket is reached there, not on 127.0.0.1', () => {
@@ -41,7 +50,25 @@ test('the stats collector reads /stats/requests over the admin socket and counts
   const paths: string[] = [];
   const admin = http.createServer((req, res) => {
     paths.push(req.url ?? '');
-    const report: RequestStatsReport = { bucketBounds: [0.1], series: [{ direction: 'outbound', service: 'api.default', sourceService: 'web.default', sourceWorkload: 'web', destinationWorkload: 'unknown', route: '', count, codes: { '200': count }, buckets: [count], sumSeconds: 0, requestBytes: 0, responseBytes: 0 }] };
+    const report: RequestStatsReport = {
+      bucketBounds: [0.1],
+      series: [
+        {
+          direction: 'outbound',
+          service: 'api.default',
+          sourceService: 'web.default',
+          sourceWorkload: 'web',
+          destinationWorkload: 'unknown',
+          route: '',
+          count,
+          codes: { '200': count },
+          buckets: [count],
+          sumSeconds: 0,
+          requestBytes: 0,
+          responseBytes: 0,
+        },
+      ],
+    };
     res.end(JSON.stringify(report));
   });
   t.after(() => new Promise<void>((resolve) => admin.close(() => resolve())));

@@ -7,7 +7,8 @@ import { addInto, emptyAggregate, signals, type Aggregate } from './signals.js';
 import { clientKey, serviceKey, workloadKey, type StatsCollector } from './stats-collector.js';
 
 const SEP = '\u0000';
-const byEdge = (x: EdgeStat, y: EdgeStat): number => x.source.localeCompare(y.source) || x.sourceWorkload.localeCompare(y.sourceWorkload) || x.destination.localeCompare(y.destination);
+const byEdge = (x: EdgeStat, y: EdgeStat): number =>
+  x.source.localeCompare(y.source) || x.sourceWorkload.localeCompare(y.sourceWorkload) || x.destination.localeCompare(y.destination);
 
 /** `reviews` means `reviews.default`; `reviews.prod` stays. */
 export function qualify(service: string): string {
@@ -44,7 +45,8 @@ export function stat(c: StatsCollector, windowSeconds: number, proxies: readonly
     services.set(svc, s);
   }
   for (const [svc, wls] of known) {
-    for (const wl of wls) if (!workloads.some((x) => x.service === svc && x.workload === wl)) workloads.push({ service: svc, workload: wl, ...signals(emptyAggregate(b.length), b, windowSeconds) });
+    for (const wl of wls)
+      if (!workloads.some((x) => x.service === svc && x.workload === wl)) workloads.push({ service: svc, workload: wl, ...signals(emptyAggregate(b.length), b, windowSeconds) });
   }
   const last = c.ticks[c.ticks.length - 1];
   return {
@@ -58,7 +60,11 @@ export function stat(c: StatsCollector, windowSeconds: number, proxies: readonly
 }
 
 /** Service-to-service edges (workloads of one caller service merged). */
-export function topology(c: StatsCollector, windowSeconds: number, proxies: readonly ProxyStatus[]): { windowSeconds: number; nodes: ServiceStat[]; edges: Omit<EdgeStat, 'sourceWorkload'>[] } {
+export function topology(
+  c: StatsCollector,
+  windowSeconds: number,
+  proxies: readonly ProxyStatus[],
+): { windowSeconds: number; nodes: ServiceStat[]; edges: Omit<EdgeStat, 'sourceWorkload'>[] } {
   const s = stat(c, windowSeconds, proxies);
   const merged = new Map<string, { source: string; destination: string; a: Aggregate }>();
   const w = c.window(windowSeconds, 'edge' + SEP);
@@ -72,7 +78,11 @@ export function topology(c: StatsCollector, windowSeconds: number, proxies: read
   // A service without server-side stats (a subset Service such as reviews-v1, or one outside
   // the mesh) shows what its callers saw.
   const client = c.window(windowSeconds, 'cli' + SEP);
-  const fromClients = (name: string): ServiceStat => ({ service: name, workloads: [], ...signals(client.get(clientKey(name)) ?? emptyAggregate(c.bounds.length), c.bounds, windowSeconds) });
+  const fromClients = (name: string): ServiceStat => ({
+    service: name,
+    workloads: [],
+    ...signals(client.get(clientKey(name)) ?? emptyAggregate(c.bounds.length), c.bounds, windowSeconds),
+  });
   const nodes = s.services.map((n) => (n.requests === 0 && client.has(clientKey(n.service)) ? { ...fromClients(n.service), workloads: n.workloads } : n));
   for (const m of merged.values()) {
     for (const name of [m.source, m.destination]) {
@@ -83,13 +93,24 @@ export function topology(c: StatsCollector, windowSeconds: number, proxies: read
 }
 
 /** Signals of one backend (a service, or one workload of it): what canary analysis reads. */
-export function backend(c: StatsCollector, windowSeconds: number, service: string, workload: string | undefined): ReturnType<typeof signals> & { service: string; workload?: string; windowSeconds: number; clientSide: ReturnType<typeof signals> } {
+export function backend(
+  c: StatsCollector,
+  windowSeconds: number,
+  service: string,
+  workload: string | undefined,
+): ReturnType<typeof signals> & { service: string; workload?: string; windowSeconds: number; clientSide: ReturnType<typeof signals> } {
   const svc = qualify(service);
   const key = workload === undefined ? serviceKey(svc) : workloadKey(svc, workload);
   const w = c.window(windowSeconds);
   const a = w.get(key) ?? emptyAggregate(c.bounds.length);
   const client = w.get(clientKey(svc)) ?? emptyAggregate(c.bounds.length);
-  return { service: svc, ...(workload !== undefined ? { workload } : {}), windowSeconds, ...signals(a, c.bounds, windowSeconds), clientSide: signals(client, c.bounds, windowSeconds) };
+  return {
+    service: svc,
+    ...(workload !== undefined ? { workload } : {}),
+    windowSeconds,
+    ...signals(a, c.bounds, windowSeconds),
+    clientSide: signals(client, c.bounds, windowSeconds),
+  };
 }
 
 /** One point per tick over the last `seconds`, each over `smoothTicks` ticks (for charts). */

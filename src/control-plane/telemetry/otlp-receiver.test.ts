@@ -8,15 +8,35 @@ import { parseWindow } from './telemetry-api.js';
 
 const T = 'a'.repeat(32);
 const span = (id: string, parent: string | undefined, start: number, end: number, extra: object = {}) => ({
-  traceId: T, spanId: id, ...(parent ? { parentSpanId: parent } : {}), name: `s${id[0]}`, kind: 2,
-  startTimeUnixNano: String(start * 1_000_000), endTimeUnixNano: String(end * 1_000_000), attributes: [{ key: 'http.response.status_code', value: { intValue: '200' } }], status: {}, ...extra,
+  traceId: T,
+  spanId: id,
+  ...(parent ? { parentSpanId: parent } : {}),
+  name: `s${id[0]}`,
+  kind: 2,
+  startTimeUnixNano: String(start * 1_000_000),
+  endTimeUnixNano: String(end * 1_000_000),
+  attributes: [{ key: 'http.response.status_code', value: { intValue: '200' } }],
+  status: {},
+  ...extra,
 });
-const body = (spans: object[], service = 'web') => ({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ spans }] }] });
+const body = (spans: object[], service = 'web') => ({
+  resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ spans }] }],
+});
 
 test('a valid request gives its spans with the resource service and milliseconds', () => {
   const r = decodeOtlpJson(body([span('1'.repeat(16), undefined, 1000, 1010)]));
   assert.ok(r.ok);
-  assert.deepEqual(r.value[0], { traceId: T, spanId: '1'.repeat(16), name: 's1', kind: 2, service: 'web', startUnixMs: 1000, endUnixMs: 1010, statusCode: 0, attributes: { 'http.response.status_code': 200 } });
+  assert.deepEqual(r.value[0], {
+    traceId: T,
+    spanId: '1'.repeat(16),
+    name: 's1',
+    kind: 2,
+    service: 'web',
+    startUnixMs: 1000,
+    endUnixMs: 1010,
+    statusCode: 0,
+    attributes: { 'http.response.status_code': 200 },
+  });
 });
 
 test('bad ids and times are refused with their path', () => {
@@ -40,7 +60,10 @@ test('the store groups by trace, summarises with the root, and evicts the oldest
   store.add([{ ...r.value[0]!, traceId: 'b'.repeat(32) }]);
   store.add([{ ...r.value[0]!, traceId: 'c'.repeat(32) }]);
   assert.equal(store.trace(T), undefined, 'the oldest trace was evicted');
-  assert.deepEqual(store.list(10).map((s) => s.traceId[0]), ['c', 'b']);
+  assert.deepEqual(
+    store.list(10).map((s) => s.traceId[0]),
+    ['c', 'b'],
+  );
   assert.deepEqual(store.list(10, 'other'), []);
 });
 

@@ -12,9 +12,29 @@ import { StatsCollector } from './stats-collector.js';
 import { createTelemetryApi } from './telemetry-api.js';
 
 const T = 'e'.repeat(32);
-const otlp = JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'payments' } }] }, scopeSpans: [{ spans: [
-  { traceId: T, spanId: 'f'.repeat(16), name: 'GET payments.default', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000002000000', attributes: [], status: {} },
-] }] }] });
+const otlp = JSON.stringify({
+  resourceSpans: [
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'payments' } }] },
+      scopeSpans: [
+        {
+          spans: [
+            {
+              traceId: T,
+              spanId: 'f'.repeat(16),
+              name: 'GET payments.default',
+              kind: 2,
+              startTimeUnixNano: '1700000000000000000',
+              endTimeUnixNano: '1700000000002000000',
+              attributes: [],
+              status: {},
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
 
 function request(socketPath: string, method: string, urlPath: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

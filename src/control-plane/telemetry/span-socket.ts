@@ -23,8 +23,9 @@ export async function serveSpanSocket(socketPath: string, telemetry: (req: Incom
   });
   server.keepAliveTimeout = 5000;
   await listenUnix(server, socketPath, 'the span receiver');
-  return () => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
 }

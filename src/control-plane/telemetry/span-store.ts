@@ -8,7 +8,10 @@ export class SpanStore {
   received = 0;
   dropped = 0;
 
-  constructor(private readonly maxTraces = 2000, private readonly maxSpansPerTrace = 500) {}
+  constructor(
+    private readonly maxTraces = 2000,
+    private readonly maxSpansPerTrace = 500,
+  ) {}
 
   add(spans: readonly StoredSpan[]): void {
     for (const s of spans) {

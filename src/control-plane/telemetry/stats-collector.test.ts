@@ -10,7 +10,16 @@ import { StatsCollector } from './stats-collector.js';
 
 const BOUNDS = [0.001, 0.01, 0.1];
 const proxy = (id: string, service: string, version: string): ProxyStatus => ({
-  id, service, namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '', versions: { listeners: '', routes: '', clusters: '', endpoints: '' }, nacks: [], adminPort: 1, labels: { app: service, version },
+  id,
+  service,
+  namespace: 'default',
+  address: '127.0.0.1',
+  connected: true,
+  lastSeen: '',
+  versions: { listeners: '', routes: '', clusters: '', endpoints: '' },
+  nacks: [],
+  adminPort: 1,
+  labels: { app: service, version },
 });
 function series(over: Partial<RequestSeries> & Pick<RequestSeries, 'direction' | 'service' | 'count' | 'codes' | 'buckets'>): RequestSeries {
   return { sourceService: 'unknown', sourceWorkload: 'unknown', destinationWorkload: 'unknown', route: '', sumSeconds: 0, requestBytes: 0, responseBytes: 0, ...over };
@@ -26,12 +35,47 @@ function setup() {
 
 test('service, workload and edge counts are the increase since the first collection, exactly', async () => {
   const { c, set, proxies } = setup();
-  set('web-1', [series({ direction: 'outbound', service: 'api.default', sourceService: 'web.default', sourceWorkload: 'web-v1', count: 10, codes: { '200': 9, '503': 1 }, buckets: [2, 6, 2] })]);
-  set('api-1', [series({ direction: 'inbound', service: 'api.default', sourceService: 'web.default', sourceWorkload: 'web-v1', destinationWorkload: 'api-v1', count: 6, codes: { '200': 6 }, buckets: [3, 3, 0] })]);
-  set('api-2', [series({ direction: 'inbound', service: 'api.default', sourceService: 'web.default', sourceWorkload: 'web-v1', destinationWorkload: 'api-v2', count: 3, codes: { '200': 2, '500': 1 }, buckets: [0, 1, 2] })]);
+  set('web-1', [
+    series({ direction: 'outbound', service: 'api.default', sourceService: 'web.default', sourceWorkload: 'web-v1', count: 10, codes: { '200': 9, '503': 1 }, buckets: [2, 6, 2] }),
+  ]);
+  set('api-1', [
+    series({
+      direction: 'inbound',
+      service: 'api.default',
+      sourceService: 'web.default',
+      sourceWorkload: 'web-v1',
+      destinationWorkload: 'api-v1',
+      count: 6,
+      codes: { '200': 6 },
+      buckets: [3, 3, 0],
+    }),
+  ]);
+  set('api-2', [
+    series({
+      direction: 'inbound',
+      service: 'api.default',
+      sourceService: 'web.default',
+      sourceWorkload: 'web-v1',
+      destinationWorkload: 'api-v2',
+      count: 3,
+      codes: { '200': 2, '500': 1 },
+      buckets: [0, 1, 2],
+    }),
+  ]);
   await c.collectNow();
   // Counts go on; the next collection adds only the increase.
-  set('api-1', [series({ direction: 'inbound', service: 'api.default', sourceService: 'web.default', sourceWorkload: 'web-v1', destinationWorkload: 'api-v1', count: 8, codes: { '200': 8 }, buckets: [4, 4, 0] })]);
+  set('api-1', [
+    series({
+      direction: 'inbound',
+      service: 'api.default',
+      sourceService: 'web.default',
+      sourceWorkload: 'web-v1',
+      destinationWorkload: 'api-v1',
+      count: 8,
+      codes: { '200': 8 },
+      buckets: [4, 4, 0],
+    }),
+  ]);
   await c.collectNow();
   const s = stat(c, 60, proxies);
   const api = s.services.find((x) => x.service === 'api.default')!;
@@ -49,7 +93,10 @@ test('service, workload and edge counts are the increase since the first collect
   assert.equal(b.successRate, 2 / 3);
   assert.equal(b.clientSide.requests, 10);
   const topo = topology(c, 60, proxies);
-  assert.deepEqual(topo.edges.map((e) => [e.source, e.destination, e.requests]), [['web.default', 'api.default', 10]]);
+  assert.deepEqual(
+    topo.edges.map((e) => [e.source, e.destination, e.requests]),
+    [['web.default', 'api.default', 10]],
+  );
 });
 
 test('a proxy whose counters went down restarted: its new counts are the increase', async () => {
@@ -64,7 +111,12 @@ test('a proxy whose counters went down restarted: its new counts are the increas
 
 test('a proxy that cannot be reached is recorded and skipped', async () => {
   const proxies = [proxy('gone', 'web', 'v1')];
-  const c = new StatsCollector({ proxies: () => proxies, fetchReport: async () => { throw new Error('connection refused'); } });
+  const c = new StatsCollector({
+    proxies: () => proxies,
+    fetchReport: async () => {
+      throw new Error('connection refused');
+    },
+  });
   await c.collectNow();
   assert.deepEqual(c.health.get('gone')?.ok, false);
   assert.equal(c.health.get('gone')?.error, 'connection refused');
@@ -94,13 +146,15 @@ test('a proxy that started before the collector (a restarted control plane) is b
   const reports = new Map<string, RequestStatsReport>();
   const proxies = [proxy('api-1', 'api', 'v1'), proxy('api-2', 'api', 'v2')];
   const c = new StatsCollector({ proxies: () => proxies, fetchReport: async (p) => reports.get(p.id)! });
-  const s = (count: number, failed: number) => [series({ direction: 'inbound', service: 'api.default', destinationWorkload: 'api-v1', count, codes: { '200': count - failed, '503': failed }, buckets: [count, 0, 0] })];
+  const s = (count: number, failed: number) => [
+    series({ direction: 'inbound', service: 'api.default', destinationWorkload: 'api-v1', count, codes: { '200': count - failed, '503': failed }, buckets: [count, 0, 0] }),
+  ];
   reports.set('api-1', { startedAt: Date.now() - 60_000, bucketBounds: BOUNDS, series: s(100, 50) }); // running before us, with old failures
   reports.set('api-2', { startedAt: Date.now() + 1, bucketBounds: BOUNDS, series: s(3, 0) }); // started after us: all of it is new
   await c.collectNow();
   reports.set('api-1', { startedAt: Date.now() - 60_000, bucketBounds: BOUNDS, series: s(110, 50) });
   await c.collectNow();
   const b1 = backend(c, 60, 'api', 'api-v1');
-  assert.equal(b1.requests, 13, 'the 10 new requests of api-1 and the 3 of api-2; not api-1\'s 100 from before');
+  assert.equal(b1.requests, 13, "the 10 new requests of api-1 and the 3 of api-2; not api-1's 100 from before");
   assert.equal(b1.successRate, 1);
 });

@@ -99,17 +99,19 @@ export class StatsCollector {
   private async collect(): Promise<void> {
     const proxies = this.opts.proxies().filter((p) => adminRequestOptions(p, STATS_PATH) !== undefined);
     const subjects = new Map<string, Aggregate>();
-    const reports = await Promise.all(proxies.map(async (p) => {
-      try {
-        const r = await (this.opts.fetchReport ?? fetchReport)(p);
-        this.health.set(p.id, { ok: true, at: Date.now() });
-        return { p, r };
-      } catch (e) {
-        this.health.set(p.id, { ok: false, at: Date.now(), error: (e as Error).message });
-        this.opts.logger?.debug({ proxy: p.id, reason: (e as Error).message }, 'could not collect request stats');
-        return undefined;
-      }
-    }));
+    const reports = await Promise.all(
+      proxies.map(async (p) => {
+        try {
+          const r = await (this.opts.fetchReport ?? fetchReport)(p);
+          this.health.set(p.id, { ok: true, at: Date.now() });
+          return { p, r };
+        } catch (e) {
+          this.health.set(p.id, { ok: false, at: Date.now(), error: (e as Error).message });
+          this.opts.logger?.debug({ proxy: p.id, reason: (e as Error).message }, 'could not collect request stats');
+          return undefined;
+        }
+      }),
+    );
     for (const got of reports) {
       if (got === undefined) continue;
       const { p, r } = got;

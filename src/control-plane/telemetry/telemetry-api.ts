@@ -60,7 +60,10 @@ export function createTelemetryApi(deps: TelemetryApiDeps): (req: IncomingMessag
     const isTelemetry = path.startsWith('/api/v1/telemetry/') || path === '/api/v1/traces' || path.startsWith('/api/v1/traces/') || path.startsWith('/api/v1/tap/');
     if (!isTelemetry) return false;
     if (method !== 'GET') return (problem(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; allowed: GET`), true);
-    const seg = path.split('/').slice(3).map((p) => decodeURIComponent(p));
+    const seg = path
+      .split('/')
+      .slice(3)
+      .map((p) => decodeURIComponent(p));
     const win = parseWindow(url.searchParams.get('window'), maxWindow(), seg[0] === 'telemetry' && seg[1] === 'backends' ? 30 : 60);
     if (!win.ok) return (problem(res, 400, 'BAD_REQUEST', win.error), true);
     const proxies = deps.proxies();
@@ -78,23 +81,30 @@ export function createTelemetryApi(deps: TelemetryApiDeps): (req: IncomingMessag
         if (service === undefined) return (problem(res, 404, 'NOT_FOUND', `no service ${svc} is registered or has traffic`), true);
         const seconds = parseWindow(url.searchParams.get('history'), maxWindow(), 300);
         if (!seconds.ok) return (problem(res, 400, 'BAD_REQUEST', seconds.error.replace('window=', 'history=')), true);
-        return (json(res, 200, {
-          ...service,
-          windowSeconds: win.value,
-          workloads: s.workloads.filter((w) => w.service === svc),
-          inbound: s.callers.filter((e) => e.destination === svc),
-          outbound: s.edges.filter((e) => e.source === svc),
-          history: history(deps.collector, svc, seconds.value),
-          proxies: proxies.filter((p) => `${p.service}.${p.namespace}` === svc),
-        }), true);
+        return (
+          json(res, 200, {
+            ...service,
+            windowSeconds: win.value,
+            workloads: s.workloads.filter((w) => w.service === svc),
+            inbound: s.callers.filter((e) => e.destination === svc),
+            outbound: s.edges.filter((e) => e.source === svc),
+            history: history(deps.collector, svc, seconds.value),
+            proxies: proxies.filter((p) => `${p.service}.${p.namespace}` === svc),
+          }),
+          true
+        );
       }
       if (what === 'backends' && a !== undefined && seg.length <= 4) return (json(res, 200, backend(deps.collector, win.value, a, b)), true);
-      return (problem(res, 404, 'NOT_FOUND', `no telemetry route for ${path}; expected /api/v1/telemetry/{stat|topology|services/{service}|backends/{service}[/{workload}]}`), true);
+      return (
+        problem(res, 404, 'NOT_FOUND', `no telemetry route for ${path}; expected /api/v1/telemetry/{stat|topology|services/{service}|backends/{service}[/{workload}]}`),
+        true
+      );
     }
     if (seg[0] === 'traces') {
       if (seg.length === 1) {
         const limit = Number(url.searchParams.get('limit') ?? 50);
-        if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) return (problem(res, 400, 'BAD_REQUEST', `limit=${url.searchParams.get('limit')} is not valid: expected an integer from 1 to 1000`), true);
+        if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
+          return (problem(res, 400, 'BAD_REQUEST', `limit=${url.searchParams.get('limit')} is not valid: expected an integer from 1 to 1000`), true);
         const service = url.searchParams.get('service') ?? undefined;
         return (json(res, 200, { items: deps.spans.list(limit, service) }), true);
       }
@@ -142,6 +152,8 @@ function receiveSpans(deps: TelemetryApiDeps, req: IncomingMessage, res: ServerR
 
 function forward(deps: TelemetryApiDeps, body: string): void {
   fetch(`${deps.forwardTo}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) })
-    .then((r) => { if (!r.ok) deps.logger?.warn({ collector: deps.forwardTo, status: r.status }, `forwarding spans to ${deps.forwardTo} got HTTP ${r.status}`); })
+    .then((r) => {
+      if (!r.ok) deps.logger?.warn({ collector: deps.forwardTo, status: r.status }, `forwarding spans to ${deps.forwardTo} got HTTP ${r.status}`);
+    })
     .catch((e: Error) => deps.logger?.warn({ collector: deps.forwardTo, reason: e.message }, `could not forward spans to ${deps.forwardTo}: ${e.message}`));
 }

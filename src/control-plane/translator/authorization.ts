@@ -9,8 +9,14 @@ import type { FilterChain, HttpConnectionManager, Listener, NetworkFilter } from
 import { FILTER_HTTP_RBAC, FILTER_NETWORK_RBAC, HTTP_RBAC, NETWORK_RBAC, typeUrl } from '../../xds/type-urls.js';
 
 /** Envoy RBAC Policy (plain-object form): any principal and any permission must match. */
-export interface RbacPolicy { permissions: object[]; principals: object[] }
-export interface RbacRules { action: 'ALLOW' | 'DENY'; policies: Record<string, RbacPolicy> }
+export interface RbacPolicy {
+  permissions: object[];
+  principals: object[];
+}
+export interface RbacRules {
+  action: 'ALLOW' | 'DENY';
+  policies: Record<string, RbacPolicy>;
+}
 
 const ANY = { any: true };
 const NEVER = { notRule: { any: true } };
@@ -18,10 +24,14 @@ const NEVER = { notRule: { any: true } };
 function principal(td: string, policyNs: string, f: AuthorizationSource): object {
   const ids: object[] = [];
   if (f.serviceAccounts) {
-    ids.push({ orIds: { ids: f.serviceAccounts.map((sa) => {
-      const [ns, name] = sa.includes('/') ? sa.split('/') : [policyNs, sa];
-      return { authenticated: { principalName: { exact: `spiffe://${td}/ns/${ns}/sa/${name}` } } };
-    }) } });
+    ids.push({
+      orIds: {
+        ids: f.serviceAccounts.map((sa) => {
+          const [ns, name] = sa.includes('/') ? sa.split('/') : [policyNs, sa];
+          return { authenticated: { principalName: { exact: `spiffe://${td}/ns/${ns}/sa/${name}` } } };
+        }),
+      },
+    });
   }
   if (f.namespaces) ids.push({ orIds: { ids: f.namespaces.map((ns) => ({ authenticated: { principalName: { prefix: `spiffe://${td}/ns/${ns}/sa/` } } })) } });
   if (f.authenticated) ids.push({ authenticated: { principalName: { prefix: 'spiffe://' } } });
@@ -33,7 +43,9 @@ function permission(o: AuthorizationOperation): object {
   if (o.methods) rules.push({ orRules: { rules: o.methods.map((m) => ({ header: { name: ':method', stringMatch: { exact: m } } })) } });
   if (o.paths) rules.push({ orRules: { rules: o.paths.map((p) => ({ urlPath: { path: 'exact' in p ? { exact: p.exact } : { prefix: p.prefix } } })) } });
   for (const h of o.headers ?? []) {
-    rules.push({ header: { name: h.name.toLowerCase(), ...(h.present ? { presentMatch: true } : { stringMatch: h.exact !== undefined ? { exact: h.exact } : { prefix: h.prefix } }) } });
+    rules.push({
+      header: { name: h.name.toLowerCase(), ...(h.present ? { presentMatch: true } : { stringMatch: h.exact !== undefined ? { exact: h.exact } : { prefix: h.prefix } }) },
+    });
   }
   return rules.length === 1 ? rules[0]! : { andRules: { rules } };
 }

@@ -16,7 +16,8 @@ function chain(l: Listener | undefined, name: string): string {
   const c: FilterChain | undefined = l?.filterChains.find((x) => x.name === name);
   const f = c?.filters.at(-1);
   if (!c || !f) return 'none';
-  const tcpTarget = (t: { cluster?: string; weightedClusters?: { clusters: { name: string; weight: number }[] } }) => t.cluster ?? t.weightedClusters!.clusters.map((w) => `${w.name}*${w.weight}`).join(' ');
+  const tcpTarget = (t: { cluster?: string; weightedClusters?: { clusters: { name: string; weight: number }[] } }) =>
+    t.cluster ?? t.weightedClusters!.clusters.map((w) => `${w.name}*${w.weight}`).join(' ');
   const target = f.name === 'envoy.filters.network.tcp_proxy' ? `tcp -> ${tcpTarget(f.typedConfig)}` : `http -> ${f.typedConfig.rds.routeConfigName}`;
   const m = c.filterChainMatch;
   const ip = m?.prefixRanges?.map((p) => `${p.addressPrefix}/${p.prefixLen.value}`).join(',') ?? '*';
@@ -30,7 +31,11 @@ function mesh(outboundPolicy: 'PassThrough' | 'Refuse' = 'PassThrough') {
       workloads: [workload('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }] })],
       meshConfig: { outboundPolicy, protocolDetectionTimeoutMs: 300 },
     }),
-    virtualIps: new Map([['default/payments', '240.240.0.10'], ['default/db', '240.240.0.11'], ['default/greeter', '240.240.0.12']]),
+    virtualIps: new Map([
+      ['default/payments', '240.240.0.10'],
+      ['default/db', '240.240.0.11'],
+      ['default/greeter', '240.240.0.12'],
+    ]),
   };
 }
 
@@ -47,7 +52,10 @@ test('the outbound capture listener routes by VIP and by endpoint address; http 
   assert.equal(chain(out, 'outbound|240.240.0.11:5432|tcp'), '240.240.0.11/32:5432 tcp -> outbound|5432||db.default');
   assert.equal(chain(out, 'outbound|240.240.0.11:5432|http'), 'none', 'a declared tcp port skips detection');
   assert.equal(chain(out, 'outbound|240.240.0.12:9000|http'), '240.240.0.12/32:9000 http -> outbound|greeter.default:9000');
-  assert.equal(out?.defaultFilterChain?.filters[0]?.typedConfig && 'cluster' in out.defaultFilterChain.filters[0].typedConfig ? out.defaultFilterChain.filters[0].typedConfig.cluster : '', 'PassthroughCluster');
+  assert.equal(
+    out?.defaultFilterChain?.filters[0]?.typedConfig && 'cluster' in out.defaultFilterChain.filters[0].typedConfig ? out.defaultFilterChain.filters[0].typedConfig.cluster : '',
+    'PassthroughCluster',
+  );
   assert.equal(s.listeners.has('inbound|3000'), false, 'no per-port inbound listener in transparent mode');
   assert.equal(s.clusters.get('PassthroughCluster')?.type, 'ORIGINAL_DST');
   assert.deepEqual(structToJson(s.clusters.get('outbound|8080||payments.default')?.metadata?.filterMetadata?.trellis).vip, '240.240.0.10');
@@ -85,14 +93,20 @@ function security(l: Listener | undefined, name: string): string {
   const c = l?.filterChains.find((x) => x.name === name);
   if (!c) return 'none';
   const f = c.filters.at(-1)!;
-  const rbac = f.name === 'envoy.filters.network.tcp_proxy'
-    ? c.filters.slice(0, -1).map((x) => (x.typedConfig as unknown as { rules: { action: string } }).rules.action)
-    : (f.typedConfig as { httpFilters: { typedConfig: { rules?: { action: string } } }[] }).httpFilters.flatMap((h) => (h.typedConfig.rules ? [h.typedConfig.rules.action] : []));
+  const rbac =
+    f.name === 'envoy.filters.network.tcp_proxy'
+      ? c.filters.slice(0, -1).map((x) => (x.typedConfig as unknown as { rules: { action: string } }).rules.action)
+      : (f.typedConfig as { httpFilters: { typedConfig: { rules?: { action: string } } }[] }).httpFilters.flatMap((h) => (h.typedConfig.rules ? [h.typedConfig.rules.action] : []));
   const tls = c.transportSocket ? 'mtls' : 'plaintext';
   return `${tls} ${c.filterChainMatch?.transportProtocol ?? 'any'} rbac[${rbac.join(',')}]`;
 }
 
-const denyAll = { apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'no-web', namespace: 'default' }, spec: { targetRef: { kind: 'Service', name: 'payments' }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['web'] }] }] } } as const;
+const denyAll = {
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name: 'no-web', namespace: 'default' },
+  spec: { targetRef: { kind: 'Service', name: 'payments' }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['web'] }] }] },
+} as const;
 const secured = (mode: 'STRICT' | 'PERMISSIVE') => ({
   ...mesh(),
   meshConfig: { ...mesh().meshConfig, mtls: { mode }, tracing: { samplingPercent: 5, collector: 'http://127.0.0.1:4318' } },
@@ -101,10 +115,34 @@ const secured = (mode: 'STRICT' | 'PERMISSIVE') => ({
 });
 
 test('STRICT: every chain of an inbound port terminates mTLS; HTTP by ALPN, the rest opaque, with authorization and tracing', () => {
-  const i = { ...secured('STRICT'), services: [service('payments', { ports: [{ port: 8080, appProtocol: 'http' }, { port: 5432, appProtocol: 'tcp' }] })] };
-  const s = translate(i, proxy('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }, { port: 5432, appPort: 5432 }], capture }));
+  const i = {
+    ...secured('STRICT'),
+    services: [
+      service('payments', {
+        ports: [
+          { port: 8080, appProtocol: 'http' },
+          { port: 5432, appProtocol: 'tcp' },
+        ],
+      }),
+    ],
+  };
+  const s = translate(
+    i,
+    proxy('pay-1', 'payments', {
+      address: '10.0.0.7',
+      inbound: [
+        { port: 8080, appPort: 8080 },
+        { port: 5432, appPort: 5432 },
+      ],
+      capture,
+    }),
+  );
   const inb = s.listeners.get('virtualInbound');
-  assert.deepEqual(inb?.filterChains.map((c) => c.name), ['inbound|5432|mtls', 'inbound|8080|mtls', 'inbound|8080|mtls-http', 'inbound|8080|plaintext-refused'], 'no plaintext chain');
+  assert.deepEqual(
+    inb?.filterChains.map((c) => c.name),
+    ['inbound|5432|mtls', 'inbound|8080|mtls', 'inbound|8080|mtls-http', 'inbound|8080|plaintext-refused'],
+    'no plaintext chain',
+  );
   assert.equal(chain(inb, 'inbound|8080|mtls-http'), '*:8080 [h2,http/1.1] http -> inbound|8080');
   assert.equal(security(inb, 'inbound|8080|mtls-http'), 'mtls tls rbac[DENY]');
   assert.equal(chain(inb, 'inbound|8080|mtls'), '*:8080 tcp -> inbound|8080');
@@ -113,14 +151,37 @@ test('STRICT: every chain of an inbound port terminates mTLS; HTTP by ALPN, the 
   assert.equal(security(inb, 'inbound|5432|mtls'), 'mtls any rbac[DENY]', 'a declared tcp port: one chain, no detection');
   const hcm = inb?.filterChains.find((c) => c.name === 'inbound|8080|mtls-http')?.filters[0]?.typedConfig as { tracing?: { randomSampling?: { value: number } } };
   assert.equal(hcm.tracing?.randomSampling?.value, 5);
-  assert.ok(inb?.filterChains.every((c) => c.transportSocket?.typedConfig.commonTlsContext), 'the workload certificate and the mesh roots');
+  assert.ok(
+    inb?.filterChains.every((c) => c.transportSocket?.typedConfig.commonTlsContext),
+    'the workload certificate and the mesh roots',
+  );
   assert.deepEqual(checkSnapshot(s), []);
   for (const l of s.listeners.values()) assert.ok(encodeMessage(LISTENER, l).length > 0);
 });
 
 test('PERMISSIVE: a ClientHello goes to the mTLS chain, plaintext to the detected chains; a tcp port gets network RBAC', () => {
-  const i = { ...secured('PERMISSIVE'), services: [service('payments', { ports: [{ port: 8080, appProtocol: 'http' }, { port: 5432, appProtocol: 'tcp' }] })] };
-  const s = translate(i, proxy('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }, { port: 5432, appPort: 5432 }], capture }));
+  const i = {
+    ...secured('PERMISSIVE'),
+    services: [
+      service('payments', {
+        ports: [
+          { port: 8080, appProtocol: 'http' },
+          { port: 5432, appProtocol: 'tcp' },
+        ],
+      }),
+    ],
+  };
+  const s = translate(
+    i,
+    proxy('pay-1', 'payments', {
+      address: '10.0.0.7',
+      inbound: [
+        { port: 8080, appPort: 8080 },
+        { port: 5432, appPort: 5432 },
+      ],
+      capture,
+    }),
+  );
   const inb = s.listeners.get('virtualInbound');
   assert.equal(security(inb, 'inbound|8080|mtls-http'), 'mtls tls rbac[DENY]');
   assert.equal(security(inb, 'inbound|8080|mtls'), 'mtls tls rbac[DENY]');
@@ -132,11 +193,16 @@ test('PERMISSIVE: a ClientHello goes to the mTLS chain, plaintext to the detecte
   assert.deepEqual(checkSnapshot(s), []);
 });
 
-test('with mTLS on, a caller in transparent mode dials the Service\'s workloads with TLS and expects their identity', () => {
+test("with mTLS on, a caller in transparent mode dials the Service's workloads with TLS and expects their identity", () => {
   const i = { ...secured('STRICT'), workloads: [workload('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture })] };
   const s = translate(i, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
-  const tls = s.clusters.get('outbound|8080||payments.default')?.transportSocket?.typedConfig as { commonTlsContext: { combinedValidationContext: { defaultValidationContext: { matchTypedSubjectAltNames: { matcher: { exact: string } }[] } } } };
-  assert.deepEqual(tls.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames.map((m) => m.matcher.exact), ['spiffe://example.org/ns/default/sa/payments']);
+  const tls = s.clusters.get('outbound|8080||payments.default')?.transportSocket?.typedConfig as {
+    commonTlsContext: { combinedValidationContext: { defaultValidationContext: { matchTypedSubjectAltNames: { matcher: { exact: string } }[] } } };
+  };
+  assert.deepEqual(
+    tls.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames.map((m) => m.matcher.exact),
+    ['spiffe://example.org/ns/default/sa/payments'],
+  );
   const out = s.listeners.get('virtualOutbound');
   const hcm = out?.filterChains.find((c) => c.name === 'outbound|240.240.0.10:8080|http')?.filters[0]?.typedConfig as { tracing?: unknown };
   assert.ok(hcm.tracing, 'outbound capture HTTP chains trace too');
@@ -148,7 +214,11 @@ test('STRICT: a port no inbound entry names takes mTLS only, authorized as TCP, 
   const def = s.listeners.get('virtualInbound')?.defaultFilterChain;
   assert.equal(def?.name, 'inbound|PassthroughCluster|mtls');
   assert.ok(def?.transportSocket?.typedConfig.commonTlsContext, 'the default chain terminates mTLS');
-  assert.deepEqual(def?.filters.map((f) => f.name), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy'], 'the Service\'s policies apply to its undeclared ports too');
+  assert.deepEqual(
+    def?.filters.map((f) => f.name),
+    ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy'],
+    "the Service's policies apply to its undeclared ports too",
+  );
   assert.equal((def?.filters.at(-1)?.typedConfig as { cluster?: string }).cluster, 'PassthroughCluster');
   assert.deepEqual(checkSnapshot(s), []);
   for (const l of s.listeners.values()) assert.ok(encodeMessage(LISTENER, l).length > 0);
@@ -163,7 +233,7 @@ test('PERMISSIVE and mTLS off: a port no inbound entry names is passed through a
   }
 });
 
-test('a caller reaches any other port of a STRICT captured workload by its address over mTLS, expecting that workload\'s identity', () => {
+test("a caller reaches any other port of a STRICT captured workload by its address over mTLS, expecting that workload's identity", () => {
   const workloads = [
     workload('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture }),
     workload('legacy-1', 'payments', { address: '10.0.0.8', inbound: [{ port: 8080, appPort: 8080 }] }), // explicit mode: not captured
@@ -171,12 +241,21 @@ test('a caller reaches any other port of a STRICT captured workload by its addre
   const s = translate({ ...secured('STRICT'), workloads }, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
   const out = s.listeners.get('virtualOutbound');
   assert.equal(chain(out, 'outbound|10.0.0.7|undeclared'), '10.0.0.7/32:* tcp -> PassthroughCluster|payments.default');
-  assert.equal(chain(out, 'outbound|10.0.0.7:8080|http'), '10.0.0.7/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080', 'declared ports keep their own chains (a port match wins)');
+  assert.equal(
+    chain(out, 'outbound|10.0.0.7:8080|http'),
+    '10.0.0.7/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080',
+    'declared ports keep their own chains (a port match wins)',
+  );
   assert.equal(chain(out, 'outbound|10.0.0.8|undeclared'), 'none', 'a workload that is not captured takes no mTLS on other ports');
   const c = s.clusters.get('PassthroughCluster|payments.default');
   assert.equal(c?.type, 'ORIGINAL_DST');
-  const tls = c?.transportSocket?.typedConfig as { commonTlsContext: { combinedValidationContext: { defaultValidationContext: { matchTypedSubjectAltNames: { matcher: { exact: string } }[] } } } };
-  assert.deepEqual(tls.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames.map((m) => m.matcher.exact), ['spiffe://example.org/ns/default/sa/payments']);
+  const tls = c?.transportSocket?.typedConfig as {
+    commonTlsContext: { combinedValidationContext: { defaultValidationContext: { matchTypedSubjectAltNames: { matcher: { exact: string } }[] } } };
+  };
+  assert.deepEqual(
+    tls.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames.map((m) => m.matcher.exact),
+    ['spiffe://example.org/ns/default/sa/payments'],
+  );
   assert.deepEqual(checkSnapshot(s), []);
   // A port its operator excluded from capture is plaintext: the application answers it itself.
   const excluding = [workload('pay-1', 'payments', { address: '10.0.0.7', inbound: [{ port: 8080, appPort: 8080 }], capture: { ...capture, excludeInboundPorts: [9191] } })];
@@ -192,8 +271,13 @@ test('a caller reaches any other port of a STRICT captured workload by its addre
 /** A TCPRoute in `namespace` on `parent:port`, splitting among `[name, weight]` backends in default. */
 function tcpRoute(name: string, parent: string, port: number, backends: [string, number][], namespace = 'default'): TCPRoute {
   return {
-    apiVersion: 'gateway.networking.k8s.io/v1alpha2', kind: 'TCPRoute', metadata: { name, namespace },
-    spec: { parentRefs: [{ group: '', kind: 'Service', name: parent, namespace: 'default', port }], rules: [{ backendRefs: backends.map(([b, w]) => backend(b, port, w, 'default')) }] },
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TCPRoute',
+    metadata: { name, namespace },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: parent, namespace: 'default', port }],
+      rules: [{ backendRefs: backends.map(([b, w]) => backend(b, port, w, 'default')) }],
+    },
   };
 }
 
@@ -205,12 +289,23 @@ function routed(tcpRoutes: TCPRoute[]) {
       workloads: [workload('db-1', 'db', { address: '10.0.0.9', inbound: [{ port: 5432, appPort: 5432 }] })],
       tcpRoutes,
     }),
-    virtualIps: new Map([['default/db', '240.240.0.11'], ['default/db-a', '240.240.0.13'], ['default/db-b', '240.240.0.14'], ['default/payments', '240.240.0.10']]),
+    virtualIps: new Map([
+      ['default/db', '240.240.0.11'],
+      ['default/db-a', '240.240.0.13'],
+      ['default/db-b', '240.240.0.14'],
+      ['default/payments', '240.240.0.10'],
+    ]),
   };
 }
 
 test('a TCPRoute splits the outbound capture chains of a tcp port (virtual IP and endpoint address) as in explicit mode', () => {
-  const i = routed([tcpRoute('db', 'db', 5432, [['db-a', 90], ['db-b', 10], ['ghost', 5]])]);
+  const i = routed([
+    tcpRoute('db', 'db', 5432, [
+      ['db-a', 90],
+      ['db-b', 10],
+      ['ghost', 5],
+    ]),
+  ]);
   const s = translate(i, proxy('c-1', 'client', { address: '10.0.0.2', capture, upstreams: [{ service: 'db', namespace: 'default', port: 5432, localPort: 9001 }] }));
   const out = s.listeners.get('virtualOutbound');
   const split = 'tcp -> outbound|5432||db-a.default*90 outbound|5432||db-b.default*10';
@@ -218,7 +313,9 @@ test('a TCPRoute splits the outbound capture chains of a tcp port (virtual IP an
   assert.equal(chain(out, 'outbound|10.0.0.9:5432|tcp'), `10.0.0.9/32:5432 ${split}`);
   assert.equal(chain(out, 'outbound|240.240.0.13:5432|tcp'), '240.240.0.13/32:5432 tcp -> outbound|5432||db-a.default', 'a backend Service keeps its own chain');
   // The same weights as the explicit-mode listener of the same proxy: one mechanism.
-  assert.deepEqual(out?.filterChains.find((c) => c.name === 'outbound|240.240.0.11:5432|tcp')?.filters[0]?.typedConfig, { ...s.listeners.get('outbound|127.0.0.1:9001')!.filterChains[0]!.filters[0]!.typedConfig });
+  assert.deepEqual(out?.filterChains.find((c) => c.name === 'outbound|240.240.0.11:5432|tcp')?.filters[0]?.typedConfig, {
+    ...s.listeners.get('outbound|127.0.0.1:9001')!.filterChains[0]!.filters[0]!.typedConfig,
+  });
   assert.equal(s.warnings.filter((w) => w.includes('TCPRoute default/db rules[0].backendRefs[2]: Service default/ghost does not exist')).length, 1, s.warnings.join('\n'));
   assert.deepEqual(checkSnapshot(s), []);
   for (const l of s.listeners.values()) assert.ok(encodeMessage(LISTENER, l).length > 0);

@@ -9,9 +9,26 @@
 // plaintext going to the detected chains).
 import type { MeshConfigSpec, Service, ServicePort } from '../../api/resource.js';
 import type { FilterChain, FilterChainMatch, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
-import { BLACKHOLE_CLUSTER, inboundClusterName, inboundRouteName, outboundClusterName, PASSTHROUGH_CLUSTER, serviceHost, VIRTUAL_INBOUND_LISTENER, VIRTUAL_OUTBOUND_LISTENER } from '../../xds/names.js';
+import {
+  BLACKHOLE_CLUSTER,
+  inboundClusterName,
+  inboundRouteName,
+  outboundClusterName,
+  PASSTHROUGH_CLUSTER,
+  serviceHost,
+  VIRTUAL_INBOUND_LISTENER,
+  VIRTUAL_OUTBOUND_LISTENER,
+} from '../../xds/names.js';
 import type { CapturePorts, InboundPort } from '../../xds/node-metadata.js';
-import { HTTP_INSPECTOR, LISTENER_FILTER_HTTP_INSPECTOR, LISTENER_FILTER_ORIGINAL_DST, LISTENER_FILTER_TLS_INSPECTOR, ORIGINAL_DST_FILTER, TLS_INSPECTOR, typeUrl } from '../../xds/type-urls.js';
+import {
+  HTTP_INSPECTOR,
+  LISTENER_FILTER_HTTP_INSPECTOR,
+  LISTENER_FILTER_ORIGINAL_DST,
+  LISTENER_FILTER_TLS_INSPECTOR,
+  ORIGINAL_DST_FILTER,
+  TLS_INSPECTOR,
+  typeUrl,
+} from '../../xds/type-urls.js';
 import { durationFromMs } from './clusters.js';
 import { httpFilter, tcpFilter, weightedTcpFilter } from './listeners.js';
 import type { MeshView } from './mesh-view.js';
@@ -48,7 +65,10 @@ function captureListener(name: string, port: number, direction: 'INBOUND' | 'OUT
   };
 }
 
-const hostMatch = (ip: string, port: number): FilterChainMatch => ({ prefixRanges: [{ addressPrefix: ip, prefixLen: { value: ip.includes(':') ? 128 : 32 } }], destinationPort: { value: port } });
+const hostMatch = (ip: string, port: number): FilterChainMatch => ({
+  prefixRanges: [{ addressPrefix: ip, prefixLen: { value: ip.includes(':') ? 128 : 32 } }],
+  destinationPort: { value: port },
+});
 
 /** Where one Service port's connections go: HTTP by its route table; opaque TCP to weighted clusters. */
 interface PortTargets {
@@ -81,7 +101,15 @@ export interface CaptureResult {
 }
 
 /** The outbound capture listener of a proxy in namespace `callerNamespace`, with the route tables it uses. */
-export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string, string> | undefined, capture: CapturePorts, callerNamespace: string, mesh: MeshConfigSpec, hcm: HcmSettings, strictPeers: readonly StrictPeer[] = []): CaptureResult {
+export function outboundCaptureListener(
+  view: MeshView,
+  vips: ReadonlyMap<string, string> | undefined,
+  capture: CapturePorts,
+  callerNamespace: string,
+  mesh: MeshConfigSpec,
+  hcm: HcmSettings,
+  strictPeers: readonly StrictPeer[] = [],
+): CaptureResult {
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
   const warnings: string[] = [];
@@ -106,7 +134,8 @@ export function outboundCaptureListener(view: MeshView, vips: ReadonlyMap<string
       }
       const destinations: { ip: string; port: number }[] = vip ? [{ ip: vip, port: port.port }] : [];
       const cla = view.endpoints.get(outboundClusterName(name, namespace, port.port));
-      for (const lb of cla?.endpoints.flatMap((l) => l.lbEndpoints) ?? []) destinations.push({ ip: lb.endpoint.address.socketAddress.address, port: lb.endpoint.address.socketAddress.portValue });
+      for (const lb of cla?.endpoints.flatMap((l) => l.lbEndpoints) ?? [])
+        destinations.push({ ip: lb.endpoint.address.socketAddress.address, port: lb.endpoint.address.socketAddress.portValue });
       for (const d of destinations) {
         const key = `${d.ip.includes(':') ? `[${d.ip}]` : d.ip}:${d.port}`;
         // A workload selected by several Services (reviews and its subset reviews-v1) is reached
@@ -133,7 +162,12 @@ export interface InboundCaptureOptions {
 }
 
 /** The inbound capture listener: the chains of each inbound entry, by destination port. */
-export function inboundCaptureListener(entries: readonly { entry: InboundPort; protocol: 'http' | 'tcp' }[], capture: CapturePorts, mesh: MeshConfigSpec, options: InboundCaptureOptions): CaptureResult {
+export function inboundCaptureListener(
+  entries: readonly { entry: InboundPort; protocol: 'http' | 'tcp' }[],
+  capture: CapturePorts,
+  mesh: MeshConfigSpec,
+  options: InboundCaptureOptions,
+): CaptureResult {
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
   for (const { entry, protocol } of entries) {
@@ -158,9 +192,12 @@ function inboundChains(entry: InboundPort, protocol: 'http' | 'tcp', options: In
   const stat = `inbound_${entry.port}`;
   const tcpRules = options.authz(entry, true);
   const httpRules = protocol === 'http' ? options.authz(entry, false) : [];
-  const tcp = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [tcpFilter(stat, inboundClusterName(entry.appPort))] }, tcpRules);
-  const http = (match: FilterChainMatch, suffix: string): FilterChain => chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.hcm)] }, httpRules);
-  const plaintext = (match: FilterChainMatch): FilterChain[] => (protocol === 'tcp' ? [tcp(match, 'tcp')] : [http({ ...match, applicationProtocols: DETECTED_HTTP }, 'http'), tcp(match, 'tcp')]);
+  const tcp = (match: FilterChainMatch, suffix: string): FilterChain =>
+    chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [tcpFilter(stat, inboundClusterName(entry.appPort))] }, tcpRules);
+  const http = (match: FilterChainMatch, suffix: string): FilterChain =>
+    chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.hcm)] }, httpRules);
+  const plaintext = (match: FilterChainMatch): FilterChain[] =>
+    protocol === 'tcp' ? [tcp(match, 'tcp')] : [http({ ...match, applicationProtocols: DETECTED_HTTP }, 'http'), tcp(match, 'tcp')];
   if (options.mtls === undefined) return plaintext(port);
   const strict = options.mtls === 'STRICT';
   const tlsPort: FilterChainMatch = { ...port, transportProtocol: 'tls' };

@@ -12,10 +12,12 @@ function endpointsOf(services: Service[], workloads: Workload[], cluster: string
   const s = translate(input({ services, workloads }), proxy('client-1', 'client'));
   const cla = s.endpoints.get(cluster);
   assert.ok(cla, `no endpoints for ${cluster}`);
-  return cla.endpoints.flatMap((l) => l.lbEndpoints).map((e) => {
-    const a = e.endpoint.address.socketAddress;
-    return `${String(structToJson(e.metadata?.filterMetadata?.trellis).workload)}@${a.address}:${a.portValue} ${e.healthStatus}`;
-  });
+  return cla.endpoints
+    .flatMap((l) => l.lbEndpoints)
+    .map((e) => {
+      const a = e.endpoint.address.socketAddress;
+      return `${String(structToJson(e.metadata?.filterMetadata?.trellis).workload)}@${a.address}:${a.portValue} ${e.healthStatus}`;
+    });
 }
 
 test('a Service selects workloads whose labels include its selector, ordered by id', () => {
@@ -28,7 +30,7 @@ test('a Service selects workloads whose labels include its selector, ordered by 
   assert.deepEqual(endpointsOf(services, workloads, 'outbound|8080||echo.default'), ['w2@10.0.0.2:15006 HEALTHY', 'w3@10.0.0.3:15006 HEALTHY']);
 });
 
-test('the app label is implied by the workload\'s service', () => {
+test("the app label is implied by the workload's service", () => {
   const workloads = [workload('w1', 'echo'), workload('w2', 'other')];
   assert.deepEqual(endpointsOf([service('echo')], workloads, 'outbound|8080||echo.default'), ['w1@10.0.0.1:15006 HEALTHY']);
 });
@@ -46,8 +48,18 @@ test('an empty selector selects nothing', () => {
 test('the endpoint port is the inbound port in front of the targetPort; workloads without it are left out', () => {
   const services = [service('echo', { ports: [{ port: 80, targetPort: 3001 }] })];
   const workloads = [
-    workload('w1', 'echo', { inbound: [{ port: 15006, appPort: 3000 }, { port: 15007, appPort: 3001 }] }),
-    workload('w2', 'echo', { inbound: [{ port: 15006, appPort: 3000 }, { port: 15008, appPort: 3002 }] }),
+    workload('w1', 'echo', {
+      inbound: [
+        { port: 15006, appPort: 3000 },
+        { port: 15007, appPort: 3001 },
+      ],
+    }),
+    workload('w2', 'echo', {
+      inbound: [
+        { port: 15006, appPort: 3000 },
+        { port: 15008, appPort: 3002 },
+      ],
+    }),
   ];
   assert.deepEqual(endpointsOf(services, workloads, 'outbound|80||echo.default'), ['w1@10.0.0.1:15007 HEALTHY']);
 });
@@ -68,7 +80,7 @@ test('every Service port has its own cluster and load assignment, even without w
   assert.deepEqual(s.endpoints.get('outbound|80||echo.default'), { clusterName: 'outbound|80||echo.default', endpoints: [] });
 });
 
-test('a workload claiming a Service\'s labels is not its endpoint unless the Service admits its identity', () => {
+test("a workload claiming a Service's labels is not its endpoint unless the Service admits its identity", () => {
   const rogue = workload('rogue', 'evil', { labels: { app: 'payments' }, address: '10.0.0.9' });
   const real = workload('real', 'payments', { address: '10.0.0.1' });
   assert.deepEqual(endpointsOf([service('payments')], [rogue, real], 'outbound|8080||payments.default'), ['real@10.0.0.1:15006 HEALTHY']);
@@ -82,9 +94,11 @@ test('a workload claiming a Service\'s labels is not its endpoint unless the Ser
   assert.deepEqual(endpointsOf([listed], [pg], 'outbound|8080||db.default'), ['pg@10.0.0.1:15006 HEALTHY']);
 });
 
-test('the refused workload\'s own snapshot says which Service refused its identity, and it gets none of that Service\'s inbound settings', () => {
+test("the refused workload's own snapshot says which Service refused its identity, and it gets none of that Service's inbound settings", () => {
   const i = input({ services: [service('payments')], workloads: [workload('rogue', 'evil', { labels: { app: 'payments' } })] });
   const s = translate(i, proxy('rogue', 'evil', { labels: { app: 'payments' } }));
-  assert.deepEqual(s.warnings, ['Service default/payments selects the labels of this workload but does not admit its identity evil: it admits payments (list more in the annotation trellis.io/service-accounts); not one of its endpoints']);
+  assert.deepEqual(s.warnings, [
+    'Service default/payments selects the labels of this workload but does not admit its identity evil: it admits payments (list more in the annotation trellis.io/service-accounts); not one of its endpoints',
+  ]);
   assert.deepEqual(translate(i, proxy('real', 'payments')).warnings, []);
 });

@@ -33,12 +33,13 @@ test('an upstream to a tcp Service port gets tcp_proxy to its EDS cluster', () =
   assert.deepEqual(checkSnapshot(s), []);
 });
 
-test('upstreams to http, http2 and grpc Service ports get HTTP listeners with the port\'s route table', () => {
+test("upstreams to http, http2 and grpc Service ports get HTTP listeners with the port's route table", () => {
   const mesh = input({ services: [service('api', { ports: [{ port: 80 }, { port: 81, appProtocol: 'http2' }, { port: 82, appProtocol: 'grpc' }] })] });
   const s = translate(mesh, proxy('c-1', 'client', { upstreams: [upstream('api', 80, 9001), upstream('api', 81, 9002), upstream('api', 82, 9003)] }));
-  assert.deepEqual([9001, 9002, 9003].map((p) => summary(s.listeners.get(`outbound|127.0.0.1:${p}`))), [
-    'http -> outbound|api.default:80', 'http -> outbound|api.default:81', 'http -> outbound|api.default:82',
-  ]);
+  assert.deepEqual(
+    [9001, 9002, 9003].map((p) => summary(s.listeners.get(`outbound|127.0.0.1:${p}`))),
+    ['http -> outbound|api.default:80', 'http -> outbound|api.default:81', 'http -> outbound|api.default:82'],
+  );
   assert.deepEqual(checkSnapshot(s), []);
 });
 
@@ -54,7 +55,15 @@ test('an upstream to an unknown Service or port gets no listener and a warning',
 });
 
 test('an inbound port no Service targets is HTTP by default', () => {
-  const s = translate(input({}), proxy('x-1', 'x', { inbound: [{ port: 15006, appPort: 3000 }, { port: 15007, appPort: 3001 }] }));
+  const s = translate(
+    input({}),
+    proxy('x-1', 'x', {
+      inbound: [
+        { port: 15006, appPort: 3000 },
+        { port: 15007, appPort: 3001 },
+      ],
+    }),
+  );
   assert.equal(summary(s.listeners.get('inbound|15006')), 'http -> inbound|15006');
   assert.equal(summary(s.listeners.get('inbound|15007')), 'http -> inbound|15007');
   assert.deepEqual(s.listeners.get('inbound|15006')?.address, { socketAddress: { address: '10.0.0.1', portValue: 15006 } });
@@ -71,8 +80,11 @@ test('only Services that select the proxy decide its inbound protocol', () => {
   assert.equal(summary(s.listeners.get('inbound|15006')), 'http -> inbound|15006');
 });
 
-test('when Services disagree about a port\'s protocol it is served as tcp, with a warning', () => {
-  const services = [service('a', { selector: { app: 'w' }, ports: [{ port: 80, targetPort: 3000 }] }), service('b', { selector: { app: 'w' }, ports: [{ port: 81, targetPort: 3000, appProtocol: 'tcp' }] })];
+test("when Services disagree about a port's protocol it is served as tcp, with a warning", () => {
+  const services = [
+    service('a', { selector: { app: 'w' }, ports: [{ port: 80, targetPort: 3000 }] }),
+    service('b', { selector: { app: 'w' }, ports: [{ port: 81, targetPort: 3000, appProtocol: 'tcp' }] }),
+  ];
   const s = translate(input({ services }), proxy('w-1', 'w', { inbound: [{ port: 15006, appPort: 3000 }] }));
   assert.equal(summary(s.listeners.get('inbound|15006')), 'tcp -> inbound|3000');
   assert.deepEqual(s.warnings, ['inbound port 15006 (app port 3000) is declared with different protocols by a.default:80 (http), b.default:81 (tcp); it is served as tcp']);
@@ -84,10 +96,27 @@ test('the HTTP proxy listener routes every HTTP Service port by its mesh names, 
   assert.equal(summary(s.listeners.get('outbound|http-proxy')), 'http -> outbound|http-proxy');
   assert.deepEqual(s.listeners.get('outbound|http-proxy')?.address, { socketAddress: { address: '127.0.0.1', portValue: 15001 } });
   const vhosts = s.routes.get('outbound|http-proxy')!.virtualHosts;
-  assert.deepEqual(vhosts.map((v) => [v.name, v.domains]), [
-    ['api.default:80', ['api:80', 'api', 'api.default:80', 'api.default', 'api.default.svc:80', 'api.default.svc', 'api.default.svc.cluster.local:80', 'api.default.svc.cluster.local', 'api.mesh:80', 'api.mesh']],
-    ['pay.prod:8080', ['pay.prod:8080', 'pay.prod.svc:8080', 'pay.prod.svc.cluster.local:8080', 'pay.prod.mesh:8080']],
-  ]);
+  assert.deepEqual(
+    vhosts.map((v) => [v.name, v.domains]),
+    [
+      [
+        'api.default:80',
+        [
+          'api:80',
+          'api',
+          'api.default:80',
+          'api.default',
+          'api.default.svc:80',
+          'api.default.svc',
+          'api.default.svc.cluster.local:80',
+          'api.default.svc.cluster.local',
+          'api.mesh:80',
+          'api.mesh',
+        ],
+      ],
+      ['pay.prod:8080', ['pay.prod:8080', 'pay.prod.svc:8080', 'pay.prod.svc.cluster.local:8080', 'pay.prod.mesh:8080']],
+    ],
+  );
   assert.deepEqual(checkSnapshot(s), []);
 });
 

@@ -6,7 +6,19 @@ import type { HcmPathNormalization } from './path-normalization.js';
 
 /** The mesh-wide fields spread into every HTTP connection manager of a snapshot. */
 export type HcmSettings = HcmTelemetry & HcmPathNormalization;
-import { FILTER_FAULT, FILTER_HTTP_CONNECTION_MANAGER, FILTER_LOCAL_RATE_LIMIT, FILTER_ROUTER, FILTER_TCP_PROXY, HTTP_CONNECTION_MANAGER, HTTP_FAULT, LOCAL_RATE_LIMIT, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
+import {
+  FILTER_FAULT,
+  FILTER_HTTP_CONNECTION_MANAGER,
+  FILTER_LOCAL_RATE_LIMIT,
+  FILTER_ROUTER,
+  FILTER_TCP_PROXY,
+  HTTP_CONNECTION_MANAGER,
+  HTTP_FAULT,
+  LOCAL_RATE_LIMIT,
+  ROUTER,
+  TCP_PROXY,
+  typeUrl,
+} from '../../xds/type-urls.js';
 
 const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER) as 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_PROXY_TYPE = typeUrl(TCP_PROXY) as 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';

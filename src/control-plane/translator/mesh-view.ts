@@ -66,7 +66,10 @@ function buildView(input: TranslatorInput): MeshView {
   const endpoints: [string, ClusterLoadAssignment][] = [];
   for (const s of services) {
     for (const p of s.spec.ports) {
-      const c = clusterWithPolicy(outboundCluster(s, p, input.meshConfig, input.virtualIps?.get(serviceKey(s.metadata.namespace, s.metadata.name))), policies.lookup(s.metadata.namespace, s.metadata.name));
+      const c = clusterWithPolicy(
+        outboundCluster(s, p, input.meshConfig, input.virtualIps?.get(serviceKey(s.metadata.namespace, s.metadata.name))),
+        policies.lookup(s.metadata.namespace, s.metadata.name),
+      );
       clusters.push([c.name, c]);
       endpoints.push([c.name, loadAssignment(s, p, input.workloads)]);
     }
@@ -74,17 +77,36 @@ function buildView(input: TranslatorInput): MeshView {
   const routesFor = memo((key): ServiceRoutes => {
     const [ns, name, port, caller] = JSON.parse(key) as [string, string, number, string];
     const service = lookup(ns, name)!;
-    return serviceRoutes(service, service.spec.ports.find((p) => p.port === port)!, httpRoutes, caller, lookup, policies.lookup);
+    return serviceRoutes(
+      service,
+      service.spec.ports.find((p) => p.port === port)!,
+      httpRoutes,
+      caller,
+      lookup,
+      policies.lookup,
+    );
   });
   const routesKey = (s: Service, p: ServicePort, caller: string) => JSON.stringify([s.metadata.namespace, s.metadata.name, p.port, caller]);
   const upstreamTables = memo((key) => {
     const [ns, name, port] = JSON.parse(key) as [string, string, number, string];
     const service = lookup(ns, name)!;
     const { routes, warnings, host } = routesFor(key);
-    return { table: upstreamRouteTable(service, service.spec.ports.find((p) => p.port === port)!, routes, host), warnings };
+    return {
+      table: upstreamRouteTable(
+        service,
+        service.spec.ports.find((p) => p.port === port)!,
+        routes,
+        host,
+      ),
+      warnings,
+    };
   });
   const httpProxyTables = memo((caller) => {
-    const ports = services.flatMap((service) => service.spec.ports.filter((p) => isHttpProtocol(p.appProtocol)).map((port) => ({ service, port, routes: routesFor(routesKey(service, port, caller)).routes, host: routesFor(routesKey(service, port, caller)).host })));
+    const ports = services.flatMap((service) =>
+      service.spec.ports
+        .filter((p) => isHttpProtocol(p.appProtocol))
+        .map((port) => ({ service, port, routes: routesFor(routesKey(service, port, caller)).routes, host: routesFor(routesKey(service, port, caller)).host })),
+    );
     const { table, warnings } = httpProxyRouteTable(ports, caller);
     return { table, warnings: [...ports.flatMap((p) => routesFor(routesKey(p.service, p.port, caller)).warnings), ...warnings] };
   });
@@ -99,4 +121,3 @@ function buildView(input: TranslatorInput): MeshView {
     httpProxyTable: httpProxyTables,
   };
 }
-

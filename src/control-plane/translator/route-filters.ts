@@ -53,7 +53,10 @@ export function filterFields(route: HTTPRoute, rule: HTTPRouteRule, where: strin
           break;
         }
         const percent = f.requestMirror.percent ?? 100;
-        (out.action.requestMirrorPolicies ??= []).push({ cluster, ...(percent < 100 ? { runtimeFraction: { defaultValue: { numerator: percent, denominator: 'HUNDRED' } } } : {}) });
+        (out.action.requestMirrorPolicies ??= []).push({
+          cluster,
+          ...(percent < 100 ? { runtimeFraction: { defaultValue: { numerator: percent, denominator: 'HUNDRED' } } } : {}),
+        });
         break;
       }
       case 'URLRewrite': {

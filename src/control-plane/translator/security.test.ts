@@ -11,8 +11,11 @@ test('without security the snapshot has no TLS', () => {
   assert.equal(JSON.stringify(s).includes('transportSocket'), false);
 });
 
-test('with security, inbound listeners require mTLS (STRICT) and outbound clusters expect the selected workloads\' SPIFFE IDs', () => {
-  const i = { ...input({ services: [service('web'), service('reviews')], workloads: [workload('r1', 'reviews'), workload('r2', 'reviews'), workload('w', 'web')] }), security: { trustDomain: 'example.org' } };
+test("with security, inbound listeners require mTLS (STRICT) and outbound clusters expect the selected workloads' SPIFFE IDs", () => {
+  const i = {
+    ...input({ services: [service('web'), service('reviews')], workloads: [workload('r1', 'reviews'), workload('r2', 'reviews'), workload('w', 'web')] }),
+    security: { trustDomain: 'example.org' },
+  };
   const s = translate(i, node);
   const l = s.listeners.get('inbound|15006')!;
   assert.equal(l.filterChains.length, 1);
@@ -26,7 +29,10 @@ test('with security, inbound listeners require mTLS (STRICT) and outbound cluste
 test('PERMISSIVE adds a plaintext chain; a Service annotation overrides the mesh mode and STRICT wins a disagreement', () => {
   const base = input({ services: [service('web')], meshConfig: { mtls: { mode: 'PERMISSIVE' as const } } });
   const permissive = translate({ ...base, security: { trustDomain: 't' } }, node).listeners.get('inbound|15006')!;
-  assert.deepEqual(permissive.filterChains.map((c) => c.filterChainMatch?.transportProtocol), ['tls', 'raw_buffer']);
+  assert.deepEqual(
+    permissive.filterChains.map((c) => c.filterChainMatch?.transportProtocol),
+    ['tls', 'raw_buffer'],
+  );
   assert.equal(permissive.filterChains[1]!.transportSocket, undefined);
   const strictSvc = service('web');
   strictSvc.metadata.annotations = { [MTLS_MODE_ANNOTATION]: 'STRICT' };
@@ -37,11 +43,17 @@ test('PERMISSIVE adds a plaintext chain; a Service annotation overrides the mesh
   const bad = service('web');
   bad.metadata.annotations = { [MTLS_MODE_ANNOTATION]: 'OFF' };
   const warned = translate({ ...input({ services: [bad] }), security: { trustDomain: 't' } }, node);
-  assert.ok(warned.warnings.some((w) => /trellis.io\/mtls-mode=OFF is not valid/.test(w)), JSON.stringify(warned.warnings));
+  assert.ok(
+    warned.warnings.some((w) => /trellis.io\/mtls-mode=OFF is not valid/.test(w)),
+    JSON.stringify(warned.warnings),
+  );
 });
 
 test('outbound clusters expect only the identities their Service admits, never one that merely claims its labels', () => {
-  const i = { ...input({ services: [service('web'), service('payments')], workloads: [workload('p', 'payments'), workload('rogue', 'evil', { labels: { app: 'payments' } })] }), security: { trustDomain: 'example.org' } };
+  const i = {
+    ...input({ services: [service('web'), service('payments')], workloads: [workload('p', 'payments'), workload('rogue', 'evil', { labels: { app: 'payments' } })] }),
+    security: { trustDomain: 'example.org' },
+  };
   const c = translate(i, node).clusters.get('outbound|8080||payments.default')!;
   const sans = (c.transportSocket!.typedConfig as any).commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames;
   assert.deepEqual(sans, [{ sanType: 'URI', matcher: { exact: 'spiffe://example.org/ns/default/sa/payments' } }]);

@@ -32,7 +32,11 @@ function common(sans?: readonly string[]): CommonTlsContext {
 
 const downstreamTls = (): TransportSocket => ({
   name: TRANSPORT_SOCKET_TLS,
-  typedConfig: { '@type': typeUrl(DOWNSTREAM_TLS_CONTEXT) as 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', commonTlsContext: common(), requireClientCertificate: { value: true } },
+  typedConfig: {
+    '@type': typeUrl(DOWNSTREAM_TLS_CONTEXT) as 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+    commonTlsContext: common(),
+    requireClientCertificate: { value: true },
+  },
 });
 
 /** `chain` terminating mTLS: the workload certificate, a client certificate that chains to the mesh roots required. */
@@ -45,7 +49,13 @@ export function secureInboundListener(l: Listener, mode: MtlsMode): Listener {
   const chain = l.filterChains[0]!;
   const tls = mtlsChain(chain);
   if (mode === 'STRICT') return { ...l, filterChains: [tls] };
-  return { ...l, filterChains: [{ ...tls, filterChainMatch: { transportProtocol: 'tls' } }, { ...chain, filterChainMatch: { transportProtocol: 'raw_buffer' } }] };
+  return {
+    ...l,
+    filterChains: [
+      { ...tls, filterChainMatch: { transportProtocol: 'tls' } },
+      { ...chain, filterChainMatch: { transportProtocol: 'raw_buffer' } },
+    ],
+  };
 }
 
 /**

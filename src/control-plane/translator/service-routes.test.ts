@@ -26,10 +26,21 @@ test('without an HTTPRoute, every request goes to the Service itself', () => {
 
 test('a weighted HTTPRoute splits between backends with UInt32Value weights', () => {
   const { routes } = echoRoutes(three(), [httpRoute('split', [{ name: 'echo' }], [{ backendRefs: [backend('echo-v1', 8080, 90), backend('echo-v2', 8080, 10)] }])]);
-  assert.deepEqual(routes, [{
-    name: 'default/split/rules[0].matches[0]', match: { prefix: '/' },
-    route: { weightedClusters: { clusters: [{ name: 'outbound|8080||echo-v1.default', weight: { value: 90 } }, { name: 'outbound|8080||echo-v2.default', weight: { value: 10 } }] }, timeout: T0 },
-  }]);
+  assert.deepEqual(routes, [
+    {
+      name: 'default/split/rules[0].matches[0]',
+      match: { prefix: '/' },
+      route: {
+        weightedClusters: {
+          clusters: [
+            { name: 'outbound|8080||echo-v1.default', weight: { value: 90 } },
+            { name: 'outbound|8080||echo-v2.default', weight: { value: 10 } },
+          ],
+        },
+        timeout: T0,
+      },
+    },
+  ]);
 });
 
 test('a single backend, or only one with a weight above 0, becomes a plain cluster', () => {
@@ -40,13 +51,24 @@ test('a single backend, or only one with a weight above 0, becomes a plain clust
 });
 
 test('the same backend twice gets the sum of its weights', () => {
-  const { routes } = echoRoutes(three(), [httpRoute('r', [{ name: 'echo' }], [{ backendRefs: [backend('echo-v1', 8080, 1), backend('echo-v2', 8080, 1), backend('echo-v1', 8080, 2)] }])]);
-  assert.deepEqual(routes[0]!.route!.weightedClusters?.clusters.map((c) => [c.name, c.weight.value]), [['outbound|8080||echo-v1.default', 3], ['outbound|8080||echo-v2.default', 1]]);
+  const { routes } = echoRoutes(three(), [
+    httpRoute('r', [{ name: 'echo' }], [{ backendRefs: [backend('echo-v1', 8080, 1), backend('echo-v2', 8080, 1), backend('echo-v1', 8080, 2)] }]),
+  ]);
+  assert.deepEqual(
+    routes[0]!.route!.weightedClusters?.clusters.map((c) => [c.name, c.weight.value]),
+    [
+      ['outbound|8080||echo-v1.default', 3],
+      ['outbound|8080||echo-v2.default', 1],
+    ],
+  );
 });
 
 test('with an HTTPRoute attached, a request that matches no rule has no route (404)', () => {
   const { routes } = echoRoutes(three(), [httpRoute('r', [{ name: 'echo' }], [{ matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [backend('echo-v1')] }])]);
-  assert.deepEqual(routes.map((r) => r.match), [{ pathSeparatedPrefix: '/api' }]);
+  assert.deepEqual(
+    routes.map((r) => r.match),
+    [{ pathSeparatedPrefix: '/api' }],
+  );
 });
 
 test('an HTTPRoute attached to another port of the Service does not apply', () => {
@@ -64,7 +86,9 @@ test('a parentRef in another namespace, or naming another Service, does not atta
 });
 
 test('a backend that does not exist is left out with a warning; the others keep their weights', () => {
-  const { routes, warnings } = echoRoutes(three(), [httpRoute('r', [{ name: 'echo' }], [{ backendRefs: [backend('echo-v1', 8080, 5), backend('echo-v3', 8080, 5), backend('echo-v2', 9999, 5)] }])]);
+  const { routes, warnings } = echoRoutes(three(), [
+    httpRoute('r', [{ name: 'echo' }], [{ backendRefs: [backend('echo-v1', 8080, 5), backend('echo-v3', 8080, 5), backend('echo-v2', 9999, 5)] }]),
+  ]);
   assert.deepEqual(routes[0]!.route, { cluster: 'outbound|8080||echo-v1.default', timeout: T0 });
   assert.deepEqual(warnings, [
     'HTTPRoute default/r rules[0].backendRefs[1]: Service default/echo-v3 does not exist; that backend gets no traffic',
@@ -73,23 +97,32 @@ test('a backend that does not exist is left out with a warning; the others keep 
 });
 
 test('a rule with no valid backend is dropped with a warning, so its requests fall through', () => {
-  const { routes, warnings } = echoRoutes(three(), [httpRoute('r', [{ name: 'echo' }], [
-    { matches: [{ path: { type: 'PathPrefix', value: '/gone' } }], backendRefs: [backend('nope')] },
-    { matches: [{ path: { type: 'PathPrefix', value: '/zero' } }], backendRefs: [backend('echo-v1', 8080, 0)] },
-    { backendRefs: [backend('echo-v2')] },
-  ])]);
-  assert.deepEqual(routes.map((r) => r.name), ['default/r/rules[2].matches[0]']);
+  const { routes, warnings } = echoRoutes(three(), [
+    httpRoute(
+      'r',
+      [{ name: 'echo' }],
+      [
+        { matches: [{ path: { type: 'PathPrefix', value: '/gone' } }], backendRefs: [backend('nope')] },
+        { matches: [{ path: { type: 'PathPrefix', value: '/zero' } }], backendRefs: [backend('echo-v1', 8080, 0)] },
+        { backendRefs: [backend('echo-v2')] },
+      ],
+    ),
+  ]);
+  assert.deepEqual(
+    routes.map((r) => r.name),
+    ['default/r/rules[2].matches[0]'],
+  );
   assert.ok(warnings.includes('HTTPRoute default/r rules[0]: has no backend that exists with a weight above 0; the rule is left out'));
   assert.ok(warnings.includes('HTTPRoute default/r rules[1]: has no backend that exists with a weight above 0; the rule is left out'));
 });
 
-test('a backendRef without a namespace is in the route\'s namespace', () => {
+test("a backendRef without a namespace is in the route's namespace", () => {
   const services = [service('echo'), service('echo-v1', { namespace: 'prod' })];
   const { routes } = echoRoutes(services, [httpRoute('r', [{ name: 'echo', namespace: 'default' }], [{ backendRefs: [backend('echo-v1')] }], { namespace: 'prod' })], 'prod');
   assert.deepEqual(routes[0]!.route!.cluster, 'outbound|8080||echo-v1.prod');
 });
 
-test('a consumer route (in the caller\'s namespace) replaces producer routes for that caller only', () => {
+test("a consumer route (in the caller's namespace) replaces producer routes for that caller only", () => {
   const services = [...three(), service('echo-v1', { namespace: 'team' })];
   const httpRoutes = [
     httpRoute('producer', [{ name: 'echo' }], [{ backendRefs: [backend('echo-v2')] }]),
@@ -101,27 +134,60 @@ test('a consumer route (in the caller\'s namespace) replaces producer routes for
 });
 
 test('matches translate to Envoy: exact, prefix, regex, headers, method and query parameters', () => {
-  const rules = [{
-    matches: [
-      { path: { type: 'Exact' as const, value: '/exact' } },
-      { path: { type: 'PathPrefix' as const, value: '/pre/' }, method: 'POST' },
-      { path: { type: 'RegularExpression' as const, value: '/re/[0-9]+' }, headers: [{ type: 'Exact' as const, name: 'X-Env', value: 'canary' }, { type: 'RegularExpression' as const, name: 'X-Id', value: 'a.*' }] },
-      { queryParams: [{ type: 'Exact' as const, name: 'Debug', value: '1' }, { type: 'RegularExpression' as const, name: 'q', value: '^x' }] },
-    ],
-    backendRefs: [backend('echo-v1')],
-  }];
+  const rules = [
+    {
+      matches: [
+        { path: { type: 'Exact' as const, value: '/exact' } },
+        { path: { type: 'PathPrefix' as const, value: '/pre/' }, method: 'POST' },
+        {
+          path: { type: 'RegularExpression' as const, value: '/re/[0-9]+' },
+          headers: [
+            { type: 'Exact' as const, name: 'X-Env', value: 'canary' },
+            { type: 'RegularExpression' as const, name: 'X-Id', value: 'a.*' },
+          ],
+        },
+        {
+          queryParams: [
+            { type: 'Exact' as const, name: 'Debug', value: '1' },
+            { type: 'RegularExpression' as const, name: 'q', value: '^x' },
+          ],
+        },
+      ],
+      backendRefs: [backend('echo-v1')],
+    },
+  ];
   const { routes } = echoRoutes(three(), [httpRoute('r', [{ name: 'echo' }], rules)]);
-  assert.deepEqual(routes.map((r) => r.match), [
-    { path: '/exact' },
-    { safeRegex: { regex: '/re/[0-9]+' }, headers: [{ name: 'x-env', stringMatch: { exact: 'canary' } }, { name: 'x-id', stringMatch: { safeRegex: { regex: 'a.*' } } }] },
-    { pathSeparatedPrefix: '/pre', headers: [{ name: ':method', stringMatch: { exact: 'POST' } }] },
-    { prefix: '/', queryParameters: [{ name: 'Debug', stringMatch: { exact: '1' } }, { name: 'q', stringMatch: { safeRegex: { regex: '^x' } } }] },
-  ]);
+  assert.deepEqual(
+    routes.map((r) => r.match),
+    [
+      { path: '/exact' },
+      {
+        safeRegex: { regex: '/re/[0-9]+' },
+        headers: [
+          { name: 'x-env', stringMatch: { exact: 'canary' } },
+          { name: 'x-id', stringMatch: { safeRegex: { regex: 'a.*' } } },
+        ],
+      },
+      { pathSeparatedPrefix: '/pre', headers: [{ name: ':method', stringMatch: { exact: 'POST' } }] },
+      {
+        prefix: '/',
+        queryParameters: [
+          { name: 'Debug', stringMatch: { exact: '1' } },
+          { name: 'q', stringMatch: { safeRegex: { regex: '^x' } } },
+        ],
+      },
+    ],
+  );
 });
 
 test('rules are ordered by Gateway API precedence across routes', () => {
   const r = (name: string, created: string, matches: HTTPRoute['spec']['rules'][number]['matches'][]) =>
-    httpRoute(name, [{ name: 'echo' }], matches.map((m) => ({ matches: m, backendRefs: [backend('echo-v1')] })), { created });
+    httpRoute(
+      name,
+      [{ name: 'echo' }],
+      matches.map((m) => ({ matches: m, backendRefs: [backend('echo-v1')] })),
+      { created },
+    );
   const { routes } = echoRoutes(three(), [
     r('b-newer', '2026-01-02T00:00:00Z', [
       [{ path: { type: 'PathPrefix', value: '/' } }],
@@ -137,17 +203,20 @@ test('rules are ordered by Gateway API precedence across routes', () => {
     ]),
     r('c-same-age', '2026-01-01T00:00:00Z', [[{ path: { type: 'PathPrefix', value: '/api' } }]]),
   ]);
-  assert.deepEqual(routes.map((x) => x.name), [
-    'default/a-older/rules[2].matches[0]', // Exact
-    'default/a-older/rules[4].matches[0]', // regular expression
-    'default/a-older/rules[1].matches[0]', // longest prefix
-    'default/a-older/rules[3].matches[0]', // /api with a method
-    'default/b-newer/rules[2].matches[0]', // /api with a header
-    'default/a-older/rules[0].matches[0]', // /api: oldest route
-    'default/c-same-age/rules[0].matches[0]', // /api: same age, name after a-older
-    'default/b-newer/rules[1].matches[0]', // /api: newest route
-    'default/b-newer/rules[0].matches[0]', // catch-all last
-  ]);
+  assert.deepEqual(
+    routes.map((x) => x.name),
+    [
+      'default/a-older/rules[2].matches[0]', // Exact
+      'default/a-older/rules[4].matches[0]', // regular expression
+      'default/a-older/rules[1].matches[0]', // longest prefix
+      'default/a-older/rules[3].matches[0]', // /api with a method
+      'default/b-newer/rules[2].matches[0]', // /api with a header
+      'default/a-older/rules[0].matches[0]', // /api: oldest route
+      'default/c-same-age/rules[0].matches[0]', // /api: same age, name after a-older
+      'default/b-newer/rules[1].matches[0]', // /api: newest route
+      'default/b-newer/rules[0].matches[0]', // catch-all last
+    ],
+  );
 });
 
 test('a rule without matches matches every path', () => {

@@ -27,7 +27,8 @@ export const NO_TIMEOUT: Duration = { seconds: 0 };
 
 function attaches(ref: ParentRef, route: HTTPRoute, service: Service, port: ServicePort): boolean {
   return (
-    ref.kind === 'Service' && (ref.group === '' || ref.group === 'core') &&
+    ref.kind === 'Service' &&
+    (ref.group === '' || ref.group === 'core') &&
     ref.name === service.metadata.name &&
     (ref.namespace ?? route.metadata.namespace) === service.metadata.namespace &&
     (ref.port === undefined || ref.port === port.port)
@@ -46,21 +47,38 @@ export function attachedRoutes(service: Service, port: ServicePort, httpRoutes: 
 }
 
 /** The routes of a Service port in Gateway API precedence order (see compareMatches). */
-export function serviceRoutes(service: Service, port: ServicePort, httpRoutes: readonly HTTPRoute[], callerNamespace: string, lookup: ServiceLookup, policies: PolicyLookup = NO_POLICIES): ServiceRoutes {
+export function serviceRoutes(
+  service: Service,
+  port: ServicePort,
+  httpRoutes: readonly HTTPRoute[],
+  callerNamespace: string,
+  lookup: ServiceLookup,
+  policies: PolicyLookup = NO_POLICIES,
+): ServiceRoutes {
   const { name, namespace } = service.metadata;
   const attached = attachedRoutes(service, port, httpRoutes, callerNamespace);
   const policy = policies(namespace, name);
   const host = hostPolicy(policy, `${name}.${namespace}:${port.port}`);
   if (attached.length === 0) {
     const hash = hashPolicy(policy);
-    const action: RouteAction = { cluster: outboundClusterName(name, namespace, port.port), timeout: policy ? routeTimeout(undefined, policy) : NO_TIMEOUT, ...(hash ? { hashPolicy: hash } : {}) };
+    const action: RouteAction = {
+      cluster: outboundClusterName(name, namespace, port.port),
+      timeout: policy ? routeTimeout(undefined, policy) : NO_TIMEOUT,
+      ...(hash ? { hashPolicy: hash } : {}),
+    };
     return { routes: [{ name: 'default', match: { prefix: '/' }, route: action }], warnings: [], host };
   }
   const warnings: string[] = [];
   const ranked: (RankedMatch & { action: RouteAction | undefined; filters: FilterFields })[] = [];
   for (const route of attached) {
     route.spec.rules.forEach((rule, ruleIndex) => {
-      const filters = filterFields(route, rule, `HTTPRoute ${routeId(route)} rules[${ruleIndex}]`, (ref) => backendCluster({ ...ref, group: '', kind: 'Service', weight: 1 }, route, lookup), warnings);
+      const filters = filterFields(
+        route,
+        rule,
+        `HTTPRoute ${routeId(route)} rules[${ruleIndex}]`,
+        (ref) => backendCluster({ ...ref, group: '', kind: 'Service', weight: 1 }, route, lookup),
+        warnings,
+      );
       // A redirect rule answers itself: it needs no backends.
       const action = filters.redirect ? undefined : ruleAction(route, rule, ruleIndex, lookup, warnings);
       if (!action && !filters.redirect) return;

@@ -6,22 +6,38 @@ import { findPort } from './selection.js';
 import type { ServiceLookup } from './service-routes.js';
 
 const attaches = (r: TCPRoute, service: Service, port: ServicePort): boolean =>
-  r.spec.parentRefs.some((p) => p.kind === 'Service' && p.name === service.metadata.name && (p.namespace ?? r.metadata.namespace) === service.metadata.namespace && (p.port === undefined || p.port === port.port));
+  r.spec.parentRefs.some(
+    (p) =>
+      p.kind === 'Service' &&
+      p.name === service.metadata.name &&
+      (p.namespace ?? r.metadata.namespace) === service.metadata.namespace &&
+      (p.port === undefined || p.port === port.port),
+  );
 
 /**
  * Weighted clusters for connections to `service:port` from `callerNamespace`. With several
  * TCPRoutes attached, the oldest (then by name) applies and the others get a warning; backends
  * that do not exist are left out with a warning; with none left, the Service's own cluster.
  */
-export function tcpBackends(service: Service, port: ServicePort, routes: readonly TCPRoute[], callerNamespace: string, lookup: ServiceLookup): { clusters: { name: string; weight: number }[]; warnings: string[] } {
+export function tcpBackends(
+  service: Service,
+  port: ServicePort,
+  routes: readonly TCPRoute[],
+  callerNamespace: string,
+  lookup: ServiceLookup,
+): { clusters: { name: string; weight: number }[]; warnings: string[] } {
   const own = [{ name: outboundClusterName(service.metadata.name, service.metadata.namespace, port.port), weight: 1 }];
   const all = routes.filter((r) => attaches(r, service, port));
   const consumer = callerNamespace === service.metadata.namespace ? [] : all.filter((r) => r.metadata.namespace === callerNamespace);
-  const applicable = (consumer.length > 0 ? consumer : all.filter((r) => r.metadata.namespace === service.metadata.namespace))
-    .sort((a, b) => (a.metadata.creationTimestamp ?? '~').localeCompare(b.metadata.creationTimestamp ?? '~') || a.metadata.name.localeCompare(b.metadata.name));
+  const applicable = (consumer.length > 0 ? consumer : all.filter((r) => r.metadata.namespace === service.metadata.namespace)).sort(
+    (a, b) => (a.metadata.creationTimestamp ?? '~').localeCompare(b.metadata.creationTimestamp ?? '~') || a.metadata.name.localeCompare(b.metadata.name),
+  );
   if (applicable.length === 0) return { clusters: own, warnings: [] };
   const [route, ...ignored] = applicable;
-  const warnings = ignored.map((r) => `TCPRoute ${r.metadata.namespace}/${r.metadata.name}: ${serviceHost(service.metadata.name, service.metadata.namespace)}:${port.port} already has TCPRoute ${route!.metadata.name}; this one is ignored`);
+  const warnings = ignored.map(
+    (r) =>
+      `TCPRoute ${r.metadata.namespace}/${r.metadata.name}: ${serviceHost(service.metadata.name, service.metadata.namespace)}:${port.port} already has TCPRoute ${route!.metadata.name}; this one is ignored`,
+  );
   const weights = new Map<string, number>();
   route!.spec.rules[0]!.backendRefs.forEach((ref, i) => {
     const ns = ref.namespace ?? route!.metadata.namespace;

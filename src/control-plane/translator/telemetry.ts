@@ -4,7 +4,15 @@
 import type { MeshConfigSpec } from '../../api/resource.js';
 import { DEFAULT_TRACING_PERCENT } from '../../api/mesh-config.js';
 import { durationFromMs } from './clusters.js';
-import { ACCESS_LOGGER_STDOUT, CONTROL_PLANE_CLUSTER, OPENTELEMETRY_TRACER, OTLP_COLLECTOR_CLUSTER, STDOUT_ACCESS_LOG, TRACER_OPENTELEMETRY, typeUrl } from '../../xds/type-urls.js';
+import {
+  ACCESS_LOGGER_STDOUT,
+  CONTROL_PLANE_CLUSTER,
+  OPENTELEMETRY_TRACER,
+  OTLP_COLLECTOR_CLUSTER,
+  STDOUT_ACCESS_LOG,
+  TRACER_OPENTELEMETRY,
+  typeUrl,
+} from '../../xds/type-urls.js';
 
 /** The fields spread into every HCM of a snapshot. */
 export interface HcmTelemetry {
@@ -34,11 +42,18 @@ export function hcmTelemetry(mesh: MeshConfigSpec, defaultCollector: string | un
     };
   }
   if (mesh.accessLog?.enabled) {
-    out.accessLog = [{
-      name: ACCESS_LOGGER_STDOUT,
-      filter: { runtimeFilter: { runtimeKey: 'trellis.access_log.sampling', percentSampled: { numerator: Math.round(mesh.accessLog.samplingPercent * 100), denominator: 'TEN_THOUSAND' } } },
-      typedConfig: { '@type': typeUrl(STDOUT_ACCESS_LOG) },
-    }];
+    out.accessLog = [
+      {
+        name: ACCESS_LOGGER_STDOUT,
+        filter: {
+          runtimeFilter: {
+            runtimeKey: 'trellis.access_log.sampling',
+            percentSampled: { numerator: Math.round(mesh.accessLog.samplingPercent * 100), denominator: 'TEN_THOUSAND' },
+          },
+        },
+        typedConfig: { '@type': typeUrl(STDOUT_ACCESS_LOG) },
+      },
+    ];
   }
   return out;
 }

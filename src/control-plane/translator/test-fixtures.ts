@@ -1,12 +1,27 @@
 // Builders of translator inputs for tests: short calls for Services, HTTPRoutes, workloads and proxies.
-import { DEFAULT_MESH_CONFIG, type AppProtocol, type HTTPRoute, type HTTPRouteRule, type MeshConfigSpec, type ParentRef, type Service, type TrafficPolicy, type GRPCRoute, type TCPRoute } from '../../api/resource.js';
+import {
+  DEFAULT_MESH_CONFIG,
+  type AppProtocol,
+  type HTTPRoute,
+  type HTTPRouteRule,
+  type MeshConfigSpec,
+  type ParentRef,
+  type Service,
+  type TrafficPolicy,
+  type GRPCRoute,
+  type TCPRoute,
+} from '../../api/resource.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import { workloadFromMetadata, type Workload } from '../registry/workload.js';
 import type { ProxyNode, TranslatorInput } from './types.js';
 
-export function service(name: string, opts: { namespace?: string; selector?: Record<string, string>; ports?: { port: number; targetPort?: number; appProtocol?: AppProtocol }[] } = {}): Service {
+export function service(
+  name: string,
+  opts: { namespace?: string; selector?: Record<string, string>; ports?: { port: number; targetPort?: number; appProtocol?: AppProtocol }[] } = {},
+): Service {
   return {
-    apiVersion: 'v1', kind: 'Service',
+    apiVersion: 'v1',
+    kind: 'Service',
     metadata: { name, namespace: opts.namespace ?? 'default' },
     spec: {
       selector: opts.selector ?? { app: name },
@@ -15,9 +30,15 @@ export function service(name: string, opts: { namespace?: string; selector?: Rec
   };
 }
 
-export function httpRoute(name: string, parents: (Partial<ParentRef> & { name: string })[], rules: Partial<HTTPRouteRule>[], opts: { namespace?: string; created?: string } = {}): HTTPRoute {
+export function httpRoute(
+  name: string,
+  parents: (Partial<ParentRef> & { name: string })[],
+  rules: Partial<HTTPRouteRule>[],
+  opts: { namespace?: string; created?: string } = {},
+): HTTPRoute {
   return {
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute',
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
     metadata: { name, namespace: opts.namespace ?? 'default', ...(opts.created ? { creationTimestamp: opts.created } : {}) },
     spec: {
       parentRefs: parents.map((p) => ({ group: '', kind: 'Service' as const, ...p })),
@@ -27,7 +48,14 @@ export function httpRoute(name: string, parents: (Partial<ParentRef> & { name: s
 }
 
 /** A backendRef with the defaults the API parser fills in. */
-export const backend = (name: string, port = 8080, weight = 1, namespace?: string) => ({ group: '', kind: 'Service' as const, name, port, weight, ...(namespace ? { namespace } : {}) });
+export const backend = (name: string, port = 8080, weight = 1, namespace?: string) => ({
+  group: '',
+  kind: 'Service' as const,
+  name,
+  port,
+  weight,
+  ...(namespace ? { namespace } : {}),
+});
 
 export function metadata(service: string, over: Partial<ProxyMetadata> = {}): ProxyMetadata {
   return { service, namespace: 'default', labels: {}, address: '10.0.0.1', inbound: [{ port: 15006, appPort: 8080 }], upstreams: [], adminPort: 15000, ...over };
@@ -42,6 +70,22 @@ export function workload(id: string, service: string, over: Partial<ProxyMetadat
   return workloadFromMetadata(id, metadata(service, meta), connected, Date.parse('2026-01-01T00:00:00Z'));
 }
 
-export function input(parts: { services?: Service[]; httpRoutes?: HTTPRoute[]; workloads?: Workload[]; meshConfig?: Partial<MeshConfigSpec>; trafficPolicies?: TrafficPolicy[]; grpcRoutes?: GRPCRoute[]; tcpRoutes?: TCPRoute[] }): TranslatorInput {
-  return { services: parts.services ?? [], httpRoutes: parts.httpRoutes ?? [], workloads: parts.workloads ?? [], meshConfig: { ...DEFAULT_MESH_CONFIG, ...parts.meshConfig }, ...(parts.trafficPolicies ? { trafficPolicies: parts.trafficPolicies } : {}), ...(parts.grpcRoutes ? { grpcRoutes: parts.grpcRoutes } : {}), ...(parts.tcpRoutes ? { tcpRoutes: parts.tcpRoutes } : {}) };
+export function input(parts: {
+  services?: Service[];
+  httpRoutes?: HTTPRoute[];
+  workloads?: Workload[];
+  meshConfig?: Partial<MeshConfigSpec>;
+  trafficPolicies?: TrafficPolicy[];
+  grpcRoutes?: GRPCRoute[];
+  tcpRoutes?: TCPRoute[];
+}): TranslatorInput {
+  return {
+    services: parts.services ?? [],
+    httpRoutes: parts.httpRoutes ?? [],
+    workloads: parts.workloads ?? [],
+    meshConfig: { ...DEFAULT_MESH_CONFIG, ...parts.meshConfig },
+    ...(parts.trafficPolicies ? { trafficPolicies: parts.trafficPolicies } : {}),
+    ...(parts.grpcRoutes ? { grpcRoutes: parts.grpcRoutes } : {}),
+    ...(parts.tcpRoutes ? { tcpRoutes: parts.tcpRoutes } : {}),
+  };
 }

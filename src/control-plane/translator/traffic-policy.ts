@@ -60,14 +60,16 @@ export function clusterWithPolicy(cluster: Cluster, policy: TrafficPolicy | unde
   const budget = s.retry?.budget;
   if (cb || budget) {
     out.circuitBreakers = {
-      thresholds: [{
-        priority: 'DEFAULT',
-        ...(cb?.maxConnections !== undefined ? { maxConnections: u32(cb.maxConnections) } : {}),
-        ...(cb?.maxPendingRequests !== undefined ? { maxPendingRequests: u32(cb.maxPendingRequests) } : {}),
-        ...(cb?.maxRequests !== undefined ? { maxRequests: u32(cb.maxRequests) } : {}),
-        ...(cb?.maxRetries !== undefined ? { maxRetries: u32(cb.maxRetries) } : {}),
-        ...(budget ? { retryBudget: { budgetPercent: { value: budget.percent }, minRetryConcurrency: u32(budget.minConcurrency) } } : {}),
-      }],
+      thresholds: [
+        {
+          priority: 'DEFAULT',
+          ...(cb?.maxConnections !== undefined ? { maxConnections: u32(cb.maxConnections) } : {}),
+          ...(cb?.maxPendingRequests !== undefined ? { maxPendingRequests: u32(cb.maxPendingRequests) } : {}),
+          ...(cb?.maxRequests !== undefined ? { maxRequests: u32(cb.maxRequests) } : {}),
+          ...(cb?.maxRetries !== undefined ? { maxRetries: u32(cb.maxRetries) } : {}),
+          ...(budget ? { retryBudget: { budgetPercent: { value: budget.percent }, minRetryConcurrency: u32(budget.minConcurrency) } } : {}),
+        },
+      ],
     };
   }
   const od = s.outlierDetection;
@@ -79,18 +81,26 @@ export function clusterWithPolicy(cluster: Cluster, policy: TrafficPolicy | unde
       interval: ms(od.interval),
       baseEjectionTime: ms(od.baseEjectionTime),
       maxEjectionPercent: u32(od.maxEjectionPercent),
-      ...(od.failureRate ? {
-        failurePercentageThreshold: u32(od.failureRate.threshold),
-        enforcingFailurePercentage: u32(100),
-        failurePercentageMinimumHosts: u32(1),
-        failurePercentageRequestVolume: u32(od.failureRate.minimumRequests),
-      } : {}),
+      ...(od.failureRate
+        ? {
+            failurePercentageThreshold: u32(od.failureRate.threshold),
+            enforcingFailurePercentage: u32(100),
+            failurePercentageMinimumHosts: u32(1),
+            failurePercentageRequestVolume: u32(od.failureRate.minimumRequests),
+          }
+        : {}),
     };
   }
   return out;
 }
 
-const GRPC_RETRY_ON: Record<string, string> = { CANCELLED: 'cancelled', DEADLINE_EXCEEDED: 'deadline-exceeded', INTERNAL: 'internal', RESOURCE_EXHAUSTED: 'resource-exhausted', UNAVAILABLE: 'unavailable' };
+const GRPC_RETRY_ON: Record<string, string> = {
+  CANCELLED: 'cancelled',
+  DEADLINE_EXCEEDED: 'deadline-exceeded',
+  INTERNAL: 'internal',
+  RESOURCE_EXHAUSTED: 'resource-exhausted',
+  UNAVAILABLE: 'unavailable',
+};
 const IDEMPOTENT_ONLY = [{ name: ':method', stringMatch: { safeRegex: { regex: IDEMPOTENT_METHODS } } }];
 
 /** The Envoy retry policy of a TrafficPolicy's `retry` (and `timeouts.perTry`). */
@@ -151,7 +161,8 @@ export function hostPolicy(policy: TrafficPolicy | undefined, statPrefix: string
   if (f) {
     const fault: HTTPFault = { '@type': typeUrl(HTTP_FAULT) as HTTPFault['@type'] };
     if (f.delay) fault.delay = { fixedDelay: ms(f.delay.fixedDelay), percentage: fraction(f.delay.percent) };
-    if (f.abort) fault.abort = { ...(f.abort.httpStatus !== undefined ? { httpStatus: f.abort.httpStatus } : { grpcStatus: f.abort.grpcStatus! }), percentage: fraction(f.abort.percent) };
+    if (f.abort)
+      fault.abort = { ...(f.abort.httpStatus !== undefined ? { httpStatus: f.abort.httpStatus } : { grpcStatus: f.abort.grpcStatus! }), percentage: fraction(f.abort.percent) };
     if (f.headers?.length) fault.headers = f.headers.map((h) => ({ name: h.name.toLowerCase(), stringMatch: { exact: h.value } }));
     filters[FILTER_FAULT] = fault;
   }

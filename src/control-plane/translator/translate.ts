@@ -48,7 +48,13 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   const captured: { entry: InboundPort; protocol: 'http' | 'tcp' }[] = [];
   const mode = inboundMode(input.meshConfig.mtls.mode, selecting, warnings);
   const secure = (l: Listener): Listener => (security ? secureInboundListener(l, mode) : l);
-  const authz = (entry: InboundPort, tcp: boolean) => rbacRules(applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, servedBy(selecting, proxy.inbound, entry)), input.meshConfig, security?.trustDomain ?? 'trellis.local', tcp);
+  const authz = (entry: InboundPort, tcp: boolean) =>
+    rbacRules(
+      applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, servedBy(selecting, proxy.inbound, entry)),
+      input.meshConfig,
+      security?.trustDomain ?? 'trellis.local',
+      tcp,
+    );
   for (const entry of proxy.inbound) {
     const c = inboundCluster(entry.appPort, proxy.service, proxy.namespace, input.meshConfig);
     clusters.set(c.name, c);
@@ -89,13 +95,20 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
 
   if (proxy.httpProxyPort !== undefined) {
     const { table, warnings: w } = view.httpProxyTable(proxy.namespace);
-    listeners.push(httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, hcm));
+    listeners.push(
+      httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, hcm),
+    );
     routes.push(table);
     w.forEach((x) => warnings.add(x));
   }
 
   if (proxy.capture) {
-    const undeclaredAuthz = rbacRules(applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, selecting), input.meshConfig, security?.trustDomain ?? 'trellis.local', true);
+    const undeclaredAuthz = rbacRules(
+      applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, selecting),
+      input.meshConfig,
+      security?.trustDomain ?? 'trellis.local',
+      true,
+    );
     const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { hcm, mtls: security ? mode : undefined, authz, undeclaredAuthz });
     const peers = strictCapturedPeers(input);
     for (const p of peers) clusters.set(p.cluster.name, p.cluster);
@@ -158,4 +171,3 @@ function byName<T extends { name: string }>(items: T[]): Map<string, T> {
   // The same route table may be pushed twice (an upstream listener and a capture chain); it is one object.
   return new Map(items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((i) => [i.name, i]));
 }
-

@@ -47,7 +47,7 @@ test('a MeshConfig change of load balancer changes only clusters', () => {
   assert.deepEqual(changed(base(), { ...base(), meshConfig: { loadBalancer: 'LeastRequest' } }), ['Cluster']);
 });
 
-test('a workload\'s lastSeen does not change any version', () => {
+test("a workload's lastSeen does not change any version", () => {
   const b = base();
   assert.deepEqual(changed(base(), { ...b, workloads: b.workloads.map((w) => ({ ...w, lastSeen: '2030-01-01T00:00:00.000Z' })) }), []);
 });

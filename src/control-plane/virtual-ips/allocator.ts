@@ -7,14 +7,20 @@ import { allocateVirtualIps, type VirtualIps } from './allocate.js';
 
 export const VIRTUAL_IPS_FILE = 'virtual-ips.json';
 
-interface FileContent { version: 1; vips: Record<string, string> }
+interface FileContent {
+  version: 1;
+  vips: Record<string, string>;
+}
 
 export class VirtualIpAllocator {
   #vips: VirtualIps;
   readonly #file: string | undefined;
 
   /** `dataDir` undefined: in memory only (tests). A file that is not valid JSON is an error, not silently replaced. */
-  constructor(dataDir: string | undefined, private readonly logger?: Logger) {
+  constructor(
+    dataDir: string | undefined,
+    private readonly logger?: Logger,
+  ) {
     this.#file = dataDir === undefined ? undefined : path.join(dataDir, VIRTUAL_IPS_FILE);
     this.#vips = this.#file === undefined ? new Map() : load(this.#file);
   }
@@ -63,5 +69,9 @@ function save(file: string, vips: VirtualIps): void {
   }
   renameSync(tmp, file);
   const dir = openSync(path.dirname(file), 'r');
-  try { fsyncSync(dir); } finally { closeSync(dir); }
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

@@ -4,7 +4,21 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { envoyRoot, encodeMessage, decodeMessage } from '../../xds/protos.js';
 import type { ProtoStruct } from '../../xds/node-metadata.js';
-import { ADS_METHOD_PATH, CLUSTER, CLUSTER_LOAD_ASSIGNMENT, CLUSTER_TYPE, DISCOVERY_REQUEST, DISCOVERY_RESPONSE, ENDPOINT_TYPE, LISTENER, LISTENER_TYPE, ROUTE_CONFIGURATION, ROUTE_TYPE, SECRET, SECRET_TYPE } from '../../xds/type-urls.js';
+import {
+  ADS_METHOD_PATH,
+  CLUSTER,
+  CLUSTER_LOAD_ASSIGNMENT,
+  CLUSTER_TYPE,
+  DISCOVERY_REQUEST,
+  DISCOVERY_RESPONSE,
+  ENDPOINT_TYPE,
+  LISTENER,
+  LISTENER_TYPE,
+  ROUTE_CONFIGURATION,
+  ROUTE_TYPE,
+  SECRET,
+  SECRET_TYPE,
+} from '../../xds/type-urls.js';
 
 /** A DiscoveryRequest as decoded (fields absent when empty). */
 export interface DiscoveryRequest {

@@ -12,7 +12,10 @@ const short = (t: string) => ({ [CLUSTER_TYPE]: 'CDS', [ENDPOINT_TYPE]: 'EDS', [
 function snap(v: { cds?: string; eds?: string; lds?: string; rds?: string }, names: { clusters?: string[]; endpoints?: string[] } = {}): Snapshot {
   const map = (ns: string[]) => new Map(ns.map((n) => [n, { name: n }])) as Map<string, never>;
   return {
-    clusters: map(names.clusters ?? ['c1', 'c2']), endpoints: map(names.endpoints ?? ['c1', 'c2']), listeners: map(['l1']), routes: map(['r1', 'r2']),
+    clusters: map(names.clusters ?? ['c1', 'c2']),
+    endpoints: map(names.endpoints ?? ['c1', 'c2']),
+    listeners: map(['l1']),
+    routes: map(['r1', 'r2']),
     versions: { [CLUSTER_TYPE]: v.cds ?? 'c-a', [ENDPOINT_TYPE]: v.eds ?? 'e-a', [LISTENER_TYPE]: v.lds ?? 'l-a', [ROUTE_TYPE]: v.rds ?? 'r-a' },
     warnings: [],
   };
@@ -21,11 +24,17 @@ function snap(v: { cds?: string; eds?: string; lds?: string; rds?: string }, nam
 function setup() {
   const sent: OutgoingResponse[] = [];
   const events: string[] = [];
-  const session = new AdsSession((r) => { sent.push(r); return true; }, {
-    onAck: (t, v) => events.push(`ack ${short(t)} ${v}`),
-    onNack: (t, v, n, m) => events.push(`nack ${short(t)} ${v} nonce=${n}: ${m}`),
-    onUnknownType: (t) => events.push(`unknown ${t}`),
-  });
+  const session = new AdsSession(
+    (r) => {
+      sent.push(r);
+      return true;
+    },
+    {
+      onAck: (t, v) => events.push(`ack ${short(t)} ${v}`),
+      onNack: (t, v, n, m) => events.push(`nack ${short(t)} ${v} nonce=${n}: ${m}`),
+      onUnknownType: (t) => events.push(`unknown ${t}`),
+    },
+  );
   const sentSummary = () => sent.map((r) => `${short(r.typeUrl)} ${r.versionInfo} #${r.nonce} [${r.resources.map((x) => (x as { name: string }).name).join(',')}]`);
   return { session, sent, events, sentSummary };
 }
@@ -92,7 +101,12 @@ test('a new snapshot sends only the changed types, clusters first, then endpoint
   session.handleRequest(req(LISTENER_TYPE), s0);
   session.handleRequest(req(ENDPOINT_TYPE, { resourceNames: ['c1'] }), s0);
   session.handleRequest(req(CLUSTER_TYPE), s0);
-  for (const [t, v, n] of [[ROUTE_TYPE, 'r-a', '1'], [LISTENER_TYPE, 'l-a', '2'], [ENDPOINT_TYPE, 'e-a', '3'], [CLUSTER_TYPE, 'c-a', '4']] as const) {
+  for (const [t, v, n] of [
+    [ROUTE_TYPE, 'r-a', '1'],
+    [LISTENER_TYPE, 'l-a', '2'],
+    [ENDPOINT_TYPE, 'e-a', '3'],
+    [CLUSTER_TYPE, 'c-a', '4'],
+  ] as const) {
     session.handleRequest(req(t, { versionInfo: v, responseNonce: n, resourceNames: t === ROUTE_TYPE ? ['r1'] : t === ENDPOINT_TYPE ? ['c1'] : [] }), s0);
   }
   const s1 = snap({ rds: 'r-b', lds: 'l-b', cds: 'c-b' });

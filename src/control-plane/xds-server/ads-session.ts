@@ -32,12 +32,18 @@ export interface SessionHooks {
 
 export function resourcesOf(s: Snapshot, typeUrl: ServedTypeUrl): ReadonlyMap<string, object> {
   switch (typeUrl) {
-    case CLUSTER_TYPE: return s.clusters;
-    case ENDPOINT_TYPE: return s.endpoints;
-    case LISTENER_TYPE: return s.listeners;
-    case ROUTE_TYPE: return s.routes;
-    case SECRET_TYPE: return s.secrets ?? new Map();
-    default: throw new Error(`no resources of type ${typeUrl} in a snapshot`);
+    case CLUSTER_TYPE:
+      return s.clusters;
+    case ENDPOINT_TYPE:
+      return s.endpoints;
+    case LISTENER_TYPE:
+      return s.listeners;
+    case ROUTE_TYPE:
+      return s.routes;
+    case SECRET_TYPE:
+      return s.secrets ?? new Map();
+    default:
+      throw new Error(`no resources of type ${typeUrl} in a snapshot`);
   }
 }
 

@@ -36,7 +36,9 @@ export class AdsTestClient {
       this.#received.push(r);
       for (const w of this.#waiters.splice(0)) w();
     });
-    this.#call.on('error', () => { /* reported through status */ });
+    this.#call.on('error', () => {
+      /* reported through status */
+    });
     this.status = new Promise((resolve) => this.#call.on('status', resolve));
   }
 
@@ -64,7 +66,10 @@ export class AdsTestClient {
       if (left <= 0) throw new Error(`no ${typeUrl ?? 'response'} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

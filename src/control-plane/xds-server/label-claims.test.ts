@@ -10,9 +10,14 @@ const appOnly: StreamPrincipal = { tokenId: 'cccccccccccc', service: 'web', name
 
 const cases: [string, StreamPrincipal, Record<string, string>, RegExp | undefined][] = [
   ['no labels', evil, {}, undefined],
-  ['app as the token\'s service', evil, { app: 'evil' }, undefined],
+  ["app as the token's service", evil, { app: 'evil' }, undefined],
   ['any other label when the token names none', evil, { version: 'v9', tier: 'db' }, undefined],
-  ['app of another service', evil, { app: 'payments' }, /^label app=payments is not allowed: join token aaaaaaaaaaaa is for service evil in namespace default and allows app=evil and any other label$/],
+  [
+    'app of another service',
+    evil,
+    { app: 'payments' },
+    /^label app=payments is not allowed: join token aaaaaaaaaaaa is for service evil in namespace default and allows app=evil and any other label$/,
+  ],
   ['a label the token names, with its value', reviewsV2, { version: 'v2' }, undefined],
   ['a label the token names, with another value', reviewsV2, { version: 'v3' }, /label version=v3 is not allowed: .* allows only app=reviews, version=v2$/],
   ['a label the token does not name', reviewsV2, { version: 'v2', tier: 'db' }, /label tier=db is not allowed/],

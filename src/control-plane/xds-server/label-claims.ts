@@ -7,7 +7,9 @@ import type { StreamPrincipal } from './stream-security.js';
 
 /** What `principal` allows, as `app=payments, version=v2` (and `any other label` when the token names none). */
 export function allowedLabels(principal: StreamPrincipal): string {
-  const named = Object.entries(principal.labels ?? {}).filter(([k]) => k !== 'app').sort(([a], [b]) => (a < b ? -1 : 1));
+  const named = Object.entries(principal.labels ?? {})
+    .filter(([k]) => k !== 'app')
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   const list = [`app=${principal.service}`, ...named.map(([k, v]) => `${k}=${v}`)].join(', ');
   return principal.labels === undefined ? `${list} and any other label` : `only ${list}`;
 }
@@ -22,7 +24,9 @@ export function checkLabelClaims(principal: StreamPrincipal, labels: Readonly<Re
     const tokenLabels = principal.labels;
     const allowed = key === 'app' ? principal.service : tokenLabels === undefined ? value : Object.hasOwn(tokenLabels, key) ? tokenLabels[key] : undefined;
     if (allowed === value) continue;
-    return err(`label ${key}=${value} is not allowed: join token ${principal.tokenId} is for service ${principal.service} in namespace ${principal.namespace} and allows ${allowedLabels(principal)}`);
+    return err(
+      `label ${key}=${value} is not allowed: join token ${principal.tokenId} is for service ${principal.service} in namespace ${principal.namespace} and allows ${allowedLabels(principal)}`,
+    );
   }
   return ok(undefined);
 }

@@ -11,30 +11,59 @@ import { backend, httpRoute, input, proxy, service, workload } from '../translat
 import { translate } from '../translator/translate.js';
 import { encodeResponse } from './ads-service.js';
 
-const policy = parseTrafficPolicy({ apiVersion: 'trellis.dev/v1alpha1', kind: 'TrafficPolicy', metadata: { name: 'payments' }, spec: {
-  targetRef: { name: 'payments' }, loadBalancer: { type: 'RingHash', hashOn: { header: 'X-User' } }, timeouts: { connect: '1s', request: '10s', perTry: '2s' },
-  retry: { attempts: 3, codes: [503], backoff: { base: '25ms' }, budget: { percent: 20 } }, circuitBreaker: { maxRequests: 200 },
-  outlierDetection: { consecutiveErrors: 5, interval: '5s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
-  faultInjection: { abort: { httpStatus: 503, percent: 1.5 } }, rateLimit: { requests: 100, per: '1s' },
-} });
+const policy = parseTrafficPolicy({
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'TrafficPolicy',
+  metadata: { name: 'payments' },
+  spec: {
+    targetRef: { name: 'payments' },
+    loadBalancer: { type: 'RingHash', hashOn: { header: 'X-User' } },
+    timeouts: { connect: '1s', request: '10s', perTry: '2s' },
+    retry: { attempts: 3, codes: [503], backoff: { base: '25ms' }, budget: { percent: 20 } },
+    circuitBreaker: { maxRequests: 200 },
+    outlierDetection: { consecutiveErrors: 5, interval: '5s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+    faultInjection: { abort: { httpStatus: 503, percent: 1.5 } },
+    rateLimit: { requests: 100, per: '1s' },
+  },
+});
 assert.ok(policy.ok);
-const denyWeb = (target: string) => ({ apiVersion: 'trellis.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: `no-web-${target}`, namespace: 'default' }, spec: { targetRef: { kind: 'Service', name: target }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['web'] }] }] } });
+const denyWeb = (target: string) => ({
+  apiVersion: 'trellis.dev/v1alpha1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name: `no-web-${target}`, namespace: 'default' },
+  spec: { targetRef: { kind: 'Service', name: target }, action: 'DENY', rules: [{ from: [{ serviceAccounts: ['web'] }] }] },
+});
 
 function richSnapshots() {
   const mesh = {
     ...input({
       services: [service('payments'), service('web'), service('ledger', { ports: [{ port: 5432, appProtocol: 'tcp' as never }] })],
-      workloads: [workload('p1', 'payments', { address: '10.0.0.2' }), workload('p2', 'payments', { address: '10.0.0.3', labels: { version: 'v2' } }), workload('l1', 'ledger', { address: '10.0.0.4' })],
+      workloads: [
+        workload('p1', 'payments', { address: '10.0.0.2' }),
+        workload('p2', 'payments', { address: '10.0.0.3', labels: { version: 'v2' } }),
+        workload('l1', 'ledger', { address: '10.0.0.4' }),
+      ],
       httpRoutes: [httpRoute('split', [{ name: 'payments' }], [{ backendRefs: [backend('payments', 8080, 90), backend('web', 8080, 10)] }])],
       trafficPolicies: [policy.ok ? policy.value : (undefined as never)],
-      meshConfig: { mtls: { mode: 'PERMISSIVE' }, tracing: { samplingPercent: 5, collector: 'http://127.0.0.1:4318' }, accessLog: { enabled: true, samplingPercent: 100 } } as never,
+      meshConfig: {
+        mtls: { mode: 'PERMISSIVE' },
+        tracing: { samplingPercent: 5, collector: 'http://127.0.0.1:4318' },
+        accessLog: { enabled: true, samplingPercent: 100 },
+      } as never,
     }),
     security: { trustDomain: 'example.org' },
     authorizationPolicies: [denyWeb('payments'), denyWeb('ledger')] as never,
   };
   // A payments proxy: its inbound carries the authorization policy, its upstreams the traffic policy's settings.
-  const node = proxy('p1', 'payments', { address: '10.0.0.2', inbound: [{ port: 15006, appPort: 8080 }], httpProxyPort: 15001,
-    upstreams: [{ service: 'payments', namespace: 'default', port: 8080, localPort: 9001 }, { service: 'ledger', namespace: 'default', port: 5432, localPort: 9002 }] });
+  const node = proxy('p1', 'payments', {
+    address: '10.0.0.2',
+    inbound: [{ port: 15006, appPort: 8080 }],
+    httpProxyPort: 15001,
+    upstreams: [
+      { service: 'payments', namespace: 'default', port: 8080, localPort: 9001 },
+      { service: 'ledger', namespace: 'default', port: 5432, localPort: 9002 },
+    ],
+  });
   // A transparent ledger proxy: capture listeners (original_dst, http_inspector) and an opaque port's network RBAC.
   const captured = proxy('l1', 'ledger', { address: '10.0.0.4', inbound: [{ port: 5432, appPort: 5432 }], capture: { inboundPort: 15006, outboundPort: 15001 } });
   return [translate(mesh, node), translate(mesh, captured)];
@@ -45,10 +74,16 @@ const secrets = [
   { name: 'ROOTCA', validationContext: { trustedCa: { inlineString: '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n' } } },
 ];
 
-test('every resource type of a rich snapshot decodes the same through the proxy\'s subset as through the full Root', () => {
+test("every resource type of a rich snapshot decodes the same through the proxy's subset as through the full Root", () => {
   const seen = new Set<string>();
   for (const snapshot of richSnapshots()) {
-    const byType = [[LISTENER_TYPE, [...snapshot.listeners.values()]], [ROUTE_TYPE, [...snapshot.routes.values()]], [CLUSTER_TYPE, [...snapshot.clusters.values()]], [ENDPOINT_TYPE, [...snapshot.endpoints.values()]], [SECRET_TYPE, secrets]] as const;
+    const byType = [
+      [LISTENER_TYPE, [...snapshot.listeners.values()]],
+      [ROUTE_TYPE, [...snapshot.routes.values()]],
+      [CLUSTER_TYPE, [...snapshot.clusters.values()]],
+      [ENDPOINT_TYPE, [...snapshot.endpoints.values()]],
+      [SECRET_TYPE, secrets],
+    ] as const;
     for (const [typeUrl, resources] of byType) {
       assert.ok(resources.length > 0, typeUrl);
       const bytes = encodeResponse({ versionInfo: '1', typeUrl, nonce: 'n', resources });
@@ -58,7 +93,25 @@ test('every resource type of a rich snapshot decodes the same through the proxy\
     }
   }
   // The snapshot exercised the typed configs it is meant to (each decoded, not left an opaque Any).
-  for (const t of ['HttpConnectionManager', 'TcpProxy', 'Router', 'extensions.filters.http.rbac.v3.RBAC', 'extensions.filters.network.rbac.v3.RBAC', 'HTTPFault', 'LocalRateLimit', 'DownstreamTlsContext', 'UpstreamTlsContext', 'OpenTelemetryConfig', 'StdoutAccessLog', 'TlsInspector', 'OriginalDst', 'HttpInspector']) {
-    assert.ok([...seen].some((s) => s.endsWith(t)), `the snapshot has no ${t}: ${[...seen].join(', ')}`);
+  for (const t of [
+    'HttpConnectionManager',
+    'TcpProxy',
+    'Router',
+    'extensions.filters.http.rbac.v3.RBAC',
+    'extensions.filters.network.rbac.v3.RBAC',
+    'HTTPFault',
+    'LocalRateLimit',
+    'DownstreamTlsContext',
+    'UpstreamTlsContext',
+    'OpenTelemetryConfig',
+    'StdoutAccessLog',
+    'TlsInspector',
+    'OriginalDst',
+    'HttpInspector',
+  ]) {
+    assert.ok(
+      [...seen].some((s) => s.endsWith(t)),
+      `the snapshot has no ${t}: ${[...seen].join(', ')}`,
+    );
   }
 });

@@ -24,13 +24,20 @@ function fakeSecurity(principals: Record<string, StreamPrincipal>): StreamSecuri
   };
 }
 
-interface Mesh { services: Service[]; httpRoutes: HTTPRoute[] }
+interface Mesh {
+  services: Service[];
+  httpRoutes: HTTPRoute[];
+}
 
 /** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
 async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, extra: { security?: StreamSecurity; maxMessageBytes?: number } = {}) {
   const registry = new WorkloadRegistry({ gracePeriodSeconds: () => graceSeconds });
   const logs: { msg: string; obj: Record<string, unknown> }[] = [];
-  const logger = { warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), error: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => {} } as unknown as Logger;
+  const logger = {
+    warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }),
+    error: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }),
+    debug: () => {},
+  } as unknown as Logger;
   const server = new XdsServer({ registry, getState: () => ({ ...mesh, meshConfig: DEFAULT_MESH_CONFIG }), logger, ...extra });
   const port = await server.listen('127.0.0.1', 0);
   const clients: AdsTestClient[] = [];
@@ -48,7 +55,13 @@ async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, extra: { sec
 }
 
 const names = (r: ReceivedResponse) => (r.resources ?? []).map((x) => x.name ?? x.clusterName);
-const clientMeta = (over: Partial<ProxyMetadata> = {}) => metadata('client', { address: '127.0.0.1', inbound: [{ port: 15006, appPort: 3000 }], upstreams: [{ service: 'server', namespace: 'default', port: 8080, localPort: 9001 }], ...over });
+const clientMeta = (over: Partial<ProxyMetadata> = {}) =>
+  metadata('client', {
+    address: '127.0.0.1',
+    inbound: [{ port: 15006, appPort: 3000 }],
+    upstreams: [{ service: 'server', namespace: 'default', port: 8080, localPort: 9001 }],
+    ...over,
+  });
 
 async function waitUntil(check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -92,9 +105,18 @@ test('a proxy gets clusters first, then endpoints, listeners and routes, and its
   await waitUntil(() => server.proxies()[0]?.versions.routes === h.rds.versionInfo, 'the RDS ACK');
   const [status] = server.proxies();
   assert.deepEqual(status && { ...status, lastSeen: '' }, {
-    id: 'client-1', service: 'client', namespace: 'default', address: '127.0.0.1', connected: true, lastSeen: '',
+    id: 'client-1',
+    service: 'client',
+    namespace: 'default',
+    address: '127.0.0.1',
+    connected: true,
+    lastSeen: '',
     versions: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
-    nacks: [], undelivered: [], warnings: [], adminPort: clientMeta().adminPort, labels: { app: 'client' },
+    nacks: [],
+    undelivered: [],
+    warnings: [],
+    adminPort: clientMeta().adminPort,
+    labels: { app: 'client' },
     current: { clusters: h.cds.versionInfo, endpoints: h.eds.versionInfo, listeners: h.lds.versionInfo, routes: h.rds.versionInfo },
   });
 });
@@ -114,8 +136,14 @@ test('a NACK is recorded with the reason and the proxy keeps the version it acce
   await waitUntil(() => server.proxies()[0]!.nacks.length === 1, 'the NACK');
   const status = server.proxies()[0]!;
   assert.equal(status.versions.clusters, first.versionInfo);
-  assert.deepEqual({ ...status.nacks[0]!, at: '' }, { typeUrl: CLUSTER_TYPE, version: second.versionInfo, nonce: second.nonce, message: 'cluster outbound|8080||other.default: bad', at: '' });
-  assert.ok(logs.some((l) => l.obj.proxy === 'client-1' && l.obj.reason === 'cluster outbound|8080||other.default: bad'), 'the NACK was logged with proxy and reason');
+  assert.deepEqual(
+    { ...status.nacks[0]!, at: '' },
+    { typeUrl: CLUSTER_TYPE, version: second.versionInfo, nonce: second.nonce, message: 'cluster outbound|8080||other.default: bad', at: '' },
+  );
+  assert.ok(
+    logs.some((l) => l.obj.proxy === 'client-1' && l.obj.reason === 'cluster outbound|8080||other.default: bad'),
+    'the NACK was logged with proxy and reason',
+  );
   // The refused version is not sent again, even on a recompute ...
   server.onConfigChanged();
   await new Promise((r) => setTimeout(r, 150));
@@ -152,7 +180,8 @@ test('a workload stays, unhealthy, during the grace period after its stream ends
   const srv = connect();
   await handshake(srv, 'server-1', metadata('server', { address: '127.0.0.2', inbound: [{ port: 15006, appPort: 8080 }] }));
   const healthy = await client.next(ENDPOINT_TYPE);
-  const endpointOf = (r: ReceivedResponse) => ((r.resources![0] as unknown as { endpoints?: { lbEndpoints: { healthStatus: string }[] }[] }).endpoints ?? [])[0]?.lbEndpoints[0]?.healthStatus;
+  const endpointOf = (r: ReceivedResponse) =>
+    ((r.resources![0] as unknown as { endpoints?: { lbEndpoints: { healthStatus: string }[] }[] }).endpoints ?? [])[0]?.lbEndpoints[0]?.healthStatus;
   assert.equal(endpointOf(healthy), 'HEALTHY');
   client.ack(healthy, h.edsNames);
 
@@ -166,7 +195,10 @@ test('a workload stays, unhealthy, during the grace period after its stream ends
   const gone = await client.next(ENDPOINT_TYPE);
   assert.equal(endpointOf(gone), undefined, 'no endpoint after the grace period');
   assert.equal(registry.get('server-1'), undefined);
-  assert.deepEqual(server.proxies().map((p) => p.id), ['client-1']);
+  assert.deepEqual(
+    server.proxies().map((p) => p.id),
+    ['client-1'],
+  );
 });
 
 test('a proxy that reconnects within the grace period is the same workload', { timeout: 10000 }, async (t) => {
@@ -196,14 +228,20 @@ test('a second stream with the same node id replaces the first', { timeout: 1000
   assert.equal(status.code, 10 /* ABORTED */);
   assert.match(status.details, /XDS_STREAM_REPLACED/);
   await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(server.proxies().map((p) => [p.id, p.connected]), [['p1', true]]);
+  assert.deepEqual(
+    server.proxies().map((p) => [p.id, p.connected]),
+    [['p1', true]],
+  );
   assert.deepEqual(events, ['added:true'], 'the workload never looked disconnected');
 });
 
 test('invalid node metadata ends the stream with INVALID_ARGUMENT naming the field', { timeout: 10000 }, async (t) => {
   const { server, connect } = await start(t, { services: [], httpRoutes: [] });
   const c = connect();
-  c.send({ node: { id: 'bad-1', metadata: jsonToStruct({ service: 'x', address: '10.0.0.1', adminPort: 15000, inbound: [{ port: 'nope', appPort: 3000 }] }) }, typeUrl: CLUSTER_TYPE });
+  c.send({
+    node: { id: 'bad-1', metadata: jsonToStruct({ service: 'x', address: '10.0.0.1', adminPort: 15000, inbound: [{ port: 'nope', appPort: 3000 }] }) },
+    typeUrl: CLUSTER_TYPE,
+  });
   const status = await c.status;
   assert.equal(status.code, 3 /* INVALID_ARGUMENT */);
   assert.match(status.details, /node\.metadata\.inbound\[0\]\.port: must be an integer from 1 to 65535, got "nope"/);
@@ -256,7 +294,10 @@ test('a proxy whose token is for evil claiming app=payments is refused with PERM
   rogue.send({ node: AdsTestClient.node('rogue-1', metadata('evil', { labels: { app: 'payments' } })), typeUrl: CLUSTER_TYPE });
   const status = await rogue.status;
   assert.equal(status.code, 7 /* PERMISSION_DENIED */);
-  assert.match(status.details, /^\[XDS_LABEL_NOT_ALLOWED\] node rogue-1: label app=payments is not allowed: join token e1 is for service evil in namespace default and allows app=evil and any other label$/);
+  assert.match(
+    status.details,
+    /^\[XDS_LABEL_NOT_ALLOWED\] node rogue-1: label app=payments is not allowed: join token e1 is for service evil in namespace default and allows app=evil and any other label$/,
+  );
   assert.deepEqual(rogue.pending(), [], 'the rogue got config');
   assert.deepEqual(registry.list(), []);
   assert.deepEqual(server.proxies(), []);
@@ -276,13 +317,19 @@ test('a stream with a node id held by another identity is refused; the holder ke
     hijacker.send({ node: AdsTestClient.node('p1', metadata('web')), typeUrl: CLUSTER_TYPE });
     const status = await hijacker.status;
     assert.equal(status.code, 7 /* PERMISSION_DENIED */);
-    assert.match(status.details, /^\[XDS_NODE_ID_OWNED\] node id p1 belongs to the workload of service payments in namespace default until it leaves the registry; this stream is service web in namespace default/);
+    assert.match(
+      status.details,
+      /^\[XDS_NODE_ID_OWNED\] node id p1 belongs to the workload of service payments in namespace default until it leaves the registry; this stream is service web in namespace default/,
+    );
   }
   // The real stream still gets pushes: it was never ended.
   mesh.services.push(service('server'));
   server.onConfigChanged();
   assert.ok(names(await real.next(CLUSTER_TYPE)).includes('outbound|8080||server.default'));
-  assert.deepEqual(server.proxies().map((p) => [p.id, p.service, p.connected]), [['p1', 'payments', true]]);
+  assert.deepEqual(
+    server.proxies().map((p) => [p.id, p.service, p.connected]),
+    [['p1', 'payments', true]],
+  );
   assert.deepEqual(events, ['added:payments'], 'the real workload never changed');
 
   // A restarted payments proxy with a fresh token of the same service takes its node id over.
@@ -323,8 +370,15 @@ test('a response over the message limit is not sent; the proxy status says which
   assert.equal(u.version, status!.current!.clusters);
   assert.notEqual(status!.versions.clusters, status!.current!.clusters, 'the proxy still runs its last clusters');
   assert.match(u.message, new RegExp(`^clusters version \\S+ is ${u.bytes} bytes .* over the xDS message limit of ${limit} bytes; not sent`));
-  assert.ok(logs.some((l) => l.msg.includes('over the xDS message limit')), 'logged');
-  assert.deepEqual(c.pending().filter((r) => r.typeUrl === CLUSTER_TYPE), [], 'no CDS response was sent');
+  assert.ok(
+    logs.some((l) => l.msg.includes('over the xDS message limit')),
+    'logged',
+  );
+  assert.deepEqual(
+    c.pending().filter((r) => r.typeUrl === CLUSTER_TYPE),
+    [],
+    'no CDS response was sent',
+  );
   // Back to the config the proxy has: nothing to send, and the record no longer applies.
   mesh.services = [service('server')];
   server.onConfigChanged();

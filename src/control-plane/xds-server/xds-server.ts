@@ -69,10 +69,19 @@ interface ProxyRecord {
 }
 
 const VERSION_KEYS: Record<ServedTypeUrl, keyof ProxyStatus['versions']> = {
-  [LISTENER_TYPE]: 'listeners', [ROUTE_TYPE]: 'routes', [CLUSTER_TYPE]: 'clusters', [ENDPOINT_TYPE]: 'endpoints', [SECRET_TYPE]: 'secrets',
+  [LISTENER_TYPE]: 'listeners',
+  [ROUTE_TYPE]: 'routes',
+  [CLUSTER_TYPE]: 'clusters',
+  [ENDPOINT_TYPE]: 'endpoints',
+  [SECRET_TYPE]: 'secrets',
 };
 
-const currentVersions = (s: Snapshot): ProxyStatus['versions'] => ({ listeners: s.versions[LISTENER_TYPE], routes: s.versions[ROUTE_TYPE], clusters: s.versions[CLUSTER_TYPE], endpoints: s.versions[ENDPOINT_TYPE] });
+const currentVersions = (s: Snapshot): ProxyStatus['versions'] => ({
+  listeners: s.versions[LISTENER_TYPE],
+  routes: s.versions[ROUTE_TYPE],
+  clusters: s.versions[CLUSTER_TYPE],
+  endpoints: s.versions[ENDPOINT_TYPE],
+});
 
 const sameVersions = (a: Snapshot, b: Snapshot): boolean => (Object.keys(VERSION_KEYS) as ServedTypeUrl[]).every((t) => versionOf(a, t) === versionOf(b, t));
 
@@ -80,7 +89,12 @@ const sameVersions = (a: Snapshot, b: Snapshot): boolean => (Object.keys(VERSION
 function adminOf(stream: Stream | undefined): Pick<ProxyStatus, 'adminPort' | 'adminSocket' | 'current' | 'certificate'> {
   if (stream === undefined) return {};
   const { adminPort, adminSocket } = stream.node;
-  return { adminPort, ...(adminSocket !== undefined ? { adminSocket } : {}), current: currentVersions(stream.snapshot), ...(stream.certificate ? { certificate: { ...stream.certificate } } : {}) };
+  return {
+    adminPort,
+    ...(adminSocket !== undefined ? { adminSocket } : {}),
+    current: currentVersions(stream.snapshot),
+    ...(stream.certificate ? { certificate: { ...stream.certificate } } : {}),
+  };
 }
 
 /** The token of `authorization: Bearer <token>` in a call's metadata. */
@@ -116,7 +130,10 @@ export class XdsServer {
     });
     const sec = deps.security;
     if (sec) {
-      this.#unsubscribeSecurity.push(sec.onRevoke((tokenId) => this.#revoked(tokenId)), sec.onBundleChange(() => this.#bundleChanged()));
+      this.#unsubscribeSecurity.push(
+        sec.onRevoke((tokenId) => this.#revoked(tokenId)),
+        sec.onBundleChange(() => this.#bundleChanged()),
+      );
     }
   }
 
@@ -146,7 +163,9 @@ export class XdsServer {
     if (!this.#server) throw new Error('XdsServer.listenUnix called before listen()');
     rmSync(socketPath, { force: true });
     const server = this.#server;
-    await new Promise<number>((resolve, reject) => server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
   }
 
   /** The stored resources changed: recompute every proxy's snapshot soon and push what changed. */
@@ -159,7 +178,12 @@ export class XdsServer {
     return this.#deps.registry.list().map((w) => {
       const record = this.#records.get(w.id);
       return {
-        id: w.id, service: w.service, namespace: w.namespace, address: w.address, connected: w.connected, lastSeen: w.lastSeen,
+        id: w.id,
+        service: w.service,
+        namespace: w.namespace,
+        address: w.address,
+        connected: w.connected,
+        lastSeen: w.lastSeen,
         versions: { ...(record?.acked ?? emptyVersions()) },
         nacks: [...(record?.nacks ?? [])],
         undelivered: this.#undelivered(w.id),
@@ -186,8 +210,14 @@ export class XdsServer {
     const server = this.#server;
     if (!server) return;
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 1000);
-      server.tryShutdown(() => { clearTimeout(force); resolve(); });
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 1000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
     });
   }
 
@@ -218,11 +248,17 @@ export class XdsServer {
       try {
         if (!stream) {
           stream = this.#open(call, req, principal);
-          if (!stream) { ended = true; return; }
+          if (!stream) {
+            ended = true;
+            return;
+          }
         } else {
           this.#deps.registry.touch(stream.node.id, stream.lease);
         }
-        if (sec && !(await this.#signCsr(stream, req, sec))) { end(); return; }
+        if (sec && !(await this.#signCsr(stream, req, sec))) {
+          end();
+          return;
+        }
         if (ended) return;
         stream.session.handleRequest(req, stream.snapshot);
       } catch (e) {
@@ -236,7 +272,10 @@ export class XdsServer {
       if (!sec) void onRequest(req);
       else queue = queue.then(() => onRequest(req));
     });
-    call.on('end', () => { end(); call.end(); });
+    call.on('end', () => {
+      end();
+      call.end();
+    });
     call.on('cancelled', end);
     call.on('close', end);
     call.on('error', end);
@@ -286,7 +325,9 @@ export class XdsServer {
     }
     if (!this.#records.has(id)) this.#records.set(id, newRecord());
     const session = new AdsSession((r) => this.#send(id, call, r), {
-      onAck: (typeUrl, version) => { this.#record(id).acked[VERSION_KEYS[typeUrl]] = version; },
+      onAck: (typeUrl, version) => {
+        this.#record(id).acked[VERSION_KEYS[typeUrl]] = version;
+      },
       onNack: (typeUrl, version, nonce, message) => {
         const nacks = this.#record(id).nacks;
         nacks.push({ typeUrl, version, nonce, message, at: new Date().toISOString() });

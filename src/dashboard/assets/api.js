@@ -42,11 +42,16 @@ export function stream(path, onEvent, onError) {
         buffered = buffered.slice(end + 2);
         // Named events (`event: problem`) are not requests; like EventSource.onmessage, take only unnamed ones.
         if (lines.some((l) => l.startsWith('event:'))) continue;
-        const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+        const data = lines
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('\n');
         if (data) onEvent(JSON.parse(data));
       }
     }
-  })().catch((e) => { if (e.name !== 'AbortError') onError?.(e); });
+  })().catch((e) => {
+    if (e.name !== 'AbortError') onError?.(e);
+  });
   return () => abort.abort();
 }
 

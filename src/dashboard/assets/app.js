@@ -37,7 +37,10 @@ function show() {
     return;
   }
   const [re, render, nav] = match;
-  const params = re.exec(hash).slice(1).map((p) => (p === undefined ? undefined : decodeURIComponent(p)));
+  const params = re
+    .exec(hash)
+    .slice(1)
+    .map((p) => (p === undefined ? undefined : decodeURIComponent(p)));
   document.querySelectorAll('[data-nav]').forEach((a) => a.classList.toggle('active', a.dataset.nav === nav));
   current = render(view, params);
   void tick();

@@ -52,7 +52,7 @@ async function handle(opts: AdminServerOptions, req: Http.IncomingMessage, res: 
     case '/ready': {
       const r = opts.ready();
       const ok = typeof r === 'boolean' ? r : r.ok;
-      const reason = typeof r === 'boolean' ? 'not ready' : r.reason ?? 'not ready';
+      const reason = typeof r === 'boolean' ? 'not ready' : (r.reason ?? 'not ready');
       send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ready\n' : `not ready: ${reason}\n`);
       return;
     }
@@ -69,7 +69,12 @@ async function handle(opts: AdminServerOptions, req: Http.IncomingMessage, res: 
       }
       break;
   }
-  send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try /ready, /config_dump, /metrics, /stats/requests${opts.stats ? ', /stats' : ''}${opts.tap ? ', /tap' : ''}\n`);
+  send(
+    res,
+    404,
+    'text/plain; charset=utf-8',
+    `no admin endpoint ${path}; try /ready, /config_dump, /metrics, /stats/requests${opts.stats ? ', /stats' : ''}${opts.tap ? ', /tap' : ''}\n`,
+  );
 }
 
 function serveTap(hub: TapHub, req: Http.IncomingMessage, res: Http.ServerResponse): void {

@@ -45,7 +45,7 @@ export interface Named {
 /** Factory for `ring_hash`; endpoints are placed on the ring by their `key` (address:port). */
 export function ringHash<T extends Pickable>(candidates: readonly T[]): Balancer<T> {
   if (candidates.length === 0) return EMPTY_BALANCER;
-  const names = candidates.map((c, i) => ((c as unknown as Partial<Named>).key ?? String(i)));
+  const names = candidates.map((c, i) => (c as unknown as Partial<Named>).key ?? String(i));
   return new RingHash(candidates, names);
 }
 

@@ -71,7 +71,10 @@ test('least request prefers less loaded endpoints across many picks', () => {
 test('least request sees load changes without being rebuilt', () => {
   const a = { name: 'a', active: 0 };
   const b = { name: 'b', active: 5 };
-  const lb = createBalancer('least_request', [{ target: a, healthy: true, weight: 1 }, { target: b, healthy: true, weight: 1 }]);
+  const lb = createBalancer('least_request', [
+    { target: a, healthy: true, weight: 1 },
+    { target: b, healthy: true, weight: 1 },
+  ]);
   assert.equal(lb.pick(), a);
   a.active = 9;
   assert.equal(lb.pick(), b);
@@ -88,7 +91,11 @@ test('a registered policy can be created by name', () => {
 });
 
 test('weighted choice follows weights and ignores zero ones', () => {
-  const c = new WeightedChoice([{ item: 'a', weight: 3 }, { item: 'b', weight: 1 }, { item: 'z', weight: 0 }]);
+  const c = new WeightedChoice([
+    { item: 'a', weight: 3 },
+    { item: 'b', weight: 1 },
+    { item: 'z', weight: 0 },
+  ]);
   const counts: Record<string, number> = { a: 0, b: 0, z: 0 };
   for (let i = 0; i < 4000; i++) counts[c.pick()!]!++;
   assert.equal(counts.z, 0);

@@ -9,7 +9,9 @@ import { PROJECT_ROOT } from '../../common/self.js';
 /** The addon's path (built by scripts/build-native.mjs). */
 export const ORIGINAL_DST_ADDON = path.join(PROJECT_ROOT, 'build/original-dst.node');
 
-interface Addon { originalDst(fd: number): { address: string; port: number } | { errno: number; message: string } }
+interface Addon {
+  originalDst(fd: number): { address: string; port: number } | { errno: number; message: string };
+}
 
 let addon: Addon | undefined;
 
@@ -22,7 +24,9 @@ export function loadOriginalDst(): void {
   try {
     addon = createRequire(import.meta.url)(ORIGINAL_DST_ADDON) as Addon;
   } catch (e) {
-    throw new Error(`transparent mode needs the SO_ORIGINAL_DST addon at ${ORIGINAL_DST_ADDON}, which could not be loaded (${(e as Error).message.split('\n')[0]}); run \`npm ci\` (or \`node scripts/build-native.mjs\`) with a C compiler installed`);
+    throw new Error(
+      `transparent mode needs the SO_ORIGINAL_DST addon at ${ORIGINAL_DST_ADDON}, which could not be loaded (${(e as Error).message.split('\n')[0]}); run \`npm ci\` (or \`node scripts/build-native.mjs\`) with a C compiler installed`,
+    );
   }
 }
 

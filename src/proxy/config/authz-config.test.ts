@@ -18,7 +18,20 @@ test('DENY wins over ALLOW; ALLOW refuses what it does not match; no rules allow
 });
 
 test('paths ignore the query; header, method and not/and/or combine', () => {
-  const rules: AuthzRules[] = [{ action: 'allow', policies: [{ name: 'p', principals: [{ or: [{ authenticated: { prefix: 'spiffe://t/ns/default/' } }] }], permissions: [{ and: [{ header: { name: ':method', match: { exact: 'GET' } } }, { path: { exact: '/a' } }, { not: { header: { name: 'x-debug', match: { present: true } } } }] }] }] }];
+  const rules: AuthzRules[] = [
+    {
+      action: 'allow',
+      policies: [
+        {
+          name: 'p',
+          principals: [{ or: [{ authenticated: { prefix: 'spiffe://t/ns/default/' } }] }],
+          permissions: [
+            { and: [{ header: { name: ':method', match: { exact: 'GET' } } }, { path: { exact: '/a' } }, { not: { header: { name: 'x-debug', match: { present: true } } } }] },
+          ],
+        },
+      ],
+    },
+  ];
   assert.equal(authorize(rules, req(web, '/a?x=1', { ':method': 'GET' })).allowed, true);
   assert.equal(authorize(rules, req(web, '/a', { ':method': 'POST' })).allowed, false);
   assert.equal(authorize(rules, req(web, '/a', { ':method': 'GET', 'x-debug': '1' })).allowed, false);

@@ -94,10 +94,14 @@ import type { AuthzRules } from './authz-config.js';
 import type { SafeRegex } from './safe-regex.js';
 
 /** strict: TLS with a client certificate chaining to the mesh roots, nothing else; permissive: plaintext accepted too. */
-export interface InboundTls { readonly mode: 'strict' | 'permissive' }
+export interface InboundTls {
+  readonly mode: 'strict' | 'permissive';
+}
 
 /** Outbound mTLS: the server must present one of these SPIFFE IDs. */
-export interface UpstreamTls { readonly sans: readonly string[] }
+export interface UpstreamTls {
+  readonly sans: readonly string[];
+}
 
 /** What protocol detection can tell about a captured connection's first bytes. */
 export type DetectedProtocol = 'http/1.1' | 'h2c' | 'tls' | 'opaque';
@@ -117,7 +121,9 @@ export interface ChainMatch {
 export interface CaptureChain {
   readonly name: string;
   readonly match: ChainMatch;
-  readonly action: { readonly kind: 'http'; readonly routeTable: string; readonly telemetry?: ListenerTelemetry; readonly pathNormalization?: PathNormalization } | { readonly kind: 'tcp'; readonly clusters: readonly WeightedCluster[] };
+  readonly action:
+    | { readonly kind: 'http'; readonly routeTable: string; readonly telemetry?: ListenerTelemetry; readonly pathNormalization?: PathNormalization }
+    | { readonly kind: 'tcp'; readonly clusters: readonly WeightedCluster[] };
   /** The chain terminates mTLS (its transport socket): always strict, the chain match decides who gets here. */
   readonly tls?: InboundTls;
   /** Authorization (RBAC): per request for HTTP chains, per connection for TCP chains; absent: none. */

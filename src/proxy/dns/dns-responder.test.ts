@@ -21,7 +21,10 @@ async function fakeUpstream(t: { after(fn: () => void): void }): Promise<number>
 
 test('mesh names get the virtual IP, AAAA of them no records, other names the upstream answer', async (t) => {
   const upstreamPort = await fakeUpstream(t);
-  const names = new Map([['payments.mesh', '240.240.0.10'], ['payments.default.svc', '240.240.0.10']]);
+  const names = new Map([
+    ['payments.mesh', '240.240.0.10'],
+    ['payments.default.svc', '240.240.0.10'],
+  ]);
   const dns = await startDnsResponder({ port: 0, names: () => names, upstream: { address: '127.0.0.1', port: upstreamPort } });
   t.after(() => dns.close());
   const r = new Resolver({ timeout: 2000, tries: 1 });

@@ -38,12 +38,19 @@ export function answerFromMesh(query: dnsPacket.Packet, names: ReadonlyMap<strin
   const name = q.name.toLowerCase().replace(/\.$/, '');
   const vip = names.get(name);
   if (vip === undefined) return undefined;
-  const answers: dnsPacket.Answer[] = q.type === 'A' && isIP(vip) === 4 ? [{ type: 'A', name: q.name, ttl: MESH_TTL_SECONDS, data: vip }]
-    : q.type === 'AAAA' && isIP(vip) === 6 ? [{ type: 'AAAA', name: q.name, ttl: MESH_TTL_SECONDS, data: vip }] : [];
+  const answers: dnsPacket.Answer[] =
+    q.type === 'A' && isIP(vip) === 4
+      ? [{ type: 'A', name: q.name, ttl: MESH_TTL_SECONDS, data: vip }]
+      : q.type === 'AAAA' && isIP(vip) === 6
+        ? [{ type: 'AAAA', name: q.name, ttl: MESH_TTL_SECONDS, data: vip }]
+        : [];
   // Other types (AAAA for an IPv4 VIP, MX, ...) get NOERROR without records: the name exists.
   return dnsPacket.encode({
-    type: 'response', id: query.id ?? 0, flags: dnsPacket.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE,
-    questions: [q], answers,
+    type: 'response',
+    id: query.id ?? 0,
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE,
+    questions: [q],
+    answers,
   });
 }
 
@@ -69,7 +76,11 @@ export interface DnsResponder {
 export async function startDnsResponder(opts: DnsResponderOptions): Promise<DnsResponder> {
   let upstream = opts.upstream;
   if (!upstream) {
-    try { upstream = upstreamFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8')); } catch { /* none */ }
+    try {
+      upstream = upstreamFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+    } catch {
+      /* none */
+    }
   }
   const socket = dgram.createSocket('udp4');
   const pending = new Set<dgram.Socket>();
@@ -85,21 +96,36 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<DnsR
     if (!upstream) return void socket.send(failure(query, 'SERVFAIL'), rinfo.port, rinfo.address);
     const out = dgram.createSocket(isIP(upstream.address) === 6 ? 'udp6' : 'udp4');
     pending.add(out);
-    const done = () => { clearTimeout(timer); pending.delete(out); out.close(); };
+    const done = () => {
+      clearTimeout(timer);
+      pending.delete(out);
+      out.close();
+    };
     const timer = setTimeout(() => {
       opts.logger?.debug({ upstream, name: query.questions?.[0]?.name }, 'upstream resolver did not answer');
       socket.send(failure(query, 'SERVFAIL'), rinfo.port, rinfo.address);
       done();
     }, FORWARD_TIMEOUT_MS);
-    out.on('message', (reply) => { socket.send(reply, rinfo.port, rinfo.address); done(); });
-    out.on('error', () => { socket.send(failure(query, 'SERVFAIL'), rinfo.port, rinfo.address); done(); });
+    out.on('message', (reply) => {
+      socket.send(reply, rinfo.port, rinfo.address);
+      done();
+    });
+    out.on('error', () => {
+      socket.send(failure(query, 'SERVFAIL'), rinfo.port, rinfo.address);
+      done();
+    });
     out.send(msg, upstream.port, upstream.address);
   });
   socket.on('error', (e) => opts.logger?.warn({ err: e }, 'DNS responder error'));
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(opts.port, '127.0.0.1', () => { socket.off('error', reject); resolve(); });
-  }).catch((e: Error) => { throw new Error(`cannot serve DNS on UDP 127.0.0.1:${opts.port}: ${e.message}`); });
+    socket.bind(opts.port, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  }).catch((e: Error) => {
+    throw new Error(`cannot serve DNS on UDP 127.0.0.1:${opts.port}: ${e.message}`);
+  });
   return {
     port: socket.address().port,
     close: async () => {

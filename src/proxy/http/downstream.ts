@@ -41,7 +41,11 @@ export class H2Downstream implements Downstream {
   readonly protocol = 'h2' as const;
 
   /** `endStream`: the request HEADERS frame ended the stream (no body follows). */
-  constructor(readonly stream: http2.ServerHttp2Stream, readonly headers: http2.IncomingHttpHeaders, readonly endStream: boolean) {}
+  constructor(
+    readonly stream: http2.ServerHttp2Stream,
+    readonly headers: http2.IncomingHttpHeaders,
+    readonly endStream: boolean,
+  ) {}
 
   header(lowerName: string): string | undefined {
     const v = this.headers[lowerName];

@@ -46,7 +46,8 @@ export function grpcStatusFor(httpStatus: number): number {
 /** Answers `ctx` with `error`; see the header comment. Only RequestContext.fail calls this. */
 export function respondWithError(ctx: RequestContext, error: ProxyError): void {
   const d = ctx.downstream;
-  if (error.detail !== undefined && log.isLevelEnabled('info')) log.info({ code: error.code, listener: ctx.listener.name, route: ctx.route?.name, detail: error.detail }, error.message);
+  if (error.detail !== undefined && log.isLevelEnabled('info'))
+    log.info({ code: error.code, listener: ctx.listener.name, route: ctx.route?.name, detail: error.detail }, error.message);
   if (d.headersSent || ctx.done) {
     d.abort();
     return;
@@ -56,7 +57,11 @@ export function respondWithError(ctx: RequestContext, error: ProxyError): void {
     const grpcStatus = error.grpcStatus ?? grpcStatusFor(error.status);
     ctx.status = 200;
     ctx.grpcStatus = grpcStatus;
-    d.sendResponse(200, ['content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', encodeGrpcMessage(error.message), ERROR_HEADER, error.code], undefined);
+    d.sendResponse(
+      200,
+      ['content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', encodeGrpcMessage(error.message), ERROR_HEADER, error.code],
+      undefined,
+    );
     return;
   }
   ctx.status = error.status;

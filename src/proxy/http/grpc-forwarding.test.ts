@@ -53,9 +53,7 @@ async function startGrpcServer(t: TestContext): Promise<number> {
       cb({ code: grpc.status.NOT_FOUND, details: 'no such thing' });
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   t.after(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
   return port;
 }
@@ -98,7 +96,10 @@ test('server streaming delivers every message in order', { timeout: 10_000 }, as
     call.on('status', (s: grpc.StatusObject) => (s.code === grpc.status.OK ? resolve() : reject(new Error(s.details))));
     call.on('error', reject);
   });
-  assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `msg${i}`));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 50 }, (_, i) => `msg${i}`),
+  );
 });
 
 test('client streaming gathers every message', { timeout: 10_000 }, async (t) => {
@@ -120,7 +121,8 @@ test('a bidi stream answers each message as it is sent', { timeout: 10_000 }, as
     const sendNext = () => call.write(Buffer.from(`m${sent++}`));
     call.on('data', (b: Buffer) => {
       got.push(b.toString());
-      if (sent < 5) sendNext(); // ping-pong: the next message only after the previous answer
+      if (sent < 5)
+        sendNext(); // ping-pong: the next message only after the previous answer
       else call.end();
     });
     call.on('status', (s: grpc.StatusObject) => (s.code === grpc.status.OK ? resolve() : reject(new Error(s.details))));

@@ -148,7 +148,8 @@ function parseChunkSize(data: Buffer, start: number, end: number): number {
     if (c >= 48 && c <= 57) d = c - 48;
     else if (c >= 97 && c <= 102) d = c - 87;
     else if (c >= 65 && c <= 70) d = c - 55;
-    else if (c === 59 || c === 32 || c === 9) break; // extension or whitespace before it
+    else if (c === 59 || c === 32 || c === 9)
+      break; // extension or whitespace before it
     else return -1;
     if (++digits > 12) return -1;
     n = n * 16 + d;

@@ -45,8 +45,15 @@ test('pipelined requests are answered in order on the same connection', { timeou
   const req = (p: string) => `GET ${p} HTTP/1.1\r\nHost: svc\r\n\r\n`;
   const { text } = await exchange(t, port, req('/one') + req('/two') + req('/three'), (s) => count(s, 'HTTP/1.1 200') === 3 && s.includes('/three'));
   const order = ['/one', '/two', '/three'].map((p) => text.indexOf(`"path":"${p}"`));
-  assert.ok(order.every((i) => i >= 0), text);
-  assert.deepEqual([...order].sort((a, b) => a - b), order, 'answers come back in request order');
+  assert.ok(
+    order.every((i) => i >= 0),
+    text,
+  );
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    'answers come back in request order',
+  );
 });
 
 test('HTTP/1.0: the connection closes after the answer unless the client asked for keep-alive and the length is known', { timeout: 15_000 }, async (t) => {
@@ -56,7 +63,9 @@ test('HTTP/1.0: the connection closes after the answer unless the client asked f
   assert.equal(plain.closed, true);
   assert.match(plain.text, /^HTTP\/1\.1 200 /);
   assert.match(plain.text, /\r\nconnection: close\r\n/i);
-  const kept = await exchange(t, port, 'GET /b HTTP/1.0\r\nHost: svc\r\nConnection: keep-alive\r\n\r\nGET /c HTTP/1.0\r\nHost: svc\r\nConnection: keep-alive\r\n\r\n', (s) => s.endsWith('path=/c'));
+  const kept = await exchange(t, port, 'GET /b HTTP/1.0\r\nHost: svc\r\nConnection: keep-alive\r\n\r\nGET /c HTTP/1.0\r\nHost: svc\r\nConnection: keep-alive\r\n\r\n', (s) =>
+    s.endsWith('path=/c'),
+  );
   assert.equal(kept.closed, false, kept.text);
   assert.equal(count(kept.text, 'HTTP/1.1 200'), 2, kept.text);
   assert.match(kept.text, /\r\nconnection: keep-alive\r\n/i);
@@ -81,7 +90,13 @@ test("the proxy's own answer before the body is read leaves the connection usabl
   const { plane } = startDataPlane(t);
   // Only /api and /after are routed: anything else is the proxy's own 404.
   const routes = [rule('api', 'app', { path: { type: 'prefix', value: '/api' } }), rule('after', 'app', { path: { type: 'prefix', value: '/after' } })];
-  const applied = await plane.apply(runtimeConfig({ listeners: [httpListener('out', 0)], routes: [routeTable('routes', [virtualHost('all', ['*'], routes)])], clusters: [cluster('app', [endpoint(upstream.port)])] }));
+  const applied = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], routes)])],
+      clusters: [cluster('app', [endpoint(upstream.port)])],
+    }),
+  );
   assert.ok(applied.ok, JSON.stringify(applied.failed));
   const port = plane.port('out')!;
   // The 404 goes out before the body is read; the body is read and dropped, then the next request is served.
@@ -130,7 +145,7 @@ test('a client that sends a request head and goes away does not hold the request
   });
   const socket = net.connect(port, '127.0.0.1', () => socket.write('POST /x HTTP/1.1\r\nHost: svc\r\nContent-Length: 100\r\n\r\nabc'));
   t.after(() => socket.destroy());
-  for (let started = Date.now(); !upstreamSawRequest && Date.now() - started < 8000; ) await new Promise((r) => setTimeout(r, 20));
+  for (let started = Date.now(); !upstreamSawRequest && Date.now() - started < 8000;) await new Promise((r) => setTimeout(r, 20));
   assert.equal(upstreamSawRequest, true, 'the request reached the upstream');
   socket.destroy();
   const started = Date.now();

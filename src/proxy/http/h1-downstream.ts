@@ -69,7 +69,11 @@ export class H1Downstream implements Downstream {
   private bodyEnded = false;
   private discarding = false;
 
-  constructor(private readonly owner: H1ExchangeOwner, readonly head: H1RequestHead, draining: boolean) {
+  constructor(
+    private readonly owner: H1ExchangeOwner,
+    readonly head: H1RequestHead,
+    draining: boolean,
+  ) {
     this.closeAfter = !head.keepAlive || draining;
   }
 

@@ -57,7 +57,9 @@ test('a chunked request body is re-chunked upstream and arrives whole', { timeou
 
 test('hop-by-hop request headers are not forwarded', { timeout: 10_000 }, async (t) => {
   const { port } = await proxied(t);
-  const res = await request(port, { headers: { connection: 'keep-alive, x-private', 'x-private': 'secret', 'keep-alive': 'timeout=5', 'proxy-connection': 'keep-alive', te: 'trailers, deflate', 'x-kept': 'yes' } });
+  const res = await request(port, {
+    headers: { connection: 'keep-alive, x-private', 'x-private': 'secret', 'keep-alive': 'timeout=5', 'proxy-connection': 'keep-alive', te: 'trailers, deflate', 'x-kept': 'yes' },
+  });
   const echo = JSON.parse(res.body) as Echo;
   assert.equal(echo.headers['x-private'], undefined);
   assert.equal(echo.headers['keep-alive'], undefined);
@@ -76,12 +78,14 @@ test('a chunked response streams through with its trailers', { timeout: 10_000 }
     }, 20);
   });
   const result = await new Promise<{ body: string; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ body, trailers: res.trailers }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ body, trailers: res.trailers }));
+      })
+      .on('error', reject);
   });
   assert.equal(result.body, 'hello world');
   assert.equal(result.trailers['x-checksum'], 'abc');

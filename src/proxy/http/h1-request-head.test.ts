@@ -10,7 +10,26 @@ test('the head keeps end-to-end headers in order with their case', () => {
 });
 
 test('hop-by-hop headers and Expect are dropped, TE keeps only trailers', () => {
-  const raw = ['Host', 'h', 'Connection', 'keep-alive, X-Private', 'X-Private', 's', 'Keep-Alive', '5', 'Proxy-Connection', 'k', 'Upgrade', 'websocket', 'Expect', '100-continue', 'TE', 'gzip, trailers', 'X-Ok', '1'];
+  const raw = [
+    'Host',
+    'h',
+    'Connection',
+    'keep-alive, X-Private',
+    'X-Private',
+    's',
+    'Keep-Alive',
+    '5',
+    'Proxy-Connection',
+    'k',
+    'Upgrade',
+    'websocket',
+    'Expect',
+    '100-continue',
+    'TE',
+    'gzip, trailers',
+    'X-Ok',
+    '1',
+  ];
   const { head } = buildH1RequestHead('GET', '/', raw, 'h', false);
   assert.equal(head, 'GET / HTTP/1.1\r\nHost: h\r\nte: trailers\r\nX-Ok: 1\r\n\r\n');
 });

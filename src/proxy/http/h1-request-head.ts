@@ -23,7 +23,14 @@ export interface H1RequestHead {
  * The head for `method path` with `rawHeaders`. `authority` replaces the Host header when
  * `overrideHost` (absolute-form target), and is added when the client sent no Host.
  */
-export function buildH1RequestHead(method: string, path: string, rawHeaders: readonly string[], authority: string, overrideHost: boolean, extra?: readonly string[]): H1RequestHead {
+export function buildH1RequestHead(
+  method: string,
+  path: string,
+  rawHeaders: readonly string[],
+  authority: string,
+  overrideHost: boolean,
+  extra?: readonly string[],
+): H1RequestHead {
   const listed = connectionListed(rawHeaders);
   let head = method + ' ' + path + ' HTTP/1.1\r\n';
   let framing = BodyFraming.None;

@@ -86,7 +86,10 @@ test('pipelined requests: the parser stops at the end of the first and reads the
   assert.equal(parser.execute(two, used), 0, 'nothing is read until next()');
   parser.next();
   assert.equal(parser.execute(two, used), one.length);
-  assert.deepEqual(sink.heads.map((h) => h.target), ['/1', '/2']);
+  assert.deepEqual(
+    sink.heads.map((h) => h.target),
+    ['/1', '/2'],
+  );
 });
 
 test('HTTP/1.0: closes unless it asks for keep-alive; HTTP/1.1 closes when it asks to', () => {

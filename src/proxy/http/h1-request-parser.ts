@@ -62,7 +62,10 @@ export class H1RequestParser implements ChunkDataSink {
   error: ProxyError | undefined = undefined;
 
   /** `maxHeadBytes`: the longest request head taken (431 past it). */
-  constructor(private readonly sink: H1RequestSink, private readonly maxHeadBytes: number) {}
+  constructor(
+    private readonly sink: H1RequestSink,
+    private readonly maxHeadBytes: number,
+  ) {}
 
   /** True once the request is completely read (until next()). */
   get done(): boolean {
@@ -190,7 +193,9 @@ function requestLineProblem(line: string): string | undefined {
   const sp1 = line.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
   if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
-    return sp1 > 0 && sp2 < 0 && line.indexOf(' ', sp1 + 1) < 0 ? 'the request line has no HTTP version (HTTP/0.9 is not served)' : `malformed request line ${JSON.stringify(line.slice(0, 80))}`;
+    return sp1 > 0 && sp2 < 0 && line.indexOf(' ', sp1 + 1) < 0
+      ? 'the request line has no HTTP version (HTTP/0.9 is not served)'
+      : `malformed request line ${JSON.stringify(line.slice(0, 80))}`;
   }
   if (!TOKEN.test(line.slice(0, sp1))) return `malformed method in request line ${JSON.stringify(line.slice(0, 80))}`;
   if (!TARGET.test(line.slice(sp1 + 1, sp2))) return `malformed request target in ${JSON.stringify(line.slice(0, 80))}`;

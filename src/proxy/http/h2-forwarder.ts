@@ -33,7 +33,11 @@ class H2Call implements UpstreamCall {
   private responded = false;
   private error: Error | undefined;
 
-  constructor(private readonly ctx: RequestContext, private readonly down: H2Downstream, private readonly endpoint: UpstreamEndpoint) {
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly down: H2Downstream,
+    private readonly endpoint: UpstreamEndpoint,
+  ) {
     endpoint.active++;
   }
 
@@ -157,9 +161,10 @@ class H2Call implements UpstreamCall {
     const rst = up.rstCode ?? NGHTTP2_NO_ERROR;
     if (!this.responded) {
       const session = this.session;
-      const error = session !== undefined && !H2SessionPool.connected(session)
-        ? upstreamConnectFailed(this.endpoint.key, this.error ?? 'session closed before it connected')
-        : upstreamReset(this.endpoint.key, this.error ?? `stream reset with code ${rst}`);
+      const error =
+        session !== undefined && !H2SessionPool.connected(session)
+          ? upstreamConnectFailed(this.endpoint.key, this.error ?? 'session closed before it connected')
+          : upstreamReset(this.endpoint.key, this.error ?? `stream reset with code ${rst}`);
       this.fail(error);
       return;
     }

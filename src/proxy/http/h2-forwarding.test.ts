@@ -49,7 +49,10 @@ test('concurrent h2 requests share one upstream session', { timeout: 10_000 }, a
   const { port, upstream } = await proxied(t);
   const session = h2Client(t, port);
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => h2Request(session, { ':method': 'GET', ':path': `/${i}`, ':authority': 'a' })));
-  assert.deepEqual(results.map((r) => r.status), Array(20).fill(200));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(20).fill(200),
+  );
   assert.equal(upstream.sessions(), 1);
 });
 
@@ -114,7 +117,11 @@ test('a new upstream session is opened after the old one went away', { timeout: 
   const session = h2Client(t, port);
   assert.equal((await h2Request(session, { ':method': 'GET', ':path': '/1', ':authority': 'a' })).status, 200);
   // Once the GOAWAY is in, requests go over a second session.
-  await waitFor(async () => (await h2Request(session, { ':method': 'GET', ':path': '/n', ':authority': 'a' })).status === 200 && upstream.sessions() === 2, 'a second upstream session', 3000);
+  await waitFor(
+    async () => (await h2Request(session, { ':method': 'GET', ':path': '/n', ':authority': 'a' })).status === 200 && upstream.sessions() === 2,
+    'a second upstream session',
+    3000,
+  );
   assert.equal(upstream.sessions(), 2);
 });
 

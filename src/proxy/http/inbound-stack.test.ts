@@ -11,7 +11,10 @@ import { buildInboundStack } from './inbound-stack.js';
 
 test('the inbound layers, outermost first', () => {
   const stack = buildInboundStack({ metrics: new ProxyMetrics(), telemetry: testTelemetry() });
-  assert.deepEqual(stack.layers.map((l) => l.name), ['source', 'metrics', 'request-target', 'authz', 'trace', 'access-log', 'tap', 'route', 'cluster-pick', 'timeout', 'balance']);
+  assert.deepEqual(
+    stack.layers.map((l) => l.name),
+    ['source', 'metrics', 'request-target', 'authz', 'trace', 'access-log', 'tap', 'route', 'cluster-pick', 'timeout', 'balance'],
+  );
 });
 
 test('a path that only reaches /admin once normalized is denied (403) before routing, and counted', async () => {
@@ -20,7 +23,9 @@ test('a path that only reaches /admin once normalized is denied (403) before rou
   const denyAdmin: AuthzRules = { action: 'deny', policies: [{ name: 'default/no-admin/rules[0]', principals: [{ any: true }], permissions: [{ path: { prefix: '/admin' } }] }] };
   const router = new Router(routeTable('routes', [virtualHost('all', ['*'], [rule('app', 'inbound|8080')])]), () => clusterState('inbound|8080'));
   const { ctx, down } = fakeRequest({
-    stack, router, path: '/public/../admin/users',
+    stack,
+    router,
+    path: '/public/../admin/users',
     listener: { direction: 'inbound', authz: [denyAdmin], pathNormalization: { normalizePath: true, mergeSlashes: true, escapedSlashes: 'KEEP_UNCHANGED' } },
   });
   stack.serve(ctx);
@@ -30,5 +35,8 @@ test('a path that only reaches /admin once normalized is denied (403) before rou
   ctx.downstreamClosed();
   const text = await metrics.text();
   assert.match(text, /trellis_authz_decisions_total\{direction="inbound",listener="l",decision="deny",policy="default\/no-admin\/rules\[0\]"\} 1/);
-  assert.deepEqual([...metrics.allStats()].map((s) => [s.labels.direction, s.labels.service, s.count]), [['inbound', 'unknown', 1]]);
+  assert.deepEqual(
+    [...metrics.allStats()].map((s) => [s.labels.direction, s.labels.service, s.count]),
+    [['inbound', 'unknown', 1]],
+  );
 });

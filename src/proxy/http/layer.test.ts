@@ -31,7 +31,10 @@ test('a request goes down the layers outermost first, then to the terminal', () 
 
 test('the stack builder takes a layer only below the stage it needs: a wrong order does not compile', () => {
   const ok = StackBuilder.top().then(routeLayer).then(clusterPickLayer).then(retryLayer).then(balanceLayer).end(forward);
-  assert.deepEqual(ok.layers.map((l) => l.name), ['route', 'cluster-pick', 'retry', 'balance']);
+  assert.deepEqual(
+    ok.layers.map((l) => l.name),
+    ['route', 'cluster-pick', 'retry', 'balance'],
+  );
   // Each line below is a compile error (the build fails if it stops being one).
   // @ts-expect-error the balance layer needs a backend, which only cluster pick gives
   StackBuilder.top().then(routeLayer).then(balanceLayer);
@@ -41,7 +44,7 @@ test('the stack builder takes a layer only below the stage it needs: a wrong ord
   StackBuilder.top().then(routeLayer).then(clusterPickLayer).end(forward);
 });
 
-test('an attempt\'s response head and failure go up innermost first, and stop at the layer that takes them over', () => {
+test("an attempt's response head and failure go up innermost first, and stop at the layer that takes them over", () => {
   const seen: string[] = [];
   const observer = (name: string, takes: boolean): HttpLayer => ({
     name,
@@ -68,7 +71,15 @@ test('a retry layer built on onAttemptFailed re-picks an endpoint after a refuse
   t.after(() => registry.close());
   // Round robin over [dead, good]: whichever comes first, one retry reaches the good one.
   const members = [dead, good.port].map((p) => ({ target: registry.get('127.0.0.1', p), healthy: true, weight: 1 }));
-  const state: ClusterState = { name: 'app', service: 'app', connectTimeoutMs: 1000, balancer: createBalancer('round_robin', members), config: cluster('app', [endpoint(dead), endpoint(good.port)]), runtime: new ClusterRuntime(), endpoints: members.map((m) => m.target) };
+  const state: ClusterState = {
+    name: 'app',
+    service: 'app',
+    connectTimeoutMs: 1000,
+    balancer: createBalancer('round_robin', members),
+    config: cluster('app', [endpoint(dead), endpoint(good.port)]),
+    runtime: new ClusterRuntime(),
+    endpoints: members.map((m) => m.target),
+  };
 
   let retries = 0;
   let totalRetries = 0;

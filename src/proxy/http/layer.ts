@@ -23,7 +23,6 @@
 import type { ProxyError } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 
-
 export type Handler<C extends RequestContext = RequestContext> = (ctx: C) => void;
 
 /** One concern of the HTTP data path: needs stage `In`, hands on stage `Out` (the same unless it adds one). */
@@ -73,7 +72,10 @@ export class HttpStack {
   private readonly failureObservers: readonly AnyLayer[];
 
   /** `layers[0]` is outermost: a request meets layers[0], layers[1], ..., then `terminal` (the forwarder). */
-  constructor(readonly layers: readonly AnyLayer[], terminal: Handler) {
+  constructor(
+    readonly layers: readonly AnyLayer[],
+    terminal: Handler,
+  ) {
     let handler = terminal;
     for (let i = layers.length - 1; i >= 0; i--) {
       const layer = layers[i]!;

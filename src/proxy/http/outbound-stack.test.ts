@@ -10,9 +10,28 @@ import { buildOutboundStack } from './outbound-stack.js';
 
 test('the outbound layers, outermost first', () => {
   const stack = buildOutboundStack({ metrics: new ProxyMetrics(), telemetry: testTelemetry() });
-  assert.deepEqual(stack.layers.map((l) => l.name), [
-    'source', 'metrics', 'request-target', 'trace', 'access-log', 'tap', 'route', 'rate-limit', 'fault', 'redirect', 'rewrite', 'mirror', 'cluster-pick', 'circuit-breaker', 'timeout', 'retry', 'balance',
-  ]);
+  assert.deepEqual(
+    stack.layers.map((l) => l.name),
+    [
+      'source',
+      'metrics',
+      'request-target',
+      'trace',
+      'access-log',
+      'tap',
+      'route',
+      'rate-limit',
+      'fault',
+      'redirect',
+      'rewrite',
+      'mirror',
+      'cluster-pick',
+      'circuit-breaker',
+      'timeout',
+      'retry',
+      'balance',
+    ],
+  );
 });
 
 test('requests answered inside the stack (no route, a fault abort, a redirect) are each answered once and counted', () => {
@@ -21,10 +40,14 @@ test('requests answered inside the stack (no route, a fault abort, a redirect) a
   const app = clusterState('app');
   const router = new Router(
     routeTable('routes', [
-      virtualHost('shop', ['shop.test'], [
-        rule('chaos', 'app', { path: { type: 'prefix', value: '/chaos' }, fault: { headers: [], abort: { httpStatus: 503, grpcStatus: undefined, perMillion: 1_000_000 } } }),
-        rule('moved', [], { path: { type: 'prefix', value: '/old' }, redirect: { status: 308, path: '/new', stripQuery: false } }),
-      ]),
+      virtualHost(
+        'shop',
+        ['shop.test'],
+        [
+          rule('chaos', 'app', { path: { type: 'prefix', value: '/chaos' }, fault: { headers: [], abort: { httpStatus: 503, grpcStatus: undefined, perMillion: 1_000_000 } } }),
+          rule('moved', [], { path: { type: 'prefix', value: '/old' }, redirect: { status: 308, path: '/new', stripQuery: false } }),
+        ],
+      ),
     ]),
     () => app,
   );
@@ -39,5 +62,9 @@ test('requests answered inside the stack (no route, a fault abort, a redirect) a
   }
   assert.deepEqual(statuses, [404, 503, 308]);
   const recorded = [...metrics.allStats()].map((s) => [s.labels.route, [...s.codes.keys()].map((k) => Math.floor(k / 32))]);
-  assert.deepEqual(recorded.sort(), [['', [404]], ['shop/chaos', [503]], ['shop/moved', [308]]]);
+  assert.deepEqual(recorded.sort(), [
+    ['', [404]],
+    ['shop/chaos', [503]],
+    ['shop/moved', [308]],
+  ]);
 });

@@ -17,7 +17,10 @@ test('HTTP/2 pseudo-headers do not count as fields', () => {
 });
 
 test('two Host fields, in any case, are 400 BAD_REQUEST', () => {
-  for (const raw of [['Host', 'a', 'Host', 'b'], ['host', 'a', 'x', '1', 'HOST', 'a']]) {
+  for (const raw of [
+    ['Host', 'a', 'Host', 'b'],
+    ['host', 'a', 'x', '1', 'HOST', 'a'],
+  ]) {
     const e = requestHeadProblem(raw, 100);
     assert.equal(e?.status, 400, JSON.stringify(raw));
     assert.equal(e?.code, 'BAD_REQUEST');

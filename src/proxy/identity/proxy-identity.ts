@@ -11,7 +11,8 @@ import type { Logger } from '../../common/log.js';
 import { parseSpiffeId, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
 
 /** TLS 1.3 suites, then TLS 1.2 ECDHE-ECDSA AEAD suites only: nothing weak. */
-export const MESH_CIPHERS = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305';
+export const MESH_CIPHERS =
+  'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305';
 
 /** Where the mesh's TLS contexts come from, read once per new connection. */
 export interface TlsSource {
@@ -33,7 +34,11 @@ export interface IdentityStatus {
   rotations: number;
 }
 
-interface KeyMaterial { keyPem: string; csrPem: string; publicDer: Buffer }
+interface KeyMaterial {
+  keyPem: string;
+  csrPem: string;
+  publicDer: Buffer;
+}
 
 async function newKey(): Promise<KeyMaterial> {
   const x509 = await x509Lib();
@@ -63,7 +68,11 @@ export class ProxyIdentity implements TlsSource {
   /** Called with a new CSR to send to the control plane. */
   onCsr: (csrPem: string) => void = () => {};
 
-  private constructor(key: KeyMaterial, private readonly log?: Logger, private readonly rotateAt = 0.5) {
+  private constructor(
+    key: KeyMaterial,
+    private readonly log?: Logger,
+    private readonly rotateAt = 0.5,
+  ) {
     this.#current = key;
   }
 
@@ -102,7 +111,14 @@ export class ProxyIdentity implements TlsSource {
   status(): IdentityStatus {
     const leaf = this.#leaf;
     return {
-      ...(leaf ? { spiffeId: uriSans(leaf.subjectAltName)[0], notBefore: new Date(leaf.validFrom).toISOString(), notAfter: new Date(leaf.validTo).toISOString(), certificateChain: this.#chainPem } : {}),
+      ...(leaf
+        ? {
+            spiffeId: uriSans(leaf.subjectAltName)[0],
+            notBefore: new Date(leaf.validFrom).toISOString(),
+            notAfter: new Date(leaf.validTo).toISOString(),
+            certificateChain: this.#chainPem,
+          }
+        : {}),
       roots: this.#roots.length,
       rotations: this.#rotations,
     };
@@ -151,7 +167,17 @@ export class ProxyIdentity implements TlsSource {
       leaf = certs[0]!;
       chainPem = c;
     }
-    if (leaf && roots.length > 0 && !chainsTo(leaf, splitPem(chainPem ?? '').slice(1).map((p) => new X509Certificate(p)), roots)) {
+    if (
+      leaf &&
+      roots.length > 0 &&
+      !chainsTo(
+        leaf,
+        splitPem(chainPem ?? '')
+          .slice(1)
+          .map((p) => new X509Certificate(p)),
+        roots,
+      )
+    ) {
       return err(`secret ${WORKLOAD_SECRET}: the certificate does not chain to a root of the trust bundle`);
     }
     const leafChanged = leaf !== this.#leaf;
@@ -171,7 +197,9 @@ export class ProxyIdentity implements TlsSource {
     }
     if (leaf && leafChanged) this.#schedule(leaf);
     // A new root signs new certificates: get one now instead of at half-life.
-    const intermediates = splitPem(chainPem ?? '').slice(1).map((p) => new X509Certificate(p));
+    const intermediates = splitPem(chainPem ?? '')
+      .slice(1)
+      .map((p) => new X509Certificate(p));
     if (leaf && roots.length > 0 && !this.#pending && !chainsTo(leaf, intermediates, [roots[0]!])) void this.rotate('the trust bundle has a new root');
     return ok(undefined);
   }

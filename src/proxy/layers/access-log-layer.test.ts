@@ -33,7 +33,15 @@ test('no access log config, or 0 %, writes nothing', (t) => {
 test('a logged request is written once, when it is over, with what went downstream', (t) => {
   const { lines, run } = logger(t);
   const cluster = clusterState('payments', fakeEndpoints(1));
-  const { ctx } = run(100, { method: 'POST', path: '/pay?x=1', authority: 'payments.test', protocol: 'h2', headers: { 'user-agent': 'curl/8', 'x-request-id': 'r-1' }, cluster, route: compiledRoute({}, [{ item: cluster, weight: 1 }]) });
+  const { ctx } = run(100, {
+    method: 'POST',
+    path: '/pay?x=1',
+    authority: 'payments.test',
+    protocol: 'h2',
+    headers: { 'user-agent': 'curl/8', 'x-request-id': 'r-1' },
+    cluster,
+    route: compiledRoute({}, [{ item: cluster, weight: 1 }]),
+  });
   (ctx as RequestContext).endpoint = cluster.endpoints[0]; // as the balance layer would
   ctx.sourceService = 'web.default';
   ctx.sourceWorkload = 'web-v1';
@@ -49,23 +57,42 @@ test('a logged request is written once, when it is over, with what went downstre
   assert.match(start_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.ok(duration_ms >= 0);
   assert.deepEqual(rest, {
-    direction: 'outbound', method: 'POST', authority: 'payments.test', path: '/pay?x=1', protocol: 'HTTP/2', response_code: 200, response_flags: '-',
-    bytes_received: 4, bytes_sent: 99, route_name: 'all/r', source_service: 'web.default', source_workload: 'web-v1', source_authenticated: true,
-    destination_service: 'payments.default', upstream_host: '10.1.0.1:8080', upstream_cluster: 'payments', trace_id: 'a'.repeat(32), user_agent: 'curl/8', request_id: 'r-1',
+    direction: 'outbound',
+    method: 'POST',
+    authority: 'payments.test',
+    path: '/pay?x=1',
+    protocol: 'HTTP/2',
+    response_code: 200,
+    response_flags: '-',
+    bytes_received: 4,
+    bytes_sent: 99,
+    route_name: 'all/r',
+    source_service: 'web.default',
+    source_workload: 'web-v1',
+    source_authenticated: true,
+    destination_service: 'payments.default',
+    upstream_host: '10.1.0.1:8080',
+    upstream_cluster: 'payments',
+    trace_id: 'a'.repeat(32),
+    user_agent: 'curl/8',
+    request_id: 'r-1',
   });
 });
 
-test('the proxy\'s own answer is flagged with its error code; a client gone before any answer with DOWNSTREAM_CLOSED', (t) => {
+test("the proxy's own answer is flagged with its error code; a client gone before any answer with DOWNSTREAM_CLOSED", (t) => {
   const { lines, run } = logger(t);
   const refused = run(100, { listener: { direction: 'inbound' } });
   refused.ctx.fail({ code: 'FORBIDDEN', status: 403, message: 'forbidden' });
   refused.ctx.downstreamClosed();
   const gone = run(100);
   gone.ctx.downstreamClosed();
-  assert.deepEqual(lines.map((l) => [l.response_code, l.response_flags, l.destination_service, l.protocol]), [
-    [403, 'FORBIDDEN', 'web.default', 'HTTP/1.1'],
-    [0, 'DOWNSTREAM_CLOSED', 'unknown', 'HTTP/1.1'],
-  ]);
+  assert.deepEqual(
+    lines.map((l) => [l.response_code, l.response_flags, l.destination_service, l.protocol]),
+    [
+      [403, 'FORBIDDEN', 'web.default', 'HTTP/1.1'],
+      [0, 'DOWNSTREAM_CLOSED', 'unknown', 'HTTP/1.1'],
+    ],
+  );
   assert.equal(lines[0]!.upstream_cluster, undefined);
 });
 
@@ -77,5 +104,8 @@ test('the share is drawn per request', (t) => {
   completeResponse(run(25, { path: '/out' }).ctx, 200);
   draw = 0.2499;
   completeResponse(run(25, { path: '/in' }).ctx, 200);
-  assert.deepEqual(lines.map((l) => l.path), ['/in']);
+  assert.deepEqual(
+    lines.map((l) => l.path),
+    ['/in'],
+  );
 });

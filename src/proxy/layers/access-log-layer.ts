@@ -23,7 +23,7 @@ export function accessLogEntry(ctx: RequestContext, selfService: string): Access
     source_service: ctx.sourceService,
     source_workload: ctx.sourceWorkload,
     source_authenticated: ctx.sourceAuthenticated,
-    destination_service: ctx.direction === 'inbound' ? selfService : ctx.cluster?.service ?? 'unknown',
+    destination_service: ctx.direction === 'inbound' ? selfService : (ctx.cluster?.service ?? 'unknown'),
   };
   if (ctx.grpcStatus >= 0) e.grpc_status = ctx.grpcStatus;
   if (ctx.endpoint !== undefined) e.upstream_host = ctx.endpoint.key;
@@ -42,9 +42,9 @@ export function accessLogLayer(telemetry: ProxyTelemetry): HttpLayer {
   return {
     name: 'access-log',
     request(ctx, next) {
-    const percent = ctx.listener.telemetry?.accessLogPercent;
-    if (percent !== undefined && (percent >= 100 || Math.random() * 100 < percent)) ctx.onDone(write);
-    next(ctx);
-      },
+      const percent = ctx.listener.telemetry?.accessLogPercent;
+      if (percent !== undefined && (percent >= 100 || Math.random() * 100 < percent)) ctx.onDone(write);
+      next(ctx);
+    },
   };
 }

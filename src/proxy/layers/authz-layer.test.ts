@@ -17,7 +17,11 @@ const rules: readonly AuthzRules[] = [
   {
     action: 'allow',
     policies: [
-      { name: 'default/shop-reads/rules[0]', principals: [{ authenticated: { exact: SHOP } }], permissions: [{ and: [{ header: { name: ':method', match: { exact: 'GET' } } }, { path: { prefix: '/api/' } }] }] },
+      {
+        name: 'default/shop-reads/rules[0]',
+        principals: [{ authenticated: { exact: SHOP } }],
+        permissions: [{ and: [{ header: { name: ':method', match: { exact: 'GET' } } }, { path: { prefix: '/api/' } }] }],
+      },
       { name: 'default/health/rules[0]', principals: [{ any: true }], permissions: [{ path: { exact: '/healthz' } }] },
     ],
   },
@@ -42,7 +46,9 @@ test('an allowed request passes on, counted as allow with the allowing policy', 
   const { passed, down, metrics } = run({ peerIdentity: SHOP, path: '/api/items?x=1' });
   assert.equal(passed, true);
   assert.equal(down.responses.length, 0);
-  assert.deepEqual(await decisions(metrics), ['trellis_authz_decisions_total{direction="inbound",listener="inbound-http",decision="allow",policy="default/shop-reads/rules[0]"} 1']);
+  assert.deepEqual(await decisions(metrics), [
+    'trellis_authz_decisions_total{direction="inbound",listener="inbound-http",decision="allow",policy="default/shop-reads/rules[0]"} 1',
+  ]);
 });
 
 test('a denied request is a 403 FORBIDDEN naming the deciding policy, counted as deny', async () => {
@@ -53,7 +59,9 @@ test('a denied request is a 403 FORBIDDEN naming the deciding policy, counted as
   assert.equal(denied.down.response?.headers['x-trellis-error'], 'FORBIDDEN');
   assert.equal(denied.down.response?.body, 'forbidden: denied by policy default/no-admin-path/rules[0]\n');
   run({ peerIdentity: SHOP, path: '/admin/x' }, metrics);
-  assert.deepEqual(await decisions(metrics), ['trellis_authz_decisions_total{direction="inbound",listener="inbound-http",decision="deny",policy="default/no-admin-path/rules[0]"} 2']);
+  assert.deepEqual(await decisions(metrics), [
+    'trellis_authz_decisions_total{direction="inbound",listener="inbound-http",decision="deny",policy="default/no-admin-path/rules[0]"} 2',
+  ]);
 });
 
 test('the method is matched as the :method pseudo-header, the caller by its SPIFFE ID', async () => {

@@ -18,16 +18,25 @@ export function authzLayer(metrics: ProxyMetrics, telemetry: ProxyTelemetry): Ht
   return {
     name: 'authz',
     request(ctx, next) {
-    const rules = ctx.listener.authz;
-    if (rules === undefined) return next(ctx);
-    const d = authorize(rules, { peer: ctx.peerIdentity, path: ctx.path, header: (name) => (name === ':method' ? ctx.method : name === ':path' ? ctx.path : ctx.header(name)) });
-    metrics.authzDecision(ctx.direction, ctx.listener.name, d.allowed, d.policy);
-    if (d.allowed) {
-      log.debug({ listener: ctx.listener.name, peer: ctx.peerIdentity, method: ctx.method, path: ctx.path, policy: d.policy }, 'request allowed');
-      return next(ctx);
-    }
-    logDenial({ peer: ctx.peerIdentity, sourceAddress: ctx.downstream.remoteAddress, service, listener: ctx.listener.name, policy: d.policy, reason: d.reason, method: ctx.method, path: ctx.path });
-    ctx.fail(forbidden(d.reason));
-      },
+      const rules = ctx.listener.authz;
+      if (rules === undefined) return next(ctx);
+      const d = authorize(rules, { peer: ctx.peerIdentity, path: ctx.path, header: (name) => (name === ':method' ? ctx.method : name === ':path' ? ctx.path : ctx.header(name)) });
+      metrics.authzDecision(ctx.direction, ctx.listener.name, d.allowed, d.policy);
+      if (d.allowed) {
+        log.debug({ listener: ctx.listener.name, peer: ctx.peerIdentity, method: ctx.method, path: ctx.path, policy: d.policy }, 'request allowed');
+        return next(ctx);
+      }
+      logDenial({
+        peer: ctx.peerIdentity,
+        sourceAddress: ctx.downstream.remoteAddress,
+        service,
+        listener: ctx.listener.name,
+        policy: d.policy,
+        reason: d.reason,
+        method: ctx.method,
+        path: ctx.path,
+      });
+      ctx.fail(forbidden(d.reason));
+    },
   };
 }

@@ -27,7 +27,7 @@ function withOutliers(t: TestContext, n = 2): ClusterState {
   return cluster;
 }
 
-test('the endpoint comes from the cluster\'s balancer (round robin here) and the request goes on', () => {
+test("the endpoint comes from the cluster's balancer (round robin here) and the request goes on", () => {
   const [a, b] = fakeEndpoints(2);
   const cluster = clusterState('app', [a!, b!]);
   const first = pick(cluster);

@@ -27,17 +27,17 @@ function requestHash(ctx: RequestContext, h: HashConfig): number | undefined {
 export const balanceLayer: HttpLayer<BackendRequest, EndpointRequest> = {
   name: 'balance',
   request(ctx, next) {
-  const cluster = ctx.cluster;
-  const h = ctx.route.rule.hash;
-  const outlier = cluster.runtime.outlier;
-  const balancer = outlier === undefined ? cluster.balancer : outlier.balancer;
-  const endpoint = balancer.pick(h === undefined ? undefined : requestHash(ctx, h));
-  if (endpoint === undefined) {
-    ctx.fail(noHealthyEndpoint(cluster.name));
-    return;
-  }
-  ctx.endpoint = endpoint;
-  next(ctx as EndpointRequest);
+    const cluster = ctx.cluster;
+    const h = ctx.route.rule.hash;
+    const outlier = cluster.runtime.outlier;
+    const balancer = outlier === undefined ? cluster.balancer : outlier.balancer;
+    const endpoint = balancer.pick(h === undefined ? undefined : requestHash(ctx, h));
+    if (endpoint === undefined) {
+      ctx.fail(noHealthyEndpoint(cluster.name));
+      return;
+    }
+    ctx.endpoint = endpoint;
+    next(ctx as EndpointRequest);
   },
   onResponseHead(ctx, status) {
     const outlier = ctx.cluster.runtime.outlier;

@@ -13,20 +13,20 @@ function release(ctx: BackendRequest): void {
 export const circuitBreakerLayer: HttpLayer<BackendRequest> = {
   name: 'circuit-breaker',
   request(ctx, next) {
-  const cluster = ctx.cluster;
-  const limits = cluster.config.limits;
-  if (limits === undefined) {
+    const cluster = ctx.cluster;
+    const limits = cluster.config.limits;
+    if (limits === undefined) {
+      next(ctx);
+      return;
+    }
+    const rt = cluster.runtime;
+    if (rt.activeRequests >= limits.maxRequests) {
+      rt.events.breakerRejections.max_requests++;
+      ctx.fail(circuitBreakerOpen(cluster.name, 'maxRequests', limits.maxRequests));
+      return;
+    }
+    rt.activeRequests++;
+    ctx.onDone(release);
     next(ctx);
-    return;
-  }
-  const rt = cluster.runtime;
-  if (rt.activeRequests >= limits.maxRequests) {
-    rt.events.breakerRejections.max_requests++;
-    ctx.fail(circuitBreakerOpen(cluster.name, 'maxRequests', limits.maxRequests));
-    return;
-  }
-  rt.activeRequests++;
-  ctx.onDone(release);
-  next(ctx);
   },
 };

@@ -17,7 +17,10 @@ test('a single backend is the cluster', () => {
 });
 
 test('backends are picked in proportion to their weights (90/10 split by the random draw)', (t) => {
-  const route = compiledRoute({}, [{ item: v1, weight: 90 }, { item: v2, weight: 10 }]);
+  const route = compiledRoute({}, [
+    { item: v1, weight: 90 },
+    { item: v2, weight: 10 },
+  ]);
   let draw = 0;
   t.mock.method(Math, 'random', () => draw);
   const pick = (r: number) => {
@@ -34,7 +37,12 @@ test('backends are picked in proportion to their weights (90/10 split by the ran
 
 test('a backend of weight zero is never picked', (t) => {
   t.mock.method(Math, 'random', () => 0);
-  const { ctx } = fakeRequest({ route: compiledRoute({}, [{ item: v1, weight: 0 }, { item: v2, weight: 5 }]) });
+  const { ctx } = fakeRequest({
+    route: compiledRoute({}, [
+      { item: v1, weight: 0 },
+      { item: v2, weight: 5 },
+    ]),
+  });
   clusterPickLayer.request(ctx, () => {});
   assert.equal(ctx.cluster, v2);
 });

@@ -7,13 +7,13 @@ import type { BackendRequest, RoutedRequest } from '../http/request-context.js';
 export const clusterPickLayer: HttpLayer<RoutedRequest, BackendRequest> = {
   name: 'cluster-pick',
   request(ctx, next) {
-  const route = ctx.route;
-  const cluster = route.backends.pick();
-  if (cluster === undefined) {
-    ctx.fail(noBackend(route.name));
-    return;
-  }
-  ctx.cluster = cluster;
-  next(ctx as BackendRequest);
+    const route = ctx.route;
+    const cluster = route.backends.pick();
+    if (cluster === undefined) {
+      ctx.fail(noBackend(route.name));
+      return;
+    }
+    ctx.cluster = cluster;
+    next(ctx as BackendRequest);
   },
 };

@@ -38,7 +38,13 @@ test('a gRPC abort answers a gRPC call with the configured grpc-status', () => {
 });
 
 test('only requests whose headers all match get faults', () => {
-  const fault: FaultConfig = { headers: [{ name: 'x-chaos', value: 'on' }, { name: 'x-user', value: 'qa' }], abort: { httpStatus: 500, grpcStatus: undefined, perMillion: ALWAYS } };
+  const fault: FaultConfig = {
+    headers: [
+      { name: 'x-chaos', value: 'on' },
+      { name: 'x-user', value: 'qa' },
+    ],
+    abort: { httpStatus: 500, grpcStatus: undefined, perMillion: ALWAYS },
+  };
   assert.equal(run(fault, { headers: { 'x-chaos': 'on' } }).next.calls.length, 1, 'one header missing');
   assert.equal(run(fault, { headers: { 'x-chaos': 'off', 'x-user': 'qa' } }).next.calls.length, 1, 'a value differs');
   assert.equal(run(fault, { headers: { 'x-chaos': 'on', 'x-user': 'qa' } }).down.response?.status, 500);

@@ -22,7 +22,7 @@ function atMaxConnections(maxPendingRequests: number) {
   return { cluster, request };
 }
 
-test('with every connection busy a request waits in the cluster\'s queue as its upstream call', () => {
+test("with every connection busy a request waits in the cluster's queue as its upstream call", () => {
   const { cluster, request } = atMaxConnections(2);
   const first = request();
   const second = request();

@@ -39,10 +39,22 @@ test('an outbound request is recorded when it is over: status, latency, bytes, l
   completeResponse(ctx, 201);
   const [stats, ...more] = recorded(metrics);
   assert.deepEqual(more, []);
-  assert.deepEqual(stats!.labels, { direction: 'outbound', service: 'payments.default', sourceService: 'web.default', sourceWorkload: 'web-v1', sourceAuthenticated: true, destinationWorkload: 'unknown', route: 'all/r' });
+  assert.deepEqual(stats!.labels, {
+    direction: 'outbound',
+    service: 'payments.default',
+    sourceService: 'web.default',
+    sourceWorkload: 'web-v1',
+    sourceAuthenticated: true,
+    destinationWorkload: 'unknown',
+    route: 'all/r',
+  });
   assert.equal(stats!.count, 1);
   assert.equal(stats!.sum, 0.25);
-  assert.deepEqual([...stats!.codes].map(([k, n]) => [k, n]), [[201 * 32 + 31, 1]], 'status 201, no gRPC status');
+  assert.deepEqual(
+    [...stats!.codes].map(([k, n]) => [k, n]),
+    [[201 * 32 + 31, 1]],
+    'status 201, no gRPC status',
+  );
   assert.deepEqual([stats!.requestBytes, stats!.responseBytes], [10, 2048]);
   ctx.downstreamClosed();
   assert.equal(stats!.count, 1, 'recorded once');
@@ -59,7 +71,7 @@ test('a request the proxy answered itself is recorded with its status, under ser
   assert.deepEqual([...stats!.codes.keys()], [404 * 32 + 31]);
 });
 
-test('inbound, the destination is this proxy\'s service and workload once a cluster was chosen', (t) => {
+test("inbound, the destination is this proxy's service and workload once a cluster was chosen", (t) => {
   fakeClock(t);
   const metrics = new ProxyMetrics();
   const served = run({ listener: { direction: 'inbound' }, cluster: clusterState('inbound|8080') }, metrics);

@@ -16,15 +16,23 @@ export function metricsLayer(metrics: ProxyMetrics, telemetry?: ProxyTelemetry):
   // One hook per stack, not per request.
   const record = (ctx: RequestContext): void => {
     const inbound = ctx.direction === 'inbound';
-    const service = inbound && self !== undefined && ctx.cluster !== undefined ? self.service : ctx.cluster?.service ?? UNKNOWN_SERVICE;
-    const stats = metrics.statsFor(ctx.direction, service, ctx.sourceService, ctx.sourceWorkload, ctx.sourceAuthenticated, ctx.route?.name ?? '', inbound ? inboundWorkload : 'unknown');
+    const service = inbound && self !== undefined && ctx.cluster !== undefined ? self.service : (ctx.cluster?.service ?? UNKNOWN_SERVICE);
+    const stats = metrics.statsFor(
+      ctx.direction,
+      service,
+      ctx.sourceService,
+      ctx.sourceWorkload,
+      ctx.sourceAuthenticated,
+      ctx.route?.name ?? '',
+      inbound ? inboundWorkload : 'unknown',
+    );
     stats.record(ctx.status, ctx.grpcStatus, (performance.now() - ctx.startTime) / 1000, ctx.requestBytes, ctx.responseBytes);
   };
   return {
     name: 'metrics',
     request(ctx, next) {
-    ctx.onDone(record);
-    next(ctx);
-      },
+      ctx.onDone(record);
+      next(ctx);
+    },
   };
 }

@@ -54,7 +54,7 @@ test('a route without mirrors copies nothing', () => {
   assert.equal(mirrorStats.sent, sent);
 });
 
-test('a request with a body, or over HTTP/2, is not copied; the caller\'s request goes on at once', (t) => {
+test("a request with a body, or over HTTP/2, is not copied; the caller's request goes on at once", (t) => {
   const { cluster } = shadowCluster();
   const pick = t.mock.method(cluster.balancer, 'pick');
   const sent = mirrorStats.sent;
@@ -66,7 +66,7 @@ test('a request with a body, or over HTTP/2, is not copied; the caller\'s reques
   assert.equal(mirrorStats.sent, sent);
 });
 
-test('each mirror\'s share is drawn per request', (t) => {
+test("each mirror's share is drawn per request", (t) => {
   const { cluster } = shadowCluster();
   const pick = t.mock.method(cluster.balancer, 'pick', () => undefined);
   let draw = 0;
@@ -86,12 +86,14 @@ test('a mirror cluster without endpoints gets no copy', () => {
   assert.equal(mirrorStats.sent, sent);
 });
 
-test('the copy goes to the shadow host without hop-by-hop headers, with the route\'s header changes; the caller\'s request is untouched', async (t) => {
+test("the copy goes to the shadow host without hop-by-hop headers, with the route's header changes; the caller's request is untouched", async (t) => {
   const { cluster, sockets } = shadowCluster();
   closeAll(t, sockets);
   const sent = mirrorStats.sent;
   const { ctx, next, down } = run(cluster, {
-    method: 'GET', path: '/items?x=1', authority: 'app.test',
+    method: 'GET',
+    path: '/items?x=1',
+    authority: 'app.test',
     headers: { Host: 'app.test', Connection: 'keep-alive', 'Keep-Alive': 'timeout=5', 'X-User': 'alice', 'X-Drop': 'me' },
     requestHeaders: { remove: ['x-drop'], set: [['x-env', 'shadow-test']], add: [] },
   });
@@ -99,10 +101,13 @@ test('the copy goes to the shadow host without hop-by-hop headers, with the rout
   assert.equal(mirrorStats.sent, sent + 1);
   assert.deepEqual([ctx.path, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders], ['/items?x=1', 'app.test', false, undefined]);
   assert.deepEqual(down.rawHeaders, ['Host', 'app.test', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'X-User', 'alice', 'X-Drop', 'me']);
-  await waitFor(async () => sockets[0]?.text().endsWith('\r\n\r\n') === true, 'the copy\'s head', 5000, 1);
+  await waitFor(async () => sockets[0]?.text().endsWith('\r\n\r\n') === true, "the copy's head", 5000, 1);
   const [requestLine, ...lines] = sockets[0]!.text().trimEnd().split('\r\n');
   assert.equal(requestLine, 'GET /items?x=1 HTTP/1.1');
-  assert.deepEqual(lines.filter((l) => !/^connection:/i.test(l)), ['host: app.test-shadow', 'X-User: alice', 'x-env: shadow-test']);
+  assert.deepEqual(
+    lines.filter((l) => !/^connection:/i.test(l)),
+    ['host: app.test-shadow', 'X-User: alice', 'x-env: shadow-test'],
+  );
   // The copy's answer is read and thrown away; the caller never hears of it.
   const failed = mirrorStats.failed;
   sockets[0]!.receive('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\n\r\nboom');
@@ -111,7 +116,7 @@ test('the copy goes to the shadow host without hop-by-hop headers, with the rout
   assert.equal(down.responses.length, 0);
 });
 
-test('the copy carries the proxy\'s own source and trace headers, as the forwarded request does, not the app\'s', async (t) => {
+test("the copy carries the proxy's own source and trace headers, as the forwarded request does, not the app's", async (t) => {
   const { cluster, sockets } = shadowCluster();
   closeAll(t, sockets);
   const next = new NextRecorder();
@@ -122,9 +127,19 @@ test('the copy carries the proxy\'s own source and trace headers, as the forward
   // What the source and trace layers above set for the next hop.
   ctx.upstreamHeaders = ['x-trellis-source', 'web.default/web-v1', 'traceparent', '00-11111111111111111111111111111111-3333333333333333-01'];
   mirrorLayer.request(ctx, next.handler);
-  await waitFor(async () => sockets[0]?.text().endsWith('\r\n\r\n') === true, 'the copy\'s head', 5000, 1);
-  const lines = sockets[0]!.text().trimEnd().split('\r\n').slice(1).filter((l) => !/^connection:/i.test(l));
-  assert.deepEqual(lines, ['host: app.test-shadow', 'x-user: alice', 'x-trellis-source: web.default/web-v1', 'traceparent: 00-11111111111111111111111111111111-3333333333333333-01']);
+  await waitFor(async () => sockets[0]?.text().endsWith('\r\n\r\n') === true, "the copy's head", 5000, 1);
+  const lines = sockets[0]!
+    .text()
+    .trimEnd()
+    .split('\r\n')
+    .slice(1)
+    .filter((l) => !/^connection:/i.test(l));
+  assert.deepEqual(lines, [
+    'host: app.test-shadow',
+    'x-user: alice',
+    'x-trellis-source: web.default/web-v1',
+    'traceparent: 00-11111111111111111111111111111111-3333333333333333-01',
+  ]);
 });
 
 test(`at most ${MAX_MIRRORS_IN_FLIGHT} copies are outstanding: more are dropped, not queued`, async (t) => {
@@ -146,7 +161,7 @@ test(`at most ${MAX_MIRRORS_IN_FLIGHT} copies are outstanding: more are dropped,
   assert.deepEqual([mirrorStats.sent, mirrorStats.dropped], [sent + MAX_MIRRORS_IN_FLIGHT + 1, dropped + 1]);
   run(cluster);
   assert.equal(mirrorStats.dropped, dropped + 2, 'full again');
-  await waitFor(async () => sockets[1]!.text().endsWith('\r\n\r\n'), 'a copy\'s head', 5000, 1);
+  await waitFor(async () => sockets[1]!.text().endsWith('\r\n\r\n'), "a copy's head", 5000, 1);
   sockets[1]!.receive('HTTP/1.1 204 No Content\r\n\r\n');
   await waitFor(async () => sockets[1]!.writableEnded, 'the answered copy to be over', 5000, 1);
   run(cluster);

@@ -54,11 +54,14 @@ function sendCopy(ctx: RoutedRequest, cluster: ClusterState): void {
   // An endpoint behind mTLS is dialled by its own dial (mesh certificate, expected identity), one
   // connection per copy; node:http uses `createConnection` only when no agent is given.
   const transport = endpoint.tls ? { createConnection: () => endpoint.dial('http/1.1') } : { agent };
-  const req = http.request({ host: endpoint.address, port: endpoint.port, method: ctx.method, path: ctx.path, headers: headers.flat(), ...transport, timeout: MIRROR_TIMEOUT_MS }, (res) => {
-    res.resume();
-    res.on('end', () => finish(false));
-    res.on('error', () => finish(true));
-  });
+  const req = http.request(
+    { host: endpoint.address, port: endpoint.port, method: ctx.method, path: ctx.path, headers: headers.flat(), ...transport, timeout: MIRROR_TIMEOUT_MS },
+    (res) => {
+      res.resume();
+      res.on('end', () => finish(false));
+      res.on('error', () => finish(true));
+    },
+  );
   req.on('timeout', () => req.destroy());
   req.on('error', () => finish(true));
   req.on('close', () => finish(true));
@@ -68,10 +71,10 @@ function sendCopy(ctx: RoutedRequest, cluster: ClusterState): void {
 export const mirrorLayer: HttpLayer<RoutedRequest> = {
   name: 'mirror',
   request(ctx, next) {
-  const mirrors = ctx.route.mirrors;
-  if (mirrors.length > 0 && ctx.downstream.protocol === 'http/1.1' && !ctx.downstream.hasBody) {
-    for (const m of mirrors) if (m.perMillion >= 1_000_000 || Math.random() * 1_000_000 < m.perMillion) sendCopy(ctx, m.target);
-  }
-  next(ctx);
+    const mirrors = ctx.route.mirrors;
+    if (mirrors.length > 0 && ctx.downstream.protocol === 'http/1.1' && !ctx.downstream.hasBody) {
+      for (const m of mirrors) if (m.perMillion >= 1_000_000 || Math.random() * 1_000_000 < m.perMillion) sendCopy(ctx, m.target);
+    }
+    next(ctx);
   },
 };

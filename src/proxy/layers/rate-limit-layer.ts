@@ -12,17 +12,17 @@ const buckets = new WeakMap<RateLimitConfig, TokenBucket>();
 export const rateLimitLayer: HttpLayer<RoutedRequest> = {
   name: 'rate-limit',
   request(ctx, next) {
-  const config = ctx.route.rule.rateLimit;
-  if (config === undefined) {
+    const config = ctx.route.rule.rateLimit;
+    if (config === undefined) {
+      next(ctx);
+      return;
+    }
+    let bucket = buckets.get(config);
+    if (bucket === undefined) buckets.set(config, (bucket = new TokenBucket(config)));
+    if (!bucket.take()) {
+      ctx.fail(rateLimited(ctx.route.name, config.tokensPerFill, config.fillIntervalMs));
+      return;
+    }
     next(ctx);
-    return;
-  }
-  let bucket = buckets.get(config);
-  if (bucket === undefined) buckets.set(config, (bucket = new TokenBucket(config)));
-  if (!bucket.take()) {
-    ctx.fail(rateLimited(ctx.route.name, config.tokensPerFill, config.fillIntervalMs));
-    return;
-  }
-  next(ctx);
   },
 };

@@ -19,7 +19,11 @@ test('a route without a redirect passes on and answers nothing', () => {
 
 test('a redirect route answers with its status and Location, not passed on, not an error', () => {
   const next = new NextRecorder();
-  const { ctx, down } = fakeRequest({ authority: 'shop.test:8080', path: '/old/a?q=1', route: compiledRoute({ redirect: r({ status: 301, prefix: { from: '/old', to: '/new' } }) }) });
+  const { ctx, down } = fakeRequest({
+    authority: 'shop.test:8080',
+    path: '/old/a?q=1',
+    route: compiledRoute({ redirect: r({ status: 301, prefix: { from: '/old', to: '/new' } }) }),
+  });
   redirectLayer.request(ctx, next.handler);
   assert.equal(next.calls.length, 0);
   assert.deepEqual(down.responses, [{ status: 301, headers: { location: 'http://shop.test:8080/new/a?q=1' }, body: '' }]);

@@ -30,11 +30,11 @@ export function redirectLocation(ctx: Pick<RequestContext, 'authority' | 'path'>
 export const redirectLayer: HttpLayer<RoutedRequest> = {
   name: 'redirect',
   request(ctx, next) {
-  const r = ctx.route.rule.redirect;
-  if (r === undefined) {
-    next(ctx);
-    return;
-  }
-  respondRedirect(ctx, r.status, redirectLocation(ctx, r));
+    const r = ctx.route.rule.redirect;
+    if (r === undefined) {
+      next(ctx);
+      return;
+    }
+    respondRedirect(ctx, r.status, redirectLocation(ctx, r));
   },
 };

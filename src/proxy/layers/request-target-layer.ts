@@ -15,29 +15,34 @@ const isGrpc = (ctx: RequestContext): boolean => ctx.header('content-type')?.sta
 export const requestTargetLayer: HttpLayer = {
   name: 'request-target',
   request(ctx, next) {
-  if (ctx.path.charCodeAt(0) !== 47 /* '/' */) {
-    // Absolute-form: what HTTP proxy clients send, and what any HTTP/1.1 server must accept.
-    const origin = parseAbsoluteForm(ctx.path);
-    if (origin !== undefined) {
-      ctx.authority = origin.authority;
-      ctx.authorityOverride = true;
-      ctx.path = origin.path;
-    } else if (ctx.listener.httpProxy) {
-      ctx.fail(badRequest(`an HTTP proxy listener needs an absolute http:// request target, got ${JSON.stringify(ctx.path.slice(0, 200))}`));
-      return;
+    if (ctx.path.charCodeAt(0) !== 47 /* '/' */) {
+      // Absolute-form: what HTTP proxy clients send, and what any HTTP/1.1 server must accept.
+      const origin = parseAbsoluteForm(ctx.path);
+      if (origin !== undefined) {
+        ctx.authority = origin.authority;
+        ctx.authorityOverride = true;
+        ctx.path = origin.path;
+      } else if (ctx.listener.httpProxy) {
+        ctx.fail(badRequest(`an HTTP proxy listener needs an absolute http:// request target, got ${JSON.stringify(ctx.path.slice(0, 200))}`));
+        return;
+      }
     }
-  }
-  const settings = ctx.listener.pathNormalization;
-  if (settings !== undefined) {
-    const normal = normalizePath(ctx.path, settings);
-    if (typeof normal !== 'string') {
-      // gRPC clients do not follow redirects: Envoy refuses them (INTERNAL) instead, and so do we.
-      if (normal.kind === 'redirect' && !isGrpc(ctx)) respondRedirect(ctx, 307, normal.location);
-      else ctx.fail(badRequest(`path ${JSON.stringify(ctx.path.slice(0, 200))} cannot be normalized safely: ${normal.kind === 'reject' ? normal.reason : 'it contains escaped slashes and a gRPC call cannot follow the redirect to the unescaped path (UNESCAPE_AND_REDIRECT)'}`));
-      return;
+    const settings = ctx.listener.pathNormalization;
+    if (settings !== undefined) {
+      const normal = normalizePath(ctx.path, settings);
+      if (typeof normal !== 'string') {
+        // gRPC clients do not follow redirects: Envoy refuses them (INTERNAL) instead, and so do we.
+        if (normal.kind === 'redirect' && !isGrpc(ctx)) respondRedirect(ctx, 307, normal.location);
+        else
+          ctx.fail(
+            badRequest(
+              `path ${JSON.stringify(ctx.path.slice(0, 200))} cannot be normalized safely: ${normal.kind === 'reject' ? normal.reason : 'it contains escaped slashes and a gRPC call cannot follow the redirect to the unescaped path (UNESCAPE_AND_REDIRECT)'}`,
+            ),
+          );
+        return;
+      }
+      ctx.path = normal;
     }
-    ctx.path = normal;
-  }
-  next(ctx);
+    next(ctx);
   },
 };

@@ -56,7 +56,7 @@ test('a connect failure is taken over and tried again after the backoff, on a ne
   assert.equal(next.calls.length, 1, 'backoff floor(0.5 × 25) = 12 ms not over');
   t.mock.timers.tick(1);
   assert.equal(next.calls.length, 2);
-  assert.equal(ctx.endpoint, cluster.endpoints[0], 'the endpoint is the balance layer\'s alone to set: it picks again below');
+  assert.equal(ctx.endpoint, cluster.endpoints[0], "the endpoint is the balance layer's alone to set: it picks again below");
 });
 
 test('the backoff ceiling doubles per retry up to backoffMaxMs', (t) => {
@@ -160,7 +160,7 @@ test('a request body is kept for retries; one not kept whole is not retried', (t
   assert.equal(start(retryPolicy(), { hasBody: false }).ctx.replay, undefined);
 });
 
-test('the cluster\'s maxRetries bounds retries in flight; a slot is held until the request is over', (t) => {
+test("the cluster's maxRetries bounds retries in flight; a slot is held until the request is over", (t) => {
   fakeTime(t);
   const cluster = clusterState('app', fakeEndpoints(2), { limits: { ...DEFAULT_LIMITS, maxRetries: 1 } });
   const a = start(retryPolicy(), { cluster });
@@ -183,7 +183,11 @@ test('a retry budget allows percent of the requests in flight, at least minConcu
   assert.deepEqual(taken, [true, true, false], '50 % of 4 in flight: 2 retries (maxRetries no longer applies)');
   cluster.runtime.activeRequests = 0;
   cluster.runtime.activeRetries = 0;
-  assert.deepEqual([0, 1].map(() => start(retryPolicy(), { cluster }).ctx.upstreamHead(503, NO_GRPC_STATUS)), [true, false], 'minConcurrency 1');
+  assert.deepEqual(
+    [0, 1].map(() => start(retryPolicy(), { cluster }).ctx.upstreamHead(503, NO_GRPC_STATUS)),
+    [true, false],
+    'minConcurrency 1',
+  );
 });
 
 test('per-try timeout: the attempt is stopped, counted, and retried', (t) => {
@@ -235,7 +239,12 @@ test('in a stack, each retry goes down to the balance layer again and the failur
   const cluster = clusterState('app', fakeEndpoints(2), { outlier: { consecutiveErrors: 1, intervalMs: 10_000, baseEjectionMs: 30_000, maxEjectionPercent: 50 } });
   t.after(() => cluster.runtime.stop());
   const reached: string[] = [];
-  const { ctx } = fakeRequest({ cluster, route: compiledRoute({ retry: retryPolicy() }, [{ item: cluster, weight: 1 }]), layers: [retryLayer, balanceLayer], terminal: (c) => void reached.push(c.endpoint!.key) });
+  const { ctx } = fakeRequest({
+    cluster,
+    route: compiledRoute({ retry: retryPolicy() }, [{ item: cluster, weight: 1 }]),
+    layers: [retryLayer, balanceLayer],
+    terminal: (c) => void reached.push(c.endpoint!.key),
+  });
   ctx.scope.stack.serve(ctx);
   ctx.attemptFailed(refused());
   assert.equal(cluster.runtime.outlier!.isEjected(cluster.endpoints.find((e) => e.key === reached[0])!), true, 'the balance layer saw the failure');

@@ -23,7 +23,10 @@ class RetryState {
   timer: NodeJS.Timeout | undefined = undefined;
   /** Holds one of the cluster's retry slots (from the first retry until the request is over). */
   holdsSlot = false;
-  constructor(readonly policy: RetryConfig, readonly next: Handler<BackendRequest>) {}
+  constructor(
+    readonly policy: RetryConfig,
+    readonly next: Handler<BackendRequest>,
+  ) {}
 }
 
 const stateOf = (ctx: BackendRequest): RetryState => ctx.retry as RetryState;
@@ -123,16 +126,16 @@ function release(ctx: BackendRequest): void {
 export const retryLayer: HttpLayer<BackendRequest> = {
   name: 'retry',
   request(ctx, next) {
-  const policy = ctx.route.rule.retry;
-  if (policy === undefined) {
-    next(ctx);
-    return;
-  }
-  const st = new RetryState(policy, next);
-  ctx.retry = st;
-  if (ctx.downstream.hasBody) ctx.replay = new BodyReplay();
-  ctx.onDone(release);
-  startAttempt(ctx, st);
+    const policy = ctx.route.rule.retry;
+    if (policy === undefined) {
+      next(ctx);
+      return;
+    }
+    const st = new RetryState(policy, next);
+    ctx.retry = st;
+    if (ctx.downstream.hasBody) ctx.replay = new BodyReplay();
+    ctx.onDone(release);
+    startAttempt(ctx, st);
   },
   // Only requests under a retry policy, and only while nothing went downstream, are retried.
   onAttemptFailed(ctx, error) {

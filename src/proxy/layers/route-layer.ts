@@ -8,12 +8,12 @@ import type { RequestContext, RoutedRequest } from '../http/request-context.js';
 export const routeLayer: HttpLayer<RequestContext, RoutedRequest> = {
   name: 'route',
   request(ctx, next) {
-  const route = ctx.scope.router?.route(ctx.authority, ctx);
-  if (route === undefined) {
-    ctx.fail(noRoute(ctx.authority, ctx.path));
-    return;
-  }
-  ctx.route = route;
-  next(ctx as RoutedRequest);
+    const route = ctx.scope.router?.route(ctx.authority, ctx);
+    if (route === undefined) {
+      ctx.fail(noRoute(ctx.authority, ctx.path));
+      return;
+    }
+    ctx.route = route;
+    next(ctx as RoutedRequest);
   },
 };

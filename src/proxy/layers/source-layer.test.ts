@@ -15,7 +15,7 @@ function run(o: FakeRequestOptions) {
   return { source: [ctx.sourceService, ctx.sourceWorkload, ctx.sourceAuthenticated], upstreamHeaders: ctx.upstreamHeaders };
 }
 
-test('outbound: this proxy is the source, and the next hop is told in x-trellis-source (replacing the app\'s)', () => {
+test("outbound: this proxy is the source, and the next hop is told in x-trellis-source (replacing the app's)", () => {
   const { source, upstreamHeaders } = run({ headers: { 'x-trellis-source': 'forged.default/x' } });
   assert.deepEqual(source, ['web.default', 'web-v1', true]);
   assert.deepEqual(upstreamHeaders, ['x-trellis-source', 'web.default/web-v1']);
@@ -27,7 +27,7 @@ test('inbound over mTLS: the service from the SPIFFE ID, the workload from a hea
   assert.deepEqual(run({ listener: { direction: 'inbound' }, peerIdentity: peer, headers: { 'x-trellis-source': 'admin.ops/admin' } }).source, ['cart.shop', 'unknown', true]);
 });
 
-test('inbound plaintext: the header as the caller\'s unauthenticated claim; none is unknown; nothing added upstream', () => {
+test("inbound plaintext: the header as the caller's unauthenticated claim; none is unknown; nothing added upstream", () => {
   const claimed = run({ listener: { direction: 'inbound' }, headers: { 'x-trellis-source': 'cart.shop/cart-v2' } });
   assert.deepEqual(claimed.source, ['cart.shop', 'cart-v2', false]);
   assert.equal(claimed.upstreamHeaders, undefined);

@@ -13,19 +13,19 @@ export function sourceLayer(telemetry: ProxyTelemetry): HttpLayer {
   return {
     name: 'source',
     request(ctx, next) {
-    if (ctx.direction === 'outbound') {
-      ctx.sourceService = service;
-      ctx.sourceWorkload = workload;
-      ctx.sourceAuthenticated = true;
-      addUpstreamHeader(ctx, SOURCE_HEADER, header);
-    } else {
-      const peer = ctx.peerIdentity;
-      const s = peer !== undefined ? telemetry.peerSource(peer, ctx.header(SOURCE_HEADER)) : telemetry.source(ctx.header(SOURCE_HEADER));
-      ctx.sourceService = s.service;
-      ctx.sourceWorkload = s.workload;
-      ctx.sourceAuthenticated = s.authenticated;
-    }
-    next(ctx);
-      },
+      if (ctx.direction === 'outbound') {
+        ctx.sourceService = service;
+        ctx.sourceWorkload = workload;
+        ctx.sourceAuthenticated = true;
+        addUpstreamHeader(ctx, SOURCE_HEADER, header);
+      } else {
+        const peer = ctx.peerIdentity;
+        const s = peer !== undefined ? telemetry.peerSource(peer, ctx.header(SOURCE_HEADER)) : telemetry.source(ctx.header(SOURCE_HEADER));
+        ctx.sourceService = s.service;
+        ctx.sourceWorkload = s.workload;
+        ctx.sourceAuthenticated = s.authenticated;
+      }
+      next(ctx);
+    },
   };
 }

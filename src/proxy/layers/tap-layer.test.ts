@@ -48,12 +48,24 @@ test('a watched request is published when it is over, with its metadata', () => 
   assert.match(time, /^\d{4}-\d\d-\d\dT/);
   assert.ok(durationMs >= 0);
   assert.deepEqual(rest, {
-    direction: 'outbound', method: 'DELETE', authority: 'payments.test', path: '/items/1', status: 204, requestBytes: 1, responseBytes: 2,
-    sourceService: 'web.default', sourceWorkload: 'web-v1', service: 'payments.default', route: 'all/r', grpcStatus: 0, endpoint: '10.1.0.1:8080', traceId: 'c'.repeat(32),
+    direction: 'outbound',
+    method: 'DELETE',
+    authority: 'payments.test',
+    path: '/items/1',
+    status: 204,
+    requestBytes: 1,
+    responseBytes: 2,
+    sourceService: 'web.default',
+    sourceWorkload: 'web-v1',
+    service: 'payments.default',
+    route: 'all/r',
+    grpcStatus: 0,
+    endpoint: '10.1.0.1:8080',
+    traceId: 'c'.repeat(32),
   });
 });
 
-test('the proxy\'s own answer carries its error code; inbound the service is this proxy\'s', () => {
+test("the proxy's own answer carries its error code; inbound the service is this proxy's", () => {
   const { hub, run } = tap();
   const got: TapEvent[] = [];
   const stop = hub.subscribe({}, (e) => (got.push(e), true));

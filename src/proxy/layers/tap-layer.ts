@@ -22,7 +22,7 @@ export function tapLayer(telemetry: ProxyTelemetry): HttpLayer {
       responseBytes: ctx.responseBytes,
       sourceService: ctx.sourceService,
       sourceWorkload: ctx.sourceWorkload,
-      service: ctx.direction === 'inbound' ? self : ctx.cluster?.service ?? 'unknown',
+      service: ctx.direction === 'inbound' ? self : (ctx.cluster?.service ?? 'unknown'),
       route: ctx.route?.name ?? '',
     };
     if (ctx.grpcStatus >= 0) e.grpcStatus = ctx.grpcStatus;
@@ -34,8 +34,8 @@ export function tapLayer(telemetry: ProxyTelemetry): HttpLayer {
   return {
     name: 'tap',
     request(ctx, next) {
-    if (hub.active) ctx.onDone(publish);
-    next(ctx);
-      },
+      if (hub.active) ctx.onDone(publish);
+      next(ctx);
+    },
   };
 }

@@ -42,7 +42,11 @@ async function receiver(t: TestContext): Promise<{ url: string; bodies: any[] }>
 
 function plane(t: TestContext, accessLogTarget?: string, tls?: ReturnType<typeof staticTlsSource>) {
   const metrics = new ProxyMetrics();
-  const telemetry = new ProxyTelemetry({ identity: { service: 'web.default', serviceName: 'web', namespace: 'default', workload: 'web-v1', nodeId: 'sidecar~test' }, metrics, ...(accessLogTarget ? { accessLogTarget } : {}) });
+  const telemetry = new ProxyTelemetry({
+    identity: { service: 'web.default', serviceName: 'web', namespace: 'default', workload: 'web-v1', nodeId: 'sidecar~test' },
+    metrics,
+    ...(accessLogTarget ? { accessLogTarget } : {}),
+  });
   const dp = new DataPlane({ metrics, telemetry, drainGraceMs: 100, ...(tls ? { tls } : {}) });
   t.after(async () => {
     await dp.close(100);
@@ -53,7 +57,7 @@ function plane(t: TestContext, accessLogTarget?: string, tls?: ReturnType<typeof
 
 const spansOf = (bodies: any[]) => bodies.flatMap((b) => b.resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)));
 
-test('a traced request continues the caller\'s trace with a new span, exported as a CLIENT span', { timeout: 10_000 }, async (t) => {
+test("a traced request continues the caller's trace with a new span, exported as a CLIENT span", { timeout: 10_000 }, async (t) => {
   const upstream = await startEchoServer(t, 'app');
   const otlp = await receiver(t);
   const { dp, telemetry } = plane(t);
@@ -95,7 +99,10 @@ test('sampling: 0 % starts no trace, the caller\'s "not sampled" is passed on un
   await telemetry.exporter.flush();
   await waitFor(async () => spansOf(otlp.bodies).length === 3, 'three spans, none for the unsampled requests', 3000);
   assert.equal(new Set(spansOf(otlp.bodies).map((s: any) => s.traceId)).size, 3, 'each new request is a new trace');
-  assert.ok(spansOf(otlp.bodies).every((s: any) => s.parentSpanId === undefined), 'new traces have root spans');
+  assert.ok(
+    spansOf(otlp.bodies).every((s: any) => s.parentSpanId === undefined),
+    'new traces have root spans',
+  );
 });
 
 test('B3 multi headers are continued in B3 (and traceparent), the old values not copied', { timeout: 10_000 }, async (t) => {
@@ -164,7 +171,10 @@ test('tap delivers matching requests to subscribers only while they listen', { t
   await dp.apply(simpleConfig(0, [upstream.port]));
   const port = dp.port('out')!;
   const got: TapEvent[] = [];
-  const stop = telemetry.tap.subscribe({ path: '/api' }, (e) => { got.push(e); return true; });
+  const stop = telemetry.tap.subscribe({ path: '/api' }, (e) => {
+    got.push(e);
+    return true;
+  });
   await request(port, { path: '/api/items' });
   await request(port, { path: '/other' });
   await waitFor(async () => got.length === 1, 'the /api request tapped', 3000);
@@ -180,7 +190,14 @@ test('tap delivers matching requests to subscribers only while they listen', { t
 
 /** What the source layer reports for one inbound request with `peer` (mTLS) and `header`. */
 function inboundSource(telemetry: ProxyTelemetry, peer: string | undefined, header: string | undefined): { service: string; workload: string; authenticated: boolean } {
-  const ctx = { direction: 'inbound', peerIdentity: peer, header: (name: string) => (name === 'x-trellis-source' ? header : undefined), sourceService: '', sourceWorkload: '', sourceAuthenticated: false } as unknown as RequestContext;
+  const ctx = {
+    direction: 'inbound',
+    peerIdentity: peer,
+    header: (name: string) => (name === 'x-trellis-source' ? header : undefined),
+    sourceService: '',
+    sourceWorkload: '',
+    sourceAuthenticated: false,
+  } as unknown as RequestContext;
   let reached = false;
   sourceLayer(telemetry).request(ctx, () => (reached = true));
   assert.ok(reached, 'the source layer calls next');
@@ -189,7 +206,7 @@ function inboundSource(telemetry: ProxyTelemetry, peer: string | undefined, head
 
 const SHOP_PEER = 'spiffe://trellis.local/ns/default/sa/shop';
 
-test('on mTLS the source service is the peer\'s SPIFFE ID; a forged x-trellis-source does not change it', (t) => {
+test("on mTLS the source service is the peer's SPIFFE ID; a forged x-trellis-source does not change it", (t) => {
   const { telemetry } = plane(t);
   assert.deepEqual(inboundSource(telemetry, SHOP_PEER, 'admin.kube-system/admin-v1'), { service: 'shop.default', workload: 'unknown', authenticated: true });
   assert.deepEqual(inboundSource(telemetry, SHOP_PEER, 'shop.other/shop-v2'), { service: 'shop.default', workload: 'unknown', authenticated: true }, 'same name, other namespace');
@@ -198,7 +215,11 @@ test('on mTLS the source service is the peer\'s SPIFFE ID; a forged x-trellis-so
   // The header may name the workload of the authenticated service.
   assert.deepEqual(inboundSource(telemetry, SHOP_PEER, 'shop.default/shop-v2'), { service: 'shop.default', workload: 'shop-v2', authenticated: true });
   assert.deepEqual(inboundSource(telemetry, 'spiffe://trellis.local/ns/prod/sa/cart', 'shop.default/shop-v2'), { service: 'cart.prod', workload: 'unknown', authenticated: true });
-  assert.deepEqual(inboundSource(telemetry, 'spiffe://example.org/not-a-trellis-id', 'shop.default/shop-v2'), { service: 'unknown', workload: 'unknown', authenticated: true }, 'a foreign SPIFFE ID never falls back to the header');
+  assert.deepEqual(
+    inboundSource(telemetry, 'spiffe://example.org/not-a-trellis-id', 'shop.default/shop-v2'),
+    { service: 'unknown', workload: 'unknown', authenticated: true },
+    'a foreign SPIFFE ID never falls back to the header',
+  );
 });
 
 test('through a real mTLS listener, a forged x-trellis-source does not change the source service', { timeout: 20_000 }, async (t) => {
@@ -208,13 +229,26 @@ test('through a real mTLS listener, a forged x-trellis-source does not change th
   const result = await dp.apply(simpleConfig(0, [upstream.port], { listener: { direction: 'inbound', tls: { mode: 'strict' } } }));
   assert.ok(result.ok, JSON.stringify(result.failed));
   const shop = await ca.issue(SHOP_PEER);
-  const get = (source: string) => new Promise<number>((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port: dp.port('out')!, path: '/', ca: ca.certPem, ...shop, agent: false, checkServerIdentity: () => undefined, headers: { 'x-trellis-source': source } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
+  const get = (source: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = https.get(
+        {
+          host: '127.0.0.1',
+          port: dp.port('out')!,
+          path: '/',
+          ca: ca.certPem,
+          ...shop,
+          agent: false,
+          checkServerIdentity: () => undefined,
+          headers: { 'x-trellis-source': source },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
     });
-    req.on('error', reject);
-  });
   assert.equal(await get('admin.kube-system/admin-v1'), 200);
   assert.equal(await get('shop.default/shop-v2'), 200);
   const labels = { direction: 'inbound', service: 'web.default', code: '200' };
@@ -232,7 +266,7 @@ test('on mTLS the distinct workloads a peer may claim are bounded', (t) => {
   assert.deepEqual(inboundSource(telemetry, SHOP_PEER, 'shop.default/one-too-many'), { service: 'shop.default', workload: 'unknown', authenticated: true });
 });
 
-test('plaintext callers keep the header\'s service and workload, reported as unauthenticated', (t) => {
+test("plaintext callers keep the header's service and workload, reported as unauthenticated", (t) => {
   const { telemetry } = plane(t);
   assert.deepEqual(inboundSource(telemetry, undefined, 'admin.kube-system/admin-v1'), { service: 'admin.kube-system', workload: 'admin-v1', authenticated: false });
   assert.deepEqual(inboundSource(telemetry, undefined, undefined), { service: 'unknown', workload: 'unknown', authenticated: false });
@@ -241,7 +275,15 @@ test('plaintext callers keep the header\'s service and workload, reported as una
 
 test('outbound the source is this proxy, authenticated, whatever the app sends', (t) => {
   const { telemetry } = plane(t);
-  const ctx = { direction: 'outbound', peerIdentity: undefined, header: () => 'forged.default/x', sourceService: '', sourceWorkload: '', sourceAuthenticated: false, upstreamHeaders: undefined } as unknown as RequestContext;
+  const ctx = {
+    direction: 'outbound',
+    peerIdentity: undefined,
+    header: () => 'forged.default/x',
+    sourceService: '',
+    sourceWorkload: '',
+    sourceAuthenticated: false,
+    upstreamHeaders: undefined,
+  } as unknown as RequestContext;
   sourceLayer(telemetry).request(ctx, () => {});
   assert.deepEqual([ctx.sourceService, ctx.sourceWorkload, ctx.sourceAuthenticated], ['web.default', 'web-v1', true]);
 });

@@ -77,7 +77,11 @@ test('a request the proxy already answered, still being written when the timer f
   const { ctx, down, cluster } = start(100);
   ctx.fail({ code: 'UPSTREAM_RESET', status: 502, message: 'reset' });
   t.mock.timers.tick(100);
-  assert.deepEqual(down.responses.map((r) => r.status), [502], 'the first answer stands');
+  assert.deepEqual(
+    down.responses.map((r) => r.status),
+    [502],
+    'the first answer stands',
+  );
   assert.equal(down.aborts, 0);
   assert.equal(ctx.error?.code, 'UPSTREAM_RESET');
   assert.equal(cluster.runtime.events.timeouts.outbound.request, 0);

@@ -20,11 +20,11 @@ function clearTimer(ctx: BackendRequest): void {
 export const timeoutLayer: HttpLayer<BackendRequest> = {
   name: 'timeout',
   request(ctx, next) {
-  const ms = ctx.route.timeoutMs;
-  if (ms > 0) {
-    ctx.timer = setTimeout(onTimeout, ms, ctx);
-    ctx.onDone(clearTimer);
-  }
-  next(ctx);
+    const ms = ctx.route.timeoutMs;
+    if (ms > 0) {
+      ctx.timer = setTimeout(onTimeout, ms, ctx);
+      ctx.onDone(clearTimer);
+    }
+    next(ctx);
   },
 };

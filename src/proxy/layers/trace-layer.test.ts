@@ -40,10 +40,20 @@ test('a listener without tracing config starts nothing and adds no header', (t) 
   assert.equal(spans.length, 0);
 });
 
-test('a sampled caller\'s trace is continued with a new span, passed upstream and recorded as a CLIENT span', (t) => {
+test("a sampled caller's trace is continued with a new span, passed upstream and recorded as a CLIENT span", (t) => {
   const { spans, run } = tracer(t);
   const cluster = clusterState('payments', fakeEndpoints(1));
-  const { ctx } = run({ tracingPercent: 0, collector: COLLECTOR }, { method: 'POST', path: '/pay?id=1', authority: 'payments.test', headers: { traceparent: `00-${TID}-${SID}-01`, tracestate: 'vendor=1' }, cluster, route: compiledRoute({}, [{ item: cluster, weight: 1 }]) });
+  const { ctx } = run(
+    { tracingPercent: 0, collector: COLLECTOR },
+    {
+      method: 'POST',
+      path: '/pay?id=1',
+      authority: 'payments.test',
+      headers: { traceparent: `00-${TID}-${SID}-01`, tracestate: 'vendor=1' },
+      cluster,
+      route: compiledRoute({}, [{ item: cluster, weight: 1 }]),
+    },
+  );
   const span = ctx.trace!;
   assert.equal(span.traceId, TID);
   assert.equal(span.parentSpanId, SID);
@@ -58,7 +68,10 @@ test('a sampled caller\'s trace is continued with a new span, passed upstream an
   assert.equal(spans.length, 1);
   const [collector, s] = spans[0]!;
   assert.equal(collector, COLLECTOR);
-  assert.deepEqual([s.traceId, s.spanId, s.parentSpanId, s.traceState, s.name, s.kind, s.statusCode], [TID, span.spanId, SID, 'vendor=1', 'POST payments.default', SPAN_KIND_CLIENT, STATUS_UNSET]);
+  assert.deepEqual(
+    [s.traceId, s.spanId, s.parentSpanId, s.traceState, s.name, s.kind, s.statusCode],
+    [TID, span.spanId, SID, 'vendor=1', 'POST payments.default', SPAN_KIND_CLIENT, STATUS_UNSET],
+  );
   assert.deepEqual(s.attributes, {
     'http.request.method': 'POST',
     'url.path': '/pay',
@@ -76,7 +89,7 @@ test('a sampled caller\'s trace is continued with a new span, passed upstream an
   assert.ok(s.endMs >= s.startMs);
 });
 
-test('no caller trace: the listener\'s percentage decides, drawn per request', (t) => {
+test("no caller trace: the listener's percentage decides, drawn per request", (t) => {
   const { spans, run } = tracer(t);
   let draw = 0;
   t.mock.method(Math, 'random', () => draw);
@@ -109,7 +122,7 @@ test('B3 multi headers are answered in B3 beside traceparent', (t) => {
   assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${id}-01`, 'x-b3-traceid', TID, 'x-b3-spanid', id, 'x-b3-sampled', '1', 'x-b3-parentspanid', SID]);
 });
 
-test('span status: the proxy\'s own failures and 5xx are errors; 4xx only outbound; inbound spans are SERVER spans', (t) => {
+test("span status: the proxy's own failures and 5xx are errors; 4xx only outbound; inbound spans are SERVER spans", (t) => {
   const { spans, run } = tracer(t);
   const tracing = { tracingPercent: 100, collector: COLLECTOR };
   const failed = run(tracing);
@@ -120,7 +133,10 @@ test('span status: the proxy\'s own failures and 5xx are errors; 4xx only outbou
   const inbound404 = run(tracing, { listener: { direction: 'inbound' } });
   completeResponse(inbound404.ctx, 404);
   const [a, b, c] = spans.map(([, s]) => s);
-  assert.deepEqual([a!.statusCode, a!.attributes['error.type'], a!.statusMessage], [STATUS_ERROR, 'UPSTREAM_RESET', 'upstream reset the request before a complete response (endpoint 10.1.0.1:8080)']);
+  assert.deepEqual(
+    [a!.statusCode, a!.attributes['error.type'], a!.statusMessage],
+    [STATUS_ERROR, 'UPSTREAM_RESET', 'upstream reset the request before a complete response (endpoint 10.1.0.1:8080)'],
+  );
   assert.deepEqual([b!.statusCode, b!.attributes['error.type'], b!.kind], [STATUS_ERROR, '404', SPAN_KIND_CLIENT]);
   assert.deepEqual([c!.statusCode, c!.attributes['error.type'], c!.kind, c!.attributes['trellis.destination.service']], [STATUS_UNSET, undefined, SPAN_KIND_SERVER, 'web.default']);
 });

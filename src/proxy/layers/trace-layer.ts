@@ -17,7 +17,7 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
     const collector = telemetry.collectorFor(ctx.listener.telemetry);
     if (collector === undefined) return;
     const inbound = ctx.direction === 'inbound';
-    const service = inbound ? self.service : ctx.cluster?.service ?? 'unknown';
+    const service = inbound ? self.service : (ctx.cluster?.service ?? 'unknown');
     const q = ctx.path.indexOf('?');
     const attributes: Record<string, SpanAttribute> = {
       'http.request.method': ctx.method,
@@ -56,19 +56,19 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
   return {
     name: 'trace',
     request(ctx, next) {
-    const percent = ctx.listener.telemetry?.tracingPercent;
-    if (percent === undefined) return next(ctx);
-    const incoming = readTraceContext(ctx);
-    const sampled = incoming?.sampled ?? (percent >= 100 || Math.random() * 100 < percent);
-    if (incoming === undefined && !sampled) return next(ctx);
-    const traceId = incoming?.traceId ?? newTraceId();
-    const spanId = newSpanId();
-    const parentSpanId = incoming?.parentSpanId;
-    ctx.trace = { traceId, spanId, parentSpanId, sampled, traceState: incoming?.traceState };
-    const h = traceHeaders(traceId, spanId, parentSpanId, sampled, incoming?.format ?? TraceFormat.None);
-    for (let i = 0; i < h.length; i += 2) addUpstreamHeader(ctx, h[i]!, h[i + 1]!);
-    if (sampled) ctx.onDone(record);
-    next(ctx);
-      },
+      const percent = ctx.listener.telemetry?.tracingPercent;
+      if (percent === undefined) return next(ctx);
+      const incoming = readTraceContext(ctx);
+      const sampled = incoming?.sampled ?? (percent >= 100 || Math.random() * 100 < percent);
+      if (incoming === undefined && !sampled) return next(ctx);
+      const traceId = incoming?.traceId ?? newTraceId();
+      const spanId = newSpanId();
+      const parentSpanId = incoming?.parentSpanId;
+      ctx.trace = { traceId, spanId, parentSpanId, sampled, traceState: incoming?.traceState };
+      const h = traceHeaders(traceId, spanId, parentSpanId, sampled, incoming?.format ?? TraceFormat.None);
+      for (let i = 0; i < h.length; i += 2) addUpstreamHeader(ctx, h[i]!, h[i + 1]!);
+      if (sampled) ctx.onDone(record);
+      next(ctx);
+    },
   };
 }

@@ -102,7 +102,13 @@ export class CaptureListener implements Listener, TcpConnectionOwner {
    * mTLS chains terminate with `tlsSource`'s certificate and count handshakes into `handshakes`;
    * `guard`'s connection cap covers every connection, whatever chain serves it.
    */
-  static async open(scope: CaptureListenerScope, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<CaptureListener, ProxyError>> {
+  static async open(
+    scope: CaptureListenerScope,
+    logger?: Logger,
+    tlsSource?: TlsSource,
+    handshakes?: TlsHandshakeCounts,
+    guard: DownstreamGuard = UNCOUNTED_GUARD,
+  ): Promise<Result<CaptureListener, ProxyError>> {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
     server.maxConnections = guard.limits.maxConnectionsPerListener;
     server.on('drop', () => guard.rejected('connection_limit'));
@@ -144,8 +150,16 @@ export class CaptureListener implements Listener, TcpConnectionOwner {
       if (wanted.has(key)) continue;
       const { routeTable, telemetry, pathNormalization } = c.action;
       wanted.set(key, {
-        name: `${listener.name}|${routeTable}`, direction: listener.direction, address: listener.address, port: listener.port, protocol: 'http', routeTable, httpProxy: false,
-        ...(c.tls ? { tls: c.tls } : {}), ...(c.authz ? { authz: c.authz } : {}), ...(telemetry ? { telemetry } : {}),
+        name: `${listener.name}|${routeTable}`,
+        direction: listener.direction,
+        address: listener.address,
+        port: listener.port,
+        protocol: 'http',
+        routeTable,
+        httpProxy: false,
+        ...(c.tls ? { tls: c.tls } : {}),
+        ...(c.authz ? { authz: c.authz } : {}),
+        ...(telemetry ? { telemetry } : {}),
         ...(pathNormalization ? { pathNormalization } : {}),
       });
     }
@@ -200,7 +214,11 @@ export class CaptureListener implements Listener, TcpConnectionOwner {
       // Tracked while the handshake runs, so close() still ends it.
       const peerKey = `${socket.remoteAddress}|${socket.remotePort}`;
       this.sockets.add(socket);
-      socket.once('close', () => { this.sockets.delete(socket); this.handshaking.delete(peerKey); this.onSocketGone(); });
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        this.handshaking.delete(peerKey);
+        this.onSocketGone();
+      });
       this.handshaking.set(peerKey, { chain, dst });
       // Not resumed: the TLS socket reads the connection itself (resuming would take its bytes).
       this.acceptor.accept(socket, chain.tls);

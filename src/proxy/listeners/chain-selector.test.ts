@@ -4,11 +4,20 @@ import { test } from 'node:test';
 import type { CaptureChain, CaptureListenerConfig } from '../config/runtime-config.js';
 import { ChainSelector } from './chain-selector.js';
 
-const tcp = (name: string, match: Partial<CaptureChain['match']>): CaptureChain => ({ name, match: { prefixes: [], appProtocols: [], ...match }, action: { kind: 'tcp', clusters: [{ cluster: name, weight: 1 }] } });
+const tcp = (name: string, match: Partial<CaptureChain['match']>): CaptureChain => ({
+  name,
+  match: { prefixes: [], appProtocols: [], ...match },
+  action: { kind: 'tcp', clusters: [{ cluster: name, weight: 1 }] },
+});
 const vip = (ip: string, len = 32) => [{ address: ip, prefixLength: len }];
 
 const listener: CaptureListenerConfig = {
-  name: 'virtualOutbound', direction: 'outbound', address: '0.0.0.0', port: 15001, protocol: 'capture', detectionTimeoutMs: 100,
+  name: 'virtualOutbound',
+  direction: 'outbound',
+  address: '0.0.0.0',
+  port: 15001,
+  protocol: 'capture',
+  detectionTimeoutMs: 100,
   chains: [
     tcp('pay-http', { prefixes: vip('240.240.0.10'), port: 8080, appProtocols: ['http/1.1', 'h2c'] }),
     tcp('pay-tcp', { prefixes: vip('240.240.0.10'), port: 8080 }),
@@ -24,7 +33,10 @@ const name = (c: CaptureChain | undefined) => c?.name;
 
 test('a VIP and port with HTTP and opaque chains needs detection, and detection picks', () => {
   const c = sel.candidates('240.240.0.10', 8080);
-  assert.deepEqual(c.map((x) => x.name), ['pay-http', 'pay-tcp']);
+  assert.deepEqual(
+    c.map((x) => x.name),
+    ['pay-http', 'pay-tcp'],
+  );
   assert.equal(ChainSelector.needsDetection(c), true);
   assert.equal(name(sel.pick(c, 'http/1.1')), 'pay-http');
   assert.equal(name(sel.pick(c, 'h2c')), 'pay-http');
@@ -41,7 +53,10 @@ test('a declared opaque destination needs no detection', () => {
 test('the most specific range wins, then transport', () => {
   assert.equal(name(sel.pick(sel.candidates('10.1.7.7', 5432))), 'subnet');
   const c = sel.candidates('10.1.2.3', 5432);
-  assert.deepEqual(c.map((x) => x.name), ['tls-any']);
+  assert.deepEqual(
+    c.map((x) => x.name),
+    ['tls-any'],
+  );
   assert.equal(name(sel.pick(c, 'tls')), 'tls-any');
   assert.equal(name(sel.pick(c, 'opaque')), 'passthrough', 'no chain for raw bytes there: the default chain');
 });
@@ -52,7 +67,7 @@ test('chains without a port match when no chain has the port; unknown destinatio
   assert.equal(name(sel.pick(sel.candidates('192.0.2.1', 8080))), 'passthrough');
 });
 
-test('on TLS the ClientHello\'s ALPN is the application protocol; without one that matches, the chain without any', () => {
+test("on TLS the ClientHello's ALPN is the application protocol; without one that matches, the chain without any", () => {
   const mtls: CaptureListenerConfig = {
     ...listener,
     chains: [

@@ -34,7 +34,15 @@ async function openMany(t: TestContext, port: number, n: number): Promise<{ sock
     t.after(() => s.destroy());
     return s;
   });
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => { s.once('connect', () => r()); s.once('close', () => r()); })));
+  await Promise.all(
+    sockets.map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.once('connect', () => r());
+          s.once('close', () => r());
+        }),
+    ),
+  );
   return { sockets, closed: () => closed };
 }
 

@@ -60,14 +60,7 @@ export function maxRequestHeaders(limits: DownstreamLimits, direction: 'inbound'
 }
 
 /** Why a listener closed or refused a downstream connection or request. */
-export type RejectReason =
-  | 'connection_limit'
-  | 'head_timeout'
-  | 'idle_timeout'
-  | 'malformed_request'
-  | 'too_many_headers'
-  | 'duplicate_host'
-  | 'h2_reset_flood';
+export type RejectReason = 'connection_limit' | 'head_timeout' | 'idle_timeout' | 'malformed_request' | 'too_many_headers' | 'duplicate_host' | 'h2_reset_flood';
 
 /** A listener's limits and where it counts what it refused. */
 export interface DownstreamGuard {

@@ -43,7 +43,11 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
   private pausedForBody = false;
   private closing = false;
 
-  constructor(readonly socket: net.Socket, private readonly host: H1ConnectionHost, private readonly peer: string | undefined) {
+  constructor(
+    readonly socket: net.Socket,
+    private readonly host: H1ConnectionHost,
+    private readonly peer: string | undefined,
+  ) {
     this.parser = new H1RequestParser(this, host.limits.maxRequestHeadBytes);
     socket.setTimeout(host.limits.idleTimeoutMs);
     socket.on('data', (data: Buffer) => this.onData(data));

@@ -73,7 +73,13 @@ export class HttpListener implements Listener, H1ConnectionHost {
    * Binds and starts serving with `scope`; a bind failure is a value. mTLS handshakes count into
    * `handshakes`; `guard` has the limits and counts what they refuse.
    */
-  static async open(scope: HttpListenerScope, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<HttpListener, ProxyError>> {
+  static async open(
+    scope: HttpListenerScope,
+    logger?: Logger,
+    tlsSource?: TlsSource,
+    handshakes?: TlsHandshakeCounts,
+    guard: DownstreamGuard = UNCOUNTED_GUARD,
+  ): Promise<Result<HttpListener, ProxyError>> {
     const server = net.createServer({ noDelay: true });
     // node closes a connection over the cap as soon as it is accepted ('drop').
     server.maxConnections = guard.limits.maxConnectionsPerListener;
@@ -90,7 +96,14 @@ export class HttpListener implements Listener, H1ConnectionHost {
    * this route table (accept()), under the capture listener's connection cap. `bound` is the
    * capture listener's address.
    */
-  static detached(scope: HttpListenerScope, bound: net.AddressInfo, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): HttpListener {
+  static detached(
+    scope: HttpListenerScope,
+    bound: net.AddressInfo,
+    logger?: Logger,
+    tlsSource?: TlsSource,
+    handshakes?: TlsHandshakeCounts,
+    guard: DownstreamGuard = UNCOUNTED_GUARD,
+  ): HttpListener {
     const listener = new HttpListener(scope, net.createServer(), bound, tlsSource, handshakes, guard);
     listener.wire(logger);
     return listener;
@@ -160,14 +173,20 @@ export class HttpListener implements Listener, H1ConnectionHost {
       track(raw);
       const tls = this.scope.listener.tls;
       if (tls === undefined) return this.serveConnection(raw, h2);
-      this.acceptor ??= new MeshTlsAcceptor(this.tlsSource, this.guard.limits.handshakeTimeoutMs, logger, (socket, peer) => {
-        if (peer !== undefined) {
-          // Track the TLS socket too (its raw one stays tracked): draining reads protocol and requests from it.
-          (socket as TrackedSocket)[kPeer] = peer;
-          track(socket);
-        }
-        this.serveConnection(socket, h2);
-      }, this.handshakes);
+      this.acceptor ??= new MeshTlsAcceptor(
+        this.tlsSource,
+        this.guard.limits.handshakeTimeoutMs,
+        logger,
+        (socket, peer) => {
+          if (peer !== undefined) {
+            // Track the TLS socket too (its raw one stays tracked): draining reads protocol and requests from it.
+            (socket as TrackedSocket)[kPeer] = peer;
+            track(socket);
+          }
+          this.serveConnection(socket, h2);
+        },
+        this.handshakes,
+      );
       this.acceptor.accept(raw, tls);
     });
     this.server.on('error', (e) => logger?.warn({ listener: this.name, err: e }, 'listener error'));
@@ -175,14 +194,19 @@ export class HttpListener implements Listener, H1ConnectionHost {
   }
 
   private serveConnection(socket: net.Socket, h2: http2.Http2Server): void {
-    sniffProtocol(socket, this.guard.limits.requestHeadTimeoutMs, (protocol) => {
-      if (protocol === 'h2') {
-        // node:http2 reads the put-back bytes itself.
-        h2.emit('connection', socket);
-      } else {
-        this.connections.add(new H1ServerConnection(socket, this, (socket as TrackedSocket)[kPeer]));
-      }
-    }, () => this.guard.rejected('head_timeout'));
+    sniffProtocol(
+      socket,
+      this.guard.limits.requestHeadTimeoutMs,
+      (protocol) => {
+        if (protocol === 'h2') {
+          // node:http2 reads the put-back bytes itself.
+          h2.emit('connection', socket);
+        } else {
+          this.connections.add(new H1ServerConnection(socket, this, (socket as TrackedSocket)[kPeer]));
+        }
+      },
+      () => this.guard.rejected('head_timeout'),
+    );
   }
 
   // --- H1ConnectionHost ---------------------------------------------------------------------
@@ -225,7 +249,9 @@ export class HttpListener implements Listener, H1ConnectionHost {
         session.destroy(undefined, NGHTTP2_NO_ERROR);
       });
       // The session's own event: by the time it comes, a stream reset in the same read is already gone from it.
-      session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => this.onH2Stream(session, stream, headers, flags, rawHeaders));
+      session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
+        this.onH2Stream(session, stream, headers, flags, rawHeaders),
+      );
       if (this.draining) session.close();
     });
     h2.on('sessionError', ignore);
@@ -264,7 +290,10 @@ export class HttpListener implements Listener, H1ConnectionHost {
    */
   private resetFlood(session: GuardedSession): void {
     this.guard.rejected('h2_reset_flood');
-    this.logger?.warn({ listener: this.name, remote: session.socket?.remoteAddress, maxResets: this.guard.limits.maxH2ClientResets }, 'closed an HTTP/2 connection whose client reset most of its streams (rapid reset)');
+    this.logger?.warn(
+      { listener: this.name, remote: session.socket?.remoteAddress, maxResets: this.guard.limits.maxH2ClientResets },
+      'closed an HTTP/2 connection whose client reset most of its streams (rapid reset)',
+    );
     session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
     session.close();
   }

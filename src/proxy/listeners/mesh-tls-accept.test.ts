@@ -21,7 +21,9 @@ async function strictPort(t: TestContext, source: TlsSource | undefined): Promis
   const server = net.createServer((raw) => acceptor.accept(raw, { mode: 'strict' }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   // Not waiting for close's callback, which waits for every accepted connection to be released.
-  t.after(() => { server.close(); });
+  t.after(() => {
+    server.close();
+  });
   return { port: (server.address() as net.AddressInfo).port, counts };
 }
 
@@ -29,9 +31,13 @@ async function strictPort(t: TestContext, source: TlsSource | undefined): Promis
 function call(port: number, client: tls.ConnectionOptions | 'plaintext'): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
-    const socket = client === 'plaintext' ? net.connect(port, '127.0.0.1') : tls.connect({ host: '127.0.0.1', port, ca: ca.certPem, checkServerIdentity: () => undefined, ...client });
+    const socket =
+      client === 'plaintext' ? net.connect(port, '127.0.0.1') : tls.connect({ host: '127.0.0.1', port, ca: ca.certPem, checkServerIdentity: () => undefined, ...client });
     socket.once(client === 'plaintext' ? 'connect' : 'secureConnect', () => socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
-    socket.on('data', (c: Buffer) => { got += c.toString(); socket.end(); });
+    socket.on('data', (c: Buffer) => {
+      got += c.toString();
+      socket.end();
+    });
     socket.on('error', () => {});
     socket.setTimeout(3000, () => socket.destroy());
     socket.on('close', () => resolve(got));
@@ -62,7 +68,11 @@ test('refused handshakes are counted with their reason', { timeout: 20_000 }, as
     assert.equal(counts.failed[reason], before + 1, `${what}: ${JSON.stringify(failed(counts))}`);
   }
   assert.equal(counts.ok, 0);
-  assert.equal(Object.values(counts.failed).reduce((a, b) => a + b, 0), cases.length, 'one count per refusal');
+  assert.equal(
+    Object.values(counts.failed).reduce((a, b) => a + b, 0),
+    cases.length,
+    'one count per refusal',
+  );
 });
 
 test('a proxy without a workload certificate yet counts no_local_cert', { timeout: 10_000 }, async (t) => {

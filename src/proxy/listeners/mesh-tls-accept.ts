@@ -44,7 +44,10 @@ export class MeshTlsAcceptor {
       const peer = uriSans(socket.getPeerCertificate().subjectaltname)[0];
       if (!socket.authorized || !peer?.startsWith('spiffe://')) {
         this.counts.failed[socket.authorized ? 'wrong_identity' : tlsFailureReason(socket.authorizationError as unknown as string | undefined)]++;
-        this.log?.info({ remote: socket.remoteAddress, reason: socket.authorizationError ?? 'no SPIFFE ID' }, 'refused an inbound connection: the client certificate is not a mesh identity');
+        this.log?.info(
+          { remote: socket.remoteAddress, reason: socket.authorizationError ?? 'no SPIFFE ID' },
+          'refused an inbound connection: the client certificate is not a mesh identity',
+        );
         socket.destroy();
         return;
       }
@@ -65,7 +68,10 @@ export class MeshTlsAcceptor {
       this.done(raw, undefined);
       raw.resume();
     };
-    const onGone = () => { cleanup(); raw.destroy(); };
+    const onGone = () => {
+      cleanup();
+      raw.destroy();
+    };
     const cleanup = () => {
       raw.off('data', onData);
       raw.off('error', onGone);

@@ -46,7 +46,7 @@ test('detectProtocol: a silent client (server-first protocol) is opaque after th
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   t.after(() => client.destroy());
-  const [socket] = await once(server, 'connection') as [net.Socket];
+  const [socket] = (await once(server, 'connection')) as [net.Socket];
   t.after(() => socket.destroy());
   const started = Date.now();
   const protocol = await new Promise<string>((resolve) => detectProtocol(socket, 100, resolve));
@@ -55,7 +55,7 @@ test('detectProtocol: a silent client (server-first protocol) is opaque after th
   // Bytes that come afterwards still arrive in order.
   client.write('later');
   socket.resume();
-  const [chunk] = await once(socket, 'data') as [Buffer];
+  const [chunk] = (await once(socket, 'data')) as [Buffer];
   assert.equal(chunk.toString(), 'later');
 });
 
@@ -65,13 +65,13 @@ test('detectProtocol: bytes read while detecting are put back for whoever reads 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   t.after(() => client.destroy());
-  const [socket] = await once(server, 'connection') as [net.Socket];
+  const [socket] = (await once(server, 'connection')) as [net.Socket];
   t.after(() => socket.destroy());
   client.write('GET /x HTTP/1.1\r\n');
   const protocol = await new Promise<string>((resolve) => detectProtocol(socket, 5000, resolve));
   assert.equal(protocol, 'http/1.1');
   socket.resume();
-  const [chunk] = await once(socket, 'data') as [Buffer];
+  const [chunk] = (await once(socket, 'data')) as [Buffer];
   assert.equal(chunk.toString(), 'GET /x HTTP/1.1\r\n');
 });
 
@@ -119,12 +119,19 @@ test('sniffProtocol: a client that trickles the preface is closed at the deadlin
   const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   client.on('error', () => {});
   t.after(() => client.destroy());
-  const [socket] = await once(server, 'connection') as [net.Socket];
+  const [socket] = (await once(server, 'connection')) as [net.Socket];
   let sent = 0;
-  const trickle = setInterval(() => { if (sent < H2_PREFACE.length - 1) client.write(H2_PREFACE.subarray(sent, ++sent)); }, 20);
+  const trickle = setInterval(() => {
+    if (sent < H2_PREFACE.length - 1) client.write(H2_PREFACE.subarray(sent, ++sent));
+  }, 20);
   t.after(() => clearInterval(trickle));
   let timedOut = false;
-  sniffProtocol(socket, 200, () => assert.fail('classified a partial preface'), () => (timedOut = true));
+  sniffProtocol(
+    socket,
+    200,
+    () => assert.fail('classified a partial preface'),
+    () => (timedOut = true),
+  );
   await once(socket, 'close');
   assert.equal(timedOut, true);
   assert.ok(sent < H2_PREFACE.length - 1, `closed while the client was still trickling (${sent} bytes sent)`);

@@ -86,7 +86,7 @@ export function clientHelloAlpn(bytes: Buffer): string[] {
     if (type === ALPN_EXTENSION && length >= 2) {
       const out: string[] = [];
       const listEnd = Math.min(at + length, at + 2 + bytes.readUInt16BE(at));
-      for (let p = at + 2; p < listEnd; ) {
+      for (let p = at + 2; p < listEnd;) {
         const n = bytes[p]!;
         if (n === 0 || p + 1 + n > listEnd) return [];
         out.push(bytes.toString('latin1', p + 1, p + 1 + n));

@@ -41,7 +41,9 @@ function exchange(port: number, payload: string): Promise<string> {
 test('a TCP listener relays bytes and passes the half-close on', { timeout: 10_000 }, async (t) => {
   const appPort = await startHalfCloseEcho(t);
   const { plane, metrics } = startDataPlane(t);
-  const result = await plane.apply(runtimeConfig({ listeners: [tcpListener('db', 0, [{ cluster: 'db', weight: 1 }])], clusters: [cluster('db', [endpoint(appPort)], { service: 'db.default' })] }));
+  const result = await plane.apply(
+    runtimeConfig({ listeners: [tcpListener('db', 0, [{ cluster: 'db', weight: 1 }])], clusters: [cluster('db', [endpoint(appPort)], { service: 'db.default' })] }),
+  );
   assert.ok(result.ok);
   const port = plane.port('db')!;
   const payload = 'z'.repeat(100_000);
@@ -75,7 +77,9 @@ test('an upstream reset destroys the downstream connection', { timeout: 10_000 }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const { plane } = startDataPlane(t);
-  await plane.apply(runtimeConfig({ listeners: [tcpListener('db', 0, [{ cluster: 'db', weight: 1 }])], clusters: [cluster('db', [endpoint((server.address() as net.AddressInfo).port)])] }));
+  await plane.apply(
+    runtimeConfig({ listeners: [tcpListener('db', 0, [{ cluster: 'db', weight: 1 }])], clusters: [cluster('db', [endpoint((server.address() as net.AddressInfo).port)])] }),
+  );
   const closed = await new Promise<boolean>((resolve) => {
     const s = net.connect(plane.port('db')!, '127.0.0.1');
     s.on('error', () => {});

@@ -35,7 +35,13 @@ export class TcpListener implements Listener, TcpConnectionOwner {
   }
 
   /** `guard` caps the connections and bounds the mTLS handshake. */
-  static async open(scope: TcpListenerScope, logger?: Logger, tlsSource?: TlsSource, handshakes?: TlsHandshakeCounts, guard: DownstreamGuard = UNCOUNTED_GUARD): Promise<Result<TcpListener, ProxyError>> {
+  static async open(
+    scope: TcpListenerScope,
+    logger?: Logger,
+    tlsSource?: TlsSource,
+    handshakes?: TlsHandshakeCounts,
+    guard: DownstreamGuard = UNCOUNTED_GUARD,
+  ): Promise<Result<TcpListener, ProxyError>> {
     // allowHalfOpen: a client's FIN must reach the upstream while the reply still flows back.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
     server.maxConnections = guard.limits.maxConnectionsPerListener;
@@ -49,7 +55,10 @@ export class TcpListener implements Listener, TcpConnectionOwner {
       if (tls === undefined) return listener.onConnection(socket);
       // Tracked while the handshake runs, so close() still ends it.
       listener.sockets.add(socket);
-      socket.once('close', () => { listener.sockets.delete(socket); listener.onSocketGone(); });
+      socket.once('close', () => {
+        listener.sockets.delete(socket);
+        listener.onSocketGone();
+      });
       acceptor.accept(socket, tls);
     });
     server.on('error', (e) => logger?.warn({ listener: scope.listener.name, err: e }, 'listener error'));

@@ -26,18 +26,42 @@ export class ClusterEvents {
 
 /** Registers the four counter families, read from `all()` at scrape time. */
 export function registerClusterEventMetrics(registry: Registry, all: () => Iterable<ClusterEvents>): void {
-  scrapeCounter(registry, 'trellis_retries_total', 'Retries started by the retry layer, by destination service and reason (connect-failure, reset, per-try-timeout, 5xx, retriable-status-codes, grpc-status).', ['service', 'reason'], function* () {
-    for (const e of all()) for (const [reason, n] of Object.entries(e.retries)) yield [{ service: e.service, reason }, n];
-  });
-  scrapeCounter(registry, 'trellis_timeouts_total', 'Timeouts that fired, by direction, destination service and kind (request: the route timeout ended the request; per_try: an attempt ran past the retry policy\'s per-try timeout).', ['direction', 'service', 'kind'], function* () {
-    for (const e of all()) {
-      for (const [direction, kinds] of Object.entries(e.timeouts)) for (const [kind, n] of Object.entries(kinds)) yield [{ direction, service: e.service, kind }, n];
-    }
-  });
-  scrapeCounter(registry, 'trellis_circuit_breaker_rejections_total', 'Requests refused with 503 CIRCUIT_BREAKER_OPEN, by destination service and the limit reached (max_requests: requests in flight; max_pending_requests: requests waiting for an HTTP/1.1 connection at maxConnections).', ['service', 'limit'], function* () {
-    for (const e of all()) for (const [limit, n] of Object.entries(e.breakerRejections)) yield [{ service: e.service, limit }, n];
-  });
-  scrapeCounter(registry, 'trellis_outlier_ejections_total', 'Endpoints ejected by outlier detection, by destination service and reason (consecutive_errors, failure_percent).', ['service', 'reason'], function* () {
-    for (const e of all()) for (const [reason, n] of Object.entries(e.ejections)) yield [{ service: e.service, reason }, n];
-  });
+  scrapeCounter(
+    registry,
+    'trellis_retries_total',
+    'Retries started by the retry layer, by destination service and reason (connect-failure, reset, per-try-timeout, 5xx, retriable-status-codes, grpc-status).',
+    ['service', 'reason'],
+    function* () {
+      for (const e of all()) for (const [reason, n] of Object.entries(e.retries)) yield [{ service: e.service, reason }, n];
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_timeouts_total',
+    "Timeouts that fired, by direction, destination service and kind (request: the route timeout ended the request; per_try: an attempt ran past the retry policy's per-try timeout).",
+    ['direction', 'service', 'kind'],
+    function* () {
+      for (const e of all()) {
+        for (const [direction, kinds] of Object.entries(e.timeouts)) for (const [kind, n] of Object.entries(kinds)) yield [{ direction, service: e.service, kind }, n];
+      }
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_circuit_breaker_rejections_total',
+    'Requests refused with 503 CIRCUIT_BREAKER_OPEN, by destination service and the limit reached (max_requests: requests in flight; max_pending_requests: requests waiting for an HTTP/1.1 connection at maxConnections).',
+    ['service', 'limit'],
+    function* () {
+      for (const e of all()) for (const [limit, n] of Object.entries(e.breakerRejections)) yield [{ service: e.service, limit }, n];
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_outlier_ejections_total',
+    'Endpoints ejected by outlier detection, by destination service and reason (consecutive_errors, failure_percent).',
+    ['service', 'reason'],
+    function* () {
+      for (const e of all()) for (const [reason, n] of Object.entries(e.ejections)) yield [{ service: e.service, reason }, n];
+    },
+  );
 }

@@ -8,8 +8,20 @@ type Labels = 'service' | 'source_service' | 'source_workload' | 'source_authent
 type HistogramGet = Awaited<ReturnType<Histogram<Labels>['get']>>;
 
 export class DurationHistogram extends Histogram<Labels> {
-  constructor(private readonly metricName: string, private readonly helpText: string, private readonly direction: Direction, private readonly source: () => Iterable<RequestStats>, registry: Registry) {
-    super({ name: metricName, help: helpText, labelNames: ['service', 'source_service', 'source_workload', 'source_authenticated', 'destination_workload', 'route'], buckets: [...DURATION_BUCKETS], registers: [registry] });
+  constructor(
+    private readonly metricName: string,
+    private readonly helpText: string,
+    private readonly direction: Direction,
+    private readonly source: () => Iterable<RequestStats>,
+    registry: Registry,
+  ) {
+    super({
+      name: metricName,
+      help: helpText,
+      labelNames: ['service', 'source_service', 'source_workload', 'source_authenticated', 'destination_workload', 'route'],
+      buckets: [...DURATION_BUCKETS],
+      registers: [registry],
+    });
   }
 
   override async get(): Promise<HistogramGet> {
@@ -18,7 +30,14 @@ export class DurationHistogram extends Histogram<Labels> {
     for (const s of this.source()) {
       if (s.direction !== this.direction) continue;
       const l = s.labels;
-      const base = { service: l.service, source_service: l.sourceService, source_workload: l.sourceWorkload, source_authenticated: l.sourceAuthenticated ? 'true' : 'false', destination_workload: l.destinationWorkload, route: l.route };
+      const base = {
+        service: l.service,
+        source_service: l.sourceService,
+        source_workload: l.sourceWorkload,
+        source_authenticated: l.sourceAuthenticated ? 'true' : 'false',
+        destination_workload: l.destinationWorkload,
+        route: l.route,
+      };
       let acc = 0;
       for (let i = 0; i < DURATION_BUCKETS.length; i++) {
         acc += s.bucketCounts[i]!;

@@ -87,7 +87,10 @@ test('code keys round-trip status and gRPC status', () => {
   s.record(503, 14, 0.1);
   s.record(404, NO_GRPC_STATUS, 0.1);
   const decoded = [...s.codes.keys()].map((k) => RequestStats.decodeKey(k));
-  assert.deepEqual(decoded, [{ code: '503', grpcStatus: '14' }, { code: '404', grpcStatus: undefined }]);
+  assert.deepEqual(decoded, [
+    { code: '503', grpcStatus: '14' },
+    { code: '404', grpcStatus: undefined },
+  ]);
   assert.equal(DURATION_BUCKETS[0], 0.0001);
 });
 
@@ -114,7 +117,13 @@ test('TLS handshake and resilience counts are exposed per label set, cached, and
   assert.equal(seriesSum(text, 'trellis_timeouts_total', { direction: 'outbound', service: 'api.default', kind: 'per_try' }), 1);
   assert.equal(seriesSum(text, 'trellis_circuit_breaker_rejections_total', { service: 'api.default', limit: 'max_pending_requests' }), 1);
   assert.equal(seriesSum(text, 'trellis_outlier_ejections_total', { service: 'api.default', reason: 'consecutive_errors' }), 1);
-  for (const name of ['trellis_tls_handshakes_total', 'trellis_retries_total', 'trellis_timeouts_total', 'trellis_circuit_breaker_rejections_total', 'trellis_outlier_ejections_total']) {
+  for (const name of [
+    'trellis_tls_handshakes_total',
+    'trellis_retries_total',
+    'trellis_timeouts_total',
+    'trellis_circuit_breaker_rejections_total',
+    'trellis_outlier_ejections_total',
+  ]) {
     assert.match(text, new RegExp(`# TYPE ${name} counter`));
   }
 });

@@ -19,14 +19,26 @@ export const MAX_LABEL_SETS = 2000;
 
 /** Prometheus labels of a RequestStats (snake_case, as exposed). */
 export function promLabels(l: RequestLabels): Record<string, string> {
-  return { direction: l.direction, service: l.service, source_service: l.sourceService, source_workload: l.sourceWorkload, source_authenticated: l.sourceAuthenticated ? 'true' : 'false', destination_workload: l.destinationWorkload, route: l.route };
+  return {
+    direction: l.direction,
+    service: l.service,
+    source_service: l.sourceService,
+    source_workload: l.sourceWorkload,
+    source_authenticated: l.sourceAuthenticated ? 'true' : 'false',
+    destination_workload: l.destinationWorkload,
+    route: l.route,
+  };
 }
 
 type ByRoute = Map<string, RequestStats>;
 type ByWorkload = Map<string, ByRoute>;
 type BySourceService = Map<string, ByWorkload>;
 type StatsTree = Map<Direction, Map<string, BySourceService>>;
-const statsTree = (): StatsTree => new Map([['inbound', new Map<string, BySourceService>()], ['outbound', new Map<string, BySourceService>()]]);
+const statsTree = (): StatsTree =>
+  new Map([
+    ['inbound', new Map<string, BySourceService>()],
+    ['outbound', new Map<string, BySourceService>()],
+  ]);
 
 /** All metrics of one proxy; `registry` is what /metrics serves. */
 export class ProxyMetrics {
@@ -51,7 +63,7 @@ export class ProxyMetrics {
     const all = () => this.allStats();
     new Counter<CounterLabels>({
       name: 'trellis_requests_total',
-      help: 'HTTP and gRPC requests handled, by direction, destination service, source service and workload (source_authenticated: whether those come from mTLS or this proxy rather than the caller\'s own header), destination workload, route, HTTP status and gRPC status.',
+      help: "HTTP and gRPC requests handled, by direction, destination service, source service and workload (source_authenticated: whether those come from mTLS or this proxy rather than the caller's own header), destination workload, route, HTTP status and gRPC status.",
       labelNames: ['direction', 'service', 'source_service', 'source_workload', 'source_authenticated', 'destination_workload', 'route', 'code', 'grpc_status'],
       registers: [this.registry],
       collect(this: Counter<CounterLabels>) {
@@ -65,8 +77,20 @@ export class ProxyMetrics {
         }
       },
     });
-    new DurationHistogram('http_server_request_duration_seconds', 'Duration of inbound HTTP server requests (OpenTelemetry http.server.request.duration), from request received to response complete.', 'inbound', all, this.registry);
-    new DurationHistogram('http_client_request_duration_seconds', 'Duration of outbound HTTP client requests (OpenTelemetry http.client.request.duration), from request received from the app to response complete.', 'outbound', all, this.registry);
+    new DurationHistogram(
+      'http_server_request_duration_seconds',
+      'Duration of inbound HTTP server requests (OpenTelemetry http.server.request.duration), from request received to response complete.',
+      'inbound',
+      all,
+      this.registry,
+    );
+    new DurationHistogram(
+      'http_client_request_duration_seconds',
+      'Duration of outbound HTTP client requests (OpenTelemetry http.client.request.duration), from request received from the app to response complete.',
+      'outbound',
+      all,
+      this.registry,
+    );
     for (const [name, field, help] of [
       ['trellis_request_body_bytes_total', 'requestBytes', 'Request body bytes received from the downstream client.'],
       ['trellis_response_body_bytes_total', 'responseBytes', 'Response body bytes sent to the downstream client.'],
@@ -189,7 +213,15 @@ export class ProxyMetrics {
    * direction, so it is not part of the look-up). Plain arguments and nested maps: nothing is
    * allocated per call. Callers may keep the result (it lives as long as this object).
    */
-  statsFor(direction: Direction, service: string, sourceService: string, sourceWorkload: string, sourceAuthenticated: boolean, route: string, destinationWorkload: string): RequestStats {
+  statsFor(
+    direction: Direction,
+    service: string,
+    sourceService: string,
+    sourceWorkload: string,
+    sourceAuthenticated: boolean,
+    route: string,
+    destinationWorkload: string,
+  ): RequestStats {
     const byService = this.stats[sourceAuthenticated ? 1 : 0].get(direction)!;
     let bySourceService = byService.get(service);
     if (bySourceService === undefined) byService.set(service, (bySourceService = new Map<string, ByWorkload>()));
@@ -209,9 +241,10 @@ export class ProxyMetrics {
 
   /** Every accumulator (for the control plane's JSON view and the exposition). */
   *allStats(): Iterable<RequestStats> {
-    for (const tree of this.stats) for (const byService of tree.values()) {
-      for (const bySourceService of byService.values()) for (const byWorkload of bySourceService.values()) for (const byRoute of byWorkload.values()) yield* byRoute.values();
-    }
+    for (const tree of this.stats)
+      for (const byService of tree.values()) {
+        for (const bySourceService of byService.values()) for (const byWorkload of bySourceService.values()) for (const byRoute of byWorkload.values()) yield* byRoute.values();
+      }
   }
 
   /** Adds a cumulative count read at scrape time as `trellis_telemetry_events_total{event}`. */

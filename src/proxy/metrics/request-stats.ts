@@ -4,9 +4,7 @@
 import type { Direction } from '../config/runtime-config.js';
 
 /** Latency buckets in seconds: 100 µs to 10 s, dense below 10 ms where proxied requests live. */
-export const DURATION_BUCKETS: readonly number[] = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
+export const DURATION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** `grpcStatus` value meaning "not a gRPC response". */
 export const NO_GRPC_STATUS = -1;

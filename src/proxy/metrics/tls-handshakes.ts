@@ -11,7 +11,10 @@ export type TlsFailureReason = 'no_client_cert' | 'untrusted_chain' | 'expired' 
 export class TlsHandshakeCounts {
   ok = 0;
   readonly failed: Record<TlsFailureReason, number> = { no_client_cert: 0, untrusted_chain: 0, expired: 0, wrong_identity: 0, protocol: 0, timeout: 0, no_local_cert: 0, other: 0 };
-  constructor(readonly direction: Direction, readonly service: string) {}
+  constructor(
+    readonly direction: Direction,
+    readonly service: string,
+  ) {}
 }
 
 /** Counts that go nowhere, for pools and listeners built without metrics (tests, tools). */
@@ -19,8 +22,16 @@ export const detachedHandshakeCounts = (direction: Direction): TlsHandshakeCount
 
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED']);
 const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_CHAIN_TOO_LONG', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_CHAIN_TOO_LONG',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
 ]);
 const NO_CLIENT_CERT = new Set(['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED']);
 
@@ -41,10 +52,16 @@ export function tlsFailureReason(error: unknown): TlsFailureReason {
 
 /** Registers trellis_tls_handshakes_total, read from `all()` at scrape time. */
 export function registerTlsHandshakeMetrics(registry: Registry, all: () => Iterable<TlsHandshakeCounts>): void {
-  scrapeCounter(registry, 'trellis_tls_handshakes_total', 'Mesh mTLS handshakes by direction, service (inbound: this proxy; outbound: the endpoint\'s Service), result (ok, failed) and, for failures, reason (no_client_cert, untrusted_chain, expired, wrong_identity, protocol, timeout, no_local_cert, other).', ['direction', 'service', 'result', 'reason'], function* () {
-    for (const c of all()) {
-      yield [{ direction: c.direction, service: c.service, result: 'ok', reason: '' }, c.ok];
-      for (const [reason, n] of Object.entries(c.failed)) yield [{ direction: c.direction, service: c.service, result: 'failed', reason }, n];
-    }
-  });
+  scrapeCounter(
+    registry,
+    'trellis_tls_handshakes_total',
+    "Mesh mTLS handshakes by direction, service (inbound: this proxy; outbound: the endpoint's Service), result (ok, failed) and, for failures, reason (no_client_cert, untrusted_chain, expired, wrong_identity, protocol, timeout, no_local_cert, other).",
+    ['direction', 'service', 'result', 'reason'],
+    function* () {
+      for (const c of all()) {
+        yield [{ direction: c.direction, service: c.service, result: 'ok', reason: '' }, c.ok];
+        for (const [reason, n] of Object.entries(c.failed)) yield [{ direction: c.direction, service: c.service, result: 'failed', reason }, n];
+      }
+    },
+  );
 }

@@ -14,7 +14,11 @@ export class EndpointRegistry {
    * `handshakes` gives the outbound mTLS handshake counts of a Service (ProxyMetrics.tlsHandshakes);
    * `onH1Free` hears of every HTTP/1.1 connection that goes idle or closes (pending requests).
    */
-  constructor(private readonly tlsSource?: TlsSource, private readonly handshakes: (service: string) => TlsHandshakeCounts = () => detachedHandshakeCounts('outbound'), private readonly onH1Free?: () => void) {
+  constructor(
+    private readonly tlsSource?: TlsSource,
+    private readonly handshakes: (service: string) => TlsHandshakeCounts = () => detachedHandshakeCounts('outbound'),
+    private readonly onH1Free?: () => void,
+  ) {
     this.sweeper = setInterval(() => this.sweep(), IDLE_TIMEOUT_MS / 4);
     this.sweeper.unref();
   }

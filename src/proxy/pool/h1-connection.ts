@@ -40,7 +40,13 @@ export class H1Connection {
   idleSince = 0;
   destroyed = false;
 
-  constructor(private readonly owner: H1ConnectionOwner, host: string, port: number, private readonly connectTimeoutMs: number, dialer?: Dialer) {
+  constructor(
+    private readonly owner: H1ConnectionOwner,
+    host: string,
+    port: number,
+    private readonly connectTimeoutMs: number,
+    dialer?: Dialer,
+  ) {
     const socket = dialer ? dialer.dial('http/1.1') : net.connect({ host, port, noDelay: true });
     this.socket = socket;
     if (connectTimeoutMs > 0) socket.setTimeout(connectTimeoutMs);

@@ -17,7 +17,12 @@ export class H1Pool implements H1ConnectionOwner {
   /** Called when a connection goes idle or closes (capacity a pending request may take); set by the registry. */
   onFree: (() => void) | undefined = undefined;
 
-  constructor(readonly label: string, private readonly host: string, private readonly port: number, private readonly dialer?: Dialer) {}
+  constructor(
+    readonly label: string,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly dialer?: Dialer,
+  ) {}
 
   /** An idle connection, or a new one when none is idle or `fresh` is asked for. */
   acquire(connectTimeoutMs: number, fresh = false): H1Connection {

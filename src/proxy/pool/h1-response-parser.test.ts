@@ -67,7 +67,9 @@ test('a chunked response is decoded, with extensions and trailers', () => {
 });
 
 test('hop-by-hop response headers are removed, Connection-listed ones too', () => {
-  const { out, parser } = parse('HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nUpgrade: h2c\r\nProxy-Connection: x\r\nX-Keep: 2\r\nContent-Length: 0\r\n\r\n');
+  const { out, parser } = parse(
+    'HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nUpgrade: h2c\r\nProxy-Connection: x\r\nX-Keep: 2\r\nContent-Length: 0\r\n\r\n',
+  );
   assert.deepEqual(out.headers, ['X-Keep', '2', 'Content-Length', '0']);
   assert.equal(parser.keepAlive, false, 'Connection: close');
 });

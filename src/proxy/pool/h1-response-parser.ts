@@ -176,7 +176,8 @@ export class H1ResponseParser implements ChunkDataSink {
         case 7: // upgrade
           if (name.toLowerCase() === 'upgrade') continue;
           break;
-        case 10: { // connection, keep-alive
+        case 10: {
+          // connection, keep-alive
           const lower = name.toLowerCase();
           if (lower === 'keep-alive') continue;
           if (lower === 'connection') {

@@ -11,7 +11,11 @@ export class H2SessionPool {
   opened = 0;
   private retired = false;
 
-  constructor(readonly label: string, private readonly authority: string, private readonly dialer?: Dialer) {}
+  constructor(
+    readonly label: string,
+    private readonly authority: string,
+    private readonly dialer?: Dialer,
+  ) {}
 
   /**
    * The session to open a stream on. A new session is connecting until its 'connect' event;

@@ -17,13 +17,16 @@ const client = staticTlsSource(await ca.issue('spiffe://trellis.local/ns/default
 
 /** A TLS server with `id` that requires a client certificate of `ca`; or a plaintext one. */
 async function server(t: TestContext, id: { key: string; cert: string } | 'plaintext'): Promise<number> {
-  const s = id === 'plaintext'
-    ? net.createServer((c) => c.end('HTTP/1.1 400 Bad Request\r\n\r\n'))
-    : tls.createServer({ ...id, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (c) => c.end());
+  const s =
+    id === 'plaintext'
+      ? net.createServer((c) => c.end('HTTP/1.1 400 Bad Request\r\n\r\n'))
+      : tls.createServer({ ...id, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (c) => c.end());
   s.on('tlsClientError', () => {});
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   // Not waiting for close's callback, which waits for every accepted connection to be released.
-  t.after(() => { s.close(); });
+  t.after(() => {
+    s.close();
+  });
   return (s.address() as net.AddressInfo).port;
 }
 
@@ -64,7 +67,9 @@ test('failed outbound handshakes are counted with their reason', { timeout: 20_0
 test('a server that never answers the ClientHello within the connect timeout is a timeout', { timeout: 10_000 }, async (t) => {
   const silent = net.createServer(() => {});
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  t.after(() => { silent.close(); });
+  t.after(() => {
+    silent.close();
+  });
   const counts = new TlsHandshakeCounts('outbound', 'web.default');
   const socket = dialMeshTls('127.0.0.1', (silent.address() as net.AddressInfo).port, { source: client, sans: [WEB], handshakes: counts }, undefined, undefined);
   // As the pools do: a connect timeout, then destroy.

@@ -28,7 +28,14 @@ export class NoCertificateError extends Error {
 }
 
 /** Connects with mTLS; failures (no certificate yet, handshake, identity) arrive as the socket's 'error'. */
-export function dialMeshTls(host: string, port: number, target: UpstreamTlsTarget, alpn: string | undefined, session: Buffer | undefined, opts: { allowHalfOpen?: boolean } = {}): tls.TLSSocket {
+export function dialMeshTls(
+  host: string,
+  port: number,
+  target: UpstreamTlsTarget,
+  alpn: string | undefined,
+  session: Buffer | undefined,
+  opts: { allowHalfOpen?: boolean } = {},
+): tls.TLSSocket {
   const context = target.source.context();
   // Node passes allowHalfOpen on to the TLSSocket, though ConnectionOptions does not declare it.
   const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
@@ -42,7 +49,9 @@ export function dialMeshTls(host: string, port: number, target: UpstreamTlsTarge
     checkServerIdentity: (_host, cert) => {
       const presented = uriSans(cert.subjectaltname);
       if (presented.some((id) => target.sans.includes(id))) return undefined;
-      return new PeerIdentityError(`the server presented ${presented.join(', ') || 'no SPIFFE ID'}, expected ${target.sans.length > 0 ? target.sans.join(' or ') : 'none (the control plane knows no workload of this Service)'}`);
+      return new PeerIdentityError(
+        `the server presented ${presented.join(', ') || 'no SPIFFE ID'}, expected ${target.sans.length > 0 ? target.sans.join(' or ') : 'none (the control plane knows no workload of this Service)'}`,
+      );
     },
   };
   const socket = tls.connect(options);
@@ -60,10 +69,16 @@ export function dialMeshTls(host: string, port: number, target: UpstreamTlsTarge
 function countHandshake(socket: tls.TLSSocket, counts: TlsHandshakeCounts): void {
   let connected = false;
   let error: unknown;
-  const onConnect = () => { connected = true; };
-  const onError = (e: unknown) => { error ??= e; };
+  const onConnect = () => {
+    connected = true;
+  };
+  const onError = (e: unknown) => {
+    error ??= e;
+  };
   // The caller's connect timeout (socket.setTimeout) firing mid-handshake.
-  const onTimeout = () => { error ??= HANDSHAKE_TIMEOUT; };
+  const onTimeout = () => {
+    error ??= HANDSHAKE_TIMEOUT;
+  };
   const onSecure = () => {
     counts.ok++;
     socket.off('connect', onConnect).off('error', onError).off('timeout', onTimeout).off('close', onClose);

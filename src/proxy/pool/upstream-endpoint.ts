@@ -15,7 +15,11 @@ export class UpstreamEndpoint implements Pickable {
   /** The last TLS session with this endpoint, offered for resumption on the next dial. */
   tlsSession: Buffer | undefined = undefined;
 
-  constructor(readonly address: string, readonly port: number, readonly tls?: UpstreamTlsTarget) {
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly tls?: UpstreamTlsTarget,
+  ) {
     this.h1 = new H1Pool(this.key, address, port, tls ? this : undefined);
     const host = address.includes(':') ? `[${address}]` : address;
     this.h2 = new H2SessionPool(this.key, `${tls ? 'https' : 'http'}://${host}:${port}`, tls ? this : undefined);
@@ -25,7 +29,9 @@ export class UpstreamEndpoint implements Pickable {
   dial(alpn: string | undefined, opts: { allowHalfOpen?: boolean } = {}): net.Socket {
     if (!this.tls) return net.connect({ host: this.address, port: this.port, noDelay: true, allowHalfOpen: opts.allowHalfOpen ?? false });
     const socket = dialMeshTls(this.address, this.port, this.tls, alpn, this.tlsSession, opts);
-    socket.on('session', (s: Buffer) => { this.tlsSession = s; });
+    socket.on('session', (s: Buffer) => {
+      this.tlsSession = s;
+    });
     return socket;
   }
 

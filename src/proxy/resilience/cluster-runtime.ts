@@ -22,7 +22,10 @@ export class ClusterRuntime {
   readonly pending: PendingQueue;
 
   /** `bind` gives the counts of a service (default: counts no metrics read); `hub`: the data plane's waiting queues. */
-  constructor(private readonly bind: (service: string) => ClusterEvents = (service) => new ClusterEvents(service), hub = new PendingRequests()) {
+  constructor(
+    private readonly bind: (service: string) => ClusterEvents = (service) => new ClusterEvents(service),
+    hub = new PendingRequests(),
+  ) {
     this.pending = new PendingQueue(hub, () => this.events);
   }
 

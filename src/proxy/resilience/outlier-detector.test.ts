@@ -8,7 +8,9 @@ import { OutlierDetector } from './outlier-detector.js';
 
 const config: OutlierConfig = { consecutiveErrors: 2, intervalMs: 60_000, baseEjectionMs: 60_000, maxEjectionPercent: 50 };
 const members = (eps: UpstreamEndpoint[]) => eps.map((target) => ({ target, healthy: true, weight: 1 }));
-const fail = (d: OutlierDetector, e: UpstreamEndpoint, times: number) => { for (let i = 0; i < times; i++) d.record(e, false); };
+const fail = (d: OutlierDetector, e: UpstreamEndpoint, times: number) => {
+  for (let i = 0; i < times; i++) d.record(e, false);
+};
 
 test('consecutive errors eject an endpoint; a success in between starts the count over', (t) => {
   const [a, b] = [new UpstreamEndpoint('10.0.0.1', 80), new UpstreamEndpoint('10.0.0.2', 80)];
@@ -28,7 +30,11 @@ test('no more than maxEjectionPercent are ejected; an ejected endpoint that leav
   const d = new OutlierDetector(config, members(eps), 'round_robin');
   t.after(() => d.stop());
   for (const e of eps) fail(d, e, 2);
-  assert.deepEqual(eps.map((e) => d.isEjected(e)), [true, true, false, false], '50 % of four');
+  assert.deepEqual(
+    eps.map((e) => d.isEjected(e)),
+    [true, true, false, false],
+    '50 % of four',
+  );
   assert.equal(d.ejected, 2);
 
   d.update(config, members(eps.slice(1)), 'round_robin');

@@ -32,7 +32,12 @@ export class OutlierDetector {
   totalEjections = 0;
 
   /** `onEject` counts each ejection (trellis_outlier_ejections_total). */
-  constructor(config: OutlierConfig, members: readonly BalancerEndpoint<UpstreamEndpoint>[], policy: LbPolicy, private readonly onEject: (reason: EjectionReason) => void = () => {}) {
+  constructor(
+    config: OutlierConfig,
+    members: readonly BalancerEndpoint<UpstreamEndpoint>[],
+    policy: LbPolicy,
+    private readonly onEject: (reason: EjectionReason) => void = () => {},
+  ) {
     this.config = config;
     this.balancer = createBalancer(policy, members);
     this.timer = this.startTimer();

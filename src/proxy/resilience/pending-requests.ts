@@ -49,7 +49,11 @@ export class PendingRequests {
 }
 
 class Waiter implements UpstreamCall {
-  constructor(readonly queue: PendingQueue, readonly ctx: EndpointRequest, readonly dispatch: Dispatch) {}
+  constructor(
+    readonly queue: PendingQueue,
+    readonly ctx: EndpointRequest,
+    readonly dispatch: Dispatch,
+  ) {}
 
   cancel(): void {
     this.queue.remove(this);
@@ -61,7 +65,10 @@ export class PendingQueue {
   /** Invariant: in arrival order; each is its context's `upstream`. */
   private readonly waiters: Waiter[] = [];
 
-  constructor(private readonly hub: PendingRequests, private readonly events: () => ClusterEvents) {}
+  constructor(
+    private readonly hub: PendingRequests,
+    private readonly events: () => ClusterEvents,
+  ) {}
 
   /** Requests waiting now (tests and /stats read it). */
   get length(): number {

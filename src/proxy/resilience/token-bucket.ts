@@ -6,7 +6,10 @@ export class TokenBucket {
   private tokens: number;
   private lastFill: number;
 
-  constructor(private readonly config: RateLimitConfig, now = performance.now()) {
+  constructor(
+    private readonly config: RateLimitConfig,
+    now = performance.now(),
+  ) {
     this.tokens = config.maxTokens;
     this.lastFill = now;
   }

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import type { EscapedSlashesAction, PathNormalization } from '../config/runtime-config.js';
 import { normalizePath, pathIsNormal } from './normalize-path.js';
 
-const mesh = (escapedSlashes: EscapedSlashesAction = 'KEEP_UNCHANGED', over: Partial<PathNormalization> = {}): PathNormalization => ({ normalizePath: true, mergeSlashes: true, escapedSlashes, ...over });
+const mesh = (escapedSlashes: EscapedSlashesAction = 'KEEP_UNCHANGED', over: Partial<PathNormalization> = {}): PathNormalization => ({
+  normalizePath: true,
+  mergeSlashes: true,
+  escapedSlashes,
+  ...over,
+});
 const MERGE_SLASHES = mesh();
 
 type Expected = string | { reject: RegExp } | { redirect: string };
@@ -60,15 +65,37 @@ test('paths that cannot be normalized safely are refused with a reason', () => {
 });
 
 test('escaped slashes and backslashes follow path_with_escaped_slashes_action', () => {
-  check(mesh('KEEP_UNCHANGED'), [['/a%2fb%5cc', '/a%2Fb%5Cc'], ['/%2Finternal', '/%2Finternal']]);
-  check(mesh('REJECT_REQUEST'), [['/a%2fb', { reject: /escaped slash \(%2F\).*REJECT_REQUEST/ }], ['/a%5Cb', { reject: /escaped backslash/ }], ['/a/b', '/a/b'], ['/a%41', '/aA']]);
-  check(mesh('UNESCAPE_AND_FORWARD'), [['/%2Finternal%2fa', '/internal/a'], ['/a%5Cb', '/a/b'], ['/a%2F..%2Finternal', '/internal']]);
-  check(mesh('UNESCAPE_AND_REDIRECT'), [['/%2Finternal%2fa?x=1', { redirect: '/internal/a?x=1' }], ['/a//b', '/a/b'], ['/%69', '/i']]);
+  check(mesh('KEEP_UNCHANGED'), [
+    ['/a%2fb%5cc', '/a%2Fb%5Cc'],
+    ['/%2Finternal', '/%2Finternal'],
+  ]);
+  check(mesh('REJECT_REQUEST'), [
+    ['/a%2fb', { reject: /escaped slash \(%2F\).*REJECT_REQUEST/ }],
+    ['/a%5Cb', { reject: /escaped backslash/ }],
+    ['/a/b', '/a/b'],
+    ['/a%41', '/aA'],
+  ]);
+  check(mesh('UNESCAPE_AND_FORWARD'), [
+    ['/%2Finternal%2fa', '/internal/a'],
+    ['/a%5Cb', '/a/b'],
+    ['/a%2F..%2Finternal', '/internal'],
+  ]);
+  check(mesh('UNESCAPE_AND_REDIRECT'), [
+    ['/%2Finternal%2fa?x=1', { redirect: '/internal/a?x=1' }],
+    ['/a//b', '/a/b'],
+    ['/%69', '/i'],
+  ]);
 });
 
 test('each HCM field alone: BASE keeps slashes, merge_slashes alone does not touch dots, NONE-like settings touch nothing', () => {
-  check(mesh('KEEP_UNCHANGED', { mergeSlashes: false }), [['//internal/./a', '//internal/a'], ['/a\\b', '/a/b']]);
-  check(mesh('KEEP_UNCHANGED', { normalizePath: false }), [['//internal/./a%2e', '/internal/./a%2e'], ['/a\\b', '/a\\b']]);
+  check(mesh('KEEP_UNCHANGED', { mergeSlashes: false }), [
+    ['//internal/./a', '//internal/a'],
+    ['/a\\b', '/a/b'],
+  ]);
+  check(mesh('KEEP_UNCHANGED', { normalizePath: false }), [
+    ['//internal/./a%2e', '/internal/./a%2e'],
+    ['/a\\b', '/a\\b'],
+  ]);
   check(mesh('KEEP_UNCHANGED', { normalizePath: false, mergeSlashes: false }), [['//x/../%zz', '//x/../%zz']]);
   check(mesh('UNESCAPE_AND_FORWARD', { normalizePath: false, mergeSlashes: false }), [['/a%2Fb%5Cc%zz', '/a/b\\c%zz']]);
 });

@@ -96,7 +96,10 @@ function decodeEscapes(path: string, n: PathNormalization): string | PathRefusal
     from = i + 1;
     if (b === 0) return reject('it contains an encoded NUL (%00)');
     if (b === 0x2f || b === 0x5c) {
-      if (n.escapedSlashes === 'REJECT_REQUEST') return reject(`it contains an escaped ${b === 0x2f ? 'slash (%2F)' : 'backslash (%5C)'} and the mesh rejects them (MeshConfig pathNormalization.escapedSlashes: REJECT_REQUEST)`);
+      if (n.escapedSlashes === 'REJECT_REQUEST')
+        return reject(
+          `it contains an escaped ${b === 0x2f ? 'slash (%2F)' : 'backslash (%5C)'} and the mesh rejects them (MeshConfig pathNormalization.escapedSlashes: REJECT_REQUEST)`,
+        );
       if (n.escapedSlashes === 'KEEP_UNCHANGED') out += n.normalizePath ? (b === 0x2f ? '%2F' : '%5C') : path.slice(i - 2, i + 1);
       else out += b === 0x5c && !n.normalizePath ? '\\' : '/';
     } else if (n.normalizePath && isUnreserved(b)) {

@@ -6,7 +6,14 @@ import { routeTable, rule, safeRegex, virtualHost } from '../testing/config-buil
 import { Router, type RouteInput } from './router.js';
 
 const input = (path: string, headers: Record<string, string> = {}, method = 'GET'): RouteInput => ({ method, path, header: (n) => headers[n] });
-const router = (hosts: [string, string[], RouteRule[]][]) => new Router(routeTable('t', hosts.map(([n, d, r]) => virtualHost(n, d, r))), (c) => c);
+const router = (hosts: [string, string[], RouteRule[]][]) =>
+  new Router(
+    routeTable(
+      't',
+      hosts.map(([n, d, r]) => virtualHost(n, d, r)),
+    ),
+    (c) => c,
+  );
 const routeName = (r: Router<string>, authority: string, i: RouteInput) => r.route(authority, i)?.name;
 
 test('host lookup: host:port, then host, then *.suffix (longest first), then *', () => {
@@ -37,12 +44,18 @@ test('no virtual host and no * means no route', () => {
 });
 
 test('path matching by kind, the query string ignored', () => {
-  const r = router([['h', ['*'], [
-    rule('exact', 'c', { path: { type: 'exact', value: '/a' } }),
-    rule('seg', 'c', { path: { type: 'segment-prefix', value: '/b/' } }),
-    rule('prefix', 'c', { path: { type: 'prefix', value: '/c' } }),
-    rule('regex', 'c', { path: { type: 'regex', regex: safeRegex('/d/\\d+') } }),
-  ]]]);
+  const r = router([
+    [
+      'h',
+      ['*'],
+      [
+        rule('exact', 'c', { path: { type: 'exact', value: '/a' } }),
+        rule('seg', 'c', { path: { type: 'segment-prefix', value: '/b/' } }),
+        rule('prefix', 'c', { path: { type: 'prefix', value: '/c' } }),
+        rule('regex', 'c', { path: { type: 'regex', regex: safeRegex('/d/\\d+') } }),
+      ],
+    ],
+  ]);
   const cases: [string, string | undefined][] = [
     ['/a', 'h/exact'],
     ['/a?x=1', 'h/exact'],
@@ -65,13 +78,24 @@ test('segment prefix / matches everything', () => {
 });
 
 test('header matches: exact, regex, present, and :method', () => {
-  const r = router([['h', ['*'], [
-    rule('exact', 'c', { headers: [{ name: 'x-a', match: { type: 'exact', value: '1' } }] }),
-    rule('regex', 'c', { headers: [{ name: 'x-b', match: { type: 'regex', regex: safeRegex('v[0-9]') } }] }),
-    rule('present', 'c', { headers: [{ name: 'x-c', match: { type: 'present' } }] }),
-    rule('method', 'c', { headers: [{ name: ':method', match: { type: 'exact', value: 'DELETE' } }] }),
-    rule('both', 'c', { headers: [{ name: 'x-d', match: { type: 'exact', value: '1' } }, { name: 'x-e', match: { type: 'exact', value: '2' } }] }),
-  ]]]);
+  const r = router([
+    [
+      'h',
+      ['*'],
+      [
+        rule('exact', 'c', { headers: [{ name: 'x-a', match: { type: 'exact', value: '1' } }] }),
+        rule('regex', 'c', { headers: [{ name: 'x-b', match: { type: 'regex', regex: safeRegex('v[0-9]') } }] }),
+        rule('present', 'c', { headers: [{ name: 'x-c', match: { type: 'present' } }] }),
+        rule('method', 'c', { headers: [{ name: ':method', match: { type: 'exact', value: 'DELETE' } }] }),
+        rule('both', 'c', {
+          headers: [
+            { name: 'x-d', match: { type: 'exact', value: '1' } },
+            { name: 'x-e', match: { type: 'exact', value: '2' } },
+          ],
+        }),
+      ],
+    ],
+  ]);
   const cases: [Record<string, string>, string, string | undefined][] = [
     [{ 'x-a': '1' }, 'GET', 'h/exact'],
     [{ 'x-a': '2' }, 'GET', undefined],
@@ -86,10 +110,16 @@ test('header matches: exact, regex, present, and :method', () => {
 });
 
 test('query matches: exact and regex on decoded values', () => {
-  const r = router([['h', ['*'], [
-    rule('exact', 'c', { query: [{ name: 'v', match: { type: 'exact', value: 'a b' } }] }),
-    rule('regex', 'c', { query: [{ name: 'n', match: { type: 'regex', regex: safeRegex('\\d+') } }] }),
-  ]]]);
+  const r = router([
+    [
+      'h',
+      ['*'],
+      [
+        rule('exact', 'c', { query: [{ name: 'v', match: { type: 'exact', value: 'a b' } }] }),
+        rule('regex', 'c', { query: [{ name: 'n', match: { type: 'regex', regex: safeRegex('\\d+') } }] }),
+      ],
+    ],
+  ]);
   assert.equal(routeName(r, 'h', input('/?v=a%20b')), 'h/exact');
   assert.equal(routeName(r, 'h', input('/?x=1&n=42')), 'h/regex');
   assert.equal(routeName(r, 'h', input('/?n=x')), undefined);

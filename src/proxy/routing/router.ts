@@ -51,7 +51,10 @@ export class Router<T> {
   private star: CompiledHost<T> | undefined;
 
   /** `resolve` maps a cluster name to the snapshot's object for it (the decoder guarantees it exists). */
-  constructor(readonly table: RouteTable, resolve: (cluster: string) => T) {
+  constructor(
+    readonly table: RouteTable,
+    resolve: (cluster: string) => T,
+  ) {
     for (const vh of table.virtualHosts) {
       const host: CompiledHost<T> = { rules: vh.routes.map((r) => compileRule(vh.name, r, resolve)) };
       for (const raw of vh.domains) {
@@ -115,7 +118,13 @@ function compileRule<T>(vhost: string, rule: RouteRule, resolve: (cluster: strin
     path: compilePath(rule.path),
     headers: rule.headers,
     query: rule.query,
-    route: { name: `${vhost}/${rule.name}`, rule, timeoutMs: rule.timeoutMs, backends, mirrors: (rule.mirrors ?? []).map((m) => ({ target: resolve(m.cluster), perMillion: m.perMillion })) },
+    route: {
+      name: `${vhost}/${rule.name}`,
+      rule,
+      timeoutMs: rule.timeoutMs,
+      backends,
+      mirrors: (rule.mirrors ?? []).map((m) => ({ target: resolve(m.cluster), perMillion: m.perMillion })),
+    },
   };
 }
 

@@ -6,8 +6,12 @@ import { test } from 'node:test';
 import { TcpStackBuilder } from './tcp-compose.js';
 import type { TcpEnd, TcpEndHandler, TcpLayer, TcpService, TcpTerminal } from './tcp-layer.js';
 
-interface Named { readonly name: string }
-interface Sized extends Named { readonly size: number }
+interface Named {
+  readonly name: string;
+}
+interface Sized extends Named {
+  readonly size: number;
+}
 
 const END: TcpEnd = { received: 1, sent: 2, durationMs: 3 };
 

@@ -36,7 +36,9 @@ test('a denied connection is closed, counted, and its owner told', async () => {
 });
 
 test('a connection to BlackHoleCluster is reset and counted as refused', async () => {
-  const { metrics, socket, ends } = serve(chainScope({ backends: new WeightedChoice([{ item: fakeCluster(BLACKHOLE_CLUSTER), weight: 1 }]) }), { originalDst: { address: '203.0.113.7', port: 5432 } });
+  const { metrics, socket, ends } = serve(chainScope({ backends: new WeightedChoice([{ item: fakeCluster(BLACKHOLE_CLUSTER), weight: 1 }]) }), {
+    originalDst: { address: '203.0.113.7', port: 5432 },
+  });
   assert.equal(socket.resets, 1);
   assert.equal(ends[0]!.refused?.code, 'OUTBOUND_REFUSED');
   assert.match(await metrics.text(), /trellis_outbound_refused_total\{protocol="opaque"\} 1/);

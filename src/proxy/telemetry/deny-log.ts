@@ -39,11 +39,19 @@ export function logDenial(d: Denial): void {
   const suppressed = limit.admit(d.policy ?? `${NO_POLICY}${d.listener}`);
   if (suppressed === false) return;
   const request = d.method !== undefined;
-  log.warn({
-    source: d.peer ?? 'unauthenticated', sourceAddress: d.sourceAddress ?? null, ...(d.service !== undefined ? { service: d.service } : {}), ...decider(d.policy),
-    ...(request ? { method: d.method, path: d.path !== undefined && d.path.length > MAX_PATH ? d.path.slice(0, MAX_PATH) + '…' : d.path } : {}),
-    listener: d.listener, reason: d.reason, suppressed,
-  }, request ? 'request denied' : 'connection denied');
+  log.warn(
+    {
+      source: d.peer ?? 'unauthenticated',
+      sourceAddress: d.sourceAddress ?? null,
+      ...(d.service !== undefined ? { service: d.service } : {}),
+      ...decider(d.policy),
+      ...(request ? { method: d.method, path: d.path !== undefined && d.path.length > MAX_PATH ? d.path.slice(0, MAX_PATH) + '…' : d.path } : {}),
+      listener: d.listener,
+      reason: d.reason,
+      suppressed,
+    },
+    request ? 'request denied' : 'connection denied',
+  );
 }
 
 /** The translator names RBAC policies `namespace/name/rules[i]`: the policy and the rule apart. */

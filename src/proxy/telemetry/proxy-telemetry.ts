@@ -90,7 +90,12 @@ export class ProxyTelemetry {
   /** The span exporter, created on the first sampled span. */
   get exporter(): SpanExporter {
     return (this.exporterInstance ??= new SpanExporter({
-      resource: { 'service.name': this.identity.serviceName, 'service.namespace': this.identity.namespace, 'service.instance.id': this.identity.nodeId, 'trellis.workload': this.identity.workload },
+      resource: {
+        'service.name': this.identity.serviceName,
+        'service.namespace': this.identity.namespace,
+        'service.instance.id': this.identity.nodeId,
+        'trellis.workload': this.identity.workload,
+      },
       ...(this.opts.logger !== undefined ? { logger: this.opts.logger } : {}),
       ...(this.opts.collectorCa !== undefined ? { ca: this.opts.collectorCa } : {}),
       ...(this.opts.collectorClientTls !== undefined ? { clientTls: this.opts.collectorClientTls } : {}),
@@ -159,5 +164,8 @@ const UNKNOWN_PEER: CallerSource = { service: 'unknown', workload: 'unknown', au
 
 /** A telemetry object for tests and tools that do not care who the proxy is. */
 export function anonymousTelemetry(metrics?: ProxyMetrics): ProxyTelemetry {
-  return new ProxyTelemetry({ identity: { service: 'unknown', serviceName: 'unknown', namespace: 'default', workload: 'unknown', nodeId: 'unknown' }, ...(metrics !== undefined ? { metrics } : {}) });
+  return new ProxyTelemetry({
+    identity: { service: 'unknown', serviceName: 'unknown', namespace: 'default', workload: 'unknown', nodeId: 'unknown' },
+    ...(metrics !== undefined ? { metrics } : {}),
+  });
 }

@@ -3,7 +3,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseTapFilter, tapMatches, type TapEvent } from './tap-hub.js';
 
-const event: TapEvent = { time: '', direction: 'inbound', method: 'GET', authority: 'x', path: '/api/items', status: 503, durationMs: 1, requestBytes: 0, responseBytes: 0, sourceService: 'web.default', sourceWorkload: 'web-v1', service: 'reviews.default', route: '' };
+const event: TapEvent = {
+  time: '',
+  direction: 'inbound',
+  method: 'GET',
+  authority: 'x',
+  path: '/api/items',
+  status: 503,
+  durationMs: 1,
+  requestBytes: 0,
+  responseBytes: 0,
+  sourceService: 'web.default',
+  sourceWorkload: 'web-v1',
+  service: 'reviews.default',
+  route: '',
+};
 
 test('filters match by service (either side, with or without namespace), path prefix, method and status class', () => {
   assert.ok(tapMatches({}, event));

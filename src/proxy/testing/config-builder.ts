@@ -1,7 +1,17 @@
 // Builders for RuntimeConfig values in tests: small defaults, every field overridable.
 import type { RetryConditions, RetryConfig } from '../config/resilience-config.js';
 import { SafeRegex } from '../config/safe-regex.js';
-import type { ClusterConfig, Endpoint, HttpListenerConfig, RouteRule, RouteTable, RuntimeConfig, TcpListenerConfig, VirtualHost, WeightedCluster } from '../config/runtime-config.js';
+import type {
+  ClusterConfig,
+  Endpoint,
+  HttpListenerConfig,
+  RouteRule,
+  RouteTable,
+  RuntimeConfig,
+  TcpListenerConfig,
+  VirtualHost,
+  WeightedCluster,
+} from '../config/runtime-config.js';
 
 let version = 0;
 
@@ -60,14 +70,25 @@ export function simpleConfig(port: number, upstreamPorts: readonly number[], ove
   return runtimeConfig({
     listeners: [httpListener('out', port, over.listener)],
     routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', { timeoutMs: over.timeoutMs ?? 0 })])])],
-    clusters: [cluster('app', upstreamPorts.map((p) => endpoint(p)))],
+    clusters: [
+      cluster(
+        'app',
+        upstreamPorts.map((p) => endpoint(p)),
+      ),
+    ],
   });
 }
 
 /** A retry policy: 3 retries on connect failure, reset and 5xx, 1–5 ms backoff, every method. */
 export function retryPolicy(over: Partial<RetryConfig> = {}, on: Partial<RetryConditions> = {}): RetryConfig {
   return {
-    numRetries: 3, perTryTimeoutMs: 0, statusCodes: [], backoffBaseMs: 1, backoffMaxMs: 5, methods: undefined, ...over,
+    numRetries: 3,
+    perTryTimeoutMs: 0,
+    statusCodes: [],
+    backoffBaseMs: 1,
+    backoffMaxMs: 5,
+    methods: undefined,
+    ...over,
     on: { connectFailure: true, reset: true, fiveXx: true, gatewayError: false, retriableStatus: false, grpcStatuses: [], ...on },
   };
 }

@@ -29,7 +29,12 @@ export class FakeDownstream implements Downstream {
   readonly responses: SentResponse[] = [];
   aborts = 0;
 
-  constructor(readonly protocol: 'http/1.1' | 'h2', headers: Readonly<Record<string, string>>, readonly hasBody: boolean, readonly remoteAddress: string | undefined) {
+  constructor(
+    readonly protocol: 'http/1.1' | 'h2',
+    headers: Readonly<Record<string, string>>,
+    readonly hasBody: boolean,
+    readonly remoteAddress: string | undefined,
+  ) {
     this.rawHeaders = Object.entries(headers).flat();
   }
 
@@ -111,12 +116,28 @@ export function clusterState(name: string, endpoints: readonly UpstreamEndpoint[
   const members = endpoints.map((target) => ({ target, healthy: true, weight: 1 }));
   const runtime = new ClusterRuntime();
   runtime.update(config, members);
-  return { name, service: config.service, connectTimeoutMs: config.connectTimeoutMs, balancer: createBalancer(config.lbPolicy, members), config, runtime, endpoints: [...endpoints] };
+  return {
+    name,
+    service: config.service,
+    connectTimeoutMs: config.connectTimeoutMs,
+    balancer: createBalancer(config.lbPolicy, members),
+    config,
+    runtime,
+    endpoints: [...endpoints],
+  };
 }
 
 /** The route of rule `r` (`all/r`) in virtual host `all` with `backends` and `mirrors`. */
-export function compiledRoute(over: Partial<RouteRule> = {}, backends: readonly { readonly item: ClusterState; readonly weight: number }[] = [], mirrors: CompiledRoute<ClusterState>['mirrors'] = []): CompiledRoute<ClusterState> {
-  const r = rule('r', backends.map((b) => ({ cluster: b.item.name, weight: b.weight })), over);
+export function compiledRoute(
+  over: Partial<RouteRule> = {},
+  backends: readonly { readonly item: ClusterState; readonly weight: number }[] = [],
+  mirrors: CompiledRoute<ClusterState>['mirrors'] = [],
+): CompiledRoute<ClusterState> {
+  const r = rule(
+    'r',
+    backends.map((b) => ({ cluster: b.item.name, weight: b.weight })),
+    over,
+  );
   return { name: `all/${r.name}`, rule: r, timeoutMs: r.timeoutMs, backends: new WeightedChoice(backends), mirrors };
 }
 

@@ -69,7 +69,17 @@ export function fakeCluster(name: string, endpoints: readonly TcpEndpoint[] = []
 
 /** An endpoint whose dial hands out `upstream`. */
 export function fakeEndpoint(upstream: FakeSocket = new FakeSocket(), key = '10.1.0.5:9000'): TcpEndpoint & { dials: number } {
-  return { address: '10.1.0.5', port: 9000, key, active: 0, dials: 0, dial() { this.dials++; return upstream.asSocket(); } };
+  return {
+    address: '10.1.0.5',
+    port: 9000,
+    key,
+    active: 0,
+    dials: 0,
+    dial() {
+      this.dials++;
+      return upstream.asSocket();
+    },
+  };
 }
 
 export function chainScope(over: Partial<TcpChainScope> = {}): TcpChainScope {
@@ -94,5 +104,12 @@ export class ServeRecorder<T> implements TcpService<T> {
 
 export function fakeConnection(opts: { socket?: FakeSocket; scope?: TcpChainScope; peer?: string; originalDst?: Destination; detected?: DetectedProtocol } = {}): TcpConnection {
   const owner = new EndRecorder<TcpConnection>();
-  return new TcpConnection((opts.socket ?? new FakeSocket()).asSocket(), opts.scope ?? chainScope(), { connectionEnded: (c, e) => owner.onEnd(c, e) }, opts.peer, opts.originalDst, opts.detected);
+  return new TcpConnection(
+    (opts.socket ?? new FakeSocket()).asSocket(),
+    opts.scope ?? chainScope(),
+    { connectionEnded: (c, e) => owner.onEnd(c, e) },
+    opts.peer,
+    opts.originalDst,
+    opts.detected,
+  );
 }

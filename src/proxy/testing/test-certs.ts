@@ -43,26 +43,27 @@ async function makeCa(name: string): Promise<TestCa> {
   let serial = 1;
   return {
     certPem: root.toString('pem'),
-    issue: (spiffeId, validity = {}) => holdingLoop(async () => {
-      const leafKeys = await generateKeyPair();
-      const leaf = await x509.X509CertificateGenerator.create({
-        serialNumber: (++serial).toString(16).padStart(2, '0'),
-        subject: '',
-        issuer: root.subject,
-        notBefore: validity.notBefore ?? new Date(Date.now() - 3600_000),
-        notAfter: validity.notAfter ?? new Date(Date.now() + 3600_000),
-        signingKey: keys.privateKey,
-        publicKey: leafKeys.publicKey,
-        signingAlgorithm: P256,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-          new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true),
-        ],
-      });
-      return { key: await privateKeyPem(leafKeys.privateKey), cert: leaf.toString('pem') };
-    }),
+    issue: (spiffeId, validity = {}) =>
+      holdingLoop(async () => {
+        const leafKeys = await generateKeyPair();
+        const leaf = await x509.X509CertificateGenerator.create({
+          serialNumber: (++serial).toString(16).padStart(2, '0'),
+          subject: '',
+          issuer: root.subject,
+          notBefore: validity.notBefore ?? new Date(Date.now() - 3600_000),
+          notAfter: validity.notAfter ?? new Date(Date.now() + 3600_000),
+          signingKey: keys.privateKey,
+          publicKey: leafKeys.publicKey,
+          signingAlgorithm: P256,
+          extensions: [
+            new x509.BasicConstraintsExtension(false, undefined, true),
+            new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+            new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+            new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }], true),
+          ],
+        });
+        return { key: await privateKeyPem(leafKeys.privateKey), cert: leaf.toString('pem') };
+      }),
   };
 }
 

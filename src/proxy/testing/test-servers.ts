@@ -49,13 +49,21 @@ export async function startEchoServer(t: TestContext, name = 'echo', handler?: h
   return {
     port,
     server,
-    get connections() { return state.connections; },
-    get requests() { return state.requests; },
+    get connections() {
+      return state.connections;
+    },
+    get requests() {
+      return state.requests;
+    },
   } as EchoServer;
 }
 
 /** An h2c server answering JSON Echo on every stream, or `handler` when given. */
-export async function startH2EchoServer(t: TestContext, name = 'h2echo', handler?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void): Promise<{ port: number; sessions: () => number }> {
+export async function startH2EchoServer(
+  t: TestContext,
+  name = 'h2echo',
+  handler?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
+): Promise<{ port: number; sessions: () => number }> {
   let sessions = 0;
   const server = http2.createServer();
   server.on('session', () => sessions++);
@@ -71,7 +79,10 @@ export async function startH2EchoServer(t: TestContext, name = 'h2echo', handler
     });
   });
   const open = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => { open.add(s); s.on('close', () => open.delete(s)); });
+  server.on('session', (s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
     for (const s of open) s.destroy();
@@ -95,14 +106,20 @@ export interface SimpleResponse {
 }
 
 /** One HTTP/1.1 request on a fresh connection (or `agent`), bounded by `timeoutMs`. */
-export function request(port: number, opts: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent; timeoutMs?: number } = {}): Promise<SimpleResponse> {
+export function request(
+  port: number,
+  opts: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent; timeoutMs?: number } = {},
+): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: opts.headers, agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 5000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: opts.headers, agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 5000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`request to port ${port} timed out`)));
     req.on('error', reject);
     req.end(opts.body);
@@ -118,7 +135,11 @@ export function h2Client(t: TestContext, port: number): http2.ClientHttp2Session
 }
 
 /** One h2 request on `session`: status, headers, body and trailers. */
-export function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: string): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string; trailers: http2.IncomingHttpHeaders | undefined }> {
+export function h2Request(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body?: string,
+): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string; trailers: http2.IncomingHttpHeaders | undefined }> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined });
     let responseHeaders: http2.IncomingHttpHeaders = {};
@@ -129,7 +150,8 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
     stream.on('data', (c: Buffer) => chunks.push(c));
     // node ends the readable side of a reset stream too: the outcome is known only at 'close'.
     stream.on('close', () => {
-      if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) resolve({ status: Number(responseHeaders[':status']), headers: responseHeaders, body: Buffer.concat(chunks).toString(), trailers });
+      if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR)
+        resolve({ status: Number(responseHeaders[':status']), headers: responseHeaders, body: Buffer.concat(chunks).toString(), trailers });
       else reject(new Error(`stream reset with code ${stream.rstCode}`));
     });
     stream.on('error', () => {});

@@ -11,8 +11,32 @@ const require = createRequire(import.meta.url);
 
 const resource = { 'service.name': 'frontend', 'service.namespace': 'default', 'service.instance.id': 'sidecar~1', 'trellis.workload': 'frontend-v1' };
 const spans: FinishedSpan[] = [
-  { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', parentSpanId: undefined, traceState: 'a=1', name: 'GET frontend.default', kind: SPAN_KIND_SERVER, startMs: 1_700_000_000_123.4568, endMs: 1_700_000_000_125.5, attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200, 'trellis.ratio': 0.5, ok: true }, statusCode: STATUS_UNSET, statusMessage: undefined },
-  { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '1111111111111111', parentSpanId: '00f067aa0ba902b7', traceState: undefined, name: 'GET catalog.default', kind: SPAN_KIND_CLIENT, startMs: 1_700_000_000_124, endMs: 1_700_000_000_125, attributes: { 'error.type': 'UPSTREAM_RESET' }, statusCode: STATUS_ERROR, statusMessage: 'reset' },
+  {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: undefined,
+    traceState: 'a=1',
+    name: 'GET frontend.default',
+    kind: SPAN_KIND_SERVER,
+    startMs: 1_700_000_000_123.4568,
+    endMs: 1_700_000_000_125.5,
+    attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200, 'trellis.ratio': 0.5, ok: true },
+    statusCode: STATUS_UNSET,
+    statusMessage: undefined,
+  },
+  {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '1111111111111111',
+    parentSpanId: '00f067aa0ba902b7',
+    traceState: undefined,
+    name: 'GET catalog.default',
+    kind: SPAN_KIND_CLIENT,
+    startMs: 1_700_000_000_124,
+    endMs: 1_700_000_000_125,
+    attributes: { 'error.type': 'UPSTREAM_RESET' },
+    statusCode: STATUS_ERROR,
+    statusMessage: 'reset',
+  },
 ];
 
 /** One resource object for every span: the serializer groups spans by resource identity. */

@@ -33,28 +33,32 @@ export function msToNanos(ms: number): string {
 /** The request body for POST /v1/traces with `spans`, all from `resource`. */
 export function encodeSpans(resource: SpanResource, spans: readonly FinishedSpan[]): string {
   return JSON.stringify({
-    resourceSpans: [{
-      resource: { attributes: attributes(resource), droppedAttributesCount: 0 },
-      scopeSpans: [{
-        scope: { name: SCOPE.name, version: SCOPE.version },
-        spans: spans.map((s) => ({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          ...(s.parentSpanId !== undefined ? { parentSpanId: s.parentSpanId } : {}),
-          ...(s.traceState !== undefined ? { traceState: s.traceState } : {}),
-          name: s.name,
-          kind: s.kind,
-          startTimeUnixNano: msToNanos(s.startMs),
-          endTimeUnixNano: msToNanos(s.endMs),
-          attributes: attributes(s.attributes),
-          droppedAttributesCount: 0,
-          events: [],
-          droppedEventsCount: 0,
-          status: s.statusMessage !== undefined ? { code: s.statusCode, message: s.statusMessage } : { code: s.statusCode },
-          links: [],
-          droppedLinksCount: 0,
-        })),
-      }],
-    }],
+    resourceSpans: [
+      {
+        resource: { attributes: attributes(resource), droppedAttributesCount: 0 },
+        scopeSpans: [
+          {
+            scope: { name: SCOPE.name, version: SCOPE.version },
+            spans: spans.map((s) => ({
+              traceId: s.traceId,
+              spanId: s.spanId,
+              ...(s.parentSpanId !== undefined ? { parentSpanId: s.parentSpanId } : {}),
+              ...(s.traceState !== undefined ? { traceState: s.traceState } : {}),
+              name: s.name,
+              kind: s.kind,
+              startTimeUnixNano: msToNanos(s.startMs),
+              endTimeUnixNano: msToNanos(s.endMs),
+              attributes: attributes(s.attributes),
+              droppedAttributesCount: 0,
+              events: [],
+              droppedEventsCount: 0,
+              status: s.statusMessage !== undefined ? { code: s.statusCode, message: s.statusMessage } : { code: s.statusCode },
+              links: [],
+              droppedLinksCount: 0,
+            })),
+          },
+        ],
+      },
+    ],
   });
 }

@@ -11,7 +11,19 @@ import { SpanExporter } from './span-exporter.js';
 import { SPAN_KIND_SERVER, STATUS_UNSET, type FinishedSpan } from './span.js';
 
 const resource = { 'service.name': 'payments', 'service.namespace': 'default', 'service.instance.id': 'sidecar~1', 'trellis.workload': 'payments' };
-const span: FinishedSpan = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), parentSpanId: undefined, traceState: undefined, name: 'GET payments.default', kind: SPAN_KIND_SERVER, startMs: 1_700_000_000_000, endMs: 1_700_000_000_002, attributes: {}, statusCode: STATUS_UNSET, statusMessage: undefined };
+const span: FinishedSpan = {
+  traceId: 'c'.repeat(32),
+  spanId: 'd'.repeat(16),
+  parentSpanId: undefined,
+  traceState: undefined,
+  name: 'GET payments.default',
+  kind: SPAN_KIND_SERVER,
+  startMs: 1_700_000_000_000,
+  endMs: 1_700_000_000_002,
+  attributes: {},
+  statusCode: STATUS_UNSET,
+  statusMessage: undefined,
+};
 
 function socketDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-spans-'));
@@ -25,7 +37,10 @@ test('spans for a unix: collector are posted as OTLP JSON to /v1/traces on that 
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => { got.push({ method: req.method, url: req.url, body }); res.end('{}'); });
+    req.on('end', () => {
+      got.push({ method: req.method, url: req.url, body });
+      res.end('{}');
+    });
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));

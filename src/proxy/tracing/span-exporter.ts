@@ -86,7 +86,9 @@ export class SpanExporter {
 
   private send(collector: string, spans: FinishedSpan[]): void {
     const p = post(collector, encodeSpans(this.opts.resource, spans), this.tlsOptions())
-      .then(() => { this.counts.exported += spans.length; })
+      .then(() => {
+        this.counts.exported += spans.length;
+      })
       .catch((e: Error) => {
         this.counts.failedRequests++;
         this.counts.dropped += spans.length;

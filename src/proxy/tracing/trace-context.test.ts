@@ -23,7 +23,8 @@ test('invalid traceparents are ignored', () => {
     `00-${TID.slice(1)}-${SID}-01`,
     `00-${TID}-${SID}-0g`,
     'garbage',
-  ]) assert.equal(parseTraceparent(bad, undefined), undefined, bad);
+  ])
+    assert.equal(parseTraceparent(bad, undefined), undefined, bad);
 });
 
 test('a future traceparent version is read as version 00', () => {
@@ -54,7 +55,16 @@ test('traceparent wins over b3 when both are present and valid', () => {
 test('the next hop gets traceparent, and B3 in the format the request came with', () => {
   assert.deepEqual(traceHeaders(TID, SID, undefined, true, TraceFormat.None), ['traceparent', `00-${TID}-${SID}-01`]);
   assert.deepEqual(traceHeaders(TID, SID, 'p'.repeat(16), false, TraceFormat.B3Single), ['traceparent', `00-${TID}-${SID}-00`, 'b3', `${TID}-${SID}-0-${'p'.repeat(16)}`]);
-  assert.deepEqual(traceHeaders(TID, SID, undefined, true, TraceFormat.B3Multi), ['traceparent', `00-${TID}-${SID}-01`, 'x-b3-traceid', TID, 'x-b3-spanid', SID, 'x-b3-sampled', '1']);
+  assert.deepEqual(traceHeaders(TID, SID, undefined, true, TraceFormat.B3Multi), [
+    'traceparent',
+    `00-${TID}-${SID}-01`,
+    'x-b3-traceid',
+    TID,
+    'x-b3-spanid',
+    SID,
+    'x-b3-sampled',
+    '1',
+  ]);
 });
 
 test('new ids are lower-case hex of the right length and differ', () => {

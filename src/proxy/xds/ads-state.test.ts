@@ -110,7 +110,10 @@ test('a resource of another type in a response is refused', () => {
   const s = new AdsState();
   const c = s.prepare('listeners', 'l1', res('clusters', edsCluster(C)));
   assert.ok(!c.ok);
-  assert.equal(formatProblems(c.error), `listener "${C}": @type: must be type.googleapis.com/envoy.config.listener.v3.Listener in a response of that type, got "type.googleapis.com/envoy.config.cluster.v3.Cluster"`);
+  assert.equal(
+    formatProblems(c.error),
+    `listener "${C}": @type: must be type.googleapis.com/envoy.config.listener.v3.Listener in a response of that type, got "type.googleapis.com/envoy.config.cluster.v3.Cluster"`,
+  );
 });
 
 test('a resource twice in one response is refused', () => {
@@ -124,7 +127,13 @@ test('an RDS response updates only the tables it carries; an unrequested table i
   accept(s, 'listeners', 'l2', httpListener('a', 9001, RT), httpListener('b', 9002, 'other'));
   accept(s, 'routes', 'r2', routeConfig('other', [prefixRoute('/x', C)]), routeConfig('stray', [prefixRoute('/', C)]));
   assert.deepEqual([...s.config.routes.keys()].sort(), ['other', RT]);
-  assert.deepEqual(s.dump().resources.routes.map((r) => r.name).sort(), ['other', RT]);
+  assert.deepEqual(
+    s
+      .dump()
+      .resources.routes.map((r) => r.name)
+      .sort(),
+    ['other', RT],
+  );
 });
 
 test('a CDS response replaces the set, and endpoints of removed clusters are dropped', () => {

@@ -21,7 +21,10 @@ export type ResourceKind = keyof ResourceVersions;
 export const KINDS: readonly ResourceKind[] = ['clusters', 'listeners', 'endpoints', 'routes'];
 
 export const TYPE_URL_OF: Record<ResourceKind, string> = {
-  clusters: CLUSTER_TYPE, endpoints: ENDPOINT_TYPE, listeners: LISTENER_TYPE, routes: ROUTE_TYPE,
+  clusters: CLUSTER_TYPE,
+  endpoints: ENDPOINT_TYPE,
+  listeners: LISTENER_TYPE,
+  routes: ROUTE_TYPE,
 };
 
 /** The kind of a DiscoveryResponse type URL, or undefined for a type the proxy does not use. */
@@ -29,7 +32,12 @@ export function kindOf(typeUrl: string): ResourceKind | undefined {
   return KINDS.find((k) => TYPE_URL_OF[k] === typeUrl);
 }
 
-interface Decoder<D> { label: string; nameField: string; decode(raw: unknown, i: number): Result<D, Problem[]>; nameOf(d: D): string }
+interface Decoder<D> {
+  label: string;
+  nameField: string;
+  decode(raw: unknown, i: number): Result<D, Problem[]>;
+  nameOf(d: D): string;
+}
 type DecodedOf = { listeners: ListenerConfig; routes: RouteTable; clusters: DecodedCluster; endpoints: DecodedEndpoints };
 const DECODERS: { [K in ResourceKind]: Decoder<DecodedOf[K]> } = {
   listeners: { label: 'listener', nameField: 'name', decode: decodeListener, nameOf: (d) => d.name },
@@ -39,7 +47,12 @@ const DECODERS: { [K in ResourceKind]: Decoder<DecodedOf[K]> } = {
 };
 
 /** The accepted resources of one kind: raw (as received, for config_dump) and decoded, by name. */
-interface Accepted<D> { readonly version: string; readonly received: boolean; readonly raw: Map<string, object>; readonly decoded: Map<string, D> }
+interface Accepted<D> {
+  readonly version: string;
+  readonly received: boolean;
+  readonly raw: Map<string, object>;
+  readonly decoded: Map<string, D>;
+}
 type AllAccepted = { [K in ResourceKind]: Accepted<DecodedOf[K]> };
 
 /** What a response would change, checked and ready to commit once the data plane applied `config`. */
@@ -102,9 +115,12 @@ export class AdsState {
   /** True once clusters and listeners arrived and every route table and EDS endpoint set they name has too. */
   isWarm(): boolean {
     const a = this.accepted;
-    return a.clusters.received && a.listeners.received &&
+    return (
+      a.clusters.received &&
+      a.listeners.received &&
       this.subscription('routes').every((n) => a.routes.raw.has(n)) &&
-      this.subscription('endpoints').every((n) => a.endpoints.raw.has(n));
+      this.subscription('endpoints').every((n) => a.endpoints.raw.has(n))
+    );
   }
 
   /**

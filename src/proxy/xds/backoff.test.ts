@@ -22,8 +22,14 @@ test('the ceiling doubles per attempt and stops at maxMs', () => {
 });
 
 test('full jitter: the delay is uniform from 0 to the ceiling', () => {
-  assert.equal(backoffDelay(3, opts, () => 0), 0);
-  assert.equal(backoffDelay(3, opts, () => 0.5), 2000);
+  assert.equal(
+    backoffDelay(3, opts, () => 0),
+    0,
+  );
+  assert.equal(
+    backoffDelay(3, opts, () => 0.5),
+    2000,
+  );
 });
 
 test('seeded jitter spreads delays over the whole range and stays below the ceiling', () => {

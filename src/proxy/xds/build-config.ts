@@ -36,7 +36,13 @@ export function edsNames(clusters: Iterable<DecodedCluster>): string[] {
 export function referencedClusters(listeners: ReadonlyMap<string, ListenerConfig>, routes: ReadonlyMap<string, RouteTable>): Set<string> {
   const names = new Set<string>();
   const add = (wcs: readonly WeightedCluster[]): void => wcs.forEach((wc) => names.add(wc.cluster));
-  const addTable = (name: string): void => routes.get(name)?.virtualHosts.forEach((vh) => vh.routes.forEach((r) => { add(r.clusters); r.mirrors?.forEach((m) => names.add(m.cluster)); }));
+  const addTable = (name: string): void =>
+    routes.get(name)?.virtualHosts.forEach((vh) =>
+      vh.routes.forEach((r) => {
+        add(r.clusters);
+        r.mirrors?.forEach((m) => names.add(m.cluster));
+      }),
+    );
   for (const l of listeners.values()) {
     if (l.protocol === 'tcp') add(l.clusters);
     else if (l.protocol === 'http') addTable(l.routeTable);
@@ -94,7 +100,12 @@ export function buildRuntimeConfig(d: DecodedResources, versions: ResourceVersio
     table.virtualHosts.forEach((vh, i) =>
       vh.routes.forEach((r, j) => {
         missing(`route ${JSON.stringify(name)}`, `virtualHosts[${i}].routes[${j}].route`, r.clusters);
-        if (r.mirrors) missing(`route ${JSON.stringify(name)}`, `virtualHosts[${i}].routes[${j}].route.requestMirrorPolicies`, r.mirrors.map((m) => ({ cluster: m.cluster, weight: 1 })));
+        if (r.mirrors)
+          missing(
+            `route ${JSON.stringify(name)}`,
+            `virtualHosts[${i}].routes[${j}].route.requestMirrorPolicies`,
+            r.mirrors.map((m) => ({ cluster: m.cluster, weight: 1 })),
+          );
       }),
     );
   }

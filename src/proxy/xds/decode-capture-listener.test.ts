@@ -14,15 +14,29 @@ const mtls = () => ({
   name: 'envoy.transport_sockets.tls',
   typedConfig: {
     '@type': typeUrl(DOWNSTREAM_TLS_CONTEXT),
-    commonTlsContext: { tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' }, tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: ads }], validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ads }, alpnProtocols: ['h2', 'http/1.1'] },
+    commonTlsContext: {
+      tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2' },
+      tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: ads }],
+      validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ads },
+      alpnProtocols: ['h2', 'http/1.1'],
+    },
     requireClientCertificate: { value: true },
   },
 });
-const denyWeb = { action: 'DENY', policies: { 'default/no-web': { permissions: [{ any: true }], principals: [{ authenticated: { principalName: { exact: 'spiffe://t/ns/default/sa/web' } } }] } } };
+const denyWeb = {
+  action: 'DENY',
+  policies: { 'default/no-web': { permissions: [{ any: true }], principals: [{ authenticated: { principalName: { exact: 'spiffe://t/ns/default/sa/web' } } }] } },
+};
 const tcp = (cluster: string) => ({ name: 'envoy.filters.network.tcp_proxy', typedConfig: { '@type': typeUrl(TCP_PROXY), statPrefix: 's', cluster } });
 const hcm = () => ({
   name: 'envoy.filters.network.http_connection_manager',
-  typedConfig: { '@type': typeUrl(HTTP_CONNECTION_MANAGER), statPrefix: 's', codecType: 'AUTO', rds: { routeConfigName: 'inbound|8080', configSource: ads }, httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': typeUrl(ROUTER) } }] },
+  typedConfig: {
+    '@type': typeUrl(HTTP_CONNECTION_MANAGER),
+    statPrefix: 's',
+    codecType: 'AUTO',
+    rds: { routeConfigName: 'inbound|8080', configSource: ads },
+    httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': typeUrl(ROUTER) } }],
+  },
 });
 
 function captured(mutate: (l: Mutable) => void = () => {}): Mutable {
@@ -35,7 +49,12 @@ function captured(mutate: (l: Mutable) => void = () => {}): Mutable {
     continueOnListenerFiltersTimeout: true,
     filterChains: [
       { name: 'inbound|8080|mtls', filterChainMatch: { destinationPort: { value: 8080 } }, filters: [hcm()], transportSocket: mtls() },
-      { name: 'inbound|5432|mtls', filterChainMatch: { destinationPort: { value: 5432 }, transportProtocol: 'tls' }, transportSocket: mtls(), filters: [{ name: 'envoy.filters.network.rbac', typedConfig: { '@type': typeUrl(NETWORK_RBAC), statPrefix: 's', rules: denyWeb } }, tcp('inbound|5432')] },
+      {
+        name: 'inbound|5432|mtls',
+        filterChainMatch: { destinationPort: { value: 5432 }, transportProtocol: 'tls' },
+        transportSocket: mtls(),
+        filters: [{ name: 'envoy.filters.network.rbac', typedConfig: { '@type': typeUrl(NETWORK_RBAC), statPrefix: 's', rules: denyWeb } }, tcp('inbound|5432')],
+      },
     ],
     defaultFilterChain: { name: 'inbound|PassthroughCluster', filters: [tcp('PassthroughCluster')] },
   };
@@ -69,10 +88,12 @@ test('an RBAC network filter before an HTTP connection manager on a capture chai
 });
 
 test('a capture listener on :: with ipv4Compat takes both families; a STRICT default chain keeps its mTLS and RBAC', () => {
-  const r = decodeListener(captured((l) => {
-    l.address = { socketAddress: { address: '::', portValue: 15006, ipv4Compat: true } };
-    l.defaultFilterChain = { name: 'inbound|PassthroughCluster|mtls', transportSocket: mtls(), filters: [l.filterChains[1].filters[0], tcp('PassthroughCluster')] };
-  }));
+  const r = decodeListener(
+    captured((l) => {
+      l.address = { socketAddress: { address: '::', portValue: 15006, ipv4Compat: true } };
+      l.defaultFilterChain = { name: 'inbound|PassthroughCluster|mtls', transportSocket: mtls(), filters: [l.filterChains[1].filters[0], tcp('PassthroughCluster')] };
+    }),
+  );
   assert.ok(r.ok, r.ok ? '' : formatProblems(r.error));
   const l = r.value as CaptureListenerConfig;
   assert.deepEqual([l.address, l.ipv4Compat], ['::', true]);

@@ -12,7 +12,9 @@ import { at, checkType, idx, isObj, readDurationMs, readList, readObj, type Obj 
 import { decodeDownstreamTls } from './decode-tls.js';
 
 /** A filter chain's decoded network filters: what decode-listener's chain decoder returns. */
-export type FilterResult = { kind: 'http'; routeTable: string; telemetry?: ListenerTelemetry | undefined; pathNormalization?: PathNormalization; authz?: AuthzRules[] } | { kind: 'tcp'; clusters: WeightedCluster[]; authz?: AuthzRules[] };
+export type FilterResult =
+  | { kind: 'http'; routeTable: string; telemetry?: ListenerTelemetry | undefined; pathNormalization?: PathNormalization; authz?: AuthzRules[] }
+  | { kind: 'tcp'; clusters: WeightedCluster[]; authz?: AuthzRules[] };
 /** Decodes the `filters` of the FilterChain `chain` at `path` (RBAC network filters, then one terminal filter). */
 export type FiltersDecoder = (s: ProblemSink, chain: Obj, path: string) => FilterResult | undefined;
 
@@ -22,7 +24,12 @@ const LISTENER_FILTER_TYPES = [ORIGINAL_DST_FILTER, TLS_INSPECTOR, HTTP_INSPECTO
 const MATCH_FIELDS = new Set(['destinationPort', 'prefixRanges', 'transportProtocol', 'applicationProtocols']);
 
 /** The capture listener of `raw` (whose name, address and direction are already read). */
-export function decodeCaptureListener(s: ProblemSink, raw: Obj, base: { name: string; direction: Direction; address: string; port: number; ipv4Compat?: boolean }, decodeFilters: FiltersDecoder): CaptureListenerConfig | undefined {
+export function decodeCaptureListener(
+  s: ProblemSink,
+  raw: Obj,
+  base: { name: string; direction: Direction; address: string; port: number; ipv4Compat?: boolean },
+  decodeFilters: FiltersDecoder,
+): CaptureListenerConfig | undefined {
   readList(s, raw, 'listenerFilters', '').forEach((f, i) => {
     const path = idx('listenerFilters', i);
     if (!isObj(f)) return void s.add(path, XDS_PROBLEM.INVALID, `must be a ListenerFilter object, got ${show(f)}`);
@@ -31,10 +38,15 @@ export function decodeCaptureListener(s: ProblemSink, raw: Obj, base: { name: st
   });
   const detectionTimeoutMs = readDurationMs(s, raw, 'listenerFiltersTimeout', '', DEFAULT_DETECTION_TIMEOUT_MS);
   if (raw.continueOnListenerFiltersTimeout !== true) {
-    s.add('continueOnListenerFiltersTimeout', XDS_PROBLEM.UNSUPPORTED, `must be true: Trellis proxy treats a connection that stays silent as opaque TCP, got ${show(raw.continueOnListenerFiltersTimeout)}`);
+    s.add(
+      'continueOnListenerFiltersTimeout',
+      XDS_PROBLEM.UNSUPPORTED,
+      `must be true: Trellis proxy treats a connection that stays silent as opaque TCP, got ${show(raw.continueOnListenerFiltersTimeout)}`,
+    );
   }
   const chains = readList(s, raw, 'filterChains', '').map((c, i) => decodeChain(s, c, idx('filterChains', i), decodeFilters, true));
-  const defaultChain = raw.defaultFilterChain === undefined || raw.defaultFilterChain === null ? undefined : decodeChain(s, raw.defaultFilterChain, 'defaultFilterChain', decodeFilters, false);
+  const defaultChain =
+    raw.defaultFilterChain === undefined || raw.defaultFilterChain === null ? undefined : decodeChain(s, raw.defaultFilterChain, 'defaultFilterChain', decodeFilters, false);
   if (!s.ok || detectionTimeoutMs === undefined) return undefined;
   const config: CaptureListenerConfig = { ...base, protocol: 'capture', chains: chains as CaptureChain[], detectionTimeoutMs };
   return defaultChain ? { ...config, defaultChain } : config;
@@ -48,9 +60,15 @@ function decodeChain(s: ProblemSink, raw: unknown, path: string, decodeFilters: 
   const filter = decodeFilters(s, raw, path);
   const tls = raw.transportSocket === undefined || raw.transportSocket === null ? undefined : decodeDownstreamTls(s, raw.transportSocket, at(path, 'transportSocket'), 'strict');
   if (!filter || !match) return undefined;
-  const action: CaptureChain['action'] = filter.kind === 'http'
-    ? { kind: 'http', routeTable: filter.routeTable, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}), ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}) }
-    : { kind: 'tcp', clusters: filter.clusters };
+  const action: CaptureChain['action'] =
+    filter.kind === 'http'
+      ? {
+          kind: 'http',
+          routeTable: filter.routeTable,
+          ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}),
+          ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}),
+        }
+      : { kind: 'tcp', clusters: filter.clusters };
   return { name, match, action, ...(tls ? { tls } : {}), ...(filter.authz ? { authz: filter.authz } : {}) };
 }
 
@@ -62,7 +80,8 @@ function decodeMatch(s: ProblemSink, m: Obj, path: string): ChainMatch | undefin
   let port: number | undefined;
   if (m.destinationPort !== undefined && m.destinationPort !== null) {
     const v = isObj(m.destinationPort) ? m.destinationPort.value : m.destinationPort;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) s.add(at(path, 'destinationPort'), XDS_PROBLEM.INVALID, `must be a port 1..65535, got ${show(m.destinationPort)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+      s.add(at(path, 'destinationPort'), XDS_PROBLEM.INVALID, `must be a port 1..65535, got ${show(m.destinationPort)}`);
     else port = v;
   }
   const prefixes = readList(s, m, 'prefixRanges', path).flatMap((r, i): { address: string; prefixLength: number }[] => {

@@ -11,10 +11,13 @@ const NAME = 'outbound|8080||payments.default';
 
 test('an EDS cluster decodes with its service from Trellis metadata and its EDS name', () => {
   const r = decodeCluster(wireCluster(edsCluster(NAME)));
-  assert.deepEqual(r, { ok: true, value: {
-    config: { name: NAME, lbPolicy: 'round_robin', connectTimeoutMs: 1000, service: 'payments.default' },
-    source: { type: 'eds', edsName: NAME },
-  } });
+  assert.deepEqual(r, {
+    ok: true,
+    value: {
+      config: { name: NAME, lbPolicy: 'round_robin', connectTimeoutMs: 1000, service: 'payments.default' },
+      source: { type: 'eds', edsName: NAME },
+    },
+  });
 });
 
 test('an EDS cluster with a service name reads endpoints under that name', () => {
@@ -51,16 +54,27 @@ test('plain-JSON Trellis metadata (built in memory, not from the wire) is read t
 });
 
 const invalid: [string, Mutable, string][] = [
-  ['CLUSTER_PROVIDED', { ...edsCluster(NAME), lbPolicy: 'CLUSTER_PROVIDED' }, `cluster "${NAME}": lbPolicy: "CLUSTER_PROVIDED" is not supported by Trellis proxy (supported: ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH)`],
+  [
+    'CLUSTER_PROVIDED',
+    { ...edsCluster(NAME), lbPolicy: 'CLUSTER_PROVIDED' },
+    `cluster "${NAME}": lbPolicy: "CLUSTER_PROVIDED" is not supported by Trellis proxy (supported: ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH)`,
+  ],
   ['MAGLEV', { ...edsCluster(NAME), lbPolicy: 'MAGLEV' }, 'lbPolicy: "MAGLEV" is not supported by Trellis proxy'],
   ['STRICT_DNS', { name: 'x', type: 'STRICT_DNS' }, 'cluster "x": type: "STRICT_DNS" is not supported by Trellis proxy (supported: EDS, STATIC, ORIGINAL_DST)'],
   ['STATIC without endpoints', { name: 'x', type: 'STATIC' }, 'cluster "x": loadAssignment: required'],
   ['EDS without eds config', { name: 'x', type: 'EDS' }, 'cluster "x": edsClusterConfig: required'],
   ['EDS not over ADS', { name: 'x', type: 'EDS', edsClusterConfig: { edsConfig: { path: '/x' } } }, 'edsClusterConfig.edsConfig: must be { ads: {} }'],
-  ['a static endpoint with a host name', { name: 'x', loadAssignment: { clusterName: 'x', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: 'app', portValue: 1 } } } }] }] } },
-    'cluster "x": loadAssignment.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress.address: must be an IP address literal, got "app"'],
+  [
+    'a static endpoint with a host name',
+    { name: 'x', loadAssignment: { clusterName: 'x', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: 'app', portValue: 1 } } } }] }] } },
+    'cluster "x": loadAssignment.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress.address: must be an IP address literal, got "app"',
+  ],
   ['no name', { type: 'EDS', edsClusterConfig: { edsConfig: { ads: {} } } }, 'cluster #0: name: required'],
-  ['a non-string service in metadata', { ...edsCluster(NAME), metadata: { filterMetadata: { trellis: jsonToStruct({ service: 5, namespace: 'x' }) } } }, 'metadata.filterMetadata.trellis.service: must be a string, got 5'],
+  [
+    'a non-string service in metadata',
+    { ...edsCluster(NAME), metadata: { filterMetadata: { trellis: jsonToStruct({ service: 5, namespace: 'x' }) } } },
+    'metadata.filterMetadata.trellis.service: must be a string, got 5',
+  ],
 ];
 for (const [what, cluster, expected] of invalid) {
   test(`a cluster with ${what} is refused: ${expected}`, () => {

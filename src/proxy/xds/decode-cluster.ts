@@ -39,7 +39,8 @@ export function decodeCluster(raw: unknown, index = 0): Result<DecodedCluster, P
   const service = metadataString(s, meta, 'service', '');
   const namespace = metadataString(s, meta, 'namespace', '');
   const vip = meta?.vip;
-  if (vip !== undefined && (typeof vip !== 'string' || isIP(vip) === 0)) s.add('metadata.filterMetadata.trellis.vip', XDS_PROBLEM.INVALID, `must be an IP address, got ${show(vip)}`);
+  if (vip !== undefined && (typeof vip !== 'string' || isIP(vip) === 0))
+    s.add('metadata.filterMetadata.trellis.vip', XDS_PROBLEM.INVALID, `must be an IP address, got ${show(vip)}`);
   const source: DecodedCluster['source'] | undefined = originalDst ? { type: 'static', endpoints: [] } : readSource(s, raw);
   const tls = raw.transportSocket === undefined ? undefined : decodeUpstreamTls(s, raw.transportSocket, 'transportSocket');
   const limits = decodeCircuitBreakers(s, raw);
@@ -47,7 +48,15 @@ export function decodeCluster(raw: unknown, index = 0): Result<DecodedCluster, P
   if (!s.ok || !name || !lbPolicy || connectTimeoutMs === undefined || !source) return err(s.problems);
   // Inbound clusters stand for the local application, which the cluster name identifies.
   const label = !name.startsWith('inbound|') && service && namespace ? `${service}.${namespace}` : name;
-  const config: DecodedCluster['config'] = { name, lbPolicy, connectTimeoutMs, service: label, ...(tls ? { tls } : {}), ...(limits ? { limits } : {}), ...(outlier ? { outlier } : {}) };
+  const config: DecodedCluster['config'] = {
+    name,
+    lbPolicy,
+    connectTimeoutMs,
+    service: label,
+    ...(tls ? { tls } : {}),
+    ...(limits ? { limits } : {}),
+    ...(outlier ? { outlier } : {}),
+  };
   if (originalDst) return ok({ config: { ...config, originalDst: true }, source });
   if (typeof vip === 'string' && service && namespace) return ok({ config: { ...config, virtualIp: { address: vip, names: serviceDnsNames(service, namespace) } }, source });
   return ok({ config, source });
@@ -83,4 +92,3 @@ function readSource(s: ProblemSink, raw: Obj): DecodedCluster['source'] | undefi
   }
   return s.add('type', XDS_PROBLEM.UNSUPPORTED, `${show(type)} is not supported by Trellis proxy (supported: EDS, STATIC, ORIGINAL_DST)`);
 }
-

@@ -12,26 +12,42 @@ const decode = (lbEndpoints: Mutable[]) => decodeClusterLoadAssignment(wireCla({
 
 test('endpoints decode with health, weight and workload', () => {
   const r = decode([
-    ep('10.0.0.1', 15006, { healthStatus: 'HEALTHY', loadBalancingWeight: { value: 3 }, metadata: { filterMetadata: { trellis: jsonToStruct({ workload: 'payments-1', labels: { version: 'v1' } }) } } }),
+    ep('10.0.0.1', 15006, {
+      healthStatus: 'HEALTHY',
+      loadBalancingWeight: { value: 3 },
+      metadata: { filterMetadata: { trellis: jsonToStruct({ workload: 'payments-1', labels: { version: 'v1' } }) } },
+    }),
     ep('10.0.0.2', 15006),
   ]);
-  assert.deepEqual(r, { ok: true, value: { clusterName: NAME, endpoints: [
-    { address: '10.0.0.1', port: 15006, healthy: true, weight: 3, workload: 'payments-1' },
-    { address: '10.0.0.2', port: 15006, healthy: true, weight: 1 },
-  ] } });
+  assert.deepEqual(r, {
+    ok: true,
+    value: {
+      clusterName: NAME,
+      endpoints: [
+        { address: '10.0.0.1', port: 15006, healthy: true, weight: 3, workload: 'payments-1' },
+        { address: '10.0.0.2', port: 15006, healthy: true, weight: 1 },
+      ],
+    },
+  });
 });
 
 test('UNHEALTHY, DRAINING and TIMEOUT endpoints are unhealthy; UNKNOWN, HEALTHY and DEGRADED are healthy', () => {
   const states = ['UNHEALTHY', 'DRAINING', 'TIMEOUT', 'UNKNOWN', 'HEALTHY', 'DEGRADED'];
   const r = decode(states.map((s, i) => ep('10.0.0.1', 1000 + i, { healthStatus: s })));
   assert.ok(r.ok);
-  assert.deepEqual(r.value.endpoints.map((e) => e.healthy), [false, false, false, true, true, true]);
+  assert.deepEqual(
+    r.value.endpoints.map((e) => e.healthy),
+    [false, false, false, true, true, true],
+  );
 });
 
 test('endpoints of several localities are flattened in order', () => {
   const r = decodeClusterLoadAssignment(wireCla({ clusterName: NAME, endpoints: [{ lbEndpoints: [ep('10.0.0.1', 1)] }, { lbEndpoints: [ep('10.0.0.2', 2)] }] }));
   assert.ok(r.ok);
-  assert.deepEqual(r.value.endpoints.map((e) => e.port), [1, 2]);
+  assert.deepEqual(
+    r.value.endpoints.map((e) => e.port),
+    [1, 2],
+  );
 });
 
 test('a CLA with no endpoints is valid (a service with no instances yet)', () => {
@@ -45,7 +61,11 @@ const invalid: [string, Mutable[], string][] = [
   ['port 70000', [ep('10.0.0.1', 70000)], `${L}[0].endpoint.address.socketAddress.portValue: must be a port in 1..65535, got 70000`],
   ['weight 0', [ep('10.0.0.1', 1, { loadBalancingWeight: { value: 0 } })], `${L}[0].loadBalancingWeight: must be an integer >= 1, got 0`],
   ['no endpoint', [{ healthStatus: 'HEALTHY' }], `${L}[0].endpoint: required`],
-  ['a non-string workload', [ep('10.0.0.1', 1, { metadata: { filterMetadata: { trellis: jsonToStruct({ workload: true }) } } })], `${L}[0].metadata.filterMetadata.trellis.workload: must be a string, got true`],
+  [
+    'a non-string workload',
+    [ep('10.0.0.1', 1, { metadata: { filterMetadata: { trellis: jsonToStruct({ workload: true }) } } })],
+    `${L}[0].metadata.filterMetadata.trellis.workload: must be a string, got true`,
+  ],
 ];
 for (const [what, eps, expected] of invalid) {
   test(`an endpoint with ${what} is refused: ${expected}`, () => {

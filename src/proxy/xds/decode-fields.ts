@@ -149,8 +149,9 @@ const VALUE_KINDS = ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'st
 
 /** True if `value` looks like a decoded google.protobuf.Struct (`{ fields: { k: { stringValue } } }`) rather than plain JSON. */
 export function isStruct(value: unknown): boolean {
-  return isObj(value) && isObj(value.fields) &&
-    Object.values(value.fields).every((v) => isObj(v) && Object.keys(v).length <= 1 && Object.keys(v).every((k) => VALUE_KINDS.includes(k)));
+  return (
+    isObj(value) && isObj(value.fields) && Object.values(value.fields).every((v) => isObj(v) && Object.keys(v).length <= 1 && Object.keys(v).every((k) => VALUE_KINDS.includes(k)))
+  );
 }
 
 /**

@@ -16,7 +16,21 @@ import { decodeRbac } from './decode-rbac.js';
 import type { AuthzRules } from '../config/authz-config.js';
 import { NETWORK_RBAC } from '../../xds/type-urls.js';
 import { httpFilterByType, httpFilterTypeUrls, type HcmFilterSettings } from './http-filters/index.js';
-import { ProblemSink, at, checkType, idx, isObj, readList, readName, readObj, readSocketAddress, readWeightedClusters, resourceLabel, typeUrlOf, type Obj } from './decode-fields.js';
+import {
+  ProblemSink,
+  at,
+  checkType,
+  idx,
+  isObj,
+  readList,
+  readName,
+  readObj,
+  readSocketAddress,
+  readWeightedClusters,
+  resourceLabel,
+  typeUrlOf,
+  type Obj,
+} from './decode-fields.js';
 
 const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER);
 const TCP_TYPE = typeUrl(TCP_PROXY);
@@ -35,16 +49,24 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
   const direction = readDirection(s, raw);
   if (isObj(raw.useOriginalDst) && raw.useOriginalDst.value === true) {
     if (!s.ok || !name || !addr || !direction) return err(s.problems);
-    const capture = decodeCaptureListener(s, raw, { name, direction, address: addr.address, port: addr.port, ...(addr.ipv4Compat ? { ipv4Compat: true } : {}) }, decodeChainFilters);
+    const capture = decodeCaptureListener(
+      s,
+      raw,
+      { name, direction, address: addr.address, port: addr.port, ...(addr.ipv4Compat ? { ipv4Compat: true } : {}) },
+      decodeChainFilters,
+    );
     return capture && s.ok ? ok(capture) : err(s.problems);
   }
   const chains = readList(s, raw, 'filterChains', '');
   // One chain (plaintext, or mTLS with a transport socket), or two: mTLS matched on `tls` and plaintext on `raw_buffer` (PERMISSIVE).
-  if (chains.length !== 1 && chains.length !== 2) s.add('filterChains', XDS_PROBLEM.UNSUPPORTED, `must have one filter chain, or two (transportProtocol tls and raw_buffer), got ${chains.length}`);
+  if (chains.length !== 1 && chains.length !== 2)
+    s.add('filterChains', XDS_PROBLEM.UNSUPPORTED, `must have one filter chain, or two (transportProtocol tls and raw_buffer), got ${chains.length}`);
   let filter: FilterResult | undefined;
   let tls: InboundTls | undefined;
   if (chains.length === 1 || chains.length === 2) {
-    const decoded = chains.map((c, i) => (isObj(c) ? { filter: decodeChainFilters(s, c, `filterChains[${i}]`) } : s.add(`filterChains[${i}]`, XDS_PROBLEM.INVALID, `must be a FilterChain object, got ${show(c)}`)));
+    const decoded = chains.map((c, i) =>
+      isObj(c) ? { filter: decodeChainFilters(s, c, `filterChains[${i}]`) } : s.add(`filterChains[${i}]`, XDS_PROBLEM.INVALID, `must be a FilterChain object, got ${show(c)}`),
+    );
     filter = decoded[0]?.filter;
     if (chains.length === 1) {
       const socket = isObj(chains[0]) ? chains[0].transportSocket : undefined;
@@ -52,18 +74,29 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
     } else {
       const [a, b] = chains.map((c) => (isObj(c) ? c : {}));
       const proto = (c: Obj | undefined) => (isObj(c?.filterChainMatch) ? c.filterChainMatch.transportProtocol : undefined);
-      if (proto(a) !== 'tls') s.add('filterChains[0].filterChainMatch.transportProtocol', XDS_PROBLEM.UNSUPPORTED, `must be "tls" (the mTLS chain comes first), got ${show(proto(a))}`);
-      if (proto(b) !== 'raw_buffer') s.add('filterChains[1].filterChainMatch.transportProtocol', XDS_PROBLEM.UNSUPPORTED, `must be "raw_buffer" (the plaintext chain), got ${show(proto(b))}`);
+      if (proto(a) !== 'tls')
+        s.add('filterChains[0].filterChainMatch.transportProtocol', XDS_PROBLEM.UNSUPPORTED, `must be "tls" (the mTLS chain comes first), got ${show(proto(a))}`);
+      if (proto(b) !== 'raw_buffer')
+        s.add('filterChains[1].filterChainMatch.transportProtocol', XDS_PROBLEM.UNSUPPORTED, `must be "raw_buffer" (the plaintext chain), got ${show(proto(b))}`);
       if (b?.transportSocket !== undefined) s.add('filterChains[1].transportSocket', XDS_PROBLEM.UNSUPPORTED, 'the raw_buffer chain must be plaintext');
       tls = decodeDownstreamTls(s, a?.transportSocket, 'filterChains[0].transportSocket', 'permissive');
-      if (JSON.stringify(decoded[0]?.filter) !== JSON.stringify(decoded[1]?.filter)) s.add('filterChains[1].filters', XDS_PROBLEM.UNSUPPORTED, 'both filter chains must have the same network filter');
+      if (JSON.stringify(decoded[0]?.filter) !== JSON.stringify(decoded[1]?.filter))
+        s.add('filterChains[1].filters', XDS_PROBLEM.UNSUPPORTED, 'both filter chains must have the same network filter');
     }
   }
   if (!s.ok || !name || !addr || !direction || !filter) return err(s.problems);
   const base = { name, direction, address: addr.address, port: addr.port, ...(tls ? { tls } : {}) };
   const authz = filter.authz ? { authz: filter.authz } : {};
   if (filter.kind === 'http') {
-    return ok({ ...base, protocol: 'http', routeTable: filter.routeTable, httpProxy: name === HTTP_PROXY_LISTENER, ...authz, ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}), ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}) });
+    return ok({
+      ...base,
+      protocol: 'http',
+      routeTable: filter.routeTable,
+      httpProxy: name === HTTP_PROXY_LISTENER,
+      ...authz,
+      ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}),
+      ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}),
+    });
   }
   return ok({ ...base, protocol: 'tcp', clusters: filter.clusters, ...authz });
 }
@@ -100,7 +133,6 @@ function readDirection(s: ProblemSink, raw: Obj): Direction | undefined {
   if (d === undefined || d === 'UNSPECIFIED') return s.add('trafficDirection', XDS_PROBLEM.REQUIRED, 'required: INBOUND or OUTBOUND');
   return s.add('trafficDirection', XDS_PROBLEM.INVALID, `must be INBOUND or OUTBOUND, got ${show(d)}`);
 }
-
 
 function decodeNetworkFilter(s: ProblemSink, raw: unknown, path: string): FilterResult | undefined {
   if (!isObj(raw)) return s.add(path, XDS_PROBLEM.INVALID, `must be a Filter object, got ${show(raw)}`);
@@ -166,4 +198,3 @@ function decodeTcpProxy(s: ProblemSink, tcp: Obj, path: string): FilterResult | 
   const clusters = readWeightedClusters(s, tcp, at(path, 'weightedClusters'), false);
   return clusters ? { kind: 'tcp', clusters } : undefined;
 }
-

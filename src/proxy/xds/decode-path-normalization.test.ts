@@ -9,10 +9,22 @@ type Fields = { normalizePath?: { value: boolean }; mergeSlashes?: boolean; path
 
 test('the HCM path fields survive the Envoy protobuf encoding and decode to the listener setting', () => {
   const cases: [Fields, unknown][] = [
-    [{ normalizePath: { value: true }, mergeSlashes: true, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' }, { normalizePath: true, mergeSlashes: true, escapedSlashes: 'KEEP_UNCHANGED' }],
-    [{ normalizePath: { value: true }, mergeSlashes: false, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' }, { normalizePath: true, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED' }],
-    [{ normalizePath: { value: true }, mergeSlashes: true, pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD' }, { normalizePath: true, mergeSlashes: true, escapedSlashes: 'UNESCAPE_AND_FORWARD' }],
-    [{ normalizePath: { value: false }, mergeSlashes: false, pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' }, { normalizePath: false, mergeSlashes: false, escapedSlashes: 'UNESCAPE_AND_REDIRECT' }],
+    [
+      { normalizePath: { value: true }, mergeSlashes: true, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' },
+      { normalizePath: true, mergeSlashes: true, escapedSlashes: 'KEEP_UNCHANGED' },
+    ],
+    [
+      { normalizePath: { value: true }, mergeSlashes: false, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' },
+      { normalizePath: true, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED' },
+    ],
+    [
+      { normalizePath: { value: true }, mergeSlashes: true, pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD' },
+      { normalizePath: true, mergeSlashes: true, escapedSlashes: 'UNESCAPE_AND_FORWARD' },
+    ],
+    [
+      { normalizePath: { value: false }, mergeSlashes: false, pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' },
+      { normalizePath: false, mergeSlashes: false, escapedSlashes: 'UNESCAPE_AND_REDIRECT' },
+    ],
     [{ normalizePath: { value: false }, mergeSlashes: false, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' }, undefined],
     [{}, undefined], // Envoy's defaults: nothing normalized
   ];

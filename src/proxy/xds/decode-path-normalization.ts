@@ -11,7 +11,8 @@ export function decodePathNormalization(s: ProblemSink, hcm: Obj, path: string):
   const before = s.problems.length;
   // normalize_path is a BoolValue ({ value }); merge_slashes a plain bool.
   const np = hcm.normalizePath;
-  if (np !== undefined && np !== null && !(isObj(np) && (np.value === undefined || typeof np.value === 'boolean'))) s.add(at(path, 'normalizePath'), XDS_PROBLEM.INVALID, `must be a BoolValue { value }, got ${show(np)}`);
+  if (np !== undefined && np !== null && !(isObj(np) && (np.value === undefined || typeof np.value === 'boolean')))
+    s.add(at(path, 'normalizePath'), XDS_PROBLEM.INVALID, `must be a BoolValue { value }, got ${show(np)}`);
   const normalizePath = isObj(np) && np.value === true;
   const ms = hcm.mergeSlashes;
   if (ms !== undefined && ms !== null && typeof ms !== 'boolean') s.add(at(path, 'mergeSlashes'), XDS_PROBLEM.INVALID, `must be a boolean, got ${show(ms)}`);

@@ -17,7 +17,10 @@ const list = (raw: unknown, field: string): unknown[] | undefined => (isObj(raw)
 function principal(s: ProblemSink, raw: unknown, path: string): PrincipalMatch | undefined {
   if (!isObj(raw)) return s.add(path, XDS_PROBLEM.INVALID, `must be a Principal, got ${show(raw)}`);
   if (raw.any === true) return { any: true };
-  for (const [field, key] of [['andIds', 'and'], ['orIds', 'or']] as const) {
+  for (const [field, key] of [
+    ['andIds', 'and'],
+    ['orIds', 'or'],
+  ] as const) {
     if (raw[field] === undefined) continue;
     const ids = list(raw[field], 'ids') ?? [];
     const out = ids.map((x, i) => principal(s, x, `${path}.${field}.ids[${i}]`));
@@ -40,7 +43,10 @@ function permission(s: ProblemSink, raw: unknown, path: string): PermissionMatch
     const inner = permission(s, raw.notRule, `${path}.notRule`);
     return inner ? { not: inner } : undefined;
   }
-  for (const [field, key] of [['andRules', 'and'], ['orRules', 'or']] as const) {
+  for (const [field, key] of [
+    ['andRules', 'and'],
+    ['orRules', 'or'],
+  ] as const) {
     if (raw[field] === undefined) continue;
     const rules = list(raw[field], 'rules') ?? [];
     const out = rules.map((x, i) => permission(s, x, `${path}.${field}.rules[${i}]`));
@@ -63,7 +69,8 @@ function permission(s: ProblemSink, raw: unknown, path: string): PermissionMatch
 
 /** The rules of one RBAC filter's typed config; undefined (with problems) when not usable. */
 export function decodeRbac(s: ProblemSink, config: Obj, path: string): AuthzRules | undefined {
-  if (config.shadowRules !== undefined || config.matcher !== undefined) s.add(path, XDS_PROBLEM.UNSUPPORTED, 'shadowRules and matcher are not supported by Trellis proxy; use rules');
+  if (config.shadowRules !== undefined || config.matcher !== undefined)
+    s.add(path, XDS_PROBLEM.UNSUPPORTED, 'shadowRules and matcher are not supported by Trellis proxy; use rules');
   const rules = config.rules;
   if (!isObj(rules)) return s.add(at(path, 'rules'), XDS_PROBLEM.REQUIRED, 'required');
   const action = rules.action ?? 'ALLOW';
@@ -76,7 +83,8 @@ export function decodeRbac(s: ProblemSink, config: Obj, path: string): AuthzRule
     const principals = (list(p, 'principals') ?? []).map((x, i) => principal(s, x, `${ppath}.principals[${i}]`));
     const permissions = (list(p, 'permissions') ?? []).map((x, i) => permission(s, x, `${ppath}.permissions[${i}]`));
     if (principals.length === 0 || permissions.length === 0) s.add(ppath, XDS_PROBLEM.INVALID, 'a policy needs at least one principal and one permission');
-    if (principals.every((x) => x !== undefined) && permissions.every((x) => x !== undefined)) policies.push({ name, principals: principals as PrincipalMatch[], permissions: permissions as PermissionMatch[] });
+    if (principals.every((x) => x !== undefined) && permissions.every((x) => x !== undefined))
+      policies.push({ name, principals: principals as PrincipalMatch[], permissions: permissions as PermissionMatch[] });
   }
   return { action: action === 'DENY' ? 'deny' : 'allow', policies };
 }

@@ -20,14 +20,16 @@ export function decodeHeaderMods(s: ProblemSink, raw: Obj, addField: string, rem
     const key = readName(s, o.header, 'key', at(p, 'header'));
     const value = o.header.value ?? '';
     if (typeof value !== 'string') return void s.add(at(at(p, 'header'), 'value'), XDS_PROBLEM.INVALID, `must be a string, got ${show(value)}`);
-    if (o.append !== undefined || o.keepEmptyValue !== undefined) return void s.add(p, XDS_PROBLEM.UNSUPPORTED, 'append and keepEmptyValue are not supported by Trellis proxy; use appendAction');
+    if (o.append !== undefined || o.keepEmptyValue !== undefined)
+      return void s.add(p, XDS_PROBLEM.UNSUPPORTED, 'append and keepEmptyValue are not supported by Trellis proxy; use appendAction');
     const action = o.appendAction ?? 'APPEND_IF_EXISTS_OR_ADD';
     if (!key) return;
     const name = key.toLowerCase();
     if (!HEADER_NAME.test(name) || name.startsWith(':')) return void s.add(at(at(p, 'header'), 'key'), XDS_PROBLEM.UNSUPPORTED, `must be a regular header name, got ${show(key)}`);
     if (action === 'OVERWRITE_IF_EXISTS_OR_ADD') set.push([name, value]);
     else if (action === 'APPEND_IF_EXISTS_OR_ADD') add.push([name, value]);
-    else s.add(at(p, 'appendAction'), XDS_PROBLEM.UNSUPPORTED, `${show(action)} is not supported by Trellis proxy (supported: APPEND_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS_OR_ADD)`);
+    else
+      s.add(at(p, 'appendAction'), XDS_PROBLEM.UNSUPPORTED, `${show(action)} is not supported by Trellis proxy (supported: APPEND_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS_OR_ADD)`);
   });
   const remove: string[] = [];
   readList(s, raw, removeField, path).forEach((h, i) => {
@@ -65,7 +67,8 @@ export function decodeRewrite(s: ProblemSink, action: Obj, path: string, match: 
     else if (regex) out.regex = { regex, substitution: sub.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1') };
   }
   if (action.hostRewriteLiteral !== undefined) {
-    if (typeof action.hostRewriteLiteral !== 'string' || action.hostRewriteLiteral === '') s.add(at(path, 'hostRewriteLiteral'), XDS_PROBLEM.INVALID, `must be a host name, got ${show(action.hostRewriteLiteral)}`);
+    if (typeof action.hostRewriteLiteral !== 'string' || action.hostRewriteLiteral === '')
+      s.add(at(path, 'hostRewriteLiteral'), XDS_PROBLEM.INVALID, `must be a host name, got ${show(action.hostRewriteLiteral)}`);
     else out.host = action.hostRewriteLiteral;
   }
   if (s.problems.length > before) return null;
@@ -91,7 +94,8 @@ export function decodeRedirect(s: ProblemSink, raw: Obj, path: string, match: Pa
   const host = str('hostRedirect');
   if (host !== undefined) out.host = host;
   if (raw.portRedirect !== undefined) {
-    if (typeof raw.portRedirect !== 'number' || raw.portRedirect < 1 || raw.portRedirect > 65535) s.add(at(path, 'portRedirect'), XDS_PROBLEM.INVALID, `must be a port, got ${show(raw.portRedirect)}`);
+    if (typeof raw.portRedirect !== 'number' || raw.portRedirect < 1 || raw.portRedirect > 65535)
+      s.add(at(path, 'portRedirect'), XDS_PROBLEM.INVALID, `must be a port, got ${show(raw.portRedirect)}`);
     else out.port = raw.portRedirect;
   }
   const fullPath = str('pathRedirect');
@@ -112,7 +116,8 @@ export function decodeMirrors(s: ProblemSink, action: Obj, path: string): Mirror
   readList(s, action, 'requestMirrorPolicies', path).forEach((m, i) => {
     const p = idx(at(path, 'requestMirrorPolicies'), i);
     if (!isObj(m)) return void s.add(p, XDS_PROBLEM.INVALID, `must be a RequestMirrorPolicy, got ${show(m)}`);
-    if (m.clusterHeader !== undefined || m.traceSampled !== undefined || m.disableShadowHostSuffixAppend !== undefined) return void s.add(p, XDS_PROBLEM.UNSUPPORTED, 'only cluster and runtimeFraction are supported by Trellis proxy');
+    if (m.clusterHeader !== undefined || m.traceSampled !== undefined || m.disableShadowHostSuffixAppend !== undefined)
+      return void s.add(p, XDS_PROBLEM.UNSUPPORTED, 'only cluster and runtimeFraction are supported by Trellis proxy');
     const cluster = readName(s, m, 'cluster', p);
     let perMillion = 1_000_000;
     const rf = readObj(s, m, 'runtimeFraction', p, false);

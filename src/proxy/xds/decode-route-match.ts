@@ -35,8 +35,11 @@ export function decodeRouteMatch(s: ProblemSink, match: Obj, path: string): Deco
 function decodePathSpecifier(s: ProblemSink, match: Obj, path: string): PathMatch | undefined {
   const present = PATH_SPECIFIERS.filter((f) => match[f] !== undefined);
   if (present.length !== 1) {
-    return s.add(path, present.length === 0 ? XDS_PROBLEM.REQUIRED : XDS_PROBLEM.INVALID,
-      `exactly one of ${PATH_SPECIFIERS.join(', ')} is required, got ${present.length === 0 ? 'none' : present.join(', ')}`);
+    return s.add(
+      path,
+      present.length === 0 ? XDS_PROBLEM.REQUIRED : XDS_PROBLEM.INVALID,
+      `exactly one of ${PATH_SPECIFIERS.join(', ')} is required, got ${present.length === 0 ? 'none' : present.join(', ')}`,
+    );
   }
   const field = present[0];
   const value = match[field];
@@ -69,7 +72,8 @@ function decodeHeaderMatcher(s: ProblemSink, raw: unknown, path: string): Header
   }
   let match: HeaderMatch['match'] | undefined;
   if (hasPresent && !hasString) {
-    if (raw.presentMatch !== true) return s.add(at(path, 'presentMatch'), XDS_PROBLEM.UNSUPPORTED, `only presentMatch: true is supported by Trellis proxy, got ${show(raw.presentMatch)}`);
+    if (raw.presentMatch !== true)
+      return s.add(at(path, 'presentMatch'), XDS_PROBLEM.UNSUPPORTED, `only presentMatch: true is supported by Trellis proxy, got ${show(raw.presentMatch)}`);
     match = { type: 'present' };
   } else if (hasString) {
     match = decodeStringMatcher(s, raw.stringMatch, at(path, 'stringMatch'));

@@ -23,21 +23,30 @@ export function decodeRetryPolicy(s: ProblemSink, raw: Obj, path: string): Retry
   const retryOn = raw.retryOn ?? '';
   if (typeof retryOn !== 'string') s.add(at(path, 'retryOn'), XDS_PROBLEM.INVALID, `must be a comma-separated string, got ${show(retryOn)}`);
   else {
-    for (const c of retryOn.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    for (const c of retryOn
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '')) {
       if (c in GRPC_CONDITIONS) grpcStatuses.push(GRPC_CONDITIONS[c]!);
       else if (c === 'connect-failure') on.connectFailure = true;
       else if (c === 'reset') on.reset = true;
       else if (c === '5xx') on.fiveXx = true;
       else if (c === 'gateway-error') on.gatewayError = true;
       else if (c === 'retriable-status-codes') on.retriableStatus = true;
-      else s.add(at(path, 'retryOn'), XDS_PROBLEM.UNSUPPORTED, `retry condition ${show(c)} is not supported by Trellis proxy (supported: ${[...HTTP_CONDITIONS, ...Object.keys(GRPC_CONDITIONS)].join(', ')})`);
+      else
+        s.add(
+          at(path, 'retryOn'),
+          XDS_PROBLEM.UNSUPPORTED,
+          `retry condition ${show(c)} is not supported by Trellis proxy (supported: ${[...HTTP_CONDITIONS, ...Object.keys(GRPC_CONDITIONS)].join(', ')})`,
+        );
     }
   }
   const numRetries = raw.numRetries === undefined ? DEFAULT_RETRIES : readWeight(s, raw.numRetries, at(path, 'numRetries'), true);
   const perTryTimeoutMs = readDurationMs(s, raw, 'perTryTimeout', path, 0);
   const statusCodes: number[] = [];
   readList(s, raw, 'retriableStatusCodes', path).forEach((c, i) => {
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 100 || c > 599) s.add(idx(at(path, 'retriableStatusCodes'), i), XDS_PROBLEM.INVALID, `must be an HTTP status 100..599, got ${show(c)}`);
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 100 || c > 599)
+      s.add(idx(at(path, 'retriableStatusCodes'), i), XDS_PROBLEM.INVALID, `must be an HTTP status 100..599, got ${show(c)}`);
     else statusCodes.push(c);
   });
   let backoffBaseMs: number | undefined = DEFAULT_BACKOFF_MS;
@@ -48,12 +57,14 @@ export function decodeRetryPolicy(s: ProblemSink, raw: Obj, path: string): Retry
     backoffBaseMs = readDurationMs(s, backoff, 'baseInterval', bpath, -1);
     if (backoffBaseMs === -1 || backoffBaseMs === 0) backoffBaseMs = s.add(at(bpath, 'baseInterval'), XDS_PROBLEM.REQUIRED, 'required: a duration above 0');
     backoffMaxMs = backoffBaseMs === undefined ? undefined : readDurationMs(s, backoff, 'maxInterval', bpath, backoffBaseMs * 10);
-    if (backoffBaseMs !== undefined && backoffMaxMs !== undefined && backoffMaxMs < backoffBaseMs) s.add(at(bpath, 'maxInterval'), XDS_PROBLEM.INVALID, `must not be below baseInterval (${backoffBaseMs} ms), got ${backoffMaxMs} ms`);
+    if (backoffBaseMs !== undefined && backoffMaxMs !== undefined && backoffMaxMs < backoffBaseMs)
+      s.add(at(bpath, 'maxInterval'), XDS_PROBLEM.INVALID, `must not be below baseInterval (${backoffBaseMs} ms), got ${backoffMaxMs} ms`);
   }
   let methods: SafeRegex | undefined;
   readList(s, raw, 'retriableRequestHeaders', path).forEach((h, i) => {
     const hpath = idx(at(path, 'retriableRequestHeaders'), i);
-    if (!isObj(h) || h.name !== ':method' || h.stringMatch === undefined) return void s.add(hpath, XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy supports only a `:method` stringMatch here (which methods are retried)');
+    if (!isObj(h) || h.name !== ':method' || h.stringMatch === undefined)
+      return void s.add(hpath, XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy supports only a `:method` stringMatch here (which methods are retried)');
     const m = decodeStringMatcher(s, h.stringMatch, at(hpath, 'stringMatch'));
     if (m) methods = m.type === 'exact' ? SafeRegex.literal('exact', m.value, false) : m.regex;
   });
@@ -98,9 +109,13 @@ export function decodePerFilterConfig(s: ProblemSink, raw: Obj, path: string): F
   const mpath = at(path, 'typedPerFilterConfig');
   for (const [name, config] of Object.entries(map)) {
     const p = at(mpath, name);
-    if (!isObj(config)) { s.add(p, XDS_PROBLEM.INVALID, `must be a typed config, got ${show(config)}`); continue; }
+    if (!isObj(config)) {
+      s.add(p, XDS_PROBLEM.INVALID, `must be a typed config, got ${show(config)}`);
+      continue;
+    }
     const kind = perRouteFilter(name);
-    if (kind === undefined) s.add(p, XDS_PROBLEM.UNSUPPORTED, `per-route config of filter ${show(name)} is not supported by Trellis proxy (supported: ${perRouteFilterNames().join(', ')})`);
+    if (kind === undefined)
+      s.add(p, XDS_PROBLEM.UNSUPPORTED, `per-route config of filter ${show(name)} is not supported by Trellis proxy (supported: ${perRouteFilterNames().join(', ')})`);
     else if (checkType(s, config, p, [kind.perRoute.typeUrl])) kind.perRoute.decode(s, config, p, out);
   }
   return s.problems.length > before ? undefined : out;

@@ -25,10 +25,13 @@ test('a route table decodes virtual hosts with lower-case domains and ordered ro
   assert.equal(r.value.name, NAME);
   const vh = r.value.virtualHosts[0];
   assert.deepEqual(vh.domains, ['payments.default:8080', '*']);
-  assert.deepEqual(vh.routes.map((x) => [x.name, x.path, x.clusters]), [
-    ['to-a', { type: 'prefix', value: '/api' }, [{ cluster: 'a', weight: 1 }]],
-    ['to-b', { type: 'prefix', value: '' }, [{ cluster: 'b', weight: 1 }]],
-  ]);
+  assert.deepEqual(
+    vh.routes.map((x) => [x.name, x.path, x.clusters]),
+    [
+      ['to-a', { type: 'prefix', value: '/api' }, [{ cluster: 'a', weight: 1 }]],
+      ['to-b', { type: 'prefix', value: '' }, [{ cluster: 'b', weight: 1 }]],
+    ],
+  );
 });
 
 test('path, pathSeparatedPrefix and safeRegex map to exact, segment-prefix and regex', () => {
@@ -40,25 +43,47 @@ test('path, pathSeparatedPrefix and safeRegex map to exact, segment-prefix and r
   assert.ok(!p.regex.test('/users/42/x'), 'RE2 safe_regex matches the whole path');
 });
 
-test('a route without timeout gets Envoy\'s 15 s; an explicit 0 disables it; 2.5 s is 2500 ms', () => {
+test("a route without timeout gets Envoy's 15 s; an explicit 0 disables it; 2.5 s is 2500 ms", () => {
   assert.equal(rule({ match: { prefix: '/' }, route: to }).timeoutMs, DEFAULT_ROUTE_TIMEOUT_MS);
   assert.equal(rule({ match: { prefix: '/' }, route: { ...to, timeout: {} } }).timeoutMs, 0);
   assert.equal(rule({ match: { prefix: '/' }, route: { ...to, timeout: { seconds: 2, nanos: 500_000_000 } } }).timeoutMs, 2500);
 });
 
 test('weighted clusters keep their weights; a zero weight is allowed next to a positive one', () => {
-  const r = rule({ match: { prefix: '/' }, route: { weightedClusters: { clusters: [{ name: 'v1', weight: { value: 90 } }, { name: 'v2', weight: { value: 0 } }] } } });
-  assert.deepEqual(r.clusters, [{ cluster: 'v1', weight: 90 }, { cluster: 'v2', weight: 0 }]);
+  const r = rule({
+    match: { prefix: '/' },
+    route: {
+      weightedClusters: {
+        clusters: [
+          { name: 'v1', weight: { value: 90 } },
+          { name: 'v2', weight: { value: 0 } },
+        ],
+      },
+    },
+  });
+  assert.deepEqual(r.clusters, [
+    { cluster: 'v1', weight: 90 },
+    { cluster: 'v2', weight: 0 },
+  ]);
 });
 
 test('header matchers: lower-case names, :method, exact, present, prefix and regex', () => {
-  const r = rule({ match: { prefix: '/', headers: [
-    { name: ':method', stringMatch: { exact: 'GET' } },
-    { name: 'X-Canary', presentMatch: true },
-    { name: 'x-user', stringMatch: { prefix: 'adm', ignoreCase: true } },
-    { name: 'x-id', stringMatch: { safeRegex: { regex: '[a-f]{4}' } } },
-  ] }, route: to });
-  assert.deepEqual(r.headers.slice(0, 2), [{ name: ':method', match: { type: 'exact', value: 'GET' } }, { name: 'x-canary', match: { type: 'present' } }]);
+  const r = rule({
+    match: {
+      prefix: '/',
+      headers: [
+        { name: ':method', stringMatch: { exact: 'GET' } },
+        { name: 'X-Canary', presentMatch: true },
+        { name: 'x-user', stringMatch: { prefix: 'adm', ignoreCase: true } },
+        { name: 'x-id', stringMatch: { safeRegex: { regex: '[a-f]{4}' } } },
+      ],
+    },
+    route: to,
+  });
+  assert.deepEqual(r.headers.slice(0, 2), [
+    { name: ':method', match: { type: 'exact', value: 'GET' } },
+    { name: 'x-canary', match: { type: 'present' } },
+  ]);
   const [, , user, id] = r.headers;
   assert.ok(user.match.type === 'regex' && user.match.regex.test('ADMIN') && !user.match.regex.test('xadm'));
   assert.ok(id.match.type === 'regex' && id.match.regex.test('beef') && !id.match.regex.test('beefy'));
@@ -70,7 +95,16 @@ test('a case-insensitive exact header match is a regex that escapes the value', 
 });
 
 test('query parameter matchers decode to exact and regex', () => {
-  const r = rule({ match: { prefix: '/', queryParameters: [{ name: 'v', stringMatch: { exact: '2' } }, { name: 'q', stringMatch: { safeRegex: { regex: 'a+' } } }] }, route: to });
+  const r = rule({
+    match: {
+      prefix: '/',
+      queryParameters: [
+        { name: 'v', stringMatch: { exact: '2' } },
+        { name: 'q', stringMatch: { safeRegex: { regex: 'a+' } } },
+      ],
+    },
+    route: to,
+  });
   assert.deepEqual(r.query[0], { name: 'v', match: { type: 'exact', value: '2' } });
   assert.ok(r.query[1].match.type === 'regex' && r.query[1].match.regex.test('aaa'));
 });
@@ -92,8 +126,16 @@ test('a header regex that backtracks exponentially in JavaScript is matched in l
 const R = 'virtualHosts[0].routes[0]';
 const invalid: [string, Mutable, string][] = [
   ['no path specifier', { match: {}, route: to }, `route "${NAME}": ${R}.match: exactly one of prefix, path, pathSeparatedPrefix, safeRegex is required, got none`],
-  ['two path specifiers', { match: { prefix: '/', path: '/x' }, route: to }, `${R}.match: exactly one of prefix, path, pathSeparatedPrefix, safeRegex is required, got prefix, path`],
-  ['a lookbehind regex', { match: { safeRegex: { regex: '(?<=/a)b' } }, route: to }, `${R}.match.safeRegex.regex: "(?<=/a)b" is not an RE2 regular expression: lookbehind (?<= or (?<! is not supported by RE2`],
+  [
+    'two path specifiers',
+    { match: { prefix: '/', path: '/x' }, route: to },
+    `${R}.match: exactly one of prefix, path, pathSeparatedPrefix, safeRegex is required, got prefix, path`,
+  ],
+  [
+    'a lookbehind regex',
+    { match: { safeRegex: { regex: '(?<=/a)b' } }, route: to },
+    `${R}.match.safeRegex.regex: "(?<=/a)b" is not an RE2 regular expression: lookbehind (?<= or (?<! is not supported by RE2`,
+  ],
   ['a lookahead regex', { match: { safeRegex: { regex: 'a(?!b)' } }, route: to }, 'lookahead (?= or (?! is not supported by RE2'],
   ['a backreference', { match: { safeRegex: { regex: '(a)\\1' } }, route: to }, `${R}.match.safeRegex.regex: "(a)\\\\1" is not an RE2 regular expression: backreferences (\\1`],
   ['an uncompilable regex', { match: { safeRegex: { regex: '/a(' } }, route: to }, `${R}.match.safeRegex.regex: "/a(" is not an RE2 regular expression: missing closing )`],
@@ -101,17 +143,53 @@ const invalid: [string, Mutable, string][] = [
   ['a trailing-slash segment prefix', { match: { pathSeparatedPrefix: '/foo/' }, route: to }, `${R}.match.pathSeparatedPrefix: must start with '/'`],
   ['no route action', { match: { prefix: '/' } }, `${R}.route: required`],
   ['a redirect and a route', { match: { prefix: '/' }, route: to, redirect: { hostRedirect: 'x' } }, `${R}: exactly one of route and redirect is required, got both`],
-  ['a prefix rewrite of an exact match', { match: { path: '/a' }, route: { ...to, prefixRewrite: '/v2' } }, `${R}.route.prefixRewrite: needs a prefix or pathSeparatedPrefix match`],
-  ['a header to add with a pseudo-header name', { match: { prefix: '/' }, route: to, requestHeadersToAdd: [{ header: { key: ':path', value: '/' } }] }, `${R}.requestHeadersToAdd[0].header.key: must be a regular header name`],
-  ['a mirror with a cluster header', { match: { prefix: '/' }, route: { ...to, requestMirrorPolicies: [{ clusterHeader: 'x' }] } }, `${R}.route.requestMirrorPolicies[0]: only cluster and runtimeFraction are supported`],
+  [
+    'a prefix rewrite of an exact match',
+    { match: { path: '/a' }, route: { ...to, prefixRewrite: '/v2' } },
+    `${R}.route.prefixRewrite: needs a prefix or pathSeparatedPrefix match`,
+  ],
+  [
+    'a header to add with a pseudo-header name',
+    { match: { prefix: '/' }, route: to, requestHeadersToAdd: [{ header: { key: ':path', value: '/' } }] },
+    `${R}.requestHeadersToAdd[0].header.key: must be a regular header name`,
+  ],
+  [
+    'a mirror with a cluster header',
+    { match: { prefix: '/' }, route: { ...to, requestMirrorPolicies: [{ clusterHeader: 'x' }] } },
+    `${R}.route.requestMirrorPolicies[0]: only cluster and runtimeFraction are supported`,
+  ],
   ['a host rewrite from a header', { match: { prefix: '/' }, route: { ...to, hostRewriteHeader: 'x-host' } }, `${R}.route.hostRewriteHeader: not supported by Trellis proxy`],
-  ['neither cluster nor weights', { match: { prefix: '/' }, route: { timeout: { seconds: 1 } } }, `${R}.route: exactly one of cluster and weightedClusters is required, got neither`],
-  ['all-zero weights', { match: { prefix: '/' }, route: { weightedClusters: { clusters: [{ name: 'a', weight: { value: 0 } }, { name: 'b' }] } } }, `${R}.route.weightedClusters.clusters: weights must not all be zero`],
+  [
+    'neither cluster nor weights',
+    { match: { prefix: '/' }, route: { timeout: { seconds: 1 } } },
+    `${R}.route: exactly one of cluster and weightedClusters is required, got neither`,
+  ],
+  [
+    'all-zero weights',
+    { match: { prefix: '/' }, route: { weightedClusters: { clusters: [{ name: 'a', weight: { value: 0 } }, { name: 'b' }] } } },
+    `${R}.route.weightedClusters.clusters: weights must not all be zero`,
+  ],
   ['a header matcher without a name', { match: { prefix: '/', headers: [{ presentMatch: true }] }, route: to }, `${R}.match.headers[0].name: required`],
-  ['a header matcher with nothing to match', { match: { prefix: '/', headers: [{ name: 'x' }] }, route: to }, `${R}.match.headers[0]: exactly one of stringMatch and presentMatch is required, got neither`],
-  ['an inverted header match', { match: { prefix: '/', headers: [{ name: 'x', presentMatch: true, invertMatch: true }] }, route: to }, `${R}.match.headers[0].invertMatch: inverted header matches are not supported`],
-  ['an empty string matcher', { match: { prefix: '/', headers: [{ name: 'x', stringMatch: {} }] }, route: to }, `${R}.match.headers[0].stringMatch: exactly one of exact, prefix, suffix, contains, safeRegex is required, got none`],
-  ['a regex header with lookahead', { match: { prefix: '/', headers: [{ name: 'x', stringMatch: { safeRegex: { regex: '(?=a)' } } }] }, route: to }, `${R}.match.headers[0].stringMatch.safeRegex.regex: "(?=a)" is not an RE2 regular expression: lookahead`],
+  [
+    'a header matcher with nothing to match',
+    { match: { prefix: '/', headers: [{ name: 'x' }] }, route: to },
+    `${R}.match.headers[0]: exactly one of stringMatch and presentMatch is required, got neither`,
+  ],
+  [
+    'an inverted header match',
+    { match: { prefix: '/', headers: [{ name: 'x', presentMatch: true, invertMatch: true }] }, route: to },
+    `${R}.match.headers[0].invertMatch: inverted header matches are not supported`,
+  ],
+  [
+    'an empty string matcher',
+    { match: { prefix: '/', headers: [{ name: 'x', stringMatch: {} }] }, route: to },
+    `${R}.match.headers[0].stringMatch: exactly one of exact, prefix, suffix, contains, safeRegex is required, got none`,
+  ],
+  [
+    'a regex header with lookahead',
+    { match: { prefix: '/', headers: [{ name: 'x', stringMatch: { safeRegex: { regex: '(?=a)' } } }] }, route: to },
+    `${R}.match.headers[0].stringMatch.safeRegex.regex: "(?=a)" is not an RE2 regular expression: lookahead`,
+  ],
   ['a grpc-only match', { match: { prefix: '/', grpc: {} }, route: to }, `${R}.match.grpc: not supported by Trellis proxy`],
 ];
 for (const [what, route, expected] of invalid) {
@@ -122,9 +200,15 @@ for (const [what, route, expected] of invalid) {
 }
 
 test('a domain in two virtual hosts is refused', () => {
-  const r = decodeRouteConfiguration(wireRoute({ name: NAME, virtualHosts: [
-    { name: 'a', domains: ['x'], routes: [] }, { name: 'b', domains: ['X'], routes: [] },
-  ] }));
+  const r = decodeRouteConfiguration(
+    wireRoute({
+      name: NAME,
+      virtualHosts: [
+        { name: 'a', domains: ['x'], routes: [] },
+        { name: 'b', domains: ['X'], routes: [] },
+      ],
+    }),
+  );
   assert.ok(!r.ok && formatProblems(r.error).includes('virtualHosts[1].domains[0]: domain "x" is already used by virtual host "a"'));
 });
 
@@ -134,11 +218,27 @@ test('a virtual host without domains is refused', () => {
 });
 
 test('problems in several routes are all reported', () => {
-  const r = decodeRouteConfiguration(wireRoute({ name: NAME, virtualHosts: [{ name: 'a', domains: ['*'], routes: [
-    { match: {}, route: to }, { match: { prefix: '/' }, route: to }, { match: { safeRegex: { regex: '(' } }, route: {} },
-  ] }] }));
+  const r = decodeRouteConfiguration(
+    wireRoute({
+      name: NAME,
+      virtualHosts: [
+        {
+          name: 'a',
+          domains: ['*'],
+          routes: [
+            { match: {}, route: to },
+            { match: { prefix: '/' }, route: to },
+            { match: { safeRegex: { regex: '(' } }, route: {} },
+          ],
+        },
+      ],
+    }),
+  );
   assert.ok(!r.ok);
-  assert.deepEqual(r.error.map((p) => p.path), ['virtualHosts[0].routes[0].match', 'virtualHosts[0].routes[2].match.safeRegex.regex', 'virtualHosts[0].routes[2].route']);
+  assert.deepEqual(
+    r.error.map((p) => p.path),
+    ['virtualHosts[0].routes[0].match', 'virtualHosts[0].routes[2].match.safeRegex.regex', 'virtualHosts[0].routes[2].route'],
+  );
 });
 
 test('route filters decode: headers, rewrites, redirect, mirrors', () => {

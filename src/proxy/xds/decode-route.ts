@@ -20,7 +20,15 @@ interface HostDefaults {
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
 /** RouteAction fields that change where or what is forwarded; ignoring them would forward the wrong request. */
-const UNSUPPORTED_ACTION_FIELDS = ['clusterHeader', 'clusterSpecifierPlugin', 'inlineClusterSpecifierPlugin', 'pathRewritePolicy', 'hostRewriteHeader', 'hostRewritePathRegex', 'autoHostRewrite'];
+const UNSUPPORTED_ACTION_FIELDS = [
+  'clusterHeader',
+  'clusterSpecifierPlugin',
+  'inlineClusterSpecifierPlugin',
+  'pathRewritePolicy',
+  'hostRewriteHeader',
+  'hostRewritePathRegex',
+  'autoHostRewrite',
+];
 
 /** Decodes one RouteConfiguration; `index` is its position in the response. */
 export function decodeRouteConfiguration(raw: unknown, index = 0): Result<RouteTable, Problem[]> {
@@ -80,7 +88,14 @@ function decodeRoute(s: ProblemSink, raw: unknown, path: string, index: number, 
   const filters = decodePerFilterConfig(s, raw, path);
   if (!match || !forward || !filters || rewrite === null || mirrors === null || requestHeaders === null || responseHeaders === null || (redirectRaw && !redirect)) return undefined;
   const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : `routes[${index}]`;
-  const rule: { -readonly [K in keyof RouteRule]: RouteRule[K] } = { name, path: match.path, headers: match.headers, query: match.query, clusters: forward.clusters, timeoutMs: forward.timeoutMs };
+  const rule: { -readonly [K in keyof RouteRule]: RouteRule[K] } = {
+    name,
+    path: match.path,
+    headers: match.headers,
+    query: match.query,
+    clusters: forward.clusters,
+    timeoutMs: forward.timeoutMs,
+  };
   if (redirect) rule.redirect = redirect;
   if (rewrite) rule.rewrite = rewrite;
   if (mirrors.length > 0) rule.mirrors = mirrors;

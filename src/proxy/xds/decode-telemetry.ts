@@ -56,11 +56,13 @@ function decodeAccessLog(s: ProblemSink, raw: unknown, path: string): number | u
   const filter = readObj(s, raw, 'filter', path, false);
   if (filter === undefined) return 100;
   const rf = filter.runtimeFilter;
-  if (!isObj(rf) || Object.keys(filter).length !== 1) return s.add(at(path, 'filter'), XDS_PROBLEM.UNSUPPORTED, `only runtimeFilter (sampling) is supported by Trellis proxy, got ${show(filter)}`);
+  if (!isObj(rf) || Object.keys(filter).length !== 1)
+    return s.add(at(path, 'filter'), XDS_PROBLEM.UNSUPPORTED, `only runtimeFilter (sampling) is supported by Trellis proxy, got ${show(filter)}`);
   const ps = rf.percentSampled;
   if (ps === undefined) return 0; // a runtime filter without a default samples nothing
   const num = isObj(ps) ? (ps.numerator ?? 0) : undefined;
   const den = isObj(ps) ? DENOMINATORS[String(ps.denominator ?? 'HUNDRED')] : undefined;
-  if (typeof num !== 'number' || den === undefined || num < 0) return s.add(at(path, 'filter.runtimeFilter.percentSampled'), XDS_PROBLEM.INVALID, `must be a FractionalPercent, got ${show(ps)}`);
+  if (typeof num !== 'number' || den === undefined || num < 0)
+    return s.add(at(path, 'filter.runtimeFilter.percentSampled'), XDS_PROBLEM.INVALID, `must be a FractionalPercent, got ${show(ps)}`);
   return Math.min(100, (num / den) * 100);
 }

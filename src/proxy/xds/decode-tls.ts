@@ -12,7 +12,8 @@ function tlsConfig(s: ProblemSink, socket: unknown, path: string, type: string):
   if (!isObj(socket)) return s.add(path, XDS_PROBLEM.INVALID, `must be a TransportSocket object, got ${show(socket)}`);
   if (socket.name !== TRANSPORT_SOCKET_TLS) return s.add(at(path, 'name'), XDS_PROBLEM.UNSUPPORTED, `only ${TRANSPORT_SOCKET_TLS} is supported, got ${show(socket.name)}`);
   const config = socket.typedConfig;
-  if (!isObj(config) || config['@type'] !== typeUrl(type)) return s.add(at(path, 'typedConfig'), XDS_PROBLEM.INVALID, `must be a ${typeUrl(type)}, got ${show(isObj(config) ? config['@type'] : config)}`);
+  if (!isObj(config) || config['@type'] !== typeUrl(type))
+    return s.add(at(path, 'typedConfig'), XDS_PROBLEM.INVALID, `must be a ${typeUrl(type)}, got ${show(isObj(config) ? config['@type'] : config)}`);
   return config;
 }
 
@@ -26,11 +27,16 @@ function commonContext(s: ProblemSink, config: Obj, path: string): Obj | undefin
     s.add(at(cpath, 'tlsCertificateSdsSecretConfigs'), XDS_PROBLEM.UNSUPPORTED, `must name exactly the SDS secret ${JSON.stringify(WORKLOAD_SECRET)}, got ${show(certs)}`);
   }
   const min = isObj(c.tlsParams) ? c.tlsParams.tlsMinimumProtocolVersion : undefined;
-  if (min !== undefined && min !== 'TLSv1_2' && min !== 'TLSv1_3') s.add(at(cpath, 'tlsParams.tlsMinimumProtocolVersion'), XDS_PROBLEM.UNSUPPORTED, `TLS older than 1.2 is never used, got ${show(min)}`);
+  if (min !== undefined && min !== 'TLSv1_2' && min !== 'TLSv1_3')
+    s.add(at(cpath, 'tlsParams.tlsMinimumProtocolVersion'), XDS_PROBLEM.UNSUPPORTED, `TLS older than 1.2 is never used, got ${show(min)}`);
   const combined = isObj(c.combinedValidationContext) ? c.combinedValidationContext : undefined;
   const sds = combined ? combined.validationContextSdsSecretConfig : c.validationContextSdsSecretConfig;
   if (!isObj(sds) || sds.name !== ROOT_SECRET) {
-    s.add(at(cpath, combined ? 'combinedValidationContext.validationContextSdsSecretConfig' : 'validationContextSdsSecretConfig'), XDS_PROBLEM.UNSUPPORTED, `must name the SDS secret ${JSON.stringify(ROOT_SECRET)}, got ${show(sds)}`);
+    s.add(
+      at(cpath, combined ? 'combinedValidationContext.validationContextSdsSecretConfig' : 'validationContextSdsSecretConfig'),
+      XDS_PROBLEM.UNSUPPORTED,
+      `must name the SDS secret ${JSON.stringify(ROOT_SECRET)}, got ${show(sds)}`,
+    );
   }
   return combined && isObj(combined.defaultValidationContext) ? combined.defaultValidationContext : undefined;
 }
@@ -41,7 +47,8 @@ export function decodeDownstreamTls(s: ProblemSink, socket: unknown, path: strin
   if (!config) return undefined;
   commonContext(s, config, path);
   const require = config.requireClientCertificate;
-  if (!isObj(require) || require.value !== true) s.add(at(path, 'typedConfig.requireClientCertificate'), XDS_PROBLEM.UNSUPPORTED, 'must be true: mesh listeners always require a client certificate');
+  if (!isObj(require) || require.value !== true)
+    s.add(at(path, 'typedConfig.requireClientCertificate'), XDS_PROBLEM.UNSUPPORTED, 'must be true: mesh listeners always require a client certificate');
   return { mode };
 }
 

@@ -6,7 +6,10 @@ import { ADS_SERVICE, type DiscoveryRequest, type DiscoveryResponse } from './ad
 import { any } from './xds-fixtures.js';
 
 type Call = grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
-interface Waiter { match: (r: DiscoveryRequest) => boolean; resolve: (r: DiscoveryRequest) => void }
+interface Waiter {
+  match: (r: DiscoveryRequest) => boolean;
+  resolve: (r: DiscoveryRequest) => void;
+}
 
 export class FakeAdsServer {
   private server: grpc.Server | undefined;

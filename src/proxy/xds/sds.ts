@@ -7,7 +7,10 @@ import { SECRET_TYPE } from '../../xds/type-urls.js';
 import { isObj } from './decode-fields.js';
 
 /** A decoded secret: the chain of `default`, the bundle of `ROOTCA`. */
-export interface DecodedSecret { chain?: string; bundle?: string }
+export interface DecodedSecret {
+  chain?: string;
+  bundle?: string;
+}
 
 /** What takes the secrets: the proxy's identity. */
 export interface SecretSink {
@@ -27,7 +30,8 @@ export function decodeSecrets(resources: readonly unknown[]): Result<Map<string,
     if (!isObj(r) || r['@type'] !== SECRET_TYPE) return err(`resources[${i}]: must be a ${SECRET_TYPE}`);
     const name = r.name;
     if (name === WORKLOAD_SECRET) {
-      if (isObj(r.tlsCertificate) && isObj(r.tlsCertificate.privateKey)) return err(`secret ${WORKLOAD_SECRET}: carries a private key; Trellis proxies make their own and never accept one`);
+      if (isObj(r.tlsCertificate) && isObj(r.tlsCertificate.privateKey))
+        return err(`secret ${WORKLOAD_SECRET}: carries a private key; Trellis proxies make their own and never accept one`);
       const chain = isObj(r.tlsCertificate) ? inline(r.tlsCertificate.certificateChain) : undefined;
       if (chain === undefined) return err(`secret ${WORKLOAD_SECRET}.tlsCertificate.certificateChain.inlineString: required`);
       out.set(name, { chain });

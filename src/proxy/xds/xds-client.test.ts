@@ -14,12 +14,22 @@ const C = 'outbound|8080||payments.default';
 const RT = 'outbound|payments.default:8080';
 const LIS = 'outbound|127.0.0.1:9001';
 const META: ProxyMetadata = {
-  service: 'web', namespace: 'default', labels: { version: 'v1' }, address: '127.0.0.1',
-  inbound: [{ port: 15006, appPort: 3000 }], upstreams: [{ service: 'payments', namespace: 'default', port: 8080, localPort: 9001 }], adminPort: 15000,
+  service: 'web',
+  namespace: 'default',
+  labels: { version: 'v1' },
+  address: '127.0.0.1',
+  inbound: [{ port: 15006, appPort: 3000 }],
+  upstreams: [{ service: 'payments', namespace: 'default', port: 8080, localPort: 9001 }],
+  adminPort: 15000,
 };
 const OPTS = { timeout: 10_000 };
 
-interface Harness { server: FakeAdsServer; client: XdsClient; applied: RuntimeConfig[]; answer: { next: ApplyResult | Error } }
+interface Harness {
+  server: FakeAdsServer;
+  client: XdsClient;
+  applied: RuntimeConfig[];
+  answer: { next: ApplyResult | Error };
+}
 
 async function setup(t: TestContext, extra: Partial<XdsClientOptions> = {}): Promise<Harness> {
   const server = new FakeAdsServer();
@@ -155,7 +165,10 @@ test('a response whose resources do not decode is NACKed with the reason, and th
   assert.match(nack.errorDetail?.message ?? '', /^XDS_INVALID: the response's resources could not be decoded: /);
   assert.equal(h.server.streams, streams, 'the same stream carried the NACK');
   assert.equal(h.client.config.versions.listeners, 'l1');
-  assert.deepEqual(h.client.status().nacks.map((n) => [n.typeUrl, n.version]), [[LISTENER_TYPE, 'l2']]);
+  assert.deepEqual(
+    h.client.status().nacks.map((n) => [n.typeUrl, n.version]),
+    [[LISTENER_TYPE, 'l2']],
+  );
 });
 
 test('a listener to a cluster that does not exist is NACKed, not applied', OPTS, async (t) => {
@@ -199,7 +212,15 @@ test('keeps its config while the control plane is away, then resyncs when it ret
   t.after(() => back.stop());
   // The client resumes with its last ACKed versions and current names.
   const resumed = await Promise.all([ofType(CLUSTER_TYPE), ofType(LISTENER_TYPE), ofType(ENDPOINT_TYPE), ofType(ROUTE_TYPE)].map((m) => back.take(m)));
-  assert.deepEqual(resumed.map((r) => [r.versionInfo, r.resourceNames ?? []]), [['c1', []], ['l1', []], ['e1', [C]], ['r1', [RT]]]);
+  assert.deepEqual(
+    resumed.map((r) => [r.versionInfo, r.resourceNames ?? []]),
+    [
+      ['c1', []],
+      ['l1', []],
+      ['e1', [C]],
+      ['r1', [RT]],
+    ],
+  );
   // A restarted control plane resends everything under new versions.
   back.send(CLUSTER, 'x1', [edsCluster(C), staticCluster('inbound|3000', 3000)]);
   back.send(CLUSTER_LOAD_ASSIGNMENT, 'x1', [cla(C, [['10.0.0.2', 15006]])]);
@@ -209,7 +230,10 @@ test('keeps its config while the control plane is away, then resyncs when it ret
   assert.deepEqual(h.client.status().versions, { clusters: 'x1', endpoints: 'x1', listeners: 'x1', routes: 'x1' });
   assert.equal(h.client.status().connected, true);
   assert.equal(h.client.config.clusters.get(C)?.endpoints[0].address, '10.0.0.2');
-  assert.ok(back.untaken.every((r) => !r.errorDetail), 'nothing was NACKed');
+  assert.ok(
+    back.untaken.every((r) => !r.errorDetail),
+    'nothing was NACKed',
+  );
 });
 
 test('after close it neither reconnects nor applies anything', OPTS, async (t) => {

@@ -47,7 +47,12 @@ export interface XdsClientOptions {
 }
 
 /** A refused response, for operators. */
-export interface NackRecord { typeUrl: string; version: string; message: string; at: string }
+export interface NackRecord {
+  typeUrl: string;
+  version: string;
+  message: string;
+  at: string;
+}
 
 export interface XdsClientStatus {
   connected: boolean;
@@ -226,7 +231,13 @@ export class XdsClient {
   }
 
   private requestSecrets(s: Stream, nack?: string): void {
-    const req: DiscoveryRequest = { versionInfo: this.secretsVersion, node: this.node, resourceNames: [WORKLOAD_SECRET, ROOT_SECRET], typeUrl: SECRET_TYPE, responseNonce: s.sdsNonce };
+    const req: DiscoveryRequest = {
+      versionInfo: this.secretsVersion,
+      node: this.node,
+      resourceNames: [WORKLOAD_SECRET, ROOT_SECRET],
+      typeUrl: SECRET_TYPE,
+      responseNonce: s.sdsNonce,
+    };
     if (nack !== undefined) req.errorDetail = { code: INVALID_ARGUMENT, message: nack };
     if (!s.ended) s.call.write(req);
   }
@@ -237,7 +248,8 @@ export class XdsClient {
     const version = res.versionInfo ?? '';
     s.sdsNonce = res.nonce ?? '';
     if (!identity) return;
-    const decoded = res.decodeError === undefined ? decodeSecrets(res.resources ?? []) : { ok: false as const, error: `the response's resources could not be decoded: ${res.decodeError}` };
+    const decoded =
+      res.decodeError === undefined ? decodeSecrets(res.resources ?? []) : { ok: false as const, error: `the response's resources could not be decoded: ${res.decodeError}` };
     const applied = decoded.ok ? identity.apply(decoded.value) : decoded;
     if (!applied.ok) {
       const failure = `${XDS_PROBLEM.INVALID}: ${applied.error}`;

@@ -29,16 +29,22 @@ export function httpListener(name: string, port: number, routeConfigName: string
     name,
     address: addr('127.0.0.1', port),
     trafficDirection: direction,
-    filterChains: [{ filters: [{
-      name: 'envoy.filters.network.http_connection_manager',
-      typedConfig: {
-        '@type': typeUrl(HTTP_CONNECTION_MANAGER) as never,
-        statPrefix: name,
-        codecType: 'AUTO',
-        rds: { routeConfigName, configSource: ads },
-        httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': typeUrl(ROUTER) } }],
+    filterChains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typedConfig: {
+              '@type': typeUrl(HTTP_CONNECTION_MANAGER) as never,
+              statPrefix: name,
+              codecType: 'AUTO',
+              rds: { routeConfigName, configSource: ads },
+              httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': typeUrl(ROUTER) } }],
+            },
+          },
+        ],
       },
-    }] }],
+    ],
   };
 }
 
@@ -47,10 +53,16 @@ export function tcpListener(name: string, port: number, cluster: string): Listen
     name,
     address: addr('127.0.0.1', port),
     trafficDirection: 'OUTBOUND',
-    filterChains: [{ filters: [{
-      name: 'envoy.filters.network.tcp_proxy',
-      typedConfig: { '@type': typeUrl(TCP_PROXY) as never, statPrefix: name, cluster },
-    }] }],
+    filterChains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typedConfig: { '@type': typeUrl(TCP_PROXY) as never, statPrefix: name, cluster },
+          },
+        ],
+      },
+    ],
   };
 }
 

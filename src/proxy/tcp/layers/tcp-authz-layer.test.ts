@@ -8,7 +8,10 @@ import { chainScope, EndRecorder, fakeConnection, ServeRecorder } from '../../te
 import type { TcpConnection } from '../tcp-layer.js';
 import { TcpAuthzLayer } from './tcp-authz-layer.js';
 
-const denyBad: AuthzRules = { action: 'deny', policies: [{ name: 'default/no-bad/rules[0]', principals: [{ authenticated: { exact: 'spiffe://mesh/ns/default/sa/bad' } }], permissions: [{ any: true }] }] };
+const denyBad: AuthzRules = {
+  action: 'deny',
+  policies: [{ name: 'default/no-bad/rules[0]', principals: [{ authenticated: { exact: 'spiffe://mesh/ns/default/sa/bad' } }], permissions: [{ any: true }] }],
+};
 
 function run(conn: TcpConnection, metrics = new ProxyMetrics()) {
   const next = new ServeRecorder<TcpConnection>();

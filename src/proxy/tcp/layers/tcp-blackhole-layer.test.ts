@@ -37,6 +37,10 @@ test('a connection to BlackHoleCluster is refused with OUTBOUND_REFUSED and coun
 
 test('an undetected connection is counted as opaque', async () => {
   const metrics = new ProxyMetrics();
-  new TcpBlackholeLayer(metrics, undefined).onConnection({ conn: fakeConnection({ originalDst: { address: '203.0.113.7', port: 5432 } }), cluster: fakeCluster(BLACKHOLE_CLUSTER) }, new ServeRecorder(), new EndRecorder());
+  new TcpBlackholeLayer(metrics, undefined).onConnection(
+    { conn: fakeConnection({ originalDst: { address: '203.0.113.7', port: 5432 } }), cluster: fakeCluster(BLACKHOLE_CLUSTER) },
+    new ServeRecorder(),
+    new EndRecorder(),
+  );
   assert.match(await metrics.text(), /trellis_outbound_refused_total\{protocol="opaque"\} 1/);
 });

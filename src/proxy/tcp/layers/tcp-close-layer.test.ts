@@ -29,7 +29,7 @@ for (const error of [forbidden('denied by policy'), noHealthyEndpoint('db')]) {
   });
 }
 
-test('OUTBOUND_REFUSED answers an HTTP/1.1 client with the proxy\'s error response', () => {
+test("OUTBOUND_REFUSED answers an HTTP/1.1 client with the proxy's error response", () => {
   const socket = new FakeSocket();
   const conn = fakeConnection({ socket, detected: 'http/1.1', originalDst: { address: '203.0.113.7', port: 80 } });
   new TcpCloseLayer(undefined).onEnd(conn, refusedEnd(conn, outboundRefused('203.0.113.7:80')), new EndRecorder());
@@ -48,7 +48,7 @@ for (const detected of ['opaque', 'tls', 'h2c', undefined] as const) {
   });
 }
 
-test('a relayed connection\'s end is passed up without touching the socket', () => {
+test("a relayed connection's end is passed up without touching the socket", () => {
   const socket = new FakeSocket();
   const conn = fakeConnection({ socket });
   const up = new EndRecorder<TcpConnection>();

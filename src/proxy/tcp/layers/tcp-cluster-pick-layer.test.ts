@@ -9,7 +9,14 @@ import { tcpClusterPickLayer } from './tcp-cluster-pick-layer.js';
 
 test('the picked cluster goes down with the connection', () => {
   const db = fakeCluster('db');
-  const conn = fakeConnection({ scope: chainScope({ backends: new WeightedChoice([{ item: db, weight: 1 }, { item: fakeCluster('other'), weight: 0 }]) }) });
+  const conn = fakeConnection({
+    scope: chainScope({
+      backends: new WeightedChoice([
+        { item: db, weight: 1 },
+        { item: fakeCluster('other'), weight: 0 },
+      ]),
+    }),
+  });
   const next = new ServeRecorder<ClusterTarget>();
   const up = new EndRecorder<TcpConnection>();
   tcpClusterPickLayer.onConnection(conn, next, up);

@@ -14,7 +14,10 @@ test('listener-level fault settings are refused, a bare config is accepted', () 
   assert.equal(bare.problems.length, 0);
   const s = new ProblemSink('listener "l"');
   fault.decodeConfig(s, { '@type': typeUrl(HTTP_FAULT), abort: { httpStatus: 503 } }, 'c', { authz: [] });
-  assert.deepEqual(s.problems.map((p) => `${p.code} ${p.path}`), ['XDS_UNSUPPORTED c.abort']);
+  assert.deepEqual(
+    s.problems.map((p) => `${p.code} ${p.path}`),
+    ['XDS_UNSUPPORTED c.abort'],
+  );
 });
 
 test('a per-route fault decodes its delay, abort and header conditions', () => {
@@ -22,12 +25,21 @@ test('a per-route fault decodes its delay, abort and header conditions', () => {
   assert.ok(kind);
   const s = new ProblemSink('route "r"');
   const into: FilterSettings = {};
-  kind.perRoute.decode(s, {
-    '@type': typeUrl(HTTP_FAULT),
-    delay: { fixedDelay: { seconds: 1 }, percentage: { numerator: 10 } },
-    abort: { httpStatus: 418, percentage: { numerator: 5, denominator: 'TEN_THOUSAND' } },
-    headers: [{ name: 'X-Chaos', stringMatch: { exact: 'on' } }],
-  }, 'p', into);
+  kind.perRoute.decode(
+    s,
+    {
+      '@type': typeUrl(HTTP_FAULT),
+      delay: { fixedDelay: { seconds: 1 }, percentage: { numerator: 10 } },
+      abort: { httpStatus: 418, percentage: { numerator: 5, denominator: 'TEN_THOUSAND' } },
+      headers: [{ name: 'X-Chaos', stringMatch: { exact: 'on' } }],
+    },
+    'p',
+    into,
+  );
   assert.deepEqual(s.problems, []);
-  assert.deepEqual(into.fault, { delay: { ms: 1000, perMillion: 100_000 }, abort: { httpStatus: 418, grpcStatus: undefined, perMillion: 500 }, headers: [{ name: 'x-chaos', value: 'on' }] });
+  assert.deepEqual(into.fault, {
+    delay: { ms: 1000, perMillion: 100_000 },
+    abort: { httpStatus: 418, grpcStatus: undefined, perMillion: 500 },
+    headers: [{ name: 'x-chaos', value: 'on' }],
+  });
 });

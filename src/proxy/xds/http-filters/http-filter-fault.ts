@@ -27,7 +27,8 @@ function decodeFault(s: ProblemSink, raw: Obj, path: string): FaultConfig | unde
     const http = abort.httpStatus;
     const grpc = abort.grpcStatus;
     if (http !== undefined && (typeof http !== 'number' || http < 200 || http > 599)) s.add(at(apath, 'httpStatus'), XDS_PROBLEM.INVALID, `must be 200..599, got ${show(http)}`);
-    else if (grpc !== undefined && (typeof grpc !== 'number' || grpc < 0 || grpc > 16)) s.add(at(apath, 'grpcStatus'), XDS_PROBLEM.INVALID, `must be a gRPC status 0..16, got ${show(grpc)}`);
+    else if (grpc !== undefined && (typeof grpc !== 'number' || grpc < 0 || grpc > 16))
+      s.add(at(apath, 'grpcStatus'), XDS_PROBLEM.INVALID, `must be a gRPC status 0..16, got ${show(grpc)}`);
     else if ((http === undefined) === (grpc === undefined)) s.add(apath, XDS_PROBLEM.INVALID, 'exactly one of httpStatus and grpcStatus is required');
     else if (pm !== undefined) out.abort = { httpStatus: typeof http === 'number' ? http : 503, grpcStatus: typeof grpc === 'number' ? grpc : undefined, perMillion: pm };
   }
@@ -40,7 +41,8 @@ function decodeFault(s: ProblemSink, raw: Obj, path: string): FaultConfig | unde
     headers.push({ name: h.name.toLowerCase(), value: h.stringMatch.exact });
   });
   out.headers = headers;
-  for (const f of ['upstreamCluster', 'downstreamNodes', 'maxActiveFaults', 'responseRateLimit']) if (raw[f] !== undefined) s.add(at(path, f), XDS_PROBLEM.UNSUPPORTED, 'not supported by Trellis proxy');
+  for (const f of ['upstreamCluster', 'downstreamNodes', 'maxActiveFaults', 'responseRateLimit'])
+    if (raw[f] !== undefined) s.add(at(path, f), XDS_PROBLEM.UNSUPPORTED, 'not supported by Trellis proxy');
   if (s.problems.length > before) return undefined;
   return out;
 }

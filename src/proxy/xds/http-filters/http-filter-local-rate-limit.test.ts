@@ -13,7 +13,10 @@ test('listener-level rate limit settings are refused', () => {
   assert.ok(kind);
   const s = new ProblemSink('listener "l"');
   kind.decodeConfig(s, { '@type': typeUrl(LOCAL_RATE_LIMIT), statPrefix: 'rl', tokenBucket: { maxTokens: 1 } }, 'c', { authz: [] });
-  assert.deepEqual(s.problems.map((p) => `${p.code} ${p.path}`), ['XDS_UNSUPPORTED c.tokenBucket']);
+  assert.deepEqual(
+    s.problems.map((p) => `${p.code} ${p.path}`),
+    ['XDS_UNSUPPORTED c.tokenBucket'],
+  );
 });
 
 test('an enforced per-route override gives the route its token bucket', () => {
@@ -21,7 +24,18 @@ test('an enforced per-route override gives the route its token bucket', () => {
   assert.ok(kind);
   const s = new ProblemSink('route "r"');
   const into: FilterSettings = {};
-  kind.perRoute.decode(s, { '@type': typeUrl(LOCAL_RATE_LIMIT), statPrefix: 'rl', tokenBucket: { maxTokens: 5, tokensPerFill: { value: 2 }, fillInterval: { seconds: 1 } }, filterEnabled: ALWAYS, filterEnforced: ALWAYS }, 'p', into);
+  kind.perRoute.decode(
+    s,
+    {
+      '@type': typeUrl(LOCAL_RATE_LIMIT),
+      statPrefix: 'rl',
+      tokenBucket: { maxTokens: 5, tokensPerFill: { value: 2 }, fillInterval: { seconds: 1 } },
+      filterEnabled: ALWAYS,
+      filterEnforced: ALWAYS,
+    },
+    'p',
+    into,
+  );
   assert.deepEqual(s.problems, []);
   assert.deepEqual(into.rateLimit, { maxTokens: 5, tokensPerFill: 2, fillIntervalMs: 1000 });
 });

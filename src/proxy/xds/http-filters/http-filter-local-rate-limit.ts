@@ -19,7 +19,8 @@ function fullyOn(s: ProblemSink, raw: Obj, field: string, path: string): boolean
 /** A LocalRateLimit config; undefined without a problem when it enforces nothing (Envoy's default). */
 function decodeRateLimit(s: ProblemSink, raw: Obj, path: string): RateLimitConfig | 'off' | undefined {
   const before = s.problems.length;
-  for (const f of ['descriptors', 'stage', 'localRateLimitPerDownstreamConnection', 'localClusterRateLimit', 'status']) if (raw[f] !== undefined) s.add(at(path, f), XDS_PROBLEM.UNSUPPORTED, 'not supported by Trellis proxy');
+  for (const f of ['descriptors', 'stage', 'localRateLimitPerDownstreamConnection', 'localClusterRateLimit', 'status'])
+    if (raw[f] !== undefined) s.add(at(path, f), XDS_PROBLEM.UNSUPPORTED, 'not supported by Trellis proxy');
   const enabled = fullyOn(s, raw, 'filterEnabled', path);
   const enforced = fullyOn(s, raw, 'filterEnforced', path);
   const bucket = readObj(s, raw, 'tokenBucket', path, false);

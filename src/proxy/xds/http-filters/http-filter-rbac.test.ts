@@ -12,7 +12,12 @@ test('each RBAC filter adds its rules, in order', () => {
   assert.ok(rbac);
   const s = new ProblemSink('listener "l"');
   const into: HcmFilterSettings = { authz: [] };
-  rbac.decodeConfig(s, { '@type': typeUrl(HTTP_RBAC), rules: { action: 'DENY', policies: { 'ns/p/rules[0]': { principals: [{ any: true }], permissions: [{ any: true }] } } } }, 'p', into);
+  rbac.decodeConfig(
+    s,
+    { '@type': typeUrl(HTTP_RBAC), rules: { action: 'DENY', policies: { 'ns/p/rules[0]': { principals: [{ any: true }], permissions: [{ any: true }] } } } },
+    'p',
+    into,
+  );
   rbac.decodeConfig(s, { '@type': typeUrl(HTTP_RBAC), rules: {} }, 'q', into);
   assert.deepEqual(s.problems, []);
   assert.deepEqual(into.authz, [
@@ -26,6 +31,9 @@ test('an RBAC filter without rules is a problem and adds nothing', () => {
   const s = new ProblemSink('listener "l"');
   const into: HcmFilterSettings = { authz: [] };
   rbac.decodeConfig(s, { '@type': typeUrl(HTTP_RBAC), shadowRules: {} }, 'httpFilters[0].typedConfig', into);
-  assert.deepEqual(s.problems.map((p) => `${p.code} ${p.path}`), ['XDS_UNSUPPORTED httpFilters[0].typedConfig', 'XDS_REQUIRED httpFilters[0].typedConfig.rules']);
+  assert.deepEqual(
+    s.problems.map((p) => `${p.code} ${p.path}`),
+    ['XDS_UNSUPPORTED httpFilters[0].typedConfig', 'XDS_REQUIRED httpFilters[0].typedConfig.rules'],
+  );
   assert.deepEqual(into.authz, []);
 });

@@ -24,7 +24,10 @@ test('unknown and non-string type URLs find nothing', () => {
 });
 
 test('only the router ends a filter chain', () => {
-  assert.deepEqual(httpFilterTypeUrls().filter((t) => httpFilterByType(t)?.terminal === true), [typeUrl(ROUTER)]);
+  assert.deepEqual(
+    httpFilterTypeUrls().filter((t) => httpFilterByType(t)?.terminal === true),
+    [typeUrl(ROUTER)],
+  );
 });
 
 test('per-route overrides are found by filter name, for the kinds that take them', () => {

@@ -77,5 +77,6 @@ export function perRouteFilterNames(): string[] {
 /** For filters that act only through per-route overrides: listener-level settings would be ignored, so they are refused. */
 export function refuseListenerSettings(s: ProblemSink, config: Obj, path: string): void {
   const extra = Object.keys(config).filter((k) => k !== '@type' && k !== 'statPrefix');
-  if (extra.length > 0) s.add(at(path, extra[0]!), XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy takes fault and local rate limit settings only from typedPerFilterConfig of routes and virtual hosts');
+  if (extra.length > 0)
+    s.add(at(path, extra[0]!), XDS_PROBLEM.UNSUPPORTED, 'Trellis proxy takes fault and local rate limit settings only from typedPerFilterConfig of routes and virtual hosts');
 }
