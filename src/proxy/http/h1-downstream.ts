@@ -8,7 +8,7 @@ import { http } from '../../common/node-http.js';
 import type net from 'node:net';
 import type { Downstream } from './downstream.js';
 import { CHUNKED, type H1RequestHead } from './h1-request-parser.js';
-import { TOKEN } from './h1-syntax.js';
+import { latin1, TOKEN } from './h1-syntax.js';
 
 /** Who reads a request body: data as it arrives, then its end. */
 export interface H1BodyConsumer {
@@ -48,6 +48,7 @@ const COALESCE_LIMIT = 16 * 1024;
 // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const BAD_HEAD_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const EMPTY = Buffer.alloc(0);
+const CRLF = Buffer.from('\r\n', 'latin1');
 
 export class H1Downstream implements Downstream {
   readonly protocol = 'http/1.1' as const;
@@ -199,9 +200,9 @@ export class H1Downstream implements Downstream {
     if (this.framing === Framing.Chunked) {
       socket.cork();
       this.writePending(socket);
-      socket.write(chunk.length.toString(16) + '\r\n', 'latin1');
+      socket.write(latin1(chunk.length.toString(16) + '\r\n'));
       socket.write(chunk);
-      const ok = socket.write('\r\n', 'latin1');
+      const ok = socket.write(CRLF);
       socket.uncork();
       return ok;
     }
@@ -210,7 +211,7 @@ export class H1Downstream implements Downstream {
     if (head === undefined) return socket.write(chunk);
     this.pendingHead = undefined;
     if (chunk.length <= COALESCE_LIMIT) return socket.write(joined(head, chunk, ''));
-    socket.write(head, 'latin1');
+    socket.write(latin1(head));
     return socket.write(chunk);
   }
 
@@ -234,17 +235,17 @@ export class H1Downstream implements Downstream {
       if (body.length <= COALESCE_LIMIT) socket.write(joined(head + size, body, body.length > 0 ? '\r\n' + tail : tail));
       else {
         socket.cork();
-        socket.write(head + size, 'latin1');
+        socket.write(latin1(head + size));
         socket.write(body);
-        socket.write('\r\n' + tail, 'latin1');
+        socket.write(latin1('\r\n' + tail));
         socket.uncork();
       }
     } else if (body.length === 0) {
-      if (head !== '') socket.write(head, 'latin1');
+      if (head !== '') socket.write(latin1(head));
     } else if (head === '') socket.write(body);
     else if (body.length <= COALESCE_LIMIT) socket.write(joined(head, body, ''));
     else {
-      socket.write(head, 'latin1');
+      socket.write(latin1(head));
       socket.write(body);
     }
     this.complete();
@@ -285,7 +286,7 @@ export class H1Downstream implements Downstream {
     const head = this.pendingHead;
     if (head === undefined) return;
     this.pendingHead = undefined;
-    socket.write(head, 'latin1');
+    socket.write(latin1(head));
   }
 
   /** From process.nextTick after writeHead: the head goes now if no body bytes took it. */

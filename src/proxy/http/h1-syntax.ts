@@ -1,5 +1,5 @@
-// Small pieces of HTTP/1.1 syntax (RFC 9110 5.6, RFC 9112) shared by the request parser, the
-// response parser and the response writer.
+// Small pieces of HTTP/1.1 syntax (RFC 9110 5.6, RFC 9112) shared by the request and response
+// parsers, the response writer and the upstream connection.
 
 /** tchar+ of RFC 9110 5.6.2: methods and field names. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -21,4 +21,13 @@ export function parseDecimal(s: string): number {
     n = n * 10 + d;
   }
   return n;
+}
+
+/**
+ * Text for the socket as a Buffer: node's string write path costs far more per call than a
+ * Buffer write (the upstream head written as a Buffer instead: 1.30x the pair's throughput,
+ * 0.74x the CPU per request; docs/benchmarks.md).
+ */
+export function latin1(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
 }

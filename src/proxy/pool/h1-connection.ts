@@ -3,6 +3,7 @@
 // and the connection can carry another request (keep-alive).
 import net from 'node:net';
 import { upstreamConnectFailed, upstreamConnectTimeout, upstreamProtocolError, upstreamReset, type ProxyError } from '../errors.js';
+import { latin1 } from '../http/h1-syntax.js';
 import { H1ResponseParser, ParseStatus, type H1ResponseSink } from './h1-response-parser.js';
 
 /** The exchange using a connection: the response sink plus failure notice. */
@@ -68,7 +69,7 @@ export class H1Connection {
     this.requestEnded = requestEnded;
     this.uses++;
     this.parser.start(exchange, bodyless);
-    this.socket.write(head, 'latin1');
+    this.socket.write(latin1(head));
   }
 
   /** Writes request body bytes; false means wait for the socket's 'drain'. */
@@ -78,7 +79,7 @@ export class H1Connection {
 
   /** The request (head and body) is completely written. */
   endRequest(last?: string): void {
-    if (last !== undefined) this.socket.write(last, 'latin1');
+    if (last !== undefined) this.socket.write(latin1(last));
     this.requestEnded = true;
   }
 
