@@ -72,11 +72,6 @@ export class H1RequestParser implements ChunkDataSink {
     return this.state === State.Done;
   }
 
-  /** True while part of a request head has arrived and the rest has not. */
-  get inHead(): boolean {
-    return this.state === State.Head && this.pending !== undefined;
-  }
-
   /** Makes ready for the next request on the connection. */
   next(): void {
     if (this.state === State.Done) this.state = State.Head;

@@ -57,11 +57,6 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
     socket.resume();
   }
 
-  /** True while a request is in flight (draining waits for it). */
-  get busy(): boolean {
-    return this.phase === Phase.Busy;
-  }
-
   /** The listener's sweep: a head past its deadline gets 408, an idle keep-alive connection closes. */
   check(now: number): void {
     if (this.phase === Phase.Head && now - this.since > this.host.limits.requestHeadTimeoutMs) {
