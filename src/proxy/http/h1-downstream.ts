@@ -2,8 +2,8 @@
 // the socket: the head kept as the field strings the parser cut from the bytes that arrived,
 // the request body handed to one consumer with backpressure, and the response framed for the
 // client (its Content-Length kept, chunked otherwise, close-delimited for HTTP/1.0) and
-// written with as few socket writes as possible (the head waits for the first body bytes of
-// the same turn of the event loop; a small body goes out with it in one write).
+// written with as few socket writes as possible (the head waits for the first body bytes, until
+// its writer says no more are at hand: flushHead(); a small body goes out with it in one write).
 import { http } from '../../common/node-http.js';
 import type net from 'node:net';
 import type { Downstream } from './downstream.js';
@@ -44,9 +44,9 @@ const enum Framing {
 const UNREAD_BODY_LIMIT = 64 * 1024;
 /** A last body piece up to this size goes out in the same buffer as what precedes it. */
 const COALESCE_LIMIT = 16 * 1024;
-/** What no response head may hold: controls other than tab, and CR or LF outside a line end. */
+/** What no response header value or reason phrase may hold: controls other than tab (CR and LF included). */
 // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
-const BAD_HEAD_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const BAD_FIELD_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 const EMPTY = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n', 'latin1');
 
@@ -164,18 +164,22 @@ export class H1Downstream implements Downstream {
   /**
    * Starts the response. `headers` is flat `[name, value, ...]` without hop-by-hop fields;
    * throws when one cannot be written (a name that is not a token, a control character).
+   * The head is held for the body bytes that follow; the caller ends the response or calls
+   * flushHead() before it waits for more.
    */
   writeHead(status: number, reason: string, headers: readonly string[]): void {
     const method = this.head.method;
+    if (BAD_FIELD_CHAR.test(reason)) throw new Error('invalid character in the response reason phrase');
     let head = 'HTTP/1.1 ' + status + ' ' + (reason === '' ? (http.STATUS_CODES[status] ?? '') : reason) + '\r\n';
     let hasLength = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
+      const value = headers[i + 1]!;
       if (!TOKEN.test(name)) throw new Error(`invalid response header name ${JSON.stringify(name)}`);
+      if (BAD_FIELD_CHAR.test(value)) throw new Error(`invalid character in the value of response header ${name}`);
       if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
-      head += name + ': ' + headers[i + 1]! + '\r\n';
+      head += name + ': ' + value + '\r\n';
     }
-    if (BAD_HEAD_CHAR.test(head)) throw new Error('invalid character in a response header value');
     if (method === 'HEAD' || status === 204 || status === 304 || status < 200) this.framing = Framing.None;
     else if (hasLength) this.framing = Framing.Length;
     else if (this.head.minor === 1) {
@@ -189,8 +193,6 @@ export class H1Downstream implements Downstream {
     else if (this.head.minor === 0) head += 'connection: keep-alive\r\n';
     this.pendingHead = head + '\r\n';
     this.headWritten = true;
-    // A head whose body does not follow in this turn (a slow or streaming upstream) goes alone.
-    process.nextTick(flushHead, this);
   }
 
   /** Writes body bytes; false: wait for whenDrained() before writing more. */
@@ -289,14 +291,13 @@ export class H1Downstream implements Downstream {
     socket.write(latin1(head));
   }
 
-  /** From process.nextTick after writeHead: the head goes now if no body bytes took it. */
-  flushPending(): void {
+  /**
+   * Writes the head now if no body bytes took it yet. The writer of a response calls it when
+   * the rest does not follow at once (the upstream's bytes so far are all relayed).
+   */
+  flushHead(): void {
     if (!this.finished) this.writePending(this.owner.socket);
   }
-}
-
-function flushHead(down: H1Downstream): void {
-  down.flushPending();
 }
 
 /** `before` (latin1) + `body` + `after` (latin1) in one buffer: one socket write. */

@@ -92,6 +92,11 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
     // The downstream connection already sent 100 Continue when the client asked for it.
   }
 
+  onResponseWaiting(): void {
+    // A head whose body is not all here (a slow or streaming upstream) goes without waiting for it.
+    if (!this.finished) this.down.flushHead();
+  }
+
   onExchangeError(error: ProxyError, retryable: boolean): void {
     if (this.finished) return;
     if (retryable && !this.retried && this.framing === BodyFraming.None && !this.down.headersSent) {

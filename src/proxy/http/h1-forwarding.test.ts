@@ -219,6 +219,30 @@ test('concurrent requests open parallel upstream connections and then reuse them
   assert.equal(upstream.connections, 4);
 });
 
+test('a response head goes downstream at once when its body is slow to follow', { timeout: 10_000 }, async (t) => {
+  // The upstream sends the rest of the body only once the client has the head: a proxy that held
+  // the head for the body would never answer.
+  let headSeen: () => void = () => {};
+  const clientHasHead = new Promise<void>((resolve) => (headSeen = resolve));
+  const { port } = await proxied(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' });
+    res.flushHeaders();
+    void clientHasHead.then(() => res.end('hello world'));
+  });
+  const body = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        headSeen();
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
+  assert.equal(body, 'hello world');
+});
+
 test('a response head node:http cannot relay is 502, and the proxy keeps serving', { timeout: 10_000 }, async (t) => {
   const server = net.createServer((s) => {
     s.on('data', () => s.write('HTTP/1.1 200 OK\r\nBad Header Name: x\r\ncontent-length: 2\r\n\r\nok'));

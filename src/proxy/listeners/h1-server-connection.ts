@@ -1,9 +1,9 @@
 // One downstream HTTP/1.x connection, served without node:http: bytes from the socket go to
 // the request parser; each request becomes an H1Downstream the listener serves; the next
 // request is parsed once the response to this one is written (pipelined requests wait in the
-// buffer, the socket paused). The listener's sweep enforces the request-head deadline (408)
-// and the keep-alive timeout; the socket's own timeout closes a connection idle in both
-// directions while a request is in flight.
+// buffer, the socket paused). The listener's sweep enforces the request-head deadline (408),
+// the keep-alive timeout, and the idle timeout of a request in flight (no byte either way):
+// a per-socket timer would be re-armed on every read and write.
 import type net from 'node:net';
 import { requestHeadTimeout, type ProxyError } from '../errors.js';
 import { H1Downstream, type H1ExchangeOwner } from '../http/h1-downstream.js';
@@ -37,6 +37,9 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
   private phase = Phase.Head;
   /** When the current phase began (Date.now()), for the sweep. */
   private since = Date.now();
+  /** Bytes read and written when the sweep last saw them change, and when that was (Busy phase). */
+  private activity = 0;
+  private activeAt = 0;
   private current: H1Downstream | undefined = undefined;
   /** Bytes read past the current request (pipelined), parsed once its response is out. */
   private stash: Buffer | undefined = undefined;
@@ -49,20 +52,31 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
     private readonly peer: string | undefined,
   ) {
     this.parser = new H1RequestParser(this, host.limits.maxRequestHeadBytes);
-    socket.setTimeout(host.limits.idleTimeoutMs);
     socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('timeout', () => this.onIdle());
     socket.on('error', ignore);
     socket.once('close', () => this.onClose());
     socket.resume();
   }
 
-  /** The listener's sweep: a head past its deadline gets 408, an idle keep-alive connection closes. */
+  /**
+   * The listener's sweep: a head past its deadline gets 408, an idle keep-alive connection
+   * closes, and so does one whose request saw no byte either way for the idle timeout.
+   */
   check(now: number): void {
-    if (this.phase === Phase.Head && now - this.since > this.host.limits.requestHeadTimeoutMs) {
-      this.refuse(requestHeadTimeout(this.host.limits.requestHeadTimeoutMs), 'head_timeout');
-    } else if (this.phase === Phase.Idle && now - this.since > this.host.limits.keepAliveTimeoutMs) {
-      this.socket.destroy();
+    const limits = this.host.limits;
+    if (this.phase === Phase.Head) {
+      if (now - this.since > limits.requestHeadTimeoutMs) this.refuse(requestHeadTimeout(limits.requestHeadTimeoutMs), 'head_timeout');
+    } else if (this.phase === Phase.Idle) {
+      if (now - this.since > limits.keepAliveTimeoutMs) this.socket.destroy();
+    } else {
+      const activity = this.socket.bytesRead + this.socket.bytesWritten;
+      if (activity !== this.activity || this.activeAt < this.since) {
+        this.activity = activity;
+        this.activeAt = now;
+      } else if (now - this.activeAt > limits.idleTimeoutMs) {
+        this.host.rejected('idle_timeout');
+        this.socket.destroy();
+      }
     }
   }
 
@@ -160,11 +174,6 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
     if (this.closing || this.socket.destroyed) return;
     this.socket.resume();
     this.parse(stash);
-  }
-
-  private onIdle(): void {
-    if (this.phase === Phase.Busy) this.host.rejected('idle_timeout');
-    this.socket.destroy();
   }
 
   private onClose(): void {

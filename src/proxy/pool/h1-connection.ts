@@ -14,6 +14,8 @@ export interface H1Exchange extends H1ResponseSink {
    * closing an idle connection).
    */
   onExchangeError(error: ProxyError, retryable: boolean): void;
+  /** The response is incomplete and every byte that arrived so far went to the sink: the rest may take a while. */
+  onResponseWaiting(): void;
 }
 
 /** Where a connection returns to when idle, and how it leaves for good. */
@@ -114,6 +116,7 @@ export class H1Connection {
     }
     if (status === ParseStatus.Complete) this.finish();
     else if (status === ParseStatus.Invalid) this.fail(upstreamProtocolError(this.owner.label, this.parser.error), false);
+    else this.exchange?.onResponseWaiting();
   }
 
   private onEnd(): void {
