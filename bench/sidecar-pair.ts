@@ -1,7 +1,9 @@
 // What a pair of sidecars costs, side by side in one run: the same traffic direct to nginx,
 // through an HAProxy pair with mTLS between them (the reference; ECDSA P-256, `verify
-// required` both ways), the same HAProxy pair in plaintext (HTTP/1.1), and through two Trellis
-// sidecars (mTLS). Sections (`--only` picks some):
+// required` both ways), the same HAProxy pair in plaintext (HTTP/1.1), a Node.js pair that
+// only relays bytes with the same mTLS (HTTP/1.1 and TCP: the floor of any proxy on node's
+// sockets, bench/pair/node-relay.ts), and through two Trellis sidecars (mTLS). Sections
+// (`--only` picks some):
 //   http1  HTTP/1.1 throughput (wrk -t1 -c32) and latency at a fixed rate (h2load --h1)
 //   h2     h2c with prior knowledge: throughput (h2load -c32 -m10) and latency at a fixed rate
 //   grpc   unary gRPC calls over h2c, the same two runs; every answer checked for grpc-status 0
@@ -27,6 +29,7 @@ import { trellisArgv } from '../src/common/self.js';
 import { httpOk, tcpOpen, waitFor } from '../src/common/wait.js';
 import { BULK_PATH, startBackends, type Backends } from './pair/backends.js';
 import { haproxyCerts, haproxyMtlsPair, haproxyPlainPair, type FrontPorts } from './pair/haproxy.js';
+import { startNodeRelayPair } from './pair/node-relay.js';
 import { bulkTransfer, checkGrpcOk, checkH2Ok, h2Throughput, latencyAtRate, wrkThroughput, type GrpcLoad, type Outcome, type Percentiles } from './pair/load.js';
 import { parseBenchOptions, SECTIONS, type BenchOptions, type Section } from './pair/options.js';
 import { cpuTimeUs, memory, peakMemoryDuring, Processes } from './pair/processes.js';
@@ -34,6 +37,8 @@ import { formatTable, summarize, writeJson, type Row, type Sample } from './pair
 import { startTrellisPair } from './pair/trellis-pair.js';
 
 const TOOLS = ['nginx', 'haproxy', 'wrk', 'h2load', 'curl', 'taskset', 'openssl'];
+/** The byte-relay pair on the Trellis pair's Node.js: what node's net and tls cost before any proxy logic. */
+const NODE_RELAY = 'Node.js relay pair (mTLS, floor)';
 
 /** A way from the client to nginx: its proxies (none when direct) and its entry port per protocol. */
 interface Target {
@@ -186,13 +191,16 @@ async function main(): Promise<void> {
     }
   }
   const procs = new Processes();
-  const [h1, h2, grpcPort, bulk, ...ha] = await freePorts(4 + 4 + 4 + 2);
+  const [h1, h2, grpcPort, bulk, ...ha] = await freePorts(4 + 4 + 4 + 2 + 4);
   const nginx = { http1: h1!, h2: h2!, grpc: grpcPort!, bulk: bulk! };
   const backends = startBackends(procs, nginx, o.only.has('tcp') ? o.tcpMb : 0);
   const haFront = { http1: ha[0]!, h2: ha[1]!, grpc: ha[2]!, tcp: ha[3]! };
   const haBack = { http1: ha[4]!, h2: ha[5]!, grpc: ha[6]!, tcp: ha[7]! };
-  const haMtls = haproxyMtlsPair(procs, haFront, haBack, nginx, haproxyCerts(procs.dir));
+  const certs = haproxyCerts(procs.dir);
+  const haMtls = haproxyMtlsPair(procs, haFront, haBack, nginx, certs);
   const haPlain = haproxyPlainPair(procs, ha[8]!, ha[9]!, nginx.http1);
+  const relayFront = { http1: ha[10]!, tcp: ha[11]! };
+  const relay = startNodeRelayPair(procs, o.node, relayFront, { http1: ha[12]!, tcp: ha[13]! }, { http1: nginx.http1, tcp: nginx.bulk }, certs);
 
   const [, bin] = trellisArgv();
   const pairOptions = { node: o.node, nodeFlags: o.nodeFlags, ...(o.profileDir ? { profileDir: o.profileDir } : {}) };
@@ -204,6 +212,7 @@ async function main(): Promise<void> {
     { name: 'direct to nginx', procs: [], ports: { http1: nginx.http1, h2: nginx.h2, grpc: nginx.grpc, tcp: nginx.bulk } },
     haTarget,
     { name: 'HAProxy pair (plaintext)', procs: haPlain, ports: { http1: ha[8]! }, sections: ['http1'] },
+    { name: NODE_RELAY, procs: relay, ports: relayFront },
     { name: 'Trellis pair (mTLS)', procs: current.procs, ports: current.front },
     ...(baseline ? [{ name: `Trellis pair, baseline ${path.basename(o.baseline!)} (mTLS)`, procs: baseline.procs, ports: baseline.front }] : []),
   ];
