@@ -65,8 +65,10 @@ export class RequestContext implements RouteInput {
   /** Set by the balance layer only, for each attempt (EndpointRequest). */
   endpoint: UpstreamEndpoint | undefined = undefined;
   upstream: UpstreamCall | undefined = undefined;
-  /** Timer of the timeout layer, if any. */
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** The route timeout's timer (set by the timeout layer only). */
+  routeTimer: NodeJS.Timeout | undefined = undefined;
+  /** The injected delay's timer (set by the fault layer only). */
+  faultDelay: NodeJS.Timeout | undefined = undefined;
 
   /** Response status sent downstream (0 until then). */
   status = 0;

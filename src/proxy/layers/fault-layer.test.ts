@@ -65,12 +65,12 @@ test('a delay holds the request for its ms, then passes it on', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { ctx, next } = run({ headers: [], delay: { ms: 200, perMillion: ALWAYS } });
   assert.equal(next.calls.length, 0);
-  assert.notEqual(ctx.timer, undefined);
+  assert.notEqual(ctx.faultDelay, undefined);
   t.mock.timers.tick(199);
   assert.equal(next.calls.length, 0);
   t.mock.timers.tick(1);
   assert.deepEqual(next.calls, [ctx]);
-  assert.equal(ctx.timer, undefined, 'the timer slot is free for the timeout layer below');
+  assert.equal(ctx.faultDelay, undefined, 'the delay timer is gone once it fired');
 });
 
 test('a delay, then an abort', (t) => {
@@ -86,7 +86,7 @@ test('a request that ends during the delay is never passed on', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { ctx, next, down } = run({ headers: [], delay: { ms: 100, perMillion: ALWAYS }, abort: { httpStatus: 500, grpcStatus: undefined, perMillion: ALWAYS } });
   ctx.downstreamClosed();
-  assert.equal(ctx.timer, undefined, 'the delay timer is cleared');
+  assert.equal(ctx.faultDelay, undefined, 'the delay timer is cleared');
   t.mock.timers.tick(100);
   assert.equal(next.calls.length, 0);
   assert.equal(down.responses.length, 0);

@@ -25,14 +25,14 @@ function abortOrContinue(ctx: RoutedRequest, next: Handler<RoutedRequest>, f: Fa
 
 /** After the injected delay: abort or go on, unless the request ended meanwhile. */
 function resume(ctx: RoutedRequest, next: Handler<RoutedRequest>): void {
-  ctx.timer = undefined;
+  ctx.faultDelay = undefined;
   if (ctx.done || ctx.error !== undefined) return;
   abortOrContinue(ctx, next, ctx.route.rule.fault!);
 }
 
 function cancel(ctx: RoutedRequest): void {
-  if (ctx.timer !== undefined) clearTimeout(ctx.timer);
-  ctx.timer = undefined;
+  if (ctx.faultDelay !== undefined) clearTimeout(ctx.faultDelay);
+  ctx.faultDelay = undefined;
 }
 
 export const faultLayer: HttpLayer<RoutedRequest> = {
@@ -45,7 +45,7 @@ export const faultLayer: HttpLayer<RoutedRequest> = {
     }
     const d = f.delay;
     if (d !== undefined && chance(d.perMillion)) {
-      ctx.timer = setTimeout(resume, d.ms, ctx, next);
+      ctx.faultDelay = setTimeout(resume, d.ms, ctx, next);
       ctx.onDone(cancel);
       return;
     }

@@ -18,7 +18,7 @@ test('a route without a timeout sets no timer', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { ctx, next, down } = start(0);
   assert.deepEqual(next.calls, [ctx]);
-  assert.equal(ctx.timer, undefined);
+  assert.equal(ctx.routeTimer, undefined);
   t.mock.timers.tick(3_600_000);
   assert.equal(down.responses.length, 0);
 });
@@ -37,7 +37,7 @@ test('no complete response within timeoutMs: upstream stopped, 504 REQUEST_TIMEO
   assert.equal(down.response?.body, 'route all/r timed out: no complete response within 500 ms\n');
   assert.equal(ctx.error?.code, 'REQUEST_TIMEOUT');
   assert.deepEqual(cluster.runtime.events.timeouts.outbound, { request: 1, per_try: 0 });
-  assert.equal(ctx.timer, undefined);
+  assert.equal(ctx.routeTimer, undefined);
 });
 
 test('inbound timeouts are counted as inbound', (t) => {
@@ -63,7 +63,7 @@ test('a request over before timeoutMs clears its timer: nothing fires later', (t
   const { ctx, down, upstream, cluster } = start(100);
   t.mock.timers.tick(50);
   completeResponse(ctx, 200);
-  assert.equal(ctx.timer, undefined);
+  assert.equal(ctx.routeTimer, undefined);
   t.mock.timers.tick(1000);
   assert.equal(down.aborts, 0);
   assert.equal(down.responses.length, 0);

@@ -6,15 +6,15 @@ import type { HttpLayer } from '../http/layer.js';
 import type { BackendRequest } from '../http/request-context.js';
 
 function onTimeout(ctx: BackendRequest): void {
-  ctx.timer = undefined;
+  ctx.routeTimer = undefined;
   // A request the proxy already answered is not ended by this timeout.
   if (ctx.error === undefined) ctx.cluster.runtime.events.timeouts[ctx.direction].request++;
   ctx.fail(requestTimeout(ctx.route.name, ctx.route.timeoutMs));
 }
 
 function clearTimer(ctx: BackendRequest): void {
-  if (ctx.timer !== undefined) clearTimeout(ctx.timer);
-  ctx.timer = undefined;
+  if (ctx.routeTimer !== undefined) clearTimeout(ctx.routeTimer);
+  ctx.routeTimer = undefined;
 }
 
 export const timeoutLayer: HttpLayer<BackendRequest> = {
@@ -22,7 +22,7 @@ export const timeoutLayer: HttpLayer<BackendRequest> = {
   request(ctx, next) {
     const ms = ctx.route.timeoutMs;
     if (ms > 0) {
-      ctx.timer = setTimeout(onTimeout, ms, ctx);
+      ctx.routeTimer = setTimeout(onTimeout, ms, ctx);
       ctx.onDone(clearTimer);
     }
     next(ctx);
