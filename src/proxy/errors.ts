@@ -57,6 +57,12 @@ export interface ProxyError {
   readonly cause?: unknown;
   /** The gRPC status a gRPC client gets, when it is not the one that `status` maps to. */
   readonly grpcStatus?: number;
+  /**
+   * The upstream surely did not process the request: a reused keep-alive connection closed
+   * before any response byte (the server closed it as idle while the request was on its way),
+   * and the request had no body. The retry layer sends it again once on a fresh connection.
+   */
+  readonly unprocessed?: true;
 }
 
 function make(code: ProxyErrorCode, message: string, cause?: unknown, detail?: string): ProxyError {

@@ -1,7 +1,8 @@
 // Forwards an HTTP/1.x request to an upstream endpoint over a pooled keep-alive connection:
 // the head as one write, the body streamed with backpressure, the response relayed to the
 // downstream connection as it is parsed. A reused connection that fails before any response
-// byte is retried once on a fresh one when the request had no body (the keep-alive race).
+// byte, for a request without a body, fails the attempt as `unprocessed` (the keep-alive race):
+// the retry layer sends it again on a fresh connection.
 import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
 import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
@@ -16,14 +17,13 @@ import type { RequestContext, UpstreamCall } from './request-context.js';
 export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
   const call = new H1Call(ctx, ctx.downstream as H1Downstream, endpoint, connectTimeoutMs);
   ctx.upstream = call;
-  call.send(false);
+  call.send(ctx.freshConnection);
 }
 
 class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   private conn: H1Connection | null = null;
   private readonly head: string;
   private readonly framing: BodyFraming;
-  private retried = false;
   private finished = false;
   /** The connection the body is being streamed to (set while it is). */
   private bodyTo: H1Connection | null = null;
@@ -99,13 +99,8 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
 
   onExchangeError(error: ProxyError, retryable: boolean): void {
     if (this.finished) return;
-    if (retryable && !this.retried && this.framing === BodyFraming.None && !this.down.headersSent) {
-      this.retried = true;
-      this.send(true);
-      return;
-    }
     this.finish();
-    this.ctx.attemptFailed(error);
+    this.ctx.attemptFailed(retryable && this.framing === BodyFraming.None ? { ...error, unprocessed: true } : error);
   }
 
   private finish(): void {

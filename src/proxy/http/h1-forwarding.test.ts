@@ -199,6 +199,19 @@ test('a reused connection dropped before answering is retried on a fresh one (no
   assert.equal(upstream.connections(), 2);
 });
 
+test('inbound too, the keep-alive race with the app is retried on a fresh connection, and counted', { timeout: 10_000 }, async (t) => {
+  const upstream = await startOneShotUpstream(t);
+  const { plane, metrics } = startDataPlane(t);
+  await plane.apply(simpleConfig(0, [upstream.port], { listener: { direction: 'inbound' } }));
+  const port = plane.port('out')!;
+  assert.equal((await request(port)).body, 'ok');
+  const second = await request(port);
+  assert.equal(second.status, 200);
+  assert.equal(second.body, 'ok');
+  assert.equal(upstream.connections(), 2);
+  assert.match(await metrics.text(), /trellis_retries_total\{[^}]*reason="reused-connection"[^}]*\} 1\n/);
+});
+
 test('a request with a body is not retried when its reused connection drops', { timeout: 10_000 }, async (t) => {
   const upstream = await startOneShotUpstream(t);
   const { plane } = startDataPlane(t);

@@ -7,6 +7,7 @@ import { accessLogLayer } from '../layers/access-log-layer.js';
 import { forward } from '../layers/forward-layer.js';
 import { metricsLayer } from '../layers/metrics-layer.js';
 import { requestTargetLayer } from '../layers/request-target-layer.js';
+import { retryLayer } from '../layers/retry-layer.js';
 import { routeLayer } from '../layers/route-layer.js';
 import { sourceLayer } from '../layers/source-layer.js';
 import { tapLayer } from '../layers/tap-layer.js';
@@ -27,6 +28,7 @@ export function buildInboundStack(deps: StackDeps): HttpStack {
     .then(routeLayer) // virtual host + rule (404 when none)
     .then(clusterPickLayer) // the local app's cluster
     .then(timeoutLayer) // route timeout (504)
+    .then(retryLayer) // a request the app's keep-alive race dropped unprocessed goes again (and a route's policy, if it has one)
     .then(balanceLayer) // endpoint (the app)
     .end(forward); // connection pool to the app
 }

@@ -94,6 +94,10 @@ export class RequestContext implements RouteInput {
 
   /** Per-request state of the retry layer (opaque to everyone else). */
   retry: object | undefined = undefined;
+  /** The handler below the retry layer, while the current attempt may be sent again once if it was never processed (set by the retry layer only). */
+  resend: ((ctx: BackendRequest) => void) | undefined = undefined;
+  /** This attempt must not reuse a pooled connection (set by the retry layer only, read by the forwarder). */
+  freshConnection = false;
   /** The request body kept for retries (set by the retry layer when the request has one). */
   replay: BodyReplay | undefined = undefined;
 

@@ -98,6 +98,13 @@ test('failed attempts (reset, connect failure) count against the endpoint', (t) 
   assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint!), true);
 });
 
+test('a keep-alive race lost (an unprocessed attempt) does not count against the endpoint', (t) => {
+  const cluster = withOutliers(t);
+  const { ctx } = pick(cluster);
+  for (let i = 0; i < 3; i++) assert.equal(balanceLayer.onAttemptFailed!(ctx, { ...upstreamReset('x'), unprocessed: true }), false);
+  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint!), false);
+});
+
 test('without outlier detection, or before an endpoint was picked, nothing is recorded', (t) => {
   const plain = pick(clusterState('app', fakeEndpoints(1)));
   assert.equal(balanceLayer.onResponseHead!(plain.ctx, 503, NO_GRPC_STATUS), false);

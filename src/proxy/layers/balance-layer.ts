@@ -44,9 +44,10 @@ export const balanceLayer: HttpLayer<BackendRequest, EndpointRequest> = {
     if (outlier !== undefined && ctx.endpoint !== undefined) outlier.record(ctx.endpoint, status < 500);
     return false;
   },
-  onAttemptFailed(ctx) {
+  onAttemptFailed(ctx, error) {
     const outlier = ctx.cluster.runtime.outlier;
-    if (outlier !== undefined && ctx.endpoint !== undefined) outlier.record(ctx.endpoint, false);
+    // A connection the server closed as idle (the keep-alive race) says nothing of its health.
+    if (outlier !== undefined && ctx.endpoint !== undefined && error.unprocessed !== true) outlier.record(ctx.endpoint, false);
     return false;
   },
 };

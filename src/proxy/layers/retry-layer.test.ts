@@ -96,7 +96,15 @@ test('response heads the policy lists are taken over, named for the answer', (t)
   assert.equal(ctx.upstreamHead(409, NO_GRPC_STATUS), true);
   assert.equal(ctx.upstreamHead(200, 14), true, 'a listed gRPC status of a trailers-only answer');
   assert.equal(ctx.upstreamHead(200, 5), false);
-  assert.deepEqual(cluster.runtime.events.retries, { 'connect-failure': 0, reset: 0, 'per-try-timeout': 0, '5xx': 1, 'retriable-status-codes': 1, 'grpc-status': 1 });
+  assert.deepEqual(cluster.runtime.events.retries, {
+    'connect-failure': 0,
+    reset: 0,
+    'per-try-timeout': 0,
+    '5xx': 1,
+    'retriable-status-codes': 1,
+    'grpc-status': 1,
+    'reused-connection': 0,
+  });
 });
 
 test('retry-on 5xx takes any 5xx head over, not a 4xx', (t) => {
@@ -251,4 +259,45 @@ test('in a stack, each retry goes down to the balance layer again and the failur
   t.mock.timers.runAll();
   assert.equal(reached.length, 2);
   assert.notEqual(reached[1], reached[0], 'the retry went to the endpoint not ejected');
+});
+
+/** What the H1 forwarder reports when a reused keep-alive connection closed before any response byte (no body). */
+const unprocessed = () => ({ ...reset(), unprocessed: true as const });
+
+test('an unprocessed attempt (the keep-alive race) goes again at once on a fresh connection, once, even without a policy, and is counted', () => {
+  const { ctx, next, down, cluster } = start(undefined);
+  assert.equal(ctx.freshConnection, false);
+  ctx.attemptFailed(unprocessed());
+  assert.equal(next.calls.length, 2, 'sent again without a backoff');
+  assert.equal(ctx.freshConnection, true, 'the forwarder opens a new connection');
+  assert.equal(cluster.runtime.events.retries['reused-connection'], 1);
+  assert.equal(cluster.runtime.activeRetries, 0, 'outside the retry budget');
+  ctx.attemptFailed(unprocessed());
+  assert.equal(next.calls.length, 2, 'a fresh connection has no race to lose: once is enough');
+  assert.equal(down.response?.status, 502);
+});
+
+test('under a policy, the race resend keeps the per-try timer and leaves the policy its own retries', (t) => {
+  fakeTime(t);
+  const { ctx, next, cluster } = start(retryPolicy({ numRetries: 1, perTryTimeoutMs: 100 }));
+  ctx.attemptFailed(unprocessed());
+  assert.equal(next.calls.length, 2);
+  assert.equal(ctx.freshConnection, true);
+  assert.equal(cluster.runtime.events.retries['reused-connection'], 1);
+  assert.equal(cluster.runtime.events.retries.reset, 0);
+  ctx.attemptFailed(reset());
+  assert.equal(cluster.runtime.events.retries.reset, 1, 'the policy retries the reset');
+  t.mock.timers.tick(5);
+  assert.equal(next.calls.length, 3);
+  assert.equal(ctx.freshConnection, false, 'a policy retry may use a pooled connection');
+  ctx.attemptFailed(unprocessed());
+  assert.equal(next.calls.length, 4, 'each attempt may lose the race once');
+});
+
+test('an unprocessed attempt is not sent again once the response started downstream', () => {
+  const { ctx, next, cluster } = start(undefined);
+  (ctx.downstream as { headersSent: boolean }).headersSent = true;
+  ctx.attemptFailed(unprocessed());
+  assert.equal(next.calls.length, 1);
+  assert.equal(cluster.runtime.events.retries['reused-connection'], 0);
 });

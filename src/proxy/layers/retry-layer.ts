@@ -5,8 +5,11 @@
 // sent again by a retry. Never retried: a body larger than that or not complete yet,
 // a method the policy does not allow (except on connect failure: that request never left),
 // and a retry over the cluster's retry budget or maxRetries circuit breaker.
-// Routes without a retry policy pass straight through. Each retry started is counted by
-// reason (trellis_retries_total), each per-try timeout as a timeout of kind per_try.
+// Whatever the route's policy, an attempt that failed `unprocessed` (a reused keep-alive
+// connection the server closed before any response byte, the request without a body) is sent
+// again at once on a fresh connection, once per attempt, outside the budget: the request never
+// reached the application. Each retry started is counted by reason (trellis_retries_total),
+// each per-try timeout as a timeout of kind per_try.
 import { upstreamTimeout, type ProxyError } from '../errors.js';
 import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
 import type { Handler, HttpLayer } from '../http/layer.js';
@@ -36,9 +39,28 @@ function clearTimer(st: RetryState): void {
   st.timer = undefined;
 }
 
-function startAttempt(ctx: BackendRequest, st: RetryState): void {
+function startAttempt(ctx: BackendRequest, st: RetryState, fresh = false): void {
   if (st.policy.perTryTimeoutMs > 0) st.timer = setTimeout(onPerTryTimeout, st.policy.perTryTimeoutMs, ctx);
+  ctx.resend = fresh ? undefined : st.next;
+  ctx.freshConnection = fresh;
   st.next(ctx);
+}
+
+/** The keep-alive race: the attempt never reached the application, so it goes again now on a fresh connection. */
+function resendUnprocessed(ctx: BackendRequest): boolean {
+  const again = ctx.resend;
+  if (again === undefined || ctx.downstream.headersSent) return false;
+  ctx.cluster.runtime.events.retries['reused-connection']++;
+  const st = ctx.retry as RetryState | undefined;
+  if (st !== undefined) {
+    clearTimer(st);
+    startAttempt(ctx, st, true);
+    return true;
+  }
+  ctx.resend = undefined;
+  ctx.freshConnection = true;
+  again(ctx);
+  return true;
 }
 
 function onPerTryTimeout(ctx: BackendRequest): void {
@@ -128,6 +150,7 @@ export const retryLayer: HttpLayer<BackendRequest> = {
   request(ctx, next) {
     const policy = ctx.route.rule.retry;
     if (policy === undefined) {
+      ctx.resend = next;
       next(ctx);
       return;
     }
@@ -137,8 +160,10 @@ export const retryLayer: HttpLayer<BackendRequest> = {
     ctx.onDone(release);
     startAttempt(ctx, st);
   },
-  // Only requests under a retry policy, and only while nothing went downstream, are retried.
+  // Only requests under a retry policy, and only while nothing went downstream, are retried
+  // (an unprocessed attempt under any policy).
   onAttemptFailed(ctx, error) {
+    if (error.unprocessed === true && resendUnprocessed(ctx)) return true;
     return ctx.retry !== undefined && !ctx.downstream.headersSent && onAttemptFailed(ctx, error);
   },
   onResponseHead(ctx, status, grpcStatus) {

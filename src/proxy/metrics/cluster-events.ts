@@ -7,7 +7,7 @@ import type { Registry } from './prom-client-core.js';
 import { scrapeCounter } from './scrape-counter.js';
 
 /** Why the retry layer tried again (Envoy's retry_on names where they exist). */
-export type RetryReason = 'connect-failure' | 'reset' | 'per-try-timeout' | '5xx' | 'retriable-status-codes' | 'grpc-status';
+export type RetryReason = 'connect-failure' | 'reset' | 'per-try-timeout' | '5xx' | 'retriable-status-codes' | 'grpc-status' | 'reused-connection';
 /** Which timeout fired: the route's overall timeout, or the retry policy's per-try timeout. */
 export type TimeoutKind = 'request' | 'per_try';
 /** The circuit breaker limit a request was refused at. */
@@ -17,7 +17,15 @@ export type EjectionReason = 'consecutive_errors' | 'failure_percent';
 
 /** The counts of one destination service (`service` label: the cluster's, as in trellis_tcp_connections_total). */
 export class ClusterEvents {
-  readonly retries: Record<RetryReason, number> = { 'connect-failure': 0, reset: 0, 'per-try-timeout': 0, '5xx': 0, 'retriable-status-codes': 0, 'grpc-status': 0 };
+  readonly retries: Record<RetryReason, number> = {
+    'connect-failure': 0,
+    reset: 0,
+    'per-try-timeout': 0,
+    '5xx': 0,
+    'retriable-status-codes': 0,
+    'grpc-status': 0,
+    'reused-connection': 0,
+  };
   readonly timeouts: Record<Direction, Record<TimeoutKind, number>> = { inbound: { request: 0, per_try: 0 }, outbound: { request: 0, per_try: 0 } };
   readonly breakerRejections: Record<BreakerLimit, number> = { max_requests: 0, max_pending_requests: 0 };
   readonly ejections: Record<EjectionReason, number> = { consecutive_errors: 0, failure_percent: 0 };
@@ -29,7 +37,7 @@ export function registerClusterEventMetrics(registry: Registry, all: () => Itera
   scrapeCounter(
     registry,
     'trellis_retries_total',
-    'Retries started by the retry layer, by destination service and reason (connect-failure, reset, per-try-timeout, 5xx, retriable-status-codes, grpc-status).',
+    'Retries started by the retry layer, by destination service and reason (connect-failure, reset, per-try-timeout, 5xx, retriable-status-codes, grpc-status; reused-connection: a request sent again because the keep-alive connection it went out on was closed by the server before any response byte).',
     ['service', 'reason'],
     function* () {
       for (const e of all()) for (const [reason, n] of Object.entries(e.retries)) yield [{ service: e.service, reason }, n];
