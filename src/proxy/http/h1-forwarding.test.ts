@@ -187,28 +187,26 @@ async function startOneShotUpstream(t: import('node:test').TestContext): Promise
   return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
 }
 
-test('a reused connection dropped before answering is retried on a fresh one (no body)', { timeout: 10_000 }, async (t) => {
+/** A second request whose pooled connection the upstream closed meanwhile: it must arrive whole over a new one. */
+async function loseTheKeepAliveRace(t: import('node:test').TestContext, direction: 'inbound' | 'outbound') {
   const upstream = await startOneShotUpstream(t);
-  const { plane } = startDataPlane(t);
-  await plane.apply(simpleConfig(0, [upstream.port]));
+  const { plane, metrics } = startDataPlane(t);
+  await plane.apply(simpleConfig(0, [upstream.port], { listener: { direction } }));
   const port = plane.port('out')!;
   assert.equal((await request(port)).body, 'ok');
   const second = await request(port);
   assert.equal(second.status, 200);
   assert.equal(second.body, 'ok');
   assert.equal(upstream.connections(), 2);
+  return metrics;
+}
+
+test('a reused connection dropped before answering is retried on a fresh one (no body)', { timeout: 10_000 }, async (t) => {
+  await loseTheKeepAliveRace(t, 'outbound');
 });
 
 test('inbound too, the keep-alive race with the app is retried on a fresh connection, and counted', { timeout: 10_000 }, async (t) => {
-  const upstream = await startOneShotUpstream(t);
-  const { plane, metrics } = startDataPlane(t);
-  await plane.apply(simpleConfig(0, [upstream.port], { listener: { direction: 'inbound' } }));
-  const port = plane.port('out')!;
-  assert.equal((await request(port)).body, 'ok');
-  const second = await request(port);
-  assert.equal(second.status, 200);
-  assert.equal(second.body, 'ok');
-  assert.equal(upstream.connections(), 2);
+  const metrics = await loseTheKeepAliveRace(t, 'inbound');
   assert.match(await metrics.text(), /trellis_retries_total\{[^}]*reason="reused-connection"[^}]*\} 1\n/);
 });
 
