@@ -2,33 +2,13 @@
 // per-try and route timeouts, circuit breaker rejections by limit, outlier ejections.
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { freePort } from '../common/free-port.js';
 import { waitFor } from '../common/wait.js';
-import type { ClusterConfig, RouteRule } from './config/runtime-config.js';
 import { seriesSum } from './metrics/prom-text.js';
 import type { ProxyMetrics } from './metrics/proxy-metrics.js';
-import { cluster, endpoint, httpListener, retryPolicy, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
-import { request, startDataPlane, startEchoServer } from './testing/test-servers.js';
-
-async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<{ port: number; metrics: ProxyMetrics }> {
-  const { plane, metrics } = startDataPlane(t);
-  const result = await plane.apply(
-    runtimeConfig({
-      listeners: [httpListener('out', 0)],
-      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
-      clusters: [
-        cluster(
-          'app',
-          upstreamPorts.map((p) => endpoint(p)),
-          c,
-        ),
-      ],
-    }),
-  );
-  assert.ok(result.ok, JSON.stringify(result.failed));
-  return { port: plane.port('out')!, metrics };
-}
+import { retryPolicy } from './testing/config-builder.js';
+import { request, startEchoServer, startRoutedPlane } from './testing/test-servers.js';
 
 /** The value of counter `name` for cluster service "app" and `labels` (0 when no series). */
 async function count(metrics: ProxyMetrics, name: string, labels: Record<string, string>): Promise<number> {
@@ -45,13 +25,13 @@ const answer =
 
 test('each retry is counted with its reason: 5xx, connect-failure', { timeout: 30_000 }, async (t) => {
   const down = await startEchoServer(t, 'down', answer(503));
-  const a = await planeWith(t, [down.port], { retry: retryPolicy({ numRetries: 2 }) }, { limits: LIMITS });
+  const a = await startRoutedPlane(t, [down.port], { retry: retryPolicy({ numRetries: 2 }) }, { limits: LIMITS });
   assert.equal((await request(a.port)).status, 503);
   assert.equal(down.requests, 3);
   assert.equal(await count(a.metrics, 'trellis_retries_total', { reason: '5xx' }), 2);
   assert.equal(await count(a.metrics, 'trellis_retries_total', { reason: 'connect-failure' }), 0);
 
-  const b = await planeWith(t, [await freePort()], { retry: retryPolicy({ numRetries: 3 }) }, { limits: LIMITS });
+  const b = await startRoutedPlane(t, [await freePort()], { retry: retryPolicy({ numRetries: 3 }) }, { limits: LIMITS });
   assert.equal((await request(b.port)).status, 502);
   assert.equal(await count(b.metrics, 'trellis_retries_total', { reason: 'connect-failure' }), 3);
   assert.equal(await count(b.metrics, 'trellis_retries_total', {}), 3, 'no other reason');
@@ -64,7 +44,7 @@ test('per-try timeouts count as timeouts of kind per_try and as per-try-timeout 
       res.end('late');
     }, 3000);
   });
-  const { port, metrics } = await planeWith(t, [slow.port], { retry: retryPolicy({ numRetries: 1, perTryTimeoutMs: 150 }) });
+  const { port, metrics } = await startRoutedPlane(t, [slow.port], { retry: retryPolicy({ numRetries: 1, perTryTimeoutMs: 150 }) });
   assert.equal((await request(port)).status, 504);
   assert.equal(await count(metrics, 'trellis_timeouts_total', { direction: 'outbound', kind: 'per_try' }), 2, 'both attempts');
   assert.equal(await count(metrics, 'trellis_retries_total', { reason: 'per-try-timeout' }), 1);
@@ -78,13 +58,13 @@ test('a route timeout that ends the request counts as a timeout of kind request'
       res.end('late');
     }, 3000);
   });
-  const { port, metrics } = await planeWith(t, [slow.port], { timeoutMs: 200 });
+  const { port, metrics } = await startRoutedPlane(t, [slow.port], { timeoutMs: 200 });
   assert.equal((await request(port)).status, 504);
   assert.equal((await request(port)).status, 504);
   assert.equal(await count(metrics, 'trellis_timeouts_total', { direction: 'outbound', kind: 'request' }), 2);
   // A fast answer is no timeout.
   const fast = await startEchoServer(t, 'fast');
-  const f = await planeWith(t, [fast.port], { timeoutMs: 200 });
+  const f = await startRoutedPlane(t, [fast.port], { timeoutMs: 200 });
   assert.equal((await request(f.port)).status, 200);
   assert.equal(await count(f.metrics, 'trellis_timeouts_total', {}), 0);
 });
@@ -94,7 +74,7 @@ test('circuit breaker rejections are counted by the limit reached', { timeout: 3
   const slow = await startEchoServer(t, 'slow', (_req, res) => {
     held.push(res);
   });
-  const a = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxRequests: 2 } });
+  const a = await startRoutedPlane(t, [slow.port], {}, { limits: { ...LIMITS, maxRequests: 2 } });
   const pending = Array.from({ length: 5 }, () => request(a.port, { timeoutMs: 10_000 }));
   await waitFor(async () => held.length === 2, '2 requests reach the backend', 5000);
   await Promise.all(pending.slice(2));
@@ -106,7 +86,7 @@ test('circuit breaker rejections are counted by the limit reached', { timeout: 3
   }
   await Promise.all(pending.slice(0, 2));
 
-  const b = await planeWith(t, [slow.port], {}, { limits: { ...LIMITS, maxConnections: 1, maxPendingRequests: 0 } });
+  const b = await startRoutedPlane(t, [slow.port], {}, { limits: { ...LIMITS, maxConnections: 1, maxPendingRequests: 0 } });
   const pending2 = Array.from({ length: 3 }, () => request(b.port, { timeoutMs: 10_000 }));
   await waitFor(async () => held.length === 1, '1 request reaches the backend', 5000);
   await Promise.all(pending2.slice(1));
@@ -121,7 +101,7 @@ test('circuit breaker rejections are counted by the limit reached', { timeout: 3
 test('an outlier ejection is counted with its reason', { timeout: 30_000 }, async (t) => {
   const bad = await startEchoServer(t, 'bad', answer(500));
   const good = await startEchoServer(t, 'good');
-  const { port, metrics } = await planeWith(
+  const { port, metrics } = await startRoutedPlane(
     t,
     [bad.port, good.port],
     {},

@@ -5,26 +5,10 @@ import type http from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { waitFor } from '../common/wait.js';
 import type { ClusterConfig, RouteRule } from './config/runtime-config.js';
-import { cluster, endpoint, httpListener, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
-import { request, startDataPlane, startEchoServer, type Echo } from './testing/test-servers.js';
+import { request, startEchoServer, startRoutedPlane, type Echo } from './testing/test-servers.js';
 
 async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<number> {
-  const { plane } = startDataPlane(t);
-  const result = await plane.apply(
-    runtimeConfig({
-      listeners: [httpListener('out', 0)],
-      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
-      clusters: [
-        cluster(
-          'app',
-          upstreamPorts.map((p) => endpoint(p)),
-          c,
-        ),
-      ],
-    }),
-  );
-  assert.ok(result.ok, JSON.stringify(result.failed));
-  return plane.port('out')!;
+  return (await startRoutedPlane(t, upstreamPorts, r, c)).port;
 }
 
 const LIMITS = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 };

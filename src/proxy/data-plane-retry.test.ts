@@ -5,26 +5,11 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { test, type TestContext } from 'node:test';
 import type { ClusterConfig, RouteRule } from './config/runtime-config.js';
-import { cluster, endpoint, httpListener, retryPolicy, safeRegex, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
-import { h2Client, h2Request, request, startDataPlane, startEchoServer, startH2EchoServer } from './testing/test-servers.js';
+import { retryPolicy, safeRegex } from './testing/config-builder.js';
+import { h2Client, h2Request, request, startEchoServer, startRoutedPlane, startH2EchoServer } from './testing/test-servers.js';
 
 async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<number> {
-  const { plane } = startDataPlane(t);
-  const result = await plane.apply(
-    runtimeConfig({
-      listeners: [httpListener('out', 0)],
-      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
-      clusters: [
-        cluster(
-          'app',
-          upstreamPorts.map((p) => endpoint(p)),
-          c,
-        ),
-      ],
-    }),
-  );
-  assert.ok(result.ok, JSON.stringify(result.failed));
-  return plane.port('out')!;
+  return (await startRoutedPlane(t, upstreamPorts, r, c)).port;
 }
 
 /** An upstream that answers 503 for a `share` of requests (decided by a seeded sequence, so the count is exact). */

@@ -4,8 +4,10 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type { TestContext } from 'node:test';
+import type { ClusterConfig, RouteRule } from '../config/runtime-config.js';
 import { DataPlane } from '../data-plane.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { cluster, endpoint, httpListener, routeTable, rule, runtimeConfig, virtualHost } from './config-builder.js';
 
 export interface EchoServer {
   readonly port: number;
@@ -89,6 +91,33 @@ export async function startH2EchoServer(
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return { port: (server.address() as net.AddressInfo).port, sessions: () => sessions };
+}
+
+/**
+ * A DataPlane with one outbound listener `out` whose every request takes route rule `r` to
+ * cluster `app` (the upstream ports, cluster settings `c`): its port and metrics.
+ */
+export async function startRoutedPlane(
+  t: TestContext,
+  upstreamPorts: readonly number[],
+  r: Partial<RouteRule>,
+  c: Partial<ClusterConfig> = {},
+): Promise<{ port: number; metrics: ProxyMetrics }> {
+  const { plane, metrics } = startDataPlane(t);
+  const config = runtimeConfig({
+    listeners: [httpListener('out', 0)],
+    routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('default', 'app', r)])])],
+    clusters: [
+      cluster(
+        'app',
+        upstreamPorts.map((p) => endpoint(p)),
+        c,
+      ),
+    ],
+  });
+  const result = await plane.apply(config);
+  if (!result.ok) throw new Error(`the test config was refused: ${JSON.stringify(result.failed)}`);
+  return { port: plane.port('out')!, metrics };
 }
 
 /** A DataPlane with its own metrics, closed after the test. */
