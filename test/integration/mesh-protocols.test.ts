@@ -8,27 +8,8 @@ import grpc from '@grpc/grpc-js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, counter, FIXTURES, startControlPlane, startWorkload } from './harness.js';
 
-const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) };
-const echoService = {
-  unary: {
-    path: '/test.Echo/Unary',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: json.serialize,
-    requestDeserialize: json.deserialize,
-    responseSerialize: json.serialize,
-    responseDeserialize: json.deserialize,
-  },
-  chat: {
-    path: '/test.Echo/Chat',
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: json.serialize,
-    requestDeserialize: json.deserialize,
-    responseSerialize: json.serialize,
-    responseDeserialize: json.deserialize,
-  },
-} as grpc.ServiceDefinition;
+// The test app's own service definition (JSON messages), so client and server cannot drift apart.
+const { echoService } = (await import(path.join(FIXTURES, 'grpc-app.mjs'))) as { echoService: grpc.ServiceDefinition };
 const EchoClient = grpc.makeGenericClientConstructor(echoService, 'Echo');
 
 function service(name: string, appProtocol: string) {
