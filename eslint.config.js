@@ -57,7 +57,7 @@ export default tseslint.config(
       // The code is written as if noUncheckedIndexedAccess were on: about 500 `array[i]!` and
       // `record[k]!` that are unnecessary only because tsconfig leaves that option off (61 reads
       // lack one). Turning the option on is the better fix, and this rule with it.
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       // Its findings here are all `String(x)` of JSON or protobuf values that TypeScript narrowed
       // from unknown to `{}`, which it cannot tell from objects; restrict-template-expressions
       // (recommended, on) still refuses objects in template literals.

@@ -168,8 +168,8 @@ for (let changed = true; changed;) {
 }
 const retained = new Float64Array(count);
 for (const i of order) {
-  retained[i] += size(i);
-  if (i !== 0) retained[idom[i]!] += retained[i]!;
+  retained[i]! += size(i);
+  if (i !== 0) retained[idom[i]!]! += retained[i]!;
 }
 // The biggest objects that are not roots nor V8's own (system /) records.
 const biggest: [string, number][] = [];

@@ -33,7 +33,7 @@ function runRelay(side: 'a' | 'b', pem: string, caFile: string, ports: number[])
       up.on('error', close).on('close', close);
     };
     const server = side === 'a' ? net.createServer(relay) : tls.createServer({ ...secure, requestCert: true }, relay);
-    server.listen(ports[i]!, '127.0.0.1');
+    server.listen(ports[i], '127.0.0.1');
   }
 }
 

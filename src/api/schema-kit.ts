@@ -28,7 +28,7 @@ export function checked<T extends z.ZodType>(schema: T, check: (value: z.output<
   return schema.superRefine((value, ctx) => {
     const message = check(value);
     if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: value });
-  }) as T;
+  });
 }
 
 /** A raw string → string map (labels, selectors, annotations) with checks on every key and value. */
@@ -66,7 +66,7 @@ export function uniqueItems<T extends z.ZodArray>(schema: T, listName: string, f
       });
     },
     { when: () => true },
-  ) as T;
+  );
 }
 
 /** Reads `obj[field]` of a raw value when it is an object, for checks that see unparsed items. */

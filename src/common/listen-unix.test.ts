@@ -48,7 +48,7 @@ test('a stale socket file from a crashed run is replaced', async (t) => {
   // A process that served on it and was killed with SIGKILL leaves the file behind.
   const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(p)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill('SIGKILL'));
-  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   child.kill('SIGKILL');
   await once(child, 'exit');
   assert.ok(statSync(p).isSocket());

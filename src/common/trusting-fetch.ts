@@ -29,6 +29,6 @@ export function trustingFetch(caFile: string | undefined = trustBundleFile()): F
   // undici's own fetch with its own Agent: the global fetch's bundled undici may differ in version.
   return async (url, init) => {
     const dispatcher = agentFor(readTrustBundle(file));
-    return undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+    return undiciFetch(url, { ...(init as object), dispatcher });
   };
 }

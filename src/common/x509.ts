@@ -27,7 +27,7 @@ export const P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as c
 
 /** A fresh P-256 key pair (extractable, so it can be written as PEM). */
 export function generateKeyPair(): Promise<KeyPair> {
-  return webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']) as Promise<KeyPair>;
+  return webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
 }
 
 /** The private key as PKCS#8 PEM. */
@@ -43,7 +43,7 @@ export async function importPrivateKeyPem(pem: string): Promise<Key> {
     throw new Error(`the key must be ECDSA P-256, got ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
   }
   const der = key.export({ type: 'pkcs8', format: 'der' });
-  return webcrypto.subtle.importKey('pkcs8', der, P256, true, ['sign']) as Promise<Key>;
+  return webcrypto.subtle.importKey('pkcs8', der, P256, true, ['sign']);
 }
 
 /** The PEM blocks of `text` (certificates of a bundle or chain), in order. */

@@ -142,7 +142,7 @@ test('listeners() reports the bound port of each listener', { timeout: 10_000 },
   assert.equal(l?.name, 'in');
   assert.equal(l?.direction, 'inbound');
   assert.equal(l?.protocol, 'http');
-  assert.ok(l!.port > 0);
+  assert.ok(l.port > 0);
 });
 
 test('a draining listener closes a keep-alive connection once its response is out', { timeout: 10_000 }, async (t) => {

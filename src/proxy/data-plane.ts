@@ -196,7 +196,7 @@ export class DataPlane {
       const existing = this.open.get(key);
       if (existing !== undefined) {
         this.update(existing, l, snapshot);
-        this.open.set(key, { ...existing, config: l } as OpenListener);
+        this.open.set(key, { ...existing, config: l });
         kept.push(l.name);
         continue;
       }

@@ -16,7 +16,8 @@ export const DISCOVERY_REQUEST = 'envoy.service.discovery.v3.DiscoveryRequest';
 export const DISCOVERY_RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
 export const ADS_METHOD_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 
-export const typeUrl = (messageName: string): string => TYPE_URL_PREFIX + messageName;
+/** The type URL of a message; literal for the constants below, so records keyed by them are exhaustive. */
+export const typeUrl = <N extends string>(messageName: N): `${typeof TYPE_URL_PREFIX}${N}` => `${TYPE_URL_PREFIX}${messageName}`;
 
 export const LISTENER_TYPE = typeUrl(LISTENER);
 export const ROUTE_TYPE = typeUrl(ROUTE_CONFIGURATION);

@@ -142,7 +142,7 @@ test('path spellings of a denied prefix are refused before the app; normal paths
     .split('\n')
     .filter((l) => l.includes('"msg":"request denied"'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const mtls = lines.find((l) => typeof l.source === 'string' && (l.source as string).startsWith('spiffe://'));
+  const mtls = lines.find((l) => typeof l.source === 'string' && l.source.startsWith('spiffe://'));
   assert.ok(mtls, `a line for a denial over mTLS: ${JSON.stringify(lines.slice(0, 3))}`);
   assert.match(mtls.source as string, /\/ns\/default\/sa\/client$/);
   const plaintext = lines.find((l) => l.source === 'unauthenticated');

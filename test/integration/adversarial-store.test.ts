@@ -33,7 +33,7 @@ async function killedWithLog(t: TestContext, n: number): Promise<{ cp: ControlPl
 function flipInRecord(logFile: string, index: number): number {
   const log = readFileSync(logFile);
   const start = recordStarts(log)[index]!;
-  log[start + 12 + 10] ^= 0x01;
+  log[start + 12 + 10]! ^= 0x01;
   writeFileSync(logFile, log);
   return start;
 }

@@ -116,8 +116,8 @@ test('the demo runs five services with traffic between them and stops cleanly on
   // Ctrl-C lets it remove its data directory and namespaces; what does not stop in time is killed.
   cleanup(t, () => stopGroup(demo, 'SIGINT', 20_000));
   let out = '';
-  demo.stdout!.on('data', (c) => (out += c));
-  demo.stderr!.on('data', (c) => (out += c));
+  demo.stdout.on('data', (c) => (out += c));
+  demo.stderr.on('data', (c) => (out += c));
   await waitFor(async () => out.includes('Press Ctrl-C') || demo.exitCode !== null, 'the demo to start', 150000).catch((e: Error) => {
     throw new Error(`${e.message}; output: ${out}`);
   });
@@ -190,8 +190,8 @@ test('the demo in transparent mode serves the frontend by mesh name and removes 
   // Ctrl-C lets it remove its data directory and namespaces; what does not stop in time is killed.
   cleanup(t, () => stopGroup(demo, 'SIGINT', 20_000));
   let out = '';
-  demo.stdout!.on('data', (c) => (out += c));
-  demo.stderr!.on('data', (c) => (out += c));
+  demo.stdout.on('data', (c) => (out += c));
+  demo.stderr.on('data', (c) => (out += c));
   await waitFor(async () => out.includes('Press Ctrl-C'), 'the demo to start', 180000).catch((e: Error) => {
     throw new Error(`${e.message}; output: ${out}`);
   });

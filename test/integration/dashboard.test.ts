@@ -68,8 +68,8 @@ test(
     const [node, bin] = trellisArgv();
     const demo = spawn(node, [bin, 'demo', '--explicit', '--api-port', String(apiPort), '--xds-port', String(xdsPort)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
-    demo.stdout!.on('data', (c) => (log = (log + c).slice(-10000)));
-    demo.stderr!.on('data', (c) => (log = (log + c).slice(-10000)));
+    demo.stdout.on('data', (c) => (log = (log + c).slice(-10000)));
+    demo.stderr.on('data', (c) => (log = (log + c).slice(-10000)));
     cleanup(t, () => stopGroup(demo, 'SIGINT', 20_000));
     const api = `https://127.0.0.1:${apiPort}`;
     await waitFor(async () => log.includes('The demo mesh is running'), 'the demo to start', 100_000).catch((e: Error) => {

@@ -95,8 +95,8 @@ export function startProcess(t: TestContext, args: string[], env: Record<string,
   const keep = (c: Buffer) => {
     out = (out + c.toString()).slice(-20000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const stop = (signal: NodeJS.Signals = 'SIGTERM') => stopGroup(child, signal, 3000);
   cleanup(t, () => stop());
   return { child, output: () => out, stop };

@@ -50,7 +50,7 @@ test('Prometheus scraping the sidecars counts a burst of 37 requests exactly; pr
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let promLog = '';
-  prom.stderr!.on('data', (c) => (promLog = (promLog + c).slice(-5000)));
+  prom.stderr.on('data', (c) => (promLog = (promLog + c).slice(-5000)));
   const gone = exited(prom);
   cleanup(t, async () => {
     try {

@@ -193,7 +193,7 @@ export async function runDemo(opts: DemoOptions, log: (line: string) => void = (
     );
     running.push({ name: 'control-plane', child: cp });
     let cpOut = '';
-    cp.stdout!.on('data', (c: Buffer) => {
+    cp.stdout.on('data', (c: Buffer) => {
       cpOut += c.toString();
     });
     await Promise.race([

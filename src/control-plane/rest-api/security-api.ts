@@ -155,7 +155,7 @@ async function serve(deps: SecurityApiDeps, req: IncomingMessage, res: ServerRes
     if (typeof labels === 'string') return fail(res, 400, 'BAD_REQUEST', labels);
     const ttl = seconds(b.ttl, 'ttl');
     if (typeof ttl === 'string') return fail(res, 400, 'BAD_REQUEST', ttl);
-    const join = { service: b.service as string, namespace: (b.namespace as string | undefined) ?? 'default', ...(labels !== undefined ? { labels } : {}) };
+    const join = { service: b.service as string, namespace: b.namespace ?? 'default', ...(labels !== undefined ? { labels } : {}) };
     const created = await deps.tokens.create(role, { ...(role === 'join' ? join : {}), ...(ttl ? { ttlSeconds: ttl } : {}) });
     log.info({ token: created.info.id, role, service: created.info.service }, 'created a token');
     return send(res, 201, created);

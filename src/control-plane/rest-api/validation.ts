@@ -36,7 +36,7 @@ export function withPathNamespace(raw: unknown, namespace: string | undefined): 
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || 'namespace' in metadata) return raw;
   const kind = (raw as { kind?: unknown }).kind;
   if (typeof kind === 'string' && (CLUSTER_SCOPED_KINDS as readonly string[]).includes(kind)) return raw;
-  return { ...(raw as object), metadata: { ...metadata, namespace } };
+  return { ...raw, metadata: { ...metadata, namespace } };
 }
 
 /** The 400 when the body's kind, namespace or name differ from the path's. */

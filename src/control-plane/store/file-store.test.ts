@@ -118,7 +118,7 @@ async function expectCorrupt(dir: string, logFile: string, where: RegExp): Promi
 test('a byte flipped in a record in the middle of the log is STORE_CORRUPT at its offset, and the file is left byte for byte', async (t) => {
   const { dir, logFile, log } = await logOf(t, 5);
   const third = recordStarts(log)[2]!;
-  log[third + 30] ^= 0x01;
+  log[third + 30]! ^= 0x01;
   await fsp.writeFile(logFile, log);
   const e = await expectCorrupt(dir, logFile, new RegExp(`at byte ${third}, record 3, revision 3\\b`));
   assert.equal(e.offset, third);
@@ -127,7 +127,7 @@ test('a byte flipped in a record in the middle of the log is STORE_CORRUPT at it
 
 test('a damaged first record followed by good ones is STORE_CORRUPT, not an empty store', async (t) => {
   const { dir, logFile, log } = await logOf(t, 3);
-  log[20] ^= 0x40;
+  log[20]! ^= 0x40;
   await fsp.writeFile(logFile, log);
   await expectCorrupt(dir, logFile, /at byte 0, record 1\b/);
 });
@@ -136,7 +136,7 @@ test('a damaged marker or length in the middle of the log is STORE_CORRUPT, not 
   const { dir, logFile, log } = await logOf(t, 4);
   const second = recordStarts(log)[1]!;
   const marker = Buffer.from(log);
-  marker[second] ^= 0x01;
+  marker[second]! ^= 0x01;
   await fsp.writeFile(logFile, marker);
   await expectCorrupt(dir, logFile, new RegExp(`at byte ${second}, record 2`));
   // A length that points past the end of the file looks like an unfinished write, but intact records follow.
@@ -150,7 +150,7 @@ for (const [what, damage] of [
   [
     'a byte flipped in the last record',
     (log: Buffer) => {
-      log[log.length - 2] ^= 0xff;
+      log[log.length - 2]! ^= 0xff;
       return log;
     },
   ],
@@ -272,7 +272,7 @@ test('a damaged snapshot is refused as STORE_CORRUPT, not silently dropped', asy
   await first.close();
   const snap = path.join(dir, SNAPSHOT_FILE);
   const data = await fsp.readFile(snap);
-  data[data.length - 3] ^= 0xff;
+  data[data.length - 3]! ^= 0xff;
   await fsp.writeFile(snap, data);
   const r = await openFileStore({ dataDir: dir });
   assert.ok(!r.ok);

@@ -73,7 +73,7 @@ for (const [what, data, reason] of torn) {
 
 const flip = (data: Buffer, at: number, mask = 0x01) => {
   const c = Buffer.from(data);
-  c[at] ^= mask;
+  c[at]! ^= mask;
   return c;
 };
 const corrupt: [string, Buffer, number, RegExp][] = [

@@ -54,8 +54,8 @@ test('verify lists each damaged region of the log with its offset and counts the
   const { dir, logFile } = await dataDir(t, 6);
   const log = await fsp.readFile(logFile);
   const [, second, , fourth] = starts(log);
-  log[second! + 20] ^= 0x01;
-  log[fourth! + 20] ^= 0x01;
+  log[second! + 20]! ^= 0x01;
+  log[fourth! + 20]! ^= 0x01;
   await fsp.writeFile(logFile, log);
   const r = await verifyStore(dir);
   assert.equal(r.ok, false);
@@ -73,7 +73,7 @@ test('verify reports a damaged snapshot with its offset', async (t) => {
   const { dir } = await dataDir(t, 4, 2);
   const snap = path.join(dir, SNAPSHOT_FILE);
   const data = await fsp.readFile(snap);
-  data[40] ^= 0x01;
+  data[40]! ^= 0x01;
   await fsp.writeFile(snap, data);
   const r = await verifyStore(dir);
   assert.equal(r.ok, false);
@@ -91,7 +91,7 @@ test('a backup file round-trips; a damaged one is refused by restore, which then
   const again = await writeBackupFile(file, data);
   assert.ok(!again.ok && /exists \(give --force/.test(again.error.message));
   const bytes = await fsp.readFile(file);
-  bytes[bytes.length - 5] ^= 0x01;
+  bytes[bytes.length - 5]! ^= 0x01;
   await fsp.writeFile(file, bytes);
   const target = path.join(dir, 'data');
   const r = await restoreBackup({ from: file, dataDir: target, logger: quiet });
@@ -150,7 +150,7 @@ test('repair refuses a damaged snapshot (only a restore helps) and a store in us
   await opened.value.close();
   const snap = path.join(dir, SNAPSHOT_FILE);
   const data = await fsp.readFile(snap);
-  data[30] ^= 0x01;
+  data[30]! ^= 0x01;
   await fsp.writeFile(snap, data);
   const r = await truncateLogAtCorruption(dir, quiet);
   assert.ok(!r.ok && r.error.code === 'STORE_CORRUPT');

@@ -28,13 +28,13 @@ const proxy = (over: Partial<ProxyStatus>): ProxyStatus => ({
 test('a proxy that reported an admin socket is reached there, not on 127.0.0.1', () => {
   const o = adminRequestOptions(proxy({ adminPort: 15020, adminSocket: '/run/trellis/trellis-admin-web.sock' }), '/stats/requests');
   assert.deepEqual(o, { socketPath: '/run/trellis/trellis-admin-web.sock', path: '/stats/requests' });
-  assert.equal(describeAdmin(o!), 'unix:/run/trellis/trellis-admin-web.sock');
+  assert.equal(describeAdmin(o), 'unix:/run/trellis/trellis-admin-web.sock');
 });
 
 test('a proxy with only an admin port is reached on 127.0.0.1:adminPort', () => {
   const o = adminRequestOptions(proxy({ adminPort: 15020 }), '/tap?service=web.default');
   assert.deepEqual(o, { host: '127.0.0.1', port: 15020, path: '/tap?service=web.default' });
-  assert.equal(describeAdmin(o!), '127.0.0.1:15020');
+  assert.equal(describeAdmin(o), '127.0.0.1:15020');
 });
 
 test('a disconnected proxy, or one that reported no admin listener, is not reached at all', () => {

@@ -5,7 +5,7 @@
 // On TCP listeners, rules over HTTP operations fail closed: an ALLOW rule with `to` never
 // matches, a DENY rule with `to` matches on its `from` alone.
 import type { AuthorizationOperation, AuthorizationPolicy, AuthorizationSource, MeshConfigSpec, Service } from '../../api/resource.js';
-import type { FilterChain, HttpConnectionManager, Listener, NetworkFilter } from '../../xds/envoy-types.js';
+import type { FilterChain, Listener, NetworkFilter } from '../../xds/envoy-types.js';
 import { FILTER_HTTP_RBAC, FILTER_NETWORK_RBAC, HTTP_RBAC, NETWORK_RBAC, typeUrl } from '../../xds/type-urls.js';
 
 /** Envoy RBAC Policy (plain-object form): any principal and any permission must match. */
@@ -104,6 +104,6 @@ export function chainWithRbac(chain: FilterChain, rules: readonly RbacRules[]): 
   if (f.name === 'envoy.filters.network.tcp_proxy') {
     return { ...chain, filters: [...(networkRbacFilters(rules, f.typedConfig.statPrefix) as unknown as NetworkFilter[]), f] };
   }
-  const hcm = f.typedConfig as HttpConnectionManager;
-  return { ...chain, filters: [{ ...f, typedConfig: { ...hcm, httpFilters: [...httpRbacFilters(rules), ...hcm.httpFilters] } } as NetworkFilter] };
+  const hcm = f.typedConfig;
+  return { ...chain, filters: [{ ...f, typedConfig: { ...hcm, httpFilters: [...httpRbacFilters(rules), ...hcm.httpFilters] } }] };
 }

@@ -20,8 +20,8 @@ import {
   typeUrl,
 } from '../../xds/type-urls.js';
 
-const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER) as 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const TCP_PROXY_TYPE = typeUrl(TCP_PROXY) as 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const HCM_TYPE = typeUrl(HTTP_CONNECTION_MANAGER);
+const TCP_PROXY_TYPE = typeUrl(TCP_PROXY);
 
 /** Where a listener listens and which way its traffic goes. */
 export interface ListenerPlace {

@@ -159,7 +159,7 @@ export function hostPolicy(policy: TrafficPolicy | undefined, statPrefix: string
   const filters: Record<string, HTTPFault | LocalRateLimit> = {};
   const f = s.faultInjection;
   if (f) {
-    const fault: HTTPFault = { '@type': typeUrl(HTTP_FAULT) as HTTPFault['@type'] };
+    const fault: HTTPFault = { '@type': typeUrl(HTTP_FAULT) };
     if (f.delay) fault.delay = { fixedDelay: ms(f.delay.fixedDelay), percentage: fraction(f.delay.percent) };
     if (f.abort)
       fault.abort = { ...(f.abort.httpStatus !== undefined ? { httpStatus: f.abort.httpStatus } : { grpcStatus: f.abort.grpcStatus! }), percentage: fraction(f.abort.percent) };

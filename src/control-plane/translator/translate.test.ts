@@ -118,7 +118,7 @@ test('one Service and one workload: the calling proxy gets clusters, endpoints, 
 
 test('every type has a 16-hex-digit version', () => {
   const s = translate(mesh(), client());
-  for (const t of [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE]) assert.match(s.versions[t as keyof typeof s.versions], /^[0-9a-f]{16}$/);
+  for (const t of [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE]) assert.match(s.versions[t], /^[0-9a-f]{16}$/);
 });
 
 test('the serving proxy gets an inbound listener and no upstream or HTTP proxy listener', () => {

@@ -37,7 +37,7 @@ const denyWeb = (target: string) => ({
 function richSnapshots() {
   const mesh = {
     ...input({
-      services: [service('payments'), service('web'), service('ledger', { ports: [{ port: 5432, appProtocol: 'tcp' as never }] })],
+      services: [service('payments'), service('web'), service('ledger', { ports: [{ port: 5432, appProtocol: 'tcp' }] })],
       workloads: [
         workload('p1', 'payments', { address: '10.0.0.2' }),
         workload('p2', 'payments', { address: '10.0.0.3', labels: { version: 'v2' } }),

@@ -34,7 +34,7 @@ export function createAdminServer(opts: AdminServerOptions): Http.Server {
 }
 
 async function handle(opts: AdminServerOptions, req: Http.IncomingMessage, res: Http.ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0]!;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed; the admin endpoints answer GET\n`, { allow: 'GET, HEAD' });
     return;

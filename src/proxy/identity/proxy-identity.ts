@@ -49,7 +49,7 @@ async function newKey(): Promise<KeyMaterial> {
 }
 
 /** The SubjectPublicKeyInfo of a key: what a certificate for it must carry. */
-const publicDer = (keyPem: string): Buffer => createPublicKey(keyPem).export({ format: 'der', type: 'spki' }) as Buffer;
+const publicDer = (keyPem: string): Buffer => createPublicKey(keyPem).export({ format: 'der', type: 'spki' });
 
 export class ProxyIdentity implements TlsSource {
   #current: KeyMaterial;

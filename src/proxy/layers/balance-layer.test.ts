@@ -70,7 +70,7 @@ test('5xx heads count against the endpoint: consecutive ones eject it from the p
   const cluster = withOutliers(t);
   const outlier = cluster.runtime.outlier!;
   const { ctx } = pick(cluster);
-  const bad = ctx.endpoint!;
+  const bad = ctx.endpoint;
   assert.equal(balanceLayer.onResponseHead!(ctx, 503, NO_GRPC_STATUS), false, 'recorded, never taken over');
   assert.equal(outlier.isEjected(bad), false);
   assert.equal(balanceLayer.onResponseHead!(ctx, 502, NO_GRPC_STATUS), false);
@@ -87,7 +87,7 @@ test('a success in between resets the count: 4xx and 2xx are not failures', (t) 
   balanceLayer.onResponseHead!(ctx, 500, NO_GRPC_STATUS);
   balanceLayer.onResponseHead!(ctx, 200, NO_GRPC_STATUS);
   balanceLayer.onResponseHead!(ctx, 500, NO_GRPC_STATUS);
-  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint!), false);
+  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint), false);
 });
 
 test('failed attempts (reset, connect failure) count against the endpoint', (t) => {
@@ -95,14 +95,14 @@ test('failed attempts (reset, connect failure) count against the endpoint', (t) 
   const { ctx } = pick(cluster);
   assert.equal(balanceLayer.onAttemptFailed!(ctx, upstreamReset('x')), false);
   assert.equal(balanceLayer.onAttemptFailed!(ctx, upstreamReset('x')), false);
-  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint!), true);
+  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint), true);
 });
 
 test('a keep-alive race lost (an unprocessed attempt) does not count against the endpoint', (t) => {
   const cluster = withOutliers(t);
   const { ctx } = pick(cluster);
   for (let i = 0; i < 3; i++) assert.equal(balanceLayer.onAttemptFailed!(ctx, { ...upstreamReset('x'), unprocessed: true }), false);
-  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint!), false);
+  assert.equal(cluster.runtime.outlier!.isEjected(ctx.endpoint), false);
 });
 
 test('without outlier detection, or before an endpoint was picked, nothing is recorded', (t) => {

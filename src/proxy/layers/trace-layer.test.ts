@@ -110,7 +110,7 @@ test('a caller\'s "not sampled" is passed on but nothing is recorded, whatever t
   const { spans, run } = tracer(t);
   const { ctx } = run({ tracingPercent: 100, collector: COLLECTOR }, { headers: { traceparent: `00-${TID}-${SID}-00` } });
   assert.equal(ctx.trace?.sampled, false);
-  assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${ctx.trace!.spanId}-00`]);
+  assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${ctx.trace.spanId}-00`]);
   completeResponse(ctx, 200);
   assert.equal(spans.length, 0);
 });

@@ -43,7 +43,7 @@ export class MeshTlsAcceptor {
     this.#server.on('secureConnection', (socket: tls.TLSSocket) => {
       const peer = uriSans(socket.getPeerCertificate().subjectaltname)[0];
       if (!socket.authorized || !peer?.startsWith('spiffe://')) {
-        this.counts.failed[socket.authorized ? 'wrong_identity' : tlsFailureReason(socket.authorizationError as unknown as string | undefined)]++;
+        this.counts.failed[socket.authorized ? 'wrong_identity' : tlsFailureReason(socket.authorizationError)]++;
         this.log?.info(
           { remote: socket.remoteAddress, reason: socket.authorizationError ?? 'no SPIFFE ID' },
           'refused an inbound connection: the client certificate is not a mesh identity',

@@ -57,7 +57,7 @@ export async function startEchoServer(t: TestContext, name = 'echo', handler?: h
     get requests() {
       return state.requests;
     },
-  } as EchoServer;
+  };
 }
 
 /** An h2c server answering JSON Echo on every stream, or `handler` when given. */
@@ -75,7 +75,7 @@ export async function startH2EchoServer(
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
-      const echo: Echo = { name, method: String(headers[':method']), path: String(headers[':path']), headers: headers as Echo['headers'], body: Buffer.concat(chunks).toString() };
+      const echo: Echo = { name, method: String(headers[':method']), path: String(headers[':path']), headers: headers, body: Buffer.concat(chunks).toString() };
       stream.respond({ ':status': 200, 'content-type': 'application/json' });
       stream.end(JSON.stringify(echo));
     });

@@ -81,7 +81,7 @@ export class SpanExporter {
     return {
       ...(meshRoots.length > 0 ? { ca: [...tls.rootCertificates, ...meshRoots] } : {}),
       ...(mine?.key !== undefined && mine.cert !== undefined ? { key: mine.key, cert: mine.cert } : {}),
-    } as CollectorTls;
+    };
   }
 
   private send(collector: string, spans: FinishedSpan[]): void {

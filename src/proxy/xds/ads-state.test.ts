@@ -148,6 +148,6 @@ test('a CDS response replaces the set, and endpoints of removed clusters are dro
 test('dump returns the raw accepted resources with their versions', () => {
   const d = warm().dump();
   assert.deepEqual(d.versions, { clusters: 'c1', endpoints: 'e1', listeners: 'l1', routes: 'r1' });
-  assert.equal(d.resources.listeners[0].name, 'outbound|127.0.0.1:9001');
+  assert.equal(d.resources.listeners[0]?.name, 'outbound|127.0.0.1:9001');
   assert.equal(d.resources.clusters.length, 2);
 });

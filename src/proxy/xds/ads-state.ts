@@ -132,7 +132,7 @@ export class AdsState {
     const decoded = this.decodeAll(kind, version, resources);
     if (!decoded.ok) return decoded;
     const { fresh, ignored } = decoded.value;
-    let next = { ...this.accepted, [kind]: fresh } as AllAccepted;
+    let next = { ...this.accepted, [kind]: fresh };
     // Make before break: a cluster still in use outlives its removal from CDS until LDS/RDS stop using it,
     // so a control plane that sends CDS first in every push (removals included) is not NACKed.
     const inUse = referencedClusters(next.listeners.decoded, next.routes.decoded);

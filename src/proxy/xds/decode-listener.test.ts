@@ -238,5 +238,5 @@ test('a nameless listener is named by its position and every problem is reported
 
 test('a non-object listener is refused', () => {
   const r = decodeListener('nope');
-  assert.ok(!r.ok && r.error[0].message.includes('must be a Listener object'));
+  assert.ok(!r.ok && r.error[0]?.message.includes('must be a Listener object'));
 });

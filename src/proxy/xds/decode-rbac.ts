@@ -25,7 +25,7 @@ function principal(s: ProblemSink, raw: unknown, path: string): PrincipalMatch |
     const ids = list(raw[field], 'ids') ?? [];
     const out = ids.map((x, i) => principal(s, x, `${path}.${field}.ids[${i}]`));
     if (!out.every((x) => x !== undefined)) return undefined;
-    return key === 'and' ? { and: out as PrincipalMatch[] } : { or: out as PrincipalMatch[] };
+    return key === 'and' ? { and: out } : { or: out };
   }
   if (raw.authenticated !== undefined) {
     const a = raw.authenticated;
@@ -51,7 +51,7 @@ function permission(s: ProblemSink, raw: unknown, path: string): PermissionMatch
     const rules = list(raw[field], 'rules') ?? [];
     const out = rules.map((x, i) => permission(s, x, `${path}.${field}.rules[${i}]`));
     if (!out.every((x) => x !== undefined)) return undefined;
-    return key === 'and' ? { and: out as PermissionMatch[] } : { or: out as PermissionMatch[] };
+    return key === 'and' ? { and: out } : { or: out };
   }
   if (isObj(raw.header)) {
     const h = raw.header;
@@ -83,8 +83,7 @@ export function decodeRbac(s: ProblemSink, config: Obj, path: string): AuthzRule
     const principals = (list(p, 'principals') ?? []).map((x, i) => principal(s, x, `${ppath}.principals[${i}]`));
     const permissions = (list(p, 'permissions') ?? []).map((x, i) => permission(s, x, `${ppath}.permissions[${i}]`));
     if (principals.length === 0 || permissions.length === 0) s.add(ppath, XDS_PROBLEM.INVALID, 'a policy needs at least one principal and one permission');
-    if (principals.every((x) => x !== undefined) && permissions.every((x) => x !== undefined))
-      policies.push({ name, principals: principals as PrincipalMatch[], permissions: permissions as PermissionMatch[] });
+    if (principals.every((x) => x !== undefined) && permissions.every((x) => x !== undefined)) policies.push({ name, principals: principals, permissions: permissions });
   }
   return { action: action === 'DENY' ? 'deny' : 'allow', policies };
 }

@@ -41,7 +41,7 @@ function decodePathSpecifier(s: ProblemSink, match: Obj, path: string): PathMatc
       `exactly one of ${PATH_SPECIFIERS.join(', ')} is required, got ${present.length === 0 ? 'none' : present.join(', ')}`,
     );
   }
-  const field = present[0];
+  const field = present[0]!; // exactly one, checked above
   const value = match[field];
   const p = at(path, field);
   if (field === 'safeRegex') {
@@ -100,7 +100,7 @@ export function decodeStringMatcher(s: ProblemSink, raw: unknown, path: string):
   if (present.length !== 1) {
     return s.add(path, XDS_PROBLEM.INVALID, `exactly one of ${STRING_PATTERNS.join(', ')} is required, got ${present.length === 0 ? 'none' : present.join(', ')}`);
   }
-  const field = present[0];
+  const field = present[0]!; // exactly one, checked above
   const value = raw[field];
   const ignoreCase = raw.ignoreCase === true;
   if (field === 'safeRegex') {

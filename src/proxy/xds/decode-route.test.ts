@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEFAULT_ROUTE_TIMEOUT_MS, decodeRouteConfiguration } from './decode-route.js';
 import { formatProblems } from './errors.js';
 import { prefixRoute, routeConfig, wireRoute } from './xds-fixtures.js';
-import type { RouteRule } from '../config/runtime-config.js';
+import type { HeaderMatch, RouteRule } from '../config/runtime-config.js';
 
 const NAME = 'outbound|payments.default:8080';
 type Mutable = Record<string, any>;
@@ -15,7 +15,7 @@ function one(route: Mutable): ReturnType<typeof decodeRouteConfiguration> {
 function rule(route: Mutable): RouteRule {
   const r = one(route);
   assert.ok(r.ok, !r.ok ? formatProblems(r.error) : '');
-  return r.value.virtualHosts[0].routes[0];
+  return r.value.virtualHosts[0]!.routes[0]!;
 }
 const to = { cluster: 'c' };
 
@@ -23,7 +23,7 @@ test('a route table decodes virtual hosts with lower-case domains and ordered ro
   const r = decodeRouteConfiguration(wireRoute(routeConfig(NAME, [prefixRoute('/api', 'a'), prefixRoute('', 'b')], ['Payments.Default:8080', '*'])));
   assert.ok(r.ok);
   assert.equal(r.value.name, NAME);
-  const vh = r.value.virtualHosts[0];
+  const vh = r.value.virtualHosts[0]!;
   assert.deepEqual(vh.domains, ['payments.default:8080', '*']);
   assert.deepEqual(
     vh.routes.map((x) => [x.name, x.path, x.clusters]),
@@ -84,13 +84,13 @@ test('header matchers: lower-case names, :method, exact, present, prefix and reg
     { name: ':method', match: { type: 'exact', value: 'GET' } },
     { name: 'x-canary', match: { type: 'present' } },
   ]);
-  const [, , user, id] = r.headers;
+  const [, , user, id] = r.headers as [unknown, unknown, HeaderMatch, HeaderMatch];
   assert.ok(user.match.type === 'regex' && user.match.regex.test('ADMIN') && !user.match.regex.test('xadm'));
   assert.ok(id.match.type === 'regex' && id.match.regex.test('beef') && !id.match.regex.test('beefy'));
 });
 
 test('a case-insensitive exact header match is a regex that escapes the value', () => {
-  const h = rule({ match: { prefix: '/', headers: [{ name: 'x', stringMatch: { exact: 'a.b', ignoreCase: true } }] }, route: to }).headers[0];
+  const h = rule({ match: { prefix: '/', headers: [{ name: 'x', stringMatch: { exact: 'a.b', ignoreCase: true } }] }, route: to }).headers[0]!;
   assert.ok(h.match.type === 'regex' && h.match.regex.test('A.B') && !h.match.regex.test('aXb'));
 });
 
@@ -106,7 +106,8 @@ test('query parameter matchers decode to exact and regex', () => {
     route: to,
   });
   assert.deepEqual(r.query[0], { name: 'v', match: { type: 'exact', value: '2' } });
-  assert.ok(r.query[1].match.type === 'regex' && r.query[1].match.regex.test('aaa'));
+  const q = r.query[1]!;
+  assert.ok(q.match.type === 'regex' && q.match.regex.test('aaa'));
 });
 
 test('RE2 named groups (?P<name>), a leading (?i) and POSIX classes are RE2 and match', () => {
@@ -117,7 +118,7 @@ test('RE2 named groups (?P<name>), a leading (?i) and POSIX classes are RE2 and 
 });
 
 test('a header regex that backtracks exponentially in JavaScript is matched in linear time', () => {
-  const h = rule({ match: { prefix: '/', headers: [{ name: 'x-evil', stringMatch: { safeRegex: { regex: '(a+)+$' } } }] }, route: to }).headers[0];
+  const h = rule({ match: { prefix: '/', headers: [{ name: 'x-evil', stringMatch: { safeRegex: { regex: '(a+)+$' } } }] }, route: to }).headers[0]!;
   assert.ok(h.match.type === 'regex');
   assert.equal(h.match.regex.test('a'.repeat(30_000) + 'b'), false);
   assert.equal(h.match.regex.test('a'.repeat(30_000)), true);

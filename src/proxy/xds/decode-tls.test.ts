@@ -95,7 +95,7 @@ test('a cluster with an UpstreamTlsContext expects exactly its SPIFFE IDs', () =
     type: 'EDS',
     edsClusterConfig: { edsConfig: ads },
     transportSocket: (() => {
-      const u = upstream(['x']) as Mutable;
+      const u = upstream(['x']);
       u.typedConfig.commonTlsContext.combinedValidationContext.defaultValidationContext.matchTypedSubjectAltNames = [{ sanType: 'URI', matcher: { prefix: 'spiffe://' } }];
       return u;
     })(),

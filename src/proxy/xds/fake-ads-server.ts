@@ -63,7 +63,7 @@ export class FakeAdsServer {
   /** The oldest request not yet taken that `match`es (waiting up to `timeoutMs`). */
   take(match: (r: DiscoveryRequest) => boolean = () => true, timeoutMs = 3000): Promise<DiscoveryRequest> {
     const i = this.pending.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.pending.splice(i, 1)[0]);
+    if (i >= 0) return Promise.resolve(this.pending.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { match, resolve: (r) => (clearTimeout(timer), resolve(r)) };
       const timer = setTimeout(() => {
@@ -88,7 +88,7 @@ export class FakeAdsServer {
 
   private received(req: DiscoveryRequest): void {
     const w = this.waiters.findIndex((x) => x.match(req));
-    if (w >= 0) this.waiters.splice(w, 1)[0].resolve(req);
+    if (w >= 0) this.waiters.splice(w, 1)[0]!.resolve(req);
     else this.pending.push(req);
   }
 }

@@ -102,7 +102,7 @@ test('ACKs with the response version and nonce, then asks for the endpoints of i
   const eds = await h.server.take(ofType(ENDPOINT_TYPE));
   assert.deepEqual(eds.resourceNames, [C]);
   assert.equal(h.applied.length, 1);
-  assert.deepEqual(h.applied[0].clusters.get(C)?.endpoints, [], 'no endpoints before EDS answers');
+  assert.deepEqual(h.applied[0]!.clusters.get(C)?.endpoints, [], 'no endpoints before EDS answers');
 });
 
 test('warms up through CDS, EDS, LDS and RDS and is ready only once the route table arrived', OPTS, async (t) => {
@@ -122,7 +122,7 @@ test('warms up through CDS, EDS, LDS and RDS and is ready only once the route ta
   await server.take((r) => r.typeUrl === ROUTE_TYPE && r.versionInfo === 'r1');
   assert.deepEqual(readyBeforeRds, [false]);
   assert.equal(h.client.ready(), true);
-  const last = h.applied[h.applied.length - 1];
+  const last = h.applied[h.applied.length - 1]!;
   assert.deepEqual(last.versions, { clusters: 'c1', endpoints: 'e1', listeners: 'l1', routes: 'r1' });
   assert.ok(last.routes.has(RT) && last.listeners.has(LIS));
   assert.equal(last.clusters.get(C)?.endpoints.length, 1);
@@ -130,7 +130,7 @@ test('warms up through CDS, EDS, LDS and RDS and is ready only once the route ta
   assert.equal(st.connected, true);
   assert.deepEqual(st.versions, last.versions);
   assert.ok(st.lastUpdate);
-  assert.equal(h.client.dump().resources.routes[0].name, RT);
+  assert.equal(h.client.dump().resources.routes[0]?.name, RT);
 });
 
 test('a bad resource is NACKed with the reason and the old config stays in effect', OPTS, async (t) => {
@@ -147,10 +147,10 @@ test('a bad resource is NACKed with the reason and the old config stays in effec
   assert.match(nack.errorDetail?.message ?? '', /listener "outbound\|127\.0\.0\.1:9001": address\.socketAddress\.address: must be an IP address literal, got "localhost"/);
   assert.equal(h.applied.length, applied, 'onConfig was not called with the bad config');
   assert.equal(h.client.config.versions.listeners, 'l1');
-  assert.equal(h.client.dump().resources.listeners[0].address.socketAddress.address, '127.0.0.1');
+  assert.equal(h.client.dump().resources.listeners[0]?.address.socketAddress.address, '127.0.0.1');
   const { nacks } = h.client.status();
   assert.equal(nacks.length, 1);
-  assert.deepEqual([nacks[0].typeUrl, nacks[0].version], [LISTENER_TYPE, 'l2']);
+  assert.deepEqual([nacks[0]?.typeUrl, nacks[0]?.version], [LISTENER_TYPE, 'l2']);
 });
 
 test('a response whose resources do not decode is NACKed with the reason, and the stream and old config stay', OPTS, async (t) => {
@@ -229,7 +229,7 @@ test('keeps its config while the control plane is away, then resyncs when it ret
   await back.take((r) => r.typeUrl === ROUTE_TYPE && r.versionInfo === 'x1');
   assert.deepEqual(h.client.status().versions, { clusters: 'x1', endpoints: 'x1', listeners: 'x1', routes: 'x1' });
   assert.equal(h.client.status().connected, true);
-  assert.equal(h.client.config.clusters.get(C)?.endpoints[0].address, '10.0.0.2');
+  assert.equal(h.client.config.clusters.get(C)?.endpoints[0]?.address, '10.0.0.2');
   assert.ok(
     back.untaken.every((r) => !r.errorDetail),
     'nothing was NACKed',

@@ -35,7 +35,7 @@ export function httpListener(name: string, port: number, routeConfigName: string
           {
             name: 'envoy.filters.network.http_connection_manager',
             typedConfig: {
-              '@type': typeUrl(HTTP_CONNECTION_MANAGER) as never,
+              '@type': typeUrl(HTTP_CONNECTION_MANAGER),
               statPrefix: name,
               codecType: 'AUTO',
               rds: { routeConfigName, configSource: ads },
@@ -58,7 +58,7 @@ export function tcpListener(name: string, port: number, cluster: string): Listen
         filters: [
           {
             name: 'envoy.filters.network.tcp_proxy',
-            typedConfig: { '@type': typeUrl(TCP_PROXY) as never, statPrefix: name, cluster },
+            typedConfig: { '@type': typeUrl(TCP_PROXY), statPrefix: name, cluster },
           },
         ],
       },
@@ -81,7 +81,7 @@ export function edsCluster(name: string, service = 'payments', namespace = 'defa
     edsClusterConfig: { edsConfig: ads },
     connectTimeout: { seconds: 1 },
     lbPolicy: 'ROUND_ROBIN',
-    metadata: { filterMetadata: { trellis: jsonToStruct({ service, namespace, port: 8080 }) as never } },
+    metadata: { filterMetadata: { trellis: jsonToStruct({ service, namespace, port: 8080 }) } },
   };
 }
 

@@ -32,7 +32,7 @@ test('clusters all weighted zero refuse the connection with NO_BACKEND', () => {
   assert.equal(next.served.length, 0);
   assert.equal(up.ends.length, 1);
   assert.equal(up.ends[0]!.end.refused?.code, 'NO_BACKEND');
-  assert.match(up.ends[0]!.end.refused!.message, /capture\|tcp-chain/);
+  assert.match(up.ends[0]!.end.refused.message, /capture\|tcp-chain/);
 });
 
 test('the end of the cluster target goes up as its connection', () => {
