@@ -1,6 +1,6 @@
 // The smallest HTTP/2 proxy node:http2 allows, one process per side of a pair: each downstream
-// stream becomes one upstream stream on one long-lived session, headers copied, bodies piped,
-// trailers relayed (gRPC). No routing, no policy, no metrics: what node:http2 itself costs a
+// stream becomes one upstream stream on one long-lived session, headers copied, bodies written
+// through, trailers relayed (gRPC). No routing, no policy, no metrics: what node:http2 itself costs a
 // stream through a proxy, the floor under the Trellis pair's h2 and gRPC figures.
 // Run as `node dist/bench/pair/h2-relay.js LISTEN_PORT UPSTREAM_URL [CA CERT_PEM]`: with CA and
 // CERT_PEM (certificate and key), an https:// upstream is dialled with that client certificate;
@@ -47,7 +47,7 @@ function relay(down: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders
   up.on('error', () => {
     if (!down.destroyed) down.close(NGHTTP2_INTERNAL_ERROR);
   });
-  if (!endStream) down.pipe(up);
+  if (!endStream) relayBody(down, up);
   up.on('trailers', (t: http2.IncomingHttpHeaders) => {
     trailers = t;
   });
@@ -56,7 +56,18 @@ function relay(down: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders
     if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) return down.respond(h, { endStream: true });
     down.respond(h, { waitForTrailers: true });
     down.once('wantTrailers', () => down.sendTrailers(trailers));
-    up.pipe(down);
+    relayBody(up, down);
+  });
+}
+
+/** Body chunks from `from` written to `to` as they come (cheaper than Readable.pipe), with backpressure; `to` ends with `from`. */
+function relayBody(from: http2.Http2Stream, to: http2.Http2Stream): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.destroyed && !to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => {
+    if (!to.destroyed) to.end();
   });
 }
 
