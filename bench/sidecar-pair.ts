@@ -154,9 +154,10 @@ function plans(o: BenchOptions, procs: Processes, backends: Backends): SectionPl
 
 /**
  * Waits until every selected protocol answers on every target (gRPC: with grpc-status 0). The
- * h2 and gRPC checks also open each proxy's upstream h2 session before the load: on a fresh
- * session, 64 of a first burst of 320 streams through the Trellis pair came back 502
- * UPSTREAM_RESET (later bursts, up to 1,000 streams, none).
+ * h2 and gRPC checks also open each proxy's upstream h2 session before the load. (Once, 64 of
+ * a first burst of 320 streams on a fresh session came back 502 UPSTREAM_RESET: streams opened
+ * before the upstream's SETTINGS arrived, beyond what it allows; the session pool now waits
+ * for them.)
  */
 async function ready(o: BenchOptions, targets: readonly Target[], backends: Backends): Promise<void> {
   const grpc: GrpcLoad = { requestFile: backends.grpcRequestFile, replyBytes: backends.grpcReplyBytes };

@@ -1,7 +1,9 @@
 // Forwards an HTTP/2 request (gRPC included) to an upstream endpoint as a stream on its one
-// multiplexed h2c session: headers without connection-specific fields, bodies piped both ways
-// with flow-control backpressure, trailers (grpc-status) relayed with waitForTrailers, resets
-// propagated both ways.
+// multiplexed h2c session: headers without connection-specific fields, bodies written through
+// both ways with flow-control backpressure, trailers (grpc-status) relayed with waitForTrailers,
+// resets propagated both ways. Stream events go to handlers defined once at module level, which
+// find their call on the stream (kCall): no closure, pipe or listener set-up per stream beyond
+// the events themselves (a Readable.pipe pair cost more than the rest of this file per stream).
 import http2 from 'node:http2';
 import { upstreamConnectFailed, upstreamProtocolError, upstreamReset, type ProxyError } from '../errors.js';
 import { H2SessionPool } from '../pool/h2-session-pool.js';
@@ -17,6 +19,14 @@ const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTER
 /** Fields HTTP/2 forbids (RFC 9113 8.2.2) plus ones we set ourselves. */
 const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
 const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+/** A `te` request field naming `trailers`, the one value HTTP/2 allows it (RFC 9113 8.2.2). */
+const TE_TRAILERS = /(?:^|,)\s*trailers\s*(?:$|[,;])/i;
+
+/** The call a stream's events belong to: the upstream stream's own; on the downstream stream, the call relaying the response to it. */
+const kCall = Symbol('trellis.h2Call');
+/** On the downstream stream: the call its request body streams to (the first attempt; a retry replays the body). */
+const kBodyCall = Symbol('trellis.h2BodyCall');
+type CallStream<S extends http2.Http2Stream> = S & { [kCall]?: H2Call; [kBodyCall]?: H2Call };
 
 /** Starts forwarding `ctx` (an HTTP/2 request) to `endpoint`. */
 export function forwardH2(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
@@ -58,7 +68,7 @@ class H2Call implements UpstreamCall {
     }
     if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1];
     const te = src['te'];
-    if (typeof te === 'string' && /(?:^|,)\s*trailers\s*(?:$|[,;])/i.test(te)) headers['te'] = 'trailers';
+    if (typeof te === 'string' && TE_TRAILERS.test(te)) headers['te'] = 'trailers';
     const mods = ctx.route?.rule.requestHeaders;
     if (mods !== undefined) modifyObject(headers, mods);
 
@@ -72,14 +82,11 @@ class H2Call implements UpstreamCall {
       return;
     }
     this.up = up;
-    up.on('response', (h, flags) => this.onResponse(h, flags));
-    up.on('trailers', (t: http2.IncomingHttpHeaders) => {
-      this.trailers = t;
-      const g = t['grpc-status'];
-      if (g !== undefined) this.ctx.grpcStatus = Number(g);
-    });
-    up.on('error', (err: Error) => (this.error = err));
-    up.on('close', () => this.onUpstreamClose(up));
+    (up as CallStream<http2.ClientHttp2Stream>)[kCall] = this;
+    up.on('response', onUpstreamResponse);
+    up.on('trailers', onUpstreamTrailers);
+    up.on('error', onUpstreamError);
+    up.on('close', onUpstreamClose);
     if (!down.endStream) {
       const replay = ctx.replay;
       if (replay !== undefined && replay.started) {
@@ -87,22 +94,69 @@ class H2Call implements UpstreamCall {
         for (const c of replay.chunks) up.write(c);
         up.end();
       } else {
-        if (replay !== undefined) {
-          replay.started = true;
-          down.stream.on('data', (c: Buffer) => replay.record(c));
-          down.stream.once('end', () => replay.end());
-        }
-        down.stream.on('data', (chunk: Buffer) => (ctx.requestBytes += chunk.length));
-        // node ends the readable side of a stream the client reset like a clean end: ending the
-        // upstream request then would deliver a truncated body as complete. A reset is passed on.
-        down.stream.pipe(up, { end: false });
-        down.stream.once('end', () => {
-          if (up.destroyed) return;
-          if (down.stream.aborted || (down.stream.rstCode ?? 0) !== 0) up.close(NGHTTP2_CANCEL);
-          else up.end();
-        });
+        if (replay !== undefined) replay.started = true;
+        const stream = down.stream as CallStream<http2.ServerHttp2Stream>;
+        stream[kBodyCall] = this;
+        stream.on('data', onRequestData);
+        stream.once('end', onRequestEnd);
+        up.on('drain', onUpstreamDrain);
       }
     }
+  }
+
+  /** A chunk of the request body: kept for a retry, counted, written upstream (the client waits while upstream is full). */
+  requestData(chunk: Buffer): void {
+    const ctx = this.ctx;
+    ctx.replay?.record(chunk);
+    ctx.requestBytes += chunk.length;
+    const up = this.up!;
+    if (!up.destroyed && !up.write(chunk)) this.down.stream.pause();
+  }
+
+  requestEnd(): void {
+    this.ctx.replay?.end();
+    const up = this.up!;
+    if (up.destroyed) return;
+    // node ends the readable side of a stream the client reset like a clean end: ending the
+    // upstream request then would deliver a truncated body as complete. A reset is passed on.
+    const stream = this.down.stream;
+    if (stream.aborted || (stream.rstCode ?? 0) !== 0) up.close(NGHTTP2_CANCEL);
+    else up.end();
+  }
+
+  /** A chunk of the response body: counted, written downstream (upstream waits while the client is slow). */
+  responseData(chunk: Buffer): void {
+    this.ctx.responseBytes += chunk.length;
+    const stream = this.down.stream;
+    if (!stream.destroyed && !stream.write(chunk)) this.up!.pause();
+  }
+
+  /** Upstream can take more of the request body. */
+  upstreamDrained(): void {
+    this.down.stream.resume();
+  }
+
+  /** The client can take more of the response body. */
+  downstreamDrained(): void {
+    this.up?.resume();
+  }
+
+  trailersReceived(t: http2.IncomingHttpHeaders): void {
+    this.trailers = t;
+    const g = t['grpc-status'];
+    if (g !== undefined) this.ctx.grpcStatus = Number(g);
+  }
+
+  sendTrailers(): void {
+    const stream = this.down.stream;
+    const t = this.trailers;
+    const trailers: http2.OutgoingHttpHeaders = {};
+    if (t !== undefined) for (const name in t) if (name.charCodeAt(0) !== 58) trailers[name] = t[name];
+    if (!stream.destroyed) stream.sendTrailers(trailers);
+  }
+
+  upstreamError(err: Error): void {
+    this.error = err;
   }
 
   cancel(): void {
@@ -112,7 +166,7 @@ class H2Call implements UpstreamCall {
     if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
   }
 
-  private onResponse(h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number): void {
+  onResponse(h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number): void {
     if (this.finished) return;
     const stream = this.down.stream;
     if (stream.destroyed || stream.closed) return;
@@ -145,19 +199,15 @@ class H2Call implements UpstreamCall {
       if (g !== undefined) this.ctx.grpcStatus = Number(g);
       return;
     }
-    stream.once('wantTrailers', () => {
-      const t = this.trailers;
-      const trailers: http2.OutgoingHttpHeaders = {};
-      if (t !== undefined) for (const name in t) if (name.charCodeAt(0) !== 58) trailers[name] = t[name];
-      if (!stream.destroyed) stream.sendTrailers(trailers);
-    });
-    const ctx = this.ctx;
-    this.up!.on('data', (chunk: Buffer) => (ctx.responseBytes += chunk.length));
-    this.up!.pipe(stream, { end: false });
+    (stream as CallStream<http2.ServerHttp2Stream>)[kCall] = this;
+    stream.once('wantTrailers', onWantTrailers);
+    stream.on('drain', onDownstreamDrain);
+    this.up!.on('data', onResponseData);
   }
 
-  private onUpstreamClose(up: http2.ClientHttp2Stream): void {
+  upstreamClosed(): void {
     if (this.finished) return;
+    const up = this.up!;
     const rst = up.rstCode ?? NGHTTP2_NO_ERROR;
     if (!this.responded) {
       const session = this.session;
@@ -188,4 +238,36 @@ class H2Call implements UpstreamCall {
     this.endpoint.active--;
     if (this.ctx.upstream === this) this.ctx.upstream = undefined;
   }
+}
+
+// The stream event handlers, `this` being the stream (its call is on it, kCall).
+function onUpstreamResponse(this: CallStream<http2.ClientHttp2Stream>, h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number): void {
+  this[kCall]!.onResponse(h, flags);
+}
+function onUpstreamTrailers(this: CallStream<http2.ClientHttp2Stream>, t: http2.IncomingHttpHeaders): void {
+  this[kCall]!.trailersReceived(t);
+}
+function onUpstreamError(this: CallStream<http2.ClientHttp2Stream>, err: Error): void {
+  this[kCall]!.upstreamError(err);
+}
+function onUpstreamClose(this: CallStream<http2.ClientHttp2Stream>): void {
+  this[kCall]!.upstreamClosed();
+}
+function onResponseData(this: CallStream<http2.ClientHttp2Stream>, chunk: Buffer): void {
+  this[kCall]!.responseData(chunk);
+}
+function onDownstreamDrain(this: CallStream<http2.ServerHttp2Stream>): void {
+  this[kCall]!.downstreamDrained();
+}
+function onWantTrailers(this: CallStream<http2.ServerHttp2Stream>): void {
+  this[kCall]!.sendTrailers();
+}
+function onRequestData(this: CallStream<http2.ServerHttp2Stream>, chunk: Buffer): void {
+  this[kBodyCall]!.requestData(chunk);
+}
+function onRequestEnd(this: CallStream<http2.ServerHttp2Stream>): void {
+  this[kBodyCall]!.requestEnd();
+}
+function onUpstreamDrain(this: CallStream<http2.ClientHttp2Stream>): void {
+  this[kCall]!.upstreamDrained();
 }

@@ -2,6 +2,7 @@
 // requests go upstream over one multiplexed h2c session, bodies, trailers and resets pass.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import type net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { freePort } from '../../common/free-port.js';
 import { waitFor } from '../../common/wait.js';
@@ -54,6 +55,36 @@ test('concurrent h2 requests share one upstream session', { timeout: 10_000 }, a
     Array(20).fill(200),
   );
   assert.equal(upstream.sessions(), 1);
+});
+
+test('a first burst on a new upstream session keeps to the streams the upstream allows (none refused)', { timeout: 10_000 }, async (t) => {
+  // The upstream allows 4 streams at a time and answers each a turn later, so the streams of
+  // one read stay open together: the proxy must not open a 5th before its SETTINGS arrived.
+  const server = http2.createServer({ settings: { maxConcurrentStreams: 4 } });
+  server.on('stream', (stream) => {
+    stream.on('error', () => {});
+    setImmediate(() => {
+      if (stream.closed) return;
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => sessions.add(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sessions) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const { plane } = startDataPlane(t);
+  const applied = await plane.apply(simpleConfig(0, [(server.address() as net.AddressInfo).port]));
+  assert.ok(applied.ok, JSON.stringify(applied.failed));
+  const session = h2Client(t, plane.port('out')!);
+  const results = await Promise.all(Array.from({ length: 24 }, (_, i) => h2Request(session, { ':method': 'GET', ':path': `/${i}`, ':authority': 'a' })));
+  assert.deepEqual(
+    results.map((r) => `${r.status} ${String(r.headers['x-trellis-error'] ?? '')}`),
+    Array(24).fill('200 '),
+  );
 });
 
 test('response trailers are forwarded', { timeout: 10_000 }, async (t) => {

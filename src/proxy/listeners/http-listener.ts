@@ -32,13 +32,20 @@ type TrackedSocket = net.Socket & { [kPeer]?: string };
 
 function ignore(): void {}
 
-/** What a downstream HTTP/2 session has done: streams open now, and its resets. */
+/** What a downstream HTTP/2 session has done: streams open now, and its resets; who it came from. */
 interface SessionState {
   open: number;
   readonly resets: H2ResetGuard;
+  /** The caller's SPIFFE ID on an mTLS connection (read once per session, not per stream). */
+  readonly peer: string | undefined;
+  readonly listener: HttpListener;
 }
 const kState = Symbol('trellis.sessionState');
 type GuardedSession = http2.ServerHttp2Session & { [kState]?: SessionState };
+/** A downstream stream's request and session, for its 'close' handler (defined once, below). */
+const kRequest = Symbol('trellis.h2Request');
+const kSession = Symbol('trellis.h2Session');
+type ServedStream = http2.ServerHttp2Stream & { [kRequest]?: RequestContext; [kSession]?: GuardedSession };
 
 /** The HTTP/2 server a listener hands its sniffed h2c and h2 connections to. */
 function createH2Server(): http2.Http2Server {
@@ -55,6 +62,8 @@ export class HttpListener implements Listener, H1ConnectionHost {
   private readonly sockets = new Set<net.Socket>();
   private readonly connections = new Set<H1ServerConnection>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** HTTP/2 requests waiting for the end of the current turn of the event loop (see onH2Stream). */
+  private toServe: RequestContext[] = [];
   private sweep: NodeJS.Timeout | undefined = undefined;
   draining = false;
 
@@ -240,7 +249,8 @@ export class HttpListener implements Listener, H1ConnectionHost {
     const limits = this.guard.limits;
     h2.on('session', (session: GuardedSession) => {
       this.sessions.add(session);
-      session[kState] = { open: 0, resets: new H2ResetGuard(limits.maxH2ClientResets) };
+      const peer = (session.socket as TrackedSocket | undefined)?.[kPeer];
+      session[kState] = { open: 0, resets: new H2ResetGuard(limits.maxH2ClientResets), peer, listener: this };
       session.on('error', ignore);
       session.once('close', () => this.sessions.delete(session));
       // No frame either way for idleTimeoutMs: an idle session goes, and so do streams that stalled.
@@ -257,7 +267,7 @@ export class HttpListener implements Listener, H1ConnectionHost {
     h2.on('sessionError', ignore);
   }
 
-  private onH2Stream(session: GuardedSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
+  private onH2Stream(session: GuardedSession, stream: ServedStream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     const scope = this.scope;
     const state = session[kState]!;
     state.open++;
@@ -266,20 +276,37 @@ export class HttpListener implements Listener, H1ConnectionHost {
     const down = new H2Downstream(stream, headers, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
     const authority = headers[':authority'] ?? down.header('host') ?? '';
     const ctx = new RequestContext(scope, down, headers[':method'] ?? 'GET', headers[':path'] ?? '/', authority);
-    ctx.peerIdentity = (session.socket as TrackedSocket | undefined)?.[kPeer];
-    stream.once('close', () => {
-      state.open--;
-      ctx.downstreamClosed();
-      if (resetByClient(stream) && state.resets.clientReset() && !session.closed) this.resetFlood(session);
-    });
+    ctx.peerIdentity = state.peer;
+    stream[kRequest] = ctx;
+    stream[kSession] = session;
+    stream.once('close', onH2StreamClose);
     const problem = requestHeadProblem(rawHeaders, maxRequestHeaders(this.guard.limits, ctx.direction));
     if (problem !== undefined) {
       this.guard.rejected(problem.status === 431 ? 'too_many_headers' : 'duplicate_host');
       return ctx.fail(problem);
     }
     // Served once node has read the rest of what arrived with the HEADERS frame: a stream the
-    // client reset at once (rapid reset), or whose body broke its content-length, is never forwarded.
-    setImmediate(serveUnlessClosed, ctx, stream);
+    // client reset at once (rapid reset), or whose body broke its content-length, is never
+    // forwarded. One immediate serves every stream that arrived in this turn.
+    if (this.toServe.push(ctx) === 1) setImmediate(serveWaiting, this);
+  }
+
+  /** Serves the HTTP/2 requests that arrived in the last turn of the event loop, unless their stream already closed. */
+  serveWaiting(): void {
+    const waiting = this.toServe;
+    this.toServe = [];
+    for (let i = 0; i < waiting.length; i++) {
+      const ctx = waiting[i]!;
+      if (!ctx.done && !(ctx.downstream as H2Downstream).stream.closed) serve(ctx);
+    }
+  }
+
+  /** A downstream stream closed: its request is over; a client that resets most of its streams is sent away. */
+  h2StreamClosed(session: GuardedSession, stream: http2.ServerHttp2Stream, ctx: RequestContext): void {
+    const state = session[kState]!;
+    state.open--;
+    ctx.downstreamClosed();
+    if (resetByClient(stream) && state.resets.clientReset() && !session.closed) this.resetFlood(session);
   }
 
   /**
@@ -304,9 +331,13 @@ function sweepConnections(connections: Set<H1ServerConnection>): void {
   for (const conn of connections) conn.check(now);
 }
 
-function serveUnlessClosed(ctx: RequestContext, stream: http2.ServerHttp2Stream): void {
-  if (ctx.done || stream.closed) return;
-  serve(ctx);
+function serveWaiting(listener: HttpListener): void {
+  listener.serveWaiting();
+}
+
+function onH2StreamClose(this: ServedStream): void {
+  const session = this[kSession]!;
+  session[kState]!.listener.h2StreamClosed(session, this, this[kRequest]!);
 }
 
 /** Runs the stack; a throw is a bug in a layer, answered as 500 rather than crashing the proxy. */

@@ -42,7 +42,11 @@ export class H2SessionPool {
   private open(connectTimeoutMs: number): http2.ClientHttp2Session {
     this.opened++;
     const dialer = this.dialer;
-    const session = http2.connect(this.authority, { peerMaxConcurrentStreams: 1000, ...(dialer ? { createConnection: () => dialer.dial('h2') } : {}) });
+    // Until the upstream's SETTINGS arrive (its first frame), nghttp2 assumes it allows
+    // peerMaxConcurrentStreams streams; more than it really allows are refused (REFUSED_STREAM,
+    // a 502 UPSTREAM_RESET each). One stream until then: the rest wait in nghttp2 for the limit
+    // the upstream advertises (or none, when it advertises none), a round trip at most.
+    const session = http2.connect(this.authority, { peerMaxConcurrentStreams: 1, ...(dialer ? { createConnection: () => dialer.dial('h2') } : {}) });
     if (this.retired) {
       // A request that picked this endpoint just before it left the config: serve it, then go.
       setImmediate(() => session.close());
