@@ -7,9 +7,9 @@ import net from 'node:net';
 /** Where a dialled socket's reads go instead of 'data' events ('end', 'error' and 'close' come as usual). */
 export interface ReadInto {
   /**
-   * The buffer the next read goes into, of `bytes` (what the transport hands on at most at once).
-   * Node asks before the first read and again after every read, so a buffer a write still holds
-   * can be swapped for another.
+   * Where the next read goes: a buffer (of `bytes` when it is a new one) or the free end of one.
+   * Node asks before the first read and again after every read, so reads can land one after
+   * another, and a buffer a write still holds can be swapped for another.
    */
   nextBuffer(bytes: number): Buffer;
   /** `bytes` arrived at the start of `buffer`; false stops reading until `resume()`. */
@@ -22,19 +22,17 @@ export interface DialOptions {
   readonly readInto?: ReadInto;
 }
 
-/** A plain TCP read takes up to 64 KiB (libuv's read size). */
-const TCP_READ_BYTES = 64 * 1024;
-/** TLS hands on clear text one record at a time: 16 KiB at most. */
-export const TLS_READ_BYTES = 16 * 1024;
+/** The size of a read buffer: what libuv reads from a TCP socket at once (TLS hands on 16 KiB records, several to a buffer). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
-/** Node's `onread` socket option for `readInto` with reads of `bytes`; undefined: 'data' events. */
-export function onReadOption(readInto: ReadInto | undefined, bytes: number): net.OnReadOpts | undefined {
+/** Node's `onread` socket option for `readInto`; undefined: 'data' events. */
+export function onReadOption(readInto: ReadInto | undefined): net.OnReadOpts | undefined {
   if (readInto === undefined) return undefined;
-  return { buffer: () => readInto.nextBuffer(bytes), callback: (n, buffer) => readInto.onRead(n, buffer as Buffer) };
+  return { buffer: () => readInto.nextBuffer(READ_BUFFER_BYTES), callback: (n, buffer) => readInto.onRead(n, buffer as Buffer) };
 }
 
 /** Opens a plain TCP connection (caller listens for 'connect'). */
 export function dialTcp(host: string, port: number, opts: DialOptions = {}): net.Socket {
-  const onread = onReadOption(opts.readInto, TCP_READ_BYTES);
+  const onread = onReadOption(opts.readInto);
   return net.connect({ host, port, noDelay: true, allowHalfOpen: opts.allowHalfOpen ?? false, ...(onread ? { onread } : {}) });
 }

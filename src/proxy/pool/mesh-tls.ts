@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { uriSans } from '../../common/x509.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import { tlsFailureReason, type TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
-import { onReadOption, TLS_READ_BYTES, type DialOptions } from './dial-tcp.js';
+import { onReadOption, type DialOptions } from './dial-tcp.js';
 
 /** What an endpoint needs to dial mTLS. */
 export interface UpstreamTlsTarget {
@@ -32,7 +32,7 @@ export class NoCertificateError extends Error {
 /** Connects with mTLS; failures (no certificate yet, handshake, identity) arrive as the socket's 'error'. */
 export function dialMeshTls(host: string, port: number, target: UpstreamTlsTarget, alpn: string | undefined, session: Buffer | undefined, opts: DialOptions = {}): tls.TLSSocket {
   const context = target.source.context();
-  const onread = onReadOption(opts.readInto, TLS_READ_BYTES);
+  const onread = onReadOption(opts.readInto);
   // Node passes allowHalfOpen and onread on to the TLSSocket, though ConnectionOptions does not declare them.
   const options: tls.ConnectionOptions & { allowHalfOpen: boolean; onread?: net.OnReadOpts } = {
     host,
