@@ -2,10 +2,12 @@
 // the server's chain to the mesh roots (the secure context's CA) and that its SPIFFE ID is one
 // the control plane expects for the Service. TLS sessions are resumed per endpoint. Each
 // handshake's outcome is counted (trellis_tls_handshakes_total, direction outbound).
+import type net from 'node:net';
 import tls from 'node:tls';
 import { uriSans } from '../../common/x509.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import { tlsFailureReason, type TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
+import { onReadOption, type DialOptions } from './dial-tcp.js';
 
 /** What an endpoint needs to dial mTLS. */
 export interface UpstreamTlsTarget {
@@ -28,20 +30,15 @@ export class NoCertificateError extends Error {
 }
 
 /** Connects with mTLS; failures (no certificate yet, handshake, identity) arrive as the socket's 'error'. */
-export function dialMeshTls(
-  host: string,
-  port: number,
-  target: UpstreamTlsTarget,
-  alpn: string | undefined,
-  session: Buffer | undefined,
-  opts: { allowHalfOpen?: boolean } = {},
-): tls.TLSSocket {
+export function dialMeshTls(host: string, port: number, target: UpstreamTlsTarget, alpn: string | undefined, session: Buffer | undefined, opts: DialOptions = {}): tls.TLSSocket {
   const context = target.source.context();
-  // Node passes allowHalfOpen on to the TLSSocket, though ConnectionOptions does not declare it.
-  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
+  const onread = onReadOption(opts.readInto);
+  // Node passes allowHalfOpen and onread on to the TLSSocket, though ConnectionOptions does not declare them.
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean; onread?: net.OnReadOpts } = {
     host,
     port,
     allowHalfOpen: opts.allowHalfOpen ?? false,
+    ...(onread ? { onread } : {}),
     ...(context ? { secureContext: context } : {}),
     rejectUnauthorized: true,
     ...(alpn ? { ALPNProtocols: [alpn] } : {}),

@@ -3,7 +3,8 @@
 import type { Pickable } from '../balancer/balancer.js';
 import { H1Pool } from './h1-pool.js';
 import { H2SessionPool } from './h2-session-pool.js';
-import net from 'node:net';
+import type net from 'node:net';
+import { dialTcp, type DialOptions } from './dial-tcp.js';
 import { dialMeshTls, type UpstreamTlsTarget } from './mesh-tls.js';
 
 export class UpstreamEndpoint implements Pickable {
@@ -26,8 +27,8 @@ export class UpstreamEndpoint implements Pickable {
   }
 
   /** Opens a connection: plain TCP, or mTLS when the cluster asks for it (caller listens for 'connect' or 'secureConnect'). */
-  dial(alpn: string | undefined, opts: { allowHalfOpen?: boolean } = {}): net.Socket {
-    if (!this.tls) return net.connect({ host: this.address, port: this.port, noDelay: true, allowHalfOpen: opts.allowHalfOpen ?? false });
+  dial(alpn: string | undefined, opts: DialOptions = {}): net.Socket {
+    if (!this.tls) return dialTcp(this.address, this.port, opts);
     const socket = dialMeshTls(this.address, this.port, this.tls, alpn, this.tlsSession, opts);
     socket.on('session', (s: Buffer) => {
       this.tlsSession = s;

@@ -1,7 +1,8 @@
 // A captured connection's original destination as a relay endpoint (ORIGINAL_DST clusters, the
 // PassthroughCluster): dialled in plain TCP, or with mTLS when its cluster asks for it (a
 // STRICT workload's undeclared port).
-import net from 'node:net';
+import type net from 'node:net';
+import { dialTcp, type DialOptions } from '../pool/dial-tcp.js';
 import { dialMeshTls, type UpstreamTlsTarget } from '../pool/mesh-tls.js';
 import { endpointKey } from '../pool/upstream-endpoint.js';
 import type { TcpEndpoint } from './tcp-layer.js';
@@ -18,8 +19,8 @@ export class OriginalDestination implements TcpEndpoint {
     this.key = endpointKey(address, port);
   }
 
-  dial(alpn: string | undefined, opts: { allowHalfOpen?: boolean }): net.Socket {
-    if (this.tls === undefined) return net.connect({ host: this.address, port: this.port, allowHalfOpen: opts.allowHalfOpen ?? false, noDelay: true });
+  dial(alpn: string | undefined, opts: DialOptions): net.Socket {
+    if (this.tls === undefined) return dialTcp(this.address, this.port, opts);
     return dialMeshTls(this.address, this.port, this.tls, alpn, undefined, opts);
   }
 }

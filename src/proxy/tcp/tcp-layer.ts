@@ -24,6 +24,7 @@ import type { AuthzRules } from '../config/authz-config.js';
 import type { DetectedProtocol, Direction } from '../config/runtime-config.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
 import type { ProxyError } from '../errors.js';
+import type { DialOptions } from '../pool/dial-tcp.js';
 
 /** What connections of one TCP listener, or of one TCP chain of a capture listener, are served with until the next config. */
 export interface TcpChainScope {
@@ -80,7 +81,7 @@ export interface TcpEndpoint {
   /** Connections in flight (least-request balancing reads it). */
   active: number;
   /** Opens the upstream connection: plain TCP, or mTLS when the cluster asks for it. */
-  dial(alpn: string | undefined, opts: { allowHalfOpen?: boolean }): net.Socket;
+  dial(alpn: string | undefined, opts: DialOptions): net.Socket;
 }
 
 /** The last stage's target: the connection, its cluster and the endpoint to relay to. */

@@ -1,9 +1,12 @@
 // Terminal: connects to the endpoint and relays the connection (created with allowHalfOpen) as
-// opaque bytes both ways with stream backpressure, half-close passed on (a FIN from one side
-// ends the write side of the other), both sockets destroyed when either errors or is reset.
-// Its end is reported once, when both sockets have closed. The socket listeners are the only
+// opaque bytes both ways with backpressure, half-close passed on (a FIN from one side ends the
+// write side of the other), both sockets destroyed when either errors or is reset. The upstream
+// is read into buffers of the relay's own (ReadIntoCopy): no memory per read on the way back,
+// where bulk data usually flows; the downstream, accepted by a listener, is piped. Its end is
+// reported once, when both sockets have closed. The socket listeners are the only
 // per-connection functions: node's streams call back through them.
 import type net from 'node:net';
+import { ReadIntoCopy } from '../read-into-copy.js';
 import { relayedEnd, type EndpointTarget, type TcpEndHandler, type TcpTerminal } from '../tcp-layer.js';
 
 /** One relay in flight: the sockets, and what its end needs. */
@@ -17,6 +20,7 @@ class Relay {
     private readonly up: TcpEndHandler<EndpointTarget>,
     private readonly down: net.Socket,
     private readonly upstream: net.Socket,
+    private readonly fromUpstream: ReadIntoCopy,
   ) {}
 
   start(connectTimeoutMs: number): void {
@@ -34,7 +38,7 @@ class Relay {
     upstream.once('close', () => this.closed(upstream, down));
     down.resume();
     down.pipe(upstream);
-    upstream.pipe(down);
+    this.fromUpstream.start(upstream);
   }
 
   private fail(e: Error): void {
@@ -55,8 +59,9 @@ export const tcpRelay: TcpTerminal<EndpointTarget> = {
   onConnection(target: EndpointTarget, up: TcpEndHandler<EndpointTarget>): void {
     const { endpoint, cluster, conn } = target;
     endpoint.active++;
+    const fromUpstream = new ReadIntoCopy(conn.socket);
     // Opaque bytes: no ALPN.
-    const upstream = endpoint.dial(undefined, { allowHalfOpen: true });
-    new Relay(target, up, conn.socket, upstream).start(cluster.connectTimeoutMs);
+    const upstream = endpoint.dial(undefined, { allowHalfOpen: true, readInto: fromUpstream });
+    new Relay(target, up, conn.socket, upstream, fromUpstream).start(cluster.connectTimeoutMs);
   },
 };
