@@ -51,7 +51,10 @@ test('an HTTP listener closes connections past its cap at once, counts them, and
   const { port, metrics } = await planeWith(t, { maxConnectionsPerListener: 20 }, simpleConfig(0, [upstream.port]));
   const flood = await openMany(t, port, 30);
   await waitFor(async () => (await rejected(metrics, 'connection_limit')) === 10, 'ten connections refused', 5000);
+  // The listener counts a refusal as it closes the socket; the client hears of the close a moment later.
+  await waitFor(async () => flood.closed() >= 10, 'the clients of the ten refused connections see them closed', 5000);
   assert.equal(flood.closed(), 10);
+  assert.equal(await rejected(metrics, 'connection_limit'), 10);
   for (const s of flood.sockets) s.destroy();
   await waitFor(async () => (await request(port).catch(() => ({ status: 0 }))).status === 200, 'served again under the cap', 5000);
 });
