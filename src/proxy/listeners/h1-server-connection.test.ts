@@ -3,44 +3,11 @@
 // checks on a response head before it is written. No sockets, no timers: the sweep is called
 // with the times the test chooses.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import type net from 'node:net';
 import { test } from 'node:test';
 import type { H1Downstream } from '../http/h1-downstream.js';
+import { FakeSocket } from '../testing/tcp-fakes.js';
 import { DEFAULT_DOWNSTREAM_LIMITS, type DownstreamLimits, type RejectReason } from './downstream-limits.js';
 import { H1ServerConnection, type H1ConnectionHost } from './h1-server-connection.js';
-
-class FakeSocket extends EventEmitter {
-  written = '';
-  destroyed = false;
-  ended = false;
-  bytesRead = 0;
-  get bytesWritten(): number {
-    return this.written.length;
-  }
-  writable = true;
-  write(data: Buffer | string): boolean {
-    this.written += typeof data === 'string' ? data : data.toString('latin1');
-    return true;
-  }
-  end(data?: Buffer | string, cb?: () => void): void {
-    if (data !== undefined) this.write(data);
-    this.ended = true;
-    cb?.();
-  }
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.emit('close');
-  }
-  pause(): void {}
-  resume(): void {}
-  /** Bytes from the client. */
-  receive(text: string): void {
-    this.bytesRead += text.length;
-    this.emit('data', Buffer.from(text, 'latin1'));
-  }
-}
 
 function connection(limits: Partial<DownstreamLimits> = {}) {
   const socket = new FakeSocket();
@@ -53,15 +20,21 @@ function connection(limits: Partial<DownstreamLimits> = {}) {
     rejected: (reason) => void rejected.push(reason),
     closed: () => {},
   };
-  const conn = new H1ServerConnection(socket as unknown as net.Socket, host, undefined);
+  const conn = new H1ServerConnection(socket.asSocket(), host, undefined);
   return { socket, conn, served, rejected };
 }
 
 const GET = 'GET / HTTP/1.1\r\nhost: a\r\n\r\n';
 
-test('a request in flight that sees no byte either way for the idle timeout closes its connection', () => {
+/** The client sends `text`; resolves once the connection has read it (the fake socket delivers on a later tick). */
+async function send(socket: FakeSocket, text: string): Promise<void> {
+  socket.receive(text);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('a request in flight that sees no byte either way for the idle timeout closes its connection', async () => {
   const { socket, conn, served, rejected } = connection({ idleTimeoutMs: 1000 });
-  socket.receive(GET);
+  await send(socket, GET);
   assert.equal(served.length, 1);
   const t0 = Date.now();
   conn.check(t0); // the sweep starts watching the request
@@ -72,12 +45,12 @@ test('a request in flight that sees no byte either way for the idle timeout clos
   assert.deepEqual(rejected, ['idle_timeout']);
 });
 
-test('bytes either way keep a request in flight alive', () => {
+test('bytes either way keep a request in flight alive', async () => {
   const { socket, conn, served } = connection({ idleTimeoutMs: 1000 });
-  socket.receive('POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\n');
+  await send(socket, 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\n');
   const t0 = Date.now();
   conn.check(t0);
-  socket.receive('12345'); // part of the body
+  await send(socket, '12345'); // part of the body
   conn.check(t0 + 800);
   conn.check(t0 + 1600);
   assert.equal(socket.destroyed, false);
@@ -89,17 +62,17 @@ test('bytes either way keep a request in flight alive', () => {
   assert.equal(socket.destroyed, true);
 });
 
-test('a head past its deadline gets 408; an idle keep-alive connection closes after its timeout', () => {
+test('a head past its deadline gets 408; an idle keep-alive connection closes after its timeout', async () => {
   const slow = connection({ requestHeadTimeoutMs: 500 });
-  slow.socket.receive('GET / HTTP/1.1\r\n');
+  await send(slow.socket, 'GET / HTTP/1.1\r\n');
   slow.conn.check(Date.now() + 501);
-  assert.match(slow.socket.written, /^HTTP\/1\.1 408 /);
+  assert.match(slow.socket.text(), /^HTTP\/1\.1 408 /);
   assert.deepEqual(slow.rejected, ['head_timeout']);
 
   const idle = connection({ keepAliveTimeoutMs: 1000 });
-  idle.socket.receive(GET);
+  await send(idle.socket, GET);
   idle.served[0]!.sendResponse(200, [], 'ok');
-  assert.match(idle.socket.written, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+  assert.match(idle.socket.text(), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
   idle.conn.check(Date.now() + 900);
   assert.equal(idle.socket.destroyed, false);
   idle.conn.check(Date.now() + 1100);
@@ -107,7 +80,7 @@ test('a head past its deadline gets 408; an idle keep-alive connection closes af
   assert.deepEqual(idle.rejected, []);
 });
 
-test('a response head with a control character or a line break in a value, the reason or a bad name is refused before any byte is written', () => {
+test('a response head with a control character or a line break in a value, the reason or a bad name is refused before any byte is written', async () => {
   for (const [reason, headers] of [
     ['', ['x-a', 'one\r\nx-injected: yes']],
     ['', ['x-a', 'bare\nlf']],
@@ -116,14 +89,14 @@ test('a response head with a control character or a line break in a value, the r
     ['', ['bad name', 'v']],
   ] as const) {
     const { socket, served } = connection();
-    socket.receive(GET);
+    await send(socket, GET);
     assert.throws(() => served[0]!.writeHead(200, reason, headers), /invalid/);
     served[0]!.flushHead();
-    assert.equal(socket.written, '', JSON.stringify(headers));
+    assert.equal(socket.text(), '', JSON.stringify(headers));
   }
   const { socket, served } = connection();
-  socket.receive(GET);
+  await send(socket, GET);
   served[0]!.writeHead(200, 'Fine', ['x-tab', 'a\tb', 'content-length', '0']);
   served[0]!.end(undefined, undefined);
-  assert.equal(socket.written, 'HTTP/1.1 200 Fine\r\nx-tab: a\tb\r\ncontent-length: 0\r\n\r\n');
+  assert.equal(socket.text(), 'HTTP/1.1 200 Fine\r\nx-tab: a\tb\r\ncontent-length: 0\r\n\r\n');
 });
