@@ -1,7 +1,7 @@
 // Parsing HTTPRoute rule filters (Gateway API): request and response header modifiers,
 // request mirroring, URL rewrite and request redirect.
 import { z } from 'zod';
-import { checkDns1123Label, checkHeaderName, checkHostname } from './names.js';
+import { checkDns1123Label, checkHeaderName, checkHeaderValue, checkHostname } from './names.js';
 import { describeValue } from './problem.js';
 import { checked, closedObject, fieldOf, uniqueItems } from './schema-kit.js';
 
@@ -26,7 +26,7 @@ export type HTTPRouteFilter =
   | { type: 'URLRewrite'; urlRewrite: { hostname?: string; path?: HTTPPathModifier } }
   | { type: 'RequestRedirect'; requestRedirect: { scheme?: 'http' | 'https'; hostname?: string; path?: HTTPPathModifier; port?: number; statusCode: 301 | 302 } };
 
-const header = closedObject({ name: checked(z.string(), checkHeaderName), value: z.string().max(4096) });
+const header = closedObject({ name: checked(z.string(), checkHeaderName), value: checked(z.string().max(4096), checkHeaderValue) });
 const lower = (x: unknown): string | undefined => (typeof fieldOf(x, 'name') === 'string' ? (fieldOf(x, 'name') as string).toLowerCase() : undefined);
 const headerList = (what: string) => uniqueItems(z.array(header).max(16), what, ['name'], lower, 'header name');
 

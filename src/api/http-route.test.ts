@@ -156,6 +156,15 @@ test('filters: header modifiers, mirror, rewrite and redirect keep only their ow
   assert.deepEqual(redirect.spec.rules[0]!.filters, [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 302 } }]);
 });
 
+test('refuses a header modifier value with a line break or another control character in it', () => {
+  const at = (value: string) =>
+    parseHTTPRoute(withField(canary, 'spec.rules[0].filters', [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'x-a', value }] } }]));
+  for (const value of ['one\r\nset-cookie: stolen=1', 'bare\nlf', 'nul\0']) {
+    assertProblem(at(value), 'spec.rules[0].filters[0].responseHeaderModifier.set[0].value', 'must not hold control characters other than tab');
+  }
+  assertOk(at('a\ttab is fine'));
+});
+
 test("refuses a filter without its field, with another type's field, twice, or a redirect with a rewrite", () => {
   const at = (filters: unknown[]) => parseHTTPRoute(withField(canary, 'spec.rules[0].filters', filters));
   assertProblem(at([{ type: 'RequestHeaderModifier' }]), 'spec.rules[0].filters[0].requestHeaderModifier', 'required for type RequestHeaderModifier');

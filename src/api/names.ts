@@ -1,4 +1,5 @@
 // Syntax of names (DNS-1123, label keys and values, hostnames, HTTP tokens) and the reasons a name is refused.
+import { FORBIDDEN_IN_FIELD_VALUE } from '../common/http-field.js';
 import { describeValue } from './problem.js';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -49,6 +50,12 @@ export function checkHostname(s: string): string | undefined {
   if (/^[0-9.]+$/.test(rest) || s.includes(':')) return `must be a host name, not an IP address, got ${describeValue(s)}`;
   if (isDns1123Subdomain(rest)) return undefined;
   return `must be a lowercase DNS name, optionally starting with "*." (e.g. "payments.example.com" or "*.example.com"), got ${describeValue(s)}`;
+}
+
+/** Why `s` cannot be an HTTP header value, or `undefined`. */
+export function checkHeaderValue(s: string): string | undefined {
+  if (!FORBIDDEN_IN_FIELD_VALUE.test(s)) return undefined;
+  return `must not hold control characters other than tab (a CR or LF would end the header line), got ${describeValue(s)}`;
 }
 
 /** Why `s` is not an HTTP header name, or `undefined`. */

@@ -4,6 +4,7 @@
 // client (its Content-Length kept, chunked otherwise, close-delimited for HTTP/1.0) and
 // written with as few socket writes as possible (the head waits for the first body bytes, until
 // its writer says no more are at hand: flushHead(); a small body goes out with it in one write).
+import { FORBIDDEN_IN_FIELD_VALUE } from '../../common/http-field.js';
 import { http } from '../../common/node-http.js';
 import type net from 'node:net';
 import type { Downstream } from './downstream.js';
@@ -44,9 +45,6 @@ const enum Framing {
 const UNREAD_BODY_LIMIT = 64 * 1024;
 /** A last body piece up to this size goes out in the same buffer as what precedes it. */
 const COALESCE_LIMIT = 16 * 1024;
-/** What no response header value or reason phrase may hold: controls other than tab (CR and LF included). */
-// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
-const BAD_FIELD_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 const EMPTY = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n', 'latin1');
 
@@ -169,14 +167,14 @@ export class H1Downstream implements Downstream {
    */
   writeHead(status: number, reason: string, headers: readonly string[]): void {
     const method = this.head.method;
-    if (BAD_FIELD_CHAR.test(reason)) throw new Error('invalid character in the response reason phrase');
+    if (FORBIDDEN_IN_FIELD_VALUE.test(reason)) throw new Error('invalid character in the response reason phrase');
     let head = 'HTTP/1.1 ' + status + ' ' + (reason === '' ? (http.STATUS_CODES[status] ?? '') : reason) + '\r\n';
     let hasLength = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
       if (!TOKEN.test(name)) throw new Error(`invalid response header name ${JSON.stringify(name)}`);
-      if (BAD_FIELD_CHAR.test(value)) throw new Error(`invalid character in the value of response header ${name}`);
+      if (FORBIDDEN_IN_FIELD_VALUE.test(value)) throw new Error(`invalid character in the value of response header ${name}`);
       if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
       head += name + ': ' + value + '\r\n';
     }

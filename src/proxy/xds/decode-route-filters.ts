@@ -1,5 +1,6 @@
 // Decodes the request-shaping fields of an Envoy Route: request/response headers to add and
 // remove, prefix/regex/host rewrites, redirects, and request mirror policies.
+import { FORBIDDEN_IN_FIELD_VALUE } from '../../common/http-field.js';
 import type { HeaderMods, MirrorConfig, RedirectConfig, RewriteConfig } from '../config/route-filter-config.js';
 import type { PathMatch } from '../config/runtime-config.js';
 import { XDS_PROBLEM, show } from './errors.js';
@@ -20,6 +21,13 @@ export function decodeHeaderMods(s: ProblemSink, raw: Obj, addField: string, rem
     const key = readName(s, o.header, 'key', at(p, 'header'));
     const value = o.header.value ?? '';
     if (typeof value !== 'string') return void s.add(at(at(p, 'header'), 'value'), XDS_PROBLEM.INVALID, `must be a string, got ${show(value)}`);
+    if (FORBIDDEN_IN_FIELD_VALUE.test(value)) {
+      return void s.add(
+        at(at(p, 'header'), 'value'),
+        XDS_PROBLEM.INVALID,
+        `must not hold control characters other than tab (a CR or LF would end the header line), got ${show(value)}`,
+      );
+    }
     if (o.append !== undefined || o.keepEmptyValue !== undefined)
       return void s.add(p, XDS_PROBLEM.UNSUPPORTED, 'append and keepEmptyValue are not supported by Trellis proxy; use appendAction');
     const action = o.appendAction ?? 'APPEND_IF_EXISTS_OR_ADD';

@@ -155,6 +155,11 @@ const invalid: [string, Mutable, string][] = [
     `${R}.requestHeadersToAdd[0].header.key: must be a regular header name`,
   ],
   [
+    'a response header value with a CR LF in it (it would add a header of its own to every response)',
+    { match: { prefix: '/' }, route: to, responseHeadersToAdd: [{ header: { key: 'x-a', value: 'one\r\nset-cookie: stolen=1' } }] },
+    `${R}.responseHeadersToAdd[0].header.value: must not hold control characters other than tab`,
+  ],
+  [
     'a mirror with a cluster header',
     { match: { prefix: '/' }, route: { ...to, requestMirrorPolicies: [{ clusterHeader: 'x' }] } },
     `${R}.route.requestMirrorPolicies[0]: only cluster and runtimeFraction are supported`,
