@@ -10,6 +10,7 @@ export type ProxyErrorCode =
   | 'UPSTREAM_CONNECT_FAILED'
   | 'UPSTREAM_RESET'
   | 'UPSTREAM_PROTOCOL_ERROR'
+  | 'UPSTREAM_PROTOCOL_MISMATCH'
   | 'REQUEST_TIMEOUT'
   | 'BAD_REQUEST'
   | 'REQUEST_HEAD_TIMEOUT'
@@ -31,6 +32,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
   UPSTREAM_CONNECT_FAILED: 502,
   UPSTREAM_RESET: 502,
   UPSTREAM_PROTOCOL_ERROR: 502,
+  UPSTREAM_PROTOCOL_MISMATCH: 502,
   REQUEST_TIMEOUT: 504,
   BAD_REQUEST: 400,
   REQUEST_HEAD_TIMEOUT: 408,
@@ -97,6 +99,15 @@ export const upstreamReset = (endpoint: string, cause?: unknown): ProxyError =>
 /** `what` comes from the proxy's own parser or node's header validation, never from an address. */
 export const upstreamProtocolError = (endpoint: string, what: string): ProxyError =>
   make('UPSTREAM_PROTOCOL_ERROR', `upstream sent an invalid response: ${what}`, undefined, `endpoint ${endpoint}`);
+
+/** A gRPC request for a cluster that speaks HTTP/1.1 to its endpoints (gRPC needs HTTP/2 end to end): UNIMPLEMENTED, as retrying cannot help. */
+export const grpcNeedsHttp2 = (cluster: string): ProxyError => ({
+  ...make(
+    'UPSTREAM_PROTOCOL_MISMATCH',
+    `gRPC needs HTTP/2 end to end, but cluster ${cluster} speaks HTTP/1.1 to its endpoints (its Service port declares appProtocol http); declare the port appProtocol grpc`,
+  ),
+  grpcStatus: 12,
+});
 
 export const requestTimeout = (route: string, timeoutMs: number): ProxyError => make('REQUEST_TIMEOUT', `route ${route} timed out: no complete response within ${timeoutMs} ms`);
 

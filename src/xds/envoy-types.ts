@@ -226,6 +226,15 @@ export interface Cluster {
   ringHashLbConfig?: { minimumRingSize?: { value: number } };
   circuitBreakers?: { thresholds: CircuitBreakerThresholds[] };
   outlierDetection?: OutlierDetection;
+  /** The upstream HTTP protocol, keyed by the options' type name (HttpProtocolOptions only). */
+  typedExtensionProtocolOptions?: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions };
+}
+
+/** How a cluster speaks HTTP to its endpoints: one protocol (explicit), or the downstream's. */
+export interface HttpProtocolOptions {
+  '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+  explicitHttpConfig?: { httpProtocolOptions: Record<string, never> } | { http2ProtocolOptions: Record<string, never> };
+  useDownstreamProtocolConfig?: Record<string, never>;
 }
 
 export interface CircuitBreakerThresholds {

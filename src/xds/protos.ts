@@ -30,6 +30,7 @@ const ENTRY_FILES = [
   'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
   'envoy/config/trace/v3/opentelemetry.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
+  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
 ];
 
 let cached: protobuf.Root | undefined;

@@ -6,6 +6,8 @@ export const LISTENER = 'envoy.config.listener.v3.Listener';
 export const ROUTE_CONFIGURATION = 'envoy.config.route.v3.RouteConfiguration';
 export const CLUSTER = 'envoy.config.cluster.v3.Cluster';
 export const CLUSTER_LOAD_ASSIGNMENT = 'envoy.config.endpoint.v3.ClusterLoadAssignment';
+/** A cluster's upstream HTTP protocol: in typedExtensionProtocolOptions, under this same name. */
+export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 export const HTTP_CONNECTION_MANAGER = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const TCP_PROXY = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 export const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';

@@ -1,8 +1,9 @@
 // Clusters: one EDS cluster per Service port in the mesh, one STATIC cluster per inbound
 // application port of the proxy.
 import { jsonToStruct } from '../../xds/node-metadata.js';
-import type { LoadBalancerPolicy, MeshConfigSpec, Service, ServicePort } from '../../api/resource.js';
-import type { Cluster, Duration } from '../../xds/envoy-types.js';
+import type { AppProtocol, LoadBalancerPolicy, MeshConfigSpec, Service, ServicePort } from '../../api/resource.js';
+import type { Cluster, Duration, HttpProtocolOptions } from '../../xds/envoy-types.js';
+import { HTTP_PROTOCOL_OPTIONS, typeUrl } from '../../xds/type-urls.js';
 import { BLACKHOLE_CLUSTER, inboundClusterName, outboundClusterName, PASSTHROUGH_CLUSTER } from '../../xds/names.js';
 
 /** The Envoy form of a duration given in milliseconds. */
@@ -27,8 +28,39 @@ export function outboundCluster(service: Service, port: ServicePort, mesh: MeshC
   };
 }
 
-/** The STATIC cluster to the local application: `inbound|<appPort>` → 127.0.0.1:appPort. */
-export function inboundCluster(appPort: number, service: string, namespace: string, mesh: MeshConfigSpec): Cluster {
+/** The HTTP version an application speaks on a port: HTTP/1.1 or HTTP/2 (h2c). */
+export type AppHttpVersion = 'http1' | 'http2';
+
+/**
+ * The HTTP version of an app port from the appProtocols its Services declare for it: `http` is
+ * HTTP/1.1, `http2` and `grpc` are HTTP/2. Undefined (the proxy forwards in the caller's
+ * protocol) when none declares one or they disagree.
+ */
+export function appHttpVersion(declared: readonly AppProtocol[]): AppHttpVersion | undefined {
+  let version: AppHttpVersion | undefined;
+  for (const p of declared) {
+    if (p === 'tcp') continue;
+    const v: AppHttpVersion = p === 'http' ? 'http1' : 'http2';
+    if (version !== undefined && version !== v) return undefined;
+    version = v;
+  }
+  return version;
+}
+
+/** Envoy's explicit upstream protocol for a cluster (`typedExtensionProtocolOptions`). */
+function explicitProtocol(version: AppHttpVersion): NonNullable<Cluster['typedExtensionProtocolOptions']> {
+  const options: HttpProtocolOptions = {
+    '@type': typeUrl(HTTP_PROTOCOL_OPTIONS),
+    explicitHttpConfig: version === 'http1' ? { httpProtocolOptions: {} } : { http2ProtocolOptions: {} },
+  };
+  return { [HTTP_PROTOCOL_OPTIONS]: options };
+}
+
+/**
+ * The STATIC cluster to the local application: `inbound|<appPort>` → 127.0.0.1:appPort, spoken
+ * to in `version` when the app port's protocol is declared (else in the caller's protocol).
+ */
+export function inboundCluster(appPort: number, service: string, namespace: string, mesh: MeshConfigSpec, version?: AppHttpVersion): Cluster {
   const name = inboundClusterName(appPort);
   return {
     name,
@@ -40,6 +72,7 @@ export function inboundCluster(appPort: number, service: string, namespace: stri
       endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: appPort } } } }] }],
     },
     metadata: { filterMetadata: { trellis: jsonToStruct({ service, namespace, port: appPort, direction: 'inbound' }) } },
+    ...(version !== undefined ? { typedExtensionProtocolOptions: explicitProtocol(version) } : {}),
   };
 }
 

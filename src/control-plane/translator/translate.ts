@@ -7,7 +7,7 @@ import { HTTP_PROXY_LISTENER, HTTP_PROXY_ROUTE, inboundListenerName, inboundRout
 import type { InboundPort } from '../../xds/node-metadata.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { workloadLabels } from '../registry/workload.js';
-import { blackholeCluster, inboundCluster, passthroughCluster } from './clusters.js';
+import { appHttpVersion, blackholeCluster, inboundCluster, passthroughCluster } from './clusters.js';
 import { inboundCaptureListener, outboundCaptureListener } from './capture-listeners.js';
 import { httpListener, tcpListener, weightedTcpListener } from './listeners.js';
 import { meshView, type MeshView } from './mesh-view.js';
@@ -56,7 +56,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
       tcp,
     );
   for (const entry of proxy.inbound) {
-    const c = inboundCluster(entry.appPort, proxy.service, proxy.namespace, input.meshConfig);
+    const c = inboundCluster(entry.appPort, proxy.service, proxy.namespace, input.meshConfig, inboundHttpVersion(selecting, proxy.inbound, entry, warnings));
     clusters.set(c.name, c);
     // Transparent mode: one capture listener takes every inbound port (below).
     if (proxy.capture) {
@@ -152,6 +152,21 @@ function inboundProtocol(selecting: readonly Service[], inbound: readonly Inboun
     warnings.add(`inbound port ${entry.port} (app port ${entry.appPort}) is declared with different protocols by ${names}; it is served as tcp`);
   }
   return 'tcp';
+}
+
+/**
+ * The HTTP version the app speaks on this entry's port, as the Services selecting the proxy
+ * declare it (see appHttpVersion); their disagreeing is said in a warning.
+ */
+function inboundHttpVersion(selecting: readonly Service[], inbound: readonly InboundPort[], entry: InboundPort, warnings: Set<string>) {
+  const ports = selecting.flatMap((s) => s.spec.ports.filter((p) => inboundFor(inbound, p.targetPort) === entry).map((p) => ({ s, p })));
+  const http = ports.filter(({ p }) => isHttpProtocol(p.appProtocol));
+  const version = appHttpVersion(http.map(({ p }) => p.appProtocol));
+  if (version === undefined && http.length > 1) {
+    const names = http.map(({ s, p }) => `${serviceHost(s.metadata.name, s.metadata.namespace)}:${p.port} (${p.appProtocol})`).join(', ');
+    warnings.add(`inbound port ${entry.port} (app port ${entry.appPort}) is declared as both HTTP/1.1 and HTTP/2 by ${names}; requests reach the app in the caller's protocol`);
+  }
+  return version;
 }
 
 /** The Services that a workload's inbound entry serves (a port of theirs targets it). */

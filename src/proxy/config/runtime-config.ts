@@ -212,6 +212,9 @@ export interface Endpoint {
   readonly workload?: string;
 }
 
+/** The HTTP protocol a cluster speaks to its endpoints, in the downstream's terms. */
+export type UpstreamHttpProtocol = 'http/1.1' | 'h2';
+
 export interface ClusterConfig {
   readonly name: string;
   readonly lbPolicy: LbPolicy;
@@ -227,6 +230,8 @@ export interface ClusterConfig {
   readonly originalDst?: boolean;
   /** The Service's virtual IP and the DNS names the proxy answers with it (transparent mode). */
   readonly virtualIp?: { readonly address: string; readonly names: readonly string[] };
+  /** The protocol the endpoints speak (the app's declared appProtocol); unset: the downstream's. */
+  readonly upstreamProtocol?: UpstreamHttpProtocol;
 }
 
 export const EMPTY_CONFIG: RuntimeConfig = {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { cluster, endpoint, httpListener, routeTable, rule, runtimeConfig, simpleConfig, virtualHost } from '../testing/config-builder.js';
 import { startDataPlane, startEchoServer } from '../testing/test-servers.js';
+import { H1Downstream } from './h1-downstream.js';
 
 async function proxied(t: TestContext, handler?: http.RequestListener): Promise<number> {
   const upstream = await startEchoServer(t, 'app', handler);
@@ -151,4 +152,16 @@ test('a client that sends a request head and goes away does not hold the request
   const started = Date.now();
   while (!upstreamSawClose && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 20));
   assert.equal(upstreamSawClose, true, 'the upstream exchange was cancelled');
+});
+
+test("a pause for the body's last bytes is lifted once the body ended, so the connection reads its next request", () => {
+  const calls: boolean[] = [];
+  const owner = { socket: {} as net.Socket, pauseReading: (paused: boolean) => void calls.push(paused), responseDone: () => {} };
+  const down = new H1Downstream(owner, { method: 'POST', target: '/', minor: 1, rawHeaders: [], keepAlive: true, bodyLength: 4, expectContinue: false }, false);
+  down.readBody({ onBody: () => down.pauseBody(true), onBodyEnd: () => {} }); // where the body goes is full
+  down.pushBody(Buffer.from('last'));
+  down.endBody();
+  down.pauseBody(true);
+  down.pauseBody(false); // where it went drained
+  assert.deepEqual(calls, [false, true, false], 'a pause after the end is not passed on, a restart is');
 });

@@ -125,7 +125,8 @@ export class H1Downstream implements Downstream {
 
   /** Stops or restarts reading the body (backpressure from where it goes). */
   pauseBody(paused: boolean): void {
-    if (!this.bodyEnded) this.owner.pauseReading(paused);
+    // A restart counts after the end too: a pause for the body's last bytes must not outlive the body.
+    if (!paused || !this.bodyEnded) this.owner.pauseReading(paused);
   }
 
   /** Nobody will read the rest of the body: it is read and dropped, so the connection stays usable. */

@@ -13,9 +13,15 @@ import type { BodyReplay } from './body-replay.js';
 import type { H1BodyConsumer, H1Downstream } from './h1-downstream.js';
 import type { RequestContext, UpstreamCall } from './request-context.js';
 
-/** Starts forwarding `ctx` (an HTTP/1.x request) to `endpoint`. */
-export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
-  const call = new H1Call(ctx, ctx.downstream as H1Downstream, endpoint, connectTimeoutMs);
+/**
+ * What an HTTP/1.1 upstream exchange reads the request from and writes the response to: the
+ * HTTP/1.x downstream itself, or an HTTP/2 one seen through h2-as-h1-downstream.ts.
+ */
+export type H1Peer = Pick<H1Downstream, 'rawHeaders' | 'readBody' | 'pauseBody' | 'discardBody' | 'writeHead' | 'writeBody' | 'whenDrained' | 'end' | 'flushHead'>;
+
+/** Starts forwarding `ctx` (an HTTP/1.x request, or `down`'s) to `endpoint`. */
+export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number, down: H1Peer = ctx.downstream as H1Downstream): void {
+  const call = new H1Call(ctx, down, endpoint, connectTimeoutMs);
   ctx.upstream = call;
   call.send(ctx.freshConnection);
 }
@@ -30,7 +36,7 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
 
   constructor(
     private readonly ctx: RequestContext,
-    private readonly down: H1Downstream,
+    private readonly down: H1Peer,
     private readonly endpoint: UpstreamEndpoint,
     private readonly connectTimeoutMs: number,
   ) {

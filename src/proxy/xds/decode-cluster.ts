@@ -10,6 +10,7 @@ import { ProblemSink, isObj, metadataString, readDurationMs, readName, readObj, 
 import { decodeUpstreamTls } from './decode-tls.js';
 import { decodeLocalityEndpoints } from './decode-endpoints.js';
 import { decodeCircuitBreakers, decodeOutlierDetection } from './decode-cluster-policy.js';
+import { decodeUpstreamProtocol } from './decode-protocol-options.js';
 
 /** Envoy's connect timeout when the cluster does not set one. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -45,6 +46,7 @@ export function decodeCluster(raw: unknown, index = 0): Result<DecodedCluster, P
   const tls = raw.transportSocket === undefined ? undefined : decodeUpstreamTls(s, raw.transportSocket, 'transportSocket');
   const limits = decodeCircuitBreakers(s, raw);
   const outlier = decodeOutlierDetection(s, raw);
+  const upstreamProtocol = decodeUpstreamProtocol(s, raw);
   if (!s.ok || !name || !lbPolicy || connectTimeoutMs === undefined || !source) return err(s.problems);
   // Inbound clusters stand for the local application, which the cluster name identifies.
   const label = !name.startsWith('inbound|') && service && namespace ? `${service}.${namespace}` : name;
@@ -56,6 +58,7 @@ export function decodeCluster(raw: unknown, index = 0): Result<DecodedCluster, P
     ...(tls ? { tls } : {}),
     ...(limits ? { limits } : {}),
     ...(outlier ? { outlier } : {}),
+    ...(upstreamProtocol ? { upstreamProtocol } : {}),
   };
   if (originalDst) return ok({ config: { ...config, originalDst: true }, source });
   if (typeof vip === 'string' && service && namespace) return ok({ config: { ...config, virtualIp: { address: vip, names: serviceDnsNames(service, namespace) } }, source });
