@@ -75,6 +75,13 @@ test('transparent mode: unmodified apps on three test hosts reach each other by 
     assert.deepEqual(r, { service: 'backend', protocol: 'h2', path: '/h2' });
   });
 
+  await t.test("protocol translation by the original destination's appProtocol: h2c to the HTTP/1.1 app, HTTP/1.1 to the h2c-only app", () => {
+    const toH1 = JSON.parse(inFrontend(['curl', '-sS', '--max-time', '5', '--http2-prior-knowledge', 'http://payments.mesh:8080/h2-to-h1']));
+    assert.deepEqual(toH1, { service: 'payments', path: '/h2-to-h1', host: 'payments.mesh:8080' });
+    const toH2 = JSON.parse(inFrontend(['curl', '-sS', '--max-time', '5', '--http1.1', 'http://h2echo.mesh:8081/h1-to-h2']));
+    assert.deepEqual(toH2, { service: 'backend', protocol: 'h2', path: '/h1-to-h2' });
+  });
+
   await t.test('gRPC bidirectional streaming (@grpc/grpc-js)', () => {
     const r = json([process.execPath, clients, 'grpc', 'greeter.mesh:9000']);
     assert.deepEqual(

@@ -3,6 +3,7 @@
 // failures map as on the untranslated paths: a reset or GOAWAY before the response is a 502, a
 // reset during it breaks off the client's response, and gRPC to HTTP/1.1 is UNIMPLEMENTED.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
@@ -123,4 +124,29 @@ test('an HTTP/1.1 upstream closing during its response resets the h2c client str
   });
   const { port } = await startRoutedPlane(t, [upstream.port], {}, { upstreamProtocol: 'http/1.1' });
   await assert.rejects(h2Request(h2Client(t, port), { ':method': 'GET', ':path': '/', ':authority': 'a' }), /stream reset with code 2/);
+});
+
+test('bodiless answers cross both ways: 204, and HEAD with the length of the body it does not carry', { timeout: 10_000 }, async (t) => {
+  const h1 = await startEchoServer(t, 'h1', (req, res) => {
+    if (req.url === '/none') res.writeHead(204).end();
+    else res.writeHead(200, { 'content-length': '5' }).end(req.method === 'HEAD' ? undefined : 'hello');
+  });
+  const toH1 = await startRoutedPlane(t, [h1.port], {}, { upstreamProtocol: 'http/1.1' });
+  const session = h2Client(t, toH1.port);
+  assert.equal((await h2Request(session, { ':method': 'GET', ':path': '/none', ':authority': 'a' })).status, 204);
+  const head = await h2Request(session, { ':method': 'HEAD', ':path': '/', ':authority': 'a' });
+  assert.deepEqual([head.status, head.headers['content-length'], head.body], [200, '5', '']);
+
+  const h2 = await startH2EchoServer(t, 'h2', (stream, headers) => {
+    if (headers[':path'] === '/none') return void stream.respond({ ':status': 204 }, { endStream: true });
+    stream.respond({ ':status': 200, 'content-length': '5' }, { endStream: headers[':method'] === 'HEAD' });
+    if (headers[':method'] !== 'HEAD') stream.end('hello');
+  });
+  const toH2 = await startRoutedPlane(t, [h2.port], {}, { upstreamProtocol: 'h2' });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  assert.equal((await request(toH2.port, { path: '/none', agent })).status, 204);
+  const h1Head = await request(toH2.port, { method: 'HEAD', path: '/', agent });
+  assert.deepEqual([h1Head.status, h1Head.headers['content-length'], h1Head.body], [200, '5', '']);
+  assert.equal((await request(toH2.port, { path: '/', agent })).body, 'hello', 'the connection is still in step after them');
 });
