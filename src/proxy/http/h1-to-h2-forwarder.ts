@@ -2,7 +2,7 @@
 // as a stream on the endpoint's h2c session: the head translated (head-translation.ts), the
 // body written as DATA frames with backpressure both ways, the response relayed in the client's
 // framing (its Content-Length kept, chunked otherwise) with HTTP/2 trailers as chunked trailers
-// (dropped when the response is not chunked). Failures map as on the HTTP/2 path: a reset or
+// to a client that sent `te: trailers` (dropped otherwise, and when the response is not chunked). Failures map as on the HTTP/2 path: a reset or
 // GOAWAY before the response is a 502 (REFUSED_STREAM on a bodiless request: retried once,
 // the upstream never processed it); after it, the client's connection is broken off.
 import http2 from 'node:http2';
@@ -18,6 +18,8 @@ import type { RequestContext, UpstreamCall } from './request-context.js';
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
 const kCall = Symbol('trellis.h1ToH2Call');
+/** A `te` request field naming `trailers`. */
+const TE_TRAILERS = /(?:^|,)\s*trailers\s*(?:$|[,;])/i;
 type CallStream = http2.ClientHttp2Stream & { [kCall]?: H1ToH2Call };
 
 /** Starts forwarding `ctx` (an HTTP/1.x request) to `endpoint` over HTTP/2. */
@@ -146,7 +148,8 @@ class H1ToH2Call implements UpstreamCall, H1BodyConsumer {
   }
 
   trailersReceived(t: http2.IncomingHttpHeaders): void {
-    this.trailers = h1FieldsFromH2Response(t);
+    // Only to a client that said it takes them (RFC 9110 10.1.4); the rest would go unread.
+    if (TE_TRAILERS.test(this.down.header('te') ?? '')) this.trailers = h1FieldsFromH2Response(t);
     const g = t['grpc-status'];
     if (g !== undefined) this.ctx.grpcStatus = Number(g);
   }

@@ -76,7 +76,18 @@ test('an HTTP/1.1 upstream closing before its response is a 502 UPSTREAM_RESET f
   assert.equal(res.headers['x-trellis-error'], 'UPSTREAM_RESET');
 });
 
-test('HTTP/1.1 chunked trailers reach an h2c client as trailers, HTTP/2 trailers an HTTP/1.1 client as chunked trailers', { timeout: 10_000 }, async (t) => {
+/** The raw bytes of the answer to `GET /` with `extra` header lines, on a connection that closes after it. */
+function rawGet(port: number, extra: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET / HTTP/1.1\r\nhost: a\r\n${extra}connection: close\r\n\r\n`));
+    let got = '';
+    socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    socket.on('end', () => resolve(got));
+    socket.on('error', reject);
+  });
+}
+
+test('HTTP/1.1 chunked trailers reach an h2c client as trailers, HTTP/2 trailers an HTTP/1.1 client that takes them as chunked trailers', { timeout: 10_000 }, async (t) => {
   const h1 = await startEchoServer(t, 'h1trailers', (_req, res) => {
     res.writeHead(200, { trailer: 'x-sum' });
     res.write('body');
@@ -94,15 +105,11 @@ test('HTTP/1.1 chunked trailers reach an h2c client as trailers, HTTP/2 trailers
     stream.end('body');
   });
   const toH2 = await startRoutedPlane(t, [h2.port], {}, { upstreamProtocol: 'h2' });
-  const raw = await new Promise<string>((resolve, reject) => {
-    const socket = net.connect(toH2.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nhost: a\r\nte: trailers\r\nconnection: close\r\n\r\n'));
-    let got = '';
-    socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
-    socket.on('end', () => resolve(got));
-    socket.on('error', reject);
-  });
+  const raw = await rawGet(toH2.port, 'te: trailers\r\n');
   assert.match(raw, /transfer-encoding: chunked/);
   assert.match(raw, /\r\n0\r\nx-sum: 43\r\n\r\n$/);
+  const withoutTe = await rawGet(toH2.port, '');
+  assert.match(withoutTe, /\r\nbody\r\n0\r\n\r\n$/, 'a client that did not send te: trailers gets none');
 });
 
 test('gRPC to an HTTP/1.1 cluster is answered UNIMPLEMENTED at once, naming the protocol; the upstream never sees it', { timeout: 10_000 }, async (t) => {
