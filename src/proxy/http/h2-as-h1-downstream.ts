@@ -29,6 +29,8 @@ class H2AsH1Downstream implements H1Peer {
   private consumer: H1BodyConsumer | undefined = undefined;
   /** Trailers of a chunked upstream response, sent when the stream asks for them. */
   private trailers: readonly string[] | undefined = undefined;
+  /** Restarts the upstream connection paused until the client takes more (set while it waits). */
+  private resumeUpstream: (() => void) | undefined = undefined;
 
   constructor(
     private readonly stream: ViewStream,
@@ -75,7 +77,14 @@ class H2AsH1Downstream implements H1Peer {
   }
 
   whenDrained(resume: () => void): void {
-    this.stream.once('drain', resume);
+    this.resumeUpstream = resume;
+    this.stream.once('drain', onDrain);
+  }
+
+  drained(): void {
+    const resume = this.resumeUpstream;
+    this.resumeUpstream = undefined;
+    resume?.();
   }
 
   end(last: Buffer | undefined, trailers: readonly string[] | undefined): void {
@@ -84,6 +93,12 @@ class H2AsH1Downstream implements H1Peer {
     this.trailers = trailers;
     if (last !== undefined && last.length > 0) stream.end(last);
     else stream.end();
+    // An ending stream emits no 'drain': the upstream connection paused for the last bytes reads
+    // again now (it goes back to the pool, for the next request).
+    if (this.resumeUpstream !== undefined) {
+      stream.removeListener('drain', onDrain);
+      this.drained();
+    }
   }
 
   flushHead(): void {
@@ -117,6 +132,9 @@ function onRequestData(this: ViewStream, chunk: Buffer): void {
 }
 function onRequestEnd(this: ViewStream): void {
   this[kView]!.requestEnd();
+}
+function onDrain(this: ViewStream): void {
+  this[kView]!.drained();
 }
 function onWantTrailers(this: ViewStream): void {
   this[kView]!.sendTrailers();

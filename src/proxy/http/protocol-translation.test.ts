@@ -157,3 +157,22 @@ test('bodiless answers cross both ways: 204, and HEAD with the length of the bod
   assert.deepEqual([h1Head.status, h1Head.headers['content-length'], h1Head.body], [200, '5', '']);
   assert.equal((await request(toH2.port, { path: '/', agent })).body, 'hello', 'the connection is still in step after them');
 });
+
+test('an HTTP/1.1 upstream connection paused for a response body the h2c client is slow to take is reused after it', { timeout: 20_000 }, async (t) => {
+  // Several chunks, the last one included, often arrive in one read while the client's stream
+  // is full: the connection is paused in that read, and must read again once back in the pool.
+  const piece = Buffer.alloc(16 * 1024, 7);
+  const body = Buffer.concat(Array(6).fill(piece) as Buffer[]);
+  const upstream = await startEchoServer(t, 'big', (_req, res) => {
+    res.writeHead(200);
+    for (let i = 0; i < 6; i++) res.write(piece);
+    res.end();
+  });
+  const { port } = await startRoutedPlane(t, [upstream.port], {}, { upstreamProtocol: 'http/1.1' });
+  const session = h2Client(t, port);
+  for (let i = 0; i < 30; i++) {
+    const res = await h2Request(session, { ':method': 'GET', ':path': `/${i}`, ':authority': 'a' });
+    assert.equal(res.body.length, body.length, `response ${i}`);
+  }
+  assert.ok(upstream.connections < 30, `the upstream connection was reused (${upstream.connections} for 30 requests)`);
+});
