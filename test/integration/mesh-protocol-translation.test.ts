@@ -115,7 +115,7 @@ async function mesh(t: TestContext) {
   return startWorkload(t, cp, { service: 'caller', upstreams: ['h1app:9000', 'h2app:9000', 'grpc-on-h1:9000'] });
 }
 
-test('protocol translation between HTTP/1.1 and HTTP/2 across two sidecars, by the app port appProtocol', { timeout: 180_000 }, async (t) => {
+test('protocol translation between HTTP/1.1 and HTTP/2 across two sidecars, by the app port appProtocol', { timeout: 300_000 }, async (t) => {
   const caller = await mesh(t);
 
   await t.test('an h2c client reaches an HTTP/1.1-only app (appProtocol http) and back', async (t) => {
