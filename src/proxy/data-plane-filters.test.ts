@@ -1,5 +1,5 @@
 // Route filters through a DataPlane: header modifiers, URL rewrite, redirects and request
-// mirroring (the mirror receives copies, the caller sees only the primary's answer).
+// mirroring (the mirror receives copies, bodies included, the caller sees only the primary's answer).
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { waitFor } from '../common/wait.js';
@@ -78,9 +78,17 @@ test('mirroring: the mirror receives copies, the caller sees only the primary, a
   await waitFor(async () => seen.length === 20, 'the mirror got a copy of each request', 5000);
   assert.equal(app.requests, 20);
   assert.deepEqual(seen.slice(0, 2), ['GET /p0 svc-shadow', 'GET /p1 svc-shadow']);
+  assert.equal(shadow.connections, 1, "every copy went over the mirror endpoint's one pooled connection");
+  const bodies: string[] = [];
+  shadow.server.prependListener('request', (req) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => bodies.push(body));
+  });
   const withBody = await request(port, { method: 'POST', body: 'payload' });
   assert.equal(withBody.status, 200);
-  assert.equal(shadow.requests, 20, 'a request with a body is not copied (bodies are not kept)');
+  await waitFor(async () => bodies.length === 1, 'the copy of the POST', 5000);
+  assert.deepEqual([seen[20], bodies[0]], ['POST / 127.0.0.1:' + port + '-shadow', 'payload'], 'a request with a body is copied with its body');
 });
 
 test('a mirror that does not answer or refuses connections never delays or fails the caller', { timeout: 20_000 }, async (t) => {
