@@ -92,13 +92,15 @@ class H2Call implements UpstreamCall {
   }
 
   requestEnd(): void {
-    this.ctx.replay?.end();
+    // node ends the readable side of a stream the client reset like a clean end: ending the
+    // upstream request then would deliver a truncated body as complete (upstream, to a retry or
+    // a mirror). A reset is passed on.
+    const stream = this.down.stream;
+    const reset = stream.aborted || (stream.rstCode ?? 0) !== 0;
+    if (!reset) this.ctx.replay?.end();
     const up = this.up!;
     if (up.destroyed) return;
-    // node ends the readable side of a stream the client reset like a clean end: ending the
-    // upstream request then would deliver a truncated body as complete. A reset is passed on.
-    const stream = this.down.stream;
-    if (stream.aborted || (stream.rstCode ?? 0) !== 0) up.close(NGHTTP2_CANCEL);
+    if (reset) up.close(NGHTTP2_CANCEL);
     else up.end();
   }
 
