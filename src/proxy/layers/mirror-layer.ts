@@ -17,6 +17,7 @@ import type { RequestContext, RoutedRequest } from '../http/request-context.js';
 import type { MirrorOutcome } from '../metrics/cluster-events.js';
 import { clusterConnections } from '../resilience/pending-requests.js';
 
+/** Copies in flight per sidecar (waiting for their body, or sent and not over). */
 export const MAX_MIRRORS_IN_FLIGHT = 256;
 /** Body bytes of the copies in flight (a slow mirror holds them in its sockets' buffers). */
 export const MAX_MIRROR_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
