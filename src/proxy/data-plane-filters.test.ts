@@ -1,11 +1,11 @@
 // Route filters through a DataPlane: header modifiers, URL rewrite, redirects and request
-// mirroring (the mirror receives copies, the caller sees only the primary's answer).
+// mirroring (the mirror receives copies, bodies included, the caller sees only the primary's answer).
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { waitFor } from '../common/wait.js';
 import type { RouteRule } from './config/runtime-config.js';
 import { cluster, endpoint, httpListener, safeRegex, routeTable, rule, runtimeConfig, virtualHost } from './testing/config-builder.js';
-import { request, startDataPlane, startEchoServer, type Echo } from './testing/test-servers.js';
+import { h2Client, h2Request, request, startDataPlane, startEchoServer, startH2EchoServer, type Echo } from './testing/test-servers.js';
 import { redirectLocation } from './layers/redirect-layer.js';
 import { replacePrefix } from './layers/prefix-rewrite.js';
 
@@ -78,9 +78,17 @@ test('mirroring: the mirror receives copies, the caller sees only the primary, a
   await waitFor(async () => seen.length === 20, 'the mirror got a copy of each request', 5000);
   assert.equal(app.requests, 20);
   assert.deepEqual(seen.slice(0, 2), ['GET /p0 svc-shadow', 'GET /p1 svc-shadow']);
+  assert.equal(shadow.connections, 1, "every copy went over the mirror endpoint's one pooled connection");
+  const bodies: string[] = [];
+  shadow.server.prependListener('request', (req) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => bodies.push(body));
+  });
   const withBody = await request(port, { method: 'POST', body: 'payload' });
   assert.equal(withBody.status, 200);
-  assert.equal(shadow.requests, 20, 'a request with a body is not copied (bodies are not kept)');
+  await waitFor(async () => bodies.length === 1, 'the copy of the POST', 5000);
+  assert.deepEqual([seen[20], bodies[0]], ['POST / 127.0.0.1:' + port + '-shadow', 'payload'], 'a request with a body is copied with its body');
 });
 
 test('a mirror that does not answer or refuses connections never delays or fails the caller', { timeout: 20_000 }, async (t) => {
@@ -101,4 +109,57 @@ test('a mirror that does not answer or refuses connections never delays or fails
     ],
   );
   for (let i = 0; i < 10; i++) assert.equal((await request(port, { timeoutMs: 2000 })).status, 200);
+});
+
+test('mirroring HTTP/2: the copy has the same body and `-shadow` on its :authority; a request whose client went away mid-body sends none', { timeout: 20_000 }, async (t) => {
+  let halfArrived = false;
+  const app = await startH2EchoServer(t, 'app', (stream) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => {
+      chunks.push(c);
+      halfArrived = true;
+    });
+    stream.on('end', () => {
+      if (stream.closed) return;
+      stream.respond({ ':status': 200 });
+      stream.end(Buffer.concat(chunks));
+    });
+  });
+  const copies: { authority: string; body: string }[] = [];
+  const shadow = await startH2EchoServer(t, 'shadow', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      copies.push({ authority: String(headers[':authority']), body: Buffer.concat(chunks).toString() });
+      stream.respond({ ':status': 200 });
+      stream.end();
+    });
+  });
+  const { plane, metrics } = startDataPlane(t);
+  const result = await plane.apply(
+    runtimeConfig({
+      listeners: [httpListener('out', 0)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('r', 'app', { mirrors: [{ cluster: 'shadow', perMillion: 1_000_000 }] })])])],
+      clusters: [cluster('app', [endpoint(app.port)]), cluster('shadow', [endpoint(shadow.port)])],
+    }),
+  );
+  assert.ok(result.ok, JSON.stringify(result.failed));
+  const session = h2Client(t, plane.port('out')!);
+  const res = await h2Request(session, { ':method': 'POST', ':path': '/orders', ':authority': 'orders:8080' }, 'the order');
+  assert.deepEqual([res.status, res.body], [200, 'the order']);
+  await waitFor(async () => copies.length === 1, 'the copy', 5000);
+  assert.deepEqual(copies, [{ authority: 'orders:8080-shadow', body: 'the order' }]);
+
+  // Half a body, then the client goes away (no END_STREAM): the primary gets a reset, the mirror nothing.
+  const cut = h2Client(t, plane.port('out')!);
+  const req = cut.request({ ':method': 'POST', ':path': '/cut', ':authority': 'orders:8080' });
+  req.on('error', () => {});
+  halfArrived = false;
+  req.write('half of a bo');
+  await waitFor(async () => halfArrived, 'the half body at the primary', 5000, 5);
+  cut.destroy();
+  const outcome = async (o: string) => Number((await metrics.text()).match(new RegExp(`trellis_mirror_requests_total\\{[^}]*outcome="${o}"[^}]*\\} (\\d+)`))?.[1] ?? 0);
+  await waitFor(async () => (await outcome('dropped_body_incomplete')) === 1, 'the copy dropped with the request', 5000);
+  assert.equal(await outcome('sent'), 1);
+  assert.equal(copies.length, 1);
 });

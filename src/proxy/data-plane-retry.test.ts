@@ -6,6 +6,7 @@ import type http from 'node:http';
 import { test, type TestContext } from 'node:test';
 import type { ClusterConfig, RouteRule } from './config/runtime-config.js';
 import { retryPolicy, safeRegex } from './testing/config-builder.js';
+import { waitFor } from '../common/wait.js';
 import { h2Client, h2Request, request, startEchoServer, startRoutedPlane, startH2EchoServer } from './testing/test-servers.js';
 
 async function planeWith(t: TestContext, upstreamPorts: number[], r: Partial<RouteRule>, c: Partial<ClusterConfig> = {}): Promise<number> {
@@ -219,4 +220,37 @@ test('a retried request keeps its chunked body, and a retried gRPC call its mess
   assert.equal(res.trailers?.['grpc-status'], '0');
   assert.equal(res.body, 'grpc-message-bytes');
   assert.equal(calls, 2);
+});
+
+test('a retried 5xx read whole keeps its connection: retries go out on the pooled one', { timeout: 30_000 }, async (t) => {
+  const flaky = await startEchoServer(t, 'flaky', failingShare(0.3));
+  const port = await planeWith(t, [flaky.port], { retry: retryPolicy({ numRetries: 3 }) });
+  for (let i = 0; i < 100; i++) assert.equal((await request(port)).status, 200);
+  assert.equal(flaky.requests, 145, '45 retries of a 503 (the first 3 of every 10 attempts fail)');
+  // One request at a time: one pooled connection carries every attempt (before this, each retried 503 closed it: 46).
+  assert.equal(flaky.connections, 1);
+});
+
+test('a retried 5xx whose body is large or slow to come closes its connection instead of waiting for it', { timeout: 30_000 }, async (t) => {
+  let n = 0;
+  const upstream = await startEchoServer(t, 'odd', (_req, res) => {
+    const attempt = n++ % 3;
+    if (attempt === 2) return void res.end('ok');
+    res.writeHead(503, { 'content-length': String(attempt === 0 ? 200_000 : 10) });
+    if (attempt === 0)
+      res.end('x'.repeat(200_000)); // over the 64 KiB read to keep a connection
+    else res.write('slow'); // never finished
+  });
+  let open = 0;
+  upstream.server.on('connection', (socket) => {
+    open++;
+    socket.on('close', () => open--);
+  });
+  const port = await planeWith(t, [upstream.port], { retry: retryPolicy({ numRetries: 3 }) });
+  for (let i = 0; i < 3; i++) assert.equal((await request(port)).status, 200);
+  assert.equal(upstream.requests, 9);
+  // Per request: the large 503 closes its connection at once, the slow one 1 s later, the 200 goes
+  // back to the pool and carries the next request's first attempt: 3 + 2 + 2 connections.
+  assert.equal(upstream.connections, 7);
+  await waitFor(async () => open === 1, 'the slow 503s to be given up (only the pooled connection left)', 10_000);
 });

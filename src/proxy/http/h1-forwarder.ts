@@ -2,7 +2,8 @@
 // the head as one write, the body streamed with backpressure, the response relayed to the
 // downstream connection as it is parsed. A reused connection that fails before any response
 // byte, for a request without a body, fails the attempt as `unprocessed` (the keep-alive race):
-// the retry layer sends it again on a fresh connection.
+// the retry layer sends it again on a fresh connection. A response a retry took over (a 5xx) is
+// read and dropped, so that its connection, healthy, goes back to the pool.
 import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
 import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
@@ -12,6 +13,11 @@ import { modifyFlat } from './header-mods.js';
 import type { BodyReplay } from './body-replay.js';
 import type { H1BodyConsumer, H1Downstream } from './h1-downstream.js';
 import type { RequestContext, UpstreamCall } from './request-context.js';
+
+/** A response a retry took over is read and dropped (keeping its connection) up to this size... */
+const MAX_DROPPED_BYTES = 64 * 1024;
+/** ...and for this long after its head; past either, its connection closes instead. */
+const DROP_TIMEOUT_MS = 1000;
 
 /**
  * What an HTTP/1.1 upstream exchange reads the request from and writes the response to: the
@@ -26,6 +32,10 @@ export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, conne
   call.send(ctx.freshConnection);
 }
 
+function onDropTimeout(call: H1Call): void {
+  call.abandonDropped();
+}
+
 class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   private conn: H1Connection | null = null;
   private readonly head: string;
@@ -33,6 +43,10 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   private finished = false;
   /** The connection the body is being streamed to (set while it is). */
   private bodyTo: H1Connection | null = null;
+  /** A retry took over: the rest of this response is read and dropped to keep its connection. */
+  private dropping = false;
+  private dropped = 0;
+  private dropTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -70,7 +84,7 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
 
   onResponseHead(status: number, reason: string, headers: string[]): void {
     if (this.ctx.upstreamHead(status, NO_GRPC_STATUS)) {
-      this.cancel(); // a retry took over; this response is dropped with its connection
+      this.dropResponse(); // a retry took over
       return;
     }
     this.ctx.status = status;
@@ -79,6 +93,7 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   }
 
   onResponseBody(chunk: Buffer): void {
+    if (this.dropping) return this.dropBody(chunk.length);
     this.ctx.responseBytes += chunk.length;
     if (!this.down.writeBody(chunk)) {
       // Downstream is slower than upstream: stop reading upstream until it drains.
@@ -89,6 +104,7 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   }
 
   onResponseComplete(last: Buffer | undefined, trailers: string[] | undefined): void {
+    if (this.dropping) return this.stopDropping(); // read whole: the connection goes back to the pool
     this.finish();
     if (last !== undefined) this.ctx.responseBytes += last.length;
     this.down.end(last, trailers);
@@ -101,12 +117,43 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   onResponseWaiting(): void {
     // A head whose body is not all here (a slow or streaming upstream) goes without waiting for it.
     if (!this.finished) this.down.flushHead();
+    else if (this.dropping) this.dropTimer ??= setTimeout(onDropTimeout, DROP_TIMEOUT_MS, this);
   }
 
   onExchangeError(error: ProxyError, retryable: boolean): void {
+    if (this.dropping) return this.stopDropping();
     if (this.finished) return;
     this.finish();
     this.ctx.attemptFailed(retryable && this.framing === BodyFraming.None ? { ...error, unprocessed: true } : error);
+  }
+
+  /**
+   * The request is done with this response (a retry took over), but a response read whole leaves
+   * its connection fit for the next request: the rest is read and dropped, as long as it is at most
+   * MAX_DROPPED_BYTES and comes within DROP_TIMEOUT_MS; otherwise the connection closes.
+   */
+  private dropResponse(): void {
+    this.finish();
+    if (this.conn === null || this.conn.destroyed) return;
+    this.dropping = true;
+  }
+
+  private dropBody(bytes: number): void {
+    this.dropped += bytes;
+    if (this.dropped > MAX_DROPPED_BYTES) this.abandonDropped();
+  }
+
+  /** The dropped response is taking too long or is too large: its connection closes. */
+  abandonDropped(): void {
+    if (!this.dropping) return;
+    this.stopDropping();
+    this.conn?.cancel(this);
+  }
+
+  private stopDropping(): void {
+    this.dropping = false;
+    if (this.dropTimer !== undefined) clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
   }
 
   private finish(): void {

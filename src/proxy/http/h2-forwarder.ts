@@ -11,16 +11,12 @@ import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { modifyObject } from './header-mods.js';
 import { resetByProxy, type H2Downstream } from './downstream.js';
-import { REWRITTEN_HEADERS } from './upstream-headers.js';
+import { h2RequestHeaders } from './h2-request-headers.js';
 import type { RequestContext, UpstreamCall } from './request-context.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
-/** Fields HTTP/2 forbids (RFC 9113 8.2.2) plus ones we set ourselves. */
-const SKIP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
 const SKIP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
-/** A `te` request field naming `trailers`, the one value HTTP/2 allows it (RFC 9113 8.2.2). */
-const TE_TRAILERS = /(?:^|,)\s*trailers\s*(?:$|[,;])/i;
 
 /** The call a stream's events belong to: the upstream stream's own; on the downstream stream, the call relaying the response to it. */
 const kCall = Symbol('trellis.h2Call');
@@ -53,25 +49,7 @@ class H2Call implements UpstreamCall {
 
   start(connectTimeoutMs: number): void {
     const { ctx, down } = this;
-    const headers: http2.OutgoingHttpHeaders = {
-      ':method': ctx.method,
-      ':path': ctx.path,
-      ':scheme': 'http',
-      ':authority': ctx.authority,
-    };
-    const src = down.headers;
-    const extra = ctx.upstreamHeaders;
-    for (const name in src) {
-      if (name.charCodeAt(0) === 58 /* ':' */ || SKIP_REQUEST.has(name)) continue;
-      if (extra !== undefined && REWRITTEN_HEADERS.has(name)) continue;
-      headers[name] = src[name];
-    }
-    if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1];
-    const te = src['te'];
-    if (typeof te === 'string' && TE_TRAILERS.test(te)) headers['te'] = 'trailers';
-    const mods = ctx.route?.rule.requestHeaders;
-    if (mods !== undefined) modifyObject(headers, mods);
-
+    const headers = h2RequestHeaders(ctx, down.headers, ctx.authority);
     let up: http2.ClientHttp2Stream;
     try {
       const session = this.endpoint.h2.acquire(connectTimeoutMs);
@@ -114,13 +92,15 @@ class H2Call implements UpstreamCall {
   }
 
   requestEnd(): void {
-    this.ctx.replay?.end();
+    // node ends the readable side of a stream the client reset like a clean end: ending the
+    // upstream request then would deliver a truncated body as complete (upstream, to a retry or
+    // a mirror). A reset is passed on.
+    const stream = this.down.stream;
+    const reset = stream.aborted || (stream.rstCode ?? 0) !== 0;
+    if (!reset) this.ctx.replay?.end();
     const up = this.up!;
     if (up.destroyed) return;
-    // node ends the readable side of a stream the client reset like a clean end: ending the
-    // upstream request then would deliver a truncated body as complete. A reset is passed on.
-    const stream = this.down.stream;
-    if (stream.aborted || (stream.rstCode ?? 0) !== 0) up.close(NGHTTP2_CANCEL);
+    if (reset) up.close(NGHTTP2_CANCEL);
     else up.end();
   }
 

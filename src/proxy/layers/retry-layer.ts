@@ -156,7 +156,7 @@ export const retryLayer: HttpLayer<BackendRequest> = {
     }
     const st = new RetryState(policy, next);
     ctx.retry = st;
-    if (ctx.downstream.hasBody) ctx.replay = new BodyReplay();
+    if (ctx.downstream.hasBody) ctx.replay ??= new BodyReplay(); // the mirror layer's, when it keeps the body too
     ctx.onDone(release);
     startAttempt(ctx, st);
   },

@@ -14,6 +14,8 @@ export type TimeoutKind = 'request' | 'per_try';
 export type BreakerLimit = 'max_requests' | 'max_pending_requests';
 /** What made outlier detection eject an endpoint. */
 export type EjectionReason = 'consecutive_errors' | 'failure_percent';
+/** What became of a request mirror's copy (counted against the mirror's service). */
+export type MirrorOutcome = 'sent' | 'failed' | 'dropped_no_endpoint' | 'dropped_over_limit' | 'dropped_body_too_large' | 'dropped_body_incomplete';
 
 /** The counts of one destination service (`service` label: the cluster's, as in trellis_tcp_connections_total). */
 export class ClusterEvents {
@@ -29,10 +31,18 @@ export class ClusterEvents {
   readonly timeouts: Record<Direction, Record<TimeoutKind, number>> = { inbound: { request: 0, per_try: 0 }, outbound: { request: 0, per_try: 0 } };
   readonly breakerRejections: Record<BreakerLimit, number> = { max_requests: 0, max_pending_requests: 0 };
   readonly ejections: Record<EjectionReason, number> = { consecutive_errors: 0, failure_percent: 0 };
+  readonly mirrors: Record<MirrorOutcome, number> = {
+    sent: 0,
+    failed: 0,
+    dropped_no_endpoint: 0,
+    dropped_over_limit: 0,
+    dropped_body_too_large: 0,
+    dropped_body_incomplete: 0,
+  };
   constructor(readonly service: string) {}
 }
 
-/** Registers the four counter families, read from `all()` at scrape time. */
+/** Registers the counter families, read from `all()` at scrape time. */
 export function registerClusterEventMetrics(registry: Registry, all: () => Iterable<ClusterEvents>): void {
   scrapeCounter(
     registry,
@@ -70,6 +80,15 @@ export function registerClusterEventMetrics(registry: Registry, all: () => Itera
     ['service', 'reason'],
     function* () {
       for (const e of all()) for (const [reason, n] of Object.entries(e.ejections)) yield [{ service: e.service, reason }, n];
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_mirror_requests_total',
+    "Request mirror copies, by the mirror's service and outcome (sent: went out over the endpoint's pooled connections; failed: a sent copy that got no complete answer (connect failure, reset, 10 s timeout); dropped_no_endpoint: the mirror cluster had none; dropped_over_limit: copies or copied bytes in flight at the sidecar's bound, or the mirror cluster at maxConnections; dropped_body_too_large: a body over 64 KiB; dropped_body_incomplete: the request ended before its body was read whole).",
+    ['service', 'outcome'],
+    function* () {
+      for (const e of all()) for (const [outcome, n] of Object.entries(e.mirrors)) yield [{ service: e.service, outcome }, n];
     },
   );
 }

@@ -107,6 +107,7 @@ test('TLS handshake and resilience counts are exposed per label set, cached, and
   events.timeouts.outbound.per_try++;
   events.breakerRejections.max_pending_requests++;
   events.ejections.consecutive_errors++;
+  events.mirrors.dropped_body_too_large++;
   const text = await m.text();
   assert.equal(seriesSum(text, 'trellis_tls_handshakes_total', { direction: 'inbound', service: 'web.default', result: 'ok' }), 3);
   assert.equal(seriesSum(text, 'trellis_tls_handshakes_total', { direction: 'inbound', result: 'failed', reason: 'protocol' }), 1);
@@ -117,12 +118,15 @@ test('TLS handshake and resilience counts are exposed per label set, cached, and
   assert.equal(seriesSum(text, 'trellis_timeouts_total', { direction: 'outbound', service: 'api.default', kind: 'per_try' }), 1);
   assert.equal(seriesSum(text, 'trellis_circuit_breaker_rejections_total', { service: 'api.default', limit: 'max_pending_requests' }), 1);
   assert.equal(seriesSum(text, 'trellis_outlier_ejections_total', { service: 'api.default', reason: 'consecutive_errors' }), 1);
+  assert.equal(seriesSum(text, 'trellis_mirror_requests_total', { service: 'api.default', outcome: 'dropped_body_too_large' }), 1);
+  assert.equal(seriesSum(text, 'trellis_mirror_requests_total', { outcome: 'sent' }), undefined);
   for (const name of [
     'trellis_tls_handshakes_total',
     'trellis_retries_total',
     'trellis_timeouts_total',
     'trellis_circuit_breaker_rejections_total',
     'trellis_outlier_ejections_total',
+    'trellis_mirror_requests_total',
   ]) {
     assert.match(text, new RegExp(`# TYPE ${name} counter`));
   }
