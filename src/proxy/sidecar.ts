@@ -66,6 +66,8 @@ export interface RunningSidecar {
    * serving the app. Idempotent; close() drains first if this was not called.
    */
   drain(): Promise<void>;
+  /** Ends the drain delay now (a repeated stop signal: the operator does not want to wait). */
+  hurry(): void;
   close(): Promise<void>;
 }
 
@@ -139,12 +141,22 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   });
   const drainMs = opts.drainMs ?? 5000;
   let drained: Promise<void> | undefined;
+  let hurried = false;
+  let endDelay = () => {};
   const drain = (): Promise<void> =>
     (drained ??= (async () => {
       // Callers have the endpoint only if it was ready: otherwise nothing to wait for.
       const callersHaveIt = readiness.status().state === 'ready';
       readiness.drain();
-      if (callersHaveIt) await new Promise((r) => setTimeout(r, opts.drainDelayMs ?? 2000));
+      if (callersHaveIt && !hurried) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, opts.drainDelayMs ?? 2000);
+          endDelay = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       await dataPlane.drainInbound(drainMs);
     })());
   const admin = createAdminServer({
@@ -199,6 +211,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   return {
     adminPort,
     drain,
+    hurry: () => {
+      hurried = true;
+      endDelay();
+    },
     close: async () => {
       await drain();
       readiness.close();

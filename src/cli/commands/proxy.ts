@@ -111,9 +111,12 @@ export function register(program: Command): void {
       });
       // Stay subscribed while closing: a repeated signal (trellis run's supervisor sends one after the
       // process group's) would otherwise kill the proxy mid-drain, its admin socket file left behind.
+      // The first signal drains and closes; a repeated one cuts the drain delay short.
+      let signals = 0;
       await new Promise<void>((resolve) => {
-        process.on('SIGINT', resolve);
-        process.on('SIGTERM', resolve);
+        const onSignal = () => (signals++ === 0 ? resolve() : sidecar.hurry());
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
       await sidecar.close();
     });

@@ -185,6 +185,7 @@ export class XdsServer {
         address: w.address,
         connected: w.connected,
         lastSeen: w.lastSeen,
+        ...(w.readiness !== undefined ? { readiness: w.readiness } : {}),
         versions: { ...(record?.acked ?? emptyVersions()) },
         nacks: [...(record?.nacks ?? [])],
         undelivered: this.#undelivered(w.id),
