@@ -18,6 +18,7 @@ import { loadOriginalDst } from './capture/original-dst.js';
 import { meshNames, startDnsResponder, type DnsResponder } from './dns/dns-responder.js';
 import { appProbe, type ProbeSpec } from './readiness/app-probe.js';
 import { ReadinessTracker } from './readiness/readiness-tracker.js';
+import { endpointDrain } from './readiness/endpoint-drain.js';
 
 const log = createLogger('proxy');
 
@@ -140,25 +141,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     failureThreshold: probe?.failureThreshold ?? 3,
   });
   const drainMs = opts.drainMs ?? 5000;
-  let drained: Promise<void> | undefined;
-  let hurried = false;
-  let endDelay = () => {};
-  const drain = (): Promise<void> =>
-    (drained ??= (async () => {
-      // Callers have the endpoint only if it was ready: otherwise nothing to wait for.
-      const callersHaveIt = readiness.status().state === 'ready';
-      readiness.drain();
-      if (callersHaveIt && !hurried) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, opts.drainDelayMs ?? 2000);
-          endDelay = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-      await dataPlane.drainInbound(drainMs);
-    })());
+  const { drain, hurry } = endpointDrain({ readiness, delayMs: opts.drainDelayMs ?? 2000, drainInbound: () => dataPlane.drainInbound(drainMs) });
   const admin = createAdminServer({
     drain,
     ready: () => {
@@ -211,10 +194,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   return {
     adminPort,
     drain,
-    hurry: () => {
-      hurried = true;
-      endDelay();
-    },
+    hurry,
     close: async () => {
       await drain();
       readiness.close();
