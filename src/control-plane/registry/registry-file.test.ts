@@ -86,22 +86,3 @@ test('no file is an empty registry without a warning; a damaged one is an empty 
   assert.deepEqual(await readWorkloadsFile(dir, wrong.logger), []);
   assert.equal(wrong.warnings[0]!.fields.field, 'workloads.0.inbound.0.port');
 });
-
-test("a workload's reported readiness survives a restart, so one that was draining stays out of load balancing", async (t) => {
-  const dir = dataDir(t);
-  const first = new WorkloadRegistry();
-  const file = new RegistryFile(dir, first);
-  const lease = first.connect('p1', meta('10.0.0.1'), 'ready');
-  first.connect('p2', meta('10.0.0.2'));
-  first.setReadiness('p1', lease, 'draining');
-  await file.close();
-  first.close();
-  const restored = await readWorkloadsFile(dir);
-  assert.deepEqual(
-    restored.map((w) => [w.id, w.readiness]),
-    [
-      ['p1', 'draining'],
-      ['p2', undefined],
-    ],
-  );
-});

@@ -24,8 +24,6 @@ const workloadSchema = z.object({
   connected: z.boolean(),
   lastSeen: z.string(),
   transparent: z.literal(true).optional(),
-  // A workload restored not ready or draining stays out of load balancing until its proxy says otherwise.
-  readiness: z.enum(['ready', 'not-ready', 'draining']).optional(),
 });
 const fileSchema = z.object({ version: z.literal(1), workloads: z.array(workloadSchema) });
 
