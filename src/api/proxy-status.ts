@@ -47,6 +47,8 @@ export interface ProxyStatus {
   connected: boolean;
   /** RFC 3339. */
   lastSeen: string;
+  /** What the proxy reports of its endpoint: `ready`, `not-ready` (out of load balancing) or `draining`; absent when it does not report it. */
+  readiness?: string;
   versions: ProxyVersions;
   /** Recent refusals, oldest first. */
   nacks: ProxyNack[];

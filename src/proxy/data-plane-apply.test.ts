@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import { freePorts } from '../common/free-port.js';
 import { cluster, endpoint, httpListener, routeTable, rule, runtimeConfig, simpleConfig, virtualHost } from './testing/config-builder.js';
 import { request, startDataPlane, startEchoServer, type Echo } from './testing/test-servers.js';
 
@@ -167,4 +168,34 @@ test('a draining listener closes a keep-alive connection once its response is ou
   await closed;
   assert.match(received, /^HTTP\/1.1 200 OK[\s\S]*done$/);
   assert.ok(Date.now() - started < 2500, 'closed after the response, not at the 5 s grace deadline');
+});
+
+test('drainInbound closes inbound listeners only, lets their requests finish, and later configs do not open them again', { timeout: 10_000 }, async (t) => {
+  let arrived!: () => void;
+  const atUpstream = new Promise<void>((r) => (arrived = r));
+  const upstream = await startEchoServer(t, 'slow', (_req, res) => {
+    arrived();
+    setTimeout(() => res.end('late'), 100);
+  });
+  const { plane } = startDataPlane(t, 5000);
+  const [inPort, outPort] = (await freePorts(2)) as [number, number];
+  const config = () =>
+    runtimeConfig({
+      listeners: [httpListener('in', inPort, { direction: 'inbound' }), httpListener('out', outPort)],
+      routes: [routeTable('routes', [virtualHost('all', ['*'], [rule('r', 'a')])])],
+      clusters: [cluster('a', [endpoint(upstream.port)])],
+    });
+  await plane.apply(config());
+  const inFlight = request(inPort);
+  await atUpstream;
+  await plane.drainInbound(5000);
+  assert.equal((await inFlight).body, 'late');
+  await assert.rejects(request(inPort), /ECONNREFUSED/);
+  assert.equal((await request(outPort)).body, 'late');
+  const again = await plane.apply(config());
+  assert.deepEqual({ opened: again.opened, kept: again.kept }, { opened: [], kept: ['out'] });
+  assert.deepEqual(
+    plane.listeners().map((l) => l.name),
+    ['out'],
+  );
 });

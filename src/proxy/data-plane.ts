@@ -89,6 +89,8 @@ export class DataPlane {
   private readonly draining = new Set<Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Set by drainInbound: inbound listeners stay closed whatever later configs say. */
+  private inboundDrained = false;
 
   constructor(opts: DataPlaneOptions) {
     this.metrics = opts.metrics;
@@ -149,6 +151,26 @@ export class DataPlane {
     };
   }
 
+  /**
+   * Shutdown, first step: stops accepting on every inbound listener and lets open connections
+   * finish for up to `graceMs` (HTTP/1 closes after the response in flight, HTTP/2 gets GOAWAY).
+   * Outbound listeners keep serving the app while it stops.
+   */
+  drainInbound(graceMs: number): Promise<void> {
+    const run = this.queue.then(async () => {
+      this.inboundDrained = true;
+      const closing: Promise<void>[] = [];
+      for (const [key, o] of this.open) {
+        if (o.config.direction !== 'inbound') continue;
+        this.open.delete(key);
+        closing.push(o.listener.close(graceMs));
+      }
+      await Promise.all(closing);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Closes every listener (open connections get up to `graceMs`) and every pool. */
   async close(graceMs: number): Promise<void> {
     await this.queue;
@@ -170,6 +192,7 @@ export class DataPlane {
 
     const wanted = new Map<string, ListenerConfig>();
     for (const l of config.listeners.values()) {
+      if (this.inboundDrained && l.direction === 'inbound') continue;
       const key = listenerKey(l.protocol, l.address, l.port);
       const other = wanted.get(key);
       if (other !== undefined) {

@@ -16,6 +16,9 @@ import { XdsClient } from './xds/xds-client.js';
 import { ProxyIdentity } from './identity/proxy-identity.js';
 import { loadOriginalDst } from './capture/original-dst.js';
 import { meshNames, startDnsResponder, type DnsResponder } from './dns/dns-responder.js';
+import { appProbe, type ProbeSpec } from './readiness/app-probe.js';
+import { ReadinessTracker } from './readiness/readiness-tracker.js';
+import { endpointDrain } from './readiness/endpoint-drain.js';
 
 const log = createLogger('proxy');
 
@@ -40,10 +43,32 @@ export interface SidecarOptions {
   dnsUpstream?: { address: string; port: number };
   /** Where access log lines go when the mesh turns them on: a path, or stdout (default). */
   accessLogFile?: string;
+  /** The app's readiness check, on the first inbound entry's app port (default none: ready once the sidecar serves). */
+  readiness?: ReadinessOptions;
+  /** How long callers get to drop the withdrawn endpoint before inbound listeners stop accepting (default 2000 ms). */
+  drainDelayMs?: number;
+}
+
+export interface ReadinessOptions {
+  probe: ProbeSpec;
+  /** Between checks while the app is ready (default 1000 ms). */
+  periodMs?: number;
+  /** One check's limit (default 1000 ms). */
+  timeoutMs?: number;
+  /** Failed checks in a row that withdraw the endpoint (default 3). */
+  failureThreshold?: number;
 }
 
 export interface RunningSidecar {
   adminPort: number;
+  /**
+   * Withdraws the endpoint (the control plane tells callers), waits the drain delay, then stops
+   * accepting inbound connections and lets open ones finish (up to drainMs). Outbound keeps
+   * serving the app. Idempotent; close() drains first if this was not called.
+   */
+  drain(): Promise<void>;
+  /** Ends the drain delay now (a repeated stop signal: the operator does not want to wait). */
+  hurry(): void;
   close(): Promise<void>;
 }
 
@@ -94,6 +119,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     logger: createLogger('proxy.xds-client'),
     onConfig: async (config) => {
       const result = await dataPlane.apply(config);
+      // Once the client has taken the config in (warm): the endpoint is reported ready only with it in effect.
+      setImmediate(() => readiness.update());
       if (result.ok) return { ok: true };
       // A listener that cannot bind is refused (NACK) with the reason; the others keep serving.
       const reasons = result.failed.map((f) => `listener ${f.listener} on ${f.address}:${f.port}: ${f.reason}`);
@@ -101,14 +128,36 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       return { ok: false, message: reasons.join('; ') };
     },
   });
+  const probe = opts.readiness;
+  const appPort = m.inbound[0]?.appPort;
+  const readiness = new ReadinessTracker({
+    ...(probe && appPort !== undefined ? { probe: appProbe(probe.probe, appPort, probe.timeoutMs ?? 1000) } : {}),
+    sidecarServes: () => xds.ready(),
+    report: (state, reason) => {
+      log.info({ readiness: state, reason }, `endpoint ${state}${reason ? `: ${reason}` : ''}`);
+      xds.reportReadiness(state);
+    },
+    periodMs: probe?.periodMs ?? 1000,
+    failureThreshold: probe?.failureThreshold ?? 3,
+  });
+  const drainMs = opts.drainMs ?? 5000;
+  const { drain, hurry } = endpointDrain({ readiness, delayMs: opts.drainDelayMs ?? 2000, drainInbound: () => dataPlane.drainInbound(drainMs) });
   const admin = createAdminServer({
+    drain,
     ready: () => {
       if (xds.ready()) return { ok: true };
       const st = xds.status();
       if (!st.connected) return { ok: false, reason: `not connected to the control plane at ${opts.xdsAddress}${st.lastError ? `: ${st.lastError}` : ''}` };
       return { ok: false, reason: identity.ready() ? 'waiting for the first complete config' : 'waiting for the workload certificate' };
     },
-    configDump: () => ({ node: { id: opts.id, metadata: opts.metadata }, xds: xds.status(), identity: identity.status(), listeners: dataPlane.listeners(), ...xds.dump() }),
+    configDump: () => ({
+      node: { id: opts.id, metadata: opts.metadata },
+      endpoint: readiness.status(),
+      xds: xds.status(),
+      identity: identity.status(),
+      listeners: dataPlane.listeners(),
+      ...xds.dump(),
+    }),
     metrics,
     stats: () => dataPlane.stats(),
     tap: telemetry.tap,
@@ -140,17 +189,22 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       },
     );
   }
+  readiness.start();
   xds.start();
   return {
     adminPort,
+    drain,
+    hurry,
     close: async () => {
+      await drain();
+      readiness.close();
       xds.close();
       identity.close();
       admin.closeAllConnections();
       admin.close();
       adminSocket?.close(); // removes the socket file
       await dns?.close();
-      await dataPlane.close(opts.drainMs ?? 5000);
+      await dataPlane.close(drainMs);
       await telemetry.close();
     },
   };

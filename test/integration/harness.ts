@@ -243,6 +243,10 @@ export interface WorkloadOptions {
   inboundPort?: number;
   /** Return once the proxy is started, without waiting for it to be ready. */
   noWait?: boolean;
+  /** More `trellis run` flags (before `--`). */
+  runArgs?: string[];
+  /** Return once the app listens, without waiting for its endpoint to report ready. */
+  noWaitEndpoint?: boolean;
 }
 
 export async function startWorkload(t: TestContext, cp: ControlPlane, opts: WorkloadOptions): Promise<Workload> {
@@ -275,6 +279,7 @@ export async function startWorkload(t: TestContext, cp: ControlPlane, opts: Work
       '--xds-address',
       cp.xdsAddress,
       ...upstreamFlags,
+      ...(opts.runArgs ?? []),
       '--',
       ...(opts.app ?? [process.execPath, path.join(FIXTURES, 'echo-app.mjs')]),
     ],
@@ -291,7 +296,19 @@ export async function startWorkload(t: TestContext, cp: ControlPlane, opts: Work
     proc,
     waitFor(() => tcpOpen(appPort!), `app of ${opts.service} listening on ${appPort}`, 10000),
   );
+  if (!opts.noWaitEndpoint) await withOutput(proc, waitForEndpointReady(adminUrl, READY_TIMEOUT_MS));
   return w;
+}
+
+/** What a proxy says of its endpoint's readiness (its /config_dump). */
+export async function endpointState(adminUrl: string): Promise<{ state: string; reason: string }> {
+  const dump = (await (await fetch(`${adminUrl}/config_dump`, { signal: AbortSignal.timeout(5000) })).json()) as { endpoint: { state: string; reason: string } };
+  return dump.endpoint;
+}
+
+/** Waits until the proxy reports its endpoint ready (sidecar serving, app passing its check). */
+export async function waitForEndpointReady(adminUrl: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(async () => (await endpointState(adminUrl)).state === 'ready', `the endpoint of the proxy at ${adminUrl} to be ready`, timeoutMs);
 }
 
 /** Applies resources through the REST API (all or nothing); throws with the API's error on failure. */

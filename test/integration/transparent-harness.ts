@@ -51,7 +51,7 @@ export interface CapturedWorkload extends Proc {
   metrics(): string;
 }
 
-/** Starts an application with `trellis run --transparent` in a new lab host and waits until the proxy is ready and the app listens. */
+/** Starts an application with `trellis run --transparent` in a new lab host and waits until the proxy is ready, the app listens and its endpoint is ready. */
 export async function startCapturedWorkload(
   t: TestContext,
   mesh: TransparentMesh,
@@ -96,6 +96,15 @@ export async function startCapturedWorkload(
   );
   await step(`app of ${opts.service} listening`, () =>
     waitFor(async () => (await mesh.lab.execAsync(opts.host, ['ss', '-Htln', `sport = :${opts.port}`])).trim().length > 0, `app of ${opts.service} on ${opts.port}`, 20000, 200),
+  );
+  // In callers' load balancing only once its proxy reports it ready (the app passed its check).
+  await step(`endpoint of ${opts.service} ready`, () =>
+    waitFor(
+      async () => (JSON.parse(await curlAsync(`http://127.0.0.1:${ADMIN_PORT}/config_dump`)) as { endpoint: { state: string } }).endpoint.state === 'ready',
+      `endpoint of ${opts.service} ready`,
+      20000,
+      200,
+    ),
   );
   return { ...proc, host, metrics: () => curl(`http://127.0.0.1:${ADMIN_PORT}/metrics`) };
 }

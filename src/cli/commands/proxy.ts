@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { CA_FILE_ENV, readTrustBundle, trustBundleFile } from '../../common/control-plane-trust.js';
 import { defaultNodeId, startSidecar } from '../../proxy/index.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
+import { addLifecycleOptions, sidecarLifecycle, type LifecycleOptions } from '../lifecycle-flags.js';
 import { collectValid, hostPort, parseHostPort, parseInbound, parseLabel, parseUpstream, portList, socketPathFlag, xdsTarget } from '../flags.js';
 
-interface Options {
+interface Options extends LifecycleOptions {
   service: string;
   namespace: string;
   label: string[];
@@ -17,7 +18,6 @@ interface Options {
   adminSocket?: string;
   xdsAddress: string;
   id?: string;
-  drainMs: number;
   transparent?: boolean;
   captureInboundPort: number;
   captureOutboundPort: number;
@@ -56,7 +56,7 @@ export function metadataFromFlags(opts: Options): ProxyMetadata {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('proxy')
     .description('run a sidecar proxy for one workload; its listeners, routes and endpoints come from the control plane')
     .requiredOption('--service <name>', 'the service this workload belongs to')
@@ -78,7 +78,6 @@ export function register(program: Command): void {
       `the mesh trust bundle that verifies the control plane (default: $${CA_FILE_ENV}, else ./trellis-data/ca/trust-bundle.pem if present; not needed for unix:PATH)`,
     )
     .option('--id <id>', 'node id (default: sidecar~ADDRESS:INBOUND_PORT~SERVICE.NAMESPACE)')
-    .option('--drain-ms <ms>', 'how long open connections may finish on shutdown', Number, 5000)
     .option('--join-token <token>', `the join token created for this service with trellis token create (default: $${JOIN_TOKEN_ENV})`)
     .option('--transparent', 'transparent mode: serve the capture ports that iptables redirects to (see trellis capture)')
     .option('--capture-inbound-port <port>', 'transparent mode: inbound capture port', Number, 15006)
@@ -91,7 +90,8 @@ export function register(program: Command): void {
       [],
     )
     .option('--dns-upstream <host:port>', 'transparent mode: resolver for names outside the mesh (default: first nameserver of /etc/resolv.conf)', hostPort('--dns-upstream'))
-    .option('--access-log-file <path>', 'write access log lines here instead of stdout (when the MeshConfig turns them on)')
+    .option('--access-log-file <path>', 'write access log lines here instead of stdout (when the MeshConfig turns them on)');
+  addLifecycleOptions(command, 'none')
     .addHelpText('after', '\nExample:\n  trellis proxy --service payments --inbound 15006:3000 --http-proxy-port 15001 --upstream ledger:8080=9001')
     .action(async (opts: Options & { joinToken?: string; caFile?: string }) => {
       const metadata = metadataFromFlags(opts);
@@ -103,7 +103,7 @@ export function register(program: Command): void {
         id: opts.id ?? defaultNodeId(metadata),
         metadata,
         xdsAddress: opts.xdsAddress,
-        drainMs: opts.drainMs,
+        ...sidecarLifecycle(opts),
         ...(joinToken ? { joinToken } : {}),
         ...(caFile !== undefined ? { controlPlaneRoots: readTrustBundle(caFile) } : {}),
         ...(dnsUpstream ? { dnsUpstream: { address: dnsUpstream.host, port: dnsUpstream.port } } : {}),
@@ -111,9 +111,12 @@ export function register(program: Command): void {
       });
       // Stay subscribed while closing: a repeated signal (trellis run's supervisor sends one after the
       // process group's) would otherwise kill the proxy mid-drain, its admin socket file left behind.
+      // The first signal drains and closes; a repeated one cuts the drain delay short.
+      let signals = 0;
       await new Promise<void>((resolve) => {
-        process.on('SIGINT', resolve);
-        process.on('SIGTERM', resolve);
+        const onSignal = () => (signals++ === 0 ? resolve() : sidecar.hurry());
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
       await sidecar.close();
     });

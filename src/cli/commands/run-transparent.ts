@@ -11,6 +11,7 @@ import { removeCapture, setupCapture } from '../../capture/index.js';
 import { canManageNamespaces, listNamespaces, run } from '../../netns/index.js';
 import { CAPTURE_DEFAULTS, captureSpec } from './capture.js';
 import type { RunOptions } from './run.js';
+import { lifecycleArgv, supervision } from '../lifecycle-flags.js';
 import { superviseSidecar } from './sidecar-supervisor.js';
 import { adminSocketBeside, xdsSocketOf } from '../../xds/unix-sockets.js';
 
@@ -81,6 +82,7 @@ export async function runTransparent(opts: TransparentOptions, command: string[]
       ...(spec.excludeInboundPorts.length > 0 ? ['--capture-exclude-inbound-ports', spec.excludeInboundPorts.join(',')] : []),
       ...(opts.dnsUpstream ? ['--dns-upstream', opts.dnsUpstream] : []),
       ...opts.label.flatMap((l) => ['--label', l]),
+      ...lifecycleArgv(opts),
     ];
     return await superviseSidecar(
       {
@@ -89,6 +91,7 @@ export async function runTransparent(opts: TransparentOptions, command: string[]
         adminPort,
         readyTimeout: opts.readyTimeout,
         appEnv: { PORT: String(opts.port) },
+        ...supervision(opts),
         ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
       },
       command,

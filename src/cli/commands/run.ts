@@ -1,13 +1,15 @@
 // `trellis run`: starts a proxy beside an application, waits until the proxy is ready, then
-// starts the application with the environment it needs; both stop together.
+// starts the application with the environment it needs. On shutdown the proxy drains before
+// the app stops; a proxy that dies is started again while the app keeps running.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runTransparent, type TransparentOptions } from './run-transparent.js';
 import { superviseSidecar } from './sidecar-supervisor.js';
 import { freePorts } from '../../common/free-port.js';
 import { proxyArgv } from '../../common/self.js';
+import { addLifecycleOptions, lifecycleArgv, supervision, type LifecycleOptions } from '../lifecycle-flags.js';
 import { collectValid, xdsTarget, parseLabel, parseUpstream, type UpstreamFlag } from '../flags.js';
 
-export interface RunOptions {
+export interface RunOptions extends LifecycleOptions {
   service: string;
   namespace: string;
   port: number;
@@ -21,6 +23,8 @@ export interface RunOptions {
   readyTimeout: number;
   joinToken?: string;
   caFile?: string;
+  /** Stop the app and exit when the proxy exits, instead of restarting the proxy. */
+  exitWithProxy?: boolean;
 }
 
 /** Environment variables an application gets: where its proxy is and how to reach upstreams. */
@@ -70,6 +74,7 @@ export async function runWithSidecar(opts: RunOptions, command: string[]): Promi
     ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
     ...opts.label.flatMap((l) => ['--label', l]),
     ...opts.upstream.flatMap((u) => ['--upstream', u]),
+    ...lifecycleArgv(opts),
   ];
   return superviseSidecar(
     {
@@ -77,6 +82,7 @@ export async function runWithSidecar(opts: RunOptions, command: string[]): Promi
       adminPort,
       readyTimeout: opts.readyTimeout,
       appEnv: appEnvironment({ appPort: opts.port, httpProxyPort, upstreams }),
+      ...supervision(opts),
       ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
     },
     command,
@@ -90,9 +96,11 @@ function numberList(value: string, previous: number[]): number[] {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('run')
-    .description('run an application with its sidecar proxy: the proxy starts first, the app once the proxy is ready; both stop together')
+    .description(
+      'run an application with its sidecar proxy: the proxy starts first, the app once the proxy is ready; on shutdown the proxy drains, then the app stops, then the proxy; a proxy that dies is started again',
+    )
     .requiredOption('--service <name>', 'the service this workload belongs to')
     .requiredOption('--port <port>', "the application's port on 127.0.0.1 (passed to it as PORT)", Number)
     .option('-n, --namespace <ns>', 'namespace of the service', 'default')
@@ -106,6 +114,7 @@ export function register(program: Command): void {
     .option('--ca-file <file>', 'the mesh trust bundle that verifies the control plane (default: $TRELLIS_CA_FILE); passed to the proxy')
     .option('--ready-timeout <ms>', 'how long to wait for the proxy to be ready', Number, 30000)
     .option('--join-token <token>', 'the join token created for this service (default: $TRELLIS_JOIN_TOKEN); passed to the proxy, not to the app')
+    .option('--exit-with-proxy', 'when the proxy exits, stop the app and exit (default: start the proxy again with backoff while the app keeps running)')
     .option('--transparent', 'transparent mode (Linux, root): run in --netns with iptables capture; the app needs no proxy settings')
     .option('--netns <name>', 'transparent mode: the network namespace of the workload')
     .option('--proxy-gid <gid>', 'transparent mode: group id the proxy runs with; its traffic is not captured', Number, 1337)
@@ -119,7 +128,8 @@ export function register(program: Command): void {
       [],
     )
     .option('--extra-port <port>', 'transparent mode: another port the application serves (repeatable)', (v: string, prev: number[]) => numberList(v, prev), [])
-    .addOption(new Option('--in-netns').hideHelp())
+    .addOption(new Option('--in-netns').hideHelp());
+  addLifecycleOptions(command, 'tcp')
     .argument('<command...>', 'the application command, after --')
     .addHelpText(
       'after',

@@ -206,3 +206,23 @@ test('a node id belongs to the identity that registered it until the workload le
   restarted.registry.restore([workloadFromMetadata('p1', meta(), true, 0)]);
   assert.equal(restarted.registry.heldByOther('p1', 'default', 'web')?.service, 'payments', 'a restored workload holds its node id');
 });
+
+test("a proxy's reported readiness is kept on its workload; a change is an update, a repeat or a stale lease is not", () => {
+  const { registry, types } = setup();
+  const lease = registry.connect('p1', meta(), 'not-ready');
+  assert.equal(registry.get('p1')?.readiness, 'not-ready');
+  registry.setReadiness('p1', lease, 'not-ready');
+  registry.setReadiness('p1', lease, 'ready');
+  registry.setReadiness('p1', lease + 1, 'draining');
+  assert.equal(registry.get('p1')?.readiness, 'ready');
+  registry.setReadiness('p1', lease, 'draining');
+  assert.equal(registry.get('p1')?.readiness, 'draining');
+  assert.deepEqual(types(), ['added:p1:true', 'updated:p1:true', 'updated:p1:true']);
+  // A restarted proxy starts over from what it reports on connect.
+  registry.connect('p1', meta(), 'not-ready');
+  assert.equal(registry.get('p1')?.readiness, 'not-ready');
+  // One that stops reporting is a data plane without readiness again.
+  const l3 = registry.connect('p2', meta(), 'ready');
+  registry.setReadiness('p2', l3, undefined);
+  assert.equal('readiness' in registry.get('p2')!, false);
+});

@@ -1,6 +1,7 @@
 // The registry of workloads on plain hosts: a workload joins when its proxy's ADS stream
 // delivers valid node metadata and leaves when that stream has been gone for the grace
 // period. A proxy that reconnects within the grace period is the same workload (no churn).
+import type { EndpointReadiness } from '../../xds/endpoint-readiness.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { workloadChanged, workloadFromMetadata, type Workload } from './workload.js';
@@ -48,11 +49,11 @@ export class WorkloadRegistry {
    * to `disconnect`: a newer stream for the same id takes over, and the older stream's
    * disconnect is then ignored.
    */
-  connect(id: string, meta: ProxyMetadata): Lease {
+  connect(id: string, meta: ProxyMetadata, readiness?: EndpointReadiness): Lease {
     const lease = this.#nextLease++;
     const old = this.#entries.get(id);
     if (old?.timer !== undefined) this.#clock.clearTimeout(old.timer);
-    const workload = workloadFromMetadata(id, meta, true, this.#clock.now());
+    const workload = workloadFromMetadata(id, meta, true, this.#clock.now(), readiness);
     this.#entries.set(id, { workload, lease });
     if (!old) this.#emit({ type: 'added', workload });
     else if (workloadChanged(old.workload, workload)) this.#emit({ type: 'updated', workload });
@@ -97,6 +98,18 @@ export class WorkloadRegistry {
     if (entry && entry.lease === lease && entry.workload.connected) {
       entry.workload = { ...entry.workload, lastSeen: new Date(this.#clock.now()).toISOString() };
     }
+  }
+
+  /**
+   * The proxy holding `lease` reported its endpoint's readiness (on any request of its stream);
+   * a change is an `updated` event, so callers' endpoints follow it. A stale lease is ignored.
+   */
+  setReadiness(id: string, lease: Lease, readiness: EndpointReadiness | undefined): void {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.lease !== lease || !entry.workload.connected || entry.workload.readiness === readiness) return;
+    const { readiness: _old, ...rest } = entry.workload;
+    entry.workload = { ...rest, ...(readiness !== undefined ? { readiness } : {}), lastSeen: new Date(this.#clock.now()).toISOString() };
+    this.#emit({ type: 'updated', workload: entry.workload });
   }
 
   /**

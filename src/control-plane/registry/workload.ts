@@ -1,5 +1,6 @@
 // A workload: one instance of a Service, as its proxy described itself in the xDS node
 // metadata. The translator turns workloads into endpoints.
+import type { EndpointReadiness } from '../../xds/endpoint-readiness.js';
 import type { InboundPort, ProxyMetadata } from '../../xds/node-metadata.js';
 
 /** One registered instance of a Service. Immutable: the registry replaces it on every change. */
@@ -21,6 +22,8 @@ export interface Workload {
   readonly transparent?: boolean;
   /** Transparent mode: inbound ports excluded from capture, which the application answers in plaintext itself. */
   readonly excludedInboundPorts?: readonly number[];
+  /** What its proxy reports (absent: a data plane that does not report readiness; its endpoint serves while connected). */
+  readonly readiness?: EndpointReadiness;
 }
 
 /** The labels a workload is selected by: its own, with `app` defaulting to the service name. */
@@ -29,7 +32,7 @@ export function workloadLabels(meta: Pick<ProxyMetadata, 'service' | 'labels'>):
 }
 
 /** The workload described by a proxy's metadata. */
-export function workloadFromMetadata(id: string, meta: ProxyMetadata, connected: boolean, now: number): Workload {
+export function workloadFromMetadata(id: string, meta: ProxyMetadata, connected: boolean, now: number, readiness?: EndpointReadiness): Workload {
   return {
     id,
     service: meta.service,
@@ -41,7 +44,13 @@ export function workloadFromMetadata(id: string, meta: ProxyMetadata, connected:
     lastSeen: new Date(now).toISOString(),
     ...(meta.capture !== undefined ? { transparent: true } : {}),
     ...(meta.capture?.excludeInboundPorts?.length ? { excludedInboundPorts: [...meta.capture.excludeInboundPorts] } : {}),
+    ...(readiness !== undefined ? { readiness } : {}),
   };
+}
+
+/** True when callers may send it new requests: connected or not, a reported readiness must be `ready`. */
+export function takesTraffic(w: Workload): boolean {
+  return w.readiness === undefined || w.readiness === 'ready';
 }
 
 /** True if the two differ in anything but lastSeen (what the translator reads). */

@@ -102,3 +102,14 @@ test("the refused workload's own snapshot says which Service refused its identit
   ]);
   assert.deepEqual(translate(i, proxy('real', 'payments')).warnings, []);
 });
+
+test('an endpoint serves only while its proxy reports it ready: not-ready and draining workloads are withdrawn, not UNHEALTHY', () => {
+  const at = (readiness: Workload['readiness'], connected = true) => ({ ...workload(`w-${readiness}-${connected}`, 'echo', { connected }), ...(readiness ? { readiness } : {}) });
+  const workloads = [at('ready'), at('not-ready'), at('draining'), at(undefined), at('ready', false), at('draining', false)];
+  assert.deepEqual(endpointsOf([service('echo')], workloads, 'outbound|8080||echo.default'), [
+    'w-ready-false@10.0.0.1:15006 UNHEALTHY',
+    'w-ready-true@10.0.0.1:15006 HEALTHY',
+    // A data plane that does not report readiness (Envoy) serves while its proxy is connected, as before.
+    'w-undefined-true@10.0.0.1:15006 HEALTHY',
+  ]);
+});

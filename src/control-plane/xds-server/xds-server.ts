@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { parseProxyMetadata, structToJson } from '../../xds/node-metadata.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, type ServedTypeUrl } from '../../xds/type-urls.js';
+import { readinessOf } from '../../xds/endpoint-readiness.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
 import type { Secret } from '../../xds/tls-types.js';
 import { typeVersion } from '../translator/versions.js';
@@ -184,6 +185,7 @@ export class XdsServer {
         address: w.address,
         connected: w.connected,
         lastSeen: w.lastSeen,
+        ...(w.readiness !== undefined ? { readiness: w.readiness } : {}),
         versions: { ...(record?.acked ?? emptyVersions()) },
         nacks: [...(record?.nacks ?? [])],
         undelivered: this.#undelivered(w.id),
@@ -254,6 +256,8 @@ export class XdsServer {
           }
         } else {
           this.#deps.registry.touch(stream.node.id, stream.lease);
+          // Authenticated like the rest of the stream: only this proxy's own requests carry its readiness.
+          this.#deps.registry.setReadiness(stream.node.id, stream.lease, readinessOf(req.node?.metadata));
         }
         if (sec && !(await this.#signCsr(stream, req, sec))) {
           end();
@@ -316,7 +320,7 @@ export class XdsServer {
       return undefined;
     }
     // Connect before ending an older stream of the same id, so its disconnect finds its lease outdated (no churn).
-    const lease = this.#deps.registry.connect(id, meta.value);
+    const lease = this.#deps.registry.connect(id, meta.value, readinessOf(req.node?.metadata));
     const old = this.#streams.get(id);
     if (old) {
       this.#log.warn({ proxy: id }, 'a new stream with the same node id replaces the old one');

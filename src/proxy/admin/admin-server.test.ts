@@ -59,3 +59,24 @@ test('/stats is served when given, unknown paths are 404 and other methods 405',
   assert.match(missing.body, /no admin endpoint \/nope/);
   assert.equal((await request(port, { path: '/ready', method: 'POST' })).status, 405);
 });
+
+test('POST /drain answers once the drain is done; without a drain, or with GET, it is refused', { timeout: 5000 }, async (t) => {
+  let finish!: () => void;
+  let calls = 0;
+  const port = await admin(t, {
+    drain: () => {
+      calls++;
+      return new Promise<void>((r) => (finish = r));
+    },
+  });
+  let answered = false;
+  const drained = request(port, { path: '/drain', method: 'POST' }).then((r) => ((answered = true), r));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(answered, false, 'answered before the drain was done');
+  finish();
+  assert.deepEqual(await drained.then((r) => [r.status, r.body]), [200, 'drained\n']);
+  assert.equal(calls, 1);
+  assert.equal((await request(port, { path: '/drain' })).status, 404);
+  const none = await admin(t);
+  assert.equal((await request(none, { path: '/drain', method: 'POST' })).status, 405);
+});

@@ -5,6 +5,7 @@
 //   GET /stats        pools and in-flight counts, as JSON (when `stats` is given)
 //   GET /stats/requests  cumulative request stats per label set, as JSON (what the control plane collects)
 //   GET /tap?service=&path=&method=&status=  live request metadata as server-sent events (when `tap` is given)
+//   POST /drain       withdraws the endpoint and drains inbound connections; answers once done (when `drain` is given)
 import type * as Http from 'node:http';
 import { http } from '../../common/node-http.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -21,6 +22,8 @@ export interface AdminServerOptions {
   metrics: ProxyMetrics;
   stats?(): unknown;
   tap?: TapHub;
+  /** Shutdown's first step (`trellis run` calls it before stopping the app); resolves once inbound has drained. */
+  drain?(): Promise<void>;
 }
 
 /** Comment lines on an idle tap stream, so proxies in between keep it open. */
@@ -35,6 +38,11 @@ export function createAdminServer(opts: AdminServerOptions): Http.Server {
 
 async function handle(opts: AdminServerOptions, req: Http.IncomingMessage, res: Http.ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
+  if (path === '/drain' && req.method === 'POST' && opts.drain) {
+    await opts.drain();
+    send(res, 200, 'text/plain; charset=utf-8', 'drained\n');
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed; the admin endpoints answer GET\n`, { allow: 'GET, HEAD' });
     return;

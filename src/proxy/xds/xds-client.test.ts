@@ -281,3 +281,19 @@ test('reconnect delays grow while the control plane is away and start over after
   await waitFor(async () => delays().length > before, 'a reconnect attempt', 3000, 10);
   assert.equal(delays()[before], 19);
 });
+
+test('a readiness change is sent at once as a repeat of the last CDS request, and every later request carries it', OPTS, async (t) => {
+  const h = await setup(t);
+  await warmUp(h);
+  h.client.reportReadiness('ready');
+  const report = await h.server.take(ofType(CLUSTER_TYPE));
+  assert.equal(report.versionInfo, 'c1', 'the accepted version, so the control plane sees no NACK and sends nothing new');
+  assert.equal(structToJson(report.node?.metadata).readiness, 'ready');
+  h.client.reportReadiness('ready');
+  h.client.reportReadiness('draining');
+  const next = await h.server.take(ofType(CLUSTER_TYPE));
+  assert.equal(structToJson(next.node?.metadata).readiness, 'draining', 'a repeated state is not sent again');
+  h.server.send(CLUSTER_LOAD_ASSIGNMENT, 'e2', [cla(C, [['10.0.0.2', 15006]])]);
+  const ack = await h.server.take((r) => r.typeUrl === ENDPOINT_TYPE && r.versionInfo === 'e2');
+  assert.equal(structToJson(ack.node?.metadata).readiness, 'draining');
+});

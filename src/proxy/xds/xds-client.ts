@@ -21,6 +21,7 @@ import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js
 import { XDS_PROBLEM, formatProblems, type Problem } from './errors.js';
 import { SECRET_TYPE } from '../../xds/type-urls.js';
 import { XDS_MAX_MESSAGE_BYTES, XDS_MAX_REQUEST_BYTES } from '../../xds/message-limits.js';
+import { READINESS_METADATA_FIELD, type EndpointReadiness } from '../../xds/endpoint-readiness.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
 import { decodeSecrets, type SecretSink } from './sds.js';
 
@@ -86,6 +87,8 @@ export class XdsClient {
   private readonly state = new AdsState();
   private readonly log: Logger;
   private node: XdsNode;
+  /** What the node metadata says of the endpoint's readiness; absent until reportReadiness. */
+  private readiness: EndpointReadiness | undefined;
   /** The SDS version last accepted. */
   private secretsVersion = '';
   private readonly backoff: BackoffOptions;
@@ -122,7 +125,23 @@ export class XdsClient {
     const struct = proxyMetadataToStruct(metadata);
     const csr = this.options.identity?.csr;
     if (csr !== undefined) struct.fields = { ...struct.fields, [CSR_METADATA_FIELD]: { stringValue: csr } };
+    if (this.readiness !== undefined) struct.fields = { ...struct.fields, [READINESS_METADATA_FIELD]: { stringValue: this.readiness } };
     return { id, cluster, metadata: struct, userAgentName: 'trellis-proxy' };
+  }
+
+  /**
+   * The endpoint's readiness, carried in the node metadata of every request from now on (and of
+   * the first request of every new stream). A change is sent at once, after the responses being
+   * handled, as a repeat of the last CDS request: the control plane reads it from any request.
+   */
+  reportReadiness(readiness: EndpointReadiness): void {
+    if (readiness === this.readiness) return;
+    this.readiness = readiness;
+    this.node = this.buildNode();
+    this.queue = this.queue.then(() => {
+      const s = this.stream;
+      if (s && !s.ended && s.sent.has('clusters')) this.request(s, 'clusters', s.sent.get('clusters')!);
+    });
   }
 
   /** Opens the stream; call once. */
