@@ -2,11 +2,15 @@
 // the head as one write, the body streamed with backpressure, the response relayed to the
 // downstream connection as it is parsed. A reused connection that fails before any response
 // byte, for a request without a body, fails the attempt as `unprocessed` (the keep-alive race):
-// the retry layer sends it again on a fresh connection.
+// the retry layer sends it again on a fresh connection. A WebSocket upgrade is passed on; its
+// 101 turns both connections into a byte relay (h1-upgrade.ts); another upgrade gets 403.
 import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
 import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
-import type { ProxyError } from '../errors.js';
+import { upstreamProtocolError, type ProxyError } from '../errors.js';
+import type { H1UpgradeResponse } from '../pool/h1-response-parser.js';
+import type net from 'node:net';
+import { relayUpgraded, upgradeRefusal } from './h1-upgrade.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { modifyFlat } from './header-mods.js';
 import type { BodyReplay } from './body-replay.js';
@@ -15,6 +19,11 @@ import type { RequestContext, UpstreamCall } from './request-context.js';
 
 /** Starts forwarding `ctx` (an HTTP/1.x request) to `endpoint`. */
 export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
+  const upgrade = (ctx.downstream as H1Downstream).head.upgrade;
+  if (upgrade !== undefined) {
+    const refusal = upgradeRefusal(upgrade);
+    if (refusal !== undefined) return ctx.fail(refusal);
+  }
   const call = new H1Call(ctx, ctx.downstream as H1Downstream, endpoint, connectTimeoutMs);
   ctx.upstream = call;
   call.send(ctx.freshConnection);
@@ -24,6 +33,8 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   private conn: H1Connection | null = null;
   private readonly head: string;
   private readonly framing: BodyFraming;
+  /** The request asks for an upgrade (WebSocket). */
+  private readonly upgrade: boolean;
   private finished = false;
   /** The connection the body is being streamed to (set while it is). */
   private bodyTo: H1Connection | null = null;
@@ -36,16 +47,18 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   ) {
     const mods = ctx.route?.rule.requestHeaders;
     const raw = mods === undefined ? down.rawHeaders : modifyFlat(down.rawHeaders, mods);
-    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders);
+    const upgrade = down.head.upgrade;
+    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders, upgrade);
     this.head = built.head;
     this.framing = built.framing;
+    this.upgrade = upgrade !== undefined;
     endpoint.active++;
   }
 
   send(fresh: boolean): void {
     const conn = this.endpoint.h1.acquire(this.connectTimeoutMs, fresh);
     this.conn = conn;
-    conn.dispatch(this, this.head, this.ctx.method === 'HEAD', this.framing === BodyFraming.None);
+    conn.dispatch(this, this.head, this.ctx.method === 'HEAD', this.framing === BodyFraming.None, this.upgrade);
     if (this.framing === BodyFraming.None) return;
     const replay = this.ctx.replay;
     if (replay !== undefined && replay.started) this.writeReplay(conn, replay);
@@ -86,6 +99,17 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
     this.finish();
     if (last !== undefined) this.ctx.responseBytes += last.length;
     this.down.end(last, trailers);
+  }
+
+  onUpgrade(response: H1UpgradeResponse, socket: net.Socket): void {
+    if (this.finished || this.ctx.upstreamHead(101, NO_GRPC_STATUS)) {
+      this.finish();
+      socket.destroy();
+      return;
+    }
+    this.finish();
+    const problem = relayUpgraded(this.ctx, this.down, this.endpoint, response, socket);
+    if (problem !== undefined) this.ctx.fail(upstreamProtocolError(this.endpoint.key, problem));
   }
 
   onResponseContinue(): void {
