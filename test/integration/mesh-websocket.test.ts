@@ -1,8 +1,9 @@
 // WebSocket (HTTP/1.1 Upgrade) through two sidecars over mTLS, with the real `ws` client and
 // server: text, binary and large messages echoed, the close handshake from either side, the
 // upgraded connection in the metrics and the access log, an app's non-101 answer relayed as an
-// ordinary response, other upgrades refused, h2c served as a plain request, and an
-// AuthorizationPolicy refusing an upgrade with 403 before anything reaches the app.
+// ordinary response, other upgrades refused, h2c served as a plain request, an
+// AuthorizationPolicy refusing an upgrade with 403 before anything reaches the app, and (root
+// only) an unmodified client by mesh name through two transparent (captured) sidecars.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -12,6 +13,7 @@ import WebSocket from 'ws';
 import { waitFor } from '../../src/common/wait.js';
 import { cleanup } from './cleanup.js';
 import { applyResources, counter, FIXTURES, httpService, startControlPlane, startWorkload } from './harness.js';
+import { requireTestHosts, startCapturedWorkload, startTransparentMesh, sumCounter, TRANSPARENT_FIXTURES } from './transparent-harness.js';
 
 const WS_APP = [process.execPath, path.join(FIXTURES, 'ws-echo-app.mjs')];
 const MESH_WITH_ACCESS_LOG = { apiVersion: 'trellis.dev/v1alpha1', kind: 'MeshConfig', metadata: { name: 'default' }, spec: { accessLog: { enabled: true } } };
@@ -238,4 +240,39 @@ test('an AuthorizationPolicy denies an upgrade with 403 and no relay', { timeout
   // Plain requests still pass.
   const plain = await fetch(`http://127.0.0.1:${caller.upstreamPorts['chat:8080']}/`);
   assert.deepEqual([plain.status, await plain.text()], [200, 'plain']);
+});
+
+test('transparent mode: an unmodified WebSocket client reaches a WebSocket server by mesh name through both captured sidecars', { timeout: 240_000 }, async (t) => {
+  if (!requireTestHosts(t)) return;
+  const mesh = await startTransparentMesh(t, 'w');
+  const chatService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'chat', namespace: 'default' },
+    spec: { selector: { app: 'chat' }, ports: [{ name: 'main', port: 8080, appProtocol: 'http' }] },
+  };
+  const callerService = { ...chatService, metadata: { name: 'caller', namespace: 'default' }, spec: { ...chatService.spec, selector: { app: 'caller' } } };
+  await applyResources(mesh.cp, [chatService, callerService]);
+  const [caller, chat] = await Promise.all([
+    startCapturedWorkload(t, mesh, { host: 'caller', service: 'caller', port: 8080, app: WS_APP }),
+    startCapturedWorkload(t, mesh, { host: 'chat', service: 'chat', port: 8080, app: WS_APP }),
+  ]);
+  const client = [process.execPath, path.join(TRANSPARENT_FIXTURES, 'ws-client.mjs'), 'ws://chat.mesh:8080/echo'];
+  let result: { text: string; binaryIntact: boolean; code: number } | undefined;
+  await waitFor(
+    async () => {
+      result = JSON.parse(await mesh.lab.execAsync('caller', client).catch(() => 'null')) as typeof result;
+      return result !== null && result !== undefined;
+    },
+    'a WebSocket by mesh name',
+    30000,
+    500,
+  );
+  assert.deepEqual(result, { text: 'hello', binaryIntact: true, code: 1000 });
+  await waitFor(
+    async () => sumCounter(caller.metrics(), 'trellis_requests_total', { direction: 'outbound', service: 'chat.default', code: '101' }) >= 1,
+    'the caller sidecar counted the upgrade',
+    10000,
+  );
+  await waitFor(async () => sumCounter(chat.metrics(), 'trellis_requests_total', { direction: 'inbound', code: '101' }) >= 1, 'the chat sidecar counted the upgrade', 10000);
 });
