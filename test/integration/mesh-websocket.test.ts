@@ -65,9 +65,15 @@ async function open(url: string, headers: Record<string, string> = {}) {
 }
 
 /** A plain HTTP/1.1 request with `headers` (an upgrade the client does not expect to complete). */
-function request(url: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function request(url: string, headers: Record<string, string>, viaProxyPort?: number): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers, agent: false, timeout: 5000 }, (res) => {
+    // Through the HTTP proxy listener: the absolute-form target an HTTP_PROXY client sends.
+    const u = new URL(url);
+    const options: http.RequestOptions =
+      viaProxyPort === undefined
+        ? { host: u.hostname, port: u.port, path: u.pathname, headers, agent: false, timeout: 5000 }
+        : { host: '127.0.0.1', port: viaProxyPort, path: url, headers: { ...headers, host: u.host }, agent: false, timeout: 5000 };
+    const req = http.request(options, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
@@ -186,6 +192,12 @@ test("an app's non-101 answer to an upgrade is relayed as a response; other upgr
   after.ws.send('still here');
   assert.equal((await after.next()).data.toString(), 'still here');
   after.ws.close();
+
+  // The HTTP proxy listener passes an upgrade sent in absolute form: the app's handshake answer comes back.
+  const handshake = { connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+  const viaProxy = await request('http://chat:8080/echo', handshake, caller.httpProxyPort);
+  assert.equal(viaProxy.status, 101);
+  assert.equal(viaProxy.headers['sec-websocket-accept'], 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
 
   const other = await request(`http://127.0.0.1:${port}/`, { connection: 'upgrade', upgrade: 'foo/1' });
   assert.equal(other.status, 403);
