@@ -156,8 +156,8 @@ test('a client that sends a request head and goes away does not hold the request
 
 test("a pause for the body's last bytes is lifted once the body ended, so the connection reads its next request", () => {
   const calls: boolean[] = [];
-  const owner = { socket: {} as net.Socket, pauseReading: (paused: boolean) => void calls.push(paused), responseDone: () => {} };
-  const down = new H1Downstream(owner, { method: 'POST', target: '/', minor: 1, rawHeaders: [], keepAlive: true, bodyLength: 4, expectContinue: false }, false);
+  const owner = { socket: {} as net.Socket, pauseReading: (paused: boolean) => void calls.push(paused), responseDone: () => {}, upgraded: () => undefined };
+  const down = new H1Downstream(owner, { method: 'POST', target: '/', minor: 1, rawHeaders: [], keepAlive: true, bodyLength: 4, expectContinue: false, upgrade: undefined }, false);
   down.readBody({ onBody: () => down.pauseBody(true), onBodyEnd: () => {} }); // where the body goes is full
   down.pushBody(Buffer.from('last'));
   down.endBody();

@@ -4,6 +4,7 @@
 // client (its Content-Length kept, chunked otherwise, close-delimited for HTTP/1.0) and
 // written with as few socket writes as possible (the head waits for the first body bytes, until
 // its writer says no more are at hand: flushHead(); a small body goes out with it in one write).
+// A 101 answer to an Upgrade request hands the connection over to the exchange (switchProtocols).
 import { FORBIDDEN_IN_FIELD_VALUE } from '../../common/http-field.js';
 import { http } from '../../common/node-http.js';
 import type net from 'node:net';
@@ -24,6 +25,11 @@ export interface H1ExchangeOwner {
   pauseReading(paused: boolean): void;
   /** The response is completely written (`closeAfter`: the connection must close after it). */
   responseDone(down: H1Downstream): void;
+  /**
+   * The connection switched protocols after `down`: it stops reading HTTP (its 'data' listener
+   * comes off) and returns the bytes it read past the request, the new protocol's first.
+   */
+  upgraded(down: H1Downstream): Buffer | undefined;
 }
 
 /** Told once when the exchange is over (complete or broken off): the request context. */
@@ -250,6 +256,28 @@ export class H1Downstream implements Downstream {
       socket.write(body);
     }
     this.complete();
+  }
+
+  /**
+   * Writes `101 Switching Protocols` with `headers` (no hop-by-hop fields; throws like writeHead)
+   * and `Upgrade: protocol`, and takes the connection from HTTP: returns its socket and the
+   * bytes the client sent past the request. The exchange ends with connectionClosed().
+   */
+  switchProtocols(reason: string, headers: readonly string[], protocol: string): { socket: net.Socket; early: Buffer | undefined } {
+    let head = 'HTTP/1.1 101 ' + (reason === '' || FORBIDDEN_IN_FIELD_VALUE.test(reason) ? 'Switching Protocols' : reason) + '\r\n';
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      if (!TOKEN.test(name)) throw new Error(`invalid response header name ${JSON.stringify(name)}`);
+      if (FORBIDDEN_IN_FIELD_VALUE.test(value)) throw new Error(`invalid character in the value of response header ${name}`);
+      head += name + ': ' + value + '\r\n';
+    }
+    if (FORBIDDEN_IN_FIELD_VALUE.test(protocol)) throw new Error('invalid character in the Upgrade field of the 101 response');
+    const socket = this.owner.socket;
+    socket.write(latin1(head + 'connection: upgrade\r\nupgrade: ' + protocol + '\r\n\r\n'));
+    this.headWritten = true;
+    this.closeAfter = true;
+    return { socket, early: this.owner.upgraded(this) };
   }
 
   sendResponse(status: number, headers: string[], body: string | undefined): void {

@@ -3,11 +3,16 @@
 // downstream connection as it is parsed. A reused connection that fails before any response
 // byte, for a request without a body, fails the attempt as `unprocessed` (the keep-alive race):
 // the retry layer sends it again on a fresh connection. A response a retry took over (a 5xx) is
-// read and dropped, so that its connection, healthy, goes back to the pool.
+// read and dropped, so that its connection, healthy, goes back to the pool. A WebSocket upgrade
+// is passed on; its 101 turns both connections into a byte relay (h1-upgrade.ts); another
+// upgrade gets 403.
 import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
 import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
-import type { ProxyError } from '../errors.js';
+import { upstreamProtocolError, type ProxyError } from '../errors.js';
+import type { H1UpgradeResponse } from '../pool/h1-response-parser.js';
+import type net from 'node:net';
+import { relayUpgraded, upgradeRefusal } from './h1-upgrade.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { modifyFlat } from './header-mods.js';
 import type { BodyReplay } from './body-replay.js';
@@ -27,7 +32,13 @@ export type H1Peer = Pick<H1Downstream, 'rawHeaders' | 'readBody' | 'pauseBody' 
 
 /** Starts forwarding `ctx` (an HTTP/1.x request, or `down`'s) to `endpoint`. */
 export function forwardH1(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number, down: H1Peer = ctx.downstream as H1Downstream): void {
-  const call = new H1Call(ctx, down, endpoint, connectTimeoutMs);
+  // Only an HTTP/1.x client asks for an upgrade (an HTTP/2 one seen as HTTP/1.1 never does).
+  const upgradeFrom = ctx.downstream.protocol !== 'h2' && (down as H1Downstream).head.upgrade !== undefined ? (down as H1Downstream) : undefined;
+  if (upgradeFrom !== undefined) {
+    const refusal = upgradeRefusal(upgradeFrom.head.upgrade!);
+    if (refusal !== undefined) return ctx.fail(refusal);
+  }
+  const call = new H1Call(ctx, down, endpoint, connectTimeoutMs, upgradeFrom);
   ctx.upstream = call;
   call.send(ctx.freshConnection);
 }
@@ -53,10 +64,12 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
     private readonly down: H1Peer,
     private readonly endpoint: UpstreamEndpoint,
     private readonly connectTimeoutMs: number,
+    /** The HTTP/1.x client whose request asks for an upgrade (WebSocket), if it does. */
+    private readonly upgradeFrom: H1Downstream | undefined,
   ) {
     const mods = ctx.route?.rule.requestHeaders;
     const raw = mods === undefined ? down.rawHeaders : modifyFlat(down.rawHeaders, mods);
-    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders);
+    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders, upgradeFrom?.head.upgrade);
     this.head = built.head;
     this.framing = built.framing;
     endpoint.active++;
@@ -65,7 +78,7 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   send(fresh: boolean): void {
     const conn = this.endpoint.h1.acquire(this.connectTimeoutMs, fresh);
     this.conn = conn;
-    conn.dispatch(this, this.head, this.ctx.method === 'HEAD', this.framing === BodyFraming.None);
+    conn.dispatch(this, this.head, this.ctx.method === 'HEAD', this.framing === BodyFraming.None, this.upgradeFrom !== undefined);
     if (this.framing === BodyFraming.None) return;
     const replay = this.ctx.replay;
     if (replay !== undefined && replay.started) this.writeReplay(conn, replay);
@@ -108,6 +121,21 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
     this.finish();
     if (last !== undefined) this.ctx.responseBytes += last.length;
     this.down.end(last, trailers);
+  }
+
+  onUpgrade(response: H1UpgradeResponse, socket: net.Socket): void {
+    if (this.finished || this.ctx.upstreamHead(101, NO_GRPC_STATUS)) {
+      this.finish();
+      socket.destroy();
+      return;
+    }
+    this.finish();
+    if (this.upgradeFrom === undefined) {
+      socket.destroy();
+      return this.ctx.fail(upstreamProtocolError(this.endpoint.key, 'a 101 answered a request that asked for no upgrade'));
+    }
+    const problem = relayUpgraded(this.ctx, this.upgradeFrom, this.endpoint, response, socket);
+    if (problem !== undefined) this.ctx.fail(upstreamProtocolError(this.endpoint.key, problem));
   }
 
   onResponseContinue(): void {

@@ -270,3 +270,61 @@ test('a response head node:http cannot relay is 502, and the proxy keeps serving
     assert.match(res.body, /response could not be relayed/);
   }
 });
+
+/** A raw client connection: sends `text`, resolves with what arrived once it matches `until`. */
+function rawExchange(socket: net.Socket, text: string, until: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const onData = (c: Buffer) => {
+      got += c.toString('latin1');
+      if (until.test(got)) {
+        socket.off('data', onData);
+        resolve(got);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(text);
+  });
+}
+
+test('an upgrade answered 101 becomes a byte relay; answered otherwise, its upstream connection is never reused', { timeout: 10_000 }, async (t) => {
+  const { upstream, port } = await proxied(t);
+  // Upgraded sockets are the test's to close (the server's close would wait for them).
+  const taken: net.Socket[] = [];
+  upstream.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    taken.push(socket);
+    if (req.url === '/refuse') {
+      // Left open: a proxy that pooled this connection would send its next request into a dead end.
+      socket.write('HTTP/1.1 426 Upgrade Required\r\ncontent-length: 2\r\n\r\nno');
+      return;
+    }
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\nx-seen-upgrade: ${req.headers.upgrade}\r\n\r\nhello`);
+    socket.on('data', (d: Buffer) => socket.write('echo:' + d.toString()));
+  });
+  const client = net.connect(port, '127.0.0.1');
+  try {
+    await upgradeThenRefuse(client, port, upstream);
+  } finally {
+    client.destroy();
+    for (const s of taken) s.destroy();
+  }
+});
+
+async function upgradeThenRefuse(client: net.Socket, port: number, upstream: { readonly connections: number }): Promise<void> {
+  const upgrade = 'GET /ws HTTP/1.1\r\nhost: svc\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n';
+  const head = await rawExchange(client, upgrade, /\r\n\r\nhello$/);
+  assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  assert.match(head, /\r\nx-seen-upgrade: websocket\r\n/);
+  assert.match(head, /\r\nconnection: upgrade\r\nupgrade: websocket\r\n/);
+  assert.match(await rawExchange(client, 'frame-1', /echo:frame-1$/), /echo:frame-1$/);
+
+  const refused = net.connect(port, '127.0.0.1');
+  const answer = await rawExchange(refused, upgrade.replace('/ws', '/refuse'), /\r\n\r\nno$/);
+  assert.match(answer, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
+  const before = upstream.connections;
+  const res = await request(port, { path: '/after' });
+  assert.equal(res.status, 200);
+  assert.equal(upstream.connections, before + 1, 'the plain request went over a new connection');
+  refused.destroy();
+}

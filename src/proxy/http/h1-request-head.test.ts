@@ -50,3 +50,11 @@ test('Host is replaced for absolute-form targets and added when missing', () => 
   assert.equal(buildH1RequestHead('GET', '/', ['Host', 'proxy'], 'svc.mesh', true).head, 'GET / HTTP/1.1\r\nhost: svc.mesh\r\n\r\n');
   assert.equal(buildH1RequestHead('GET', '/', [], 'svc.mesh', false).head, 'GET / HTTP/1.1\r\nhost: svc.mesh\r\n\r\n');
 });
+
+test('an upgrade passed on gets its Upgrade field back with Connection: upgrade; the client’s own hop-by-hop fields stay out', () => {
+  const raw = ['Host', 'h', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k==', 'Sec-WebSocket-Version', '13'];
+  const { head, framing } = buildH1RequestHead('GET', '/ws', raw, 'h', false, undefined, 'websocket');
+  assert.equal(head, 'GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: k==\r\nSec-WebSocket-Version: 13\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
+  assert.equal(framing, BodyFraming.None);
+  assert.doesNotMatch(buildH1RequestHead('GET', '/ws', raw, 'h', false).head, /upgrade/i, 'without `upgrade` the fields are dropped as before');
+});

@@ -3,6 +3,7 @@
 // Proxy-Connection, TE except `trailers`, Transfer-Encoding, Upgrade) and Expect (node:http
 // already answered `100 Continue` to the client). Header values were validated by node's parser.
 // With `extra` headers (trace context, source identity), the REWRITTEN_HEADERS are not copied.
+// An Upgrade request (WebSocket) gets its Upgrade field back with `connection: upgrade`.
 import { REWRITTEN_HEADERS } from './upstream-headers.js';
 
 /** How the request body travels upstream. */
@@ -21,7 +22,8 @@ export interface H1RequestHead {
 
 /**
  * The head for `method path` with `rawHeaders`. `authority` replaces the Host header when
- * `overrideHost` (absolute-form target), and is added when the client sent no Host.
+ * `overrideHost` (absolute-form target), and is added when the client sent no Host. `upgrade`:
+ * the protocol of an Upgrade request the proxy passes on.
  */
 export function buildH1RequestHead(
   method: string,
@@ -30,6 +32,7 @@ export function buildH1RequestHead(
   authority: string,
   overrideHost: boolean,
   extra?: readonly string[],
+  upgrade?: string,
 ): H1RequestHead {
   const listed = connectionListed(rawHeaders);
   let head = method + ' ' + path + ' HTTP/1.1\r\n';
@@ -86,6 +89,7 @@ export function buildH1RequestHead(
   if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) head += extra[i]! + ': ' + extra[i + 1]! + '\r\n';
   if (!sawHost && authority !== '') head += 'host: ' + authority + '\r\n';
   if (framing === BodyFraming.Chunked) head += 'transfer-encoding: chunked\r\n';
+  if (upgrade !== undefined) head += 'upgrade: ' + upgrade + '\r\nconnection: upgrade\r\n';
   return { head: head + '\r\n', framing };
 }
 

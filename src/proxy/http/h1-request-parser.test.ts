@@ -146,3 +146,25 @@ test('heads read differently by other servers, or not HTTP/1.x at all, are 400 w
   const endless = parse(`GET / HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(2000)}`, 1024);
   assert.equal(endless.parser.error?.status, 431, 'a head past the limit is refused before it ends');
 });
+
+test('an Upgrade request: the protocol as sent, only with Connection: upgrade on HTTP/1.1 without a body', () => {
+  const upgrade = (fields: string, version = '1.1') => parse(`GET /ws HTTP/${version}\r\nHost: h\r\n${fields}\r\n`).sink.heads[0]!.upgrade;
+  assert.equal(upgrade('Connection: Upgrade\r\nUpgrade: websocket\r\n'), 'websocket');
+  assert.equal(upgrade('Upgrade: WebSocket\r\nConnection: keep-alive, upgrade\r\n'), 'WebSocket', 'any order, case kept, upgrade among other tokens');
+  assert.equal(upgrade('Connection: upgrade\r\nUpgrade: foo/1, bar\r\n'), 'foo/1, bar');
+  assert.equal(upgrade('Connection: upgrade\r\nUpgrade: a\r\nUpgrade: b\r\n'), 'a, b', 'repeated fields join as a list');
+  assert.equal(upgrade('Upgrade: websocket\r\n'), undefined, 'no Connection: upgrade, no upgrade');
+  assert.equal(upgrade('Connection: upgrade\r\n'), undefined, 'no Upgrade field');
+  assert.equal(upgrade('Connection: upgrade\r\nUpgrade: websocket\r\n', '1.0'), undefined, 'HTTP/1.0 has no upgrade');
+  assert.equal(upgrade('Connection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\n'), undefined, 'one with a body is served as a plain request');
+  assert.equal(upgrade('Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n'), undefined, 'h2c is served as a plain request');
+  assert.equal(upgrade(''), undefined);
+});
+
+test('an Upgrade request ends with its head: what follows on the connection is not parsed as HTTP', () => {
+  const head = 'GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n';
+  const { sink, parser, used } = parse(head + '\x81\x02hi');
+  assert.equal(sink.completed, 1);
+  assert.equal(parser.done, true);
+  assert.equal(used, head.length, 'the frame bytes are left for the connection to hand over');
+});

@@ -22,6 +22,12 @@ export interface H1RequestHead {
   readonly bodyLength: number;
   /** The client waits for `100 Continue` before sending the body. */
   readonly expectContinue: boolean;
+  /**
+   * The protocols of an HTTP/1.1 Upgrade request (`Upgrade` with `Connection: upgrade`), as
+   * sent; undefined for an ordinary request, for one with a body, and for an h2c upgrade (served
+   * as an ordinary request: this proxy speaks HTTP/2 itself, as Envoy strips h2c upgrades).
+   */
+  readonly upgrade: string | undefined;
 }
 
 /** bodyLength of a chunked request. */
@@ -220,6 +226,8 @@ function parseHead(text: string): H1RequestHead | string {
   let transferEncoding = false;
   let expectContinue = false;
   let hasHost = false;
+  let upgrade: string | undefined;
+  let connectionUpgrade = false;
   let pos = lineEnd + 2;
   while (pos < text.length) {
     let eol = text.indexOf('\r\n', pos);
@@ -238,6 +246,9 @@ function parseHead(text: string): H1RequestHead | string {
       case 4:
         if (name.toLowerCase() === 'host') hasHost = true;
         break;
+      case 7:
+        if (name.toLowerCase() === 'upgrade') upgrade = upgrade === undefined ? value : upgrade + ', ' + value;
+        break;
       case 6:
         if (name.toLowerCase() === 'expect') {
           if (value.toLowerCase() !== '100-continue') return `unsupported Expect ${JSON.stringify(value.slice(0, 40))} (only 100-continue)`;
@@ -250,6 +261,7 @@ function parseHead(text: string): H1RequestHead | string {
             const t = token.trim();
             if (t === 'close') keepAlive = false;
             else if (t === 'keep-alive' && minor === 0) keepAlive = true;
+            else if (t === 'upgrade') connectionUpgrade = true;
           }
         }
         break;
@@ -276,7 +288,10 @@ function parseHead(text: string): H1RequestHead | string {
   if (!hasHost && minor === 1) return 'an HTTP/1.1 request without a Host header';
   if (method === 'CONNECT') return 'CONNECT is not served (send requests through the proxy listener with absolute-form targets)';
   const bodyLength = chunked ? CHUNKED : contentLength > 0 ? contentLength : 0;
-  return { method, target: line.slice(sp1 + 1, sp2), minor, rawHeaders, keepAlive, bodyLength, expectContinue: expectContinue && bodyLength !== 0 };
+  // An upgrade needs both fields (RFC 9110 7.8) and HTTP/1.1; h2c is never passed on, and neither is
+  // one with a body (the new protocol's bytes would follow a body the proxy re-frames).
+  if (upgrade !== undefined && (!connectionUpgrade || minor === 0 || bodyLength !== 0 || upgrade.trim().toLowerCase() === 'h2c')) upgrade = undefined;
+  return { method, target: line.slice(sp1 + 1, sp2), minor, rawHeaders, keepAlive, bodyLength, expectContinue: expectContinue && bodyLength !== 0, upgrade };
 }
 
 /** Content-Length: digits, or a list of equal values ("4, 4"); -1 otherwise. */

@@ -5,9 +5,11 @@
 // by the mirror layer) goes with it when it is sent. The answer is read and dropped (an HTTP/1.1
 // connection whose answer was read whole goes back to its pool); the copy is over at its answer's
 // end, its failure, or MIRROR_TIMEOUT_MS, and tells its owner once. Nothing of it reaches the caller.
+import type net from 'node:net';
 import http2 from 'node:http2';
 import type { ClusterState } from '../data-plane-snapshot.js';
 import type { H1Connection, H1Exchange } from '../pool/h1-connection.js';
+import type { H1UpgradeResponse } from '../pool/h1-response-parser.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
 import { BodyFraming, buildH1RequestHead } from './h1-request-head.js';
 import type { H1Downstream } from './h1-downstream.js';
@@ -110,6 +112,11 @@ export class MirrorH1Copy extends MirrorCopy implements H1Exchange {
 
   onResponseComplete(): void {
     this.end(false); // the connection goes back to its pool
+  }
+
+  onUpgrade(_response: H1UpgradeResponse, socket: net.Socket): void {
+    socket.destroy(); // a copy never asks for an upgrade (the pool reports none unasked): nothing to relay
+    this.end(true);
   }
 
   onExchangeError(): void {

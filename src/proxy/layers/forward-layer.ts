@@ -7,6 +7,7 @@
 // the request waits for one in the cluster's pending queue (at most maxPendingRequests wait;
 // one more gets 503 CIRCUIT_BREAKER_OPEN, counted as a max_pending_requests rejection).
 import { grpcNeedsHttp2 } from '../errors.js';
+import type { H1Downstream } from '../http/h1-downstream.js';
 import { forwardH1 } from '../http/h1-forwarder.js';
 import { forwardH1ToH2 } from '../http/h1-to-h2-forwarder.js';
 import { forwardH2 } from '../http/h2-forwarder.js';
@@ -21,7 +22,8 @@ export const forward: Handler<EndpointRequest> = (ctx) => {
   const cluster = ctx.cluster;
   const client = ctx.downstream.protocol;
   const upstream = cluster.config.upstreamProtocol ?? client;
-  if (upstream === 'h2') {
+  // A WebSocket upgrade has no HTTP/2 form here (no extended CONNECT): it goes as HTTP/1.1 whatever the port declares.
+  if (upstream === 'h2' && (client === 'h2' || (ctx.downstream as H1Downstream).head.upgrade === undefined)) {
     if (client === 'h2') forwardH2(ctx, ctx.endpoint, cluster.connectTimeoutMs);
     else forwardH1ToH2(ctx, ctx.endpoint, cluster.connectTimeoutMs);
     return;

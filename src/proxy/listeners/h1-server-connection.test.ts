@@ -100,3 +100,22 @@ test('a response head with a control character or a line break in a value, the r
   served[0]!.end(undefined, undefined);
   assert.equal(socket.text(), 'HTTP/1.1 200 Fine\r\nx-tab: a\tb\r\ncontent-length: 0\r\n\r\n');
 });
+
+test('an upgraded connection reads no more HTTP, outlives a drain, and still meets the idle timeout', async () => {
+  const { socket, conn, served, rejected } = connection({ idleTimeoutMs: 1000 });
+  await send(socket, 'GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+  const { early } = served[0]!.switchProtocols('', [], 'websocket');
+  assert.equal(early, undefined);
+  assert.equal(socket.text(), 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+  await send(socket, GET);
+  assert.equal(served.length, 1, 'bytes after the switch are not parsed as requests');
+  conn.drain();
+  assert.equal(socket.destroyed, false, 'a drain leaves it to the listener grace period');
+  const t0 = Date.now();
+  conn.check(t0);
+  conn.check(t0 + 900);
+  assert.equal(socket.destroyed, false);
+  conn.check(t0 + 1001);
+  assert.equal(socket.destroyed, true);
+  assert.deepEqual(rejected, ['idle_timeout']);
+});

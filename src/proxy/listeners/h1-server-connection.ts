@@ -3,7 +3,8 @@
 // request is parsed once the response to this one is written (pipelined requests wait in the
 // buffer, the socket paused). The listener's sweep enforces the request-head deadline (408),
 // the keep-alive timeout, and the idle timeout of a request in flight (no byte either way):
-// a per-socket timer would be re-armed on every read and write.
+// a per-socket timer would be re-armed on every read and write. A request the upstream answered
+// with 101 takes the socket over (a byte relay); the sweep's idle timeout still applies to it.
 import type net from 'node:net';
 import { requestHeadTimeout, type ProxyError } from '../errors.js';
 import { H1Downstream, type H1ExchangeOwner } from '../http/h1-downstream.js';
@@ -30,6 +31,8 @@ const enum Phase {
   Head,
   /** A request is being served. */
   Busy,
+  /** The connection switched protocols (101): its exchange relays bytes and reports its end. */
+  Upgraded,
 }
 
 export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
@@ -52,11 +55,13 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
     private readonly peer: string | undefined,
   ) {
     this.parser = new H1RequestParser(this, host.limits.maxRequestHeadBytes);
-    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('data', this.onDataEvent);
     socket.on('error', ignore);
     socket.once('close', () => this.onClose());
     socket.resume();
   }
+
+  private readonly onDataEvent = (data: Buffer): void => this.onData(data);
 
   /**
    * The listener's sweep: a head past its deadline gets 408, an idle keep-alive connection
@@ -80,9 +85,9 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
     }
   }
 
-  /** The listener drains: an idle connection closes now, a busy one after its response. */
+  /** The listener drains: an idle connection closes now, a busy one after its response, an upgraded one when the listener's grace ends. */
   drain(): void {
-    if (this.phase !== Phase.Busy) this.socket.destroy();
+    if (this.phase === Phase.Idle || this.phase === Phase.Head) this.socket.destroy();
   }
 
   // --- H1RequestSink (from the parser) --------------------------------------------------------
@@ -120,6 +125,19 @@ export class H1ServerConnection implements H1ExchangeOwner, H1RequestSink {
     }
     if (!down.requestRead) return; // the rest of the body is read (and dropped) first
     this.nextRequest();
+  }
+
+  upgraded(down: H1Downstream): Buffer | undefined {
+    if (down !== this.current) return undefined;
+    this.phase = Phase.Upgraded;
+    this.since = Date.now();
+    // The exchange reports its own end once its relay is over, not this connection's close.
+    this.current = undefined;
+    this.closing = true;
+    this.socket.off('data', this.onDataEvent);
+    const early = this.stash;
+    this.stash = undefined;
+    return early;
   }
 
   // --- socket events ----------------------------------------------------------------------------

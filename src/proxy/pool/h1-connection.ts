@@ -1,10 +1,12 @@
 // One HTTP/1.1 connection to an upstream endpoint: writes a request head as one string, feeds
 // the response bytes to its parser, and goes back to its pool when the exchange is complete
-// and the connection can carry another request (keep-alive).
+// and the connection can carry another request (keep-alive). A connection whose request asked
+// for an upgrade never goes back: on 101 its socket leaves the pool for the exchange to relay,
+// on any other answer it closes.
 import net from 'node:net';
 import { upstreamConnectFailed, upstreamConnectTimeout, upstreamProtocolError, upstreamReset, type ProxyError } from '../errors.js';
 import { latin1 } from '../http/h1-syntax.js';
-import { H1ResponseParser, ParseStatus, type H1ResponseSink } from './h1-response-parser.js';
+import { H1ResponseParser, ParseStatus, type H1ResponseSink, type H1UpgradeResponse } from './h1-response-parser.js';
 
 /** The exchange using a connection: the response sink plus failure notice. */
 export interface H1Exchange extends H1ResponseSink {
@@ -16,6 +18,8 @@ export interface H1Exchange extends H1ResponseSink {
   onExchangeError(error: ProxyError, retryable: boolean): void;
   /** The response is incomplete and every byte that arrived so far went to the sink: the rest may take a while. */
   onResponseWaiting(): void;
+  /** 101 to an upgrade request: `socket` has left the pool and is the exchange's (the bytes after the head are in `response.rest`). */
+  onUpgrade(response: H1UpgradeResponse, socket: net.Socket): void;
 }
 
 /** Where a connection returns to when idle, and how it leaves for good. */
@@ -37,6 +41,8 @@ export class H1Connection {
   private exchange: H1Exchange | null = null;
   private connected = false;
   private requestEnded = false;
+  /** The current request asked for an upgrade: the connection is not reused whatever the answer. */
+  private upgradeAsked = false;
   /** Exchanges started on this connection (more than one means it was reused). */
   uses = 0;
   /** When it last went idle (ms since epoch), for the pool's idle sweep. */
@@ -58,19 +64,30 @@ export class H1Connection {
       this.connected = true;
       if (connectTimeoutMs > 0) socket.setTimeout(0);
     });
-    socket.on('timeout', () => this.fail(upstreamConnectTimeout(owner.label, this.connectTimeoutMs), false));
-    socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (err) => this.onSocketError(err));
-    socket.on('close', () => this.onSocketError(undefined));
+    socket.on('timeout', this.onTimeoutEvent);
+    socket.on('data', this.onDataEvent);
+    socket.on('end', this.onEndEvent);
+    socket.on('error', this.onErrorEvent);
+    socket.on('close', this.onCloseEvent);
   }
 
-  /** Starts an exchange: `head` is the complete request head; the body (if any) follows with write()/end(). */
-  dispatch(exchange: H1Exchange, head: string, bodyless: boolean, requestEnded: boolean): void {
+  // The socket's listeners, kept to be taken off when an upgrade hands the socket over.
+  private readonly onTimeoutEvent = (): void => this.fail(upstreamConnectTimeout(this.owner.label, this.connectTimeoutMs), false);
+  private readonly onDataEvent = (data: Buffer): void => this.onData(data);
+  private readonly onEndEvent = (): void => this.onEnd();
+  private readonly onErrorEvent = (err: Error): void => this.onSocketError(err);
+  private readonly onCloseEvent = (): void => this.onSocketError(undefined);
+
+  /**
+   * Starts an exchange: `head` is the complete request head; the body (if any) follows with
+   * write()/end(). `upgrade`: the request asked for an upgrade (101 hands the socket over).
+   */
+  dispatch(exchange: H1Exchange, head: string, bodyless: boolean, requestEnded: boolean, upgrade = false): void {
     this.exchange = exchange;
     this.requestEnded = requestEnded;
+    this.upgradeAsked = upgrade;
     this.uses++;
-    this.parser.start(exchange, bodyless);
+    this.parser.start(exchange, bodyless, upgrade);
     this.socket.write(latin1(head));
   }
 
@@ -116,7 +133,19 @@ export class H1Connection {
     }
     if (status === ParseStatus.Complete) this.finish();
     else if (status === ParseStatus.Invalid) this.fail(upstreamProtocolError(this.owner.label, this.parser.error), false);
+    else if (status === ParseStatus.Upgraded) this.handOver(this.parser.upgraded!);
     else this.exchange?.onResponseWaiting();
+  }
+
+  /** 101: the socket leaves the pool (no longer counted there) and goes to the exchange with its listeners taken off. */
+  private handOver(response: H1UpgradeResponse): void {
+    const exchange = this.exchange!;
+    this.exchange = null;
+    this.destroyed = true;
+    const socket = this.socket;
+    socket.off('timeout', this.onTimeoutEvent).off('data', this.onDataEvent).off('end', this.onEndEvent).off('error', this.onErrorEvent).off('close', this.onCloseEvent);
+    this.owner.remove(this);
+    exchange.onUpgrade(response, socket);
   }
 
   private onEnd(): void {
@@ -141,7 +170,7 @@ export class H1Connection {
   /** The parser completed the response (the sink already wrote it downstream). */
   private finish(): void {
     this.exchange = null;
-    if (this.parser.keepAlive && this.requestEnded && !this.destroyed) {
+    if (this.parser.keepAlive && this.requestEnded && !this.destroyed && !this.upgradeAsked) {
       this.idleSince = Date.now();
       this.owner.release(this);
     } else {

@@ -153,3 +153,42 @@ test('the parser is reusable for the next response on the connection', () => {
     assert.equal(out.body, body);
   }
 });
+
+test('101 to an upgrade request: the head without hop-by-hop fields, the Upgrade value, and the bytes after it', () => {
+  for (const step of [0, 1]) {
+    const parser = new H1ResponseParser();
+    const out: Parsed = { body: '', complete: false, continues: 0 };
+    parser.start(sink(out), false, true);
+    const wire = Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: abc=\r\n\r\n\x81\x02hi', 'latin1');
+    let status = ParseStatus.More;
+    const piece = step || wire.length;
+    let i = 0;
+    for (; i < wire.length && status === ParseStatus.More; i += piece) status = parser.execute(wire.subarray(i, i + piece));
+    assert.equal(status, ParseStatus.Upgraded, `step ${step}`);
+    const up = parser.upgraded!;
+    assert.deepEqual([up.reason, up.headers, up.protocol], ['Switching Protocols', ['Sec-WebSocket-Accept', 'abc='], 'websocket']);
+    // Whole: the frame came with the head; byte by byte: it is still on the connection.
+    assert.equal(up.rest?.toString('latin1'), step === 0 ? '\x81\x02hi' : undefined);
+    assert.equal(out.status, undefined, 'the sink got no ordinary head');
+    assert.equal(parser.keepAlive, false);
+  }
+});
+
+test('101 is a protocol error to a request that asked for no upgrade, or without an Upgrade field', () => {
+  const plain = parse('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n');
+  assert.equal(plain.status, ParseStatus.Invalid);
+  assert.match(plain.parser.error, /asked for no upgrade/);
+  const parser = new H1ResponseParser();
+  parser.start(sink({ body: '', complete: false, continues: 0 }), false, true);
+  assert.equal(parser.execute(Buffer.from('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\n')), ParseStatus.Invalid);
+  assert.match(parser.error, /without an Upgrade field/);
+});
+
+test('a non-101 answer to an upgrade request is an ordinary response', () => {
+  const parser = new H1ResponseParser();
+  const out: Parsed = { body: '', complete: false, continues: 0 };
+  parser.start(sink(out), false, true);
+  assert.equal(parser.execute(Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\nno')), ParseStatus.Complete);
+  assert.deepEqual([out.status, out.body, out.complete], [400, 'no', true]);
+  assert.equal(parser.upgraded, undefined);
+});

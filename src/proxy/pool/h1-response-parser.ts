@@ -1,6 +1,7 @@
 // A small incremental HTTP/1.x response parser for the upstream client: status line, header
 // fields (hop-by-hop ones removed), and the body framed by Content-Length, chunked encoding or
-// connection close. One parser per connection, reused for every response on it.
+// connection close. One parser per connection, reused for every response on it. A 101 answer
+// to a request that asked for an upgrade ends the HTTP part of the connection (Upgraded).
 //
 // It is deliberately not a general parser: it reads responses to requests this proxy wrote,
 // so it needs no request-line handling, no obsolete line folding and no pipelining.
@@ -28,6 +29,18 @@ export const enum ParseStatus {
   Complete = 1,
   /** The bytes are not a valid response; `error` says why. */
   Invalid = 2,
+  /** 101 Switching Protocols to an upgrade request: `upgraded` has the head; the connection is no longer HTTP. */
+  Upgraded = 3,
+}
+
+/** A 101 answer to an upgrade request: its head, and the bytes after it (the new protocol's first). */
+export interface H1UpgradeResponse {
+  readonly reason: string;
+  /** Without hop-by-hop fields (Upgrade and Connection included). */
+  readonly headers: string[];
+  /** The Upgrade field's value. */
+  readonly protocol: string;
+  readonly rest: Buffer | undefined;
 }
 
 const enum State {
@@ -49,6 +62,10 @@ export class H1ResponseParser implements ChunkDataSink {
   private pending: Buffer | undefined = undefined;
   private remaining = 0;
   private bodyless = false;
+  /** The request asked for an upgrade: a 101 is its answer, not a protocol error. */
+  private upgradeAsked = false;
+  /** The Upgrade field of the response being parsed. */
+  private upgradeField: string | undefined = undefined;
   private readonly chunked = new ChunkedBodyDecoder();
   /** Whether the connection may carry another request after this response. */
   keepAlive = true;
@@ -56,13 +73,17 @@ export class H1ResponseParser implements ChunkDataSink {
   received = false;
   /** Why the last execute() returned Invalid. */
   error = '';
+  /** Set when execute() returned Upgraded. */
+  upgraded: H1UpgradeResponse | undefined = undefined;
 
-  /** Prepares for the response to one request; `bodyless` for HEAD requests. */
-  start(sink: H1ResponseSink, bodyless: boolean): void {
+  /** Prepares for the response to one request; `bodyless` for HEAD requests; `upgrade` when it asked for one. */
+  start(sink: H1ResponseSink, bodyless: boolean, upgrade = false): void {
     this.sink = sink;
     this.state = State.Head;
     this.pending = undefined;
     this.bodyless = bodyless;
+    this.upgradeAsked = upgrade;
+    this.upgraded = undefined;
     this.chunked.reset();
     this.keepAlive = true;
     this.received = false;
@@ -95,6 +116,7 @@ export class H1ResponseParser implements ChunkDataSink {
           const next = this.parseHead(data.toString('latin1', pos, end));
           if (next === ParseStatus.Invalid) return next;
           pos = end + 4;
+          if (next === ParseStatus.Upgraded) return this.upgrade(data, pos);
           if (next === ParseStatus.Complete) return this.complete(undefined, data, pos);
           break;
         }
@@ -154,6 +176,7 @@ export class H1ResponseParser implements ChunkDataSink {
     if (lineEnd < 0) lineEnd = head.length;
     const reason = lineEnd > 13 ? head.slice(13, lineEnd) : '';
 
+    this.upgradeField = undefined;
     let keepAlive = minor >= 1;
     let contentLength = -1;
     let chunked = false;
@@ -174,7 +197,10 @@ export class H1ResponseParser implements ChunkDataSink {
           if (name.toLowerCase() === 'te') continue;
           break;
         case 7: // upgrade
-          if (name.toLowerCase() === 'upgrade') continue;
+          if (name.toLowerCase() === 'upgrade') {
+            this.upgradeField = value;
+            continue;
+          }
           break;
         case 10: {
           // connection, keep-alive
@@ -214,7 +240,12 @@ export class H1ResponseParser implements ChunkDataSink {
     if (listed !== undefined) removeListed(headers, listed);
 
     if (status < 200) {
-      if (status === 101) return this.invalid('101 Switching Protocols to a request that asked for no upgrade');
+      if (status === 101) {
+        if (!this.upgradeAsked) return this.invalid('101 Switching Protocols to a request that asked for no upgrade');
+        if (this.upgradeField === undefined) return this.invalid('101 Switching Protocols without an Upgrade field');
+        this.upgraded = { reason, headers, protocol: this.upgradeField, rest: undefined };
+        return ParseStatus.Upgraded;
+      }
       if (status === 100) this.sink!.onResponseContinue();
       this.state = State.Head; // an interim response; the final one follows
       return ParseStatus.More;
@@ -238,6 +269,16 @@ export class H1ResponseParser implements ChunkDataSink {
       this.keepAlive = false;
     }
     return ParseStatus.More;
+  }
+
+  /** The 101 head is parsed: what follows it on the connection is the new protocol's. */
+  private upgrade(data: Buffer, pos: number): ParseStatus {
+    const head = this.upgraded!;
+    if (pos < data.length) this.upgraded = { ...head, rest: data.subarray(pos) };
+    this.keepAlive = false;
+    this.sink = null;
+    this.state = State.Idle;
+    return ParseStatus.Upgraded;
   }
 
   private complete(last: Buffer | undefined, data: Buffer | undefined, pos: number): ParseStatus {
