@@ -109,17 +109,19 @@ export const upstreamTimeout = (endpoint: string, timeoutMs: number): ProxyError
 
 /**
  * The endpoint a request was waiting for a connection to left its cluster (EDS) or was ejected:
- * the request never went out, so the retry layer sends it to another endpoint at once.
+ * the request never went out, so the retry layer sends it to another endpoint at once
+ * (`unprocessed`; without it, the forwarder marks it so when the request has no body).
  */
-export const endpointGone = (endpoint: string, why: 'removed' | 'ejected'): ProxyError => ({
-  ...make(
+export const endpointGone = (endpoint: string, why: 'removed' | 'ejected', unprocessed = true): ProxyError => {
+  const e = make(
     'ENDPOINT_GONE',
     `the endpoint chosen for the request was ${why === 'removed' ? 'removed from its cluster' : 'ejected by outlier detection'} while the request waited for a connection`,
     undefined,
     `endpoint ${endpoint}`,
-  ),
-  unprocessed: true,
-});
+  );
+  // A connection still dialling may have taken part of a body: its forwarder decides.
+  return unprocessed ? { ...e, unprocessed } : e;
+};
 
 /** Over a circuit breaker limit: `what` names the limit (maxRequests). */
 export const circuitBreakerOpen = (cluster: string, what: string, limit: number): ProxyError =>

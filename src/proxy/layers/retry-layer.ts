@@ -89,7 +89,8 @@ function onPerTryTimeout(ctx: BackendRequest): void {
 function onAttemptFailed(ctx: BackendRequest, error: ProxyError): boolean {
   const st = stateOf(ctx);
   clearTimer(st);
-  const kind: Failure = error.code === 'UPSTREAM_CONNECT_FAILED' ? 'connect' : 'reset';
+  // An endpoint gone before the connection was up: the request never left, as with a connect failure.
+  const kind: Failure = error.code === 'UPSTREAM_CONNECT_FAILED' || error.code === 'ENDPOINT_GONE' ? 'connect' : 'reset';
   const on = st.policy.on;
   const listed = kind === 'connect' ? on.connectFailure || on.reset || on.fiveXx || on.gatewayError : on.reset || on.fiveXx || on.gatewayError;
   if (!listed) return false;
