@@ -6,9 +6,8 @@
 // takes its waiting requests with it to another endpoint (pending-requests.ts, reroute).
 import type { BalancerEndpoint } from '../balancer/index.js';
 import type { ClusterConfig } from '../config/runtime-config.js';
-import { ClusterEvents } from '../metrics/cluster-events.js';
+import { ClusterEvents, type EjectionReason } from '../metrics/cluster-events.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
-import type { EjectionReason } from '../metrics/cluster-events.js';
 import { OutlierDetector, type EjectionListener } from './outlier-detector.js';
 import { PendingQueue, PendingRequests } from './pending-requests.js';
 
