@@ -22,7 +22,8 @@ export type ProxyErrorCode =
   | 'CIRCUIT_BREAKER_OPEN'
   | 'RATE_LIMITED'
   | 'FAULT_INJECTED'
-  | 'OUTBOUND_REFUSED';
+  | 'OUTBOUND_REFUSED'
+  | 'ENDPOINT_GONE';
 
 /** The status each code answers with (a listener bind failure never reaches a client). */
 export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
@@ -46,6 +47,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
   /** The configured abort status replaces this one. */
   FAULT_INJECTED: 503,
   OUTBOUND_REFUSED: 502,
+  ENDPOINT_GONE: 503,
 };
 
 /** An expected failure on the data path; turned into a response only by `http/error-response.ts`. */
@@ -62,7 +64,9 @@ export interface ProxyError {
   /**
    * The upstream surely did not process the request: a reused keep-alive connection closed
    * before any response byte (the server closed it as idle while the request was on its way),
-   * and the request had no body. The retry layer sends it again once on a fresh connection.
+   * and the request had no body, and the retry layer sends it again once on a fresh connection;
+   * or (ENDPOINT_GONE) its endpoint went away before it got a connection, and the retry layer
+   * sends it to another endpoint.
    */
   readonly unprocessed?: true;
 }
@@ -113,6 +117,22 @@ export const requestTimeout = (route: string, timeoutMs: number): ProxyError => 
 
 export const upstreamTimeout = (endpoint: string, timeoutMs: number): ProxyError =>
   make('UPSTREAM_TIMEOUT', `upstream sent no response head within the per-try timeout of ${timeoutMs} ms`, undefined, `endpoint ${endpoint}`);
+
+/**
+ * The endpoint a request was waiting for a connection to left its cluster (EDS) or was ejected:
+ * the request never went out, so the retry layer sends it to another endpoint at once
+ * (`unprocessed`; without it, the forwarder marks it so when the request has no body).
+ */
+export const endpointGone = (endpoint: string, why: 'removed' | 'ejected', unprocessed = true): ProxyError => {
+  const e = make(
+    'ENDPOINT_GONE',
+    `the endpoint chosen for the request was ${why === 'removed' ? 'removed from its cluster' : 'ejected by outlier detection'} while the request waited for a connection`,
+    undefined,
+    `endpoint ${endpoint}`,
+  );
+  // A connection still dialling may have taken part of a body: its forwarder decides.
+  return unprocessed ? { ...e, unprocessed } : e;
+};
 
 /** Over a circuit breaker limit: `what` names the limit (maxRequests). */
 export const circuitBreakerOpen = (cluster: string, what: string, limit: number): ProxyError =>

@@ -257,6 +257,8 @@ export interface OutlierDetection {
   enforcingFailurePercentage?: UInt32Value;
   failurePercentageMinimumHosts?: UInt32Value;
   failurePercentageRequestVolume?: UInt32Value;
+  /** At least one host is ejected whatever maxEjectionPercent allows. */
+  alwaysEjectOneHost?: { value: boolean };
 }
 
 // ---- ClusterLoadAssignment (EDS) ----

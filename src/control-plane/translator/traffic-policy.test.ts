@@ -46,6 +46,7 @@ test('a TrafficPolicy sets the cluster of its Service: ring hash, connect timeou
     interval: { seconds: 5 },
     baseEjectionTime: { seconds: 30 },
     maxEjectionPercent: { value: 50 },
+    alwaysEjectOneHost: { value: true },
   });
   roundTrips(CLUSTER, c);
   const other = s.clusters.get('outbound|8080||other.default')!;

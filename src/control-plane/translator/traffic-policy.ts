@@ -81,6 +81,8 @@ export function clusterWithPolicy(cluster: Cluster, policy: TrafficPolicy | unde
       interval: ms(od.interval),
       baseEjectionTime: ms(od.baseEjectionTime),
       maxEjectionPercent: u32(od.maxEjectionPercent),
+      // A small Service still ejects its one bad endpoint (10 % of 3 rounds down to none).
+      alwaysEjectOneHost: { value: true },
       ...(od.failureRate
         ? {
             failurePercentageThreshold: u32(od.failureRate.threshold),

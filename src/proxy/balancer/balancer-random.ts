@@ -1,11 +1,17 @@
-// Random: each pick is uniform over the endpoints (no state, no coordination between proxies).
-import { EMPTY_BALANCER, registerBalancer, type Balancer, type Pickable } from './balancer.js';
+// Random: each pick is uniform over the endpoints (no state, no coordination between proxies);
+// a retry's pick is uniform over the endpoints it has not tried yet.
+import { countAllowed, EMPTY_BALANCER, nthAllowed, registerBalancer, type Balancer, type Pickable } from './balancer.js';
 
 class RandomPick<T extends Pickable> implements Balancer<T> {
   constructor(private readonly endpoints: readonly T[]) {}
 
-  pick(): T | undefined {
-    return this.endpoints[Math.floor(Math.random() * this.endpoints.length)];
+  pick(_hash?: number, avoid?: readonly T[]): T | undefined {
+    const list = this.endpoints;
+    if (avoid !== undefined && avoid.length > 0) {
+      const allowed = countAllowed(list, avoid);
+      if (allowed > 0) return nthAllowed(list, avoid, Math.floor(Math.random() * allowed));
+    }
+    return list[Math.floor(Math.random() * list.length)];
   }
 }
 

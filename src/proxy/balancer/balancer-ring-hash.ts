@@ -1,7 +1,9 @@
 // Ring hash (consistent hashing) for session affinity: each endpoint owns many points on a
 // 32-bit ring; a request goes to the owner of the first point at or after its key's hash, so
 // the same key keeps its endpoint and a change of the endpoint set moves only ~1/n of the keys.
-// A request without a key gets a random point.
+// A request without a key gets a random point. A retry walks on along the ring past the
+// owners it already tried (Envoy's previous_hosts with ring hash), so it lands on the endpoint
+// that would own the key if the tried ones were gone.
 import { EMPTY_BALANCER, registerBalancer, type Balancer, type Pickable } from './balancer.js';
 import { hash32 } from './hash-key.js';
 
@@ -22,7 +24,7 @@ class RingHash<T extends Pickable> implements Balancer<T> {
     this.owners = entries.map((x) => x.owner);
   }
 
-  pick(hash?: number): T | undefined {
+  pick(hash?: number, avoid?: readonly T[]): T | undefined {
     const h = hash ?? Math.floor(Math.random() * 0x1_0000_0000);
     const points = this.points;
     // First point >= h, wrapping to the start.
@@ -33,7 +35,15 @@ class RingHash<T extends Pickable> implements Balancer<T> {
       if (points[mid]! < h) lo = mid + 1;
       else hi = mid;
     }
-    return this.owners[lo === points.length ? 0 : lo];
+    const at = lo === points.length ? 0 : lo;
+    const owners = this.owners;
+    if (avoid === undefined || avoid.length === 0) return owners[at];
+    const n = owners.length;
+    for (let k = 0; k < n; k++) {
+      const owner = owners[(at + k) % n]!;
+      if (!avoid.includes(owner)) return owner;
+    }
+    return owners[at]; // every owner was tried: the key's own
   }
 }
 

@@ -1,5 +1,6 @@
 // Round robin: each pick takes the next endpoint in order, starting at a random offset so
-// that many proxies with the same endpoint list do not move in lockstep.
+// that many proxies with the same endpoint list do not move in lockstep. A retry's pick goes
+// on in order past the endpoints it already tried.
 import { EMPTY_BALANCER, registerBalancer, type Balancer, type Pickable } from './balancer.js';
 
 class RoundRobin<T extends Pickable> implements Balancer<T> {
@@ -9,10 +10,21 @@ class RoundRobin<T extends Pickable> implements Balancer<T> {
     this.next = Math.floor(Math.random() * endpoints.length);
   }
 
-  pick(): T | undefined {
+  pick(_hash?: number, avoid?: readonly T[]): T | undefined {
     const list = this.endpoints;
-    const i = this.next;
-    this.next = i + 1 === list.length ? 0 : i + 1;
+    const n = list.length;
+    let i = this.next;
+    if (avoid !== undefined && avoid.length > 0) {
+      // On in order past the endpoints already tried; when all were, the usual next one.
+      for (let t = 0; t < n; t++) {
+        const k = (this.next + t) % n;
+        if (!avoid.includes(list[k]!)) {
+          i = k;
+          break;
+        }
+      }
+    }
+    this.next = i + 1 === n ? 0 : i + 1;
     return list[i];
   }
 }

@@ -2,7 +2,7 @@
 // two random choices, health filtering, and the registry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createBalancer, registerBalancer, registeredBalancers, WeightedChoice, type BalancerEndpoint } from './index.js';
+import { createBalancer, hash32, registerBalancer, registeredBalancers, WeightedChoice, type BalancerEndpoint } from './index.js';
 
 interface Fake {
   name: string;
@@ -105,4 +105,67 @@ test('weighted choice follows weights and ignores zero ones', () => {
 test('weighted choice with all weights zero picks nothing', () => {
   assert.equal(new WeightedChoice([{ item: 'a', weight: 0 }]).pick(), undefined);
   assert.equal(new WeightedChoice([]).pick(), undefined);
+});
+
+const POLICIES = ['round_robin', 'least_request', 'random', 'ring_hash'];
+const named = (names: string[]) => names.map((n) => ({ target: { name: n, active: 0, key: `${n}:80` }, healthy: true, weight: 1 }));
+
+test('every policy avoids the endpoints a retry already tried while another is left', () => {
+  for (const policy of POLICIES) {
+    const members = named(['a', 'b', 'c', 'd']);
+    const [a, b, c, d] = members.map((m) => m.target);
+    const lb = createBalancer(policy, members);
+    for (let i = 0; i < 200; i++) {
+      const hash = i * 21_474_836;
+      assert.ok(![a, b].includes(lb.pick(hash, [a!, b!])), policy);
+      assert.equal(lb.pick(hash, [a!, b!, c!]), d, policy);
+    }
+  }
+});
+
+test('every policy picks as usual once every endpoint was tried', () => {
+  for (const policy of POLICIES) {
+    const members = named(['a', 'b', 'c']);
+    const lb = createBalancer(policy, members);
+    const all = members.map((m) => m.target);
+    const seen = new Set(Array.from({ length: 300 }, (_, i) => lb.pick(i * 14_316_557, all)?.name));
+    assert.deepEqual([...seen].sort(), ['a', 'b', 'c'], policy);
+  }
+});
+
+test('ring hash: a retry lands where the key would go if the tried endpoint were gone', () => {
+  const members = named(['a', 'b', 'c', 'd', 'e']);
+  const lb = createBalancer('ring_hash', members);
+  for (let i = 0; i < 100; i++) {
+    const key = hash32(`user-${i}`);
+    const first = lb.pick(key)!;
+    const without = createBalancer(
+      'ring_hash',
+      members.filter((m) => m.target !== first),
+    );
+    assert.equal(lb.pick(key, [first])!.name, without.pick(key)!.name);
+    assert.equal(lb.pick(key, [])!.name, first.name, 'nothing tried: the key keeps its endpoint');
+  }
+});
+
+test('round robin goes on in order past tried endpoints, and keeps its rotation', () => {
+  const members = named(['a', 'b', 'c']);
+  const [a, b, c] = members.map((m) => m.target);
+  const lb = createBalancer('round_robin', members);
+  const order = [a, b, c];
+  const start = lb.pick()!;
+  const at = order.indexOf(start);
+  // Next in turn is order[at+1]; avoiding it takes the one after, and rotation resumes past that.
+  assert.equal(lb.pick(undefined, [order[(at + 1) % 3]!]), order[(at + 2) % 3]);
+  assert.equal(lb.pick(), order[at % 3]);
+});
+
+test('least request compares two untried endpoints', () => {
+  const members = [
+    { target: { name: 'tried', active: 0 }, healthy: true, weight: 1 },
+    { target: { name: 'busy', active: 9 }, healthy: true, weight: 1 },
+    { target: { name: 'idle', active: 1 }, healthy: true, weight: 1 },
+  ];
+  const lb = createBalancer('least_request', members);
+  for (let i = 0; i < 100; i++) assert.equal(lb.pick(undefined, [members[0]!.target])?.name, 'idle');
 });

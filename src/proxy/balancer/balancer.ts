@@ -18,10 +18,12 @@ export interface BalancerEndpoint<T extends Pickable> {
 
 /**
  * Picks an endpoint per request. MUST NOT allocate; MUST return undefined only for an empty set.
- * `hash` is the request's affinity key (ring hash); other policies ignore it.
+ * `hash` is the request's affinity key (ring hash); other policies ignore it. `avoid` holds the
+ * endpoints a retry already tried (Envoy's previous_hosts predicate): a pick MUST NOT return one
+ * of them while another candidate is left, and MUST fall back to its usual choice when none is.
  */
 export interface Balancer<T extends Pickable> {
-  pick(hash?: number): T | undefined;
+  pick(hash?: number, avoid?: readonly T[]): T | undefined;
 }
 
 /** Builds a balancer over `candidates`, the endpoints it may choose from (already health-filtered). */
@@ -49,6 +51,22 @@ export function createBalancer<T extends Pickable>(policy: string, endpoints: re
   if (!factory) throw new Error(`load balancing policy ${JSON.stringify(policy)} is not registered; expected one of ${registeredBalancers().join(', ')}`);
   const healthy = endpoints.filter((e) => e.healthy).map((e) => e.target);
   return factory(healthy.length > 0 ? healthy : endpoints.map((e) => e.target));
+}
+
+/** How many of `list` are not in `avoid`. */
+export function countAllowed<T>(list: readonly T[], avoid: readonly T[]): number {
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if (!avoid.includes(list[i]!)) n++;
+  return n;
+}
+
+/** The `k`-th (from 0) member of `list` not in `avoid`; k MUST be below countAllowed(list, avoid). */
+export function nthAllowed<T>(list: readonly T[], avoid: readonly T[], k: number): T {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    if (!avoid.includes(e) && k-- === 0) return e;
+  }
+  throw new Error(`nthAllowed: index past the ${countAllowed(list, avoid)} allowed endpoints`);
 }
 
 /** The picker for an empty endpoint set. */

@@ -64,6 +64,8 @@ export class RequestContext implements RouteInput {
   cluster: ClusterState | undefined = undefined;
   /** Set by the balance layer only, for each attempt (EndpointRequest). */
   endpoint: UpstreamEndpoint | undefined = undefined;
+  /** Endpoints of earlier attempts, which a later one avoids (set by the balance layer only, from the second attempt). */
+  triedEndpoints: UpstreamEndpoint[] | undefined = undefined;
   upstream: UpstreamCall | undefined = undefined;
   /** The route timeout's timer (set by the timeout layer only). */
   routeTimer: NodeJS.Timeout | undefined = undefined;

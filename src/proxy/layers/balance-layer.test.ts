@@ -114,3 +114,30 @@ test('without outlier detection, or before an endpoint was picked, nothing is re
   assert.equal(balanceLayer.onAttemptFailed!(ctx, upstreamReset('x')), false);
   assert.equal(cluster.runtime.outlier!.ejected, 0);
 });
+
+test('a later attempt of a request avoids the endpoints its earlier attempts went to', () => {
+  for (const lbPolicy of ['round_robin', 'least_request', 'random', 'ring_hash'] as const) {
+    const endpoints = fakeEndpoints(3);
+    const cluster = clusterState('app', endpoints, { lbPolicy });
+    const { ctx, next } = pick(cluster, { hash: { type: 'header', name: 'x-user' }, headers: { 'x-user': 'alice' } });
+    const first = ctx.endpoint;
+    balanceLayer.request(ctx, next.handler); // the retry goes down the same context
+    const second = ctx.endpoint;
+    assert.notEqual(second, first, lbPolicy);
+    balanceLayer.request(ctx, next.handler);
+    assert.equal(new Set([first, second, ctx.endpoint]).size, 3, `${lbPolicy}: the third attempt goes to the one left`);
+    balanceLayer.request(ctx, next.handler);
+    assert.ok(endpoints.includes(ctx.endpoint), `${lbPolicy}: every endpoint tried, any may be picked again`);
+    assert.equal(next.calls.length, 4);
+  }
+});
+
+test('ring hash: a retry leaves the dead owner of its key and later requests with that key still hash to it', () => {
+  const cluster = clusterState('app', fakeEndpoints(5), { lbPolicy: 'ring_hash' });
+  const hash = { type: 'header', name: 'x-user' } as const;
+  const { ctx, next } = pick(cluster, { hash, headers: { 'x-user': 'bob' } });
+  const owner = ctx.endpoint;
+  balanceLayer.request(ctx, next.handler);
+  assert.notEqual(ctx.endpoint, owner);
+  assert.equal(pick(cluster, { hash, headers: { 'x-user': 'bob' } }).ctx.endpoint, owner, 'a new request starts from the key again');
+});

@@ -1,6 +1,9 @@
 // Layer: load balancing. Asks the chosen cluster's picker for an endpoint (the outlier
 // detector's picker, without ejected endpoints, when the cluster has one); routes with a hash
-// policy pass the request's affinity key for ring hash. A cluster without endpoints is a 503
+// policy pass the request's affinity key for ring hash. A retry (or a request re-routed from
+// an endpoint that left) avoids the endpoints its earlier attempts went to, as Envoy's
+// previous_hosts retry predicate does; when it tried them all, any may be picked again.
+// A cluster without endpoints is a 503
 // (NO_HEALTHY_ENDPOINT). On the way up, each attempt's outcome is recorded against the
 // endpoint it went to (outlier detection: a 5xx or a failed attempt counts against it).
 import { hash32 } from '../balancer/index.js';
@@ -31,7 +34,10 @@ export const balanceLayer: HttpLayer<BackendRequest, EndpointRequest> = {
     const h = ctx.route.rule.hash;
     const outlier = cluster.runtime.outlier;
     const balancer = outlier === undefined ? cluster.balancer : outlier.balancer;
-    const endpoint = balancer.pick(h === undefined ? undefined : requestHash(ctx, h));
+    const previous = ctx.endpoint;
+    // Only a later attempt has a previous endpoint: the first one allocates nothing here.
+    if (previous !== undefined) (ctx.triedEndpoints ??= []).push(previous);
+    const endpoint = balancer.pick(h === undefined ? undefined : requestHash(ctx, h), ctx.triedEndpoints);
     if (endpoint === undefined) {
       ctx.fail(noHealthyEndpoint(cluster.name));
       return;

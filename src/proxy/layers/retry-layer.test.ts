@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
-import { upstreamConnectFailed, upstreamReset } from '../errors.js';
+import { endpointGone, upstreamConnectFailed, upstreamReset } from '../errors.js';
 import { NO_GRPC_STATUS } from '../metrics/request-stats.js';
 import { retryPolicy, safeRegex } from '../testing/config-builder.js';
 import { clusterState, compiledRoute, completeResponse, fakeEndpoints, fakeRequest, fakeUpstream, NextRecorder, type FakeRequestOptions } from '../testing/http-fakes.js';
@@ -300,4 +300,47 @@ test('an unprocessed attempt is not sent again once the response started downstr
   ctx.attemptFailed(unprocessed());
   assert.equal(next.calls.length, 1);
   assert.equal(cluster.runtime.events.retries['reused-connection'], 0);
+});
+
+test('a retry refused by maxRetries or by the retry budget is counted by the limit it met', (t) => {
+  fakeTime(t);
+  const byMax = clusterState('app', fakeEndpoints(2), { limits: { ...DEFAULT_LIMITS, maxRetries: 1 } });
+  assert.equal(start(retryPolicy(), { cluster: byMax }).ctx.upstreamHead(503, NO_GRPC_STATUS), true);
+  assert.equal(start(retryPolicy(), { cluster: byMax }).ctx.upstreamHead(503, NO_GRPC_STATUS), false);
+  assert.deepEqual(byMax.runtime.events.retriesRefused, { retry_budget: 0, max_retries: 1 });
+
+  const byBudget = clusterState('app', fakeEndpoints(2), { limits: { ...DEFAULT_LIMITS, retryBudget: { percent: 10, minConcurrency: 1 } } });
+  start(retryPolicy(), { cluster: byBudget }).ctx.attemptFailed(reset());
+  assert.equal(byBudget.runtime.activeRetries, 1, 'minConcurrency 1: the first retry is allowed');
+  const refusedOne = start(retryPolicy(), { cluster: byBudget });
+  refusedOne.ctx.attemptFailed(reset());
+  assert.equal(refusedOne.down.response?.status, 502, 'the refused retry leaves the failure to the client');
+  assert.deepEqual(byBudget.runtime.events.retriesRefused, { retry_budget: 1, max_retries: 0 });
+  assert.equal(byBudget.runtime.events.retries.reset, 1, 'only the retry that started counts as one');
+});
+
+test('a retry the policy has no attempts left for is not a refusal', (t) => {
+  fakeTime(t);
+  const { ctx, cluster } = start(retryPolicy({ numRetries: 0 }));
+  assert.equal(ctx.upstreamHead(503, NO_GRPC_STATUS), false);
+  assert.deepEqual(cluster.runtime.events.retriesRefused, { retry_budget: 0, max_retries: 0 });
+});
+
+test('an attempt whose endpoint went away while it waited goes at once to another endpoint, without a fresh connection, each time', () => {
+  const cluster = clusterState('app', fakeEndpoints(3));
+  const reached: string[] = [];
+  const { ctx, down } = fakeRequest({
+    cluster,
+    route: compiledRoute({}, [{ item: cluster, weight: 1 }]),
+    layers: [retryLayer, balanceLayer],
+    terminal: (c) => void reached.push(c.endpoint!.key),
+  });
+  ctx.scope.stack.serve(ctx);
+  ctx.attemptFailed(endpointGone(reached[0]!, 'removed'));
+  ctx.attemptFailed(endpointGone(reached[1]!, 'ejected'));
+  assert.equal(reached.length, 3, 'sent on twice, without a policy and without a backoff');
+  assert.equal(new Set(reached).size, 3, 'each time to an endpoint not tried yet');
+  assert.equal(ctx.freshConnection, false);
+  assert.equal(cluster.runtime.events.retries['reused-connection'] + cluster.runtime.events.retries.reset, 0, 'not a retry of the policy');
+  assert.equal(down.response, undefined);
 });

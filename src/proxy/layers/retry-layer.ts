@@ -8,8 +8,10 @@
 // Whatever the route's policy, an attempt that failed `unprocessed` (a reused keep-alive
 // connection the server closed before any response byte, the request without a body) is sent
 // again at once on a fresh connection, once per attempt, outside the budget: the request never
-// reached the application. Each retry started is counted by reason (trellis_retries_total),
-// each per-try timeout as a timeout of kind per_try.
+// reached the application; so is one whose endpoint left the cluster or was ejected while it
+// waited for a connection, to another endpoint. Each retry started is counted by reason (trellis_retries_total),
+// each one the budget or maxRetries refused by limit (trellis_retries_refused_total), each
+// per-try timeout as a timeout of kind per_try.
 import { upstreamTimeout, type ProxyError } from '../errors.js';
 import { DEFAULT_LIMITS, type RetryConfig } from '../config/resilience-config.js';
 import type { Handler, HttpLayer } from '../http/layer.js';
@@ -46,19 +48,25 @@ function startAttempt(ctx: BackendRequest, st: RetryState, fresh = false): void 
   st.next(ctx);
 }
 
-/** The keep-alive race: the attempt never reached the application, so it goes again now on a fresh connection. */
-function resendUnprocessed(ctx: BackendRequest): boolean {
+/**
+ * The attempt never reached the application, so it goes again now: the keep-alive race, on a
+ * fresh connection (once per attempt); an endpoint gone while the request waited for a
+ * connection, to another endpoint (the balance layer avoids the one tried).
+ */
+function resendUnprocessed(ctx: BackendRequest, error: ProxyError): boolean {
   const again = ctx.resend;
   if (again === undefined || ctx.downstream.headersSent) return false;
-  ctx.cluster.runtime.events.retries['reused-connection']++;
+  const fresh = error.code !== 'ENDPOINT_GONE';
+  // Counted where it happened: the race here, a re-route by the pending queue (trellis_requests_rerouted_total).
+  if (fresh) ctx.cluster.runtime.events.retries['reused-connection']++;
   const st = ctx.retry as RetryState | undefined;
   if (st !== undefined) {
     clearTimer(st);
-    startAttempt(ctx, st, true);
+    startAttempt(ctx, st, fresh);
     return true;
   }
-  ctx.resend = undefined;
-  ctx.freshConnection = true;
+  ctx.resend = fresh ? undefined : again;
+  ctx.freshConnection = fresh;
   again(ctx);
   return true;
 }
@@ -81,7 +89,8 @@ function onPerTryTimeout(ctx: BackendRequest): void {
 function onAttemptFailed(ctx: BackendRequest, error: ProxyError): boolean {
   const st = stateOf(ctx);
   clearTimer(st);
-  const kind: Failure = error.code === 'UPSTREAM_CONNECT_FAILED' ? 'connect' : 'reset';
+  // An endpoint gone before the connection was up: the request never left, as with a connect failure.
+  const kind: Failure = error.code === 'UPSTREAM_CONNECT_FAILED' || error.code === 'ENDPOINT_GONE' ? 'connect' : 'reset';
   const on = st.policy.on;
   const listed = kind === 'connect' ? on.connectFailure || on.reset || on.fiveXx || on.gatewayError : on.reset || on.fiveXx || on.gatewayError;
   if (!listed) return false;
@@ -118,7 +127,10 @@ function tryRetry(ctx: BackendRequest, st: RetryState, neverSent: boolean, reaso
     const limits = cluster.config.limits ?? DEFAULT_LIMITS;
     const budget = limits.retryBudget;
     const allowed = budget !== undefined ? Math.max(budget.minConcurrency, (budget.percent / 100) * rt.activeRequests) : limits.maxRetries;
-    if (rt.activeRetries + 1 > allowed) return false;
+    if (rt.activeRetries + 1 > allowed) {
+      rt.events.retriesRefused[budget !== undefined ? 'retry_budget' : 'max_retries']++;
+      return false;
+    }
     rt.activeRetries++;
     st.holdsSlot = true;
   }
@@ -163,7 +175,7 @@ export const retryLayer: HttpLayer<BackendRequest> = {
   // Only requests under a retry policy, and only while nothing went downstream, are retried
   // (an unprocessed attempt under any policy).
   onAttemptFailed(ctx, error) {
-    if (error.unprocessed === true && resendUnprocessed(ctx)) return true;
+    if (error.unprocessed === true && resendUnprocessed(ctx, error)) return true;
     return ctx.retry !== undefined && !ctx.downstream.headersSent && onAttemptFailed(ctx, error);
   },
   onResponseHead(ctx, status, grpcStatus) {

@@ -1,5 +1,6 @@
-// Resilience events per destination service: retries, timeouts, circuit breaker rejections and
-// outlier ejections. Plain numbers the layers bump (each cluster's runtime holds its service's
+// Resilience events per destination service: retries, timeouts, and what the proxy refused on
+// purpose (retries over the budget or maxRetries, circuit breaker rejections, ejections and the
+// ejections maxEjectionPercent held back). Plain numbers the layers bump (each cluster's runtime holds its service's
 // accumulator, bound once per config, so an event costs one property increment and no label
 // hash), turned into trellis_*_total series only when /metrics is scraped.
 import type { Direction } from '../config/runtime-config.js';
@@ -12,6 +13,10 @@ export type RetryReason = 'connect-failure' | 'reset' | 'per-try-timeout' | '5xx
 export type TimeoutKind = 'request' | 'per_try';
 /** The circuit breaker limit a request was refused at. */
 export type BreakerLimit = 'max_requests' | 'max_pending_requests';
+/** The limit a retry was refused at: the retry budget, or the maxRetries circuit breaker (when there is no budget). */
+export type RetryRefusal = 'retry_budget' | 'max_retries';
+/** Why a request waiting for a connection was sent to another endpoint: its own left the cluster (EDS, or unhealthy) or was ejected. */
+export type RerouteReason = 'endpoint_removed' | 'endpoint_ejected';
 /** What made outlier detection eject an endpoint. */
 export type EjectionReason = 'consecutive_errors' | 'failure_percent';
 /** What became of a request mirror's copy (counted against the mirror's service). */
@@ -39,6 +44,10 @@ export class ClusterEvents {
     dropped_body_too_large: 0,
     dropped_body_incomplete: 0,
   };
+  readonly retriesRefused: Record<RetryRefusal, number> = { retry_budget: 0, max_retries: 0 };
+  readonly reroutes: Record<RerouteReason, number> = { endpoint_removed: 0, endpoint_ejected: 0 };
+  /** Ejections outlier detection decided on but did not make: maxEjectionPercent was reached (Envoy's ejections_overflow). */
+  readonly ejectionsOverflow: Record<EjectionReason, number> = { consecutive_errors: 0, failure_percent: 0 };
   constructor(readonly service: string) {}
 }
 
@@ -89,6 +98,33 @@ export function registerClusterEventMetrics(registry: Registry, all: () => Itera
     ['service', 'outcome'],
     function* () {
       for (const e of all()) for (const [outcome, n] of Object.entries(e.mirrors)) yield [{ service: e.service, outcome }, n];
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_retries_refused_total',
+    'Retries the policy asked for and the proxy refused, by destination service and reason (retry_budget: retries in flight at the budget; max_retries: at the circuit breaker maxRetries, when there is no budget). The attempt that was not retried is what the client got.',
+    ['service', 'reason'],
+    function* () {
+      for (const e of all()) for (const [reason, n] of Object.entries(e.retriesRefused)) yield [{ service: e.service, reason }, n];
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_outlier_ejections_overflow_total',
+    'Endpoints outlier detection would have ejected but left in because maxEjectionPercent of the endpoints were already out, by destination service and reason (consecutive_errors, failure_percent).',
+    ['service', 'reason'],
+    function* () {
+      for (const e of all()) for (const [reason, n] of Object.entries(e.ejectionsOverflow)) yield [{ service: e.service, reason }, n];
+    },
+  );
+  scrapeCounter(
+    registry,
+    'trellis_requests_rerouted_total',
+    'Requests waiting for a connection (in the pending queue) that were sent to another endpoint instead of failing, by destination service and reason (endpoint_removed: their endpoint left the cluster or turned unhealthy; endpoint_ejected: outlier detection ejected it).',
+    ['service', 'reason'],
+    function* () {
+      for (const e of all()) for (const [reason, n] of Object.entries(e.reroutes)) yield [{ service: e.service, reason }, n];
     },
   );
 }

@@ -131,3 +131,20 @@ test('TLS handshake and resilience counts are exposed per label set, cached, and
     assert.match(text, new RegExp(`# TYPE ${name} counter`));
   }
 });
+
+test('what the proxy refused on purpose is exposed: retries over the budget or maxRetries, held-back ejections, re-routed waiters', async () => {
+  const m = new ProxyMetrics();
+  const events = m.clusterEvents('api.default');
+  events.retriesRefused.retry_budget += 2;
+  events.retriesRefused.max_retries++;
+  events.ejectionsOverflow.consecutive_errors++;
+  events.reroutes.endpoint_ejected += 3;
+  const text = await m.text();
+  assert.equal(seriesSum(text, 'trellis_retries_refused_total', { service: 'api.default', reason: 'retry_budget' }), 2);
+  assert.equal(seriesSum(text, 'trellis_retries_refused_total', { service: 'api.default', reason: 'max_retries' }), 1);
+  assert.equal(seriesSum(text, 'trellis_outlier_ejections_overflow_total', { service: 'api.default', reason: 'consecutive_errors' }), 1);
+  assert.equal(seriesSum(text, 'trellis_outlier_ejections_overflow_total', { reason: 'failure_percent' }), undefined, 'no zero series');
+  assert.equal(seriesSum(text, 'trellis_requests_rerouted_total', { service: 'api.default', reason: 'endpoint_ejected' }), 3);
+  for (const name of ['trellis_retries_refused_total', 'trellis_outlier_ejections_overflow_total', 'trellis_requests_rerouted_total'])
+    assert.match(text, new RegExp(`# TYPE ${name} counter`));
+});

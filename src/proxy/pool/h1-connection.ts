@@ -25,6 +25,8 @@ export interface H1Exchange extends H1ResponseSink {
 /** Where a connection returns to when idle, and how it leaves for good. */
 export interface H1ConnectionOwner {
   readonly label: string;
+  /** The connection is up (its dial is over). */
+  connected(conn: H1Connection): void;
   release(conn: H1Connection): void;
   remove(conn: H1Connection): void;
 }
@@ -63,6 +65,7 @@ export class H1Connection {
     socket.on(dialer ? 'secureConnect' : 'connect', () => {
       this.connected = true;
       if (connectTimeoutMs > 0) socket.setTimeout(0);
+      owner.connected(this);
     });
     socket.on('timeout', this.onTimeoutEvent);
     socket.on('data', this.onDataEvent);
@@ -107,6 +110,15 @@ export class H1Connection {
     if (this.exchange !== exchange) return;
     this.exchange = null;
     this.destroy();
+  }
+
+  /**
+   * Gives up a connection still dialling (its endpoint left the cluster): the request on it never
+   * went out, so its exchange fails as retryable with `error` (the forwarder sends it elsewhere).
+   */
+  abandonDial(error: ProxyError): void {
+    if (this.connected || this.destroyed) return;
+    this.fail(error, true);
   }
 
   /** Closes the connection and takes it out of its pool. */

@@ -2,15 +2,16 @@
 // forgets load nor un-ejects a failing endpoint: requests and retries in flight (for circuit
 // breaking and the retry budget), the requests waiting for a connection, and the outlier
 // detector. It also holds the resilience event counts of the cluster's service, bound once per
-// config so the layers never look them up.
+// config so the layers never look them up. An endpoint that leaves the cluster or is ejected
+// takes its waiting requests with it to another endpoint (pending-requests.ts, reroute).
 import type { BalancerEndpoint } from '../balancer/index.js';
 import type { ClusterConfig } from '../config/runtime-config.js';
-import { ClusterEvents } from '../metrics/cluster-events.js';
+import { ClusterEvents, type EjectionReason } from '../metrics/cluster-events.js';
 import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
-import { OutlierDetector } from './outlier-detector.js';
+import { OutlierDetector, type EjectionListener } from './outlier-detector.js';
 import { PendingQueue, PendingRequests } from './pending-requests.js';
 
-export class ClusterRuntime {
+export class ClusterRuntime implements EjectionListener {
   /** Requests in flight to the cluster (counted only when it has circuit breaker limits). */
   activeRequests = 0;
   /** Requests in flight that are retrying. */
@@ -36,15 +37,34 @@ export class ClusterRuntime {
       this.outlier?.stop();
       this.outlier = undefined;
     } else if (this.outlier === undefined) {
-      this.outlier = new OutlierDetector(config.outlier, members, config.lbPolicy, (reason) => this.events.ejections[reason]++);
+      this.outlier = new OutlierDetector(config.outlier, members, config.lbPolicy, this);
     } else {
       this.outlier.update(config.outlier, members, config.lbPolicy);
     }
+    if (this.pending.length > 0) this.pending.reroute(leftOrUnhealthy(members), 'removed');
+  }
+
+  ejected(endpoint: UpstreamEndpoint, reason: EjectionReason): void {
+    this.events.ejections[reason]++;
+    if (this.pending.length > 0) this.pending.reroute((e) => e === endpoint, 'ejected');
+  }
+
+  ejectionOverflowed(reason: EjectionReason): void {
+    this.events.ejectionsOverflow[reason]++;
   }
 
   stop(): void {
     this.outlier?.stop();
   }
+}
+
+/** Whether an endpoint is gone from `members`: not listed, or unhealthy while some other is healthy (the balancer leaves it out then). */
+function leftOrUnhealthy(members: readonly BalancerEndpoint<UpstreamEndpoint>[]): (endpoint: UpstreamEndpoint) => boolean {
+  const anyHealthy = members.some((m) => m.healthy);
+  return (endpoint) => {
+    const m = members.find((x) => x.target === endpoint);
+    return m === undefined || (anyHealthy && !m.healthy);
+  };
 }
 
 /** Counts of a runtime before its first config (and of stand-ins that never get one). */

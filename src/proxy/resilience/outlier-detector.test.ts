@@ -46,3 +46,20 @@ test('no more than maxEjectionPercent are ejected; an ejected endpoint that leav
   fail(d, eps[2]!, 2);
   assert.equal(d.isEjected(eps[2]!), true, 'one of two may go now');
 });
+
+test('with alwaysEjectOne (what the control plane sends) a 3-endpoint cluster at 10 % ejects its one bad endpoint, and no second', (t) => {
+  const eps = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((a) => new UpstreamEndpoint(a, 80));
+  const small: OutlierConfig = { ...config, maxEjectionPercent: 10, alwaysEjectOne: true };
+  const d = new OutlierDetector(small, members(eps), 'round_robin');
+  t.after(() => d.stop());
+  fail(d, eps[0]!, 2);
+  assert.equal(d.isEjected(eps[0]!), true);
+  fail(d, eps[1]!, 2);
+  assert.equal(d.isEjected(eps[1]!), false, 'floor(10 % of 3) = 0, raised to one, taken');
+  for (let i = 0; i < 6; i++) assert.notEqual(d.balancer.pick(), eps[0]);
+
+  const strict = new OutlierDetector({ ...small, alwaysEjectOne: false }, members(eps), 'round_robin');
+  t.after(() => strict.stop());
+  fail(strict, eps[0]!, 2);
+  assert.equal(strict.isEjected(eps[0]!), false, 'without it, 10 % of 3 rounds down to none (Envoy without always_eject_one_host)');
+});

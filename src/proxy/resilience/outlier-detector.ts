@@ -19,6 +19,14 @@ interface EndpointStats {
   ejectedUntil: number;
 }
 
+/** Hears of ejections: made (the cluster's runtime counts them and re-routes the endpoint's waiting requests), or held back by maxEjectionPercent. */
+export interface EjectionListener {
+  ejected(endpoint: UpstreamEndpoint, reason: EjectionReason): void;
+  ejectionOverflowed(reason: EjectionReason): void;
+}
+
+const IGNORE_EJECTIONS: EjectionListener = { ejected: () => {}, ejectionOverflowed: () => {} };
+
 export class OutlierDetector {
   /** The picker over the endpoints not ejected now. */
   balancer: Balancer<UpstreamEndpoint>;
@@ -31,12 +39,12 @@ export class OutlierDetector {
   /** Ejections so far (tests and /stats read it). */
   totalEjections = 0;
 
-  /** `onEject` counts each ejection (trellis_outlier_ejections_total). */
+  /** `listener` hears of each ejection (trellis_outlier_ejections_total) and each one held back. */
   constructor(
     config: OutlierConfig,
     members: readonly BalancerEndpoint<UpstreamEndpoint>[],
     policy: LbPolicy,
-    private readonly onEject: (reason: EjectionReason) => void = () => {},
+    private readonly listener: EjectionListener = IGNORE_EJECTIONS,
   ) {
     this.config = config;
     this.balancer = createBalancer(policy, members);
@@ -80,7 +88,7 @@ export class OutlierDetector {
     st.failures++;
     st.consecutive++;
     const limit = this.config.consecutiveErrors;
-    if (limit > 0 && st.consecutive >= limit && st.ejectedUntil === 0) this.eject(st, 'consecutive_errors');
+    if (limit > 0 && st.consecutive >= limit && st.ejectedUntil === 0) this.eject(endpoint, st, 'consecutive_errors');
   }
 
   /** Whether `endpoint` is ejected now. */
@@ -107,15 +115,20 @@ export class OutlierDetector {
     return this.config.alwaysEjectOne === true ? Math.max(1, share) : share;
   }
 
-  private eject(st: EndpointStats, reason: EjectionReason): boolean {
-    if (this.ejectedCount >= this.maxEjected()) return false;
+  private eject(endpoint: UpstreamEndpoint, st: EndpointStats, reason: EjectionReason): boolean {
+    if (this.ejectedCount >= this.maxEjected()) {
+      // Once per run of errors (each further error tries again), once per interval for the rate.
+      if (reason === 'failure_percent' || st.consecutive === this.config.consecutiveErrors) this.listener.ejectionOverflowed(reason);
+      return false;
+    }
     st.ejections++;
     st.ejectedUntil = performance.now() + this.config.baseEjectionMs * st.ejections;
     st.consecutive = 0;
     this.ejectedCount++;
     this.totalEjections++;
-    this.onEject(reason);
     this.rebuild();
+    // After the rebuild: requests the listener re-routes must not be given this endpoint again.
+    this.listener.ejected(endpoint, reason);
     return true;
   }
 
@@ -124,14 +137,14 @@ export class OutlierDetector {
     const now = performance.now();
     let changed = false;
     const fp = this.config.failurePercent;
-    for (const st of this.stats.values()) {
+    for (const [endpoint, st] of this.stats) {
       if (st.ejectedUntil !== 0 && now >= st.ejectedUntil) {
         st.ejectedUntil = 0;
         st.consecutive = 0;
         this.ejectedCount--;
         changed = true;
       } else if (st.ejectedUntil === 0 && fp !== undefined && st.requests >= fp.minimumRequests && (st.failures * 100) / st.requests >= fp.threshold) {
-        this.eject(st, 'failure_percent');
+        this.eject(endpoint, st, 'failure_percent');
       } else if (st.ejectedUntil === 0 && st.failures === 0 && st.ejections > 0) {
         st.ejections--;
       }

@@ -4,11 +4,14 @@
 // up; when maxPendingRequests already wait it fails fast with 503 CIRCUIT_BREAKER_OPEN. A
 // waiting request is the context's upstream call, so the route timeout, a per-try timeout and
 // a client that goes away all take it out of the queue (cancel) with no extra bookkeeping.
+// A waiter whose endpoint leaves the cluster or is ejected is taken out and sent on to another
+// endpoint (`reroute`): it never went out, so it is not failed and does not wait for nothing.
 import type { CircuitLimits } from '../config/resilience-config.js';
 import type { ClusterState } from '../data-plane-snapshot.js';
-import { pendingOverflow } from '../errors.js';
+import { endpointGone, pendingOverflow } from '../errors.js';
 import type { EndpointRequest, UpstreamCall } from '../http/request-context.js';
 import type { ClusterEvents } from '../metrics/cluster-events.js';
+import type { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
 
 /** Starts the upstream exchange of a request that may have a connection now. */
 export type Dispatch = (ctx: EndpointRequest) => void;
@@ -101,6 +104,30 @@ export class PendingQueue {
     if (i < 0) return;
     this.waiters.splice(i, 1);
     if (this.waiters.length === 0) this.hub.mark(this, false);
+  }
+
+  /**
+   * Takes out the waiters bound for an endpoint that `gone` names (it left the cluster, or was
+   * ejected: `why`) and fails each attempt as ENDPOINT_GONE, which the retry layer sends to
+   * another endpoint at once. Off the hot path: on a config change or an ejection.
+   */
+  reroute(gone: (endpoint: UpstreamEndpoint) => boolean, why: 'removed' | 'ejected'): void {
+    if (this.waiters.length === 0) return;
+    const moving: Waiter[] = [];
+    for (let i = 0; i < this.waiters.length;) {
+      const w = this.waiters[i]!;
+      if (gone(w.ctx.endpoint)) {
+        this.waiters.splice(i, 1);
+        moving.push(w);
+      } else i++;
+    }
+    if (this.waiters.length === 0) this.hub.mark(this, false);
+    this.events().reroutes[why === 'removed' ? 'endpoint_removed' : 'endpoint_ejected'] += moving.length;
+    // Out of the queue first: a rerouted request may join it again, behind the others.
+    for (const { ctx } of moving) {
+      ctx.upstream = undefined;
+      ctx.attemptFailed(endpointGone(ctx.endpoint.key, why));
+    }
   }
 
   /** Dispatches, in order, every waiter that can have a connection now. */

@@ -94,7 +94,7 @@ export function decodeOutlierDetection(s: ProblemSink, raw: Obj): OutlierConfig 
     intervalMs,
     baseEjectionMs,
     maxEjectionPercent: Math.min(100, maxEjectionPercent),
-    alwaysEjectOne: od.alwaysEjectOneHost === true,
+    alwaysEjectOne: isObj(od.alwaysEjectOneHost) && od.alwaysEjectOneHost.value === true,
     ...(fpEnforcing === 100 ? { failurePercent: { threshold, minimumRequests } } : {}),
   };
 }

@@ -169,6 +169,16 @@ test("a cluster's circuit breakers and outlier detection decode; HIGH priority t
   });
 });
 
+test('always_eject_one_host (a BoolValue, as the control plane sends it) lets outlier detection eject one endpoint whatever maxEjectionPercent allows', () => {
+  const od = { consecutive_5xx: { value: 3 }, maxEjectionPercent: { value: 10 } };
+  const on = decodeCluster(wireCluster({ ...edsCluster('c'), outlierDetection: { ...od, alwaysEjectOneHost: { value: true } } }));
+  assert.ok(on.ok, !on.ok ? formatProblems(on.error) : '');
+  assert.equal(on.value.config.outlier?.alwaysEjectOne, true);
+  const off = decodeCluster(wireCluster({ ...edsCluster('c'), outlierDetection: { ...od, alwaysEjectOneHost: { value: false } } }));
+  assert.ok(off.ok);
+  assert.equal(off.value.config.outlier?.alwaysEjectOne, false);
+});
+
 test('a cluster with success-rate ejection or partial enforcement is refused', () => {
   const c = decodeCluster(wireCluster({ ...edsCluster('c'), outlierDetection: { enforcingSuccessRate: { value: 100 }, enforcingConsecutive_5xx: { value: 50 } } }));
   assert.ok(!c.ok);
