@@ -2,7 +2,8 @@
 // keeps, per tick, the increase of each subject: a service (what its workloads served, from
 // inbound stats), a workload, and an edge (caller workload to callee service, from outbound
 // stats). Windows are sums over the last ticks; a proxy whose counters went down restarted,
-// and its new counts are the increase.
+// and its new counts are the increase. Coverage says which part of a window every proxy's
+// counts are in (none before the collector started or before a proxy was first collected).
 import http from 'node:http';
 import type { ProxyStatus } from '../../api/proxy-status.js';
 import { workloadName, type RequestSeries, type RequestStatsReport, type WindowCoverage } from '../../api/telemetry.js';
@@ -88,8 +89,8 @@ export class StatsCollector {
   /**
    * How much of the last `seconds` the ticks cover for every registered proxy (connected ones
    * without an admin listener aside): a disconnected proxy is a gap until it is collected again
-   * or leaves the registry after its grace period. A proxy collected within the last two intervals counts as covered up to now (its
-   * next collection is due, not missing).
+   * or leaves the registry after its grace period. A proxy collected within the last two
+   * intervals counts as covered up to now (its next collection is due, not missing).
    */
   coverage(seconds: number): WindowCoverage {
     const now = Date.now();
