@@ -181,8 +181,10 @@ export function proxyScrapeMetrics(client: ApiClient, timeoutMs = 3000): Backend
 export function windowOfProxies(before: ProxySamples, after: ProxySamples): Window {
   const a: BackendSample = { requests: 0, failures: 0, buckets: [] };
   const b: BackendSample = { requests: 0, failures: 0, buckets: [] };
+  // Silent at the end, silent at the start, or gone by the end (its last requests unseen).
   const missing = new Set(after.silent);
   for (const id of before.silent) if (after.answered.has(id)) missing.add(id);
+  for (const id of before.answered.keys()) if (!after.answered.has(id)) missing.add(id);
   for (const [id, end] of after.answered) {
     if (missing.has(id)) continue;
     // A proxy that joined within the window has no start sample: all its counts are new.
@@ -191,7 +193,9 @@ export function windowOfProxies(before: ProxySamples, after: ProxySamples): Wind
     addSample(b, end);
   }
   const w = windowBetween(a, b);
-  return missing.size === 0 ? w : { ...w, incomplete: `${missing.size === 1 ? 'proxy' : 'proxies'} ${[...missing].sort().join(', ')} did not answer on /metrics` };
+  if (missing.size === 0) return w;
+  const names = [...missing].sort().join(', ');
+  return { ...w, incomplete: `${missing.size === 1 ? `proxy ${names} was` : `proxies ${names} were`} not sampled at both ends of the window` };
 }
 
 function addSample(into: BackendSample, s: BackendSample): void {

@@ -169,6 +169,19 @@ test('the scrape source counts only proxies sampled at both ends and names the o
     silent: [],
   };
   // b's 900 failures may be from before the window: left out, and the window is incomplete; c joined within it.
-  assert.deepEqual(windowOfProxies(before, after), { requests: 60, successRate: 55 / 60, p99: 0.1, incomplete: 'proxy b did not answer on /metrics' });
+  assert.deepEqual(windowOfProxies(before, after), { requests: 60, successRate: 55 / 60, p99: 0.1, incomplete: 'proxy b was not sampled at both ends of the window' });
   assert.deepEqual(windowOfProxies(before, { answered: new Map([['a', s(150, 5)]]), silent: [] }), { requests: 50, successRate: 0.9, p99: 0.1 });
+  // A proxy sampled at the start and gone at the end: its last requests are unseen.
+  const gone = windowOfProxies(
+    {
+      answered: new Map([
+        ['a', s(100, 0)],
+        ['d', s(5, 0)],
+      ]),
+      silent: [],
+    },
+    { answered: new Map([['a', s(150, 5)]]), silent: [] },
+  );
+  assert.equal(gone.incomplete, 'proxy d was not sampled at both ends of the window');
+  assert.equal(windowOfProxies(before, { answered: new Map(), silent: ['a', 'b'] }).incomplete, 'proxies a, b were not sampled at both ends of the window');
 });
