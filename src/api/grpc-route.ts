@@ -1,10 +1,12 @@
 // Parsing a GRPCRoute (Gateway API, GAMMA): Service parents, rules matching gRPC service and
-// method (exact or regular expression) and headers, weighted Service backends.
+// method (exact or regular expression) and headers, the GRPCRoute filters (header modifiers,
+// mirroring), weighted Service backends.
 import { z } from 'zod';
 import type { Result } from '../common/result.js';
 import { ok } from '../common/result.js';
 import type { BackendRef, HTTPHeaderMatch, ObjectMeta, ParentRef } from './resource.js';
 import { GATEWAY_API_VERSION } from './resource.js';
+import { checkFilters, httpRouteFilterSchema, toHTTPRouteFilter, type HTTPRouteFilter } from './http-route-filter.js';
 import { backendRef, MAX_BACKEND_REFS, MAX_HOSTNAMES, MAX_MATCHES, MAX_PARENT_REFS, MAX_RULES, parentRef, toBackendRef, toParentRef } from './http-route.js';
 import { envelope, namespacedMetadata, toNamespacedMeta } from './metadata.js';
 import { checkDns1123Subdomain, checkHeaderName, checkHostname } from './names.js';
@@ -22,9 +24,12 @@ export interface GRPCRouteMatch {
   method?: GRPCMethodMatch;
   headers?: HTTPHeaderMatch[];
 }
+/** The filters Gateway API defines for GRPCRoute (ExtensionRef aside), as HTTPRoute has them. */
+export type GRPCRouteFilter = Extract<HTTPRouteFilter, { type: 'RequestHeaderModifier' | 'ResponseHeaderModifier' | 'RequestMirror' }>;
 export interface GRPCRouteRule {
   name?: string;
   matches: GRPCRouteMatch[];
+  filters?: GRPCRouteFilter[];
   backendRefs: BackendRef[];
 }
 export interface GRPCRoute {
@@ -63,13 +68,36 @@ const header = closedObject({ type: z.enum(['Exact', 'RegularExpression']).defau
 );
 const match = closedObject({ method: method.optional(), headers: z.array(header).max(16).optional() });
 
+const GRPC_FILTERS = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror'] as const;
+
+/**
+ * An HTTPRoute filter of a type GRPCRoute has (the type checked first, so that the problem
+ * names the filter): URLRewrite and RequestRedirect are HTTPRoute's only, a gRPC method being its path.
+ */
+const grpcFilter = z
+  .looseObject({
+    type: z.enum(GRPC_FILTERS, {
+      error: (iss) => `${describeValue(iss.input)} is not a GRPCRoute filter; expected RequestHeaderModifier, ResponseHeaderModifier or RequestMirror`,
+    }),
+  })
+  // The HTTPRoute schema takes any of its types; this one has already narrowed the type.
+  .pipe(httpRouteFilterSchema as unknown as z.ZodType<z.output<typeof httpRouteFilterSchema>, { type: (typeof GRPC_FILTERS)[number] }>);
+
 const rule = closedObject(
   {
     name: checked(z.string(), checkDns1123Subdomain).optional(),
     matches: z.array(match).max(MAX_MATCHES).optional(),
+    filters: z
+      .array(grpcFilter)
+      .max(16)
+      .superRefine((fs, ctx) => {
+        const problem = checkFilters(fs);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.index, 'type'], input: fs[problem.index]!.type });
+      })
+      .optional(),
     backendRefs: z.array(backendRef).max(MAX_BACKEND_REFS).optional(),
   },
-  { filters: 'GRPCRoute filters are not implemented', sessionPersistence: 'session persistence is not implemented' },
+  { sessionPersistence: 'session persistence is not implemented' },
 );
 
 const spec = closedObject({
@@ -85,7 +113,8 @@ export function parseGRPCRoute(raw: unknown): Result<GRPCRoute, Problem[]> {
   const r = parseWithSchema(grpcRouteSchema, raw);
   if (!r.ok) return r;
   const { metadata, spec: s } = r.value;
-  const rules = (s.rules?.length ? s.rules : [{}]).map((x: { name?: string; matches?: z.output<typeof match>[]; backendRefs?: z.output<typeof backendRef>[] }): GRPCRouteRule => ({
+  type ParsedRule = { name?: string; matches?: z.output<typeof match>[]; filters?: z.output<typeof grpcFilter>[]; backendRefs?: z.output<typeof backendRef>[] };
+  const rules = (s.rules?.length ? s.rules : [{}]).map((x: ParsedRule): GRPCRouteRule => ({
     ...(x.name !== undefined ? { name: x.name } : {}),
     matches: (x.matches ?? []).map((m) => ({
       ...(m.method
@@ -99,6 +128,7 @@ export function parseGRPCRoute(raw: unknown): Result<GRPCRoute, Problem[]> {
         : {}),
       ...(m.headers?.length ? { headers: m.headers.map((h) => ({ type: h.type, name: h.name, value: h.value })) } : {}),
     })),
+    ...(x.filters?.length ? { filters: x.filters.map((f) => toHTTPRouteFilter(f) as GRPCRouteFilter) } : {}),
     backendRefs: (x.backendRefs ?? []).map(toBackendRef),
   }));
   return ok({

@@ -73,9 +73,27 @@ export interface EdgeStat extends GoldenSignals {
   destination: string;
 }
 
+/**
+ * How much of a window the collected stats cover. A second counts as covered when every
+ * registered proxy with an admin listener had its counts collected for it; before the
+ * collector started, before a proxy was first seen (its earlier counts are history), and
+ * after a proxy's collections stopped succeeding, it does not.
+ */
+export interface WindowCoverage {
+  windowSeconds: number;
+  /** Seconds of the window covered by every proxy (to the millisecond). */
+  coveredSeconds: number;
+  /** coveredSeconds / windowSeconds, 0..1. */
+  fraction: number;
+  /** The proxies that did not cover the whole window, with the seconds they did cover. */
+  gaps: { proxy: string; coveredSeconds: number; reason: string }[];
+}
+
 /** What GET /api/v1/telemetry/stat answers. */
 export interface StatAnswer {
   windowSeconds: number;
+  /** How much of the window the figures cover (a restarted control plane starts with none). */
+  coverage: WindowCoverage;
   /** When the latest collection ended (RFC 3339). */
   at: string;
   services: ServiceStat[];

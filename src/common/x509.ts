@@ -68,8 +68,8 @@ export interface CertificateSummary {
 export function summarise(pem: string): CertificateSummary {
   const c = new X509Certificate(pem);
   return {
-    subject: c.subject.replace(/\n/g, ', '),
-    issuer: c.issuer.replace(/\n/g, ', '),
+    subject: distinguishedName(c.subject),
+    issuer: distinguishedName(c.issuer),
     serial: c.serialNumber,
     notBefore: new Date(c.validFrom).toISOString(),
     notAfter: new Date(c.validTo).toISOString(),
@@ -77,6 +77,14 @@ export function summarise(pem: string): CertificateSummary {
     isCa: c.ca,
     sha256: createHash('sha256').update(c.raw).digest('hex'),
   };
+}
+
+/**
+ * A Node.js distinguished name on one line. Node gives `undefined`, whatever its typings say,
+ * for an empty name: the subject of every SPIFFE workload certificate, which names itself by its URI SAN.
+ */
+function distinguishedName(name: string | undefined): string {
+  return name?.replace(/\n/g, ', ') ?? '';
 }
 
 /** The URI entries of a Node.js `subjectaltname` string (`URI:spiffe://..., DNS:x`). */

@@ -58,6 +58,13 @@ export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
 export function undeclaredPortsClusterName(service: string, namespace: string): string {
   return `${PASSTHROUGH_CLUSTER}|${service}.${namespace}`;
 }
+/**
+ * ORIGINAL_DST cluster of one Service port (with mTLS to its workloads' identities): a captured
+ * caller's connections addressed to one endpoint of the Service, which go to that endpoint.
+ */
+export function endpointClusterName(service: string, namespace: string, port: number): string {
+  return `${PASSTHROUGH_CLUSTER}|${port}|${serviceHost(service, namespace)}`;
+}
 /** A cluster without endpoints: outbound policy Refuse; the proxy refuses what reaches it and counts it. */
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
 

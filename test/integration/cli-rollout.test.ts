@@ -133,3 +133,42 @@ test('a canary rolls back a failing backend and says why; blue/green switches at
   assert.deepEqual((await routeOf(cp)).weights, { 'echo-v1': 100, 'echo-v2': 0 });
   await waitFor(async () => (await get(url)).body?.version === 'v1', 'all traffic back on v1', 10_000);
 });
+
+test(
+  'regression issue 12: a control plane restarted during a canary: the intervals it did not see are not judged, and the canary promotes on complete data',
+  { timeout: 240_000 },
+  async (t) => {
+    const { cp, url } = await mesh(t);
+    const traffic = load(url);
+    cleanup(t, () => traffic.stop());
+    const [node, bin] = trellisArgv();
+    const args = ['canary', 'echo', '--to', 'echo-v2', '--steps', '50,100', '--interval', '6s', '--min-requests', '5', '--max-p99', '2s', '--data-wait', '3m'];
+    const canary = spawn(node, [bin, ...args, '--control-plane', cp.apiUrl], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cp.cliEnv } });
+    let out = '';
+    canary.stdout.on('data', (c) => (out += c));
+    canary.stderr.on('data', (c) => (out += c));
+    const exited = new Promise<number | null>((resolve) => canary.on('exit', (code) => resolve(code)));
+    cleanup(t, () => {
+      if (canary.exitCode === null) canary.kill('SIGKILL');
+    });
+    await waitFor(async () => out.includes('step 1/2: 50%'), 'the first step', 30_000);
+
+    // The control plane goes away for longer than an interval, then comes back on the same data and ports.
+    await cp.stop();
+    await waitFor(async () => /not judged: the telemetry API did not answer/.test(out), 'an interval that ended without a control plane, not judged', 30_000);
+    const cp2 = await cp.restart();
+
+    assert.equal(await exited, 0, out);
+    // The first interval the restarted control plane answered for began before it (and before the sidecars reconnected).
+    assert.match(out, /not judged: the telemetry covers \d+\.\d s of the last \d+ s/, out);
+    assert.doesNotMatch(out, /rolled back/, out);
+    // Judged once, on a whole interval, after the last interval without data; then promoted.
+    const judged = out.lastIndexOf('echo-v2: ');
+    assert.ok(judged > out.lastIndexOf('not judged'), out);
+    assert.match(out.slice(judged), /^echo-v2: \d+ requests in 6s, success 100\.00%/, out);
+    assert.match(out, /promoted: echo-v2 has all traffic of echo/);
+    const after = await routeOf(cp2);
+    assert.deepEqual(after.weights, { 'echo-v1': 0, 'echo-v2': 100 });
+    assert.equal(after.state?.phase, 'Promoted');
+  },
+);

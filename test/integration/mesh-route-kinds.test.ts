@@ -109,3 +109,48 @@ test('a TCPRoute splits connections 90/10 (400 connections, within ±40)', { tim
   assert.ok(Math.abs((counts['hello from tcp-b'] ?? 0) - 40) <= 40 && (counts['hello from tcp-a'] ?? 0) + (counts['hello from tcp-b'] ?? 0) === 400, JSON.stringify(counts));
   assert.ok((counts['hello from tcp-b'] ?? 0) > 0, 'tcp-b gets its share');
 });
+
+test("regression issue 12: GRPCRoute filters modify a call's request and response headers across real sidecars", { timeout: 90_000 }, async (t) => {
+  const cp = await startControlPlane(t);
+  await applyResources(cp, [
+    service('greeter', 'grpc'),
+    service('caller', 'http'),
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GRPCRoute',
+      metadata: { name: 'greeter', namespace: 'default' },
+      spec: {
+        parentRefs: [{ kind: 'Service', name: 'greeter', port: 9000 }],
+        rules: [
+          {
+            matches: [{ method: { service: 'test.Echo', method: 'Unary' } }],
+            filters: [
+              { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-tenant', value: 'blue' }], remove: ['x-debug'] } },
+              { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'x-served-via', value: 'mesh' }] } },
+            ],
+            backendRefs: [{ name: 'greeter', port: 9000 }],
+          },
+        ],
+      },
+    },
+  ]);
+  await startWorkload(t, cp, { service: 'greeter', app: [process.execPath, path.join(FIXTURES, 'grpc-app.mjs')] });
+  const caller = await startWorkload(t, cp, { service: 'caller', upstreams: ['greeter:9000'] });
+  const client = new EchoClient(`127.0.0.1:${caller.upstreamPorts['greeter:9000']}`, grpc.credentials.createInsecure()) as any;
+  cleanup(t, () => client.close());
+  const unary = () =>
+    new Promise<{ reply: any; served: string[] }>((resolve, reject) => {
+      const sent = new grpc.Metadata();
+      sent.set('x-tenant', 'red');
+      sent.set('x-debug', '1');
+      let served: string[] = [];
+      const call = client.unary({ text: 'hi', echo_headers: ['x-tenant', 'x-debug'] }, sent, { deadline: Date.now() + 3000 }, (e: Error | null, reply: unknown) =>
+        e ? reject(e) : resolve({ reply, served }),
+      );
+      call.on('metadata', (m: grpc.Metadata) => (served = m.get('x-served-via').map(String)));
+    });
+  await waitFor(async () => (await unary().catch(() => undefined))?.reply.headers?.['x-tenant']?.[0] === 'blue', 'the request header set by the GRPCRoute', 15_000);
+  const { reply, served } = await unary();
+  assert.deepEqual(reply.headers, { 'x-tenant': ['blue'], 'x-debug': [] }, "x-tenant set over the caller's value, x-debug removed");
+  assert.deepEqual(served, ['mesh'], 'the response header added by the GRPCRoute');
+});

@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { test } from 'node:test';
 import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
-import { api, applyResources, createJoinToken, get, httpService, startControlPlane, startWorkload, waitForStatus, type ControlPlane } from './harness.js';
+import { api, applyResources, createJoinToken, get, httpService, runCli, startControlPlane, startWorkload, waitForStatus, type ControlPlane } from './harness.js';
 import { issueCert, plaintext, tlsGet, trustBundle } from './tls-helpers.js';
 
 const ID = (sa: string) => `spiffe://trellis.local/ns/default/sa/${sa}`;
@@ -96,6 +96,17 @@ test('the inbound port presents the workload SPIFFE certificate over TLS 1.3 and
   assert.ok(life > 23 * 3600e3 && life <= 24 * 3600e3 + 60e3, `24 h default lifetime, got ${life} ms`);
   assert.doesNotMatch(JSON.stringify(await (await fetch(`${web.adminUrl}/config_dump`)).json()), /PRIVATE KEY/);
   void cp;
+});
+
+test("regression issue 12: trellis cert inspect --admin shows a running sidecar's workload certificate (its subject is empty)", { timeout: 90000 }, async (t) => {
+  const cp = await startControlPlane(t);
+  await applyResources(cp, [httpService('web')]);
+  const web = await startWorkload(t, cp, { service: 'web' });
+  const r = await runCli(['cert', 'inspect', '--admin', web.adminUrl]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^certificate:\n {2}subject {7}\(empty\)\n {2}issuer {8}O=Trellis, CN=Trellis mesh root /, r.stdout);
+  assert.match(r.stdout, new RegExp(`spiffe id {5}${ID('web')}\n`), r.stdout);
+  assert.match(r.stdout, /ca {12}false\n/, r.stdout);
 });
 
 test('client certificates from another CA, expired or not yet valid are refused; a valid one is served', { timeout: 90000 }, async (t) => {

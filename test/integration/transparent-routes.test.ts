@@ -1,6 +1,7 @@
 // Route kinds on the transparent capture path (root only): a caller under iptables capture
 // connects to a tcp Service by mesh name, and its TCPRoute splits the connections among
-// weighted backends on other test hosts, as in explicit mode.
+// weighted backends on other test hosts, as in explicit mode; an HTTPRoute applies to what is
+// addressed to its Service, not to a connection to one of the Service's endpoints.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -74,4 +75,34 @@ test(`transparent mode: a TCPRoute splits a captured caller's connections 75/25 
   assert.ok(sumCounter(out, 'trellis_tcp_connections_total', { direction: 'outbound', service: 'tcp-b.default' }) >= b, out);
   assert.ok(sumCounter(out, 'trellis_tcp_connections_total', { direction: 'outbound', service: 'tcp-a.default' }) >= a, out);
   assert.equal(sumCounter(out, 'trellis_tcp_connections_total', { direction: 'outbound', service: 'tcp-echo.default' }), 0);
+});
+
+test('regression issue 12: transparent mode: an HTTPRoute routes what is addressed to the Service, not a connection to one of its endpoints', { timeout: 240_000 }, async (t) => {
+  if (!requireTestHosts(t)) return;
+  const mesh = await startTransparentMesh(t, 'e');
+  await applyResources(mesh.cp, [
+    service('caller', 8080, 'http'),
+    service('web', 8080, 'http'),
+    service('other', 8080, 'http'),
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'web-to-other', namespace: 'default' },
+      spec: { parentRefs: [{ kind: 'Service', name: 'web', port: 8080 }], rules: [{ backendRefs: [{ name: 'other', port: 8080 }] }] },
+    },
+  ]);
+  const app = ['python3', path.join(TRANSPARENT_FIXTURES, 'http-app.py')];
+  const [caller, web] = await Promise.all(['caller', 'web', 'other'].map((name) => startCapturedWorkload(t, mesh, { host: name, service: name, port: 8080, app })));
+  const fetchFromCaller = async (url: string): Promise<{ status: number; body: { service: string } }> =>
+    JSON.parse(await mesh.lab.execAsync('caller', [...NO_PROXY_ENV, process.execPath, clients, 'fetch', url], 20_000));
+
+  // By the Service's name (its virtual IP): the HTTPRoute sends it to other.
+  await waitFor(async () => (await fetchFromCaller('http://web.mesh:8080/').catch(() => undefined))?.body.service === 'other', 'web.mesh routed to other', 60_000, 250);
+  // By the address of web's workload: that workload answers, whatever the Service's routes say.
+  const direct = await fetchFromCaller(`http://${web!.host.address}:8080/direct`);
+  assert.deepEqual([direct.status, direct.body.service], [200, 'web']);
+  for (let i = 0; i < 5; i++) assert.equal((await fetchFromCaller('http://web.mesh:8080/')).body.service, 'other');
+  // The caller's sidecar relayed the direct connection as web's (an opaque connection to that endpoint).
+  const out = caller!.metrics();
+  assert.ok(sumCounter(out, 'trellis_tcp_connections_total', { direction: 'outbound', service: 'web.default' }) >= 1, out);
 });

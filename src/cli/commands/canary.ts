@@ -20,6 +20,7 @@ export interface CanaryOptions {
   minSuccess?: string;
   maxP99?: string;
   minRequests?: string;
+  dataWait?: string;
   controlPlane?: string;
 }
 
@@ -42,6 +43,7 @@ interface Settings {
   minSuccess: number;
   maxP99Ms: number;
   minRequests: number;
+  dataWaitMs: number;
 }
 
 function settings(o: CanaryOptions): Settings | string {
@@ -57,7 +59,9 @@ function settings(o: CanaryOptions): Settings | string {
   if (typeof maxP99Ms === 'string') return `--max-p99 ${maxP99Ms}`;
   const minRequests = Number(o.minRequests ?? '20');
   if (!Number.isInteger(minRequests) || minRequests < 0) return `--min-requests must be a whole number, got ${JSON.stringify(o.minRequests)}`;
-  return { steps, intervalMs, minSuccess, maxP99Ms, minRequests };
+  const dataWaitMs = parseDuration(o.dataWait ?? '5m');
+  if (typeof dataWaitMs === 'string') return `--data-wait ${dataWaitMs}`;
+  return { steps, intervalMs, minSuccess, maxP99Ms, minRequests, dataWaitMs };
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -70,7 +74,10 @@ export interface CanaryDeps {
   now: () => Date;
 }
 
-/** Runs `canary`; answers 0 when promoted, 1 when rolled back or on an error. */
+/** Exit status of a canary held without a decision (no complete telemetry within --data-wait). */
+export const CANARY_HELD = 2;
+
+/** Runs `canary`; answers 0 when promoted, 1 when rolled back or on an error, CANARY_HELD when held without a decision. */
 export async function runCanary(service: string, opts: CanaryOptions, deps: Partial<CanaryDeps> = {}): Promise<number> {
   const io = deps.io ?? processIo;
   const client = deps.client ?? createApiClient(controlPlaneUrl(opts.controlPlane));
@@ -134,13 +141,27 @@ export async function runCanary(service: string, opts: CanaryOptions, deps: Part
       return 0;
     }
     // Watch the interval; a step with too few requests to judge is watched again (up to 3 times).
-    for (let tries = 1; ; tries++) {
+    // An interval the metrics did not fully see (a control plane that restarted, a proxy not yet
+    // reporting) is not judged at all: it is watched again, for --data-wait at most.
+    let waitedMs = 0;
+    for (let tries = 1; ;) {
       const watch = await metrics.watch(to, namespace);
       if (!watch.ok) return rollBack(i, `cannot read the metrics of ${to} from ${metrics.source}: ${watch.error}`);
       await sleep(s.intervalMs);
       const seen = await watch.value.finish();
       if (!seen.ok) return rollBack(i, `cannot read the metrics of ${to} from ${metrics.source}: ${seen.error}`);
       const w = seen.value;
+      if (w.incomplete !== undefined) {
+        waitedMs += s.intervalMs;
+        if (waitedMs > s.dataWaitMs) {
+          io.out(
+            `held: no complete metrics of ${to} from ${metrics.source} for ${formatDuration(waitedMs)} (over --data-wait ${formatDuration(s.dataWaitMs)}); last: ${w.incomplete}. ${percent}% of ${service} stays on ${to}; run the command again to resume\n`,
+          );
+          return CANARY_HELD;
+        }
+        io.out(`  not judged: ${w.incomplete}; holding ${percent}% for another interval (waited ${formatDuration(waitedMs)} of --data-wait ${formatDuration(s.dataWaitMs)})\n`);
+        continue;
+      }
       const p99 =
         w.p99 === undefined ? 'n/a' : w.p99 === Number.POSITIVE_INFINITY ? 'above the largest latency bucket' : `${formatDuration(Math.max(1, Math.round(w.p99 * 1000)))}`;
       io.out(`  ${to}: ${w.requests} requests in ${formatDuration(s.intervalMs)}, success ${pct(w.successRate)}, p99 ${p99}\n`);
@@ -148,6 +169,7 @@ export async function runCanary(service: string, opts: CanaryOptions, deps: Part
         if (tries >= 3)
           return rollBack(i, `${to} got ${w.requests} requests in the last interval (fewer than --min-requests ${s.minRequests}) three times; its health cannot be judged`);
         io.out(`  fewer than ${s.minRequests} requests: holding ${percent}% for another interval\n`);
+        tries++;
         continue;
       }
       if (w.successRate < s.minSuccess) return rollBack(i, `success rate of ${to} was ${pct(w.successRate)} over ${w.requests} requests, below --min-success ${pct(s.minSuccess)}`);
@@ -170,7 +192,8 @@ export function register(program: Command): void {
     .option('--interval <duration>', 'how long each step is watched', '30s')
     .option('--min-success <fraction>', 'lowest success rate of the new backend that passes a step', '0.99')
     .option('--max-p99 <duration>', 'highest p99 latency of the new backend that passes a step', '500ms')
-    .option('--min-requests <n>', 'fewest requests to the new backend in an interval to judge it', '20');
+    .option('--min-requests <n>', 'fewest requests to the new backend in an interval to judge it', '20')
+    .option('--data-wait <duration>', 'how long a step waits for metrics that cover a whole interval before the canary stops undecided (exit 2)', '5m');
   addControlPlaneOption(cmd)
     .addHelpText(
       'after',
@@ -179,7 +202,10 @@ Examples:
   trellis canary payments --to payments-v2
   trellis canary payments --to payments-v2 --steps 5,20,50 --interval 1m --min-success 0.995 --max-p99 300ms
 
-Running the same command again after an interruption resumes at the step it had reached.`,
+Running the same command again after an interruption resumes at the step it had reached.
+An interval the metrics did not fully see (e.g. a control plane that just restarted) is not
+judged; the step is watched again, and after --data-wait the canary stops without a decision
+(exit status 2, the weights and state left as they are).`,
     )
     .action(async (service: string, opts: CanaryOptions) => {
       process.exitCode = await runCanary(service, opts);

@@ -4,6 +4,7 @@
 import { TOKEN_ENV, type ApiClient } from '../api-client.js';
 import { trustingFetch } from '../../common/trusting-fetch.js';
 import { err, ok, type Result } from '../../common/result.js';
+import type { WindowCoverage } from '../../api/telemetry.js';
 
 /** Cumulative counters of the requests callers sent to one Service (over the whole mesh). */
 export interface BackendSample {
@@ -39,6 +40,17 @@ interface TelemetrySignals {
   p99Ms: number | null;
 }
 
+/** A window with no figures: the source has no data for it (yet), which says nothing about the backend. */
+const noData = (why: string): Window => ({ requests: 0, successRate: 1, p99: undefined, incomplete: why });
+
+/** Why a window the telemetry API answered for is not complete, or undefined when it is (older control planes say nothing: complete). */
+function coverageGap(c: WindowCoverage | undefined): string | undefined {
+  if (c === undefined || c.fraction >= 1) return undefined;
+  const shown = c.gaps.slice(0, 3).map((g) => `${g.proxy}: ${g.reason}`);
+  const more = c.gaps.length > shown.length ? `, and ${c.gaps.length - shown.length} more` : '';
+  return `the telemetry covers ${c.coveredSeconds.toFixed(1)} s of the last ${c.windowSeconds} s${shown.length ? ` (${shown.join('; ')}${more})` : ''}`;
+}
+
 /**
  * Reads the control plane's own aggregation (`/api/v1/telemetry/backends/{svc}?window=`): what
  * the callers' sidecars saw (clientSide) over the seconds since the watch began.
@@ -59,12 +71,15 @@ export function telemetryApiMetrics(baseUrl: string, timeoutMs = 5000): BackendM
               signal: AbortSignal.timeout(timeoutMs),
             });
           } catch (e) {
-            return err(`the telemetry API did not answer: ${(e as Error).message}`);
+            // A control plane that is restarting: no data, not a verdict on the backend.
+            return ok(noData(`the telemetry API did not answer: ${(e as Error).message}`));
           }
+          if (res.status === 502 || res.status === 503) return ok(noData(`the telemetry API answered ${res.status}`));
           if (!res.ok) return err(`the telemetry API answered ${res.status}`);
-          const body = (await res.json()) as TelemetrySignals & { clientSide?: TelemetrySignals };
+          const body = (await res.json()) as TelemetrySignals & { clientSide?: TelemetrySignals; coverage?: WindowCoverage };
           const s = body.clientSide && body.clientSide.requests > 0 ? body.clientSide : body;
-          return ok({ requests: s.requests, successRate: s.successRate ?? 1, p99: s.p99Ms === null ? undefined : s.p99Ms / 1000 });
+          const incomplete = coverageGap(body.coverage);
+          return ok({ requests: s.requests, successRate: s.successRate ?? 1, p99: s.p99Ms === null ? undefined : s.p99Ms / 1000, ...(incomplete ? { incomplete } : {}) });
         },
       });
     },
@@ -112,32 +127,39 @@ export function addFromPrometheusText(text: string, label: string, into: Backend
   into.buckets.sort((a, b) => a[0] - b[0]);
 }
 
+/** One sample per proxy that answered, and the proxies that did not. */
+export interface ProxySamples {
+  answered: Map<string, BackendSample>;
+  silent: string[];
+}
+
 /**
  * Reads every connected proxy's /metrics on its admin port (127.0.0.1: the CLI runs on the
- * proxies' host) and sums what callers sent to the Service. Proxies that do not answer are
- * left out of the sum.
+ * proxies' host) and sums what callers sent to the Service. A window counts only the proxies
+ * that answered both samples; when one did not, the window is incomplete and says which.
  */
 export function proxyScrapeMetrics(client: ApiClient, timeoutMs = 3000): BackendMetrics {
-  const sample = async (service: string, namespace: string): Promise<Result<BackendSample, string>> => {
-    {
-      const proxies = await client.proxies();
-      if (!proxies.ok) return err(proxies.error.message);
-      const out: BackendSample = { requests: 0, failures: 0, buckets: [] };
-      const label = `${service}.${namespace}`;
-      await Promise.all(
-        proxies.value
-          .filter((p) => p.connected && p.adminPort !== undefined)
-          .map(async (p) => {
-            try {
-              const res = await fetch(`http://127.0.0.1:${p.adminPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-              if (res.ok) addFromPrometheusText(await res.text(), label, out);
-            } catch {
-              // A proxy that is gone or busy is left out of this sample.
-            }
-          }),
-      );
-      return ok(out);
-    }
+  const sample = async (service: string, namespace: string): Promise<Result<ProxySamples, string>> => {
+    const proxies = await client.proxies();
+    if (!proxies.ok) return err(proxies.error.message);
+    const out: ProxySamples = { answered: new Map(), silent: [] };
+    const label = `${service}.${namespace}`;
+    await Promise.all(
+      proxies.value
+        .filter((p) => p.connected && p.adminPort !== undefined)
+        .map(async (p) => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${p.adminPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+            if (!res.ok) throw new Error(`HTTP ${res.status}`);
+            const one: BackendSample = { requests: 0, failures: 0, buckets: [] };
+            addFromPrometheusText(await res.text(), label, one);
+            out.answered.set(p.id, one);
+          } catch {
+            out.silent.push(p.id);
+          }
+        }),
+    );
+    return ok(out);
   };
   return {
     source: "the sidecars' /metrics",
@@ -147,11 +169,44 @@ export function proxyScrapeMetrics(client: ApiClient, timeoutMs = 3000): Backend
       return ok({
         async finish() {
           const after = await sample(service, namespace);
-          return after.ok ? ok(windowBetween(before.value, after.value)) : after;
+          if (!after.ok) return ok(noData(`the control plane did not list the proxies: ${after.error}`));
+          return ok(windowOfProxies(before.value, after.value));
         },
       });
     },
   };
+}
+
+/** The window of the proxies sampled at both ends; incomplete when a proxy was missing from either. */
+export function windowOfProxies(before: ProxySamples, after: ProxySamples): Window {
+  const a: BackendSample = { requests: 0, failures: 0, buckets: [] };
+  const b: BackendSample = { requests: 0, failures: 0, buckets: [] };
+  // Silent at the end, silent at the start, or gone by the end (its last requests unseen).
+  const missing = new Set(after.silent);
+  for (const id of before.silent) if (after.answered.has(id)) missing.add(id);
+  for (const id of before.answered.keys()) if (!after.answered.has(id)) missing.add(id);
+  for (const [id, end] of after.answered) {
+    if (missing.has(id)) continue;
+    // A proxy that joined within the window has no start sample: all its counts are new.
+    const start = before.answered.get(id);
+    if (start !== undefined) addSample(a, start);
+    addSample(b, end);
+  }
+  const w = windowBetween(a, b);
+  if (missing.size === 0) return w;
+  const names = [...missing].sort().join(', ');
+  return { ...w, incomplete: `${missing.size === 1 ? `proxy ${names} was` : `proxies ${names} were`} not sampled at both ends of the window` };
+}
+
+function addSample(into: BackendSample, s: BackendSample): void {
+  into.requests += s.requests;
+  into.failures += s.failures;
+  for (const [le, n] of s.buckets) {
+    const x = into.buckets.find(([bound]) => bound === le);
+    if (x) x[1] += n;
+    else into.buckets.push([le, n]);
+  }
+  into.buckets.sort((x, y) => x[0] - y[0]);
 }
 
 /** What happened between two samples. */
@@ -161,6 +216,8 @@ export interface Window {
   successRate: number;
   /** Upper bound (seconds) of the bucket holding the 99th percentile; undefined without requests. */
   p99: number | undefined;
+  /** Set when the source did not see all of the window (what is missing): its figures must not be judged. */
+  incomplete?: string;
 }
 
 export function windowBetween(a: BackendSample, b: BackendSample): Window {

@@ -131,3 +131,57 @@ test('the telemetry API source reads what callers saw over the watched seconds',
   assert.deepEqual(seen, { ok: true, value: { requests: 40, successRate: 0.95, p99: 0.12 } });
   assert.deepEqual(asked, ['/api/v1/telemetry/backends/payments-v2.default?window=1s']);
 });
+
+test('regression issue 12: the telemetry API source marks a window it did not fully see, or could not read, as incomplete', async (t) => {
+  const http = await import('node:http');
+  const coverage = { windowSeconds: 1, coveredSeconds: 0.4, fraction: 0.4, gaps: [{ proxy: 'client-1', coveredSeconds: 0.4, reason: 'not collected yet' }] };
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ requests: 0, successRate: null, p99Ms: null, coverage, clientSide: { requests: 0, successRate: null, p99Ms: null } }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const { telemetryApiMetrics } = await import('./backend-metrics.js');
+  const m = telemetryApiMetrics(`http://127.0.0.1:${port}`);
+  const w = await m.watch('payments-v2', 'default');
+  assert.ok(w.ok);
+  assert.deepEqual(await w.value.finish(), {
+    ok: true,
+    value: { requests: 0, successRate: 1, p99: undefined, incomplete: 'the telemetry covers 0.4 s of the last 1 s (client-1: not collected yet)' },
+  });
+  await new Promise<void>((r) => server.close(() => r()));
+  // The control plane is away (restarting): no data, not an error that rolls back.
+  const gone = await w.value.finish();
+  assert.ok(gone.ok && gone.value.incomplete?.startsWith('the telemetry API did not answer'), JSON.stringify(gone));
+  void t;
+});
+
+test('the scrape source counts only proxies sampled at both ends and names the ones that did not answer', async () => {
+  const { windowOfProxies } = await import('./backend-metrics.js');
+  const s = (requests: number, failures: number): BackendSample => ({ requests, failures, buckets: [[0.1, requests]] });
+  const before = { answered: new Map([['a', s(100, 0)]]), silent: ['b'] };
+  const after = {
+    answered: new Map([
+      ['a', s(150, 5)],
+      ['b', s(900, 900)],
+      ['c', s(10, 0)],
+    ]),
+    silent: [],
+  };
+  // b's 900 failures may be from before the window: left out, and the window is incomplete; c joined within it.
+  assert.deepEqual(windowOfProxies(before, after), { requests: 60, successRate: 55 / 60, p99: 0.1, incomplete: 'proxy b was not sampled at both ends of the window' });
+  assert.deepEqual(windowOfProxies(before, { answered: new Map([['a', s(150, 5)]]), silent: [] }), { requests: 50, successRate: 0.9, p99: 0.1 });
+  // A proxy sampled at the start and gone at the end: its last requests are unseen.
+  const gone = windowOfProxies(
+    {
+      answered: new Map([
+        ['a', s(100, 0)],
+        ['d', s(5, 0)],
+      ]),
+      silent: [],
+    },
+    { answered: new Map([['a', s(150, 5)]]), silent: [] },
+  );
+  assert.equal(gone.incomplete, 'proxy d was not sampled at both ends of the window');
+  assert.equal(windowOfProxies(before, { answered: new Map(), silent: ['a', 'b'] }).incomplete, 'proxies a, b were not sampled at both ends of the window');
+});

@@ -2,7 +2,7 @@
 // service, workload and edge; the topology; one service's page; a backend's signals for canary
 // analysis; a service's history for charts.
 import type { ProxyStatus } from '../../api/proxy-status.js';
-import { workloadName, type EdgeStat, type HistoryPoint, type ServiceStat, type StatAnswer, type WorkloadStat } from '../../api/telemetry.js';
+import { workloadName, type EdgeStat, type HistoryPoint, type ServiceStat, type StatAnswer, type WindowCoverage, type WorkloadStat } from '../../api/telemetry.js';
 import { addInto, emptyAggregate, signals, type Aggregate } from './signals.js';
 import { clientKey, serviceKey, workloadKey, type StatsCollector } from './stats-collector.js';
 
@@ -51,6 +51,7 @@ export function stat(c: StatsCollector, windowSeconds: number, proxies: readonly
   const last = c.ticks[c.ticks.length - 1];
   return {
     windowSeconds,
+    coverage: c.coverage(windowSeconds),
     at: new Date(last?.at ?? Date.now()).toISOString(),
     services: [...services.values()].sort((x, y) => x.service.localeCompare(y.service)),
     workloads: workloads.sort((x, y) => x.service.localeCompare(y.service) || x.workload.localeCompare(y.workload)),
@@ -98,7 +99,7 @@ export function backend(
   windowSeconds: number,
   service: string,
   workload: string | undefined,
-): ReturnType<typeof signals> & { service: string; workload?: string; windowSeconds: number; clientSide: ReturnType<typeof signals> } {
+): ReturnType<typeof signals> & { service: string; workload?: string; windowSeconds: number; coverage: WindowCoverage; clientSide: ReturnType<typeof signals> } {
   const svc = qualify(service);
   const key = workload === undefined ? serviceKey(svc) : workloadKey(svc, workload);
   const w = c.window(windowSeconds);
@@ -108,6 +109,8 @@ export function backend(
     service: svc,
     ...(workload !== undefined ? { workload } : {}),
     windowSeconds,
+    // What the figures stand on: a window the collector did not fully see must not be judged.
+    coverage: c.coverage(windowSeconds),
     ...signals(a, c.bounds, windowSeconds),
     clientSide: signals(client, c.bounds, windowSeconds),
   };

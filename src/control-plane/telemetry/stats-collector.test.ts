@@ -158,3 +158,86 @@ test('a proxy that started before the collector (a restarted control plane) is b
   assert.equal(b1.requests, 13, "the 10 new requests of api-1 and the 3 of api-2; not api-1's 100 from before");
   assert.equal(b1.successRate, 1);
 });
+
+test('regression issue 12: coverage says how much of a window every proxy was collected for (a restarted control plane starts with none)', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const reports = new Map<string, RequestStatsReport>();
+  const proxies = [proxy('api-1', 'api', 'v1'), proxy('api-2', 'api', 'v2')];
+  const failing = new Set<string>();
+  const c = new StatsCollector({
+    proxies: () => proxies,
+    fetchReport: async (p) => {
+      if (failing.has(p.id)) throw new Error('connection refused');
+      return reports.get(p.id)!;
+    },
+  });
+  const report = { startedAt: 1_000_000 - 60_000, bucketBounds: BOUNDS, series: [] }; // both ran before this collector
+  reports.set('api-1', report);
+  reports.set('api-2', report);
+  // Nothing collected yet: no second of the window is covered, and each proxy says why.
+  const none = c.coverage(30);
+  assert.equal(none.coveredSeconds, 0);
+  assert.equal(none.fraction, 0);
+  assert.deepEqual(
+    none.gaps.map((g) => [g.proxy, g.coveredSeconds, g.reason]),
+    [
+      ['api-1', 0, 'not collected yet'],
+      ['api-2', 0, 'not collected yet'],
+    ],
+  );
+
+  // api-1 reconnects first (collected from 5 s on), api-2 later (from 8 s on): their counts before are history.
+  failing.add('api-2');
+  t.mock.timers.tick(5000);
+  await c.collectNow();
+  failing.delete('api-2');
+  t.mock.timers.tick(3000);
+  await c.collectNow();
+  t.mock.timers.tick(2000);
+  await c.collectNow();
+  const early = c.coverage(30);
+  assert.equal(early.coveredSeconds, 2, 'only the 2 s since the last proxy was first collected');
+  assert.equal(early.fraction, 2 / 30);
+  assert.deepEqual(
+    early.gaps.map((g) => [g.proxy, g.coveredSeconds]),
+    [
+      ['api-1', 5],
+      ['api-2', 2],
+    ],
+  );
+  assert.match(early.gaps[0]!.reason, /first collected within the window/);
+
+  // 30 s later, collected every second: the whole window is covered.
+  for (let i = 0; i < 30; i++) {
+    t.mock.timers.tick(1000);
+    await c.collectNow();
+  }
+  assert.deepEqual(c.coverage(30), { windowSeconds: 30, coveredSeconds: 30, fraction: 1, gaps: [] });
+  assert.equal(backend(c, 30, 'api', undefined).coverage.fraction, 1);
+
+  // api-2's collections fail: its counts since its last success (4 s ago, one interval of grace) are missing.
+  failing.add('api-2');
+  for (let i = 0; i < 4; i++) {
+    t.mock.timers.tick(1000);
+    await c.collectNow();
+  }
+  const stale = c.coverage(30);
+  assert.equal(stale.coveredSeconds, 28);
+  assert.deepEqual(
+    stale.gaps.map((g) => [g.proxy, g.coveredSeconds, g.reason]),
+    [['api-2', 28, 'its stats could not be collected: connection refused']],
+  );
+  assert.equal(stat(c, 30, proxies).coverage.coveredSeconds, 28);
+
+  // A registered proxy that is not connected (a restored workload whose sidecar has not reconnected) is a gap too.
+  failing.delete('api-2');
+  proxies.push({ ...proxy('web-1', 'web', 'v1'), connected: false });
+  t.mock.timers.tick(1000);
+  await c.collectNow();
+  const away = c.coverage(30);
+  assert.equal(away.coveredSeconds, 0);
+  assert.deepEqual(
+    away.gaps.map((g) => [g.proxy, g.reason]),
+    [['web-1', 'not connected to this control plane (its requests meanwhile are not seen)']],
+  );
+});

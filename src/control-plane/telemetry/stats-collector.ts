@@ -2,10 +2,11 @@
 // keeps, per tick, the increase of each subject: a service (what its workloads served, from
 // inbound stats), a workload, and an edge (caller workload to callee service, from outbound
 // stats). Windows are sums over the last ticks; a proxy whose counters went down restarted,
-// and its new counts are the increase.
+// and its new counts are the increase. Coverage says which part of a window every proxy's
+// counts are in (none before the collector started or before a proxy was first collected).
 import http from 'node:http';
 import type { ProxyStatus } from '../../api/proxy-status.js';
-import { workloadName, type RequestSeries, type RequestStatsReport } from '../../api/telemetry.js';
+import { workloadName, type RequestSeries, type RequestStatsReport, type WindowCoverage } from '../../api/telemetry.js';
 import type { Logger } from '../../common/log.js';
 import { adminRequestOptions, describeAdmin } from './admin-request.js';
 import { addInto, emptyAggregate, isFailure, type Aggregate } from './signals.js';
@@ -41,6 +42,10 @@ interface ProxyState {
   /** Last cumulative counts per series key. */
   last: Map<string, { count: number; successes: number; buckets: number[]; sum: number }>;
   workload: string;
+  /** Unix ms from which all of this proxy's requests are in the ticks (its first collection when its earlier counts were history). */
+  coveredSince: number;
+  /** Unix ms of its last successful collection. */
+  collectedAt: number;
 }
 
 export class StatsCollector {
@@ -81,6 +86,42 @@ export class StatsCollector {
     return this.running;
   }
 
+  /**
+   * How much of the last `seconds` the ticks cover for every registered proxy (connected ones
+   * without an admin listener aside): a disconnected proxy is a gap until it is collected again
+   * or leaves the registry after its grace period. A proxy collected within the last two
+   * intervals counts as covered up to now (its next collection is due, not missing).
+   */
+  coverage(seconds: number): WindowCoverage {
+    const now = Date.now();
+    const start = now - seconds * 1000;
+    let from = Math.max(start, this.startedAt);
+    let to = now;
+    const gaps: WindowCoverage['gaps'] = [];
+    for (const p of this.opts.proxies()) {
+      // A connected proxy without an admin listener (proxyless gRPC) has no stats to miss; a disconnected one is unseen.
+      if (p.connected && adminRequestOptions(p, STATS_PATH) === undefined) continue;
+      const state = this.states.get(p.id);
+      const pFrom = Math.max(start, this.startedAt, state?.coveredSince ?? now);
+      const pTo = Math.min(now, state === undefined ? now : state.collectedAt + 2 * this.intervalMs);
+      from = Math.max(from, pFrom);
+      to = Math.min(to, pTo);
+      if (pFrom > start || pTo < now) gaps.push({ proxy: p.id, coveredSeconds: Math.max(0, pTo - pFrom) / 1000, reason: this.gapReason(p, state, pTo < now) });
+    }
+    const coveredSeconds = Math.max(0, to - from) / 1000;
+    return { windowSeconds: seconds, coveredSeconds, fraction: Math.min(1, coveredSeconds / seconds), gaps };
+  }
+
+  private gapReason(p: ProxyStatus, state: ProxyState | undefined, stale: boolean): string {
+    if (!p.connected) return 'not connected to this control plane (its requests meanwhile are not seen)';
+    const health = this.health.get(p.id);
+    if (health?.ok === false) return `its stats could not be collected: ${health.error ?? 'no reason given'}`;
+    if (state === undefined) return 'not collected yet';
+    if (stale) return 'not collected in the last two intervals';
+    if (state.coveredSince > this.startedAt) return 'first collected within the window (its earlier counts are history to this control plane)';
+    return "this control plane's telemetry started within the window";
+  }
+
   /** The sum of the last `seconds` worth of ticks per subject key (all subjects when `prefix` is ''). */
   window(seconds: number, prefix = ''): Map<string, Aggregate> {
     const since = Date.now() - seconds * 1000 - this.intervalMs / 2;
@@ -118,9 +159,12 @@ export class StatsCollector {
       if (this.bounds.length === 0) this.bounds = r.bucketBounds;
       let state = this.states.get(p.id);
       const firstSight = state === undefined;
-      if (state === undefined) this.states.set(p.id, (state = { last: new Map(), workload: workloadName(p.service, p.labels ?? {}) }));
       // Its cumulative counts hold requests from before we started: take them as the baseline only.
       const history = firstSight && r.startedAt !== undefined && r.startedAt < this.startedAt;
+      const at = Date.now();
+      if (state === undefined)
+        this.states.set(p.id, (state = { last: new Map(), workload: workloadName(p.service, p.labels ?? {}), coveredSince: history ? at : this.startedAt, collectedAt: at }));
+      state.collectedAt = at;
       for (const s of r.series) this.addSeries(state, s, history ? undefined : subjects);
     }
     const live = new Set(proxies.map((p) => p.id));

@@ -7,7 +7,7 @@ import { encodeMessage } from '../../xds/protos.js';
 import { LISTENER } from '../../xds/type-urls.js';
 import { structToJson } from '../../xds/node-metadata.js';
 import { checkSnapshot } from './consistency.js';
-import { backend, input, proxy, service, workload } from './test-fixtures.js';
+import { backend, httpRoute, input, proxy, service, workload } from './test-fixtures.js';
 import { translate } from './translate.js';
 
 const capture = { inboundPort: 15006, outboundPort: 15001 };
@@ -48,7 +48,7 @@ test('the outbound capture listener routes by VIP and by endpoint address; http 
   assert.deepEqual(out?.listenerFiltersTimeout, { seconds: 0, nanos: 300_000_000 });
   assert.equal(chain(out, 'outbound|240.240.0.10:8080|http'), '240.240.0.10/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080');
   assert.equal(chain(out, 'outbound|240.240.0.10:8080|tcp'), '240.240.0.10/32:8080 tcp -> outbound|8080||payments.default');
-  assert.equal(chain(out, 'outbound|10.0.0.7:8080|http'), '10.0.0.7/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080');
+  assert.equal(chain(out, 'outbound|10.0.0.7:8080|endpoint'), '10.0.0.7/32:8080 tcp -> PassthroughCluster|8080|payments.default', 'an endpoint address goes to that endpoint');
   assert.equal(chain(out, 'outbound|240.240.0.11:5432|tcp'), '240.240.0.11/32:5432 tcp -> outbound|5432||db.default');
   assert.equal(chain(out, 'outbound|240.240.0.11:5432|http'), 'none', 'a declared tcp port skips detection');
   assert.equal(chain(out, 'outbound|240.240.0.12:9000|http'), '240.240.0.12/32:9000 http -> outbound|greeter.default:9000');
@@ -242,8 +242,8 @@ test("a caller reaches any other port of a STRICT captured workload by its addre
   const out = s.listeners.get('virtualOutbound');
   assert.equal(chain(out, 'outbound|10.0.0.7|undeclared'), '10.0.0.7/32:* tcp -> PassthroughCluster|payments.default');
   assert.equal(
-    chain(out, 'outbound|10.0.0.7:8080|http'),
-    '10.0.0.7/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080',
+    chain(out, 'outbound|10.0.0.7:8080|endpoint'),
+    '10.0.0.7/32:8080 tcp -> PassthroughCluster|8080|payments.default',
     'declared ports keep their own chains (a port match wins)',
   );
   assert.equal(chain(out, 'outbound|10.0.0.8|undeclared'), 'none', 'a workload that is not captured takes no mTLS on other ports');
@@ -298,7 +298,7 @@ function routed(tcpRoutes: TCPRoute[]) {
   };
 }
 
-test('a TCPRoute splits the outbound capture chains of a tcp port (virtual IP and endpoint address) as in explicit mode', () => {
+test('a TCPRoute splits the outbound capture chains of a tcp port (virtual IP) as in explicit mode', () => {
   const i = routed([
     tcpRoute('db', 'db', 5432, [
       ['db-a', 90],
@@ -310,7 +310,7 @@ test('a TCPRoute splits the outbound capture chains of a tcp port (virtual IP an
   const out = s.listeners.get('virtualOutbound');
   const split = 'tcp -> outbound|5432||db-a.default*90 outbound|5432||db-b.default*10';
   assert.equal(chain(out, 'outbound|240.240.0.11:5432|tcp'), `240.240.0.11/32:5432 ${split}`);
-  assert.equal(chain(out, 'outbound|10.0.0.9:5432|tcp'), `10.0.0.9/32:5432 ${split}`);
+  assert.equal(chain(out, 'outbound|10.0.0.9:5432|endpoint'), '10.0.0.9/32:5432 tcp -> PassthroughCluster|5432|db.default', 'an endpoint address is not routed');
   assert.equal(chain(out, 'outbound|240.240.0.13:5432|tcp'), '240.240.0.13/32:5432 tcp -> outbound|5432||db-a.default', 'a backend Service keeps its own chain');
   // The same weights as the explicit-mode listener of the same proxy: one mechanism.
   assert.deepEqual(out?.filterChains.find((c) => c.name === 'outbound|240.240.0.11:5432|tcp')?.filters[0]?.typedConfig, {
@@ -335,4 +335,53 @@ test('a TCPRoute on an http port leaves its opaque fallback chain to the Service
   const out = s.listeners.get('virtualOutbound');
   assert.equal(chain(out, 'outbound|240.240.0.10:8080|tcp'), '240.240.0.10/32:8080 tcp -> outbound|8080||payments.default');
   assert.equal(chain(out, 'outbound|240.240.0.10:8080|http'), '240.240.0.10/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080');
+});
+
+test('regression issue 12: a TCPRoute on an http port, or on a Service without a tcp port, is a warning on every proxy (explicit mode too)', () => {
+  const i = routed([
+    tcpRoute('pay', 'payments', 8080, [['db-a', 1]]),
+    {
+      ...tcpRoute('any-port', 'payments', 8080, [['db-a', 1]]),
+      spec: { ...tcpRoute('x', 'payments', 8080, [['db-a', 1]]).spec, parentRefs: [{ group: '', kind: 'Service', name: 'payments' }] },
+    },
+    tcpRoute('db-ok', 'db', 5432, [['db-a', 1]]),
+  ]);
+  for (const p of [proxy('c-1', 'client', { address: '10.0.0.2', capture }), proxy('c-2', 'client')]) {
+    const s = translate(i, p);
+    assert.deepEqual(
+      s.warnings.filter((w) => w.startsWith('TCPRoute')),
+      [
+        'TCPRoute default/pay parentRefs[0]: port 8080 of payments.default is http, not tcp; the route is ignored there (route HTTP with an HTTPRoute or GRPCRoute)',
+        'TCPRoute default/any-port parentRefs[0]: payments.default has no tcp port (8080 http); the route is ignored',
+      ],
+    );
+  }
+});
+
+test('regression issue 12: HTTPRoutes route what is addressed to the Service (its virtual IP), not a connection to one of its endpoints', () => {
+  const withRoute = {
+    ...mesh(),
+    services: [...mesh().services, service('payments-v2', { selector: { app: 'payments', version: 'v2' } })],
+    httpRoutes: [httpRoute('to-v2', [{ name: 'payments' }], [{ backendRefs: [backend('payments-v2')] }])],
+  };
+  const s = translate(withRoute, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
+  const out = s.listeners.get('virtualOutbound');
+  assert.equal(chain(out, 'outbound|240.240.0.10:8080|http'), '240.240.0.10/32:8080 [http/1.1,h2c] http -> outbound|payments.default:8080');
+  const table = s.routes.get('outbound|payments.default:8080')!;
+  assert.equal(table.virtualHosts[0]!.routes[0]!.route!.cluster, 'outbound|8080||payments-v2.default', 'the route applies on the virtual IP');
+  // The endpoint address: one opaque chain to that endpoint, no route table, no detection.
+  assert.equal(chain(out, 'outbound|10.0.0.7:8080|endpoint'), '10.0.0.7/32:8080 tcp -> PassthroughCluster|8080|payments.default');
+  assert.equal(chain(out, 'outbound|10.0.0.7:8080|http'), 'none');
+  const c = s.clusters.get('PassthroughCluster|8080|payments.default');
+  assert.deepEqual([c?.type, c?.lbPolicy, c?.transportSocket], ['ORIGINAL_DST', 'CLUSTER_PROVIDED', undefined], 'mTLS off: plaintext to the endpoint');
+  assert.deepEqual(checkSnapshot(s), []);
+  // With mTLS on, the endpoint cluster expects the identities of the Service's workloads, as the Service's own cluster does.
+  const secure = translate({ ...withRoute, security: { trustDomain: 'example.org' } }, proxy('c-1', 'client', { address: '10.0.0.2', capture }));
+  assert.deepEqual(secure.clusters.get('PassthroughCluster|8080|payments.default')?.transportSocket, secure.clusters.get('outbound|8080||payments.default')?.transportSocket);
+  assert.ok(secure.clusters.get('PassthroughCluster|8080|payments.default')?.transportSocket);
+  // Explicit mode has no endpoint chains and no endpoint clusters.
+  assert.equal(
+    [...translate(withRoute, proxy('c-2', 'client')).clusters.keys()].some((n) => n.startsWith('PassthroughCluster|')),
+    false,
+  );
 });

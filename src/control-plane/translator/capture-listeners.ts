@@ -1,16 +1,20 @@
 // Transparent mode (LDS): the two listeners of a captured proxy, on `::` taking IPv4 too.
 // `virtualOutbound` takes every redirected outbound connection and picks a filter chain by its
-// original destination: a Service's virtual IP and port, or an endpoint address and port of a
-// Service, any other port of a STRICT captured workload (mTLS, see undeclared-ports.ts), else
-// the outbound policy (PassthroughCluster or BlackHoleCluster). `virtualInbound` picks a chain
+// original destination: a Service's virtual IP and port (routed: HTTPRoutes, GRPCRoutes,
+// TCPRoutes), or an endpoint address and port of a Service (not routed: Gateway API routes
+// apply to traffic addressed to the Service, so a connection to one endpoint goes to that
+// endpoint, over mTLS when security is on, as Istio passes it through), any other port of a
+// STRICT captured workload (mTLS, see undeclared-ports.ts), else the outbound policy
+// (PassthroughCluster or BlackHoleCluster). `virtualInbound` picks a chain
 // by destination port (the inbound entries), else passes the connection on to where it was
 // going (under STRICT only over mTLS). With mTLS on, an inbound entry's chain terminates it
 // (STRICT: every connection to the port; PERMISSIVE: those that start with a ClientHello,
 // plaintext going to the detected chains).
 import type { MeshConfigSpec, Service, ServicePort } from '../../api/resource.js';
-import type { FilterChain, FilterChainMatch, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
+import type { Cluster, FilterChain, FilterChainMatch, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import {
   BLACKHOLE_CLUSTER,
+  endpointClusterName,
   inboundClusterName,
   inboundRouteName,
   outboundClusterName,
@@ -97,7 +101,14 @@ function serviceChains(name: string, match: FilterChainMatch, service: Service, 
 export interface CaptureResult {
   listeners: Listener[];
   routes: RouteConfiguration[];
+  /** Clusters the chains use besides the mesh's (the endpoint clusters), before security is applied. */
+  clusters: Cluster[];
   warnings: string[];
+}
+
+/** The ORIGINAL_DST cluster of a Service port's endpoints, from its EDS cluster (same connect timeout and metadata, so it gets the same mTLS identities). */
+function endpointCluster(service: Cluster, name: string): Cluster {
+  return { name, type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED', ...(service.connectTimeout ? { connectTimeout: service.connectTimeout } : {}), metadata: service.metadata };
 }
 
 /** The outbound capture listener of a proxy in namespace `callerNamespace`, with the route tables it uses. */
@@ -113,6 +124,7 @@ export function outboundCaptureListener(
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
   const warnings: string[] = [];
+  const clusters: Cluster[] = [];
   const claimed = new Map<string, string>();
   for (const service of view.services) {
     const { name, namespace } = service.metadata;
@@ -132,24 +144,29 @@ export function outboundCaptureListener(
         routes.push(t.table);
         warnings.push(...t.warnings);
       }
-      const destinations: { ip: string; port: number }[] = vip ? [{ ip: vip, port: port.port }] : [];
-      const cla = view.endpoints.get(outboundClusterName(name, namespace, port.port));
+      const serviceCluster = outboundClusterName(name, namespace, port.port);
+      const destinations: { ip: string; port: number; endpoint: boolean }[] = vip ? [{ ip: vip, port: port.port, endpoint: false }] : [];
+      const cla = view.endpoints.get(serviceCluster);
       for (const lb of cla?.endpoints.flatMap((l) => l.lbEndpoints) ?? [])
-        destinations.push({ ip: lb.endpoint.address.socketAddress.address, port: lb.endpoint.address.socketAddress.portValue });
+        destinations.push({ ip: lb.endpoint.address.socketAddress.address, port: lb.endpoint.address.socketAddress.portValue, endpoint: true });
+      const toEndpoint = endpointClusterName(name, namespace, port.port);
       for (const d of destinations) {
         const key = `${d.ip.includes(':') ? `[${d.ip}]` : d.ip}:${d.port}`;
         // A workload selected by several Services (reviews and its subset reviews-v1) is reached
         // by its address as the first of them (by namespace, name): its chains come first.
         if (claimed.has(key)) continue;
         claimed.set(key, owner);
-        chains.push(...serviceChains(`outbound|${key}`, hostMatch(d.ip, d.port), service, port, targets, hcm));
+        if (!d.endpoint) chains.push(...serviceChains(`outbound|${key}`, hostMatch(d.ip, d.port), service, port, targets, hcm));
+        else chains.push({ name: `outbound|${key}|endpoint`, filterChainMatch: hostMatch(d.ip, d.port), filters: [tcpFilter(`outbound_${owner.replace(':', '_')}`, toEndpoint)] });
       }
+      const own = view.clusters.get(serviceCluster);
+      if (own && destinations.some((d) => d.endpoint)) clusters.push(endpointCluster(own, toEndpoint));
     }
   }
   chains.push(...undeclaredPortChains(strictPeers));
   const policyCluster = mesh.outboundPolicy === 'Refuse' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
   const defaultChain: FilterChain = { name: `outbound|${policyCluster}`, filters: [tcpFilter(`outbound_${policyCluster}`, policyCluster)] };
-  return { listeners: [captureListener(VIRTUAL_OUTBOUND_LISTENER, capture.outboundPort, 'OUTBOUND', chains, defaultChain, mesh)], routes, warnings };
+  return { listeners: [captureListener(VIRTUAL_OUTBOUND_LISTENER, capture.outboundPort, 'OUTBOUND', chains, defaultChain, mesh)], routes, clusters, warnings };
 }
 
 /** How the inbound capture listener serves its entries: tracing and access logs, mTLS (none: security off), authorization. */
@@ -175,7 +192,7 @@ export function inboundCaptureListener(
     chains.push(...inboundChains(entry, protocol, options));
   }
   const defaultChain = inboundUndeclaredChain(options.mtls, options.undeclaredAuthz ?? []);
-  return { listeners: [captureListener(VIRTUAL_INBOUND_LISTENER, capture.inboundPort, 'INBOUND', chains, defaultChain, mesh)], routes, warnings: [] };
+  return { listeners: [captureListener(VIRTUAL_INBOUND_LISTENER, capture.inboundPort, 'INBOUND', chains, defaultChain, mesh)], routes, clusters: [], warnings: [] };
 }
 
 /**

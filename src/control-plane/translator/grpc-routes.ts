@@ -1,7 +1,7 @@
 // GRPCRoutes as HTTPRoutes: a gRPC call is an HTTP/2 POST to `/<service>/<method>`, so each
 // method match becomes a path match (exact service and method → Exact path; service only →
 // PathPrefix; anything with a method pattern → RegularExpression) and the rest is routed the
-// HTTPRoute way (same attachment, precedence and backends).
+// HTTPRoute way (same attachment, precedence, filters and backends).
 import type { GRPCMethodMatch, GRPCRoute, HTTPPathMatch, HTTPRoute } from '../../api/resource.js';
 
 const ANY = '[^/]+';
@@ -29,6 +29,8 @@ export function grpcAsHttpRoute(route: GRPCRoute): HTTPRoute {
       rules: route.spec.rules.map((r) => ({
         ...(r.name !== undefined ? { name: r.name } : {}),
         matches: (r.matches.length > 0 ? r.matches : [{}]).map((m) => ({ path: methodPath(m.method), ...(m.headers?.length ? { headers: m.headers } : {}) })),
+        // GRPCRoute's filters are HTTPRoute's, with the same meaning on the call's HTTP/2 request.
+        ...(r.filters?.length ? { filters: r.filters } : {}),
         backendRefs: r.backendRefs,
       })),
     },

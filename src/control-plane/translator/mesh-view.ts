@@ -9,7 +9,7 @@ import { isHttpProtocol, serviceKey } from './selection.js';
 import { serviceRoutes, type ServiceLookup, type ServiceRoutes } from './service-routes.js';
 import { clusterWithPolicy, indexPolicies } from './traffic-policy.js';
 import { grpcAsHttpRoute } from './grpc-routes.js';
-import { tcpBackends } from './tcp-routes.js';
+import { tcpBackends, tcpRouteAttachmentWarnings } from './tcp-routes.js';
 import type { TranslatorInput } from './types.js';
 
 export interface MeshView {
@@ -24,7 +24,7 @@ export interface MeshView {
   upstreamTable(service: Service, port: ServicePort, callerNamespace: string): { table: RouteConfiguration; warnings: readonly string[] };
   /** The weighted clusters of a TCP Service port as seen from a namespace (its TCPRoutes, or the Service's own cluster). */
   tcpClusters(service: Service, port: ServicePort, callerNamespace: string): { clusters: { name: string; weight: number }[]; warnings: readonly string[] };
-  /** Mesh-wide problems (conflicting or dangling policies), the same for every proxy. */
+  /** Mesh-wide problems (conflicting or dangling policies, TCPRoutes on HTTP ports), the same for every proxy. */
   warnings: readonly string[];
   /** The HTTP proxy route table as seen from a namespace. */
   httpProxyTable(callerNamespace: string): { table: RouteConfiguration; warnings: readonly string[] };
@@ -115,7 +115,7 @@ function buildView(input: TranslatorInput): MeshView {
     lookup,
     clusters: sortedMap(clusters),
     endpoints: sortedMap(endpoints),
-    warnings: policies.warnings,
+    warnings: [...policies.warnings, ...tcpRouteAttachmentWarnings(input.tcpRoutes ?? [], lookup)],
     tcpClusters: (s, p, caller) => tcpBackends(s, p, input.tcpRoutes ?? [], caller, lookup),
     upstreamTable: (s, p, caller) => upstreamTables(routesKey(s, p, caller)),
     httpProxyTable: httpProxyTables,

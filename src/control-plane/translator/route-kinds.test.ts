@@ -41,6 +41,39 @@ test('a GRPCRoute on a grpc Service port routes its methods like an HTTPRoute', 
   );
 });
 
+test("regression issue 12: a GRPCRoute rule's header modifiers and mirror become the Envoy route's fields, as an HTTPRoute's", () => {
+  const grpc = (name: string) => service(name, { ports: [{ port: 9000, appProtocol: 'grpc' }] });
+  const route: GRPCRoute = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: { name: 'g', namespace: 'default' },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'greeter' }],
+      rules: [
+        {
+          matches: [],
+          filters: [
+            { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-Tenant', value: 'a' }], remove: ['x-debug'] } },
+            { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'x-served-via', value: 'mesh' }] } },
+            { type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: 'greeter-shadow', port: 9000 }, percent: 10 } },
+          ],
+          backendRefs: [backend('greeter-v1', 9000)],
+        },
+      ],
+    },
+  };
+  const s = translate(
+    input({ services: [grpc('greeter'), grpc('greeter-v1'), grpc('greeter-shadow')], grpcRoutes: [route] }),
+    proxy('c', 'client', { upstreams: [{ service: 'greeter', namespace: 'default', port: 9000, localPort: 9001 }] }),
+  );
+  const r = s.routes.get('outbound|greeter.default:9000')!.virtualHosts[0]!.routes[0]!;
+  assert.deepEqual(r.requestHeadersToAdd, [{ header: { key: 'x-tenant', value: 'a' }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }]);
+  assert.deepEqual(r.requestHeadersToRemove, ['x-debug']);
+  assert.deepEqual(r.responseHeadersToAdd, [{ header: { key: 'x-served-via', value: 'mesh' }, appendAction: 'APPEND_IF_EXISTS_OR_ADD' }]);
+  assert.equal(r.route!.requestMirrorPolicies?.[0]?.cluster, 'outbound|9000||greeter-shadow.default');
+  assert.deepEqual(s.warnings, []);
+});
+
 test('a TCPRoute gives the upstream TCP listener weighted clusters; a missing backend is a warning', () => {
   const tcp = (name: string) => service(name, { ports: [{ port: 5432, appProtocol: 'tcp' }] });
   const route: TCPRoute = {

@@ -2,7 +2,7 @@
 // TCPRoute attached to it (GAMMA attachment as for HTTPRoutes: consumer routes first).
 import type { Service, ServicePort, TCPRoute } from '../../api/resource.js';
 import { outboundClusterName, serviceHost } from '../../xds/names.js';
-import { findPort } from './selection.js';
+import { findPort, isHttpProtocol } from './selection.js';
 import type { ServiceLookup } from './service-routes.js';
 
 const attaches = (r: TCPRoute, service: Service, port: ServicePort): boolean =>
@@ -53,4 +53,30 @@ export function tcpBackends(
     return { clusters: own, warnings };
   }
   return { clusters: [...weights].map(([name, weight]) => ({ name, weight })), warnings };
+}
+
+/**
+ * TCPRoutes whose parent is an HTTP port (http, http2, grpc), or a Service with no tcp port:
+ * such a route attaches to nothing (an HTTP port's connections are routed by its HTTPRoutes),
+ * which the operator is told instead of finding out from the traffic.
+ */
+export function tcpRouteAttachmentWarnings(routes: readonly TCPRoute[], lookup: ServiceLookup): string[] {
+  const warnings: string[] = [];
+  for (const r of routes) {
+    r.spec.parentRefs.forEach((p, i) => {
+      const ns = p.namespace ?? r.metadata.namespace;
+      const service = p.kind === 'Service' ? lookup(ns, p.name) : undefined;
+      if (!service) return;
+      const where = `TCPRoute ${r.metadata.namespace}/${r.metadata.name} parentRefs[${i}]`;
+      const host = serviceHost(service.metadata.name, ns);
+      if (p.port !== undefined) {
+        const port = findPort(service, p.port);
+        if (port && isHttpProtocol(port.appProtocol))
+          warnings.push(`${where}: port ${p.port} of ${host} is ${port.appProtocol}, not tcp; the route is ignored there (route HTTP with an HTTPRoute or GRPCRoute)`);
+      } else if (service.spec.ports.every((x) => isHttpProtocol(x.appProtocol))) {
+        warnings.push(`${where}: ${host} has no tcp port (${service.spec.ports.map((x) => `${x.port} ${x.appProtocol}`).join(', ')}); the route is ignored`);
+      }
+    });
+  }
+  return warnings;
 }

@@ -115,6 +115,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, hcm, peers)]) {
       listeners.push(...part.listeners);
       routes.push(...part.routes);
+      for (const c of part.clusters) clusters.set(c.name, security ? secureOutboundCluster(input, security.trustDomain, c) : c);
       part.warnings.forEach((w) => warnings.add(w));
     }
     for (const c of [passthroughCluster(input.meshConfig), blackholeCluster(input.meshConfig)]) clusters.set(c.name, c);

@@ -1,7 +1,8 @@
 // The xDS server over real gRPC on 127.0.0.1: handshake, ACK, NACK, pushes, workload lifecycle.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { HTTPRoute, Service } from '../../api/resource.js';
+import type { HTTPRoute, Service, TrafficPolicy } from '../../api/resource.js';
+import { parseTrafficPolicy } from '../../api/traffic-policy.js';
 import { jsonToStruct, type ProxyMetadata } from '../../xds/node-metadata.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { WorkloadRegistry } from '../registry/workload-registry.js';
@@ -27,6 +28,7 @@ function fakeSecurity(principals: Record<string, StreamPrincipal>): StreamSecuri
 interface Mesh {
   services: Service[];
   httpRoutes: HTTPRoute[];
+  trafficPolicies?: TrafficPolicy[];
 }
 
 /** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
@@ -278,6 +280,52 @@ test('a change pushes only to the proxies whose config it changes', { timeout: 1
   caller.ack(await caller.next(ROUTE_TYPE), h.rdsNames);
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(bystander.pending(), [], 'a proxy without a route to the Service got nothing');
+});
+
+function trafficPolicy(name: string, target: string, created: string): TrafficPolicy {
+  const r = parseTrafficPolicy({
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'TrafficPolicy',
+    metadata: { name, creationTimestamp: created },
+    spec: { targetRef: { name: target }, circuitBreaker: { maxRequests: 200 } },
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
+  return { ...r.value, metadata: { ...r.value.metadata, creationTimestamp: created } };
+}
+
+test('regression issue 12: policy warnings that change no config version still reach the proxy status, and leave it when fixed', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [service('server')], httpRoutes: [] };
+  const { server, connect } = await start(t, mesh);
+  const c = connect();
+  const h = await handshake(c, 'client-1', clientMeta());
+  const warningsOf = () => server.proxies().find((p) => p.id === 'client-1')?.warnings ?? [];
+  const versions = () => server.proxies().find((p) => p.id === 'client-1')?.current;
+  const before = versions();
+  assert.deepEqual(warningsOf(), []);
+
+  // A policy whose target is missing changes no resource of this proxy.
+  mesh.trafficPolicies = [trafficPolicy('orphan', 'missing', '2026-01-01T00:00:00Z')];
+  server.onConfigChanged();
+  await waitUntil(() => warningsOf().length === 1, 'the missing-target warning in the proxy status');
+  assert.match(warningsOf()[0]!, /^TrafficPolicy default\/orphan: Service default\/missing does not exist; the policy applies to nothing$/);
+  assert.deepEqual(versions(), before, 'no version changed');
+
+  // A second policy on a Service that already has one is ignored: the clusters change once (the first policy), the warning is added.
+  mesh.trafficPolicies = [trafficPolicy('first', 'server', '2026-01-01T00:00:00Z'), trafficPolicy('second', 'server', '2026-01-02T00:00:00Z')];
+  server.onConfigChanged();
+  c.ack(await c.next(CLUSTER_TYPE));
+  await waitUntil(() => warningsOf().some((w) => w.includes('second')), 'the ignored-policy warning');
+  assert.deepEqual(warningsOf(), ['TrafficPolicy default/second: Service default/server already has TrafficPolicy first (older); this one is ignored']);
+  const withFirst = versions();
+
+  // Deleting the ignored one changes nothing the proxy gets; its warning leaves the status.
+  mesh.trafficPolicies = [trafficPolicy('first', 'server', '2026-01-01T00:00:00Z')];
+  server.onConfigChanged();
+  await waitUntil(() => warningsOf().length === 0, 'the warning gone from the proxy status');
+  assert.deepEqual(versions(), withFirst);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(c.pending(), [], 'nothing was pushed for a warning');
+  void h;
 });
 
 const tokens = fakeSecurity({

@@ -85,6 +85,7 @@ const currentVersions = (s: Snapshot): ProxyStatus['versions'] => ({
 });
 
 const sameVersions = (a: Snapshot, b: Snapshot): boolean => (Object.keys(VERSION_KEYS) as ServedTypeUrl[]).every((t) => versionOf(a, t) === versionOf(b, t));
+const sameWarnings = (a: Snapshot, b: Snapshot): boolean => a.warnings.length === b.warnings.length && a.warnings.every((w, i) => w === b.warnings[i]);
 
 /** Where a connected proxy's admin listener is reached, and the versions computed for it. */
 function adminOf(stream: Stream | undefined): Pick<ProxyStatus, 'adminPort' | 'adminSocket' | 'current' | 'certificate'> {
@@ -423,7 +424,11 @@ export class XdsServer {
     for (const stream of this.#streams.values()) {
       try {
         const next = withSecrets(this.#translate(stream.node, stream.snapshot), stream.secrets);
-        if (sameVersions(next, stream.snapshot)) continue;
+        if (sameVersions(next, stream.snapshot)) {
+          // Nothing to push, but the status must say what the translator says now (an ignored policy changes no version).
+          if (!sameWarnings(next, stream.snapshot)) stream.snapshot = { ...stream.snapshot, warnings: next.warnings };
+          continue;
+        }
         stream.snapshot = next;
         stream.session.setSnapshot(next);
       } catch (e) {
