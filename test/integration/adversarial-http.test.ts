@@ -35,8 +35,14 @@ async function startMesh(t: TestContext, extra: { broken?: boolean } = {}): Prom
   const port = client.upstreamPorts['server:8080']!;
   await waitForStatus(`http://127.0.0.1:${port}/ready`, 200, 20_000);
   if (!extra.broken) return { server, client, port };
-  // An app that never listens: the broken sidecar's connect to it is refused.
-  const broken = await startWorkload(t, cp, { service: 'broken', app: [process.execPath, '-e', 'setInterval(() => {}, 1e6)'], noWait: true });
+  // An app that never listens: the broken sidecar's connect to it is refused. Without a
+  // readiness check its endpoint is taken as ready, so callers reach its sidecar (and get 502).
+  const broken = await startWorkload(t, cp, {
+    service: 'broken',
+    app: [process.execPath, '-e', 'setInterval(() => {}, 1e6)'],
+    noWait: true,
+    runArgs: ['--readiness-probe', 'none'],
+  });
   await waitFor(
     async () =>
       await fetch(broken.adminUrl + '/ready').then(

@@ -1,5 +1,5 @@
 // Request mirroring across real sidecars (HTTPRoute RequestMirror): HTTP/1.1 POSTs with bodies and
-// HTTP/2 (gRPC-shaped) requests reach the shadow Service with the same body and `-shadow` on their
+// HTTP/2 requests (gRPC-framed bodies) reach the shadow Service with the same body and `-shadow` on their
 // host, over the pooled mTLS connections to its sidecar (handshakes far below copies, counted on
 // both sidecars), and a slow, failing or stopped mirror neither slows nor fails the callers.
 import assert from 'node:assert/strict';
@@ -22,7 +22,9 @@ interface Seen {
 function h2Post(session: http2.ClientHttp2Session, path: string, body: Buffer): Promise<{ status: number; ms: number }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    // Not gRPC: both apps' ports are declared http (HTTP/1.1), and gRPC needs HTTP/2 to the app;
+    // the shadow's sidecar translates these streams to HTTP/1.1 (the copies' mesh hop stays h2).
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/octet-stream' });
     req.setTimeout(10_000, () => req.close(http2.constants.NGHTTP2_CANCEL));
     req.on('response', (h) => {
       req.resume();
@@ -90,7 +92,7 @@ test(
       );
       assert.deepEqual(statuses, [200, 200, 200, 200]);
     }
-    // HTTP/2: gRPC-shaped calls, 10 streams at a time on one client session.
+    // HTTP/2: gRPC-framed bodies, 10 streams at a time on one client session.
     const session = h2Session(t, port);
     const h2Bodies = Array.from({ length: 100 }, (_, i) => grpcFrame(`call ${i}`));
     for (let i = 0; i < h2Bodies.length; i += 10) {
