@@ -50,7 +50,7 @@ async function startMesh(t: TestContext, extra: { broken?: boolean } = {}): Prom
         () => false,
       ),
     "the broken workload's proxy ready",
-    20_000,
+    45_000, // as the harness waits for any proxy: this one starts while the machine is busy with others
   );
   return { server, client, port, broken };
 }
