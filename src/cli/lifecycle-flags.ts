@@ -1,6 +1,6 @@
 // The flags of a sidecar's lifecycle, shared by `trellis proxy` and `trellis run` (which passes
 // them on to its proxy): the app's readiness check and the drain on shutdown.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatProbeSpec, parseProbeSpec, type ProbeSpec, type SidecarOptions } from '../proxy/index.js';
 
 export interface LifecycleOptions {
@@ -27,11 +27,13 @@ const integer = (flag: string, min: number) => (value: string) => {
 /** Adds the lifecycle flags; `probe` is the default readiness check. */
 export function addLifecycleOptions(command: Command, probe: 'none' | 'tcp'): Command {
   return command
-    .option(
-      '--readiness-probe <none|tcp|http:/path>',
-      "the app's readiness check on its port (127.0.0.1): a TCP connect, or GET of the path answering 200-399; the endpoint takes traffic only while the sidecar serves and the check passes",
-      probeSpec,
-      probeSpec(probe),
+    .addOption(
+      new Option(
+        '--readiness-probe <none|tcp|http:/path>',
+        "the app's readiness check on its port (127.0.0.1): a TCP connect, or GET of the path answering 200-399; the endpoint takes traffic only while the sidecar serves and the check passes",
+      )
+        .argParser(probeSpec)
+        .default(probeSpec(probe), probe), // shown in --help as written on the command line
     )
     .option('--readiness-period-ms <ms>', 'between two readiness checks of a ready app (200 ms while it is not ready)', integer('--readiness-period-ms', 1), 1000)
     .option('--readiness-timeout-ms <ms>', 'how long one readiness check may take', integer('--readiness-timeout-ms', 1), 1000)
