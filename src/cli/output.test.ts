@@ -147,6 +147,27 @@ test('the proxy table shows sync state and lists the latest NACK per type under 
   );
 });
 
+test('the wide proxy table adds what each proxy reports of its endpoint, and its warnings', () => {
+  const base = {
+    namespace: 'default',
+    address: '10.0.0.1',
+    connected: true,
+    lastSeen: ago(5),
+    versions: { listeners: '1', routes: '1', clusters: '1', endpoints: '1' },
+    nacks: [],
+  };
+  const proxies: ProxyStatus[] = [
+    { ...base, id: 'web-1', service: 'web', readiness: 'draining', warnings: ['two TrafficPolicies target Service default/web'] },
+    { ...base, id: 'envoy-1', service: 'api' },
+  ];
+  assert.deepEqual(proxyTable(proxies, { wide: true, now: NOW }).split('\n'), [
+    'ID        SERVICE   NAMESPACE   ADDRESS    STATUS      LAST-SEEN   VERSIONS(L/R/C/E)   NACKS   ENDPOINT   WARNINGS',
+    'web-1     web       default     10.0.0.1   connected   5s          1/1/1/1             0       draining   two TrafficPolicies target Service default/web',
+    'envoy-1   api       default     10.0.0.1   connected   5s          1/1/1/1             0       -          <none>',
+    '',
+  ]);
+});
+
 test('YAML output is documents separated by --- that parse back to the same resources', () => {
   const text = toYaml([service('a'), route]);
   assert.equal(text.split('\n').filter((l) => l === '---').length, 1);

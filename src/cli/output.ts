@@ -153,10 +153,14 @@ export const typeName = (typeUrl: string): string => typeUrl.slice(typeUrl.lastI
 
 const version = (v: string) => v || '-';
 
-/** Proxies with their sync state; NACKs listed under the table, one line each (latest per type). */
+/**
+ * Proxies with their sync state; NACKs listed under the table, one line each (latest per type).
+ * Wide adds ENDPOINT (the readiness the proxy reports: ready, not-ready, draining; `-` for a data
+ * plane that reports none) and WARNINGS.
+ */
 export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boolean; now?: Date } = {}): string {
   const now = opts.now ?? new Date();
-  const headers = ['ID', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS', ...(opts.wide ? ['WARNINGS'] : [])];
+  const headers = ['ID', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS', ...(opts.wide ? ['ENDPOINT', 'WARNINGS'] : [])];
   const rows = proxies.map((p) => [
     p.id,
     p.service,
@@ -166,7 +170,7 @@ export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boole
     formatAge(p.lastSeen, now),
     [p.versions.listeners, p.versions.routes, p.versions.clusters, p.versions.endpoints].map(version).join('/'),
     String(p.nacks.length),
-    ...(opts.wide ? [p.warnings?.length ? p.warnings.join('; ') : '<none>'] : []),
+    ...(opts.wide ? [p.readiness ?? '-', p.warnings?.length ? p.warnings.join('; ') : '<none>'] : []),
   ]);
   let out = formatTable(headers, rows);
   const nackLines = proxies.flatMap((p) => {
