@@ -162,7 +162,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     stats: () => dataPlane.stats(),
     tap: telemetry.tap,
   });
-  const adminPort = await listen(admin, '127.0.0.1', opts.metadata.adminPort, 'the admin listener');
+  const adminPort = await listen(admin, '127.0.0.1', opts.metadata.adminPort ?? 0, 'the admin listener');
   // The same admin on a Unix socket, for a control plane in another network namespace (it reads the path from our metadata).
   const adminSocketPath = opts.metadata.adminSocket;
   const adminSocket = adminSocketPath === undefined ? undefined : net.createServer((socket) => admin.emit('connection', socket));

@@ -50,6 +50,28 @@ test('the admin socket path survives the Struct round trip', () => {
   assert.equal('adminSocket' in (parseProxyMetadata(structToJson(proxyMetadataToStruct(full))) as { value: object }).value, false, 'absent stays absent');
 });
 
+test('a proxyless gRPC node (kind grpc) has no admin port and survives the Struct round trip', () => {
+  const m: ProxyMetadata = { kind: 'grpc', service: 'orders', namespace: 'shop', labels: {}, address: '10.0.0.7', inbound: [{ port: 50051, appPort: 50051 }], upstreams: [] };
+  assert.deepEqual(parseProxyMetadata(structToJson(proxyMetadataToStruct(m))), { ok: true, value: m });
+  assert.equal(structToJson(proxyMetadataToStruct(full)).kind, undefined, 'a sidecar does not write its kind');
+});
+
+test('a proxyless gRPC node may not claim sidecar listeners, and its server port is its own', () => {
+  const r = parseProxyMetadata({ kind: 'grpc', service: 's', address: '127.0.0.1', inbound: [{ port: 50051, appPort: 8080 }], upstreams: [], httpProxyPort: 15001 });
+  assert.deepEqual(r, {
+    ok: false,
+    error: [
+      'metadata.httpProxyPort: a proxyless gRPC node (kind grpc) has no httpProxyPort; remove it',
+      'metadata.inbound[0]: a proxyless gRPC server listens itself, so port and appPort must be equal, got 50051 and 8080',
+    ],
+  });
+  assert.deepEqual(parseProxyMetadata({ kind: 'ambient', service: 's', address: '127.0.0.1', adminPort: 1 }), {
+    ok: false,
+    error: ['metadata.kind: must be one of sidecar, grpc, got "ambient"'],
+  });
+  assert.equal(parseProxyMetadata({ service: 's', address: '127.0.0.1' }).ok, false, 'a sidecar still needs its admin port');
+});
+
 test('unknown keys are ignored', () => {
   assert.equal(parseProxyMetadata({ service: 's', address: '127.0.0.1', adminPort: 1, ISTIO_VERSION: '1.2' }).ok, true);
 });

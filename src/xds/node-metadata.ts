@@ -24,7 +24,17 @@ export interface Upstream {
   localPort: number;
 }
 
+/**
+ * What kind of data plane the node is: a Trellis (or Envoy) sidecar, or a proxyless gRPC
+ * application (through `trellis bootstrap --grpc`), which asks for listeners by target name
+ * and has no admin listener of its own.
+ */
+export type NodeKind = 'sidecar' | 'grpc';
+export const NODE_KINDS: readonly NodeKind[] = ['sidecar', 'grpc'];
+
 export interface ProxyMetadata {
+  /** Absent: `sidecar`. */
+  kind?: NodeKind;
   /** The service this workload belongs to; also the default `app` label. */
   service: string;
   namespace: string;
@@ -36,8 +46,8 @@ export interface ProxyMetadata {
   /** Port of the HTTP proxy listener (`HTTP_PROXY`) on 127.0.0.1, if any. */
   httpProxyPort?: number;
   upstreams: Upstream[];
-  /** Port of the admin listener (ready, config_dump, metrics) on 127.0.0.1. */
-  adminPort: number;
+  /** Port of the admin listener (ready, config_dump, metrics) on 127.0.0.1; required of sidecars, absent for proxyless gRPC. */
+  adminPort?: number;
   /**
    * The admin listener's Unix socket (absolute path), when it also serves one: a proxy in
    * another network namespace, whose 127.0.0.1 the control plane cannot reach, is reached here.
@@ -113,14 +123,15 @@ function jsonToProtoValue(v: JsonValue): ProtoValue {
 /** The node metadata as a google.protobuf.Struct, for the `metadata` field of the xDS Node. */
 export function proxyMetadataToStruct(m: ProxyMetadata): ProtoStruct {
   const json: { [key: string]: JsonValue } = {
+    ...(m.kind !== undefined && m.kind !== 'sidecar' ? { kind: m.kind } : {}),
     service: m.service,
     namespace: m.namespace,
     labels: { ...m.labels },
     address: m.address,
     inbound: m.inbound.map((i) => ({ port: i.port, appPort: i.appPort })),
     upstreams: m.upstreams.map((u) => ({ service: u.service, namespace: u.namespace, port: u.port, localPort: u.localPort })),
-    adminPort: m.adminPort,
   };
+  if (m.adminPort !== undefined) json.adminPort = m.adminPort;
   if (m.httpProxyPort !== undefined) json.httpProxyPort = m.httpProxyPort;
   if (m.adminSocket !== undefined) json.adminSocket = m.adminSocket;
   if (m.capture !== undefined) {
@@ -140,6 +151,8 @@ export function proxyMetadataToStruct(m: ProxyMetadata): ProtoStruct {
 export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]> {
   const problems: string[] = [];
   if (!isObject(raw)) return err([`metadata: must be an object, got ${show(raw)}`]);
+  const kind = raw.kind === undefined ? 'sidecar' : NODE_KINDS.find((k) => k === raw.kind);
+  if (kind === undefined) return err([`metadata.kind: must be one of ${NODE_KINDS.join(', ')}, got ${show(raw.kind)}`]);
   const service = str(raw.service, 'metadata.service', problems);
   const namespace = raw.namespace === undefined ? 'default' : str(raw.namespace, 'metadata.namespace', problems);
   const address = str(raw.address, 'metadata.address', problems);
@@ -176,7 +189,17 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
       localPort: port(e.localPort, `${path}.localPort`, problems),
     };
   });
-  const adminPort = port(raw.adminPort, 'metadata.adminPort', problems);
+  // A proxyless gRPC node has no admin listener; only its inbound ports (where its server listens) matter.
+  const adminPort = kind === 'grpc' && raw.adminPort === undefined ? undefined : port(raw.adminPort, 'metadata.adminPort', problems);
+  if (kind === 'grpc') {
+    if (upstreams.length > 0) problems.push('metadata.upstreams: a proxyless gRPC node (kind grpc) has no upstreams (it calls xds:/// targets); remove them');
+    for (const field of ['httpProxyPort', 'adminSocket', 'capture'] as const) {
+      if (raw[field] !== undefined) problems.push(`metadata.${field}: a proxyless gRPC node (kind grpc) has no ${field}; remove it`);
+    }
+    inbound.forEach((e, i) => {
+      if (e.port !== e.appPort) problems.push(`metadata.inbound[${i}]: a proxyless gRPC server listens itself, so port and appPort must be equal, got ${e.port} and ${e.appPort}`);
+    });
+  }
   const httpProxyPort = raw.httpProxyPort === undefined ? undefined : port(raw.httpProxyPort, 'metadata.httpProxyPort', problems);
   const adminSocket = raw.adminSocket === undefined ? undefined : socketPath(raw.adminSocket, 'metadata.adminSocket', problems);
   const capture = parseCapture(raw.capture, problems);
@@ -190,7 +213,7 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
   const local = address === '127.0.0.1' ? inbound.map((e, i) => ({ port: e.port, path: `metadata.inbound[${i}].port` })) : [];
   local.push(...upstreams.map((u, i) => ({ port: u.localPort, path: `metadata.upstreams[${i}].localPort` })));
   if (httpProxyPort !== undefined) local.push({ port: httpProxyPort, path: 'metadata.httpProxyPort' });
-  local.push({ port: adminPort, path: 'metadata.adminPort' });
+  if (adminPort !== undefined) local.push({ port: adminPort, path: 'metadata.adminPort' });
   // Capture listeners bind every address, so they clash with every other port of the proxy.
   if (capture !== undefined) {
     if (address !== '127.0.0.1')
@@ -207,7 +230,9 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
     else seen.set(l.port, l.path);
   }
   if (problems.length > 0) return err(problems);
-  const m: ProxyMetadata = { service, namespace, labels, address, inbound, upstreams, adminPort };
+  const m: ProxyMetadata = { service, namespace, labels, address, inbound, upstreams };
+  if (kind !== 'sidecar') m.kind = kind;
+  if (adminPort !== undefined) m.adminPort = adminPort;
   if (httpProxyPort !== undefined) m.httpProxyPort = httpProxyPort;
   if (adminSocket !== undefined) m.adminSocket = adminSocket;
   if (capture !== undefined) m.capture = capture;
