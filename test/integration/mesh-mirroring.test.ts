@@ -84,13 +84,16 @@ test(
     const before = (await seen()).length;
     const sentBefore = await mirrors('sent');
 
-    // HTTP/1.1 POSTs with bodies, 4 callers at a time.
+    // HTTP/1.1 POSTs with bodies, 4 callers at a time. Each batch waits for its copies to reach the
+    // shadow: copies are sent without waiting, so on a loaded machine they would otherwise pile up,
+    // and each HTTP/1.1 copy in flight rightly needs a connection of its own.
     const h1Bodies = Array.from({ length: 200 }, (_, i) => `order ${i} ${'x'.repeat(i * 37)}`);
     for (let i = 0; i < h1Bodies.length; i += 4) {
       const statuses = await Promise.all(
         h1Bodies.slice(i, i + 4).map(async (body, j) => (await fetch(`${base}/orders/${i + j}`, { method: 'POST', body, signal: AbortSignal.timeout(10_000) })).status),
       );
       assert.deepEqual(statuses, [200, 200, 200, 200]);
+      await waitFor(async () => (await seen()).length - before >= i + 4, `the shadow received the copies of requests ${i}-${i + 3}`, 20_000, 20);
     }
     // HTTP/2: gRPC-framed bodies, 10 streams at a time on one client session.
     const session = h2Session(t, port);
@@ -121,7 +124,7 @@ test(
     assert.equal(await mirrors('failed'), 0);
 
     // The copies rode the pooled connections: a few handshakes for 300 copies (one per copy before;
-    // here a copy's connection is busy until the shadow answers, and idle ones close after 4 s).
+    // a copy's connection is busy until the shadow answers, and idle ones close after 4 s).
     const outbound = (await outboundHandshakes()) - handshakesBefore[0]!;
     const inbound = (await inboundHandshakes()) - handshakesBefore[1]!;
     t.diagnostic(`300 copies: ${outbound} outbound handshakes at the client's sidecar, ${inbound} inbound at the shadow's`);
