@@ -263,6 +263,7 @@ test('what gRPC 1.14 lacks falls back with a warning: least request to round rob
   assert.match(w, /load balancer LEAST_REQUEST is not in gRPC 1\.14's xDS client/);
   assert.match(w, /outlier detection by consecutive errors is not done by proxyless gRPC clients/);
   assert.match(w, /only idempotent methods are retried and gRPC calls are POST/);
+  assert.match(w, /route table outbound\|b\.default:9000 \(b\.default:9000\) retries: a per-try timeout is not applied by gRPC clients/);
 });
 
 test('with mTLS, clusters take the workload certificate and roots from the bootstrap certificate provider and accept the endpoints SPIFFE IDs', () => {
@@ -291,7 +292,16 @@ test('with mTLS, clusters take the workload certificate and roots from the boots
   assert.match(refused.error ?? '', /Unmatched UpstreamTlsContext.tls_certificate_provider_instance.instance_name: trellis/);
 });
 
-test('sidecars are unchanged by a proxyless node in the mesh, and a grpc node with no names gets nothing', () => {
-  const s = translate(input({ services: [grpcService('greeter')] }), grpcClient([]));
+test('a grpc node that names nothing gets nothing; a sidecar of the same mesh still gets socket listeners, not API listeners', () => {
+  const mesh = input({ services: [grpcService('greeter')] });
+  const s = translate(mesh, grpcClient([]));
   assert.deepEqual([s.listeners.size, s.routes.size, s.clusters.size, s.endpoints.size], [0, 0, 0, 0]);
+  const sidecar = translate(mesh, proxy('c', 'client', { upstreams: [{ service: 'greeter', namespace: 'default', port: 9000, localPort: 9001 }] }));
+  assert.deepEqual(
+    [...sidecar.listeners.values()].map((l) => [l.name, l.apiListener, l.address?.socketAddress.portValue]),
+    [
+      ['inbound|15006', undefined, 15006],
+      ['outbound|127.0.0.1:9001', undefined, 9001],
+    ],
+  );
 });

@@ -125,6 +125,7 @@ function proxylessAction(a: RouteAction, at: string, warnings: string[]): RouteA
  * covers before: no policy then.
  */
 function proxylessRetry(p: RetryPolicy, at: string, warnings: string[]): RetryPolicy | undefined {
+  if (p.perTryTimeout) warnings.push(`${at}: a per-try timeout is not applied by gRPC clients (gRPC A44 has none); only the call's deadline`);
   const numRetries = p.numRetries?.value ?? 1;
   if (numRetries < 1) return undefined;
   const idempotentOnly = p.retriableRequestHeaders?.some((h) => h.name === ':method' && !new RegExp(`^(?:${h.stringMatch?.safeRegex?.regex ?? ''})$`).test('POST'));
@@ -140,7 +141,6 @@ function proxylessRetry(p: RetryPolicy, at: string, warnings: string[]): RetryPo
     else if (UNAVAILABLE_CONDITIONS.has(c)) on.add('unavailable');
   }
   if (p.retriableStatusCodes?.length) warnings.push(`${at}: HTTP status codes ${p.retriableStatusCodes.join(', ')} are not retried by gRPC clients, which see gRPC statuses`);
-  if (p.perTryTimeout) warnings.push(`${at}: a per-try timeout is not applied by gRPC clients (gRPC A44 has none); only the call's deadline`);
   if (on.size === 0) return undefined;
   const out: RetryPolicy = { retryOn: [...on].join(','), numRetries: { value: numRetries } };
   if (p.retryBackOff) out.retryBackOff = p.retryBackOff;
