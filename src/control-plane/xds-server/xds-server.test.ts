@@ -475,3 +475,22 @@ test(
     );
   },
 );
+
+test('a proxyless listener name that resolves to nothing is sent once its Service exists', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [], httpRoutes: [] };
+  const { server, connect } = await start(t, mesh);
+  const c = connect();
+  c.send({
+    node: AdsTestClient.node('app-1', metadata('app', { kind: 'grpc', address: '127.0.0.1', inbound: [], adminPort: undefined })),
+    typeUrl: LISTENER_TYPE,
+    resourceNames: ['greeter'],
+  });
+  const first = await c.next(LISTENER_TYPE);
+  assert.deepEqual(names(first), [], 'absent: the client records that it does not exist');
+  c.ack(first, ['greeter']);
+  mesh.services = [service('greeter', { ports: [{ port: 9000, appProtocol: 'grpc' }] })];
+  server.onConfigChanged();
+  const second = await c.next(LISTENER_TYPE);
+  assert.deepEqual(names(second), ['greeter']);
+  assert.notEqual(second.versionInfo, first.versionInfo);
+});
