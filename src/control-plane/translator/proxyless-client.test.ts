@@ -11,6 +11,7 @@ import { GRPC_CERT_PROVIDER_INSTANCE } from '../../xds/proxyless-grpc.js';
 import { CLUSTER, CLUSTER_LOAD_ASSIGNMENT, CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER, LISTENER_TYPE, ROUTE_CONFIGURATION, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { checkSnapshot } from './consistency.js';
 import { backend, httpRoute, input, proxy, service, workload } from './test-fixtures.js';
+import { proxylessRouteTable } from './proxyless-routes.js';
 import { translate } from './translate.js';
 
 const require = createRequire(import.meta.url);
@@ -304,4 +305,33 @@ test('a grpc node that names nothing gets nothing; a sidecar of the same mesh st
       ['outbound|127.0.0.1:9001', undefined, 9001],
     ],
   );
+});
+
+test('a retry back-off gRPC would refuse (zero base, maximum below the base) is left to gRPC defaults', () => {
+  const table = (backOff: { baseInterval: { seconds?: number; nanos?: number }; maxInterval?: { seconds?: number; nanos?: number } }) => ({
+    name: 't',
+    virtualHosts: [
+      {
+        name: 'h',
+        domains: ['*'],
+        routes: [{ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', retryPolicy: { retryOn: 'unavailable', numRetries: { value: 2 }, retryBackOff: backOff } } }],
+      },
+    ],
+  });
+  const rds = typeOf('route-config-resource-type', 'RouteConfigurationResourceType');
+  const cases = [
+    { backOff: { baseInterval: { seconds: 0 } }, kept: false },
+    { backOff: { baseInterval: { seconds: 1 }, maxInterval: { nanos: 500_000_000 } }, kept: false },
+    { backOff: { baseInterval: { nanos: 25_000_000 }, maxInterval: { seconds: 1 } }, kept: true },
+  ];
+  for (const { backOff, kept } of cases) {
+    const out = proxylessRouteTable(table(backOff)).table;
+    const retry = out.virtualHosts[0]!.routes[0]!.route!.retryPolicy!;
+    assert.equal(retry.retryBackOff !== undefined, kept, JSON.stringify(backOff));
+    const decoded = rds.decode(CONTEXT, { type_url: `type.googleapis.com/${ROUTE_CONFIGURATION}`, value: encodeMessage(ROUTE_CONFIGURATION, out) });
+    assert.equal(decoded.error, undefined);
+    // The unchanged input really is refused, so the case tests something.
+    const raw = rds.decode(CONTEXT, { type_url: `type.googleapis.com/${ROUTE_CONFIGURATION}`, value: encodeMessage(ROUTE_CONFIGURATION, table(backOff)) });
+    assert.equal(raw.error === undefined, kept, raw.error);
+  }
 });

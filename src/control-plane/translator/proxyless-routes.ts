@@ -2,7 +2,7 @@
 // A31, A33, A42, A44): the same routes in the same order, with what gRPC reads in place of what
 // only a proxy does. What a gRPC client cannot do is left out with a warning, never sent for it
 // to refuse.
-import type { HashPolicy, HeaderMatcher, HTTPFault, RetryPolicy, Route, RouteAction, RouteConfiguration, RouteMatch, VirtualHost } from '../../xds/envoy-types.js';
+import type { Duration, HashPolicy, HeaderMatcher, HTTPFault, RetryPolicy, Route, RouteAction, RouteConfiguration, RouteMatch, VirtualHost } from '../../xds/envoy-types.js';
 import { FILTER_FAULT, FILTER_LOCAL_RATE_LIMIT } from '../../xds/type-urls.js';
 
 /** The gRPC form of a route table, and whether it uses the fault filter. */
@@ -143,9 +143,13 @@ function proxylessRetry(p: RetryPolicy, at: string, warnings: string[]): RetryPo
   if (p.retriableStatusCodes?.length) warnings.push(`${at}: HTTP status codes ${p.retriableStatusCodes.join(', ')} are not retried by gRPC clients, which see gRPC statuses`);
   if (on.size === 0) return undefined;
   const out: RetryPolicy = { retryOn: [...on].join(','), numRetries: { value: numRetries } };
-  if (p.retryBackOff) out.retryBackOff = p.retryBackOff;
+  // gRPC refuses a zero base interval or a maximum below it; its defaults (25 ms, 10x) apply then.
+  const b = p.retryBackOff;
+  if (b && ms(b.baseInterval) > 0 && (b.maxInterval === undefined || ms(b.maxInterval) >= ms(b.baseInterval))) out.retryBackOff = b;
   return out;
 }
+
+const ms = (d: Duration): number => (d.seconds ?? 0) * 1000 + (d.nanos ?? 0) / 1e6;
 
 /** gRPC A42 hashes on a header or on the channel; a client's channel is its connection (source address). */
 function proxylessHash(h: HashPolicy, at: string, warnings: string[]): HashPolicy {
