@@ -335,3 +335,14 @@ test('a retry back-off gRPC would refuse (zero base, maximum below the base) is 
     assert.equal(raw.error === undefined, kept, raw.error);
   }
 });
+
+test('an address listed twice (a restarted workload beside its old node in the grace period) is sent once, the healthy one: gRPC refuses duplicates', () => {
+  const at = { address: '10.0.0.2', inbound: [{ port: 9000, appPort: 9000 }] };
+  const mesh = input({ services: [grpcService('greeter')], workloads: [workload('g-old', 'greeter', { ...at, connected: false }), workload('g-new', 'greeter', at)] });
+  assert.equal(translate(mesh, proxy('c', 'client')).endpoints.get('outbound|9000||greeter.default')!.endpoints[0]!.lbEndpoints.length, 2, 'sidecars get both');
+  const s = translate(mesh, grpcClient(['greeter']));
+  acceptedByGrpc(s);
+  const [only, ...rest] = s.endpoints.get('outbound|9000||greeter.default')!.endpoints[0]!.lbEndpoints;
+  assert.equal(rest.length, 0);
+  assert.equal(only!.healthStatus, 'HEALTHY');
+});

@@ -2,7 +2,7 @@
 // same names (EDS is shared), the load balancers gRPC 1.14 has (A42 ring hash, round robin),
 // outlier detection as A50 reads it, max_requests (A32), and mTLS through the certificate
 // provider of its bootstrap (A29) instead of SDS.
-import type { Cluster, ClusterLoadAssignment, OutlierDetection } from '../../xds/envoy-types.js';
+import type { Cluster, ClusterLoadAssignment, LbEndpoint, OutlierDetection } from '../../xds/envoy-types.js';
 import { structToJson } from '../../xds/node-metadata.js';
 import { GRPC_CERT_PROVIDER_INSTANCE } from '../../xds/proxyless-grpc.js';
 import { spiffeId } from '../../xds/spiffe.js';
@@ -98,12 +98,27 @@ function proxylessMtls(secured: Cluster, ownIdentity: string): TransportSocket {
 
 const assignments = new WeakMap<ClusterLoadAssignment, ClusterLoadAssignment>();
 
-/** gRPC requires a locality on each group of endpoints and skips a locality without a weight. */
+/**
+ * gRPC requires a locality on each group of endpoints, skips a locality without a weight, and
+ * refuses an address listed twice (a restarted workload's new node beside its old one in the
+ * grace period): one entry per address, the healthy one.
+ */
 export function proxylessLoadAssignment(cla: ClusterLoadAssignment): ClusterLoadAssignment {
   let out = assignments.get(cla);
   if (!out) {
-    out = { clusterName: cla.clusterName, endpoints: cla.endpoints.map((e) => ({ locality: {}, loadBalancingWeight: { value: 1 }, lbEndpoints: e.lbEndpoints })) };
+    out = { clusterName: cla.clusterName, endpoints: cla.endpoints.map((e) => ({ locality: {}, loadBalancingWeight: { value: 1 }, lbEndpoints: onePerAddress(e.lbEndpoints) })) };
     assignments.set(cla, out);
   }
   return out;
+}
+
+function onePerAddress(endpoints: readonly LbEndpoint[]): LbEndpoint[] {
+  const byAddress = new Map<string, LbEndpoint>();
+  for (const e of endpoints) {
+    const { address, portValue } = e.endpoint.address.socketAddress;
+    const key = `${address} ${portValue}`;
+    const seen = byAddress.get(key);
+    if (!seen || (seen.healthStatus !== 'HEALTHY' && e.healthStatus === 'HEALTHY')) byAddress.set(key, e);
+  }
+  return byAddress.size === endpoints.length ? [...endpoints] : [...byAddress.values()];
 }
