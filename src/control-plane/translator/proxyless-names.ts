@@ -31,13 +31,13 @@ export function resolveClientTarget(name: string, callerNamespace: string, looku
   const ports = service.spec.ports;
   const portNumber = m[2] === undefined ? undefined : Number(m[2]);
   const port = portNumber === undefined ? (ports.length === 1 ? ports[0] : undefined) : findPort(service, portNumber);
-  const host2 = serviceHost(service.metadata.name, namespace);
+  const qualified = serviceHost(service.metadata.name, namespace);
   if (!port) {
     const have = ports.map((p) => p.port).join(', ') || 'none';
     return portNumber === undefined
-      ? `listener ${JSON.stringify(name)}: Service ${host2} has ${ports.length} ports (${have}); name one as ${host2}:<port>`
-      : `listener ${JSON.stringify(name)}: Service ${host2} has no port ${portNumber} (it has ${have})`;
+      ? `listener ${JSON.stringify(name)}: Service ${qualified} has ${ports.length} ports (${have}); name one as ${qualified}:<port>`
+      : `listener ${JSON.stringify(name)}: Service ${qualified} has no port ${portNumber} (it has ${have})`;
   }
-  if (!isHttpProtocol(port.appProtocol)) return `listener ${JSON.stringify(name)}: port ${port.port} of Service ${host2} is tcp; a gRPC channel needs an HTTP/2 or gRPC port`;
+  if (!isHttpProtocol(port.appProtocol)) return `listener ${JSON.stringify(name)}: port ${port.port} of Service ${qualified} is tcp; a gRPC channel needs an HTTP/2 or gRPC port`;
   return { service, port };
 }
