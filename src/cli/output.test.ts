@@ -124,6 +124,7 @@ test('the proxy table shows sync state and lists the latest NACK per type under 
     },
     {
       id: 'db-1',
+      kind: 'grpc',
       service: 'db',
       namespace: 'shop',
       address: '10.0.0.2',
@@ -136,9 +137,9 @@ test('the proxy table shows sync state and lists the latest NACK per type under 
   assert.equal(
     proxyTable(proxies, { now: NOW }),
     [
-      'ID      SERVICE   NAMESPACE   ADDRESS    STATUS         LAST-SEEN   VERSIONS(L/R/C/E)   NACKS',
-      'web-1   web       default     10.0.0.1   connected      5s          4/3/4/7             2',
-      'db-1    db        shop        10.0.0.2   disconnected   5m          -/-/-/-             0',
+      'ID      KIND      SERVICE   NAMESPACE   ADDRESS    STATUS         LAST-SEEN   VERSIONS(L/R/C/E)   NACKS',
+      'web-1   sidecar   web       default     10.0.0.1   connected      5s          4/3/4/7             2',
+      'db-1    grpc      db        shop        10.0.0.2   disconnected   5m          -/-/-/-             0',
       '',
       'NACKs (latest per proxy and type):',
       '  web-1 refused RouteConfiguration version 4 60s ago: invalid regex "("',
@@ -147,7 +148,7 @@ test('the proxy table shows sync state and lists the latest NACK per type under 
   );
 });
 
-test('the wide proxy table adds what each proxy reports of its endpoint, and its warnings', () => {
+test('the wide proxy table adds the xDS client, what each proxy reports of its endpoint, and its warnings', () => {
   const base = {
     namespace: 'default',
     address: '10.0.0.1',
@@ -159,11 +160,13 @@ test('the wide proxy table adds what each proxy reports of its endpoint, and its
   const proxies: ProxyStatus[] = [
     { ...base, id: 'web-1', service: 'web', readiness: 'draining', warnings: ['two TrafficPolicies target Service default/web'] },
     { ...base, id: 'envoy-1', service: 'api' },
+    { ...base, id: 'app-1', kind: 'grpc', service: 'app', userAgent: { name: 'grpc-node-js', version: '1.14.1' } },
   ];
   assert.deepEqual(proxyTable(proxies, { wide: true, now: NOW }).split('\n'), [
-    'ID        SERVICE   NAMESPACE   ADDRESS    STATUS      LAST-SEEN   VERSIONS(L/R/C/E)   NACKS   ENDPOINT   WARNINGS',
-    'web-1     web       default     10.0.0.1   connected   5s          1/1/1/1             0       draining   two TrafficPolicies target Service default/web',
-    'envoy-1   api       default     10.0.0.1   connected   5s          1/1/1/1             0       -          <none>',
+    'ID        KIND      SERVICE   NAMESPACE   ADDRESS    STATUS      LAST-SEEN   VERSIONS(L/R/C/E)   NACKS   CLIENT                ENDPOINT   WARNINGS',
+    'web-1     sidecar   web       default     10.0.0.1   connected   5s          1/1/1/1             0       -                     draining   two TrafficPolicies target Service default/web',
+    'envoy-1   sidecar   api       default     10.0.0.1   connected   5s          1/1/1/1             0       -                     -          <none>',
+    'app-1     grpc      app       default     10.0.0.1   connected   5s          1/1/1/1             0       grpc-node-js/1.14.1   -          <none>',
     '',
   ]);
 });

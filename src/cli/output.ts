@@ -160,9 +160,10 @@ const version = (v: string) => v || '-';
  */
 export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boolean; now?: Date } = {}): string {
   const now = opts.now ?? new Date();
-  const headers = ['ID', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS', ...(opts.wide ? ['ENDPOINT', 'WARNINGS'] : [])];
+  const headers = ['ID', 'KIND', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS', ...(opts.wide ? ['CLIENT', 'ENDPOINT', 'WARNINGS'] : [])];
   const rows = proxies.map((p) => [
     p.id,
+    p.kind ?? 'sidecar',
     p.service,
     p.namespace,
     p.address,
@@ -170,7 +171,7 @@ export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boole
     formatAge(p.lastSeen, now),
     [p.versions.listeners, p.versions.routes, p.versions.clusters, p.versions.endpoints].map(version).join('/'),
     String(p.nacks.length),
-    ...(opts.wide ? [p.readiness ?? '-', p.warnings?.length ? p.warnings.join('; ') : '<none>'] : []),
+    ...(opts.wide ? [p.userAgent ? `${p.userAgent.name}/${p.userAgent.version}` : '-', p.readiness ?? '-', p.warnings?.length ? p.warnings.join('; ') : '<none>'] : []),
   ]);
   let out = formatTable(headers, rows);
   const nackLines = proxies.flatMap((p) => {

@@ -37,7 +37,8 @@ export interface Metadata {
 // ---- Listener (LDS) ----
 export interface Listener {
   name: string;
-  address: Address;
+  /** Absent on an API listener (proxyless gRPC), which has no socket. */
+  address?: Address;
   /** Trellis sets `trafficDirection` so the proxy knows inbound from outbound. */
   trafficDirection?: 'INBOUND' | 'OUTBOUND';
   filterChains: FilterChain[];
@@ -50,6 +51,8 @@ export interface Listener {
   listenerFiltersTimeout?: Duration;
   /** On that timeout, go on (as opaque TCP) instead of closing the connection. */
   continueOnListenerFiltersTimeout?: boolean;
+  /** Proxyless gRPC clients: the listener is the channel's HCM (no socket, no filter chains). */
+  apiListener?: { apiListener: ApiHttpConnectionManager };
 }
 export interface FilterChain {
   name?: string;
@@ -85,6 +88,13 @@ export interface HttpConnectionManager {
   normalizePath?: { value: boolean };
   mergeSlashes?: boolean;
   pathWithEscapedSlashesAction?: 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
+}
+
+/** The HCM of an API listener (proxyless gRPC): only its routes and HTTP filters matter. */
+export interface ApiHttpConnectionManager {
+  '@type': HttpConnectionManager['@type'];
+  rds: { routeConfigName: string; configSource: AdsConfigSource };
+  httpFilters: { name: string; typedConfig: { '@type': string } }[];
 }
 
 export interface TcpProxy {
@@ -173,6 +183,8 @@ export interface RouteAction {
   /** Trellis writes only `^/.*$` patterns: the whole path is replaced. */
   regexRewrite?: { pattern: { regex: string }; substitution: string };
   hostRewriteLiteral?: string;
+  /** Proxyless gRPC reads the call's timeout here (gRPC A31), not from `timeout`. */
+  maxStreamDuration?: { maxStreamDuration?: Duration };
 }
 
 /** route.v3.RetryPolicy: `retryOn` is Envoy's comma-separated condition list. */
@@ -185,7 +197,12 @@ export interface RetryPolicy {
   /** Retries only for requests that match all of these (Trellis: `:method` for idempotent methods). */
   retriableRequestHeaders?: HeaderMatcher[];
 }
-export type HashPolicy = { header: { headerName: string } } | { cookie: { name: string } } | { connectionProperties: { sourceIp: boolean } };
+export type HashPolicy =
+  | { header: { headerName: string } }
+  | { cookie: { name: string } }
+  | { connectionProperties: { sourceIp: boolean } }
+  /** Proxyless gRPC: `io.grpc.channel_id` hashes every call of one channel alike (gRPC A42). */
+  | { filterState: { key: string } };
 
 /** Envoy's FractionalPercent. */
 export interface FractionalPercent {
@@ -257,6 +274,8 @@ export interface OutlierDetection {
   enforcingFailurePercentage?: UInt32Value;
   failurePercentageMinimumHosts?: UInt32Value;
   failurePercentageRequestVolume?: UInt32Value;
+  /** 0 turns success-rate ejection off (on by default in Envoy and gRPC). */
+  enforcingSuccessRate?: UInt32Value;
   /** At least one host is ejected whatever maxEjectionPercent allows. */
   alwaysEjectOneHost?: { value: boolean };
 }
@@ -268,6 +287,9 @@ export interface ClusterLoadAssignment {
 }
 export interface LocalityLbEndpoints {
   lbEndpoints: LbEndpoint[];
+  /** Proxyless gRPC requires a locality and skips one without a weight. */
+  locality?: { region?: string; zone?: string; subZone?: string };
+  loadBalancingWeight?: UInt32Value;
 }
 export interface LbEndpoint {
   endpoint: { address: Address };

@@ -20,6 +20,14 @@ export interface SubjectAltNameMatcher {
 export interface CertificateValidationContext {
   trustedCa?: DataSource;
   matchTypedSubjectAltNames?: SubjectAltNameMatcher[];
+  /** Proxyless gRPC (A29): the SANs accepted, and the roots from a certificate provider of its bootstrap. */
+  matchSubjectAltNames?: StringMatcher[];
+  caCertificateProviderInstance?: CertificateProviderInstance;
+}
+/** A certificate provider named in a gRPC bootstrap's `certificate_providers` (gRPC A29). */
+export interface CertificateProviderInstance {
+  instanceName: string;
+  certificateName?: string;
 }
 export interface TlsParameters {
   tlsMinimumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
@@ -27,7 +35,10 @@ export interface TlsParameters {
 }
 export interface CommonTlsContext {
   tlsParams?: TlsParameters;
+  /** Empty for proxyless gRPC, which takes its certificate from `tlsCertificateProviderInstance`. */
   tlsCertificateSdsSecretConfigs: SdsSecretConfig[];
+  tlsCertificateProviderInstance?: CertificateProviderInstance;
+  validationContext?: CertificateValidationContext;
   combinedValidationContext?: { defaultValidationContext: CertificateValidationContext; validationContextSdsSecretConfig: SdsSecretConfig };
   validationContextSdsSecretConfig?: SdsSecretConfig;
   alpnProtocols?: string[];

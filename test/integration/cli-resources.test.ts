@@ -257,8 +257,8 @@ test('get proxies lists connected proxies with their versions and NACKs', async 
   const r = await env.run((io) => runGet('proxies', undefined, { controlPlane: env.url }, io));
   assert.equal(r.code, 0);
   assert.deepEqual(cells(r.out).slice(0, 2), [
-    ['ID', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS'],
-    ['payments-7f3c', 'payments', 'default', '127.0.0.1', 'connected', 'AGE', '2/1/2/3', '1'],
+    ['ID', 'KIND', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS'],
+    ['payments-7f3c', 'sidecar', 'payments', 'default', '127.0.0.1', 'connected', 'AGE', '2/1/2/3', '1'],
   ]);
   assert.match(r.out, /payments-7f3c refused RouteConfiguration version 2 \d+s ago: unknown cluster "x"\n$/);
   const none = await env.run((io) => runGet('proxies', undefined, { namespace: 'shop', controlPlane: env.url }, io));

@@ -9,6 +9,8 @@ export function checkSnapshot(s: Pick<Snapshot, 'listeners' | 'routes' | 'cluste
     if (!s.clusters.has(name)) problems.push(`${where}: cluster ${name} does not exist`);
   };
   for (const l of s.listeners.values()) {
+    const api = l.apiListener?.apiListener.rds.routeConfigName;
+    if (api !== undefined && !s.routes.has(api)) problems.push(`listener ${l.name}: route table ${api} does not exist`);
     // The terminal filter of each chain (RBAC filters may come before it) names what must exist.
     for (const f of [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])].map((c) => c.filters.at(-1)!)) {
       if (f.name === 'envoy.filters.network.tcp_proxy') {

@@ -5,7 +5,6 @@ import type { Service, ServicePort } from '../../api/resource.js';
 import type { Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import { HTTP_PROXY_LISTENER, HTTP_PROXY_ROUTE, inboundListenerName, inboundRouteName, serviceHost, upstreamListenerName } from '../../xds/names.js';
 import type { InboundPort } from '../../xds/node-metadata.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { workloadLabels } from '../registry/workload.js';
 import { appHttpVersion, blackholeCluster, inboundCluster, passthroughCluster } from './clusters.js';
 import { inboundCaptureListener, outboundCaptureListener } from './capture-listeners.js';
@@ -18,15 +17,17 @@ import { admits, findPort, inboundFor, isHttpProtocol, refusedIdentity } from '.
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
 import { inboundMode, secureInboundListener, secureOutboundCluster } from './security.js';
 import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
-import { typeVersion } from './versions.js';
+import { assembleSnapshot } from './snapshot-assembly.js';
+import { translateProxyless } from './proxyless-client.js';
 import { strictCapturedPeers } from './undeclared-ports.js';
 
 /**
- * The snapshot of one proxy. Pure: the same input and proxy give an equal snapshot with the
+ * The snapshot of one proxy (a proxyless gRPC node's: see proxyless-client.ts). Pure: the same input and proxy give an equal snapshot with the
  * same versions. Mesh-wide parts are computed once per input object and shared between
  * the snapshots of all proxies (see meshView).
  */
 export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
+  if (proxy.kind === 'grpc') return translateProxyless(input, proxy);
   const view = meshView(input);
   const warnings = new Set<string>(view.warnings);
   const listeners: Listener[] = [];
@@ -121,22 +122,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     for (const c of [passthroughCluster(input.meshConfig), blackholeCluster(input.meshConfig)]) clusters.set(c.name, c);
   }
 
-  const snapshot = {
-    listeners: byName(listeners),
-    routes: byName(routes),
-    clusters: byName([...clusters.values()]),
-    endpoints: view.endpoints,
-  };
-  return {
-    ...snapshot,
-    versions: {
-      [CLUSTER_TYPE]: typeVersion(snapshot.clusters),
-      [ENDPOINT_TYPE]: typeVersion(snapshot.endpoints),
-      [LISTENER_TYPE]: typeVersion(snapshot.listeners),
-      [ROUTE_TYPE]: typeVersion(snapshot.routes),
-    },
-    warnings: [...warnings],
-  };
+  return assembleSnapshot(listeners, routes, [...clusters.values()], view.endpoints, warnings);
 }
 
 /**
@@ -181,9 +167,4 @@ function upstreamTarget(view: MeshView, namespace: string, name: string, portNum
   const port = findPort(service, portNumber);
   if (!port) return `Service ${namespace}/${name} has no port ${portNumber} (it has ${service.spec.ports.map((p) => p.port).join(', ') || 'none'})`;
   return { service, port };
-}
-
-function byName<T extends { name: string }>(items: T[]): Map<string, T> {
-  // The same route table may be pushed twice (an upstream listener and a capture chain); it is one object.
-  return new Map(items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((i) => [i.name, i]));
 }

@@ -32,8 +32,11 @@ export interface TranslatorInput extends MeshState {
   security?: { trustDomain: string };
 }
 
-/** The proxy a snapshot is for: its node id and metadata. */
-export type ProxyNode = ProxyMetadata & { id: string };
+/**
+ * The proxy a snapshot is for: its node id and metadata, and for a proxyless gRPC node (kind
+ * `grpc`) the listener names its xDS client subscribed to (they are not known in advance).
+ */
+export type ProxyNode = ProxyMetadata & { id: string; listenerNames?: readonly string[] };
 
 /**
  * The complete xDS configuration of one proxy. Maps are in name order. Resource objects are

@@ -23,7 +23,7 @@ import {
 /** A DiscoveryRequest as decoded (fields absent when empty). */
 export interface DiscoveryRequest {
   versionInfo?: string;
-  node?: { id?: string; cluster?: string; metadata?: ProtoStruct };
+  node?: { id?: string; cluster?: string; metadata?: ProtoStruct; userAgentName?: string; userAgentVersion?: string };
   resourceNames?: string[];
   typeUrl?: string;
   responseNonce?: string;

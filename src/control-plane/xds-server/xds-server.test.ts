@@ -441,3 +441,56 @@ test('a response over the message limit is not sent; the proxy status says which
   assert.ok(names(cds).includes('outbound|8080||other.default'));
   assert.deepEqual(server.proxies()[0]!.undelivered, []);
 });
+
+test(
+  'a proxyless gRPC node gets the listener it names in the FIRST LDS response, then its routes, clusters and endpoints; its kind and client show in its status',
+  { timeout: 10000 },
+  async (t) => {
+    const grpcService = (name: string) => service(name, { ports: [{ port: 9000, appProtocol: 'grpc' }] });
+    const { server, connect } = await start(t, { services: [grpcService('greeter'), grpcService('store')], httpRoutes: [] });
+    const c = connect();
+    const meta = metadata('app', { kind: 'grpc', address: '127.0.0.1', inbound: [], adminPort: undefined });
+    c.send({ node: { ...AdsTestClient.node('app-1', meta), userAgentName: 'grpc-node-js', userAgentVersion: '1.14.1' }, typeUrl: LISTENER_TYPE, resourceNames: ['greeter'] });
+    const lds = await c.next(LISTENER_TYPE);
+    assert.deepEqual(names(lds), ['greeter'], 'the first response already has the named listener');
+    c.ack(lds, ['greeter']);
+    // A second channel: the subscription grows, and the next response has both listeners.
+    c.send({ typeUrl: LISTENER_TYPE, versionInfo: lds.versionInfo, responseNonce: lds.nonce, resourceNames: ['greeter', 'store', 'nothing'] });
+    const lds2 = await c.next(LISTENER_TYPE);
+    assert.deepEqual(names(lds2), ['greeter', 'store']);
+    c.ack(lds2, ['greeter', 'store', 'nothing']);
+    c.send({ typeUrl: ROUTE_TYPE, resourceNames: ['outbound|greeter.default:9000'] });
+    assert.deepEqual(names(await c.next(ROUTE_TYPE)), ['outbound|greeter.default:9000']);
+    c.send({ typeUrl: CLUSTER_TYPE, resourceNames: ['outbound|9000||greeter.default'] });
+    assert.deepEqual(names(await c.next(CLUSTER_TYPE)), ['outbound|9000||greeter.default']);
+    c.send({ typeUrl: ENDPOINT_TYPE, resourceNames: ['outbound|9000||greeter.default'] });
+    assert.deepEqual(names(await c.next(ENDPOINT_TYPE)), ['outbound|9000||greeter.default']);
+    await waitUntil(() => server.proxies()[0]?.versions.listeners === lds2.versionInfo, 'the LDS ACK');
+    const status = server.proxies()[0]!;
+    assert.equal(status.kind, 'grpc');
+    assert.deepEqual(status.userAgent, { name: 'grpc-node-js', version: '1.14.1' });
+    assert.ok(
+      status.warnings?.some((w) => w.startsWith('listener "nothing": Service default/nothing does not exist')),
+      status.warnings?.join('\n'),
+    );
+  },
+);
+
+test('a proxyless listener name that resolves to nothing is sent once its Service exists', { timeout: 10000 }, async (t) => {
+  const mesh: Mesh = { services: [], httpRoutes: [] };
+  const { server, connect } = await start(t, mesh);
+  const c = connect();
+  c.send({
+    node: AdsTestClient.node('app-1', metadata('app', { kind: 'grpc', address: '127.0.0.1', inbound: [], adminPort: undefined })),
+    typeUrl: LISTENER_TYPE,
+    resourceNames: ['greeter'],
+  });
+  const first = await c.next(LISTENER_TYPE);
+  assert.deepEqual(names(first), [], 'absent: the client records that it does not exist');
+  c.ack(first, ['greeter']);
+  mesh.services = [service('greeter', { ports: [{ port: 9000, appProtocol: 'grpc' }] })];
+  server.onConfigChanged();
+  const second = await c.next(LISTENER_TYPE);
+  assert.deepEqual(names(second), ['greeter']);
+  assert.notEqual(second.versionInfo, first.versionInfo);
+});

@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../common/log.js';
-import { parseProxyMetadata, structToJson } from '../../xds/node-metadata.js';
+import { parseProxyMetadata, structToJson, type NodeKind } from '../../xds/node-metadata.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, type ServedTypeUrl } from '../../xds/type-urls.js';
 import { readinessOf } from '../../xds/endpoint-readiness.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
@@ -63,6 +63,10 @@ interface Stream {
 }
 
 interface ProxyRecord {
+  /** From the node metadata of its last stream. */
+  kind: NodeKind;
+  /** The xDS client's own name and version (the xDS Node's `user_agent_name`/`user_agent_version`), as it last sent them. */
+  userAgent?: { name: string; version: string };
   acked: ProxyStatus['versions'];
   nacks: NackRecord[];
   /** Per type, the last response too large to send; cleared when one of that type is sent, or the config moves back to what the proxy has. */
@@ -181,6 +185,8 @@ export class XdsServer {
       const record = this.#records.get(w.id);
       return {
         id: w.id,
+        ...(record?.kind === 'grpc' ? { kind: record.kind } : {}),
+        ...(record?.userAgent !== undefined ? { userAgent: { ...record.userAgent } } : {}),
         service: w.service,
         namespace: w.namespace,
         address: w.address,
@@ -265,7 +271,12 @@ export class XdsServer {
           return;
         }
         if (ended) return;
+        // A proxyless node's agent asks for secrets itself; the rest comes from the application's gRPC client.
+        if (stream.node.kind !== 'grpc' || req.typeUrl !== SECRET_TYPE) this.#noteUserAgent(stream.node.id, req);
+        const renamed = stream.node.kind === 'grpc' && req.typeUrl === LISTENER_TYPE && this.#followListenerNames(stream, req.resourceNames ?? []);
         stream.session.handleRequest(req, stream.snapshot);
+        // Other types may name what the new listeners brought (their routes, clusters).
+        if (renamed) stream.session.setSnapshot(stream.snapshot);
       } catch (e) {
         this.#log.error({ err: e, proxy: stream?.node.id }, 'handling an xDS request failed');
         this.#fail(call, streamError(XdsErrorCode.INTERNAL, `handling the request failed: ${(e as Error).message}`));
@@ -328,7 +339,7 @@ export class XdsServer {
       this.#streams.delete(id);
       this.#fail(old.call, streamError(XdsErrorCode.STREAM_REPLACED, `a newer stream for node id ${id} replaced this one`));
     }
-    if (!this.#records.has(id)) this.#records.set(id, newRecord());
+    this.#record(id).kind = meta.value.kind ?? 'sidecar';
     const session = new AdsSession((r) => this.#send(id, call, r), {
       onAck: (typeUrl, version) => {
         this.#record(id).acked[VERSION_KEYS[typeUrl]] = version;
@@ -346,6 +357,28 @@ export class XdsServer {
     const stream: Stream = { call, node, lease, session, secrets, snapshot: withSecrets(this.#translate(node, undefined), secrets), ...(principal ? { principal } : {}) };
     this.#streams.set(id, stream);
     return stream;
+  }
+
+  /**
+   * A proxyless gRPC node's listeners are the names its client subscribed to: a new set of names
+   * gives a new snapshot, computed before the response to the request that carried them (else the
+   * client would get none of them and record that they do not exist). True when they changed.
+   */
+  #followListenerNames(stream: Stream, requested: readonly string[]): boolean {
+    const names = [...new Set(requested)].sort();
+    const had = stream.node.listenerNames ?? [];
+    if (names.length === had.length && names.every((n, i) => n === had[i])) return false;
+    stream.node = { ...stream.node, listenerNames: names };
+    stream.snapshot = withSecrets(this.#translate(stream.node, stream.snapshot), stream.secrets);
+    return true;
+  }
+
+  #noteUserAgent(id: string, req: DiscoveryRequest): void {
+    const name = req.node?.userAgentName;
+    if (!name) return;
+    const record = this.#record(id);
+    const version = req.node?.userAgentVersion ?? '';
+    if (record.userAgent?.name !== name || record.userAgent.version !== version) record.userAgent = { name, version };
   }
 
   #record(id: string): ProxyRecord {
@@ -479,7 +512,7 @@ export class XdsServer {
   }
 }
 
-const newRecord = (): ProxyRecord => ({ acked: emptyVersions(), nacks: [], undelivered: new Map() });
+const newRecord = (): ProxyRecord => ({ kind: 'sidecar', acked: emptyVersions(), nacks: [], undelivered: new Map() });
 
 function rootSecret(bundle: string): Secret {
   return { name: ROOT_SECRET, validationContext: { trustedCa: { inlineString: bundle } } };

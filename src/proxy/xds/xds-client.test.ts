@@ -138,7 +138,7 @@ test('a bad resource is NACKed with the reason and the old config stays in effec
   await warmUp(h);
   const applied = h.applied.length;
   const bad = httpListener(LIS, 9001, RT);
-  bad.address.socketAddress.address = 'localhost';
+  bad.address!.socketAddress.address = 'localhost';
   const nonce = h.server.send(LISTENER, 'l2', [bad]);
   const nack = await h.server.take(ofType(LISTENER_TYPE));
   assert.equal(nack.versionInfo, 'l1', 'a NACK carries the last good version');
@@ -147,7 +147,7 @@ test('a bad resource is NACKed with the reason and the old config stays in effec
   assert.match(nack.errorDetail?.message ?? '', /listener "outbound\|127\.0\.0\.1:9001": address\.socketAddress\.address: must be an IP address literal, got "localhost"/);
   assert.equal(h.applied.length, applied, 'onConfig was not called with the bad config');
   assert.equal(h.client.config.versions.listeners, 'l1');
-  assert.equal(h.client.dump().resources.listeners[0]?.address.socketAddress.address, '127.0.0.1');
+  assert.equal(h.client.dump().resources.listeners[0]?.address?.socketAddress.address, '127.0.0.1');
   const { nacks } = h.client.status();
   assert.equal(nacks.length, 1);
   assert.deepEqual([nacks[0]?.typeUrl, nacks[0]?.version], [LISTENER_TYPE, 'l2']);
