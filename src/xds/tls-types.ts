@@ -17,17 +17,27 @@ export interface SubjectAltNameMatcher {
   sanType: 'URI' | 'DNS';
   matcher: StringMatcher;
 }
+/** A certificate provider instance of the data plane's bootstrap (gRPC A29: `certificate_providers`, e.g. a file watcher). */
+export interface CertificateProviderPluginInstance {
+  instanceName: string;
+  certificateName?: string;
+}
 export interface CertificateValidationContext {
   trustedCa?: DataSource;
+  /** The roots from a certificate provider instance (proxyless gRPC) instead of SDS. */
+  caCertificateProviderInstance?: CertificateProviderPluginInstance;
   matchTypedSubjectAltNames?: SubjectAltNameMatcher[];
 }
 export interface TlsParameters {
   tlsMinimumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
   tlsMaximumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
 }
+/** The certificate comes from SDS (Trellis proxy, Envoy) or from a certificate provider instance (proxyless gRPC, A29). */
 export interface CommonTlsContext {
   tlsParams?: TlsParameters;
-  tlsCertificateSdsSecretConfigs: SdsSecretConfig[];
+  tlsCertificateSdsSecretConfigs?: SdsSecretConfig[];
+  tlsCertificateProviderInstance?: CertificateProviderPluginInstance;
+  validationContext?: CertificateValidationContext;
   combinedValidationContext?: { defaultValidationContext: CertificateValidationContext; validationContextSdsSecretConfig: SdsSecretConfig };
   validationContextSdsSecretConfig?: SdsSecretConfig;
   alpnProtocols?: string[];
