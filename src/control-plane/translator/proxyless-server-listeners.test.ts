@@ -108,7 +108,12 @@ test('STRICT: the listener at the bound address, mTLS from the certificate provi
     ['type.googleapis.com/envoy.extensions.filters.http.router.v3.Router'],
     'no policy applies: no RBAC filter',
   );
-  assert.deepEqual(checkSnapshot({ listeners: new Map([[NAME, listener!]]), routes: new Map(), clusters: new Map(), endpoints: new Map() }), []);
+  const alone = (l: Listener) => checkSnapshot({ listeners: new Map([[l.name, l]]), routes: new Map(), clusters: new Map(), endpoints: new Map() });
+  assert.deepEqual(alone(listener!), [], 'an inline route table that forwards nothing needs no RDS table nor cluster');
+  const ours = listener!.filterChains[0]!.filters[0]!.typedConfig as any;
+  const forwarding = { ...ours.routeConfig, virtualHosts: [{ name: 'inbound', domains: ['*'], routes: [{ name: 'r', match: { prefix: '' }, route: { cluster: 'nope' } }] }] };
+  const broken = { ...listener!, filterChains: [{ filters: [{ ...listener!.filterChains[0]!.filters[0]!, typedConfig: { ...ours, routeConfig: forwarding } }] }] } as Listener;
+  assert.deepEqual(alone(broken), [`listener ${NAME} inline route table inbound|50051 virtual host inbound route r: cluster nope does not exist`]);
 });
 
 test('gRPC refuses a server listener naming a certificate provider its bootstrap lacks (the check above is real)', () => {
