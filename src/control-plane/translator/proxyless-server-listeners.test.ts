@@ -199,7 +199,11 @@ test('DENY before ALLOW, each filter with its own name (gRPC NACKs duplicates); 
 test('headers gRPC does not see as sent fail closed: an ALLOW on one never matches, a DENY matches without it; both warned', () => {
   const allow = policy('needs-te', 'ALLOW', [{ to: [{ headers: [{ name: 'TE', exact: 'trailers' }] }] }, { to: [{ headers: [{ name: 'x-tenant', exact: 'a' }] }] }]);
   const deny = policy('no-slow', 'DENY', [{ to: [{ paths: [{ exact: '/helloworld.Greeter/Slow' }], headers: [{ name: 'grpc-timeout', present: true }] }] }]);
-  const { listener, warnings } = serverListener(secure({ ...input({ services: [greeter] }), authorizationPolicies: [allow, deny] }));
+  const i = secure({ ...input({ services: [greeter] }), authorizationPolicies: [allow, deny] });
+  const { listener, warnings } = serverListener(i);
+  const sidecar = translate(i, proxy('greeter-2', 'greeter', { inbound: [{ port: 15006, appPort: 50051 }] })).listeners.get('inbound|15006')!;
+  const sidecarRules = JSON.stringify((sidecar.filterChains[0]!.filters[0]!.typedConfig as any).httpFilters);
+  assert.ok(sidecarRules.includes('"name":"te"') && sidecarRules.includes('"name":"grpc-timeout"'), 'the sidecar, which sees them, keeps both conditions');
   assert.deepEqual(warnings.sort(), [
     `server listener ${NAME}: AuthorizationPolicy default/needs-te rules[0].to[0]: gRPC's RBAC does not see header te as the caller sent it; this ALLOW operation never matches here`,
     `server listener ${NAME}: AuthorizationPolicy default/no-slow rules[0].to[0]: gRPC's RBAC does not see header grpc-timeout as the caller sent it; this DENY operation matches without those conditions`,
