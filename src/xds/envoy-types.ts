@@ -78,7 +78,10 @@ export interface HttpConnectionManager {
   statPrefix: string;
   /** AUTO: HTTP/1.1 and HTTP/2 (prior knowledge) are both accepted on the listener. */
   codecType?: 'AUTO' | 'HTTP1' | 'HTTP2';
-  rds: { routeConfigName: string; configSource: AdsConfigSource };
+  /** Exactly one of rds and routeConfig is set. */
+  rds?: { routeConfigName: string; configSource: AdsConfigSource };
+  /** The route table inline (a proxyless gRPC server's, which routes nothing: see proxyless-server-listeners.ts). */
+  routeConfig?: RouteConfiguration;
   httpFilters: { name: string; typedConfig: { '@type': string } }[];
   /** Span sampling and the OpenTelemetry (OTLP/HTTP) provider; see translator/telemetry.ts. */
   tracing?: object;
@@ -124,9 +127,11 @@ export interface VirtualHost {
 export interface Route {
   name?: string;
   match: RouteMatch;
-  /** Exactly one of route and redirect is set. */
+  /** Exactly one of route, redirect and nonForwardingAction is set. */
   route?: RouteAction;
   redirect?: RedirectAction;
+  /** A server's route (gRPC A36): the request is served here, not forwarded. */
+  nonForwardingAction?: Record<string, never>;
   typedPerFilterConfig?: Record<string, HTTPFault | LocalRateLimit>;
   requestHeadersToAdd?: HeaderValueOption[];
   requestHeadersToRemove?: string[];

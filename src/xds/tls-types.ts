@@ -17,27 +17,29 @@ export interface SubjectAltNameMatcher {
   sanType: 'URI' | 'DNS';
   matcher: StringMatcher;
 }
-export interface CertificateValidationContext {
-  trustedCa?: DataSource;
-  matchTypedSubjectAltNames?: SubjectAltNameMatcher[];
-  /** Proxyless gRPC (A29): the SANs accepted, and the roots from a certificate provider of its bootstrap. */
-  matchSubjectAltNames?: StringMatcher[];
-  caCertificateProviderInstance?: CertificateProviderInstance;
-}
-/** A certificate provider named in a gRPC bootstrap's `certificate_providers` (gRPC A29). */
-export interface CertificateProviderInstance {
+/** A certificate provider instance of the data plane's bootstrap (gRPC A29: `certificate_providers`, e.g. a file watcher). */
+export interface CertificateProviderPluginInstance {
   instanceName: string;
   certificateName?: string;
+}
+export interface CertificateValidationContext {
+  trustedCa?: DataSource;
+  /** The roots from a certificate provider instance (proxyless gRPC) instead of SDS. */
+  caCertificateProviderInstance?: CertificateProviderPluginInstance;
+  matchTypedSubjectAltNames?: SubjectAltNameMatcher[];
+  /** Proxyless gRPC (A29): the SANs accepted. */
+  matchSubjectAltNames?: StringMatcher[];
 }
 export interface TlsParameters {
   tlsMinimumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
   tlsMaximumProtocolVersion?: 'TLSv1_2' | 'TLSv1_3';
 }
+/** The certificate comes from SDS (Trellis proxy, Envoy) or from a certificate provider instance (proxyless gRPC, A29). */
 export interface CommonTlsContext {
   tlsParams?: TlsParameters;
-  /** Empty for proxyless gRPC, which takes its certificate from `tlsCertificateProviderInstance`. */
-  tlsCertificateSdsSecretConfigs: SdsSecretConfig[];
-  tlsCertificateProviderInstance?: CertificateProviderInstance;
+  /** Absent for proxyless gRPC, which takes its certificate from `tlsCertificateProviderInstance`. */
+  tlsCertificateSdsSecretConfigs?: SdsSecretConfig[];
+  tlsCertificateProviderInstance?: CertificateProviderPluginInstance;
   validationContext?: CertificateValidationContext;
   combinedValidationContext?: { defaultValidationContext: CertificateValidationContext; validationContextSdsSecretConfig: SdsSecretConfig };
   validationContextSdsSecretConfig?: SdsSecretConfig;

@@ -3,7 +3,8 @@
 // mesh denies by default (a request must match an ALLOW rule). A policy applies to an inbound
 // port when it targets a Service served there, or has no target and is in the proxy's namespace.
 // On TCP listeners, rules over HTTP operations fail closed: an ALLOW rule with `to` never
-// matches, a DENY rule with `to` matches on its `from` alone.
+// matches, a DENY rule with `to` matches on its `from` alone. Header conditions an enforcer
+// cannot see as the Trellis proxy does (RbacLimits: a proxyless gRPC server's) fail closed alike.
 import type { AuthorizationOperation, AuthorizationPolicy, AuthorizationSource, MeshConfigSpec, Service } from '../../api/resource.js';
 import type { FilterChain, Listener, NetworkFilter } from '../../xds/envoy-types.js';
 import { FILTER_HTTP_RBAC, FILTER_NETWORK_RBAC, HTTP_RBAC, NETWORK_RBAC, typeUrl } from '../../xds/type-urls.js';
@@ -38,24 +39,35 @@ function principal(td: string, policyNs: string, f: AuthorizationSource): object
   return ids.length === 1 ? ids[0]! : { andIds: { ids } };
 }
 
-function permission(o: AuthorizationOperation): object {
+/** What an enforcer other than the Trellis proxy's HTTP filter does not see of a request as the proxy does. */
+export interface RbacLimits {
+  /** True for a header (lower-case name) it does not see as the caller sent it. */
+  unseenHeader(name: string): boolean;
+}
+
+function permission(o: AuthorizationOperation, action: 'ALLOW' | 'DENY', limits: RbacLimits | undefined): object {
   const rules: object[] = [];
   if (o.methods) rules.push({ orRules: { rules: o.methods.map((m) => ({ header: { name: ':method', stringMatch: { exact: m } } })) } });
   if (o.paths) rules.push({ orRules: { rules: o.paths.map((p) => ({ urlPath: { path: 'exact' in p ? { exact: p.exact } : { prefix: p.prefix } } })) } });
   for (const h of o.headers ?? []) {
-    rules.push({
-      header: { name: h.name.toLowerCase(), ...(h.present ? { presentMatch: true } : { stringMatch: h.exact !== undefined ? { exact: h.exact } : { prefix: h.prefix } }) },
-    });
+    const name = h.name.toLowerCase();
+    // Unseen: an ALLOW condition never holds, a DENY condition is left out (the rest decides).
+    if (limits?.unseenHeader(name)) {
+      if (action === 'ALLOW') rules.push(NEVER);
+      continue;
+    }
+    rules.push({ header: { name, ...(h.present ? { presentMatch: true } : { stringMatch: h.exact !== undefined ? { exact: h.exact } : { prefix: h.prefix } }) } });
   }
+  if (rules.length === 0) return ANY;
   return rules.length === 1 ? rules[0]! : { andRules: { rules } };
 }
 
-function rulesOf(action: 'ALLOW' | 'DENY', policies: readonly AuthorizationPolicy[], td: string, tcp: boolean): RbacRules {
+function rulesOf(action: 'ALLOW' | 'DENY', policies: readonly AuthorizationPolicy[], td: string, tcp: boolean, limits: RbacLimits | undefined): RbacRules {
   const out: Record<string, RbacPolicy> = {};
   for (const p of policies) {
     p.spec.rules.forEach((r, i) => {
       const principals = r.from ? r.from.map((f) => principal(td, p.metadata.namespace, f)) : [ANY];
-      const permissions = !r.to ? [ANY] : tcp ? [action === 'ALLOW' ? NEVER : ANY] : r.to.map(permission);
+      const permissions = !r.to ? [ANY] : tcp ? [action === 'ALLOW' ? NEVER : ANY] : r.to.map((o) => permission(o, action, limits));
       out[`${p.metadata.namespace}/${p.metadata.name}/rules[${i}]`] = { permissions, principals };
     });
   }
@@ -70,14 +82,17 @@ export function applicablePolicies(all: readonly AuthorizationPolicy[], namespac
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }
 
-/** The RBAC rules, in order (DENY, then ALLOW), for these policies; empty when nothing is enforced. */
-export function rbacRules(policies: readonly AuthorizationPolicy[], mesh: MeshConfigSpec, td: string, tcp: boolean): RbacRules[] {
+/**
+ * The RBAC rules, in order (DENY, then ALLOW), for these policies; empty when nothing is enforced.
+ * `limits`: what the enforcer does not see (absent: the Trellis proxy, which sees everything).
+ */
+export function rbacRules(policies: readonly AuthorizationPolicy[], mesh: MeshConfigSpec, td: string, tcp: boolean, limits?: RbacLimits): RbacRules[] {
   const deny = policies.filter((p) => p.spec.action === 'DENY' && p.spec.rules.length > 0);
   const allow = policies.filter((p) => p.spec.action === 'ALLOW');
   const out: RbacRules[] = [];
-  if (deny.length > 0) out.push(rulesOf('DENY', deny, td, tcp));
+  if (deny.length > 0) out.push(rulesOf('DENY', deny, td, tcp, limits));
   // Once an ALLOW policy applies, what it does not allow is denied; a mesh-wide default deny is an ALLOW filter with no policy.
-  if (allow.length > 0 || mesh.authorization.defaultAction === 'DENY') out.push(rulesOf('ALLOW', allow, td, tcp));
+  if (allow.length > 0 || mesh.authorization.defaultAction === 'DENY') out.push(rulesOf('ALLOW', allow, td, tcp, limits));
   return out;
 }
 

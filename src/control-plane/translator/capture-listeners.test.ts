@@ -18,7 +18,7 @@ function chain(l: Listener | undefined, name: string): string {
   if (!c || !f) return 'none';
   const tcpTarget = (t: { cluster?: string; weightedClusters?: { clusters: { name: string; weight: number }[] } }) =>
     t.cluster ?? t.weightedClusters!.clusters.map((w) => `${w.name}*${w.weight}`).join(' ');
-  const target = f.name === 'envoy.filters.network.tcp_proxy' ? `tcp -> ${tcpTarget(f.typedConfig)}` : `http -> ${f.typedConfig.rds.routeConfigName}`;
+  const target = f.name === 'envoy.filters.network.tcp_proxy' ? `tcp -> ${tcpTarget(f.typedConfig)}` : `http -> ${f.typedConfig.rds?.routeConfigName}`;
   const m = c.filterChainMatch;
   const ip = m?.prefixRanges?.map((p) => `${p.addressPrefix}/${p.prefixLen.value}`).join(',') ?? '*';
   return `${ip}:${m?.destinationPort?.value ?? '*'}${m?.applicationProtocols ? ` [${m.applicationProtocols.join(',')}]` : ''} ${target}`;

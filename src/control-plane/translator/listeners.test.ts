@@ -10,7 +10,7 @@ import { translate } from './translate.js';
 function summary(l: Listener | undefined): string {
   const f = l?.filterChains[0]?.filters[0];
   if (!f) return 'none';
-  return f.name === 'envoy.filters.network.tcp_proxy' ? `tcp -> ${f.typedConfig.cluster}` : `http -> ${f.typedConfig.rds.routeConfigName}`;
+  return f.name === 'envoy.filters.network.tcp_proxy' ? `tcp -> ${f.typedConfig.cluster}` : `http -> ${f.typedConfig.rds?.routeConfigName}`;
 }
 
 const upstream = (service: string, port: number, localPort: number, namespace = 'default') => ({ service, namespace, port, localPort });

@@ -41,7 +41,8 @@ function listener(place: ListenerPlace, chain: FilterChain): Listener {
   };
 }
 
-const ROUTER_FILTER = { name: FILTER_ROUTER, typedConfig: { '@type': typeUrl(ROUTER) } };
+/** The router filter, last of every HTTP filter list. */
+export const ROUTER_FILTER = { name: FILTER_ROUTER, typedConfig: { '@type': typeUrl(ROUTER) } };
 // Outbound requests may get faults and local rate limits from the destination's TrafficPolicy
 // (per virtual host or route); with no per-route config these filters do nothing.
 const OUTBOUND_FILTERS = [

@@ -79,3 +79,8 @@ export function inboundFor(inbound: readonly InboundPort[], targetPort: number):
 export function findPort(service: Service, port: number): ServicePort | undefined {
   return service.spec.ports.find((p) => p.port === port);
 }
+
+/** The Services that a workload's inbound entry serves (a port of theirs targets it), among those selecting the workload. */
+export function servedBy(selecting: readonly Service[], inbound: readonly InboundPort[], entry: InboundPort): Service[] {
+  return selecting.filter((s) => s.spec.ports.some((p) => inboundFor(inbound, p.targetPort) === entry));
+}

@@ -13,7 +13,7 @@ import { meshView, type MeshView } from './mesh-view.js';
 import { hcmTelemetry } from './telemetry.js';
 import { hcmPathNormalization } from './path-normalization.js';
 import { inboundRouteTable } from './route-tables.js';
-import { admits, findPort, inboundFor, isHttpProtocol, refusedIdentity } from './selection.js';
+import { admits, findPort, inboundFor, isHttpProtocol, refusedIdentity, servedBy } from './selection.js';
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
 import { inboundMode, secureInboundListener, secureOutboundCluster } from './security.js';
 import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
@@ -154,11 +154,6 @@ function inboundHttpVersion(selecting: readonly Service[], inbound: readonly Inb
     warnings.add(`inbound port ${entry.port} (app port ${entry.appPort}) is declared as both HTTP/1.1 and HTTP/2 by ${names}; requests reach the app in the caller's protocol`);
   }
   return version;
-}
-
-/** The Services that a workload's inbound entry serves (a port of theirs targets it). */
-function servedBy(selecting: readonly Service[], inbound: readonly InboundPort[], entry: InboundPort): Service[] {
-  return selecting.filter((s) => s.spec.ports.some((p) => inboundFor(inbound, p.targetPort) === entry));
 }
 
 function upstreamTarget(view: MeshView, namespace: string, name: string, portNumber: number): { service: Service; port: ServicePort } | string {
