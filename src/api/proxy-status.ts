@@ -41,6 +41,8 @@ export interface UndeliveredConfig {
 
 export interface ProxyStatus {
   id: string;
+  /** The kind of data plane when it is not a sidecar: `grpc` for a proxyless gRPC application (through `trellis bootstrap --grpc`). */
+  kind?: 'grpc';
   service: string;
   namespace: string;
   address: string;

@@ -160,9 +160,23 @@ const version = (v: string) => v || '-';
  */
 export function proxyTable(proxies: readonly ProxyStatus[], opts: { wide?: boolean; now?: Date } = {}): string {
   const now = opts.now ?? new Date();
-  const headers = ['ID', 'SERVICE', 'NAMESPACE', 'ADDRESS', 'STATUS', 'LAST-SEEN', 'VERSIONS(L/R/C/E)', 'NACKS', ...(opts.wide ? ['ENDPOINT', 'WARNINGS'] : [])];
+  // A KIND column only in a mesh with proxyless nodes: every other proxy is a sidecar.
+  const kinds = proxies.some((p) => p.kind !== undefined);
+  const headers = [
+    'ID',
+    ...(kinds ? ['KIND'] : []),
+    'SERVICE',
+    'NAMESPACE',
+    'ADDRESS',
+    'STATUS',
+    'LAST-SEEN',
+    'VERSIONS(L/R/C/E)',
+    'NACKS',
+    ...(opts.wide ? ['ENDPOINT', 'WARNINGS'] : []),
+  ];
   const rows = proxies.map((p) => [
     p.id,
+    ...(kinds ? [p.kind ?? 'sidecar'] : []),
     p.service,
     p.namespace,
     p.address,

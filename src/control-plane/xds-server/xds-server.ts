@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../common/log.js';
-import { parseProxyMetadata, structToJson } from '../../xds/node-metadata.js';
+import { parseProxyMetadata, structToJson, type NodeKind } from '../../xds/node-metadata.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, type ServedTypeUrl } from '../../xds/type-urls.js';
 import { readinessOf } from '../../xds/endpoint-readiness.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
@@ -67,6 +67,8 @@ interface ProxyRecord {
   nacks: NackRecord[];
   /** Per type, the last response too large to send; cleared when one of that type is sent, or the config moves back to what the proxy has. */
   undelivered: Map<ServedTypeUrl, UndeliveredConfig>;
+  /** What kind of data plane the node said it is, when not a sidecar (a proxyless gRPC app). */
+  kind?: Exclude<NodeKind, 'sidecar'>;
 }
 
 const VERSION_KEYS: Record<ServedTypeUrl, keyof ProxyStatus['versions']> = {
@@ -181,6 +183,7 @@ export class XdsServer {
       const record = this.#records.get(w.id);
       return {
         id: w.id,
+        ...(record?.kind !== undefined ? { kind: record.kind } : {}),
         service: w.service,
         namespace: w.namespace,
         address: w.address,
@@ -329,6 +332,8 @@ export class XdsServer {
       this.#fail(old.call, streamError(XdsErrorCode.STREAM_REPLACED, `a newer stream for node id ${id} replaced this one`));
     }
     if (!this.#records.has(id)) this.#records.set(id, newRecord());
+    if (node.kind !== undefined && node.kind !== 'sidecar') this.#record(id).kind = node.kind;
+    else delete this.#record(id).kind;
     const session = new AdsSession((r) => this.#send(id, call, r), {
       onAck: (typeUrl, version) => {
         this.#record(id).acked[VERSION_KEYS[typeUrl]] = version;
