@@ -1,0 +1,89 @@
+// `trellis bootstrap --grpc` against the real control plane: the agent authenticates with its
+// join token, gets its service's certificate onto disk, shows in the proxies as kind grpc, is
+// refused with the control plane's reason when the token is another service's, and leaves no
+// key behind when it stops. (What the app's xDS client gets is tested with the translator.)
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { exited } from '../../src/common/child-process.js';
+import { freePorts } from '../../src/common/free-port.js';
+import { waitFor } from '../../src/common/wait.js';
+import { splitPem, uriSans } from '../../src/common/x509.js';
+import { api, createJoinToken, startControlPlane, startProcess } from './harness.js';
+import { cleanup } from './cleanup.js';
+
+const READY = /trellis bootstrap: node (\S+) of payments\.default ready; set GRPC_XDS_BOOTSTRAP=(\S+)/;
+
+test('the agent gets its own service identity on disk, registers as kind grpc, and removes its key on exit', { timeout: 180_000 }, async (t) => {
+  const cp = await startControlPlane(t);
+  const { token } = await createJoinToken(cp, 'payments');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-agent-'));
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
+  const [port] = await freePorts(1);
+  const agent = startProcess(t, ['bootstrap', '--grpc', '--service', 'payments', '--port', String(port), '--dir', dir, '--xds-address', cp.xdsAddress], {
+    TRELLIS_JOIN_TOKEN: token,
+    TRELLIS_CA_FILE: cp.caFile,
+  });
+  await waitFor(async () => READY.test(agent.output()), "the agent's ready line", 60_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}; output: ${agent.output()}`);
+  });
+  const [, nodeId, bootstrap] = READY.exec(agent.output())!;
+  assert.equal(bootstrap, path.join(dir, 'bootstrap.json'));
+  assert.doesNotMatch(readFileSync(bootstrap, 'utf8'), new RegExp(token.split('.').pop()!), 'the bootstrap holds no token');
+
+  // The certificate is this service's and chains to the mesh roots written beside it.
+  const workload = readFileSync(path.join(dir, 'certs', 'workload.pem'), 'utf8');
+  assert.equal(statSync(path.join(dir, 'certs', 'workload.pem')).mode & 0o777, 0o600);
+  const chain = splitPem(workload).map((p) => new X509Certificate(p));
+  assert.match(workload, /-----BEGIN PRIVATE KEY-----/);
+  const leaf = chain[0]!;
+  assert.deepEqual(uriSans(leaf.subjectAltName), ['spiffe://trellis.local/ns/default/sa/payments']);
+  const roots = splitPem(readFileSync(path.join(dir, 'certs', 'roots.pem'), 'utf8')).map((p) => new X509Certificate(p));
+  let cert = leaf;
+  for (const next of [...chain.slice(1), ...roots]) {
+    if (cert.checkIssued(next) && cert.verify(next.publicKey)) cert = next;
+  }
+  assert.ok(roots.some((r) => r.fingerprint256 === cert.fingerprint256) && cert.ca, 'the chain ends at a root of roots.pem');
+
+  // The control plane lists the node with its kind.
+  const proxies = await api(cp, 'GET', '/api/v1/proxies');
+  const mine = proxies.body.items.find((p: { id: string }) => p.id === nodeId);
+  assert.ok(mine, `node ${nodeId} in ${JSON.stringify(proxies.body.items)}`);
+  assert.equal(mine.kind, 'grpc');
+  assert.equal(mine.service, 'payments');
+  assert.equal(mine.connected, true);
+  // No app listens on its port: the endpoint is not ready (callers do not get it).
+  assert.equal(mine.readiness, 'not-ready');
+
+  await agent.stop('SIGTERM');
+  assert.equal(agent.child.exitCode, 0, agent.output());
+  assert.equal(existsSync(path.join(dir, 'certs', 'workload.pem')), false, 'the key file is gone');
+  assert.equal(existsSync(path.join(dir, 'xds.sock')), false);
+  assert.equal(existsSync(bootstrap), true, 'an explicit --dir is kept');
+});
+
+test("a join token for another service is refused with the control plane's reason, and nothing is left on disk", { timeout: 180_000 }, async (t) => {
+  const cp = await startControlPlane(t);
+  const { token } = await createJoinToken(cp, 'web');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'trellis-agent-tmp-'));
+  cleanup(t, () => rmSync(tmp, { recursive: true, force: true }));
+  const agent = startProcess(t, ['bootstrap', '--grpc', '--service', 'payments', '--port', '50051', '--xds-address', cp.xdsAddress], {
+    TRELLIS_JOIN_TOKEN: token,
+    TRELLIS_CA_FILE: cp.caFile,
+    TMPDIR: tmp,
+  });
+  const code = await exited(agent.child);
+  assert.equal(code, 1, agent.output());
+  assert.match(
+    agent.output(),
+    /refused the agent: PERMISSION_DENIED: \[XDS_IDENTITY_MISMATCH\] .*join token \S+ is for service web in namespace default; it cannot obtain the identity of service payments/,
+  );
+  assert.deepEqual(
+    readdirSync(tmp).filter((f) => f.startsWith('trellis-grpc-')),
+    [],
+    'the default directory is removed',
+  );
+});
