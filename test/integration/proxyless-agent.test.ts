@@ -87,3 +87,64 @@ test("a join token for another service is refused with the control plane's reaso
     'the default directory is removed',
   );
 });
+
+/** An app that records what it was given, listens on $APP_PORT, and notes the signal that stops it. */
+const RECORDING_APP = `
+const fs = require('node:fs');
+const out = process.env.RECORD;
+fs.writeFileSync(out, JSON.stringify({ bootstrap: process.env.GRPC_XDS_BOOTSTRAP, token: process.env.TRELLIS_JOIN_TOKEN ?? null, certs: fs.existsSync(require('node:path').join(process.env.GRPC_XDS_BOOTSTRAP, '..', 'certs', 'workload.pem')) }) + '\\n');
+require('node:net').createServer(() => {}).listen(Number(process.env.APP_PORT), '127.0.0.1');
+process.on('SIGTERM', () => { fs.appendFileSync(out, 'SIGTERM\\n'); process.exit(0); });
+`;
+
+test(
+  'with an app after --: it starts once the certificates are on disk, without the token; its endpoint turns ready when it listens, draining on SIGTERM; its exit code is the command’s',
+  { timeout: 180_000 },
+  async (t) => {
+    const cp = await startControlPlane(t);
+    const { token } = await createJoinToken(cp, 'payments');
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'trellis-agent-tmp-'));
+    cleanup(t, () => rmSync(tmp, { recursive: true, force: true }));
+    const record = path.join(tmp, 'record.txt');
+    const [port] = await freePorts(1);
+    const env = { TRELLIS_JOIN_TOKEN: token, TRELLIS_CA_FILE: cp.caFile, TMPDIR: tmp, RECORD: record, APP_PORT: String(port) };
+    const args = [
+      'bootstrap',
+      '--grpc',
+      '--service',
+      'payments',
+      '--port',
+      String(port),
+      '--xds-address',
+      cp.xdsAddress,
+      '--readiness-period-ms',
+      '200',
+      '--drain-delay-ms',
+      '3000',
+    ];
+    const agent = startProcess(t, [...args, '--', process.execPath, '-e', RECORDING_APP], env);
+    const nodeId = `grpc~127.0.0.1:${port}~payments.default`;
+    const readiness = async () => ((await api(cp, 'GET', '/api/v1/proxies')).body.items.find((p: { id: string }) => p.id === nodeId)?.readiness as string | undefined) ?? 'absent';
+    await waitFor(async () => (await readiness()) === 'ready', 'the endpoint ready once the app listens', 60_000, 100).catch((e: Error) => {
+      throw new Error(`${e.message}; output: ${agent.output()}`);
+    });
+    const given = JSON.parse(readFileSync(record, 'utf8').split('\n')[0]!);
+    assert.match(given.bootstrap, new RegExp(`^${tmp}/trellis-grpc-payments-.*/bootstrap\\.json$`));
+    assert.equal(given.token, null, 'the app does not get the join token');
+    assert.equal(given.certs, true, 'the certificates were on disk before the app started');
+
+    process.kill(agent.child.pid!, 'SIGTERM');
+    await waitFor(async () => (await readiness()) === 'draining', 'the endpoint draining', 10_000, 50);
+    assert.doesNotMatch(readFileSync(record, 'utf8'), /SIGTERM/, 'the app still runs during the drain delay');
+    assert.equal(await exited(agent.child), 0, agent.output());
+    assert.match(readFileSync(record, 'utf8'), /SIGTERM/);
+    assert.deepEqual(
+      readdirSync(tmp).filter((f) => f.startsWith('trellis-grpc-')),
+      [],
+      'the directory it made is gone',
+    );
+
+    const failing = startProcess(t, [...args, '--', process.execPath, '-e', 'process.exit(7)'], env);
+    assert.equal(await exited(failing.child), 7, failing.output());
+  },
+);
