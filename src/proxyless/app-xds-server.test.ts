@@ -172,3 +172,60 @@ test("when the control plane's stream ends the app's stream ends with UNAVAILABL
   again.call.write(ldsRequest());
   assert.equal((await cp.take(isLds)).node?.id, ID);
 });
+
+test('a readiness change goes up at once, and every forwarded request carries the current one; SDS requests of the app are not forwarded', { timeout: 20_000 }, async (t) => {
+  const { cp, app, upstream } = await setup(t);
+  await cp.take(isSds);
+  upstream.reportReadiness('ready');
+  const sds = await cp.take(isSds);
+  assert.equal(structToJson(sds.node?.metadata).readiness, 'ready');
+  const a = app();
+  a.call.write({ typeUrl: SECRET_TYPE, resourceNames: ['default'] });
+  a.call.write(ldsRequest());
+  const lds = await cp.take(isLds);
+  assert.equal(structToJson(lds.node?.metadata).readiness, 'ready');
+  upstream.reportReadiness('draining');
+  assert.equal(structToJson((await cp.take(isSds)).node?.metadata).readiness, 'draining');
+  a.call.write(ldsRequest({ versionInfo: '1' }));
+  assert.equal(structToJson((await cp.take(isLds)).node?.metadata).readiness, 'draining');
+  assert.deepEqual(
+    cp.untaken.filter((r) => isSds(r) && r.node?.userAgentName !== AGENT_USER_AGENT),
+    [],
+    'the app’s SDS request never reached the control plane',
+  );
+});
+
+test('an app stream while the agent waits to reconnect opens the upstream stream at once', { timeout: 20_000 }, async (t) => {
+  const cp = new FakeAdsServer();
+  const port = await cp.start();
+  cp.stop();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-relay-'));
+  const identity = new FakeIdentity();
+  // A backoff far longer than the test: only the app's stream can bring the agent back.
+  const upstream = new ControlPlaneStream({
+    server: `127.0.0.1:${port}`,
+    node: { id: ID, metadata: META },
+    identity,
+    onSecrets: async () => {},
+    backoff: { initialMs: 60_000, maxMs: 60_000 },
+    random: () => 0.99,
+    logger: pino({ level: 'silent' }),
+  });
+  const relay = new AppXdsServer({ socketPath: path.join(dir, 'xds.sock'), upstream, logger: pino({ level: 'silent' }) });
+  await relay.listen();
+  upstream.start();
+  const client = new grpc.Client(`unix:${path.join(dir, 'xds.sock')}`, grpc.credentials.createInsecure());
+  t.after(async () => {
+    client.close();
+    upstream.close();
+    await relay.close();
+    cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await waitFor(async () => upstream.lastEnd !== undefined, 'the first attempt failed', 5000);
+  await cp.start(port);
+  const a = new FakeApp(client);
+  a.call.write(ldsRequest());
+  assert.equal((await cp.take(isSds)).node?.id, ID);
+  assert.equal((await cp.take(isLds)).node?.id, ID);
+});

@@ -87,7 +87,19 @@ export class AppXdsServer {
     this.#endApp(grpc.status.UNAVAILABLE, 'the agent is shutting down');
     const server = this.#server;
     this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    if (server) {
+      // An app that keeps its connection open does not hold the agent's exit.
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
     await rm(this.#o.socketPath, { force: true });
   }
 
