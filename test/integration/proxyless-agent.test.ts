@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import tls from 'node:tls';
 import { exited } from '../../src/common/child-process.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { waitFor } from '../../src/common/wait.js';
@@ -148,3 +149,47 @@ test(
     assert.equal(await exited(failing.child), 7, failing.output());
   },
 );
+
+test('the files follow renewals at half-life and a root rotation; certificate and key on disk always match', { timeout: 180_000 }, async (t) => {
+  const cp = await startControlPlane(t, undefined, ['--cert-ttl', '4s']);
+  const { token } = await createJoinToken(cp, 'payments');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-agent-'));
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
+  const agent = startProcess(t, ['bootstrap', '--grpc', '--service', 'payments', '--dir', dir, '--xds-address', cp.xdsAddress], {
+    TRELLIS_JOIN_TOKEN: token,
+    TRELLIS_CA_FILE: cp.caFile,
+  });
+  await waitFor(async () => READY.test(agent.output()), "the agent's ready line", 60_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}; output: ${agent.output()}`);
+  });
+  const workloadFile = path.join(dir, 'certs', 'workload.pem');
+  const rootsFile = path.join(dir, 'certs', 'roots.pem');
+  // Read as gRPC's file watcher does (the same file as certificate and key), over and over while it rotates.
+  const keys = new Set<string>();
+  const serials = new Set<string>();
+  const deadline = Date.now() + 9000;
+  while (Date.now() < deadline) {
+    const pem = readFileSync(workloadFile);
+    assert.doesNotThrow(() => tls.createSecureContext({ cert: pem, key: pem, ca: readFileSync(rootsFile) }), 'a certificate with another rotation’s key');
+    keys.add(/-----BEGIN PRIVATE KEY-----[^-]+/.exec(pem.toString())![0]);
+    serials.add(new X509Certificate(pem).serialNumber);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(serials.size >= 3 && keys.size >= 3, `renewed at least twice with new keys: ${serials.size} certificates, ${keys.size} keys`);
+
+  const rotated = await api(cp, 'POST', '/api/v1/ca/rotate', { overlap: '1h' });
+  assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+  const newRoot = rotated.body.roots[0].sha256 as string;
+  const fingerprint = (c: X509Certificate) => c.fingerprint256.replace(/:/g, '').toLowerCase();
+  await waitFor(
+    async () => {
+      const roots = splitPem(readFileSync(rootsFile, 'utf8')).map((p) => new X509Certificate(p));
+      const leaf = new X509Certificate(readFileSync(workloadFile));
+      const root = roots.find((r) => fingerprint(r) === newRoot.replace(/:/g, '').toLowerCase());
+      return roots.length === 2 && root !== undefined && leaf.checkIssued(root) && leaf.verify(root.publicKey);
+    },
+    'both roots on disk and a certificate from the new one',
+    20_000,
+    100,
+  );
+});
