@@ -13,7 +13,7 @@ import { exited } from '../../src/common/child-process.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { waitFor } from '../../src/common/wait.js';
 import { splitPem, uriSans } from '../../src/common/x509.js';
-import { api, createJoinToken, startControlPlane, startProcess } from './harness.js';
+import { api, createJoinToken, runCli, startControlPlane, startProcess } from './harness.js';
 import { cleanup } from './cleanup.js';
 
 const READY = /trellis bootstrap: node (\S+) of payments\.default ready; set GRPC_XDS_BOOTSTRAP=(\S+)/;
@@ -58,6 +58,11 @@ test('the agent gets its own service identity on disk, registers as kind grpc, a
   assert.equal(mine.connected, true);
   // No app listens on its port: the endpoint is not ready (callers do not get it).
   assert.equal(mine.readiness, 'not-ready');
+  // With no app subscribed, it asks for nothing but its secrets: nothing is out of sync.
+  const check = await runCli(['check'], cp.cliEnv);
+  assert.match(check.stdout, /\[ok\] +proxies in sync/, check.stdout + check.stderr);
+  const table = await runCli(['get', 'proxies'], cp.cliEnv);
+  assert.match(table.stdout, new RegExp(`^${nodeId!.replace(/[.~]/g, '\\$&')} +grpc +payments +default`, 'm'), table.stdout);
 
   await agent.stop('SIGTERM');
   assert.equal(agent.child.exitCode, 0, agent.output());
