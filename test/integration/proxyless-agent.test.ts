@@ -4,7 +4,7 @@
 // key behind when it stops. (What the app's xDS client gets is tested with the translator.)
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -91,6 +91,43 @@ test("a join token for another service is refused with the control plane's reaso
     readdirSync(tmp).filter((f) => f.startsWith('trellis-grpc-')),
     [],
     'the default directory is removed',
+  );
+});
+
+test('an unknown token, an unreachable control plane and an unwritable directory each get a clear message', { timeout: 180_000 }, async (t) => {
+  const cp = await startControlPlane(t);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'trellis-agent-tmp-'));
+  cleanup(t, () => rmSync(tmp, { recursive: true, force: true }));
+  const base = ['bootstrap', '--grpc', '--service', 'payments'];
+  const env = { TRELLIS_CA_FILE: cp.caFile, TMPDIR: tmp };
+
+  const unknown = startProcess(t, [...base, '--xds-address', cp.xdsAddress], { ...env, TRELLIS_JOIN_TOKEN: 'trellis-join.000000000000.nosuchtokennosuchtoken' });
+  assert.equal(await exited(unknown.child), 1, unknown.output());
+  assert.match(unknown.output(), /refused the agent: UNAUTHENTICATED: \[XDS_UNAUTHENTICATED\]/);
+
+  const { token } = await createJoinToken(cp, 'payments');
+  const [closed] = await freePorts(1);
+  const waiting = startProcess(t, [...base, '--xds-address', `127.0.0.1:${closed}`], { ...env, TRELLIS_JOIN_TOKEN: token });
+  await waitFor(
+    async () => /cannot reach the control plane at 127\.0\.0\.1:\d+ \(UNAVAILABLE: .*\); retrying/.test(waiting.output()),
+    'the agent saying it retries',
+    20_000,
+    100,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; output: ${waiting.output()}`);
+  });
+  assert.equal(waiting.child.exitCode, null, 'it keeps retrying');
+  await waiting.stop('SIGTERM');
+
+  const file = path.join(tmp, 'a-file');
+  writeFileSync(file, '');
+  const unwritable = startProcess(t, [...base, '--dir', path.join(file, 'sub'), '--xds-address', cp.xdsAddress], { ...env, TRELLIS_JOIN_TOKEN: token });
+  assert.equal(await exited(unwritable.child), 1, unwritable.output());
+  assert.match(unwritable.output(), /trellis: cannot write the agent's directory \S+\/a-file\/sub: ENOTDIR/);
+  assert.deepEqual(
+    readdirSync(tmp).filter((f) => f.startsWith('trellis-grpc-')),
+    [],
+    'nothing left behind',
   );
 });
 
