@@ -73,7 +73,7 @@ const locality = (value: string): Locality => {
 
 /** Runs the agent, and the app if one is given; resolves with the exit code to use. */
 export async function runBootstrap(opts: Options, command: string[]): Promise<number> {
-  if (!opts.grpc) throw new Error('trellis bootstrap needs --grpc (the only kind of bootstrap it writes: for a proxyless gRPC application)');
+  if (!opts.grpc) throw new Error('bootstrap needs --grpc (the only kind of bootstrap it writes: for a proxyless gRPC application)');
   const metadata = grpcMetadata(opts);
   const checked = parseProxyMetadata(structToJson(proxyMetadataToStruct(metadata)));
   if (!checked.ok) throw new Error(`the flags do not make valid node metadata: ${checked.error.join('; ')}`);
