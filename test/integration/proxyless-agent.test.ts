@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { test } from 'node:test';
 import tls from 'node:tls';
 import { exited } from '../../src/common/child-process.js';
@@ -235,3 +236,78 @@ test('the files follow renewals at half-life and a root rotation; certificate an
     100,
   );
 });
+
+test(
+  "two proxyless apps call each other over mTLS with gRPC's own file_watcher provider reading the agents' files, each seeing the other's SPIFFE identity",
+  { timeout: 180_000 },
+  async (t) => {
+    const cp = await startControlPlane(t);
+    const dirs = ['payments', 'web'].map(() => mkdtempSync(path.join(os.tmpdir(), 'trellis-agent-')));
+    cleanup(t, () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const [port] = await freePorts(1);
+    const agents = await Promise.all(
+      ['payments', 'web'].map(async (service, i) => {
+        const { token } = await createJoinToken(cp, service);
+        const ports = service === 'payments' ? ['--port', String(port)] : [];
+        const agent = startProcess(t, ['bootstrap', '--grpc', '--service', service, ...ports, '--dir', dirs[i]!, '--xds-address', cp.xdsAddress], {
+          TRELLIS_JOIN_TOKEN: token,
+          TRELLIS_CA_FILE: cp.caFile,
+        });
+        await waitFor(async () => /ready; set GRPC_XDS_BOOTSTRAP=/.test(agent.output()), `the ${service} agent ready`, 60_000, 100).catch((e: Error) => {
+          throw new Error(`${e.message}; output: ${agent.output()}`);
+        });
+        return agent;
+      }),
+    );
+    assert.equal(agents.length, 2);
+    // What the app does with its bootstrap's certificate provider (grpc-js's file watcher on the agent's files).
+    const provider = (dir: string) => {
+      const bootstrap = JSON.parse(readFileSync(path.join(dir, 'bootstrap.json'), 'utf8'));
+      const c = bootstrap.certificate_providers.trellis.config;
+      return new grpc.experimental.FileWatcherCertificateProvider({
+        certificateFile: c.certificate_file,
+        privateKeyFile: c.private_key_file,
+        caCertificateFile: c.ca_certificate_file,
+        refreshIntervalMs: 5000,
+      });
+    };
+    const [serverCerts, clientCerts] = dirs.map(provider);
+    const raw = (b: Buffer) => b;
+    const method = {
+      path: '/test.Who/Am',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: raw,
+      requestDeserialize: raw,
+      responseSerialize: raw,
+      responseDeserialize: raw,
+    };
+    const server = new grpc.Server();
+    server.addService(
+      { Am: method },
+      {
+        Am: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) =>
+          done(null, Buffer.from(uriSans(call.getAuthContext().sslPeerCertificate?.subjectaltname).join(','))),
+      },
+    );
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`127.0.0.1:${port}`, grpc.experimental.createCertificateProviderServerCredentials(serverCerts!, serverCerts!, true), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    cleanup(t, () => server.forceShutdown());
+    let serverId: string | undefined;
+    const credentials = grpc.experimental.createCertificateProviderChannelCredentials(clientCerts!, clientCerts!, {
+      // Mesh certificates name a SPIFFE ID, not a host: check that instead.
+      checkServerIdentity: (_host, cert) => {
+        serverId = uriSans(cert.subjectaltname)[0];
+        return serverId === 'spiffe://trellis.local/ns/default/sa/payments' ? undefined : new Error(`unexpected server identity ${serverId}`);
+      },
+    });
+    const client = new grpc.Client(`127.0.0.1:${port}`, credentials);
+    cleanup(t, () => client.close());
+    const answer = await new Promise<string>((resolve, reject) =>
+      client.makeUnaryRequest(method.path, raw, raw, Buffer.from('hi'), { deadline: Date.now() + 20_000 }, (e, r) => (e ? reject(e) : resolve(r!.toString()))),
+    );
+    assert.equal(answer, 'spiffe://trellis.local/ns/default/sa/web', 'the server saw the client’s identity');
+    assert.equal(serverId, 'spiffe://trellis.local/ns/default/sa/payments');
+  },
+);
