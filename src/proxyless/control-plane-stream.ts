@@ -64,8 +64,6 @@ export class ControlPlaneStream {
   onAppResponse: (bytes: Buffer) => void = () => {};
   /** The current stream ended (the app's stream must end too). */
   onStreamEnd: (end: StreamEnd) => void = () => {};
-  /** The control plane answered (the first response of a stream). */
-  onConnected: () => void = () => {};
 
   readonly #o: ControlPlaneStreamOptions;
   readonly #log: Logger;
@@ -201,7 +199,6 @@ export class ControlPlaneStream {
       s.gotResponse = true;
       this.#attempt = 0;
       this.#retire(this.#retiring);
-      this.onConnected();
     }
     let typeUrl: string;
     try {
