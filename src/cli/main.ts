@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerBlueGreen } from './commands/bluegreen.js';
+import { register as registerBootstrap } from './commands/bootstrap.js';
 import { register as registerCanary } from './commands/canary.js';
 import { register as registerCapture } from './commands/capture.js';
 import { register as registerCheck } from './commands/check.js';
@@ -27,6 +28,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerDelete,
   registerProxy,
   registerRun,
+  registerBootstrap,
   registerDemo,
   registerCapture,
   registerStat,

@@ -237,3 +237,24 @@ spec: {parentRefs: [{name: db, port: 5432}], rules: [{backendRefs: [{name: db-a,
   assert.match(resourceTable('GRPCRoute', [grpc!], { now, wide: true }), /^g +ledger:9000 +1 +<unknown> +ledger-v1:9000=1\n$/m);
   assert.match(resourceTable('TCPRoute', [tcp!], { now }), /^t +db:5432 +db-a:5432=9 +<unknown>\n$/m);
 });
+
+test('the proxy table says each node\'s kind: a sidecar, or a proxyless gRPC app', () => {
+  const base = {
+    namespace: 'default',
+    address: '10.0.0.1',
+    connected: true,
+    lastSeen: ago(5),
+    versions: { listeners: '1', routes: '1', clusters: '1', endpoints: '1' },
+    nacks: [],
+  };
+  const proxies: ProxyStatus[] = [
+    { ...base, id: 'web-1', service: 'web' },
+    { ...base, id: 'grpc~10.0.0.1:50051~payments.default', kind: 'grpc', service: 'payments' },
+  ];
+  assert.deepEqual(proxyTable(proxies, { now: NOW }).split('\n'), [
+    'ID                                     KIND      SERVICE    NAMESPACE   ADDRESS    STATUS      LAST-SEEN   VERSIONS(L/R/C/E)   NACKS',
+    'web-1                                  sidecar   web        default     10.0.0.1   connected   5s          1/1/1/1             0',
+    'grpc~10.0.0.1:50051~payments.default   grpc      payments   default     10.0.0.1   connected   5s          1/1/1/1             0',
+    '',
+  ]);
+});

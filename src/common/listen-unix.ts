@@ -19,7 +19,7 @@ export function unixSocketPathProblem(p: string): string | undefined {
 }
 
 /** True when something accepts connections on the socket at `p`. */
-function live(p: string): Promise<boolean> {
+export function unixSocketLive(p: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(p);
     s.once('connect', () => {
@@ -49,7 +49,7 @@ export async function listenUnix(server: net.Server, socketPath: string, what: s
   }
   if (existing !== undefined) {
     if (!existing.isSocket()) throw fail('the path exists and is not a socket; remove it or choose another path');
-    if (await live(socketPath)) throw fail('another process is serving on it');
+    if (await unixSocketLive(socketPath)) throw fail('another process is serving on it');
     rmSync(socketPath, { force: true }); // stale: left by a run that crashed
   }
   await new Promise<void>((resolve, reject) => {

@@ -81,7 +81,7 @@ export function defaultNodeId(m: ProxyMetadata): string {
  * TLS to the control plane: its certificate must chain to the given roots or to those the mesh
  * delivered since over SDS (so a root rotation does not cut the proxy off at its next reconnect).
  */
-function xdsCredentials(given: string | undefined, delivered: string | undefined): grpc.ChannelCredentials {
+export function xdsCredentials(given: string | undefined, delivered: string | undefined): grpc.ChannelCredentials {
   const roots = (given ?? '') + (delivered ?? '');
   if (roots === '') throw new Error('no mesh trust bundle to verify the control plane with');
   return grpc.credentials.createSsl(Buffer.from(roots));

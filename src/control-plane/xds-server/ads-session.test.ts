@@ -166,3 +166,17 @@ test('a reconnecting proxy (version but no nonce) gets a response at once', () =
   assert.deepEqual(sentSummary(), ['LDS l-a #1 [l1]']);
   assert.deepEqual(events, []);
 });
+
+test('asksFor: a type is asked for once requested by name or as a wildcard, and no longer once every name is dropped', () => {
+  const { session } = setup();
+  const s = snap({});
+  assert.equal(session.asksFor(LISTENER_TYPE), false);
+  session.handleRequest({ typeUrl: LISTENER_TYPE, resourceNames: ['l1'] }, s);
+  assert.equal(session.asksFor(LISTENER_TYPE), true);
+  assert.equal(session.asksFor(ROUTE_TYPE), false);
+  session.handleRequest({ typeUrl: CLUSTER_TYPE }, s);
+  assert.equal(session.asksFor(CLUSTER_TYPE), true, 'an empty first CDS request is the wildcard');
+  session.handleRequest({ typeUrl: ENDPOINT_TYPE, resourceNames: ['c1'] }, s);
+  session.handleRequest({ typeUrl: ENDPOINT_TYPE, resourceNames: [] }, s);
+  assert.equal(session.asksFor(ENDPOINT_TYPE), false, 'an empty EDS request unsubscribes');
+});

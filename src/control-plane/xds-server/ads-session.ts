@@ -164,6 +164,12 @@ export class AdsSession {
     st.awaiting = true;
   }
 
+  /** True while the stream asks for resources of `typeUrl` (every one, or some by name). */
+  asksFor(typeUrl: ServedTypeUrl): boolean {
+    const st = this.#types.get(typeUrl);
+    return st !== undefined && st.subscribed && (st.wildcard || st.names.size > 0);
+  }
+
   #state(typeUrl: ServedTypeUrl): TypeState {
     let st = this.#types.get(typeUrl);
     if (!st) this.#types.set(typeUrl, (st = { wildcard: false, names: new Set(), subscribed: false, awaiting: false }));

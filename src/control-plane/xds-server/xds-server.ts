@@ -88,6 +88,19 @@ const currentVersions = (s: Snapshot): ProxyStatus['versions'] => ({
   endpoints: s.versions[ENDPOINT_TYPE],
 });
 
+/** A proxyless node asks by name for what its app uses: a type it does not ask for has no current version ('' as its acked one). */
+function askedVersions(stream: Stream): ProxyStatus['versions'] {
+  const all = currentVersions(stream.snapshot);
+  if (stream.node.kind !== 'grpc') return all;
+  const asked = (t: ServedTypeUrl, v: string) => (stream.session.asksFor(t) ? v : '');
+  return {
+    listeners: asked(LISTENER_TYPE, all.listeners),
+    routes: asked(ROUTE_TYPE, all.routes),
+    clusters: asked(CLUSTER_TYPE, all.clusters),
+    endpoints: asked(ENDPOINT_TYPE, all.endpoints),
+  };
+}
+
 const sameVersions = (a: Snapshot, b: Snapshot): boolean => (Object.keys(VERSION_KEYS) as ServedTypeUrl[]).every((t) => versionOf(a, t) === versionOf(b, t));
 const sameWarnings = (a: Snapshot, b: Snapshot): boolean => a.warnings.length === b.warnings.length && a.warnings.every((w, i) => w === b.warnings[i]);
 
@@ -98,7 +111,7 @@ function adminOf(stream: Stream | undefined): Pick<ProxyStatus, 'adminPort' | 'a
   return {
     adminPort,
     ...(adminSocket !== undefined ? { adminSocket } : {}),
-    current: currentVersions(stream.snapshot),
+    current: askedVersions(stream),
     ...(stream.certificate ? { certificate: { ...stream.certificate } } : {}),
   };
 }
@@ -340,6 +353,8 @@ export class XdsServer {
       this.#fail(old.call, streamError(XdsErrorCode.STREAM_REPLACED, `a newer stream for node id ${id} replaced this one`));
     }
     this.#record(id).kind = meta.value.kind ?? 'sidecar';
+    // A proxyless node's new stream carries a new app stream's subscriptions (the agent restarts it): nothing is acked on it yet.
+    if (node.kind === 'grpc') this.#record(id).acked = emptyVersions();
     const session = new AdsSession((r) => this.#send(id, call, r), {
       onAck: (typeUrl, version) => {
         this.#record(id).acked[VERSION_KEYS[typeUrl]] = version;
