@@ -36,6 +36,12 @@ interface Options extends LifecycleOptions {
 
 /** The environment variable gRPC reads its xDS bootstrap from. */
 export const GRPC_XDS_BOOTSTRAP_ENV = 'GRPC_XDS_BOOTSTRAP';
+/**
+ * grpc-js-xds 1.14 refuses server listeners with RBAC filters unless this is `true` (A41 is
+ * still behind a flag there), and a server that refuses its listener never serves: so an app we
+ * start gets it, unless the operator set it.
+ */
+const GRPC_RBAC_ENV = 'GRPC_XDS_EXPERIMENTAL_RBAC';
 
 /** The node metadata of a proxyless gRPC workload: its server's ports are its own inbound entries. */
 export function grpcMetadata(o: Pick<Options, 'service' | 'namespace' | 'label' | 'port' | 'address'>): ProxyMetadata {
@@ -125,7 +131,9 @@ async function supervise(agent: RunningAgent, opts: Options, nodeId: string, com
   try {
     if ((await Promise.race([agent.ready.then(() => 'ready' as const), stopped])) !== 'ready') return 130;
     const bootstrap = agent.files.bootstrap;
-    process.stdout.write(`trellis bootstrap: node ${nodeId} of ${opts.service}.${opts.namespace} ready; set ${GRPC_XDS_BOOTSTRAP_ENV}=${bootstrap}\n`);
+    process.stdout.write(
+      `trellis bootstrap: node ${nodeId} of ${opts.service}.${opts.namespace} ready; set ${GRPC_XDS_BOOTSTRAP_ENV}=${bootstrap} (and ${GRPC_RBAC_ENV}=true for a grpc-js server)\n`,
+    );
     if (command.length === 0) {
       await stopped;
       await agent.drain();
@@ -133,7 +141,7 @@ async function supervise(agent: RunningAgent, opts: Options, nodeId: string, com
     }
     // Never the join token: the app gets its bootstrap and, through the files, its own certificate only.
     const { [JOIN_TOKEN_ENV]: _token, ...env } = process.env;
-    const running = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...env, [GRPC_XDS_BOOTSTRAP_ENV]: bootstrap } });
+    const running = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { [GRPC_RBAC_ENV]: 'true', ...env, [GRPC_XDS_BOOTSTRAP_ENV]: bootstrap } });
     app = running;
     running.on('error', (e) => process.stderr.write(`trellis bootstrap: cannot start ${command[0]}: ${e.message}\n`));
     const appExit = exited(running);

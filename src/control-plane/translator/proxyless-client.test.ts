@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { parseTrafficPolicy } from '../../api/traffic-policy.js';
 import type { GRPCRoute, TrafficPolicy } from '../../api/resource.js';
-import type { Snapshot } from './types.js';
+import type { Snapshot, TranslatorInput } from './types.js';
 import { encodeMessage } from '../../xds/protos.js';
 import { GRPC_CERT_PROVIDER_INSTANCE } from '../../xds/proxyless-grpc.js';
 import { CLUSTER, CLUSTER_LOAD_ASSIGNMENT, CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER, LISTENER_TYPE, ROUTE_CONFIGURATION, ROUTE_TYPE } from '../../xds/type-urls.js';
@@ -345,4 +345,19 @@ test('an address listed twice (a restarted workload beside its old node in the g
   const [only, ...rest] = s.endpoints.get('outbound|9000||greeter.default')!.endpoints[0]!.lbEndpoints;
   assert.equal(rest.length, 0);
   assert.equal(only!.healthStatus, 'HEALTHY');
+});
+
+test('with no healthy endpoint (proxies reconnecting after a control-plane restart), the unhealthy ones go as UNKNOWN, which gRPC calls, as sidecars fall back on them', () => {
+  const down = (id: string, address: string) => workload(id, 'greeter', { address, inbound: [{ port: 9000, appPort: 9000 }], connected: false });
+  const healthOf = (mesh: TranslatorInput) =>
+    translate(mesh, grpcClient(['greeter']))
+      .endpoints.get('outbound|9000||greeter.default')!
+      .endpoints[0]!.lbEndpoints.map((e) => e.healthStatus);
+  assert.deepEqual(healthOf(input({ services: [grpcService('greeter')], workloads: [down('g1', '10.0.0.2'), down('g2', '10.0.0.3')] })), ['UNKNOWN', 'UNKNOWN']);
+  const oneUp = input({
+    services: [grpcService('greeter')],
+    workloads: [down('g1', '10.0.0.2'), workload('g2', 'greeter', { address: '10.0.0.3', inbound: [{ port: 9000, appPort: 9000 }] })],
+  });
+  assert.deepEqual(healthOf(oneUp), ['UNHEALTHY', 'HEALTHY'], 'with a healthy endpoint the others stay UNHEALTHY');
+  acceptedByGrpc(translate(oneUp, grpcClient(['greeter'])));
 });

@@ -101,7 +101,10 @@ const assignments = new WeakMap<ClusterLoadAssignment, ClusterLoadAssignment>();
 /**
  * gRPC requires a locality on each group of endpoints, skips a locality without a weight, and
  * refuses an address listed twice (a restarted workload's new node beside its old one in the
- * grace period): one entry per address, the healthy one.
+ * grace period): one entry per address, the healthy one. gRPC never calls an UNHEALTHY endpoint,
+ * while sidecars fall back on them when none is healthy (proxies reconnecting after a control-plane
+ * restart, within their grace period, still serve): with no healthy endpoint, they go as UNKNOWN,
+ * which gRPC calls, so both kinds of caller act alike.
  */
 export function proxylessLoadAssignment(cla: ClusterLoadAssignment): ClusterLoadAssignment {
   let out = assignments.get(cla);
@@ -120,5 +123,7 @@ function onePerAddress(endpoints: readonly LbEndpoint[]): LbEndpoint[] {
     const seen = byAddress.get(key);
     if (!seen || (seen.healthStatus !== 'HEALTHY' && e.healthStatus === 'HEALTHY')) byAddress.set(key, e);
   }
-  return byAddress.size === endpoints.length ? [...endpoints] : [...byAddress.values()];
+  const unique = byAddress.size === endpoints.length ? [...endpoints] : [...byAddress.values()];
+  if (unique.some((e) => e.healthStatus === 'HEALTHY')) return unique;
+  return unique.map((e) => (e.healthStatus === 'UNHEALTHY' ? { ...e, healthStatus: 'UNKNOWN' } : e));
 }
