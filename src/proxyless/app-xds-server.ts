@@ -4,6 +4,7 @@
 // When the app's stream ends, the agent's upstream stream is restarted, so the control plane
 // forgets that app stream's subscriptions; when the upstream ends, the app's stream is ended
 // with UNAVAILABLE, so the app subscribes again (gRPC keeps its last config meanwhile).
+import { shutdownGrpcServer } from '../common/grpc-shutdown.js';
 import { chmod, lstat, rm } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { unixSocketLive } from '../common/listen-unix.js';
@@ -87,19 +88,8 @@ export class AppXdsServer {
     this.#endApp(grpc.status.UNAVAILABLE, 'the agent is shutting down');
     const server = this.#server;
     this.#server = undefined;
-    if (server) {
-      // An app that keeps its connection open does not hold the agent's exit.
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
-    }
+    // An app that keeps its connection open does not hold the agent's exit.
+    if (server) await shutdownGrpcServer(server);
     await rm(this.#o.socketPath, { force: true });
   }
 

@@ -327,6 +327,10 @@ export function httpService(name: string, selector: Record<string, string> = { a
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector, ports: [{ name: 'http', port, appProtocol: 'http' }] } };
 }
 
+export function grpcService(name: string, selector: Record<string, string> = { app: name }, port = 9000) {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector, ports: [{ name: 'grpc', port, appProtocol: 'grpc' }] } };
+}
+
 /** The Service taking plaintext beside mTLS (`trellis.io/mtls-mode: PERMISSIVE`), for a test that calls its inbound port as a client outside the mesh. */
 export function permissive<S extends { metadata: object }>(service: S): S {
   return { ...service, metadata: { ...service.metadata, annotations: { 'trellis.io/mtls-mode': 'PERMISSIVE' } } };

@@ -7,18 +7,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import grpc from '@grpc/grpc-js';
 import { waitFor } from '../../src/common/wait.js';
-import { applyResources, FIXTURES, startControlPlane, startWorkload } from './harness.js';
+import { applyResources, FIXTURES, grpcService, startControlPlane, startWorkload } from './harness.js';
 import { calls, failures, servedBy, startProxylessClient, startProxylessServer } from './proxyless.js';
 
 const { echoService } = (await import(path.join(FIXTURES, 'grpc-echo.mjs'))) as { echoService: grpc.ServiceDefinition };
 const EchoClient = grpc.makeGenericClientConstructor(echoService, 'Echo');
-
-const grpcService = (name: string) => ({
-  apiVersion: 'v1',
-  kind: 'Service',
-  metadata: { name, namespace: 'default' },
-  spec: { selector: { app: name }, ports: [{ name: 'grpc', port: 9000, appProtocol: 'grpc' }] },
-});
 
 const allowOnly = (name: string, target: string, serviceAccounts: string[]) => ({
   apiVersion: 'trellis.dev/v1alpha1',

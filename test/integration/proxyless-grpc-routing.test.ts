@@ -6,15 +6,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../../src/common/wait.js';
-import { applyResources, FIXTURES, runCli, startControlPlane, startWorkload, type ControlPlane } from './harness.js';
+import { applyResources, FIXTURES, grpcService, runCli, startControlPlane, startWorkload, type ControlPlane } from './harness.js';
 import { calls, failures, proxyStatus, servedBy, startProxylessClient } from './proxyless.js';
-
-const grpcService = (name: string, selector: Record<string, string>) => ({
-  apiVersion: 'v1',
-  kind: 'Service',
-  metadata: { name, namespace: 'default' },
-  spec: { selector, ports: [{ name: 'grpc', port: 9000, appProtocol: 'grpc' }] },
-});
 
 /** greeter: header x-canary: yes → v2; method Stream split `stream`; everything else split `rest` (weights of v1, v2). */
 const greeterRoute = (rest: [number, number], stream: [number, number]) => {

@@ -1,6 +1,7 @@
 // The xDS server: gRPC ADS for Trellis proxies, Envoy and proxyless gRPC. Each stream's
 // first request registers its workload; every config or registry change recomputes the
 // snapshots (debounced) and pushes the types whose version changed.
+import { shutdownGrpcServer } from '../../common/grpc-shutdown.js';
 import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../common/log.js';
@@ -230,17 +231,7 @@ export class XdsServer {
     this.#unsubscribeSecurity.forEach((u) => u());
     for (const s of [...this.#streams.values()]) this.#fail(s.call, streamError(XdsErrorCode.SHUTTING_DOWN, 'the control plane is shutting down'));
     const server = this.#server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 1000);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    if (server) await shutdownGrpcServer(server);
   }
 
   #handle(call: AdsCall): void {
