@@ -238,7 +238,7 @@ spec: {parentRefs: [{name: db, port: 5432}], rules: [{backendRefs: [{name: db-a,
   assert.match(resourceTable('TCPRoute', [tcp!], { now }), /^t +db:5432 +db-a:5432=9 +<unknown>\n$/m);
 });
 
-test('the proxy table says each node\'s kind: a sidecar, or a proxyless gRPC app', () => {
+test("the proxy table says each node's kind: a sidecar, or a proxyless gRPC app", () => {
   const base = {
     namespace: 'default',
     address: '10.0.0.1',
