@@ -155,7 +155,7 @@ export interface AccessLogSpec {
   enabled: boolean;
   /** Percent (0-100) of requests logged. */
   samplingPercent: number;
-  /** The JSON fields each line carries, in this order; absent: the full line (every field but the ones added in issue 14). */
+  /** The JSON fields each line carries, in this order; absent: the default line (docs/observability.md). */
   fields?: AccessLogField[];
   /** Only requests that match are logged; absent: every sampled request. */
   filter?: AccessLogFilterSpec;

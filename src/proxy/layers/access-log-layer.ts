@@ -64,7 +64,7 @@ export function passesAccessLogFilter(ctx: RequestContext, filter: AccessLogCond
   return filter.minDurationMs !== undefined && performance.now() - ctx.startTime >= filter.minDurationMs;
 }
 
-/** The full line (every field but those added in issue 14, which an operator chooses by name), keyed by field name. */
+/** The default line: every field but client_address, x_forwarded_for, span_id and upstream_ttfb_ms (chosen by name), keyed by field name. */
 const FULL_LINE: readonly (readonly [string, AccessLogField])[] = (
   [
     'start_time',
