@@ -42,6 +42,19 @@ test('tracing and access log settings are kept with their defaults filled in; a 
   assert.equal(assertOk(parseMeshConfig(minimal)).spec.tracing, undefined, 'absent: the control plane applies its default');
 });
 
+test('access log fields and filter are kept as given', () => {
+  const accessLog = { enabled: true, samplingPercent: 50, fields: ['response_code', 'client_address', 'span_id'], filter: { minStatusCode: 500, minDurationMs: 250 } };
+  const r = assertOk(parseMeshConfig(withField(minimal, 'spec', { accessLog })));
+  assert.deepEqual(r.spec.accessLog, accessLog);
+  assertRoundTrip(parseMeshConfig, r);
+});
+
+test('an unknown access log field is named with its position and the fields there are', () => {
+  const r = parseMeshConfig(withField(minimal, 'spec', { accessLog: { enabled: true, fields: ['response_code', 'status'] } }));
+  assertProblem(r, 'spec.accessLog.fields[1]', 'must be one of start_time, direction, method,');
+  assertProblem(r, 'spec.accessLog.fields[1]', 'span_id, user_agent, request_id, got "status"');
+});
+
 const invalid: [string, string, unknown, string][] = [
   ['another name', 'metadata.name', 'mesh', 'must be "default" (there is one MeshConfig per mesh), got "mesh"'],
   ['a namespace', 'metadata.namespace', 'default', 'must not be set: MeshConfig is not namespaced'],
@@ -65,6 +78,12 @@ const invalid: [string, string, unknown, string][] = [
   ['a collector with a query', 'spec.tracing.collector', 'http://otel:4318/?x=1', 'must be an http:// or https:// base URL'],
   ['an access log switch as text', 'spec.accessLog.enabled', 'yes', 'got "yes"'],
   ['a negative access log sampling', 'spec.accessLog.samplingPercent', -5, 'must be >= 0, got -5'],
+  ['an access log field named twice', 'spec.accessLog.fields', ['span_id', 'span_id'], 'must not name a field twice'],
+  ['no access log fields', 'spec.accessLog.fields', [], 'must have at least 1 item(s), got 0'],
+  ['an access log filter on a status that is not one', 'spec.accessLog.filter.minStatusCode', 700, 'must be <= 599, got 700'],
+  ['an access log filter on a fractional duration', 'spec.accessLog.filter.minDurationMs', 2.5, 'got 2.5'],
+  ['an empty access log filter', 'spec.accessLog.filter', {}, 'must set minStatusCode or minDurationMs'],
+  ['an unknown access log filter field', 'spec.accessLog.filter.minStatus', 500, ''],
 ];
 for (const [name, path, value, fragment] of invalid) {
   test(`refuses ${name} at ${path}`, () => assertProblem(parseMeshConfig(withField(minimal, path, value)), path, fragment));

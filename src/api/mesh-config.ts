@@ -9,6 +9,8 @@ import type { Problem } from './problem.js';
 import { describeValue } from './problem.js';
 import { checked, closedObject, parseWithSchema } from './schema-kit.js';
 import { checkVirtualIpRange } from './virtual-ip-range.js';
+import { ACCESS_LOG_FIELDS, isAccessLogField, type AccessLogField } from './access-log-fields.js';
+import type { AccessLogSpec } from './resource.js';
 
 /** The only name a MeshConfig may have: there is one per mesh. */
 export const MESH_CONFIG_NAME = 'default';
@@ -33,9 +35,18 @@ const collectorUrl = z.string().refine((v) => {
   }
 }, 'must be an http:// or https:// base URL without query (spans go to {collector}/v1/traces)');
 
+const accessLogField = checked(z.string(), (v) => (isAccessLogField(v) ? undefined : `must be one of ${ACCESS_LOG_FIELDS.join(', ')}, got ${describeValue(v)}`));
+
 const spec = closedObject({
   tracing: closedObject({ samplingPercent: percent.default(DEFAULT_TRACING_PERCENT), collector: collectorUrl.optional() }).optional(),
-  accessLog: closedObject({ enabled: z.boolean().default(false), samplingPercent: percent.default(100) }).optional(),
+  accessLog: closedObject({
+    enabled: z.boolean().default(false),
+    samplingPercent: percent.default(100),
+    fields: checked(z.array(accessLogField).min(1), (f) => (new Set(f).size === f.length ? undefined : `must not name a field twice, got ${describeValue(f)}`)).optional(),
+    filter: checked(closedObject({ minStatusCode: z.int().min(100).max(599).optional(), minDurationMs: z.int().min(0).optional() }), (f) =>
+      f.minStatusCode !== undefined || f.minDurationMs !== undefined ? undefined : 'must set minStatusCode or minDurationMs (or leave filter out)',
+    ).optional(),
+  }).optional(),
   loadBalancer: z.enum(['RoundRobin', 'LeastRequest']).default(DEFAULT_MESH_CONFIG.loadBalancer),
   workloadGracePeriodSeconds: z.int().min(0).max(MAX_WORKLOAD_GRACE_PERIOD_SECONDS).default(DEFAULT_MESH_CONFIG.workloadGracePeriodSeconds),
   connectTimeoutMs: z.int().min(1).max(MAX_CONNECT_TIMEOUT_MS).default(DEFAULT_MESH_CONFIG.connectTimeoutMs),
@@ -84,7 +95,7 @@ export function parseMeshConfig(raw: unknown): Result<MeshConfig, Problem[]> {
       ...(s.tracing !== undefined
         ? { tracing: { samplingPercent: s.tracing.samplingPercent, ...(s.tracing.collector !== undefined ? { collector: s.tracing.collector.replace(/\/+$/, '') } : {}) } }
         : {}),
-      ...(s.accessLog !== undefined ? { accessLog: { enabled: s.accessLog.enabled, samplingPercent: s.accessLog.samplingPercent } } : {}),
+      ...(s.accessLog !== undefined ? { accessLog: accessLogSpec(s.accessLog) } : {}),
       ...(s.pathNormalization !== undefined
         ? {
             pathNormalization: {
@@ -95,4 +106,21 @@ export function parseMeshConfig(raw: unknown): Result<MeshConfig, Problem[]> {
         : {}),
     },
   });
+}
+
+function accessLogSpec(a: {
+  enabled: boolean;
+  samplingPercent: number;
+  fields?: string[] | undefined;
+  filter?: { minStatusCode?: number | undefined; minDurationMs?: number | undefined } | undefined;
+}): AccessLogSpec {
+  const f = a.filter;
+  return {
+    enabled: a.enabled,
+    samplingPercent: a.samplingPercent,
+    ...(a.fields !== undefined ? { fields: a.fields as AccessLogField[] } : {}),
+    ...(f !== undefined
+      ? { filter: { ...(f.minStatusCode !== undefined ? { minStatusCode: f.minStatusCode } : {}), ...(f.minDurationMs !== undefined ? { minDurationMs: f.minDurationMs } : {}) } }
+      : {}),
+  };
 }

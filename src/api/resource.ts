@@ -1,6 +1,7 @@
 // The user-facing resources (Kubernetes-style YAML: apiVersion, kind, metadata, spec).
 // Typed results of parsing; see parse.ts for how raw documents become these.
 
+import type { AccessLogField } from './access-log-fields.js';
 import type { TrafficPolicy } from './traffic-policy-types.js';
 import type { HTTPRouteFilter } from './http-route-filter.js';
 import type { GRPCRoute } from './grpc-route.js';
@@ -154,6 +155,17 @@ export interface AccessLogSpec {
   enabled: boolean;
   /** Percent (0-100) of requests logged. */
   samplingPercent: number;
+  /** The JSON fields each line carries, in this order; absent: the default line (docs/observability.md). */
+  fields?: AccessLogField[];
+  /** Only requests that match are logged; absent: every sampled request. */
+  filter?: AccessLogFilterSpec;
+}
+/** Conditions of an access log filter: a request is logged when it meets any one given. */
+export interface AccessLogFilterSpec {
+  /** Logged when the response status is at least this (e.g. 500: server errors, 400: every error). */
+  minStatusCode?: number;
+  /** Logged when the request took at least this long, in milliseconds. */
+  minDurationMs?: number;
 }
 export type OutboundPolicy = 'PassThrough' | 'Refuse';
 export interface MeshConfig {

@@ -45,3 +45,50 @@ test('a tracer or exporter the proxy cannot honour is a NACK naming the field', 
   assert.ok(!grpc.ok);
   assert.match(grpc.error[0]!.message, /OTLP over gRPC is not supported/);
 });
+
+test('access log fields and filter reach the proxy through protobuf as a json_format and status/duration filters', () => {
+  const accessLog = {
+    enabled: true,
+    samplingPercent: 100,
+    fields: ['response_code' as const, 'client_address' as const, 'span_id' as const],
+    filter: { minStatusCode: 500, minDurationMs: 250 },
+  };
+  const r = decodeListener(wire(httpListener(place, 'routes', hcmTelemetry({ ...DEFAULT_MESH_CONFIG, accessLog }, undefined))));
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
+  assert.deepEqual(r.value.protocol === 'http' && r.value.telemetry, {
+    accessLogPercent: 100,
+    accessLogFilter: { minStatusCode: 500, minDurationMs: 250 },
+    accessLogFormat: [
+      ['response_code', 'response_code'],
+      ['client_address', 'client_address'],
+      ['span_id', 'span_id'],
+    ],
+  });
+  const one = decodeListener(
+    wire(httpListener(place, 'routes', hcmTelemetry({ ...DEFAULT_MESH_CONFIG, accessLog: { enabled: true, samplingPercent: 10, filter: { minStatusCode: 400 } } }, undefined))),
+  );
+  assert.ok(one.ok);
+  assert.deepEqual(one.value.protocol === 'http' && one.value.telemetry, { accessLogPercent: 10, accessLogFilter: { minStatusCode: 400 } });
+});
+
+test('an access log operator or filter the proxy cannot honour is a NACK naming the field', () => {
+  const accessLog = { enabled: true, samplingPercent: 100, fields: ['response_code' as const], filter: { minStatusCode: 500 } };
+  const fresh = () => httpListener(place, 'routes', hcmTelemetry({ ...DEFAULT_MESH_CONFIG, accessLog }, undefined)) as any;
+  const problems = (l: object) => {
+    const r = decodeListener(wire(l));
+    assert.ok(!r.ok, 'refused');
+    return r.error.map((p) => `${p.path}: ${p.message}`).join('\n');
+  };
+  const op = fresh();
+  op.filterChains[0].filters[0].typedConfig.accessLog[0].typedConfig.logFormat.jsonFormat.fields.upstream = { stringValue: '%UPSTREAM_TRANSPORT_FAILURE_REASON%' };
+  assert.match(
+    problems(op),
+    /accessLog\[0\]\.typedConfig\.logFormat\.jsonFormat\.upstream: must be a command operator Trellis proxy fills .*got "%UPSTREAM_TRANSPORT_FAILURE_REASON%"/,
+  );
+  const le = fresh();
+  le.filterChains[0].filters[0].typedConfig.accessLog[0].filter.andFilter.filters[1].statusCodeFilter.comparison.op = 'LE';
+  assert.match(problems(le), /accessLog\[0\]\.filter\.andFilter\.filters\[1\]\.statusCodeFilter\.comparison\.op: only GE is supported by Trellis proxy, got "LE"/);
+  const header = fresh();
+  header.filterChains[0].filters[0].typedConfig.accessLog[0].filter.andFilter.filters[1] = { headerFilter: { header: { name: 'x-debug', presentMatch: true } } };
+  assert.match(problems(header), /accessLog\[0\]\.filter\.andFilter\.filters\[1\]\.headerFilter: Trellis proxy supports runtimeFilter/);
+});

@@ -1,7 +1,9 @@
 // The HTTP connection manager's telemetry fields from the MeshConfig: `tracing` (random
 // sampling percent and an OpenTelemetry provider exporting OTLP over HTTP) and `accessLog`
-// (stdout, with a runtime filter sampling a percentage). Absent when the mesh asks for none.
-import type { MeshConfigSpec } from '../../api/resource.js';
+// (stdout, with a runtime filter sampling a percentage, status/duration filters and a json_format
+// of the chosen fields). Absent when the mesh asks for none.
+import type { AccessLogSpec, MeshConfigSpec } from '../../api/resource.js';
+import { accessLogOperator } from '../../xds/access-log-operators.js';
 import { DEFAULT_TRACING_PERCENT } from '../../api/mesh-config.js';
 import { durationFromMs } from './clusters.js';
 import {
@@ -41,19 +43,35 @@ export function hcmTelemetry(mesh: MeshConfigSpec, defaultCollector: string | un
       },
     };
   }
-  if (mesh.accessLog?.enabled) {
+  const log = mesh.accessLog;
+  if (log?.enabled) {
     out.accessLog = [
       {
         name: ACCESS_LOGGER_STDOUT,
-        filter: {
-          runtimeFilter: {
-            runtimeKey: 'trellis.access_log.sampling',
-            percentSampled: { numerator: Math.round(mesh.accessLog.samplingPercent * 100), denominator: 'TEN_THOUSAND' },
-          },
+        filter: accessLogFilter(log),
+        typedConfig: {
+          '@type': typeUrl(STDOUT_ACCESS_LOG),
+          // json_format is a google.protobuf.Struct, written here in its message form.
+          ...(log.fields !== undefined ? { logFormat: { jsonFormat: { fields: Object.fromEntries(log.fields.map((f) => [f, { stringValue: accessLogOperator(f) }])) } } } : {}),
         },
-        typedConfig: { '@type': typeUrl(STDOUT_ACCESS_LOG) },
       },
     ];
   }
   return out;
+}
+
+/** Sampling (a runtime filter), and with a MeshConfig filter: sampled and (status >= N or duration >= N ms), as Envoy composes filters. */
+function accessLogFilter(log: AccessLogSpec): object {
+  const sampling = {
+    runtimeFilter: {
+      runtimeKey: 'trellis.access_log.sampling',
+      percentSampled: { numerator: Math.round(log.samplingPercent * 100), denominator: 'TEN_THOUSAND' },
+    },
+  };
+  const conditions: object[] = [];
+  const ge = (key: string, value: number) => ({ op: 'GE', value: { defaultValue: value, runtimeKey: `trellis.access_log.${key}` } });
+  if (log.filter?.minStatusCode !== undefined) conditions.push({ statusCodeFilter: { comparison: ge('min_status_code', log.filter.minStatusCode) } });
+  if (log.filter?.minDurationMs !== undefined) conditions.push({ durationFilter: { comparison: ge('min_duration_ms', log.filter.minDurationMs) } });
+  if (conditions.length === 0) return sampling;
+  return { andFilter: { filters: [sampling, conditions.length === 1 ? conditions[0] : { orFilter: { filters: conditions } }] } };
 }

@@ -6,6 +6,7 @@
 // Invariant: every cluster named by a listener or route exists in `clusters` (the decoder
 // checks this before the config is accepted; a route to a missing cluster is a NACK).
 
+import type { AccessLogField } from '../../api/access-log-fields.js';
 import type { HeaderMods, MirrorConfig, RedirectConfig, RewriteConfig } from './route-filter-config.js';
 import type { CircuitLimits, FaultConfig, HashConfig, OutlierConfig, RateLimitConfig, RetryConfig } from './resilience-config.js';
 
@@ -74,6 +75,16 @@ export interface ListenerTelemetry {
   readonly collectorIsControlPlane?: boolean;
   /** Percent of requests written to the access log (0-100). Undefined: no access log. */
   readonly accessLogPercent?: number;
+  /** Only requests that meet one of these are logged (Envoy's status code and duration filters); undefined: all sampled ones. */
+  readonly accessLogFilter?: AccessLogCondition;
+  /** The JSON line's keys and the field each carries (Envoy's json_format); undefined: the full line. */
+  readonly accessLogFormat?: readonly (readonly [key: string, field: AccessLogField])[];
+}
+
+/** Either threshold met is enough. */
+export interface AccessLogCondition {
+  readonly minStatusCode?: number;
+  readonly minDurationMs?: number;
 }
 
 export interface TcpListenerConfig {

@@ -103,6 +103,9 @@ export class RequestContext implements RouteInput {
   /** The request body kept for retries (set by the retry layer when the request has one). */
   replay: BodyReplay | undefined = undefined;
 
+  /** performance.now() when the last attempt's upstream response head arrived (its first byte, as the proxy sees it); -1: none did. */
+  upstreamHeadTime = -1;
+
   private finished = false;
   private hooks: DoneHook[] | undefined = undefined;
 
@@ -165,6 +168,7 @@ export class RequestContext implements RouteInput {
    * attempt, a layer (a retry) took over.
    */
   upstreamHead(status: number, grpcStatus: number): boolean {
+    this.upstreamHeadTime = performance.now();
     return this.scope.stack.responseHead(this, status, grpcStatus);
   }
 

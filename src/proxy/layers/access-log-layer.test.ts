@@ -109,3 +109,74 @@ test('the share is drawn per request', (t) => {
     ['/in'],
   );
 });
+
+test("an operator's json_format carries its keys, in order, with client address, x-forwarded-for, span id and upstream time to first byte", (t) => {
+  const telemetry = testTelemetry();
+  const lines: Record<string, unknown>[] = [];
+  t.mock.method(telemetry.accessLog, 'write', (e: Record<string, unknown>) => void lines.push(e));
+  let now = 1000;
+  t.mock.method(performance, 'now', () => now);
+  const format = [
+    ['status', 'response_code'],
+    ['client', 'client_address'],
+    ['xff', 'x_forwarded_for'],
+    ['span', 'span_id'],
+    ['ttfb', 'upstream_ttfb_ms'],
+    ['took', 'duration_ms'],
+    ['grpc', 'grpc_status'],
+  ] as const;
+  const { ctx } = fakeRequest({
+    remoteAddress: '::ffff:10.0.0.7',
+    headers: { 'x-forwarded-for': '203.0.113.5, 10.0.0.1' },
+    listener: { telemetry: { accessLogPercent: 100, accessLogFormat: format } },
+  });
+  accessLogLayer(telemetry).request(ctx, new NextRecorder().handler);
+  ctx.trace = { traceId: 'a'.repeat(32), spanId: 'c'.repeat(16), parentSpanId: undefined, sampled: true, traceState: undefined };
+  now = 1012.5;
+  ctx.upstreamHead(503, -1);
+  now = 1020;
+  completeResponse(ctx, 503);
+  assert.equal(lines.length, 1);
+  assert.deepEqual(Object.entries(lines[0]!), [
+    ['status', 503],
+    ['client', '10.0.0.7'],
+    ['xff', '203.0.113.5, 10.0.0.1'],
+    ['span', 'c'.repeat(16)],
+    ['ttfb', 12.5],
+    ['took', 20],
+  ]);
+  // Without an upstream answer or a header, the key is left out rather than written empty.
+  const { ctx: own } = fakeRequest({ remoteAddress: '10.0.0.8', listener: { telemetry: { accessLogPercent: 100, accessLogFormat: format } } });
+  accessLogLayer(telemetry).request(own, new NextRecorder().handler);
+  completeResponse(own, 404);
+  assert.deepEqual(lines[1], { status: 404, client: '10.0.0.8', took: 0 });
+});
+
+test('a filter logs only requests at or above its status, or at or above its duration', (t) => {
+  const telemetry = testTelemetry();
+  const lines: AccessLogEntry[] = [];
+  t.mock.method(telemetry.accessLog, 'write', (e: AccessLogEntry) => void lines.push(e));
+  let now = 0;
+  t.mock.method(performance, 'now', () => now);
+  const layer = accessLogLayer(telemetry);
+  const send = (filter: { minStatusCode?: number; minDurationMs?: number }, path: string, status: number, tookMs: number) => {
+    now = 0;
+    const { ctx } = fakeRequest({ path, listener: { telemetry: { accessLogPercent: 100, accessLogFilter: filter } } });
+    layer.request(ctx, new NextRecorder().handler);
+    now = tookMs;
+    completeResponse(ctx, status);
+  };
+  send({ minStatusCode: 500 }, '/ok', 200, 0);
+  send({ minStatusCode: 500 }, '/not-found', 404, 0);
+  send({ minStatusCode: 500 }, '/unavailable', 503, 0);
+  send({ minStatusCode: 400 }, '/client-error', 404, 0);
+  send({ minDurationMs: 100 }, '/fast', 200, 99.9);
+  send({ minDurationMs: 100 }, '/slow', 200, 100);
+  send({ minStatusCode: 500, minDurationMs: 100 }, '/slow-ok', 200, 250);
+  send({ minStatusCode: 500, minDurationMs: 100 }, '/fast-error', 500, 1);
+  send({ minStatusCode: 500, minDurationMs: 100 }, '/fast-ok', 200, 1);
+  assert.deepEqual(
+    lines.map((l) => l.path),
+    ['/unavailable', '/client-error', '/slow', '/slow-ok', '/fast-error'],
+  );
+});

@@ -1,44 +1,110 @@
-// Layer: the access log. A sampled share of requests (the listener's percentage) is written as
-// one JSON line when the request is over; listeners without access log config skip it.
+// Layer: the access log. A sampled share of requests (the listener's percentage) that meets the
+// listener's filter (status, duration) is written as one JSON line when the request is over: the
+// full entry, or the operator's chosen fields; listeners without access log config skip it.
 import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
+import type { AccessLogField } from '../../api/access-log-fields.js';
+import type { AccessLogCondition, ListenerTelemetry } from '../config/runtime-config.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
 
-/** The access log entry of a finished request. */
+type FieldValue = string | number | boolean | undefined;
+const ms = (t: number): number => Math.round(t * 1000) / 1000;
+
+/** How each field is filled from a finished request; undefined leaves the key out of the line. */
+const FIELD: Record<AccessLogField, (ctx: RequestContext, self: string) => FieldValue> = {
+  start_time: (ctx) => new Date(performance.timeOrigin + ctx.startTime).toISOString(),
+  direction: (ctx) => ctx.direction,
+  method: (ctx) => ctx.method,
+  authority: (ctx) => ctx.authority,
+  path: (ctx) => ctx.path,
+  protocol: (ctx) => (ctx.downstream.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1'),
+  response_code: (ctx) => ctx.status,
+  grpc_status: (ctx) => (ctx.grpcStatus >= 0 ? ctx.grpcStatus : undefined),
+  response_flags: (ctx) => ctx.error?.code ?? (ctx.status === 0 ? 'DOWNSTREAM_CLOSED' : '-'),
+  duration_ms: (ctx) => ms(performance.now() - ctx.startTime),
+  upstream_ttfb_ms: (ctx) => (ctx.upstreamHeadTime >= 0 ? ms(ctx.upstreamHeadTime - ctx.startTime) : undefined),
+  bytes_received: (ctx) => ctx.requestBytes,
+  bytes_sent: (ctx) => ctx.responseBytes,
+  upstream_host: (ctx) => ctx.endpoint?.key,
+  upstream_cluster: (ctx) => ctx.cluster?.name,
+  route_name: (ctx) => ctx.route?.name ?? '',
+  client_address: (ctx) => withoutMappedPrefix(ctx.downstream.remoteAddress),
+  x_forwarded_for: (ctx) => ctx.header('x-forwarded-for'),
+  source_service: (ctx) => ctx.sourceService,
+  source_workload: (ctx) => ctx.sourceWorkload,
+  source_authenticated: (ctx) => ctx.sourceAuthenticated,
+  destination_service: (ctx, self) => (ctx.direction === 'inbound' ? self : (ctx.cluster?.service ?? 'unknown')),
+  trace_id: (ctx) => ctx.trace?.traceId,
+  span_id: (ctx) => ctx.trace?.spanId,
+  user_agent: (ctx) => ctx.header('user-agent'),
+  request_id: (ctx) => ctx.header('x-request-id'),
+};
+
+/** An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; the log names a.b.c.d. */
+function withoutMappedPrefix(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** The line of a finished request in the operator's json_format: its keys, in order, each with its field's value. */
+export function accessLogLine(ctx: RequestContext, selfService: string, format: NonNullable<ListenerTelemetry['accessLogFormat']>): Record<string, string | number | boolean> {
+  const line: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < format.length; i++) {
+    const [key, field] = format[i]!;
+    const v = FIELD[field](ctx, selfService);
+    if (v !== undefined) line[key] = v;
+  }
+  return line;
+}
+
+/** True when the request meets the listener's access log filter (either threshold), or there is none. */
+export function passesAccessLogFilter(ctx: RequestContext, filter: AccessLogCondition | undefined): boolean {
+  if (filter === undefined) return true;
+  if (filter.minStatusCode !== undefined && ctx.status >= filter.minStatusCode) return true;
+  return filter.minDurationMs !== undefined && performance.now() - ctx.startTime >= filter.minDurationMs;
+}
+
+/** The default line: every field but client_address, x_forwarded_for, span_id and upstream_ttfb_ms (chosen by name), keyed by field name. */
+const FULL_LINE: readonly (readonly [string, AccessLogField])[] = (
+  [
+    'start_time',
+    'direction',
+    'method',
+    'authority',
+    'path',
+    'protocol',
+    'response_code',
+    'grpc_status',
+    'response_flags',
+    'duration_ms',
+    'bytes_received',
+    'bytes_sent',
+    'upstream_host',
+    'upstream_cluster',
+    'route_name',
+    'source_service',
+    'source_workload',
+    'source_authenticated',
+    'destination_service',
+    'trace_id',
+    'user_agent',
+    'request_id',
+  ] as const
+).map((f) => [f, f]);
+
+/** The full access log entry of a finished request. */
 export function accessLogEntry(ctx: RequestContext, selfService: string): AccessLogEntry {
-  const e: AccessLogEntry = {
-    start_time: new Date(performance.timeOrigin + ctx.startTime).toISOString(),
-    direction: ctx.direction,
-    method: ctx.method,
-    authority: ctx.authority,
-    path: ctx.path,
-    protocol: ctx.downstream.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
-    response_code: ctx.status,
-    response_flags: ctx.error?.code ?? (ctx.status === 0 ? 'DOWNSTREAM_CLOSED' : '-'),
-    duration_ms: Math.round((performance.now() - ctx.startTime) * 1000) / 1000,
-    bytes_received: ctx.requestBytes,
-    bytes_sent: ctx.responseBytes,
-    route_name: ctx.route?.name ?? '',
-    source_service: ctx.sourceService,
-    source_workload: ctx.sourceWorkload,
-    source_authenticated: ctx.sourceAuthenticated,
-    destination_service: ctx.direction === 'inbound' ? selfService : (ctx.cluster?.service ?? 'unknown'),
-  };
-  if (ctx.grpcStatus >= 0) e.grpc_status = ctx.grpcStatus;
-  if (ctx.endpoint !== undefined) e.upstream_host = ctx.endpoint.key;
-  if (ctx.cluster !== undefined) e.upstream_cluster = ctx.cluster.name;
-  if (ctx.trace !== undefined) e.trace_id = ctx.trace.traceId;
-  const ua = ctx.header('user-agent');
-  if (ua !== undefined) e.user_agent = ua;
-  const id = ctx.header('x-request-id');
-  if (id !== undefined) e.request_id = id;
-  return e;
+  return accessLogLine(ctx, selfService, FULL_LINE) as unknown as AccessLogEntry;
 }
 
 export function accessLogLayer(telemetry: ProxyTelemetry): HttpLayer {
   const self = telemetry.identity.service;
-  const write = (ctx: RequestContext): void => telemetry.accessLog.write(accessLogEntry(ctx, self));
+  const write = (ctx: RequestContext): void => {
+    const t = ctx.listener.telemetry;
+    if (!passesAccessLogFilter(ctx, t?.accessLogFilter)) return;
+    const format = t?.accessLogFormat;
+    telemetry.accessLog.write(format === undefined ? accessLogEntry(ctx, self) : accessLogLine(ctx, self, format));
+  };
   return {
     name: 'access-log',
     request(ctx, next) {

@@ -1,6 +1,6 @@
 // Access log: one JSON line per sampled request, in the spirit of Envoy's default format
 // (start time, method, authority, path, protocol, status, response flags, durations, bytes,
-// upstream, source identity, trace id). Lines go through sonic-boom (pino's asynchronous
+// upstream, source identity, trace id), or the fields a MeshConfig chose. Lines go through sonic-boom (pino's asynchronous
 // destination): a write only appends to a buffer; a full buffer drops lines (counted).
 import pino from 'pino';
 
@@ -42,7 +42,8 @@ export class AccessLogWriter {
 
   constructor(private readonly target: number | string = 1) {}
 
-  write(entry: AccessLogEntry): void {
+  /** Writes one line: the full entry, or a line of the operator's chosen fields. */
+  write(entry: AccessLogEntry | Readonly<Record<string, string | number | boolean>>): void {
     // Opened on first use, so proxies with access logs off hold no buffer.
     const dest = (this.dest ??= this.open());
     dest.write(JSON.stringify(entry) + '\n');

@@ -1,6 +1,9 @@
-// Exports finished spans in batches with OTLP/HTTP JSON (POST {collector}/v1/traces), off the
-// request path: record() only appends to a bounded queue; a timer or a full batch flushes.
-// A collector that is down or slow costs dropped spans (counted), never request latency.
+// Exports finished spans in batches, off the request path: record() only appends to a bounded
+// queue; a timer or a full batch flushes. The protocol is OpenTelemetry's
+// OTEL_EXPORTER_OTLP_PROTOCOL choice: http/json (POST {collector}/v1/traces, the default),
+// http/protobuf (the same with application/x-protobuf) or grpc (TraceService/Export); the
+// protobuf encoder and grpc-js are loaded only when chosen. A collector that is down, slow or
+// refusing (HTTP status, gRPC status) costs dropped spans (counted, logged), never request latency.
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 import { http, https } from '../../common/node-http.js';
@@ -9,8 +12,14 @@ import type { Logger } from '../../common/log.js';
 import { encodeSpans } from './otlp-json.js';
 import type { FinishedSpan, SpanResource } from './span.js';
 
+/** OTEL_EXPORTER_OTLP_PROTOCOL's values. */
+export const OTLP_PROTOCOLS = ['http/json', 'http/protobuf', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
 export interface SpanExporterOptions {
   resource: SpanResource;
+  /** How batches are sent (default http/json); a `unix:` collector (the control plane's receiver) always gets http/json. */
+  protocol?: OtlpProtocol;
   /** Most spans held per collector before new ones are dropped (default 2048). */
   maxQueue?: number;
   /** Spans per request (default 512). */
@@ -84,8 +93,19 @@ export class SpanExporter {
     };
   }
 
+  private async deliver(collector: string, spans: FinishedSpan[]): Promise<void> {
+    const protocol = this.opts.protocol ?? 'http/json';
+    // The control plane's own receiver (a unix: socket) takes JSON.
+    if (protocol === 'http/json' || collector.startsWith('unix:')) return post(collector, encodeSpans(this.opts.resource, spans), 'application/json', this.tlsOptions());
+    const { encodeSpansProtobuf } = await import('./otlp-protobuf.js');
+    const body = encodeSpansProtobuf(this.opts.resource, spans);
+    if (protocol === 'http/protobuf') return post(collector, body, 'application/x-protobuf', this.tlsOptions());
+    const { exportOverGrpc } = await import('./otlp-grpc.js');
+    return exportOverGrpc(collector, body, this.tlsOptions());
+  }
+
   private send(collector: string, spans: FinishedSpan[]): void {
-    const p = post(collector, encodeSpans(this.opts.resource, spans), this.tlsOptions())
+    const p = this.deliver(collector, spans)
       .then(() => {
         this.counts.exported += spans.length;
       })
@@ -107,9 +127,9 @@ export class SpanExporter {
 type CollectorTls = Pick<Https.RequestOptions, 'ca' | 'key' | 'cert'>;
 
 /** POST {collector}/v1/traces; a `unix:PATH` collector is plain HTTP over that socket (its permissions are the trust boundary). */
-function post(collector: string, body: string, tlsOptions: CollectorTls): Promise<void> {
+function post(collector: string, body: string | Uint8Array, contentType: string, tlsOptions: CollectorTls): Promise<void> {
   return new Promise((resolve, reject) => {
-    const options: Http.RequestOptions = { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 5000 };
+    const options: Http.RequestOptions = { method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }, timeout: 5000 };
     const onResponse = (res: Http.IncomingMessage) => {
       res.resume();
       res.on('end', () => (res.statusCode !== undefined && res.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
