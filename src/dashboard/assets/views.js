@@ -205,39 +205,52 @@ export function proxiesView(el) {
   return { refresh, dispose() {} };
 }
 
-/** Recent traces. */
+/** Recent traces, refreshed with the page; a trace whose spans do not form one tree yet is marked in progress. */
 export function tracesView(el) {
   el.innerHTML = `<h1>Recent traces</h1><div class="panel"><table id="tr"><thead><tr><th>Root</th><th>Services</th><th class="num">Spans</th><th class="num">Errors</th><th class="num">Duration</th><th>When</th></tr></thead><tbody></tbody></table></div>`;
   async function refresh() {
     const { items } = await get('/api/v1/traces?limit=50');
+    const progress = (x) => (x.complete ? '' : ' <span class="pill warn" data-testid="in-progress">in progress</span>');
     el.querySelector('#tr tbody').innerHTML =
       items
         .map(
           (x) =>
-            `<tr><td><a href="#/trace/${x.traceId}">${esc(x.rootName)}</a> <span class="muted">${esc(x.rootService)}</span></td><td>${esc(x.services.join(', '))}</td><td class="num">${x.spans}</td><td class="num ${x.errors ? 'bad' : ''}">${x.errors}</td><td class="num">${fmt.ms(x.durationMs)}</td><td class="muted">${new Date(x.startUnixMs).toLocaleTimeString()}</td></tr>`,
+            `<tr><td><a href="#/trace/${x.traceId}">${esc(x.rootName)}</a> <span class="muted">${esc(x.rootService)}</span>${progress(x)}</td><td>${esc(x.services.join(', '))}</td><td class="num">${x.spans}</td><td class="num ${x.errors ? 'bad' : ''}">${x.errors}</td><td class="num">${fmt.ms(x.durationMs)}</td><td class="muted">${new Date(x.startUnixMs).toLocaleTimeString()}</td></tr>`,
         )
         .join('') || '<tr><td colspan="6" class="muted">no traces received yet</td></tr>';
   }
   return { refresh, dispose() {} };
 }
 
-/** One trace as a waterfall: spans in parent/child order, bars placed on the trace's time line. */
+/**
+ * One trace as a waterfall: spans in parent/child order, bars placed on the trace's time line.
+ * Refreshed while shown: spans that arrive later join the tree. A span whose parent has not
+ * arrived yet hangs under a placeholder for that parent, not as a second root, and the trace
+ * says "in progress" until its spans form one tree.
+ */
 export function traceView(el, [traceId]) {
-  el.innerHTML = `<h1>Trace <code>${esc(traceId)}</code></h1><div class="panel waterfall" data-testid="waterfall"></div><div class="panel"><h2>Span details</h2><pre id="detail" class="muted">click a span</pre></div>`;
-  let loaded = false;
+  el.innerHTML = `<h1>Trace <code>${esc(traceId)}</code> <span id="trace-state" data-testid="trace-state" class="pill"></span></h1><div class="panel waterfall" data-testid="waterfall"></div><div class="panel"><h2>Span details</h2><pre id="detail" class="muted">click a span</pre></div>`;
+  let shown = -1;
   async function refresh() {
-    if (loaded) return;
-    const { spans } = await get(`/api/v1/traces/${encodeURIComponent(traceId)}`);
-    loaded = true;
+    const { spans, complete } = await get(`/api/v1/traces/${encodeURIComponent(traceId)}`);
+    if (spans.length === shown) return;
+    shown = spans.length;
+    const state = el.querySelector('#trace-state');
+    state.className = `pill ${complete ? 'ok' : 'warn'}`;
+    state.dataset.complete = String(complete);
+    state.textContent = complete ? `complete: ${spans.length} spans` : `in progress: ${spans.length} spans so far`;
     const start = Math.min(...spans.map((s) => s.startUnixMs));
     const total = Math.max(...spans.map((s) => s.endUnixMs)) - start || 1;
     const ids = new Set(spans.map((s) => s.spanId));
     const children = new Map();
     for (const s of spans) {
-      const p = s.parentSpanId && ids.has(s.parentSpanId) ? s.parentSpanId : '';
+      const p = s.parentSpanId ?? '';
       if (!children.has(p)) children.set(p, []);
       children.get(p).push(s);
     }
+    // The root: the span without a parent, else the earliest whose parent is not here (the caller's, outside the mesh).
+    const orphans = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startUnixMs - b.startUnixMs);
+    const root = orphans.find((s) => !s.parentSpanId) ?? orphans[0];
     const rows = [];
     const walk = (parent, depth) =>
       (children.get(parent) ?? [])
@@ -246,18 +259,28 @@ export function traceView(el, [traceId]) {
           rows.push([s, depth]);
           walk(s.spanId, depth + 1);
         });
-    walk('', 0);
+    if (root) {
+      rows.push([root, 0]);
+      walk(root.spanId, 1);
+    }
+    const missing = [...new Set(orphans.filter((s) => s !== root).map((s) => s.parentSpanId))];
+    for (const parent of missing) {
+      rows.push([{ missing: parent }, 0]);
+      walk(parent, 1);
+    }
     const box = el.querySelector('.waterfall');
     box.innerHTML = rows
       .map(([s, d], i) => {
+        if (s.missing)
+          return `<div class="row pending" data-missing="${esc(s.missing)}"><div class="label muted">span <code>${esc(s.missing)}</code> not received yet</div><div class="bar-wrap"></div><div></div></div>`;
         const left = ((s.startUnixMs - start) / total) * 100;
         const width = ((s.endUnixMs - s.startUnixMs) / total) * 100;
         const kind = s.kind === 2 ? 'server' : s.kind === 3 ? 'client' : 'span';
-        return `<div class="row span" data-i="${i}" data-span="${s.spanId}" data-parent="${s.parentSpanId ?? ''}"><div class="label" style="padding-left:${d * 16}px"><b>${esc(s.service)}</b> ${esc(s.name)} <span class="muted">${kind}</span></div><div class="bar-wrap"><div class="bar ${s.statusCode === 2 ? 'err' : ''}" style="left:${left}%;width:${width}%"></div></div><div class="num muted">${fmt.ms(s.endUnixMs - s.startUnixMs)}</div></div>`;
+        return `<div class="row span" data-i="${i}" data-span="${s.spanId}" data-parent="${s.parentSpanId ?? ''}" data-depth="${d}"><div class="label" style="padding-left:${d * 16}px"><b>${esc(s.service)}</b> ${esc(s.name)} <span class="muted">${kind}</span></div><div class="bar-wrap"><div class="bar ${s.statusCode === 2 ? 'err' : ''}" style="left:${left}%;width:${width}%"></div></div><div class="num muted">${fmt.ms(s.endUnixMs - s.startUnixMs)}</div></div>`;
       })
       .join('');
     box
-      .querySelectorAll('.row')
+      .querySelectorAll('.row.span')
       .forEach((r) => r.addEventListener('click', () => (el.querySelector('#detail').textContent = JSON.stringify(rows[Number(r.dataset.i)][0], null, 2))));
   }
   return { refresh, dispose() {} };
