@@ -63,7 +63,9 @@ test('trellis check fails naming a failing service and its success rate, and pas
   ).catch((e: Error) => {
     throw new Error(`${e.message}; last: ${last.stdout}${last.stderr}`);
   });
-  assert.match(last.stdout, /\[ok\]\s+services succeeding \(at least 95%\): 1 service\(s\) over the last 5 s; the lowest: reviews\.default 100\.00%/);
+  // The window may still hold a failure or two from before the fix: at least 95 %, not always 100 %.
+  const ok = /\[ok\]\s+services succeeding \(at least 95%\): 1 service\(s\) over the last 5 s; the lowest: reviews\.default (\d+\.\d\d)% /.exec(last.stdout);
+  assert.ok(ok && Number(ok[1]) >= 95, last.stdout);
   assert.match(last.stdout, /The mesh is healthy\./);
 
   // A p99 threshold no request can meet fails naming the service with its p99.

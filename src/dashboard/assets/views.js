@@ -7,7 +7,26 @@ const signalCells = (s) =>
 const signalHead = '<th class="num">RPS</th><th class="num">Success</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th>';
 const colour = (rate) => (rate == null ? '#98a2b3' : rate >= 0.99 ? '#12a150' : rate >= 0.95 ? '#d98c00' : '#d92d20');
 
-/** The topology: services as nodes, caller -> callee edges, golden signals on both. */
+/** Route edges `{ id, source, target, label }` from every HTTPRoute with a Service parent to its other backend Services; none without a token. */
+async function routeEdges() {
+  const { items } = await get('/api/v1/httproutes').catch(() => ({ items: [] }));
+  const out = new Map();
+  for (const r of items) {
+    const ns = r.metadata.namespace ?? 'default';
+    for (const p of r.spec.parentRefs ?? []) {
+      if ((p.kind ?? 'Service') !== 'Service') continue;
+      const source = `${p.name}.${p.namespace ?? ns}`;
+      for (const b of (r.spec.rules ?? []).flatMap((rule) => rule.backendRefs ?? [])) {
+        const target = `${b.name}.${b.namespace ?? ns}`;
+        const id = `${source}=>${target}`;
+        if (target !== source && !out.has(id)) out.set(id, { id, source, target, label: `HTTPRoute ${r.metadata.name}` });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** The topology: services as nodes, caller -> callee edges, golden signals on both; HTTPRoute parent -> backend edges dashed. */
 export function topologyView(el) {
   el.innerHTML = `<h1>Service topology <span class="muted" id="win"></span></h1>
     <div class="grid"><div class="panel"><div id="graph" data-testid="topology"></div></div>
@@ -42,6 +61,7 @@ export function topologyView(el) {
           'text-background-opacity': 0.8,
         },
       },
+      { selector: 'edge.route', style: { 'line-style': 'dashed', 'line-color': '#98a2b3', 'target-arrow-color': '#98a2b3', width: 1.5, color: '#667085' } },
     ],
     layout: { name: 'breadthfirst', directed: true, padding: 20 },
     userZoomingEnabled: false,
@@ -67,6 +87,12 @@ export function topologyView(el) {
           width: Math.min(8, 1 + Math.log2(1 + e.rps)),
         },
       }));
+    // A Service and the backend Services its HTTPRoutes send to (reviews -> reviews-v1): joined by
+    // a dashed edge, so callers' traffic to a backend reads as traffic to the routed Service.
+    for (const r of await routeEdges()) {
+      for (const id of [r.source, r.target]) if (!ids.has(id)) (ids.add(id), nodes.push({ data: { id, label: short(id), colour: colour(null) } }));
+      edges.push({ data: { ...r, colour: '#98a2b3', width: 1.5 }, classes: 'route' });
+    }
     const nextShape = JSON.stringify([nodes.map((n) => n.data.id), edges.map((e) => e.data.id)]);
     if (nextShape !== shape) {
       cy.elements().remove();
@@ -78,6 +104,7 @@ export function topologyView(el) {
     }
     el.querySelector('#graph').dataset.nodes = String(nodes.length);
     el.querySelector('#graph').dataset.edges = String(edges.length);
+    el.querySelector('#graph').dataset.edgeIds = edges.map((e) => e.data.id).join(' ');
     el.querySelector('#svc-table tbody').innerHTML = t.nodes
       .map((n) => `<tr data-service="${esc(n.service)}"><td><a href="#/service/${encodeURIComponent(n.service)}">${esc(short(n.service))}</a></td>${signalCells(n)}</tr>`)
       .join('');
@@ -205,11 +232,19 @@ export function proxiesView(el) {
   return { refresh, dispose() {} };
 }
 
+/** Where spans go when the MeshConfig names a collector: proxies send there, not to the control plane. */
+function collectorNote(mesh) {
+  const url = mesh?.spec?.tracing?.collector;
+  if (!url) return '';
+  return `<div class="panel warn" data-testid="collector-note">Proxies send their spans to the collector at <code>${esc(url)}</code> (MeshConfig <code>spec.tracing.collector</code>), not to the control plane: find the traces there. Only spans sent to the control plane show here.</div>`;
+}
+
 /** Recent traces, refreshed with the page; a trace whose spans do not form one tree yet is marked in progress. */
 export function tracesView(el) {
-  el.innerHTML = `<h1>Recent traces</h1><div class="panel"><table id="tr"><thead><tr><th>Root</th><th>Services</th><th class="num">Spans</th><th class="num">Errors</th><th class="num">Duration</th><th>When</th></tr></thead><tbody></tbody></table></div>`;
+  el.innerHTML = `<h1>Recent traces</h1><div id="collector-note"></div><div class="panel"><table id="tr"><thead><tr><th>Root</th><th>Services</th><th class="num">Spans</th><th class="num">Errors</th><th class="num">Duration</th><th>When</th></tr></thead><tbody></tbody></table></div>`;
   async function refresh() {
     const { items } = await get('/api/v1/traces?limit=50');
+    el.querySelector('#collector-note').innerHTML = collectorNote(await get('/api/v1/meshconfigs/default').catch(() => undefined));
     const progress = (x) => (x.complete ? '' : ' <span class="pill warn" data-testid="in-progress">in progress</span>');
     el.querySelector('#tr tbody').innerHTML =
       items

@@ -1,18 +1,19 @@
-// The dashboard's trace views are live (issue 14), in a real browser (Debian's Chromium driven by
-// playwright-core, headless, only 127.0.0.1): a trace whose spans arrive in two batches, as the
+// The dashboard's trace and topology views (issue 14), in a real browser (Debian's Chromium driven
+// by playwright-core, headless, only 127.0.0.1): a trace whose spans arrive in two batches, as the
 // proxies of a chain export them on their own, is shown in progress as one tree with a
 // placeholder for the parent not yet received, then complete once its last span arrives,
-// without reloading the page.
+// without reloading the page; the topology joins a Service to the backend Services of its
+// HTTPRoute; with a collector in the MeshConfig the traces page says where the traces are.
 import assert from 'node:assert/strict';
 import { createHash, type X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { cleanup } from './cleanup.js';
-import { startControlPlane, type ControlPlane } from './harness.js';
+import { applyResources, httpRoute, httpService, startControlPlane, type ControlPlane } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 declare const document: any;
@@ -71,35 +72,41 @@ async function send(cp: ControlPlane, spans: typeof SPANS): Promise<void> {
   assert.equal(res.status, 200, await res.text());
 }
 
+/** A headless Chromium trusting exactly the control plane's certificate key; its page and the page errors seen. */
+async function openBrowser(t: TestContext, cp: ControlPlane): Promise<{ page: Page; errors: string[] }> {
+  const apiPort = Number(new URL(cp.apiUrl).port);
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-gpu',
+      '--disable-component-update',
+      '--disable-sync',
+      `--ignore-certificate-errors-spki-list=${await spkiHash(apiPort)}`,
+    ],
+  });
+  cleanup(t, async () => {
+    await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, errors };
+}
+
 test(
   'the trace pages show a half-recorded trace in progress as one tree and complete it live when its last spans arrive',
   { timeout: 180_000, skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` },
   async (t) => {
     const cp = await startControlPlane(t);
-    const apiPort = Number(new URL(cp.apiUrl).port);
     // What the leaf proxies exported first: the root, and b's CLIENT and c's SERVER (b's SERVER and a's CLIENT not yet).
     await send(cp, [SPANS[0]!, SPANS[3]!, SPANS[4]!]);
 
-    const profile = mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--disable-component-update',
-        '--disable-sync',
-        `--ignore-certificate-errors-spki-list=${await spkiHash(apiPort)}`,
-      ],
-    });
-    cleanup(t, async () => {
-      await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
-      rmSync(profile, { recursive: true, force: true });
-    });
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await openBrowser(t, cp);
 
     // The list marks it in progress.
     await page.goto(`${cp.apiUrl}/dashboard/?token=${cp.token}#/traces`);
@@ -137,6 +144,28 @@ test(
     await page.goto(`${cp.apiUrl}/dashboard/#/traces`);
     await page.waitForSelector(`#tr tbody tr a[href="#/trace/${TRACE}"]`, { timeout: 20_000 });
     await page.waitForFunction((id: string) => !document.querySelector(`#tr tbody tr:has(a[href="#/trace/${id}"]) [data-testid=in-progress]`), TRACE, { timeout: 20_000 });
+    assert.deepEqual(errors, []);
+  },
+);
+
+test(
+  'the topology joins a Service to its HTTPRoute backend; with a MeshConfig collector the traces page says where traces are',
+  { timeout: 180_000, skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` },
+  async (t) => {
+    const cp = await startControlPlane(t);
+    await applyResources(cp, [
+      httpService('reviews'),
+      httpService('reviews-v1', { app: 'reviews', version: 'v1' }),
+      httpRoute('reviews', 'reviews', [{ name: 'reviews-v1', weight: 1 }]),
+      { apiVersion: 'trellis.dev/v1alpha1', kind: 'MeshConfig', metadata: { name: 'default' }, spec: { tracing: { samplingPercent: 1, collector: 'http://127.0.0.1:4318' } } },
+    ]);
+    const { page, errors } = await openBrowser(t, cp);
+    await page.goto(`${cp.apiUrl}/dashboard/?token=${cp.token}#/`);
+    await page.waitForSelector('[data-testid=topology][data-edge-ids~="reviews.default=>reviews-v1.default"]', { timeout: 20_000 });
+
+    await page.goto(`${cp.apiUrl}/dashboard/#/traces`);
+    await page.waitForSelector('[data-testid=collector-note]', { timeout: 20_000 });
+    assert.match((await page.textContent('[data-testid=collector-note]')) ?? '', /collector at http:\/\/127\.0\.0\.1:4318/);
     assert.deepEqual(errors, []);
   },
 );
