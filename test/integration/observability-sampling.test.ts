@@ -75,6 +75,7 @@ test('at 10 % sampling across four services every recorded trace is whole, about
   const sampled = [...decided].filter(([, s]) => s).map(([id]) => id);
 
   // Binomial(1000, 0.1): mean 100, sd 9.49; 70..130 is ±3.16 sd, outside it with probability about 0.16 %.
+  t.diagnostic(`${sampled.length} of ${REQUESTS} requests recorded`);
   assert.ok(sampled.length >= 70 && sampled.length <= 130, `about 10 % recorded: ${sampled.length} of ${REQUESTS}`);
 
   const byTrace = (): Map<string, ReceivedSpan[]> => {
