@@ -135,4 +135,8 @@ export interface TraceSummary {
   spans: number;
   errors: number;
   services: string[];
+  /** Spans whose parent is not (yet) in the trace: 1 for a whole tree; more while spans are still arriving. */
+  roots: number;
+  /** The spans received form one tree (roots === 1). Spans further down may still come; none above is missing. */
+  complete: boolean;
 }

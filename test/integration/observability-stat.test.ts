@@ -1,6 +1,6 @@
 // `trellis stat` agrees with the traffic a test sent: exact counts per edge, service and
-// workload, success rate within rounding; `trellis check` passes on a healthy mesh; `trellis
-// tap` streams what goes through.
+// workload, success rate within rounding; `trellis check` fails below its success threshold and
+// passes on a healthy mesh; `trellis tap` streams what goes through.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -72,7 +72,14 @@ test('trellis stat counts exactly what was sent, with the success rate; check pa
   const backend = await get(`${cp.apiUrl}/api/v1/telemetry/backends/api/api-v2?window=60s`, { headers: { authorization: `Bearer ${cp.token}` } });
   assert.equal(backend.body.requests, sent + probes);
 
-  const check = await runCli(['check'], env);
+  // 5 of the 45 requests api served failed (88.89 %): below check's default 95 %, above 80 %.
+  const strict = await runCli(['check'], env);
+  assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+  assert.match(
+    strict.stdout,
+    new RegExp(`\\[FAIL\\]\\s+services succeeding \\(at least 95%\\): api\\.default ${(((sent + probes - failed) / (sent + probes)) * 100).toFixed(2)}% `),
+  );
+  const check = await runCli(['check', '--min-success-rate', '80'], env);
   assert.equal(check.code, 0, check.stdout + check.stderr);
   assert.match(check.stdout, /\[ok\]\s+control plane reachable/);
   assert.match(check.stdout, /\[ok\]\s+proxies connected: 2 connected/);

@@ -2,49 +2,11 @@
 // hops, checked from what an OTLP receiver got: the test's own collector named in MeshConfig,
 // and, without one, the control plane's receiver. B3 from the client is continued too.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { cleanup } from './cleanup.js';
 import { waitFor } from '../../src/common/wait.js';
 import { applyResources, FIXTURES, get, httpService, permissive, startControlPlane, startWorkload, type ControlPlane, type Workload } from './harness.js';
-
-interface Span {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  service: string;
-}
-
-async function collector(t: TestContext): Promise<{ url: string; spans: Span[] }> {
-  const spans: Span[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/v1/traces' && req.method === 'POST') {
-        for (const rs of JSON.parse(body).resourceSpans) {
-          const service = rs.resource.attributes.find((a: any) => a.key === 'service.name').value.stringValue;
-          for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanup(
-    t,
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, spans };
-}
+import { otlpCollector, type ReceivedSpan } from './otlp-collector.js';
 
 const meshConfig = (tracing: object) => ({ apiVersion: 'trellis.dev/v1alpha1', kind: 'MeshConfig', metadata: { name: 'default' }, spec: { tracing } });
 const CHAIN_APP = [process.execPath, path.join(FIXTURES, 'chain-app.mjs')];
@@ -67,7 +29,7 @@ async function chain(t: TestContext, cp: ControlPlane): Promise<Workload> {
 }
 
 /** Checks the five spans of one trace: a SERVER -> a CLIENT -> b SERVER -> b CLIENT -> c SERVER. */
-function assertChain(all: Span[], traceId: string, rootParent: string | undefined): void {
+function assertChain(all: ReceivedSpan[], traceId: string, rootParent: string | undefined): void {
   const trace = all.filter((s) => s.traceId === traceId);
   assert.equal(trace.length, 5, `five spans in the trace: ${JSON.stringify(trace)}`);
   const find = (service: string, kind: number) => {
@@ -89,7 +51,7 @@ function assertChain(all: Span[], traceId: string, rootParent: string | undefine
 }
 
 test('one request through a -> b -> c is one trace with the right parent/child links; B3 is continued', { timeout: 120_000 }, async (t) => {
-  const otlp = await collector(t);
+  const otlp = await otlpCollector(t);
   const cp = await startControlPlane(t);
   await applyResources(cp, [permissive(httpService('a')), httpService('b'), httpService('c'), meshConfig({ samplingPercent: 100, collector: otlp.url })]);
   const a = await chain(t, cp);
@@ -121,7 +83,7 @@ test('without a collector in MeshConfig the control plane receives the spans and
   const a = await chain(t, cp);
   const r = await get(`http://127.0.0.1:${a.inboundPort}/`);
   const traceId = /^00-([0-9a-f]{32})-/.exec(r.body.headers.traceparent)![1]!;
-  let spans: Span[] = [];
+  let spans: ReceivedSpan[] = [];
   await waitFor(
     async () => {
       const res = await get(`${cp.apiUrl}/api/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${cp.token}` } });

@@ -1,12 +1,14 @@
 // `trellis check`: is the mesh healthy? One line per check with a clear verdict, exit 1 when
 // any check fails: control plane reachable, proxies connected, config in sync, NACKs,
-// telemetry collected, certificates near expiry.
-import type { Command } from 'commander';
+// telemetry collected, services failing or slow beyond thresholds, certificates near expiry.
+import { InvalidArgumentError, type Command } from 'commander';
 import type { ProxyStatus } from '../../api/proxy-status.js';
 import { addControlPlaneOption, controlPlaneUrl } from '../api-client.js';
 import { processIo, type CliIo } from '../io.js';
 import { typeName } from '../output.js';
 import { createTelemetryClient, type TelemetryClient } from '../telemetry-client.js';
+import { DEFAULT_SERVICE_THRESHOLDS, serviceLines, type ServiceThresholds } from './check-services.js';
+import { parseWindowFlag } from './stat.js';
 
 export type Verdict = 'ok' | 'FAIL' | 'warn' | 'skip';
 export interface CheckLine {
@@ -53,8 +55,8 @@ function whyStale(p: ProxyStatus): string {
   return `${p.id} acked ${JSON.stringify(p.versions)}, current ${JSON.stringify(p.current ?? {})}`;
 }
 
-/** The checks, from what the control plane answers. Pure apart from the client. */
-export async function checkMesh(client: TelemetryClient): Promise<CheckLine[]> {
+/** The checks, from what the control plane answers over a telemetry window (seconds). Pure apart from the client. */
+export async function checkMesh(client: TelemetryClient, thresholds: ServiceThresholds = DEFAULT_SERVICE_THRESHOLDS, windowSeconds = 60): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
   const health = await client.getJson<{ status: string; revision: number }>('/healthz');
   if (!health.ok) {
@@ -107,11 +109,13 @@ export async function checkMesh(client: TelemetryClient): Promise<CheckLine[]> {
       ? { verdict: 'FAIL', check: 'no NACKs', detail: refusing.join('; ') }
       : { verdict: 'ok', check: 'no NACKs', detail: older === 0 ? 'no proxy refused any config' : `${older} earlier NACK(s), none for the config in effect now` },
   );
-  const stat = await client.stat(60);
+  const stat = await client.stat(windowSeconds);
   if (!stat.ok) lines.push({ verdict: 'FAIL', check: 'telemetry collected', detail: stat.error });
   else {
     const rps = stat.value.services.reduce((n, s) => n + s.rps, 0);
-    lines.push({ verdict: 'ok', check: 'telemetry collected', detail: `${stat.value.services.length} service(s), ${rps.toFixed(2)} requests/s over the last minute` });
+    const over = windowSeconds === 60 ? 'the last minute' : `the last ${windowSeconds} s`;
+    lines.push({ verdict: 'ok', check: 'telemetry collected', detail: `${stat.value.services.length} service(s), ${rps.toFixed(2)} requests/s over ${over}` });
+    lines.push(...serviceLines(stat.value, thresholds));
   }
   lines.push(
     certificateLine(
@@ -122,12 +126,19 @@ export async function checkMesh(client: TelemetryClient): Promise<CheckLine[]> {
   return lines;
 }
 
-export async function runCheck(
-  opts: { controlPlane?: string; output?: string },
-  io: CliIo = processIo,
-  client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane)),
-): Promise<number> {
-  const lines = await checkMesh(client);
+export interface CheckOptions {
+  controlPlane?: string;
+  output?: string;
+  /** Percent. */
+  minSuccessRate?: number;
+  maxP99Ms?: number;
+  /** Seconds. */
+  window?: number;
+}
+
+export async function runCheck(opts: CheckOptions, io: CliIo = processIo, client: TelemetryClient = createTelemetryClient(controlPlaneUrl(opts.controlPlane))): Promise<number> {
+  const thresholds: ServiceThresholds = { minSuccessPercent: opts.minSuccessRate ?? DEFAULT_SERVICE_THRESHOLDS.minSuccessPercent, maxP99Ms: opts.maxP99Ms };
+  const lines = await checkMesh(client, thresholds, opts.window ?? 60);
   const failed = lines.some((l) => l.verdict === 'FAIL');
   if (opts.output === 'json') io.out(JSON.stringify({ healthy: !failed, checks: lines }, null, 2) + '\n');
   else {
@@ -137,13 +148,28 @@ export async function runCheck(
   return failed ? 1 : 0;
 }
 
+function percentFlag(v: string): number {
+  const n = Number(v.replace(/%$/, ''));
+  if (v.trim() === '' || !(n >= 0 && n <= 100)) throw new InvalidArgumentError(`${v} is not a valid success rate: expected a percentage 0..100, e.g. 99.5`);
+  return n;
+}
+
+function positiveMsFlag(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0)) throw new InvalidArgumentError(`${v} is not a valid latency: expected milliseconds above 0, e.g. 500`);
+  return n;
+}
+
 export function register(program: Command): void {
   addControlPlaneOption(
     program
       .command('check')
-      .description('check the mesh: control plane, proxies connected and in sync, NACKs, telemetry, certificates')
+      .description('check the mesh: control plane, proxies connected and in sync, NACKs, telemetry, services failing or slow, certificates')
+      .option('--min-success-rate <percent>', 'fail for a service whose success rate over the window is below this', percentFlag, DEFAULT_SERVICE_THRESHOLDS.minSuccessPercent)
+      .option('--max-p99-ms <ms>', 'fail for a service whose p99 latency over the window is above this (default: not checked)', positiveMsFlag)
+      .option('-w, --window <duration>', 'the telemetry window for the service checks: 30s, 1m, 5m', parseWindowFlag, 60)
       .option('-o, --output <format>', 'text (default) or json'),
-  ).action(async (opts: { controlPlane?: string; output?: string }) => {
+  ).action(async (opts: CheckOptions) => {
     process.exitCode = await runCheck(opts);
   });
 }

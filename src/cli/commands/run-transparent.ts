@@ -82,6 +82,7 @@ export async function runTransparent(opts: TransparentOptions, command: string[]
       ...(spec.excludeInboundPorts.length > 0 ? ['--capture-exclude-inbound-ports', spec.excludeInboundPorts.join(',')] : []),
       ...(opts.dnsUpstream ? ['--dns-upstream', opts.dnsUpstream] : []),
       ...opts.label.flatMap((l) => ['--label', l]),
+      ...(opts.accessLogFile !== undefined ? ['--access-log-file', opts.accessLogFile] : []),
       ...lifecycleArgv(opts),
     ];
     return await superviseSidecar(

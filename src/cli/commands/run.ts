@@ -25,6 +25,8 @@ export interface RunOptions extends LifecycleOptions {
   caFile?: string;
   /** Stop the app and exit when the proxy exits, instead of restarting the proxy. */
   exitWithProxy?: boolean;
+  /** The proxy's access log file (default: the proxy's stdout, which `trellis run` sends to its stderr). */
+  accessLogFile?: string;
 }
 
 /** Environment variables an application gets: where its proxy is and how to reach upstreams. */
@@ -74,6 +76,7 @@ export async function runWithSidecar(opts: RunOptions, command: string[]): Promi
     ...(opts.caFile ? ['--ca-file', opts.caFile] : []),
     ...opts.label.flatMap((l) => ['--label', l]),
     ...opts.upstream.flatMap((u) => ['--upstream', u]),
+    ...(opts.accessLogFile !== undefined ? ['--access-log-file', opts.accessLogFile] : []),
     ...lifecycleArgv(opts),
   ];
   return superviseSidecar(
@@ -112,6 +115,7 @@ export function register(program: Command): void {
     .option('--address <ip>', 'address other proxies use to reach this one', '127.0.0.1')
     .option('--xds-address <host:port>', 'the control plane xDS address (HOST:PORT or unix:PATH)', xdsTarget('--xds-address'), process.env.TRELLIS_XDS_ADDRESS ?? '127.0.0.1:15010')
     .option('--ca-file <file>', 'the mesh trust bundle that verifies the control plane (default: $TRELLIS_CA_FILE); passed to the proxy')
+    .option('--access-log-file <path>', "the proxy's access log lines go here (when the MeshConfig turns them on; default: stderr, apart from the app's stdout)")
     .option('--ready-timeout <ms>', 'how long to wait for the proxy to be ready', Number, 30000)
     .option('--join-token <token>', 'the join token created for this service (default: $TRELLIS_JOIN_TOKEN); passed to the proxy, not to the app')
     .option('--exit-with-proxy', 'when the proxy exits, stop the app and exit (default: start the proxy again with backoff while the app keeps running)')

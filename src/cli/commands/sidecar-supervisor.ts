@@ -32,7 +32,8 @@ export async function superviseSidecar(o: SuperviseOptions, command: string[]): 
   const joinToken = o.joinToken ?? inherited;
   const startProxy = () =>
     spawn(o.proxyArgv[0]!, o.proxyArgv.slice(1), {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The proxy's stdout carries only access log lines: onto our stderr, so the app's stdout stays the app's.
+      stdio: ['ignore', 2, 'inherit'],
       env: { ...baseEnv, ...(joinToken ? { TRELLIS_JOIN_TOKEN: joinToken } : {}) },
       ...o.proxySpawn,
     });

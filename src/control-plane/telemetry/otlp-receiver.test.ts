@@ -55,7 +55,18 @@ test('the store groups by trace, summarises with the root, and evicts the oldest
   assert.ok(r.ok);
   store.add(r.value);
   const [summary] = store.list(10);
-  assert.deepEqual(summary, { traceId: T, rootName: 's1', rootService: 'web', startUnixMs: 1000, durationMs: 50, spans: 2, errors: 1, services: ['web'] });
+  assert.deepEqual(summary, {
+    traceId: T,
+    rootName: 's1',
+    rootService: 'web',
+    startUnixMs: 1000,
+    durationMs: 50,
+    spans: 2,
+    errors: 1,
+    services: ['web'],
+    roots: 1,
+    complete: true,
+  });
   assert.equal(store.trace(T)!.length, 2);
   store.add([{ ...r.value[0]!, traceId: 'b'.repeat(32) }]);
   store.add([{ ...r.value[0]!, traceId: 'c'.repeat(32) }]);
@@ -65,6 +76,19 @@ test('the store groups by trace, summarises with the root, and evicts the oldest
     ['c', 'b'],
   );
   assert.deepEqual(store.list(10, 'other'), []);
+});
+
+test('a trace is complete once its spans form one tree: a child before its parent is two roots until the parent arrives', () => {
+  const store = new SpanStore();
+  const leaf = decodeOtlpJson(body([span('3'.repeat(16), '2'.repeat(16), 1020, 1030)]));
+  const rest = decodeOtlpJson(body([span('1'.repeat(16), undefined, 1000, 1050), span('2'.repeat(16), '1'.repeat(16), 1010, 1040)]));
+  assert.ok(leaf.ok && rest.ok);
+  store.add(leaf.value);
+  store.add([rest.value[0]!]);
+  assert.deepEqual([store.summary(T)?.roots, store.summary(T)?.complete, store.list(1)[0]?.complete], [2, false, false]);
+  store.add([rest.value[1]!]);
+  assert.deepEqual([store.summary(T)?.roots, store.summary(T)?.complete, store.summary(T)?.rootName], [1, true, 's1']);
+  assert.equal(store.summary('f'.repeat(32)), undefined);
 });
 
 test('windows: seconds or minutes within what is kept', () => {

@@ -39,6 +39,13 @@ export class SpanStore {
     return t === undefined ? undefined : [...t].sort((a, b) => a.startUnixMs - b.startUnixMs);
   }
 
+  /** One trace's summary (whether it is one tree yet), or undefined when not held. */
+  summary(traceId: string): TraceSummary | undefined {
+    const id = traceId.toLowerCase();
+    const spans = this.traces.get(id);
+    return spans === undefined ? undefined : summarize(id, spans, [...new Set(spans.map((s) => s.service))]);
+  }
+
   /** The newest traces first, optionally only those with a span of `service` (name or name.namespace). */
   list(limit: number, service?: string): TraceSummary[] {
     const out: TraceSummary[] = [];
@@ -70,5 +77,7 @@ function summarize(traceId: string, spans: readonly StoredSpan[], services: stri
     spans: spans.length,
     errors: spans.filter((s) => s.statusCode === 2).length,
     services,
+    roots: roots.length,
+    complete: roots.length === 1,
   };
 }

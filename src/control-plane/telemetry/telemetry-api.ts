@@ -110,7 +110,8 @@ export function createTelemetryApi(deps: TelemetryApiDeps): (req: IncomingMessag
       }
       const spans = seg.length === 2 ? deps.spans.trace(seg[1]!) : undefined;
       if (spans === undefined) return (problem(res, 404, 'NOT_FOUND', `no trace ${seg[1]} is held (the control plane keeps the most recent ones)`), true);
-      return (json(res, 200, { traceId: seg[1]!.toLowerCase(), spans }), true);
+      const { complete, roots } = deps.spans.summary(seg[1]!)!;
+      return (json(res, 200, { traceId: seg[1]!.toLowerCase(), complete, roots, spans }), true);
     }
     if (seg[0] === 'tap' && seg.length === 2) {
       relayTap(seg[1]!, url, proxies, req, res);

@@ -7,7 +7,26 @@ const signalCells = (s) =>
 const signalHead = '<th class="num">RPS</th><th class="num">Success</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th>';
 const colour = (rate) => (rate == null ? '#98a2b3' : rate >= 0.99 ? '#12a150' : rate >= 0.95 ? '#d98c00' : '#d92d20');
 
-/** The topology: services as nodes, caller -> callee edges, golden signals on both. */
+/** Route edges `{ id, source, target, label }` from every HTTPRoute with a Service parent to its other backend Services; none without a token. */
+async function routeEdges() {
+  const { items } = await get('/api/v1/httproutes').catch(() => ({ items: [] }));
+  const out = new Map();
+  for (const r of items) {
+    const ns = r.metadata.namespace ?? 'default';
+    for (const p of r.spec.parentRefs ?? []) {
+      if ((p.kind ?? 'Service') !== 'Service') continue;
+      const source = `${p.name}.${p.namespace ?? ns}`;
+      for (const b of (r.spec.rules ?? []).flatMap((rule) => rule.backendRefs ?? [])) {
+        const target = `${b.name}.${b.namespace ?? ns}`;
+        const id = `${source}=>${target}`;
+        if (target !== source && !out.has(id)) out.set(id, { id, source, target, label: `HTTPRoute ${r.metadata.name}` });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** The topology: services as nodes, caller -> callee edges, golden signals on both; HTTPRoute parent -> backend edges dashed. */
 export function topologyView(el) {
   el.innerHTML = `<h1>Service topology <span class="muted" id="win"></span></h1>
     <div class="grid"><div class="panel"><div id="graph" data-testid="topology"></div></div>
@@ -42,6 +61,7 @@ export function topologyView(el) {
           'text-background-opacity': 0.8,
         },
       },
+      { selector: 'edge.route', style: { 'line-style': 'dashed', 'line-color': '#98a2b3', 'target-arrow-color': '#98a2b3', width: 1.5, color: '#667085' } },
     ],
     layout: { name: 'breadthfirst', directed: true, padding: 20 },
     userZoomingEnabled: false,
@@ -67,6 +87,12 @@ export function topologyView(el) {
           width: Math.min(8, 1 + Math.log2(1 + e.rps)),
         },
       }));
+    // A Service and the backend Services its HTTPRoutes send to (reviews -> reviews-v1): joined by
+    // a dashed edge, so callers' traffic to a backend reads as traffic to the routed Service.
+    for (const r of await routeEdges()) {
+      for (const id of [r.source, r.target]) if (!ids.has(id)) (ids.add(id), nodes.push({ data: { id, label: short(id), colour: colour(null) } }));
+      edges.push({ data: { ...r, colour: '#98a2b3', width: 1.5 }, classes: 'route' });
+    }
     const nextShape = JSON.stringify([nodes.map((n) => n.data.id), edges.map((e) => e.data.id)]);
     if (nextShape !== shape) {
       cy.elements().remove();
@@ -78,6 +104,7 @@ export function topologyView(el) {
     }
     el.querySelector('#graph').dataset.nodes = String(nodes.length);
     el.querySelector('#graph').dataset.edges = String(edges.length);
+    el.querySelector('#graph').dataset.edgeIds = edges.map((e) => e.data.id).join(' ');
     el.querySelector('#svc-table tbody').innerHTML = t.nodes
       .map((n) => `<tr data-service="${esc(n.service)}"><td><a href="#/service/${encodeURIComponent(n.service)}">${esc(short(n.service))}</a></td>${signalCells(n)}</tr>`)
       .join('');
@@ -205,39 +232,60 @@ export function proxiesView(el) {
   return { refresh, dispose() {} };
 }
 
-/** Recent traces. */
+/** Where spans go when the MeshConfig names a collector: proxies send there, not to the control plane. */
+function collectorNote(mesh) {
+  const url = mesh?.spec?.tracing?.collector;
+  if (!url) return '';
+  return `<div class="panel warn" data-testid="collector-note">Proxies send their spans to the collector at <code>${esc(url)}</code> (MeshConfig <code>spec.tracing.collector</code>), not to the control plane: find the traces there. Only spans sent to the control plane show here.</div>`;
+}
+
+/** Recent traces, refreshed with the page; a trace whose spans do not form one tree yet is marked in progress. */
 export function tracesView(el) {
-  el.innerHTML = `<h1>Recent traces</h1><div class="panel"><table id="tr"><thead><tr><th>Root</th><th>Services</th><th class="num">Spans</th><th class="num">Errors</th><th class="num">Duration</th><th>When</th></tr></thead><tbody></tbody></table></div>`;
+  el.innerHTML = `<h1>Recent traces</h1><div id="collector-note"></div><div class="panel"><table id="tr"><thead><tr><th>Root</th><th>Services</th><th class="num">Spans</th><th class="num">Errors</th><th class="num">Duration</th><th>When</th></tr></thead><tbody></tbody></table></div>`;
   async function refresh() {
     const { items } = await get('/api/v1/traces?limit=50');
+    el.querySelector('#collector-note').innerHTML = collectorNote(await get('/api/v1/meshconfigs/default').catch(() => undefined));
+    const progress = (x) => (x.complete ? '' : ' <span class="pill warn" data-testid="in-progress">in progress</span>');
     el.querySelector('#tr tbody').innerHTML =
       items
         .map(
           (x) =>
-            `<tr><td><a href="#/trace/${x.traceId}">${esc(x.rootName)}</a> <span class="muted">${esc(x.rootService)}</span></td><td>${esc(x.services.join(', '))}</td><td class="num">${x.spans}</td><td class="num ${x.errors ? 'bad' : ''}">${x.errors}</td><td class="num">${fmt.ms(x.durationMs)}</td><td class="muted">${new Date(x.startUnixMs).toLocaleTimeString()}</td></tr>`,
+            `<tr><td><a href="#/trace/${x.traceId}">${esc(x.rootName)}</a> <span class="muted">${esc(x.rootService)}</span>${progress(x)}</td><td>${esc(x.services.join(', '))}</td><td class="num">${x.spans}</td><td class="num ${x.errors ? 'bad' : ''}">${x.errors}</td><td class="num">${fmt.ms(x.durationMs)}</td><td class="muted">${new Date(x.startUnixMs).toLocaleTimeString()}</td></tr>`,
         )
         .join('') || '<tr><td colspan="6" class="muted">no traces received yet</td></tr>';
   }
   return { refresh, dispose() {} };
 }
 
-/** One trace as a waterfall: spans in parent/child order, bars placed on the trace's time line. */
+/**
+ * One trace as a waterfall: spans in parent/child order, bars placed on the trace's time line.
+ * Refreshed while shown: spans that arrive later join the tree. A span whose parent has not
+ * arrived yet hangs under a placeholder for that parent, not as a second root, and the trace
+ * says "in progress" until its spans form one tree.
+ */
 export function traceView(el, [traceId]) {
-  el.innerHTML = `<h1>Trace <code>${esc(traceId)}</code></h1><div class="panel waterfall" data-testid="waterfall"></div><div class="panel"><h2>Span details</h2><pre id="detail" class="muted">click a span</pre></div>`;
-  let loaded = false;
+  el.innerHTML = `<h1>Trace <code>${esc(traceId)}</code> <span id="trace-state" data-testid="trace-state" class="pill"></span></h1><div class="panel waterfall" data-testid="waterfall"></div><div class="panel"><h2>Span details</h2><pre id="detail" class="muted">click a span</pre></div>`;
+  let shown = -1;
   async function refresh() {
-    if (loaded) return;
-    const { spans } = await get(`/api/v1/traces/${encodeURIComponent(traceId)}`);
-    loaded = true;
+    const { spans, complete } = await get(`/api/v1/traces/${encodeURIComponent(traceId)}`);
+    if (spans.length === shown) return;
+    shown = spans.length;
+    const state = el.querySelector('#trace-state');
+    state.className = `pill ${complete ? 'ok' : 'warn'}`;
+    state.dataset.complete = String(complete);
+    state.textContent = complete ? `complete: ${spans.length} spans` : `in progress: ${spans.length} spans so far`;
     const start = Math.min(...spans.map((s) => s.startUnixMs));
     const total = Math.max(...spans.map((s) => s.endUnixMs)) - start || 1;
     const ids = new Set(spans.map((s) => s.spanId));
     const children = new Map();
     for (const s of spans) {
-      const p = s.parentSpanId && ids.has(s.parentSpanId) ? s.parentSpanId : '';
+      const p = s.parentSpanId ?? '';
       if (!children.has(p)) children.set(p, []);
       children.get(p).push(s);
     }
+    // The root: the span without a parent, else the earliest whose parent is not here (the caller's, outside the mesh).
+    const orphans = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).sort((a, b) => a.startUnixMs - b.startUnixMs);
+    const root = orphans.find((s) => !s.parentSpanId) ?? orphans[0];
     const rows = [];
     const walk = (parent, depth) =>
       (children.get(parent) ?? [])
@@ -246,18 +294,28 @@ export function traceView(el, [traceId]) {
           rows.push([s, depth]);
           walk(s.spanId, depth + 1);
         });
-    walk('', 0);
+    if (root) {
+      rows.push([root, 0]);
+      walk(root.spanId, 1);
+    }
+    const missing = [...new Set(orphans.filter((s) => s !== root).map((s) => s.parentSpanId))];
+    for (const parent of missing) {
+      rows.push([{ missing: parent }, 0]);
+      walk(parent, 1);
+    }
     const box = el.querySelector('.waterfall');
     box.innerHTML = rows
       .map(([s, d], i) => {
+        if (s.missing)
+          return `<div class="row pending" data-missing="${esc(s.missing)}"><div class="label muted">span <code>${esc(s.missing)}</code> not received yet</div><div class="bar-wrap"></div><div></div></div>`;
         const left = ((s.startUnixMs - start) / total) * 100;
         const width = ((s.endUnixMs - s.startUnixMs) / total) * 100;
         const kind = s.kind === 2 ? 'server' : s.kind === 3 ? 'client' : 'span';
-        return `<div class="row span" data-i="${i}" data-span="${s.spanId}" data-parent="${s.parentSpanId ?? ''}"><div class="label" style="padding-left:${d * 16}px"><b>${esc(s.service)}</b> ${esc(s.name)} <span class="muted">${kind}</span></div><div class="bar-wrap"><div class="bar ${s.statusCode === 2 ? 'err' : ''}" style="left:${left}%;width:${width}%"></div></div><div class="num muted">${fmt.ms(s.endUnixMs - s.startUnixMs)}</div></div>`;
+        return `<div class="row span" data-i="${i}" data-span="${s.spanId}" data-parent="${s.parentSpanId ?? ''}" data-depth="${d}"><div class="label" style="padding-left:${d * 16}px"><b>${esc(s.service)}</b> ${esc(s.name)} <span class="muted">${kind}</span></div><div class="bar-wrap"><div class="bar ${s.statusCode === 2 ? 'err' : ''}" style="left:${left}%;width:${width}%"></div></div><div class="num muted">${fmt.ms(s.endUnixMs - s.startUnixMs)}</div></div>`;
       })
       .join('');
     box
-      .querySelectorAll('.row')
+      .querySelectorAll('.row.span')
       .forEach((r) => r.addEventListener('click', () => (el.querySelector('#detail').textContent = JSON.stringify(rows[Number(r.dataset.i)][0], null, 2))));
   }
   return { refresh, dispose() {} };

@@ -85,25 +85,29 @@ test("a traced request continues the caller's trace with a new span, exported as
   assert.equal(otlp.bodies[0].resourceSpans[0].resource.attributes.find((a: any) => a.key === 'service.name').value.stringValue, 'web');
 });
 
-test('sampling: 0 % starts no trace, the caller\'s "not sampled" is passed on unrecorded, 100 % traces every request', { timeout: 10_000 }, async (t) => {
-  const upstream = await startEchoServer(t, 'app');
-  const otlp = await receiver(t);
-  const { dp, telemetry } = plane(t);
-  await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 0, collector: otlp.url } } }));
-  const port = dp.port('out')!;
-  assert.equal(JSON.parse((await request(port)).body).headers.traceparent, undefined);
-  const unsampled = JSON.parse((await request(port, { headers: { traceparent: `00-${TID}-${SID}-00` } })).body).headers.traceparent as string;
-  assert.match(unsampled, new RegExp(`^00-${TID}-[0-9a-f]{16}-00$`));
-  await dp.apply(simpleConfig(port, [upstream.port], { listener: { telemetry: { tracingPercent: 100, collector: otlp.url } } }));
-  for (let i = 0; i < 3; i++) assert.match(JSON.parse((await request(port)).body).headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-  await telemetry.exporter.flush();
-  await waitFor(async () => spansOf(otlp.bodies).length === 3, 'three spans, none for the unsampled requests', 3000);
-  assert.equal(new Set(spansOf(otlp.bodies).map((s: any) => s.traceId)).size, 3, 'each new request is a new trace');
-  assert.ok(
-    spansOf(otlp.bodies).every((s: any) => s.parentSpanId === undefined),
-    'new traces have root spans',
-  );
-});
+test(
+  'sampling: 0 % passes a "not sampled" decision on (issue 14), the caller\'s "not sampled" is passed on unrecorded, 100 % traces every request',
+  { timeout: 10_000 },
+  async (t) => {
+    const upstream = await startEchoServer(t, 'app');
+    const otlp = await receiver(t);
+    const { dp, telemetry } = plane(t);
+    await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 0, collector: otlp.url } } }));
+    const port = dp.port('out')!;
+    assert.match(JSON.parse((await request(port)).body).headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, 'the decision goes upstream, so no proxy decides again');
+    const unsampled = JSON.parse((await request(port, { headers: { traceparent: `00-${TID}-${SID}-00` } })).body).headers.traceparent as string;
+    assert.match(unsampled, new RegExp(`^00-${TID}-[0-9a-f]{16}-00$`));
+    await dp.apply(simpleConfig(port, [upstream.port], { listener: { telemetry: { tracingPercent: 100, collector: otlp.url } } }));
+    for (let i = 0; i < 3; i++) assert.match(JSON.parse((await request(port)).body).headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    await telemetry.exporter.flush();
+    await waitFor(async () => spansOf(otlp.bodies).length === 3, 'three spans, none for the unsampled requests', 3000);
+    assert.equal(new Set(spansOf(otlp.bodies).map((s: any) => s.traceId)).size, 3, 'each new request is a new trace');
+    assert.ok(
+      spansOf(otlp.bodies).every((s: any) => s.parentSpanId === undefined),
+      'new traces have root spans',
+    );
+  },
+);
 
 test('B3 multi headers are continued in B3 (and traceparent), the old values not copied', { timeout: 10_000 }, async (t) => {
   const upstream = await startEchoServer(t, 'app');

@@ -95,8 +95,13 @@ test("no caller trace: the listener's percentage decides, drawn per request", (t
   t.mock.method(Math, 'random', () => draw);
   draw = 0.3;
   const unsampled = run({ tracingPercent: 30, collector: COLLECTOR });
-  assert.equal(unsampled.ctx.trace, undefined);
-  assert.equal(unsampled.ctx.upstreamHeaders, undefined);
+  assert.equal(unsampled.ctx.trace?.sampled, false);
+  assert.match(unsampled.ctx.trace.traceId, /^[0-9a-f]{32}$/);
+  assert.deepEqual(
+    unsampled.ctx.upstreamHeaders,
+    ['traceparent', `00-${unsampled.ctx.trace.traceId}-${unsampled.ctx.trace.spanId}-00`],
+    'the "not sampled" decision goes upstream',
+  );
   draw = 0.2999;
   const sampled = run({ tracingPercent: 30, collector: COLLECTOR });
   assert.match(sampled.ctx.trace?.traceId ?? '', /^[0-9a-f]{32}$/);
@@ -113,6 +118,41 @@ test('a caller\'s "not sampled" is passed on but nothing is recorded, whatever t
   assert.deepEqual(ctx.upstreamHeaders, ['traceparent', `00-${TID}-${ctx.trace.spanId}-00`]);
   completeResponse(ctx, 200);
   assert.equal(spans.length, 0);
+});
+
+test('the next proxy follows an unsampled decision instead of drawing again (issue 14)', (t) => {
+  const { spans, run } = tracer(t);
+  let draws = 0;
+  t.mock.method(Math, 'random', () => (draws++, 0.99));
+  const first = run({ tracingPercent: 50, collector: COLLECTOR });
+  t.mock.method(Math, 'random', () => (draws++, 0));
+  const headers = { traceparent: first.ctx.upstreamHeaders![1]! };
+  const second = run({ tracingPercent: 50, collector: COLLECTOR }, { headers, listener: { direction: 'inbound' } });
+  assert.equal(draws, 1, 'only the first proxy draws');
+  assert.deepEqual([second.ctx.trace?.traceId, second.ctx.trace?.parentSpanId, second.ctx.trace?.sampled], [first.ctx.trace!.traceId, first.ctx.trace!.spanId, false]);
+  completeResponse(first.ctx, 200);
+  completeResponse(second.ctx, 200);
+  assert.equal(spans.length, 0);
+});
+
+test("a B3 caller's bare decision (b3: 0, x-b3-sampled without ids) is followed and answered in its format", (t) => {
+  const { spans, run } = tracer(t);
+  t.mock.method(Math, 'random', () => 0);
+  const single = run({ tracingPercent: 100, collector: COLLECTOR }, { headers: { b3: '0' } });
+  const s = single.ctx.trace!;
+  assert.equal(s.sampled, false);
+  assert.deepEqual(single.ctx.upstreamHeaders, ['traceparent', `00-${s.traceId}-${s.spanId}-00`, 'b3', `${s.traceId}-${s.spanId}-0`]);
+  const multi = run({ tracingPercent: 0, collector: COLLECTOR }, { headers: { 'x-b3-sampled': '1' } });
+  const m = multi.ctx.trace!;
+  assert.equal(m.sampled, true);
+  assert.equal(m.parentSpanId, undefined, 'a root span');
+  assert.deepEqual(multi.ctx.upstreamHeaders, ['traceparent', `00-${m.traceId}-${m.spanId}-01`, 'x-b3-traceid', m.traceId, 'x-b3-spanid', m.spanId, 'x-b3-sampled', '1']);
+  completeResponse(single.ctx, 200);
+  completeResponse(multi.ctx, 200);
+  assert.deepEqual(
+    spans.map(([, x]) => x.traceId),
+    [m.traceId],
+  );
 });
 
 test('B3 multi headers are answered in B3 beside traceparent', (t) => {

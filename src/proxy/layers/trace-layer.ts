@@ -1,7 +1,8 @@
 // Layer: distributed tracing. Continues the caller's trace (W3C traceparent, or B3) or starts
 // one, sampled by the listener's percentage (the caller's decision wins when it made one);
-// passes the context on with this hop's span id and records the span (SERVER inbound, CLIENT
-// outbound) when the request is over. Listeners without tracing config skip all of it.
+// passes the context and the decision on with this hop's span id, sampled or not, and records
+// the span (SERVER inbound, CLIENT outbound) of a sampled request when it is over. Listeners
+// without tracing config skip all of it.
 import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import { addUpstreamHeader } from '../http/upstream-headers.js';
@@ -60,7 +61,8 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
       if (percent === undefined) return next(ctx);
       const incoming = readTraceContext(ctx);
       const sampled = incoming?.sampled ?? (percent >= 100 || Math.random() * 100 < percent);
-      if (incoming === undefined && !sampled) return next(ctx);
+      // Unsampled requests carry the decision on too (flag 00), so no proxy downstream decides
+      // again and a trace is recorded whole or not at all.
       const traceId = incoming?.traceId ?? newTraceId();
       const spanId = newSpanId();
       const parentSpanId = incoming?.parentSpanId;

@@ -36,7 +36,13 @@ test('B3 single: ids, sampling, 64-bit trace ids padded', () => {
   assert.equal(parseB3Single(`${TID}-${SID}`)?.sampled, undefined, 'no flag: the decision is ours');
   assert.equal(parseB3Single(`${TID}-${SID}-d`)?.sampled, true, 'debug implies sampled');
   assert.equal(parseB3Single(`a3ce929d0e0e4736-${SID}-0`)?.traceId, '0000000000000000a3ce929d0e0e4736');
-  assert.equal(parseB3Single('1'), undefined, 'a lone sampling flag carries no ids');
+  assert.deepEqual(
+    parseB3Single('0'),
+    { traceId: undefined, parentSpanId: undefined, sampled: false, format: TraceFormat.B3Single, traceState: undefined },
+    'a lone flag: a decision without ids',
+  );
+  assert.equal(parseB3Single('d')?.sampled, true);
+  assert.equal(parseB3Single('x'), undefined);
 });
 
 test('B3 multi headers, x-b3-flags 1 forces sampling', () => {
@@ -45,11 +51,21 @@ test('B3 multi headers, x-b3-flags 1 forces sampling', () => {
   assert.equal(parseB3Multi(TID, undefined, '1', undefined), undefined);
 });
 
-test('traceparent wins over b3 when both are present and valid', () => {
+test('x-b3-sampled or x-b3-flags without ids is a decision; without either, nothing', () => {
+  const read = (headers: Record<string, string>) => readTraceContext({ header: (n) => headers[n] });
+  assert.deepEqual(read({ 'x-b3-sampled': '0' }), { traceId: undefined, parentSpanId: undefined, sampled: false, format: TraceFormat.B3Multi, traceState: undefined });
+  assert.equal(read({ 'x-b3-flags': '1' })?.sampled, true);
+  assert.equal(read({ 'x-b3-sampled': 'maybe' }), undefined);
+  assert.equal(read({}), undefined);
+});
+
+test('traceparent wins over b3 when both are present and valid; B3 beside it is still answered in B3', () => {
   const headers: Record<string, string> = { traceparent: `00-${TID}-${SID}-01`, b3: `${'a'.repeat(32)}-${'b'.repeat(16)}-1` };
-  assert.equal(readTraceContext({ header: (n) => headers[n] })?.format, TraceFormat.W3C);
+  const both = readTraceContext({ header: (n) => headers[n] });
+  assert.deepEqual([both?.traceId, both?.format], [TID, TraceFormat.B3Single], "the ids are traceparent's; B3 is answered too");
   delete headers.traceparent;
   assert.equal(readTraceContext({ header: (n) => headers[n] })?.format, TraceFormat.B3Single);
+  assert.equal(readTraceContext({ header: (n) => ({ traceparent: `00-${TID}-${SID}-01` })[n] })?.format, TraceFormat.W3C);
 });
 
 test('the next hop gets traceparent, and B3 in the format the request came with', () => {

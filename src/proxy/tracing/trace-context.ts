@@ -12,10 +12,10 @@ export const enum TraceFormat {
 
 /** The trace a request belongs to, as the previous hop described it. */
 export interface IncomingTrace {
-  /** 32 lower-case hex digits. */
-  readonly traceId: string;
-  /** The caller's span (16 hex digits). */
-  readonly parentSpanId: string;
+  /** 32 lower-case hex digits; undefined when the caller sent only a decision (B3 `b3: 0`, a lone `x-b3-sampled`). */
+  readonly traceId: string | undefined;
+  /** The caller's span (16 hex digits); undefined with the trace id. */
+  readonly parentSpanId: string | undefined;
   /** The caller's decision; undefined when it left the decision to us (B3 without a flag). */
   readonly sampled: boolean | undefined;
   readonly format: TraceFormat;
@@ -59,9 +59,13 @@ function b3Sampled(v: string | undefined): boolean | undefined {
   return undefined;
 }
 
-/** Parses the single `b3` header: `{traceId}-{spanId}[-{sampled}[-{parentSpanId}]]` (a lone `0`/`1`/`d` carries no ids). */
+/** Parses the single `b3` header: `{traceId}-{spanId}[-{sampled}[-{parentSpanId}]]`, or a lone `0`/`1`/`d` (a decision without ids). */
 export function parseB3Single(value: string): IncomingTrace | undefined {
   const parts = value.trim().split('-');
+  if (parts.length === 1) {
+    const sampled = b3Sampled(parts[0]!.toLowerCase());
+    return sampled === undefined ? undefined : { traceId: undefined, parentSpanId: undefined, sampled, format: TraceFormat.B3Single, traceState: undefined };
+  }
   if (parts.length < 2 || parts.length > 4) return undefined;
   const traceId = b3TraceId(parts[0]!);
   const spanId = parts[1]!.toLowerCase();
@@ -74,7 +78,7 @@ export function parseB3Multi(traceIdHeader: string, spanIdHeader: string | undef
   const traceId = b3TraceId(traceIdHeader.trim());
   const spanId = spanIdHeader?.trim().toLowerCase();
   if (traceId === undefined || spanId === undefined || !HEX16.test(spanId) || spanId === ZERO16) return undefined;
-  return { traceId, parentSpanId: spanId, sampled: flags === '1' ? true : b3Sampled(sampled?.trim()), format: TraceFormat.B3Multi, traceState: undefined };
+  return { traceId, parentSpanId: spanId, sampled: flags?.trim() === '1' ? true : b3Sampled(sampled?.trim()), format: TraceFormat.B3Multi, traceState: undefined };
 }
 
 /** The trace context of a request: traceparent first, then b3, then x-b3-*; undefined when none is valid. */
@@ -82,7 +86,8 @@ export function readTraceContext(req: { header(lowerName: string): string | unde
   const tp = req.header('traceparent');
   if (tp !== undefined) {
     const t = parseTraceparent(tp, req.header('tracestate'));
-    if (t !== undefined) return t;
+    // B3 beside it (an app forwarding both): the next hop gets B3 back in that format too.
+    if (t !== undefined) return { ...t, format: b3FormatBeside(req) };
   }
   const b3 = req.header('b3');
   if (b3 !== undefined) {
@@ -90,8 +95,21 @@ export function readTraceContext(req: { header(lowerName: string): string | unde
     if (t !== undefined) return t;
   }
   const b3Trace = req.header('x-b3-traceid');
-  if (b3Trace !== undefined) return parseB3Multi(b3Trace, req.header('x-b3-spanid'), req.header('x-b3-sampled'), req.header('x-b3-flags'));
-  return undefined;
+  const b3Sampled = req.header('x-b3-sampled');
+  const b3Flags = req.header('x-b3-flags');
+  if (b3Trace !== undefined) return parseB3Multi(b3Trace, req.header('x-b3-spanid'), b3Sampled, b3Flags);
+  return b3Sampled !== undefined || b3Flags !== undefined ? b3Decision(b3Sampled, b3Flags) : undefined;
+}
+
+function b3FormatBeside(req: { header(lowerName: string): string | undefined }): TraceFormat {
+  if (req.header('b3') !== undefined) return TraceFormat.B3Single;
+  return req.header('x-b3-traceid') !== undefined || req.header('x-b3-sampled') !== undefined ? TraceFormat.B3Multi : TraceFormat.W3C;
+}
+
+/** `x-b3-sampled`/`x-b3-flags` without ids: the caller decided, the trace starts here (B3 allows it). */
+function b3Decision(sampled: string | undefined, flags: string | undefined): IncomingTrace | undefined {
+  const decision = flags?.trim() === '1' ? true : b3Sampled(sampled?.trim());
+  return decision === undefined ? undefined : { traceId: undefined, parentSpanId: undefined, sampled: decision, format: TraceFormat.B3Multi, traceState: undefined };
 }
 
 /**
