@@ -65,7 +65,15 @@ function fields(bytes: Uint8Array): Map<number, unknown[]> {
     const tag = r.uint32();
     const [no, wire] = [tag >>> 3, tag & 7];
     const v =
-      wire === 2 ? r.bytes() : wire === 0 ? Number(r.uint64().toString()) : wire === 1 ? BigInt(r.fixed64().toString()) : wire === 5 ? r.fixed32() : assert.fail(`wire type ${wire}`);
+      wire === 2
+        ? r.bytes()
+        : wire === 0
+          ? Number(r.uint64().toString())
+          : wire === 1
+            ? BigInt(r.fixed64().toString())
+            : wire === 5
+              ? r.fixed32()
+              : assert.fail(`wire type ${wire}`);
     out.set(no, [...(out.get(no) ?? []), v]);
   }
   return out;
