@@ -20,6 +20,8 @@ export interface ScrapeJob {
   readonly targets: readonly string[];
   readonly metricsPath?: string;
   readonly bearerToken?: string;
+  /** Scrape over https, verifying the target with this CA file. */
+  readonly caFile?: string;
 }
 
 export interface Prometheus {
@@ -35,6 +37,7 @@ export async function startPrometheus(t: TestContext, jobs: readonly ScrapeJob[]
   for (const j of jobs) {
     lines.push(`  - job_name: ${j.name}`, `    static_configs: [{ targets: [${j.targets.map((x) => JSON.stringify(x)).join(', ')}] }]`);
     if (j.metricsPath !== undefined) lines.push(`    metrics_path: ${j.metricsPath}`);
+    if (j.caFile !== undefined) lines.push('    scheme: https', `    tls_config: { ca_file: ${JSON.stringify(j.caFile)} }`);
     if (j.bearerToken !== undefined) {
       writeFileSync(path.join(dir, `${j.name}.token`), j.bearerToken, { mode: 0o600 });
       lines.push(`    authorization: { credentials_file: ${JSON.stringify(path.join(dir, `${j.name}.token`))} }`);
