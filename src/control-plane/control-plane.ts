@@ -12,6 +12,7 @@ import { openFileStore, type FileStore } from './store/index.js';
 import { createTelemetryApi, serveSpanSocket, SpanStore, StatsCollector } from './telemetry/index.js';
 import { otlpSocketBeside } from '../xds/unix-sockets.js';
 import { createDashboardHandler } from '../dashboard/index.js';
+import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { XdsServer } from './xds-server/index.js';
 import path from 'node:path';
 import { TokenStore } from './auth/index.js';
@@ -129,9 +130,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     // Operator tokens guard every API route (resources, CA, tokens, telemetry); sidecars post
     // their spans with their workload certificate. The dashboard's static files are open.
     const restApi = createRestApi({ store, parseResource, proxies: () => server.proxies() });
+    const metrics = new ControlPlaneMetrics({ proxies: () => server.proxies(), storeRevision: () => store.revision(), caSigned: () => ca.signed });
     const secured = securedRestApi(
       (req, res) => {
-        if (!telemetry(req, res)) restApi(req, res);
+        if (!metrics.serve(req, res) && !telemetry(req, res)) restApi(req, res);
       },
       { ca, tokens, workloadPaths: ['/v1/traces'] },
     );
@@ -139,6 +141,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const tlsOptions = () => ({ key: servingTls.current.keyPem, cert: servingTls.current.certChainPem, ca: ca.trustBundlePem(), minVersion: 'TLSv1.2' as const });
     const api = https.createServer({ ...tlsOptions(), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       try {
+        metrics.observe(req, res);
         if (!dashboard(req, res)) secured(req, res);
       } catch (e) {
         // A bug in one handler answers 500; it never takes the control plane down.

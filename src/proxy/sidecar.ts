@@ -10,6 +10,8 @@ import { createLogger } from '../common/log.js';
 import type { ProxyMetadata } from '../xds/node-metadata.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { DataPlane } from './data-plane.js';
+import { registerMeshHealthMetrics } from './metrics/mesh-health.js';
+import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { ProxyMetrics } from './metrics/proxy-metrics.js';
 import { ProxyTelemetry, workloadName } from './telemetry/proxy-telemetry.js';
 import { XdsClient } from './xds/xds-client.js';
@@ -128,6 +130,15 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       return { ok: false, message: reasons.join('; ') };
     },
   });
+  // The sidecar's own health beside its traffic on /metrics.
+  const stopProcessMetrics = registerProcessMetrics(metrics.registry);
+  registerMeshHealthMetrics(metrics.registry, {
+    xds: () => xds.healthByType(),
+    certificateNotAfterMs: () => {
+      const notAfter = identity.status().notAfter;
+      return notAfter === undefined ? undefined : Date.parse(notAfter);
+    },
+  });
   const probe = opts.readiness;
   const appPort = m.inbound[0]?.appPort;
   const readiness = new ReadinessTracker({
@@ -200,6 +211,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       readiness.close();
       xds.close();
       identity.close();
+      stopProcessMetrics();
       admin.closeAllConnections();
       admin.close();
       adminSocket?.close(); // removes the socket file

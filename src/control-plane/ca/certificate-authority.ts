@@ -161,7 +161,15 @@ export class CertificateAuthority {
     );
   }
 
+  #signed = 0;
+
+  /** Certificates signed since start (workload and serving), for the control plane's metrics. */
+  get signed(): number {
+    return this.#signed;
+  }
+
   async #sign(publicKey: webcrypto.CryptoKey, sans: { type: 'url' | 'dns' | 'ip'; value: string }[], ttlSeconds: number): Promise<IssuedCertificate> {
+    this.#signed++;
     const x509 = await x509Lib();
     const now = this.#now();
     const notAfter = new Date(Math.min(now + ttlSeconds * 1000, this.#cert.notAfter.getTime()));

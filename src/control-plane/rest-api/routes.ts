@@ -33,7 +33,7 @@ function segments(pathname: string): Result<string[], ApiError> {
   }
 }
 
-function matchPath(pathname: string): Result<Route, ApiError> {
+export function matchPath(pathname: string): Result<Route, ApiError> {
   const parsed = segments(pathname);
   if (!parsed.ok) return parsed;
   const s = parsed.value;

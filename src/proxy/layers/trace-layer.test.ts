@@ -8,7 +8,7 @@ import type { ListenerTelemetry } from '../config/runtime-config.js';
 import { upstreamReset } from '../errors.js';
 import { clusterState, compiledRoute, completeResponse, fakeEndpoints, fakeRequest, NextRecorder, testTelemetry, type FakeRequestOptions } from '../testing/http-fakes.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET, type FinishedSpan } from '../tracing/span.js';
-import { traceLayer } from './trace-layer.js';
+import { spanName, splitHostPort, traceLayer } from './trace-layer.js';
 
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SID = '00f067aa0ba902b7';
@@ -70,11 +70,12 @@ test("a sampled caller's trace is continued with a new span, passed upstream and
   assert.equal(collector, COLLECTOR);
   assert.deepEqual(
     [s.traceId, s.spanId, s.parentSpanId, s.traceState, s.name, s.kind, s.statusCode],
-    [TID, span.spanId, SID, 'vendor=1', 'POST payments.default', SPAN_KIND_CLIENT, STATUS_UNSET],
+    [TID, span.spanId, SID, 'vendor=1', 'POST all/r', SPAN_KIND_CLIENT, STATUS_UNSET],
   );
   assert.deepEqual(s.attributes, {
     'http.request.method': 'POST',
     'url.path': '/pay',
+    'url.scheme': 'http',
     'server.address': 'payments.test',
     'http.response.status_code': 201,
     'network.protocol.version': '1.1',
@@ -83,8 +84,10 @@ test("a sampled caller's trace is continued with a new span, passed upstream and
     'trellis.source.workload': 'unknown',
     'trellis.source.authenticated': false,
     'trellis.destination.service': 'payments.default',
+    'http.route': 'all/r',
     'trellis.route': 'all/r',
-    'network.peer.address': '10.1.0.1:8080',
+    'network.peer.address': '10.1.0.1',
+    'network.peer.port': 8080,
   });
   assert.ok(s.endMs >= s.startMs);
 });
@@ -187,4 +190,46 @@ test('without a collector a sampled trace is passed on but not recorded', (t) =>
   assert.notEqual(ctx.trace, undefined);
   completeResponse(ctx, 200);
   assert.equal(spans.length, 0);
+});
+
+test('SERVER spans follow the HTTP conventions: `METHOD route`, server address and port apart, the caller without its port, unknown methods as _OTHER', (t) => {
+  const { spans, run } = tracer(t);
+  const cluster = clusterState('web', fakeEndpoints(1));
+  const { ctx } = run(
+    { tracingPercent: 100, collector: COLLECTOR },
+    {
+      listener: { direction: 'inbound' },
+      method: 'PURGE',
+      path: '/users/12345',
+      authority: 'web.default:8080',
+      remoteAddress: '10.2.0.7',
+      cluster,
+      route: compiledRoute({}, [{ item: cluster, weight: 1 }]),
+    },
+  );
+  (ctx as RequestContext).endpoint = cluster.endpoints[0];
+  completeResponse(ctx, 200);
+  const [, s] = spans[0]!;
+  assert.equal(s.name, 'HTTP all/r', 'the route, never the path; HTTP for an unknown method');
+  assert.equal(s.kind, SPAN_KIND_SERVER);
+  assert.equal(s.attributes['http.request.method'], '_OTHER');
+  assert.equal(s.attributes['http.request.method_original'], 'PURGE');
+  assert.equal(s.attributes['http.route'], 'all/r');
+  assert.equal(s.attributes['server.address'], 'web.default');
+  assert.equal(s.attributes['server.port'], 8080);
+  assert.equal(s.attributes['client.address'], '10.2.0.7');
+  assert.equal(s.attributes['network.peer.address'], '10.2.0.7', 'the caller, not the local app, on a SERVER span');
+  assert.equal(s.attributes['network.peer.port'], undefined);
+});
+
+test('span names and host:port splitting', () => {
+  assert.equal(spanName('GET', 'shop/items'), 'GET shop/items');
+  assert.equal(spanName('GET', undefined), 'GET');
+  assert.equal(spanName('_OTHER', ''), 'HTTP');
+  assert.deepEqual(splitHostPort('10.1.0.1:8080'), { host: '10.1.0.1', port: 8080 });
+  assert.deepEqual(splitHostPort('[::1]:443'), { host: '::1', port: 443 });
+  assert.deepEqual(splitHostPort('::ffff:10.0.0.1'), { host: '::ffff:10.0.0.1', port: undefined });
+  assert.deepEqual(splitHostPort('[::1]'), { host: '::1', port: undefined });
+  assert.deepEqual(splitHostPort('payments.test'), { host: 'payments.test', port: undefined });
+  assert.deepEqual(splitHostPort('payments.test:x'), { host: 'payments.test', port: undefined });
 });

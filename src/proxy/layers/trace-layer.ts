@@ -6,10 +6,29 @@
 import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
 import { addUpstreamHeader } from '../http/upstream-headers.js';
+import { KNOWN_METHODS, methodIndex } from '../metrics/http-semconv.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
 import { newSpanId, newTraceId } from '../tracing/ids.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET, type SpanAttribute } from '../tracing/span.js';
 import { readTraceContext, TraceFormat, traceHeaders } from '../tracing/trace-context.js';
+
+const OTHER_METHOD = KNOWN_METHODS.length - 1;
+
+/** A span's name by OpenTelemetry's HTTP conventions: `GET route`, `GET` with no route, `HTTP` for `_OTHER`. */
+export function spanName(method: string, route: string | undefined): string {
+  const m = method === '_OTHER' ? 'HTTP' : method;
+  return route === undefined || route === '' ? m : `${m} ${route}`;
+}
+
+/** `host[:port]` or `[v6]:port` split; the port only when it is a number. */
+export function splitHostPort(hostPort: string): { host: string; port: number | undefined } {
+  const colon = hostPort.lastIndexOf(':');
+  const close = hostPort.lastIndexOf(']');
+  if (colon < 0 || colon < close || (close < 0 && hostPort.indexOf(':') !== colon)) return { host: hostPort.startsWith('[') ? hostPort.slice(1, -1) : hostPort, port: undefined };
+  const port = Number(hostPort.slice(colon + 1));
+  const host = hostPort.slice(hostPort.startsWith('[') ? 1 : 0, close > 0 ? close : colon);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? { host, port } : { host, port: undefined };
+}
 
 export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
   const self = telemetry.identity;
@@ -20,10 +39,13 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
     const inbound = ctx.direction === 'inbound';
     const service = inbound ? self.service : (ctx.cluster?.service ?? 'unknown');
     const q = ctx.path.indexOf('?');
+    const method = methodIndex(ctx.method) === OTHER_METHOD ? '_OTHER' : ctx.method;
+    const host = splitHostPort(ctx.authority);
     const attributes: Record<string, SpanAttribute> = {
-      'http.request.method': ctx.method,
+      'http.request.method': method,
       'url.path': q < 0 ? ctx.path : ctx.path.slice(0, q),
-      'server.address': ctx.authority,
+      'url.scheme': ctx.listener.tls !== undefined ? 'https' : 'http',
+      'server.address': host.host,
       'http.response.status_code': ctx.status,
       'network.protocol.version': ctx.downstream.protocol === 'h2' ? '2' : '1.1',
       'trellis.direction': ctx.direction,
@@ -32,8 +54,18 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
       'trellis.source.authenticated': ctx.sourceAuthenticated,
       'trellis.destination.service': service,
     };
-    if (ctx.route !== undefined) attributes['trellis.route'] = ctx.route.name;
-    if (ctx.endpoint !== undefined) attributes['network.peer.address'] = ctx.endpoint.key;
+    if (host.port !== undefined) attributes['server.port'] = host.port;
+    if (method === '_OTHER') attributes['http.request.method_original'] = ctx.method;
+    if (ctx.route !== undefined) attributes['http.route'] = attributes['trellis.route'] = ctx.route.name;
+    // The peer is the caller on a SERVER span, the upstream endpoint on a CLIENT span; addresses never carry the port.
+    if (inbound) {
+      const client = ctx.downstream.remoteAddress;
+      if (client !== undefined) attributes['client.address'] = attributes['network.peer.address'] = client;
+    } else if (ctx.endpoint !== undefined) {
+      const peer = splitHostPort(ctx.endpoint.key);
+      attributes['network.peer.address'] = peer.host;
+      if (peer.port !== undefined) attributes['network.peer.port'] = peer.port;
+    }
     if (ctx.grpcStatus >= 0) attributes['rpc.grpc.status_code'] = ctx.grpcStatus;
     const failed = ctx.error !== undefined || ctx.status >= 500 || ctx.status === 0 || (!inbound && ctx.status >= 400);
     if (ctx.error !== undefined) attributes['error.type'] = ctx.error.code;
@@ -44,7 +76,8 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
       spanId: t.spanId,
       parentSpanId: t.parentSpanId,
       traceState: t.traceState,
-      name: `${ctx.method} ${service}`,
+      // OpenTelemetry's span name: `{method} {http.route}`, `HTTP` for an unknown method.
+      name: spanName(method, ctx.route?.name),
       kind: inbound ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
       startMs: origin + ctx.startTime,
       endMs: origin + performance.now(),

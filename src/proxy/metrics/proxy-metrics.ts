@@ -3,10 +3,11 @@
 // inc/observe builds a label hash string on every call. Names follow OpenTelemetry's HTTP
 // semantic conventions where they exist (http.server.request.duration and
 // http.client.request.duration, in Prometheus form); see docs/observability.md.
-import { Counter, Registry } from './prom-client-core.js';
+import { Counter, Gauge, Registry } from './prom-client-core.js';
 import type { Direction } from '../config/runtime-config.js';
 import { ClusterEvents, registerClusterEventMetrics } from './cluster-events.js';
 import { DurationHistogram } from './duration-histogram.js';
+import { KNOWN_METHODS } from './http-semconv.js';
 import { registerTlsHandshakeMetrics, TlsHandshakeCounts } from './tls-handshakes.js';
 import { RequestStats, type RequestLabels } from './request-stats.js';
 
@@ -56,6 +57,10 @@ export class ProxyMetrics {
   private readonly clusterEventsByService = new Map<string, ClusterEvents>();
   /** mTLS handshake counts by direction and service. */
   private readonly handshakes: Record<Direction, Map<string, TlsHandshakeCounts>> = { inbound: new Map(), outbound: new Map() };
+  /** Requests in flight: direction -> serverKey -> count per KNOWN_METHODS index. */
+  private readonly active: Record<Direction, Map<boolean, Float64Array>> = { inbound: new Map(), outbound: new Map() };
+  /** OpenTelemetry resource attributes of this proxy, exposed as `target_info`. */
+  private target: Record<string, string> | undefined;
   /** Named counters other layers add (spans exported, access log lines dropped, ...). */
   private readonly extra = new Map<string, { help: string; read: () => number }>();
 
@@ -91,6 +96,44 @@ export class ProxyMetrics {
       all,
       this.registry,
     );
+    for (const [name, direction, field, help] of [
+      ['http_server_request_body_size_bytes', 'inbound', 'requestSize', 'Size of inbound HTTP request bodies (OpenTelemetry http.server.request.body.size).'],
+      ['http_server_response_body_size_bytes', 'inbound', 'responseSize', 'Size of inbound HTTP response bodies (OpenTelemetry http.server.response.body.size).'],
+      ['http_client_request_body_size_bytes', 'outbound', 'requestSize', 'Size of outbound HTTP request bodies (OpenTelemetry http.client.request.body.size).'],
+      ['http_client_response_body_size_bytes', 'outbound', 'responseSize', 'Size of outbound HTTP response bodies (OpenTelemetry http.client.response.body.size).'],
+    ] as const) {
+      new DurationHistogram(name, `${help} Labels as the request duration.`, direction, all, this.registry, field);
+    }
+    const active = this.active;
+    for (const [name, direction, help] of [
+      ['http_server_active_requests', 'inbound', 'Inbound HTTP requests in flight (OpenTelemetry http.server.active_requests).'],
+      ['http_client_active_requests', 'outbound', 'Outbound HTTP requests in flight (OpenTelemetry http.client.active_requests).'],
+    ] as const) {
+      new Gauge<'http_request_method' | 'url_scheme'>({
+        name,
+        help: `${help} Labels: the conventions' required ones.`,
+        labelNames: ['http_request_method', 'url_scheme'],
+        registers: [this.registry],
+        collect(this: Gauge<'http_request_method' | 'url_scheme'>) {
+          this.reset();
+          for (const [https, counts] of active[direction]) {
+            for (let m = 0; m < counts.length; m++) this.set({ http_request_method: KNOWN_METHODS[m]!, url_scheme: https ? 'https' : 'http' }, counts[m]!);
+          }
+        },
+      });
+    }
+    const target = () => this.target;
+    new Gauge<string>({
+      name: 'target_info',
+      help: "Target metadata: the proxy's OpenTelemetry resource attributes (service.name, service.namespace, service.instance.id) as labels.",
+      labelNames: ['service_name', 'service_namespace', 'service_instance_id', 'trellis_workload'],
+      registers: [this.registry],
+      collect(this: Gauge<string>) {
+        const t = target();
+        this.reset();
+        if (t !== undefined) this.set(t, 1);
+      },
+    });
     for (const [name, field, help] of [
       ['trellis_request_body_bytes_total', 'requestBytes', 'Request body bytes received from the downstream client.'],
       ['trellis_response_body_bytes_total', 'responseBytes', 'Response body bytes sent to the downstream client.'],
@@ -162,6 +205,19 @@ export class ProxyMetrics {
       labelNames: ['direction', 'listener', 'decision', 'policy'],
       registers: [this.registry],
     });
+  }
+
+  /** Sets the resource attributes `target_info` exposes (Prometheus names: dots as underscores). */
+  setTarget(attributes: Record<string, string>): void {
+    this.target = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k.replace(/\./g, '_'), v]));
+  }
+
+  /** The in-flight counts of (direction, scheme) by method index, to increment when a request starts and decrement when it is over. */
+  activeRequests(direction: Direction, https: boolean): Float64Array {
+    const byScheme = this.active[direction];
+    let counts = byScheme.get(https);
+    if (counts === undefined) byScheme.set(https, (counts = new Float64Array(KNOWN_METHODS.length)));
+    return counts;
   }
 
   /** Counts one authorization decision. */

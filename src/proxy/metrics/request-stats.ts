@@ -2,9 +2,12 @@
 // and workload, route): plain numbers updated per request with no allocation, read into
 // Prometheus series only when /metrics is scraped (and into JSON for the control plane).
 import type { Direction } from '../config/runtime-config.js';
+import { cellKey, DURATION_BUCKETS, HttpCell, KNOWN_METHODS, NO_ERROR, serverKey, type HttpCells } from './http-semconv.js';
 
-/** Latency buckets in seconds: 100 µs to 10 s, dense below 10 ms where proxied requests live. */
-export const DURATION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export { DURATION_BUCKETS };
+
+const UNKNOWN_SERVER = serverKey(0, false);
+const OTHER_METHOD = KNOWN_METHODS.length - 1;
 
 /** `grpcStatus` value meaning "not a gRPC response". */
 export const NO_GRPC_STATUS = -1;
@@ -44,6 +47,8 @@ export class RequestStats {
   responseBytes = 0;
   /** Requests by `status * 32 + grpc slot`: small integers, so Map updates allocate nothing. */
   readonly codes = new Map<number, number>();
+  /** OpenTelemetry HTTP series of these labels: server (serverKey) -> (method, status, error type) cellKey -> cell. */
+  readonly http = new Map<number, HttpCells>();
   readonly labels: RequestLabels;
 
   constructor(direction: Direction, service: string, rest: Partial<Omit<RequestLabels, 'direction' | 'service'>> = {}) {
@@ -66,8 +71,18 @@ export class RequestStats {
     return this.labels.service;
   }
 
-  /** Records one finished request. `grpcStatus` is NO_GRPC_STATUS for plain HTTP. */
-  record(status: number, grpcStatus: number, seconds: number, requestBytes = 0, responseBytes = 0): void {
+  /**
+   * Records one finished request. `grpcStatus` is NO_GRPC_STATUS for plain HTTP; `server`
+   * (serverKey), `method` (methodIndex) and `error` (NO_ERROR, ERROR_IS_STATUS or errorSlot)
+   * place it in the OpenTelemetry series.
+   */
+  record(status: number, grpcStatus: number, seconds: number, requestBytes = 0, responseBytes = 0, server = UNKNOWN_SERVER, method = OTHER_METHOD, error = NO_ERROR): void {
+    let cells = this.http.get(server);
+    if (cells === undefined) this.http.set(server, (cells = new Map<number, HttpCell>()));
+    const cellId = cellKey(method, status, error);
+    let cell = cells.get(cellId);
+    if (cell === undefined) cells.set(cellId, (cell = new HttpCell()));
+    cell.record(seconds, requestBytes, responseBytes);
     const slot = grpcStatus < 0 ? GRPC_NONE_SLOT : grpcStatus < GRPC_OTHER_SLOT ? grpcStatus : GRPC_OTHER_SLOT;
     const key = status * GRPC_SLOTS + slot;
     this.codes.set(key, (this.codes.get(key) ?? 0) + 1);

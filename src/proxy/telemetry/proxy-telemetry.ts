@@ -5,6 +5,7 @@ import type { Logger } from '../../common/log.js';
 import { parseSpiffeId } from '../../xds/spiffe.js';
 import type { ListenerTelemetry } from '../config/runtime-config.js';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { SpanResource } from '../tracing/span.js';
 import { SpanExporter, type SpanExporterOptions } from '../tracing/span-exporter.js';
 import { AccessLogWriter } from './access-log.js';
 import { TapHub } from './tap-hub.js';
@@ -78,6 +79,7 @@ export class ProxyTelemetry {
     this.accessLog = new AccessLogWriter(opts.accessLogTarget ?? 1);
     const m = opts.metrics;
     if (m !== undefined) {
+      m.setTarget(this.resource());
       m.addCount('spans_exported', 'spans sent to a collector', () => this.exporterInstance?.counts.exported ?? 0);
       m.addCount('spans_dropped', 'spans dropped (queue full or collector failed)', () => this.exporterInstance?.counts.dropped ?? 0);
       m.addCount('access_log_lines', 'access log lines written', () => this.accessLog.written);
@@ -87,15 +89,20 @@ export class ProxyTelemetry {
     }
   }
 
+  /** Who this proxy is as OpenTelemetry resource attributes (span resource and metrics' target_info). */
+  private resource(): SpanResource {
+    return {
+      'service.name': this.identity.serviceName,
+      'service.namespace': this.identity.namespace,
+      'service.instance.id': this.identity.nodeId,
+      'trellis.workload': this.identity.workload,
+    };
+  }
+
   /** The span exporter, created on the first sampled span. */
   get exporter(): SpanExporter {
     return (this.exporterInstance ??= new SpanExporter({
-      resource: {
-        'service.name': this.identity.serviceName,
-        'service.namespace': this.identity.namespace,
-        'service.instance.id': this.identity.nodeId,
-        'trellis.workload': this.identity.workload,
-      },
+      resource: this.resource(),
       ...(this.opts.logger !== undefined ? { logger: this.opts.logger } : {}),
       ...(this.opts.collectorCa !== undefined ? { ca: this.opts.collectorCa } : {}),
       ...(this.opts.collectorClientTls !== undefined ? { clientTls: this.opts.collectorClientTls } : {}),

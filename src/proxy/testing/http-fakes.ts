@@ -10,6 +10,7 @@ import { RequestContext, type EndpointRequest, type UpstreamCall } from '../http
 import { UpstreamEndpoint } from '../pool/upstream-endpoint.js';
 import { ClusterRuntime } from '../resilience/cluster-runtime.js';
 import type { CompiledRoute, Router } from '../routing/router.js';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { ProxyTelemetry, type ProxyIdentity } from '../telemetry/proxy-telemetry.js';
 import { cluster, httpListener, rule } from './config-builder.js';
 
@@ -172,6 +173,6 @@ export function completeResponse(ctx: RequestContext, status: number): void {
 export const TEST_IDENTITY: ProxyIdentity = { service: 'web.default', serviceName: 'web', namespace: 'default', workload: 'web-v1', nodeId: 'sidecar~test' };
 
 /** Telemetry of proxy web.default/web-v1 (its access log and exporter open only when used). */
-export function testTelemetry(): ProxyTelemetry {
-  return new ProxyTelemetry({ identity: TEST_IDENTITY });
+export function testTelemetry(options: { metrics?: ProxyMetrics } = {}): ProxyTelemetry {
+  return new ProxyTelemetry({ identity: TEST_IDENTITY, ...options });
 }

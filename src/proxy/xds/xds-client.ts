@@ -66,6 +66,14 @@ export interface XdsClientStatus {
   nacks: NackRecord[];
 }
 
+/** ACK and NACK counts and the time of the last of each (Unix ms), for one resource type. */
+export interface XdsTypeHealth {
+  acks: number;
+  nacks: number;
+  lastAckMs: number | undefined;
+  lastNackMs: number | undefined;
+}
+
 const MAX_NACKS = 20;
 const MAX_PROBLEMS_IN_NACK = 50;
 const INVALID_ARGUMENT = 3;
@@ -102,6 +110,8 @@ export class XdsClient {
   private lastError: string | undefined;
   private lastUpdate: string | undefined;
   private readonly nacks: NackRecord[] = [];
+  /** By type URL (the four kinds and secrets): for metrics. */
+  private readonly health = new Map<string, XdsTypeHealth>();
   /** Responses are handled one at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -158,6 +168,23 @@ export class XdsClient {
 
   status(): XdsClientStatus {
     return { connected: this.connected, lastError: this.lastError, versions: this.state.versions(), lastUpdate: this.lastUpdate, nacks: [...this.nacks] };
+  }
+
+  /** ACK and NACK counts and times by type URL, and whether the stream is up (for metrics). */
+  healthByType(): { connected: boolean; lastUpdateMs: number | undefined; types: ReadonlyMap<string, XdsTypeHealth> } {
+    return { connected: this.connected, lastUpdateMs: this.lastUpdate === undefined ? undefined : Date.parse(this.lastUpdate), types: this.health };
+  }
+
+  private typeHealth(typeUrl: string): XdsTypeHealth {
+    let h = this.health.get(typeUrl);
+    if (h === undefined) this.health.set(typeUrl, (h = { acks: 0, nacks: 0, lastAckMs: undefined, lastNackMs: undefined }));
+    return h;
+  }
+
+  private recordAck(typeUrl: string): void {
+    const h = this.typeHealth(typeUrl);
+    h.acks++;
+    h.lastAckMs = Date.now();
   }
 
   /** The raw accepted Envoy resources, for the admin /config_dump. */
@@ -277,6 +304,7 @@ export class XdsClient {
       return;
     }
     this.secretsVersion = version;
+    this.recordAck(res.typeUrl);
     this.log.debug({ version }, 'ACK secrets');
     this.requestSecrets(s);
   }
@@ -316,6 +344,7 @@ export class XdsClient {
       this.request(s, kind, names, failure);
       return;
     }
+    this.recordAck(res.typeUrl);
     this.log.debug({ kind, version }, 'ACK');
     this.request(s, kind, names);
     this.updateSubscriptions(s);
@@ -341,6 +370,9 @@ export class XdsClient {
 
   private recordNack(typeUrl: string, version: string, message: string): void {
     this.log.warn({ typeUrl, version, message }, 'NACK: refused an xDS response; keeping the last good config');
+    const h = this.typeHealth(typeUrl);
+    h.nacks++;
+    h.lastNackMs = Date.now();
     this.nacks.push({ typeUrl, version, message, at: new Date().toISOString() });
     if (this.nacks.length > MAX_NACKS) this.nacks.shift();
   }

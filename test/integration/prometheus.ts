@@ -1,0 +1,81 @@
+// A real Prometheus (Debian's /usr/bin/prometheus) for integration tests: scrapes the given
+// targets every second from a temporary directory, answers PromQL, and is stopped at cleanup.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { exited } from '../../src/common/child-process.js';
+import { freePorts } from '../../src/common/free-port.js';
+import { httpOk, waitFor } from '../../src/common/wait.js';
+import { cleanup } from './cleanup.js';
+import { get } from './harness.js';
+
+export const PROMETHEUS = '/usr/bin/prometheus';
+export const PROMTOOL = '/usr/bin/promtool';
+
+/** One scrape job: its name, targets (`host:port`), and optional path and bearer token. */
+export interface ScrapeJob {
+  readonly name: string;
+  readonly targets: readonly string[];
+  readonly metricsPath?: string;
+  readonly bearerToken?: string;
+  /** Scrape over https, verifying the target with this CA file. */
+  readonly caFile?: string;
+}
+
+export interface Prometheus {
+  /** The instant vector of `promql` as [labels, value] pairs. */
+  query(promql: string): Promise<{ labels: Record<string, string>; value: number }[]>;
+}
+
+export async function startPrometheus(t: TestContext, jobs: readonly ScrapeJob[]): Promise<Prometheus> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-prom-'));
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
+  const [port] = await freePorts(1);
+  const lines = ['global: { scrape_interval: 1s, evaluation_interval: 1s }', 'scrape_configs:'];
+  for (const j of jobs) {
+    lines.push(`  - job_name: ${j.name}`, `    static_configs: [{ targets: [${j.targets.map((x) => JSON.stringify(x)).join(', ')}] }]`);
+    if (j.metricsPath !== undefined) lines.push(`    metrics_path: ${j.metricsPath}`);
+    if (j.caFile !== undefined) lines.push('    scheme: https', `    tls_config: { ca_file: ${JSON.stringify(j.caFile)} }`);
+    if (j.bearerToken !== undefined) {
+      writeFileSync(path.join(dir, `${j.name}.token`), j.bearerToken, { mode: 0o600 });
+      lines.push(`    authorization: { credentials_file: ${JSON.stringify(path.join(dir, `${j.name}.token`))} }`);
+    }
+  }
+  writeFileSync(path.join(dir, 'prometheus.yml'), lines.join('\n') + '\n');
+  const prom = spawn(PROMETHEUS, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  prom.stderr.on('data', (c) => (log = (log + c).slice(-5000)));
+  const gone = exited(prom);
+  cleanup(t, async () => {
+    try {
+      process.kill(-prom.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-prom.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5000);
+    await gone;
+    clearTimeout(timer);
+  });
+  const api = `http://127.0.0.1:${port}`;
+  await waitFor(() => httpOk(`${api}/-/ready`), 'Prometheus ready', 30_000).catch((e: Error) => {
+    throw new Error(`${e.message}; prometheus log: ${log}`);
+  });
+  return {
+    async query(promql) {
+      const r = await get(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const result = (r.body?.data?.result ?? []) as { metric: Record<string, string>; value: [number, string] }[];
+      return result.map((x) => ({ labels: x.metric, value: Number(x.value[1]) }));
+    },
+  };
+}
