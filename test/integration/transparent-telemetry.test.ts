@@ -161,10 +161,11 @@ test('transparent mode: the control plane collects stats, tap and spans from sid
     ).catch((e: Error) => {
       throw new Error(`${e.message}; spans ${JSON.stringify(spans)}`);
     });
-    // The caller's outbound span, and the transparent payments sidecar's inbound one.
+    // The caller's outbound span, and the transparent payments sidecar's inbound one, named
+    // `METHOD route` (OpenTelemetry's HTTP conventions) by the route each sidecar matched.
     assert.deepEqual(spans.map((s) => [s.service, s.name]).sort(), [
-      ['caller', 'GET payments.default'],
-      ['payments', 'GET payments.default'],
+      ['caller', 'GET payments.default:8080/default'],
+      ['payments', 'GET inbound|8080/default'],
     ]);
     caller.kill('SIGTERM');
   });
