@@ -5,11 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { exited } from '../../src/common/child-process.js';
 import { freePorts } from '../../src/common/free-port.js';
 import { httpOk, waitFor } from '../../src/common/wait.js';
 import { cleanup } from './cleanup.js';
-import { get } from './harness.js';
+import { get, stopGroup } from './harness.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
@@ -50,23 +49,7 @@ export async function startPrometheus(t: TestContext, jobs: readonly ScrapeJob[]
   });
   let log = '';
   prom.stderr.on('data', (c) => (log = (log + c).slice(-5000)));
-  const gone = exited(prom);
-  cleanup(t, async () => {
-    try {
-      process.kill(-prom.pid!, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-prom.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 5000);
-    await gone;
-    clearTimeout(timer);
-  });
+  cleanup(t, () => stopGroup(prom, 'SIGTERM', 5000));
   const api = `http://127.0.0.1:${port}`;
   await waitFor(() => httpOk(`${api}/-/ready`), 'Prometheus ready', 30_000).catch((e: Error) => {
     throw new Error(`${e.message}; prometheus log: ${log}`);
