@@ -3,7 +3,7 @@
 // full entry, or the operator's chosen fields; listeners without access log config skip it.
 import type { HttpLayer } from '../http/layer.js';
 import type { RequestContext } from '../http/request-context.js';
-import type { AccessLogField } from '../../api/access-log-fields.js';
+import { ACCESS_LOG_FIELDS, type AccessLogField } from '../../api/access-log-fields.js';
 import type { AccessLogCondition, ListenerTelemetry } from '../config/runtime-config.js';
 import type { AccessLogEntry } from '../telemetry/access-log.js';
 import type { ProxyTelemetry } from '../telemetry/proxy-telemetry.js';
@@ -64,33 +64,11 @@ export function passesAccessLogFilter(ctx: RequestContext, filter: AccessLogCond
   return filter.minDurationMs !== undefined && performance.now() - ctx.startTime >= filter.minDurationMs;
 }
 
-/** The default line: every field but client_address, x_forwarded_for, span_id and upstream_ttfb_ms (chosen by name), keyed by field name. */
-const FULL_LINE: readonly (readonly [string, AccessLogField])[] = (
-  [
-    'start_time',
-    'direction',
-    'method',
-    'authority',
-    'path',
-    'protocol',
-    'response_code',
-    'grpc_status',
-    'response_flags',
-    'duration_ms',
-    'bytes_received',
-    'bytes_sent',
-    'upstream_host',
-    'upstream_cluster',
-    'route_name',
-    'source_service',
-    'source_workload',
-    'source_authenticated',
-    'destination_service',
-    'trace_id',
-    'user_agent',
-    'request_id',
-  ] as const
-).map((f) => [f, f]);
+/** Fields an operator chooses by name (MeshConfig accessLog.fields); the default line leaves them out. */
+const CHOSEN_ONLY: ReadonlySet<AccessLogField> = new Set<AccessLogField>(['client_address', 'x_forwarded_for', 'span_id', 'upstream_ttfb_ms']);
+
+/** The default line: every field but the chosen-only ones, in the fields' order, keyed by field name. */
+const FULL_LINE: readonly (readonly [string, AccessLogField])[] = ACCESS_LOG_FIELDS.filter((f) => !CHOSEN_ONLY.has(f)).map((f) => [f, f]);
 
 /** The full access log entry of a finished request. */
 export function accessLogEntry(ctx: RequestContext, selfService: string): AccessLogEntry {
