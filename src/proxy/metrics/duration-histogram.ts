@@ -5,7 +5,7 @@
 import { Histogram, type Registry } from './prom-client-core.js';
 import type { Direction } from '../config/runtime-config.js';
 import { BODY_SIZE_BUCKETS, decodeCellKey, DURATION_BUCKETS, errorTypeOf, serverOf, type HttpCell } from './http-semconv.js';
-import type { RequestStats } from './request-stats.js';
+import { meshPromLabels, type RequestStats } from './request-stats.js';
 
 const LABELS = [
   'service',
@@ -62,12 +62,7 @@ export class DurationHistogram extends Histogram<Labels> {
         for (const [key, cell] of cells) {
           const k = decodeCellKey(key);
           const base: Record<string, string> = {
-            service: l.service,
-            source_service: l.sourceService,
-            source_workload: l.sourceWorkload,
-            source_authenticated: l.sourceAuthenticated ? 'true' : 'false',
-            destination_workload: l.destinationWorkload,
-            route: l.route,
+            ...meshPromLabels(l),
             http_request_method: k.method,
             http_response_status_code: String(k.status),
             server_address: l.service,

@@ -9,7 +9,7 @@ import { ClusterEvents, registerClusterEventMetrics } from './cluster-events.js'
 import { DurationHistogram } from './duration-histogram.js';
 import { KNOWN_METHODS } from './http-semconv.js';
 import { registerTlsHandshakeMetrics, TlsHandshakeCounts } from './tls-handshakes.js';
-import { RequestStats, type RequestLabels } from './request-stats.js';
+import { meshPromLabels, RequestStats, type RequestLabels } from './request-stats.js';
 
 type CounterLabels = 'direction' | 'service' | 'source_service' | 'source_workload' | 'source_authenticated' | 'destination_workload' | 'route' | 'code' | 'grpc_status';
 type ServiceLabels = 'direction' | 'service';
@@ -20,15 +20,7 @@ export const MAX_LABEL_SETS = 2000;
 
 /** Prometheus labels of a RequestStats (snake_case, as exposed). */
 export function promLabels(l: RequestLabels): Record<string, string> {
-  return {
-    direction: l.direction,
-    service: l.service,
-    source_service: l.sourceService,
-    source_workload: l.sourceWorkload,
-    source_authenticated: l.sourceAuthenticated ? 'true' : 'false',
-    destination_workload: l.destinationWorkload,
-    route: l.route,
-  };
+  return { direction: l.direction, ...meshPromLabels(l) };
 }
 
 type ByRoute = Map<string, RequestStats>;

@@ -34,6 +34,18 @@ export interface RequestLabels {
   readonly route: string;
 }
 
+/** The mesh's Prometheus labels of a RequestStats besides its direction (snake_case, as exposed). */
+export function meshPromLabels(l: RequestLabels): Record<string, string> {
+  return {
+    service: l.service,
+    source_service: l.sourceService,
+    source_workload: l.sourceWorkload,
+    source_authenticated: l.sourceAuthenticated ? 'true' : 'false',
+    destination_workload: l.destinationWorkload,
+    route: l.route,
+  };
+}
+
 /**
  * Counts, latency and bytes for one label set.
  * Invariant: `count` equals the sum of `bucketCounts` plus the observations above the last bucket.
