@@ -5,32 +5,16 @@
 // without reloading the page; the topology joins a Service to the backend Services of its
 // HTTPRoute; with a collector in the MeshConfig the traces page says where the traces are.
 import assert from 'node:assert/strict';
-import { createHash, type X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import tls from 'node:tls';
 import { chromium, type Page } from 'playwright-core';
 import { cleanup } from './cleanup.js';
+import { CHROMIUM, spkiHash } from './browser.js';
 import { applyResources, httpRoute, httpService, startControlPlane, type ControlPlane } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 declare const document: any;
-
-/** Base64 SHA-256 of the public key the server on `port` presents (Chromium's SPKI pin format). */
-async function spkiHash(port: number): Promise<string> {
-  const cert = await new Promise<X509Certificate>((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve(socket.getPeerX509Certificate()!);
-      socket.end();
-    });
-    socket.on('error', reject);
-  });
-  return createHash('sha256')
-    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
-}
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const now = Date.now();

@@ -9,15 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cleanup } from './cleanup.js';
-import tls from 'node:tls';
-import { createHash } from 'node:crypto';
+import { CHROMIUM, spkiHash } from './browser.js';
 import { chromium, type Page } from 'playwright-core';
 import { freePorts } from '../../src/common/free-port.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
 import { exclusive, get, stopGroup, trustControlPlane } from './harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 // Browser-side code below runs in the page: `document` is the page's (this file has no DOM types).
 declare const document: any;
@@ -43,20 +40,6 @@ async function drawnPixels(page: Page, selector: string, rgb?: [number, number, 
     },
     rgb,
   );
-}
-
-/** Base64 SHA-256 of the public key the server on `port` presents (Chromium's SPKI pin format). */
-async function spkiHash(port: number): Promise<string> {
-  const cert = await new Promise<import('node:crypto').X509Certificate>((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve(socket.getPeerX509Certificate()!);
-      socket.end();
-    });
-    socket.on('error', reject);
-  });
-  return createHash('sha256')
-    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('base64');
 }
 
 test(
