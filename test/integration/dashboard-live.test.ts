@@ -5,13 +5,10 @@
 // without reloading the page; the topology joins a Service to the backend Services of its
 // HTTPRoute; with a collector in the MeshConfig the traces page says where the traces are.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
-import { cleanup } from './cleanup.js';
-import { CHROMIUM, spkiHash } from './browser.js';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.js';
 import { applyResources, httpRoute, httpService, startControlPlane, type ControlPlane } from './harness.js';
 
 declare const document: any;
@@ -59,23 +56,7 @@ async function send(cp: ControlPlane, spans: typeof SPANS): Promise<void> {
 /** A headless Chromium trusting exactly the control plane's certificate key; its page and the page errors seen. */
 async function openBrowser(t: TestContext, cp: ControlPlane): Promise<{ page: Page; errors: string[] }> {
   const apiPort = Number(new URL(cp.apiUrl).port);
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-gpu',
-      '--disable-component-update',
-      '--disable-sync',
-      `--ignore-certificate-errors-spki-list=${await spkiHash(apiPort)}`,
-    ],
-  });
-  cleanup(t, async () => {
-    await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
-    rmSync(profile, { recursive: true, force: true });
-  });
+  const browser = await launchChromium(t, apiPort);
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cleanup } from './cleanup.js';
-import { CHROMIUM, spkiHash } from './browser.js';
-import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.js';
+import type { Page } from 'playwright-core';
 import { freePorts } from '../../src/common/free-port.js';
 import { trellisArgv } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
@@ -79,27 +79,9 @@ test(
 
     const shots = process.env.TRELLIS_SCREENSHOTS ?? mkdtempSync(path.join(os.tmpdir(), 'trellis-shots-'));
     mkdirSync(shots, { recursive: true });
-    const profile = mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
     if (!process.env.TRELLIS_SCREENSHOTS) cleanup(t, () => rmSync(shots, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      // The browser trusts exactly the dashboard's certificate key (the mesh root is not in its store).
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--disable-component-update',
-        '--disable-sync',
-        `--ignore-certificate-errors-spki-list=${await spkiHash(apiPort!)}`,
-      ],
-      viewport: { width: 1366, height: 820 },
-    });
-    // Close the browser (bounded), then remove its profile, which it writes to until it is closed.
-    cleanup(t, async () => {
-      await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
-      rmSync(profile, { recursive: true, force: true });
-    });
+    // The browser trusts exactly the dashboard's certificate key (the mesh root is not in its store).
+    const browser = await launchChromium(t, apiPort!, { width: 1366, height: 820 });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
