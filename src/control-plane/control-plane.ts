@@ -13,6 +13,7 @@ import { createTelemetryApi, serveSpanSocket, SpanStore, StatsCollector } from '
 import { otlpSocketBeside } from '../xds/unix-sockets.js';
 import { createDashboardHandler } from '../dashboard/index.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
+import { withWriteTiming } from './metrics/store-write-timing.js';
 import { XdsServer } from './xds-server/index.js';
 import path from 'node:path';
 import { TokenStore } from './auth/index.js';
@@ -76,6 +77,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     cleanups.push(() => servingTls.close());
     const adminToken = tokens.hasAdmin() ? undefined : (await tokens.create('admin')).token;
     let xds: XdsServer | undefined;
+    const metrics = new ControlPlaneMetrics({ proxies: () => xds?.proxies() ?? [], storeRevision: () => store.revision(), caSigned: () => ca.signed });
     const vips = new VirtualIpAllocator(opts.dataDir, createLogger('control-plane.virtual-ips'));
     /** Our own OTLP receiver, known once the API is bound; proxies export there unless MeshConfig names a collector. */
     let defaultCollector: string | undefined;
@@ -95,6 +97,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       trustDomain,
       credentials: servingTls.grpcCredentials(),
       ...(opts.xdsMaxMessageBytes !== undefined ? { maxMessageBytes: opts.xdsMaxMessageBytes } : {}),
+      metrics: metrics.xds,
     });
     const server = xds;
     cleanups.push(() => server.close());
@@ -129,8 +132,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const dashboard = createDashboardHandler();
     // Operator tokens guard every API route (resources, CA, tokens, telemetry); sidecars post
     // their spans with their workload certificate. The dashboard's static files are open.
-    const restApi = createRestApi({ store, parseResource, proxies: () => server.proxies() });
-    const metrics = new ControlPlaneMetrics({ proxies: () => server.proxies(), storeRevision: () => store.revision(), caSigned: () => ca.signed });
+    const restApi = createRestApi({ store: withWriteTiming(store, (s) => metrics.observeStoreWrite(s)), parseResource, proxies: () => server.proxies() });
     const secured = securedRestApi(
       (req, res) => {
         if (!metrics.serve(req, res) && !telemetry(req, res)) restApi(req, res);

@@ -7,14 +7,18 @@ import { test } from 'node:test';
 import type { ProxyStatus } from '../../api/proxy-status.js';
 import { apiRouteLabel, methodLabel } from './api-route-label.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
+import { CLUSTER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
 
 type Json = Awaited<ReturnType<ControlPlaneMetrics['registry']['getMetricsAsJSON']>>;
 
-/** The sum of `name`'s values whose labels include `subset`; undefined when none matches. */
+/** The sum of the values of series `name` (a histogram's `_bucket`, `_sum`, `_count` too) whose labels include `subset`; undefined when none matches. */
 function seriesSum(json: Json, name: string, subset: Record<string, string>): number | undefined {
   let sum: number | undefined;
-  for (const x of json.find((m) => m.name === name)?.values ?? []) {
-    if (Object.entries(subset).every(([k, val]) => String(x.labels[k]) === val)) sum = (sum ?? 0) + x.value;
+  for (const m of json) {
+    for (const x of m.values) {
+      if (((x as { metricName?: string }).metricName ?? m.name) !== name) continue;
+      if (Object.entries(subset).every(([k, val]) => String(x.labels[k]) === val)) sum = (sum ?? 0) + x.value;
+    }
   }
   return sum;
 }
@@ -116,4 +120,35 @@ test('GET /metrics is served; other paths are left to the API', async () => {
   await new Promise((r) => setImmediate(r));
   assert.equal(sent.status, 200);
   assert.match(sent.body!, /trellis_control_plane_store_revision 4/);
+});
+
+test('xDS pushes by type and kind, response sizes, NACKs, snapshot times and store writes; every type has its series before its first push', async () => {
+  const m = new ControlPlaneMetrics({ proxies: () => [], storeRevision: () => 0, caSigned: () => 0 });
+  let json = await m.registry.getMetricsAsJSON();
+  const count = (name: string, labels: Record<string, string> = {}) => seriesSum(json, name, labels);
+  for (const type of ['cds', 'eds', 'lds', 'rds', 'sds']) {
+    assert.equal(count('trellis_control_plane_xds_nacks_total', { type }), 0, type);
+    assert.equal(count('trellis_control_plane_xds_push_duration_seconds_count', { type, kind: 'grpc' }), 0, type);
+  }
+  m.xds.responseSent(CLUSTER_TYPE, 300);
+  m.xds.responseSent(CLUSTER_TYPE, 5000);
+  m.xds.responseSent(SECRET_TYPE, 2000);
+  m.xds.pushed(ROUTE_TYPE, 'sidecar', 0.03);
+  m.xds.pushed(ROUTE_TYPE, 'grpc', 0.3);
+  m.xds.nacked(ROUTE_TYPE);
+  m.xds.snapshotComputed('sidecar', 0.002);
+  m.observeStoreWrite(0.004);
+  json = await m.registry.getMetricsAsJSON();
+  assert.equal(count('trellis_control_plane_xds_responses_total', { type: 'cds' }), 2);
+  assert.equal(count('trellis_control_plane_xds_responses_total', { type: 'sds' }), 1);
+  assert.equal(count('trellis_control_plane_xds_push_bytes_sum', { type: 'cds' }), 5300);
+  assert.equal(count('trellis_control_plane_xds_push_bytes_bucket', { type: 'cds', le: '1024' }), 1);
+  assert.equal(count('trellis_control_plane_xds_push_duration_seconds_bucket', { type: 'rds', kind: 'sidecar', le: '0.05' }), 1);
+  assert.equal(count('trellis_control_plane_xds_push_duration_seconds_bucket', { type: 'rds', kind: 'grpc', le: '0.25' }), 0);
+  assert.equal(count('trellis_control_plane_xds_push_duration_seconds_count', { type: 'rds', kind: 'grpc' }), 1);
+  assert.equal(count('trellis_control_plane_xds_nacks_total', { type: 'rds' }), 1);
+  assert.equal(count('trellis_control_plane_xds_nacks_total', {}), 1);
+  assert.equal(count('trellis_control_plane_xds_snapshot_duration_seconds_count', { kind: 'sidecar' }), 1);
+  assert.equal(count('trellis_control_plane_store_write_duration_seconds_bucket', { le: '0.005' }), 1);
+  assert.equal(count('trellis_control_plane_store_write_duration_seconds_count'), 1);
 });

@@ -13,6 +13,7 @@ import { AdsTestClient, type ReceivedResponse } from './ads-test-client.js';
 import { XdsServer } from './xds-server.js';
 import { err, ok } from '../../common/result.js';
 import type { StreamPrincipal, StreamSecurity } from './stream-security.js';
+import type { XdsMetrics } from './xds-metrics.js';
 
 /** Join tokens that are the names of principals; certificates that are placeholders. */
 function fakeSecurity(principals: Record<string, StreamPrincipal>): StreamSecurity {
@@ -32,7 +33,7 @@ interface Mesh {
 }
 
 /** A server on a free port with a registry whose grace period is `graceSeconds`; all closed after the test. */
-async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, extra: { security?: StreamSecurity; maxMessageBytes?: number } = {}) {
+async function start(t: TestContext, mesh: Mesh, graceSeconds = 30, extra: { security?: StreamSecurity; maxMessageBytes?: number; metrics?: XdsMetrics } = {}) {
   const registry = new WorkloadRegistry({ gracePeriodSeconds: () => graceSeconds });
   const logs: { msg: string; obj: Record<string, unknown> }[] = [];
   const logger = {
@@ -493,4 +494,52 @@ test('a proxyless listener name that resolves to nothing is sent once its Servic
   const second = await c.next(LISTENER_TYPE);
   assert.deepEqual(names(second), ['greeter']);
   assert.notEqual(second.versionInfo, first.versionInfo);
+});
+
+test('metrics: every response with its size, the push latency of a change (not of first answers), NACKs, snapshot computations', { timeout: 10000 }, async (t) => {
+  const sent: [string, number][] = [];
+  const pushed: [string, string, number][] = [];
+  const nacked: string[] = [];
+  const computed: string[] = [];
+  const metrics: XdsMetrics = {
+    responseSent: (type, bytes) => sent.push([type, bytes]),
+    pushed: (type, kind, seconds) => pushed.push([type, kind, seconds]),
+    nacked: (type) => nacked.push(type),
+    snapshotComputed: (kind, seconds) => {
+      assert.ok(seconds >= 0 && seconds < 5);
+      computed.push(kind);
+    },
+  };
+  const mesh: Mesh = { services: [service('server'), service('server-v2', { selector: { app: 'server', version: 'v2' } })], httpRoutes: [] };
+  const { server, connect } = await start(t, mesh, 30, { metrics });
+  const c = connect();
+  const h = await handshake(c, 'client-1', clientMeta());
+  assert.deepEqual(
+    sent.map(([type]) => type),
+    [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE],
+  );
+  assert.ok(
+    sent.every(([, bytes]) => bytes > 50),
+    `sizes: ${sent.map(([, b]) => b).join(', ')}`,
+  );
+  assert.equal(pushed.length, 0, 'answers to subscriptions carry no change');
+  assert.deepEqual([...new Set(computed)], ['sidecar']);
+  // The workload joining is a change too: its recompute over (it pushes nothing new) before ours starts.
+  await waitUntil(() => computed.length >= 2, 'the recompute after the workload joined');
+
+  mesh.httpRoutes = [httpRoute('to-v2', [{ name: 'server' }], [{ backendRefs: [backend('server-v2')] }])];
+  const before = performance.now();
+  server.onConfigChanged();
+  const rds = await c.next(ROUTE_TYPE, 1000);
+  const upperBound = (performance.now() - before) / 1000;
+  assert.equal(pushed.length, 1);
+  const [type, kind, seconds] = pushed[0]!;
+  assert.deepEqual([type, kind], [ROUTE_TYPE, 'sidecar']);
+  assert.ok(seconds >= 0.015 && seconds <= upperBound, `${seconds} s: at least the 20 ms debounce, at most ${upperBound} s`);
+  assert.equal(sent.at(-1)![0], ROUTE_TYPE);
+
+  c.send({ typeUrl: ROUTE_TYPE, versionInfo: h.rds.versionInfo, responseNonce: rds.nonce, resourceNames: h.rdsNames, errorDetail: { code: 3, message: 'no' } });
+  await waitUntil(() => nacked.length === 1, 'the NACK');
+  assert.deepEqual(nacked, [ROUTE_TYPE]);
+  assert.equal(pushed.length, 1, 'a NACK pushes nothing');
 });

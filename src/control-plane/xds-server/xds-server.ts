@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { parseProxyMetadata, structToJson, type NodeKind } from '../../xds/node-metadata.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, type ServedTypeUrl } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, SERVED_TYPES_IN_ORDER, type ServedTypeUrl } from '../../xds/type-urls.js';
 import { readinessOf } from '../../xds/endpoint-readiness.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
 import type { Secret } from '../../xds/tls-types.js';
@@ -22,6 +22,8 @@ import { adsServiceDefinition, encodeResponse, type DiscoveryRequest, type Outgo
 import { formatBytes, XDS_MAX_MESSAGE_BYTES, XDS_MAX_REQUEST_BYTES } from '../../xds/message-limits.js';
 import { AdsSession } from './ads-session.js';
 import { streamError, XdsErrorCode, type StreamError } from './errors.js';
+import { PendingPushes } from './pending-pushes.js';
+import { NO_XDS_METRICS, type XdsMetrics } from './xds-metrics.js';
 import { emptyVersions, NACK_HISTORY, type NackRecord, type ProxyCertificate, type ProxyStatus, type UndeliveredConfig } from './proxy-status.js';
 
 export interface XdsServerDeps {
@@ -44,6 +46,8 @@ export interface XdsServerDeps {
    * over it is not sent; the proxy's status says which type, its size and the limit.
    */
   maxMessageBytes?: number;
+  /** Counts responses, push latency and size, NACKs and snapshot computations (nothing when absent). */
+  metrics?: XdsMetrics;
 }
 
 // Responses are written encoded: the server measures each before sending.
@@ -55,6 +59,8 @@ interface Stream {
   lease: Lease;
   session: AdsSession;
   snapshot: Snapshot;
+  /** Changes computed for the proxy and not yet written to it, with when they arrived. */
+  pushes: PendingPushes;
   principal?: StreamPrincipal;
   /** The CSR last signed on this stream. */
   csr?: string;
@@ -132,6 +138,7 @@ function bearer(metadata: grpc.Metadata): string | undefined {
 export class XdsServer {
   readonly #deps: XdsServerDeps;
   readonly #log: Logger;
+  readonly #metrics: XdsMetrics;
   readonly #streams = new Map<string, Stream>();
   readonly #records = new Map<string, ProxyRecord>();
   readonly #unsubscribe: () => void;
@@ -144,6 +151,7 @@ export class XdsServer {
   constructor(deps: XdsServerDeps) {
     this.#deps = deps;
     this.#log = deps.logger ?? createLogger('control-plane.xds');
+    this.#metrics = deps.metrics ?? NO_XDS_METRICS;
     this.#unsubscribe = deps.registry.onChange((e) => {
       if (e.type === 'removed') this.#records.delete(e.workload.id);
       this.#changed();
@@ -346,11 +354,14 @@ export class XdsServer {
     this.#record(id).kind = meta.value.kind ?? 'sidecar';
     // A proxyless node's new stream carries a new app stream's subscriptions (the agent restarts it): nothing is acked on it yet.
     if (node.kind === 'grpc') this.#record(id).acked = emptyVersions();
-    const session = new AdsSession((r) => this.#send(id, call, r), {
+    const kind = meta.value.kind ?? 'sidecar';
+    const pushes = new PendingPushes();
+    const session = new AdsSession((r) => this.#send(id, call, r, kind, pushes), {
       onAck: (typeUrl, version) => {
         this.#record(id).acked[VERSION_KEYS[typeUrl]] = version;
       },
       onNack: (typeUrl, version, nonce, message) => {
+        this.#metrics.nacked(typeUrl);
         const nacks = this.#record(id).nacks;
         nacks.push({ typeUrl, version, nonce, message, at: new Date().toISOString() });
         if (nacks.length > NACK_HISTORY) nacks.splice(0, nacks.length - NACK_HISTORY);
@@ -360,7 +371,7 @@ export class XdsServer {
     });
     const secrets = new Map<string, Secret>();
     if (this.#deps.security) secrets.set(ROOT_SECRET, rootSecret(this.#deps.security.trustBundle()));
-    const stream: Stream = { call, node, lease, session, secrets, snapshot: withSecrets(this.#translate(node, undefined), secrets), ...(principal ? { principal } : {}) };
+    const stream: Stream = { call, node, lease, session, pushes, secrets, snapshot: withSecrets(this.#translate(node, undefined), secrets), ...(principal ? { principal } : {}) };
     this.#streams.set(id, stream);
     return stream;
   }
@@ -413,7 +424,7 @@ export class XdsServer {
   }
 
   /** Encodes and writes one response; false (and recorded on the proxy's status) when it is too large to send. */
-  #send(id: string, call: AdsCall, r: OutgoingResponse): boolean {
+  #send(id: string, call: AdsCall, r: OutgoingResponse, kind: NodeKind, pushes: PendingPushes): boolean {
     const bytes = encodeResponse(r);
     const limit = this.#maxMessageBytes();
     const typeUrl = r.typeUrl as ServedTypeUrl;
@@ -422,10 +433,14 @@ export class XdsServer {
       const message = `${VERSION_KEYS[typeUrl]} version ${r.versionInfo} is ${formatBytes(bytes.length)} encoded, over the xDS message limit of ${formatBytes(limit)}; not sent, the proxy keeps its last ${VERSION_KEYS[typeUrl]}`;
       undelivered.set(typeUrl, { typeUrl, version: r.versionInfo, bytes: bytes.length, limitBytes: limit, message, at: new Date().toISOString() });
       this.#log.error({ proxy: id, typeUrl, version: r.versionInfo, bytes: bytes.length, limit }, `proxy ${id}: ${message}`);
+      pushes.dropped(typeUrl);
       return false;
     }
     undelivered.delete(typeUrl);
     call.write(bytes);
+    this.#metrics.responseSent(typeUrl, bytes.length);
+    const waited = pushes.written(typeUrl, r.versionInfo, performance.now());
+    if (waited !== undefined) this.#metrics.pushed(typeUrl, kind, waited);
     return true;
   }
 
@@ -441,7 +456,9 @@ export class XdsServer {
   }
 
   #translate(node: ProxyNode, previous: Snapshot | undefined): Snapshot {
+    const started = performance.now();
     const snapshot = translate(this.#currentInput(), node);
+    this.#metrics.snapshotComputed(node.kind ?? 'sidecar', (performance.now() - started) / 1000);
     if (snapshot.warnings.length > 0 && JSON.stringify(snapshot.warnings) !== JSON.stringify(previous?.warnings)) {
       this.#log.warn({ proxy: node.id, warnings: snapshot.warnings }, `config of proxy ${node.id} has problems`);
     }
@@ -452,13 +469,15 @@ export class XdsServer {
     this.#input = undefined;
     if (this.#closed || this.#timer) return;
     // A fixed window (not reset by later changes), so a stream of changes cannot delay pushes.
+    const arrived = performance.now();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#recompute();
+      this.#recompute(arrived);
     }, this.#deps.debounceMs ?? 20);
   }
 
-  #recompute(): void {
+  /** Recomputes every stream's snapshot after changes, the first of which arrived at `arrived` (performance.now()). */
+  #recompute(arrived: number): void {
     if (this.#closed) return;
     for (const stream of this.#streams.values()) {
       try {
@@ -468,8 +487,7 @@ export class XdsServer {
           if (!sameWarnings(next, stream.snapshot)) stream.snapshot = { ...stream.snapshot, warnings: next.warnings };
           continue;
         }
-        stream.snapshot = next;
-        stream.session.setSnapshot(next);
+        this.#push(stream, next, arrived);
       } catch (e) {
         this.#log.error({ err: e, proxy: stream.node.id }, 'computing the snapshot of a proxy failed; it keeps its last one');
       }
@@ -481,6 +499,7 @@ export class XdsServer {
     const csr = structToJson(req.node?.metadata)[CSR_METADATA_FIELD];
     if (typeof csr !== 'string' || csr === stream.csr || !stream.principal) return true;
     stream.csr = csr;
+    const arrived = performance.now();
     const issued = await sec.issue(stream.principal, csr);
     if (!issued.ok) {
       this.#log.warn({ proxy: stream.node.id, reason: issued.error }, 'refused a CSR');
@@ -490,22 +509,30 @@ export class XdsServer {
     stream.secrets.set(WORKLOAD_SECRET, { name: WORKLOAD_SECRET, tlsCertificate: { certificateChain: { inlineString: issued.value.chainPem } } });
     stream.certificate = { notBefore: issued.value.notBefore.toISOString(), notAfter: issued.value.notAfter.toISOString() };
     this.#log.info({ proxy: stream.node.id, token: stream.principal.tokenId }, 'issued a workload certificate');
-    this.#resend(stream);
+    this.#resend(stream, arrived);
     return true;
   }
 
-  /** The stream's secrets changed: a new snapshot with them, pushed if the proxy subscribed. */
-  #resend(stream: Stream): void {
-    stream.snapshot = withSecrets(stream.snapshot, stream.secrets);
-    stream.session.setSnapshot(stream.snapshot);
+  /** The stream's secrets changed (a change that arrived at `arrived`): a new snapshot with them, pushed if the proxy subscribed. */
+  #resend(stream: Stream, arrived: number): void {
+    this.#push(stream, withSecrets(stream.snapshot, stream.secrets), arrived);
+  }
+
+  /** Sets a stream's new snapshot and sends what changed; the change behind it arrived at `arrived`. */
+  #push(stream: Stream, next: Snapshot, arrived: number): void {
+    for (const t of SERVED_TYPES_IN_ORDER) if (stream.session.asksFor(t) && versionOf(next, t) !== versionOf(stream.snapshot, t)) stream.pushes.changed(t, arrived);
+    stream.snapshot = next;
+    stream.session.setSnapshot(next);
+    stream.pushes.settle((t) => versionOf(next, t));
   }
 
   #bundleChanged(): void {
     const bundle = this.#deps.security?.trustBundle();
     if (bundle === undefined || this.#closed) return;
+    const arrived = performance.now();
     for (const stream of this.#streams.values()) {
       stream.secrets.set(ROOT_SECRET, rootSecret(bundle));
-      this.#resend(stream);
+      this.#resend(stream, arrived);
     }
   }
 
