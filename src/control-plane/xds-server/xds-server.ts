@@ -351,10 +351,10 @@ export class XdsServer {
       this.#streams.delete(id);
       this.#fail(old.call, streamError(XdsErrorCode.STREAM_REPLACED, `a newer stream for node id ${id} replaced this one`));
     }
-    this.#record(id).kind = meta.value.kind ?? 'sidecar';
+    const kind = meta.value.kind ?? 'sidecar';
+    this.#record(id).kind = kind;
     // A proxyless node's new stream carries a new app stream's subscriptions (the agent restarts it): nothing is acked on it yet.
     if (node.kind === 'grpc') this.#record(id).acked = emptyVersions();
-    const kind = meta.value.kind ?? 'sidecar';
     const pushes = new PendingPushes();
     const session = new AdsSession((r) => this.#send(id, call, r, kind, pushes), {
       onAck: (typeUrl, version) => {
