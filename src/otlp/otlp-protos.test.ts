@@ -97,3 +97,45 @@ test('bytes that are not an ExportTraceServiceRequest, and ids that are not hex,
   assert.ok(!wrongType.ok);
   assert.match(wrongType.error, /^not an ExportTraceServiceRequest: .*resourceSpans/);
 });
+
+test('link ids come back as hex and bytes values as base64, also inside arrays and key-value lists', () => {
+  const bytesValue = Buffer.from('hi').toString('base64');
+  const request = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'r', value: { bytesValue } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: TRACE,
+                spanId: '1111111111111111',
+                attributes: [
+                  { key: 'list', value: { arrayValue: { values: [{ bytesValue }] } } },
+                  { key: 'map', value: { kvlistValue: { values: [{ key: 'k', value: { bytesValue } }] } } },
+                ],
+                links: [{ traceId: 'cd'.repeat(16), spanId: '2222222222222222', attributes: [{ key: 'l', value: { bytesValue } }] }],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const bytes = otlpJsonToProtobuf(request);
+  assert.ok(bytes.ok);
+  const back = otlpProtobufToJson(bytes.value) as { ok: true; value: any };
+  const rs = back.value.resourceSpans[0];
+  const span = rs.scopeSpans[0].spans[0];
+  assert.deepEqual(
+    [
+      rs.resource.attributes[0].value.bytesValue,
+      span.attributes[0].value.arrayValue.values[0].bytesValue,
+      span.attributes[1].value.kvlistValue.values[0].value.bytesValue,
+      span.links[0].traceId,
+      span.links[0].spanId,
+      span.links[0].attributes[0].value.bytesValue,
+    ],
+    [bytesValue, bytesValue, bytesValue, 'cd'.repeat(16), '2222222222222222', bytesValue],
+  );
+});

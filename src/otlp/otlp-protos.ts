@@ -13,7 +13,7 @@ const REQUEST = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceReques
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
 /** The folder the vendored protos' import paths (opentelemetry/proto/...) start from; this module runs from src/otlp or dist/src/otlp. */
-export function otlpProtoDir(): string {
+function otlpProtoDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = here.includes(`${path.sep}dist${path.sep}`) ? path.resolve(here, '../../..') : path.resolve(here, '../..');
   return path.join(root, 'protos');
@@ -31,30 +31,70 @@ function exportRequest(): protobuf.Type {
   return (requestType = root.lookupType(REQUEST));
 }
 
-/** Rewrites every id field of `v` in place with `convert`; the first id it cannot convert is returned with its path. */
-function convertIds(v: unknown, convert: (id: string) => string | Uint8Array | undefined, at: string): string | undefined {
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+
+/** Rewrites every hex id field of `v` in place as bytes; the first id that is not hex is returned with its path. */
+function idsToBytes(v: unknown, at: string): string | undefined {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const bad = convertIds(v[i], convert, `${at}[${i}]`);
+      const bad = idsToBytes(v[i], `${at}[${i}]`);
       if (bad !== undefined) return bad;
     }
     return undefined;
   }
   if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return undefined;
   const o = v as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    const path = at === '' ? key : `${at}.${key}`;
+  for (const key in o) {
     const value = o[key];
+    if (typeof value !== 'object' && !(ID_FIELDS.has(key) && typeof value === 'string')) continue;
+    const path = at === '' ? key : `${at}.${key}`;
     if (ID_FIELDS.has(key) && typeof value === 'string') {
-      const id = convert(value);
-      if (id === undefined) return `${path}: must be hex, got ${JSON.stringify(value)}`;
-      o[key] = id;
+      if (!HEX.test(value)) return `${path}: must be hex, got ${JSON.stringify(value)}`;
+      o[key] = Buffer.from(value, 'hex');
     } else {
-      const bad = convertIds(value, convert, path);
+      const bad = idsToBytes(value, path);
       if (bad !== undefined) return bad;
     }
   }
   return undefined;
+}
+
+type Obj = Record<string, unknown>;
+const each = (v: unknown, f: (o: Obj) => void): void => {
+  if (Array.isArray(v)) for (const o of v) if (typeof o === 'object' && o !== null) f(o as Obj);
+};
+const text = (b: Uint8Array, encoding: 'hex' | 'base64') => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString(encoding);
+
+/** AnyValue: bytesValue as base64, also inside arrays and key-value lists. */
+function anyValueBytes(v: unknown): void {
+  if (typeof v !== 'object' || v === null) return;
+  const o = v as Obj;
+  if (o.bytesValue instanceof Uint8Array) o.bytesValue = text(o.bytesValue, 'base64');
+  if (typeof o.arrayValue === 'object' && o.arrayValue !== null) each((o.arrayValue as Obj).values, anyValueBytes);
+  if (typeof o.kvlistValue === 'object' && o.kvlistValue !== null) each((o.kvlistValue as Obj).values, (kv) => anyValueBytes(kv.value));
+}
+const attributeBytes = (list: unknown) => each(list, (kv) => anyValueBytes(kv.value));
+function idsToHex(o: Obj): void {
+  for (const key of ID_FIELDS) if (o[key] instanceof Uint8Array) o[key] = text(o[key], 'hex');
+}
+
+/**
+ * Replaces, in place, the bytes protobufjs decoded as OTLP JSON has them: span and link ids as
+ * hex, AnyValue.bytesValue as base64. Walks only where the protos have bytes.
+ */
+function bytesToJson(request: Obj): void {
+  each(request.resourceSpans, (rs) => {
+    if (typeof rs.resource === 'object' && rs.resource !== null) attributeBytes((rs.resource as Obj).attributes);
+    each(rs.scopeSpans, (ss) => {
+      if (typeof ss.scope === 'object' && ss.scope !== null) attributeBytes((ss.scope as Obj).attributes);
+      each(ss.spans, (span) => {
+        idsToHex(span);
+        attributeBytes(span.attributes);
+        each(span.events, (e) => attributeBytes(e.attributes));
+        each(span.links, (l) => (idsToHex(l), attributeBytes(l.attributes)));
+      });
+    });
+  });
 }
 
 /** An ExportTraceServiceRequest's bytes as OTLP JSON's object form, or what is wrong with them. */
@@ -66,8 +106,8 @@ export function otlpProtobufToJson(bytes: Uint8Array): Result<Record<string, unk
   } catch (e) {
     return err(`not an ExportTraceServiceRequest in protobuf: ${(e as Error).message}`);
   }
-  const json = type.toObject(message, { longs: String, enums: Number, bytes: String, arrays: true });
-  convertIds(json, (b64) => Buffer.from(b64, 'base64').toString('hex'), '');
+  const json = type.toObject(message, { longs: String, enums: Number, arrays: true });
+  bytesToJson(json);
   return ok(json);
 }
 
@@ -75,7 +115,7 @@ export function otlpProtobufToJson(bytes: Uint8Array): Result<Record<string, unk
 export function otlpJsonToProtobuf(json: unknown): Result<Uint8Array, string> {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return err('an ExportTraceServiceRequest must be an object');
   const copy = structuredClone(json);
-  const bad = convertIds(copy, (hex) => (/^(?:[0-9a-fA-F]{2})*$/.test(hex) ? Buffer.from(hex, 'hex') : undefined), '');
+  const bad = idsToBytes(copy, '');
   if (bad !== undefined) return err(bad);
   const type = exportRequest();
   try {

@@ -4,13 +4,15 @@
 // http/protobuf, then, after the MeshConfig switches to grpc, over TraceService/Export; the
 // control plane's --forward-spans with --forward-spans-protocol http/protobuf passes on what its
 // own receiver got (protobuf from the sidecars, by default); and its /v1/traces takes a
-// protobuf body from OpenTelemetry JS's serializer and serves the spans at /api/v1/traces.
+// protobuf body from OpenTelemetry JS's serializer and serves the spans at /api/v1/traces. A
+// protocol that is none of OTLP's, from the flag or the environment, stops the control plane
+// before it starts, naming where it came from.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { waitFor } from '../../src/common/wait.js';
-import { applyResources, FIXTURES, get, httpService, permissive, startControlPlane, startWorkload, type ControlPlane, type Workload } from './harness.js';
+import { applyResources, FIXTURES, get, httpService, permissive, runCli, startControlPlane, startWorkload, type ControlPlane, type Workload } from './harness.js';
 import { otlpCollector, type ReceivedSpan } from './otlp-collector.js';
 
 const require = createRequire(import.meta.url);
@@ -157,4 +159,15 @@ test('the control plane forwards over http/protobuf what its receiver got, and i
   assert.match(((await bad.json()) as { error: { message: string } }).error.message, /^not an ExportTraceServiceRequest in protobuf: /);
   // The forwarder passes the protobuf body on as well.
   await waitFor(async () => collector.spans.filter((s) => s.traceId === otherTrace).length === 2, 'the posted spans forwarded', 15_000);
+});
+
+test('a forwarding protocol that is not one, from the flag or OTEL_EXPORTER_OTLP_*PROTOCOL, is refused naming its source', { timeout: 60_000 }, async () => {
+  const start = ['control-plane', '--data-dir', '/nonexistent/trellis-otlp-test', '--api-address', '127.0.0.1:0', '--xds-address', '127.0.0.1:0'];
+  const expected = 'is not valid: expected one of http/protobuf, http/json, grpc';
+  const flag = await runCli([...start, '--forward-spans', 'http://127.0.0.1:4318', '--forward-spans-protocol', 'zipkin']);
+  assert.deepEqual([flag.code, flag.stderr.trim()], [1, `trellis: --forward-spans-protocol=zipkin ${expected}`]);
+  const env = await runCli([...start, '--forward-spans', 'http://127.0.0.1:4318'], { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+  assert.deepEqual([env.code, env.stderr.trim()], [1, `trellis: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=thrift ${expected}`]);
+  const alone = await runCli([...start, '--forward-spans-protocol', 'grpc']);
+  assert.deepEqual([alone.code, alone.stderr.trim()], [1, 'trellis: --forward-spans-protocol goes with --forward-spans']);
 });
