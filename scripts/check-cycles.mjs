@@ -80,6 +80,7 @@ const PROXY_MUST_NOT_LOAD = [
   { what: 'another command', file: (f) => f.startsWith('cli/commands/') && f !== 'cli/commands/proxy.ts' },
   { what: 'the CLI of every command', file: (f) => f === 'cli/main.ts' },
   { what: 'the full Envoy .proto tree (the proxy decodes with xds/proxy-protos.ts)', file: (f) => f === 'xds/protos.ts' },
+  { what: 'the OpenTelemetry .proto files (the proxy encodes with otlp-transformer, only the control plane decodes)', file: (f) => f === 'otlp/otlp-protos.ts' },
   { what: 'API resource parsing', file: (f) => f.startsWith('api/') && !['api/problem.ts', 'api/re2.ts', 'api/telemetry.ts', 'api/access-log-fields.ts'].includes(f) },
   { what: 'a package only other commands use', pkg: (p) => ['undici', 'zod', 'yaml', 'cytoscape', 'uplot', '@grpc/proto-loader', '@grpc/grpc-js-xds'].includes(p) },
 ];

@@ -27,6 +27,16 @@ test('transparent-mode fields are kept', () => {
   assertRoundTrip(parseMeshConfig, r);
 });
 
+test('the OTLP protocol is kept when given, and absent otherwise (the translator applies http/protobuf)', () => {
+  for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
+    const r = assertOk(parseMeshConfig(withField(minimal, 'spec', { tracing: { collector: 'http://otel:4317', protocol } })));
+    assert.deepEqual(r.spec.tracing, { samplingPercent: 1, collector: 'http://otel:4317', protocol });
+    assertRoundTrip(parseMeshConfig, r);
+  }
+  const json = assertOk(parseMeshConfig(withField(minimal, 'spec', { tracing: { protocol: 'http/json' } })));
+  assert.deepEqual(json.spec.tracing, { samplingPercent: 1, protocol: 'http/json' }, "http/json and http/protobuf need no collector: the control plane's receiver takes both");
+});
+
 test('the limits themselves are accepted', () => {
   const r = assertOk(parseMeshConfig(withField(minimal, 'spec', { workloadGracePeriodSeconds: 0, connectTimeoutMs: 60000 })));
   assert.equal(r.spec.workloadGracePeriodSeconds, 0);
@@ -84,6 +94,13 @@ const invalid: [string, string, unknown, string][] = [
   ['an access log filter on a fractional duration', 'spec.accessLog.filter.minDurationMs', 2.5, 'got 2.5'],
   ['an empty access log filter', 'spec.accessLog.filter', {}, 'must set minStatusCode or minDurationMs'],
   ['an unknown access log filter field', 'spec.accessLog.filter.minStatus', 500, ''],
+  ['an OTLP protocol that is not one', 'spec.tracing.protocol', 'http', 'must be one of "http/protobuf", "http/json", "grpc", got "http"'],
+  [
+    'OTLP/gRPC without a collector',
+    'spec.tracing',
+    { protocol: 'grpc' },
+    "protocol grpc needs a collector (its gRPC endpoint, e.g. http://otel:4317): the control plane's own receiver takes OTLP over HTTP only",
+  ],
 ];
 for (const [name, path, value, fragment] of invalid) {
   test(`refuses ${name} at ${path}`, () => assertProblem(parseMeshConfig(withField(minimal, path, value)), path, fragment));

@@ -11,6 +11,7 @@ import { checked, closedObject, parseWithSchema } from './schema-kit.js';
 import { checkVirtualIpRange } from './virtual-ip-range.js';
 import { ACCESS_LOG_FIELDS, isAccessLogField, type AccessLogField } from './access-log-fields.js';
 import type { AccessLogSpec } from './resource.js';
+import { OTLP_PROTOCOLS } from './telemetry.js';
 
 /** The only name a MeshConfig may have: there is one per mesh. */
 export const MESH_CONFIG_NAME = 'default';
@@ -38,7 +39,13 @@ const collectorUrl = z.string().refine((v) => {
 const accessLogField = checked(z.string(), (v) => (isAccessLogField(v) ? undefined : `must be one of ${ACCESS_LOG_FIELDS.join(', ')}, got ${describeValue(v)}`));
 
 const spec = closedObject({
-  tracing: closedObject({ samplingPercent: percent.default(DEFAULT_TRACING_PERCENT), collector: collectorUrl.optional() }).optional(),
+  tracing: checked(
+    closedObject({ samplingPercent: percent.default(DEFAULT_TRACING_PERCENT), collector: collectorUrl.optional(), protocol: z.enum(OTLP_PROTOCOLS).optional() }),
+    (t) =>
+      t.protocol === 'grpc' && t.collector === undefined
+        ? "protocol grpc needs a collector (its gRPC endpoint, e.g. http://otel:4317): the control plane's own receiver takes OTLP over HTTP only"
+        : undefined,
+  ).optional(),
   accessLog: closedObject({
     enabled: z.boolean().default(false),
     samplingPercent: percent.default(100),
@@ -93,7 +100,13 @@ export function parseMeshConfig(raw: unknown): Result<MeshConfig, Problem[]> {
       outboundPolicy: s.outboundPolicy,
       protocolDetectionTimeoutMs: s.protocolDetectionTimeoutMs,
       ...(s.tracing !== undefined
-        ? { tracing: { samplingPercent: s.tracing.samplingPercent, ...(s.tracing.collector !== undefined ? { collector: s.tracing.collector.replace(/\/+$/, '') } : {}) } }
+        ? {
+            tracing: {
+              samplingPercent: s.tracing.samplingPercent,
+              ...(s.tracing.collector !== undefined ? { collector: s.tracing.collector.replace(/\/+$/, '') } : {}),
+              ...(s.tracing.protocol !== undefined ? { protocol: s.tracing.protocol } : {}),
+            },
+          }
         : {}),
       ...(s.accessLog !== undefined ? { accessLog: accessLogSpec(s.accessLog) } : {}),
       ...(s.pathNormalization !== undefined

@@ -6,6 +6,7 @@ import type { TrafficPolicy } from './traffic-policy-types.js';
 import type { HTTPRouteFilter } from './http-route-filter.js';
 import type { GRPCRoute } from './grpc-route.js';
 import type { TCPRoute } from './tcp-route.js';
+import type { OtlpProtocol } from './telemetry.js';
 export type { GRPCRoute, GRPCRouteRule, GRPCRouteMatch, GRPCMethodMatch } from './grpc-route.js';
 export type { TCPRoute } from './tcp-route.js';
 export type { HTTPRouteFilter, HTTPHeaderModifier, HTTPPathModifier } from './http-route-filter.js';
@@ -148,8 +149,10 @@ export interface PathNormalizationSpec {
 export interface TracingSpec {
   /** Percent (0-100) of new traces the proxies sample; a caller's decision is always followed. */
   samplingPercent: number;
-  /** OTLP/HTTP base URL of a collector (spans go to {collector}/v1/traces); absent: the control plane's own receiver. */
+  /** OTLP/HTTP base URL of a collector (spans go to {collector}/v1/traces), or its gRPC endpoint; absent: the control plane's own receiver. */
   collector?: string;
+  /** How spans travel; absent: http/protobuf to a collector, http/json to the control plane's receiver. */
+  protocol?: OtlpProtocol;
 }
 export interface AccessLogSpec {
   enabled: boolean;

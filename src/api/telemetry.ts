@@ -2,6 +2,12 @@
 // request stats (admin /stats/requests), golden signals (/api/v1/telemetry/...), spans and
 // the topology. Shared by the proxy, the control plane, the CLI and the dashboard.
 
+/** How spans travel to an OTLP collector, as OTEL_EXPORTER_OTLP_PROTOCOL names it. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+/** OpenTelemetry's SDK default, and the MeshConfig's for a collector. */
+export const DEFAULT_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
+
 /** The workload name of a proxy: what replicas of one version share (bounded, like a Deployment name). */
 export function workloadName(service: string, labels: Readonly<Record<string, string>>): string {
   const v = labels['version'];

@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs';
 import https from 'node:https';
 import { parseResource } from '../api/parse.js';
+import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from '../api/telemetry.js';
 import { listen } from '../common/listen.js';
 import { createLogger } from '../common/log.js';
 import { MeshStateCache } from './mesh-state-cache.js';
@@ -40,8 +41,10 @@ export interface ControlPlaneOptions {
   xdsSocket?: string;
   /** How often proxies' request stats are collected (default 1000 ms). */
   collectIntervalMs?: number;
-  /** An OTLP/HTTP collector (base URL) the received spans are forwarded to. */
+  /** A collector the received spans are forwarded to: an OTLP/HTTP base URL, or for grpc the endpoint (http://otel:4317). */
   forwardSpansTo?: string;
+  /** How they are forwarded (default http/protobuf, as OpenTelemetry's exporters). */
+  forwardSpansProtocol?: OtlpProtocol;
   /** The largest xDS response sent (default XDS_MAX_MESSAGE_BYTES); see XdsServerDeps.maxMessageBytes. */
   xdsMaxMessageBytes?: number;
 }
@@ -122,7 +125,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       collector,
       spans: new SpanStore(),
       proxies: () => server.proxies(),
-      ...(opts.forwardSpansTo !== undefined ? { forwardTo: opts.forwardSpansTo } : {}),
+      ...(opts.forwardSpansTo !== undefined ? { forward: { to: opts.forwardSpansTo, protocol: opts.forwardSpansProtocol ?? DEFAULT_OTLP_PROTOCOL } } : {}),
       logger: createLogger('control-plane.telemetry'),
     });
     if (opts.xdsSocket !== undefined) {

@@ -57,6 +57,14 @@ export const LISTENER_FILTER_HTTP_INSPECTOR = 'envoy.filters.listener.http_inspe
 export const OPENTELEMETRY_TRACER = 'envoy.config.trace.v3.OpenTelemetryConfig';
 export const STDOUT_ACCESS_LOG = 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 export const TRACER_OPENTELEMETRY = 'envoy.tracers.opentelemetry';
+/** xDS's wrapper for the config of an extension the data plane has no proto for: a type URL and a Struct. */
+export const TYPED_STRUCT = 'xds.type.v3.TypedStruct';
+/**
+ * The TypedStruct type URL of Trellis's OTLP/HTTP JSON exporter: Envoy's OpenTelemetryConfig
+ * http_service always sends protobuf, so JSON is a tracer of its own (Envoy refuses it rather
+ * than sending protobuf to a JSON collector). Its value: { httpService: { httpUri: { uri, cluster } } }.
+ */
+export const OTLP_HTTP_JSON_TRACER = 'type.googleapis.com/trellis.config.trace.v1.OtlpHttpJsonConfig';
 export const ACCESS_LOGGER_STDOUT = 'envoy.access_loggers.stdout';
 /** The cluster name the OTLP HttpUri names (Envoy requires one; the Trellis proxy posts to the URI itself). */
 export const OTLP_COLLECTOR_CLUSTER = 'trellis-otlp-collector';

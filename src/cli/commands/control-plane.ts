@@ -1,6 +1,8 @@
 // `trellis control-plane`: runs the control plane on its embedded store until SIGINT/SIGTERM.
 import { InvalidArgumentError, type Command } from 'commander';
 import { startControlPlane } from '../../control-plane/index.js';
+import { OTLP_PROTOCOLS } from '../../api/telemetry.js';
+import { resolveOtlpProtocol } from '../../otlp/otlp-protocol-env.js';
 import { trustDomainProblem, DEFAULT_TRUST_DOMAIN } from '../../xds/spiffe.js';
 import { otlpSocketBeside } from '../../xds/unix-sockets.js';
 import { XDS_MAX_MESSAGE_BYTES } from '../../xds/message-limits.js';
@@ -13,6 +15,7 @@ interface Options {
   xdsSocket?: string;
   collectInterval: number;
   forwardSpans?: string;
+  forwardSpansProtocol?: string;
   trustDomain: string;
   certTtl: string;
   caCert?: string;
@@ -55,10 +58,18 @@ export function register(program: Command): void {
       },
       1000,
     )
-    .option('--forward-spans <url>', 'also send the spans it receives to this OTLP/HTTP collector (base URL, e.g. http://otel:4318)', (v) => {
-      if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v)) throw new InvalidArgumentError(`--forward-spans ${v} is not valid: expected an http:// or https:// base URL`);
-      return v.replace(/\/+$/, '');
-    })
+    .option(
+      '--forward-spans <url>',
+      'also send the spans it receives to this OTLP collector (base URL, e.g. http://otel:4318; for grpc its endpoint, e.g. http://otel:4317)',
+      (v) => {
+        if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v)) throw new InvalidArgumentError(`--forward-spans ${v} is not valid: expected an http:// or https:// base URL`);
+        return v.replace(/\/+$/, '');
+      },
+    )
+    .option(
+      '--forward-spans-protocol <protocol>',
+      `how --forward-spans sends them: ${OTLP_PROTOCOLS.join(', ')} (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)`,
+    )
     .option(
       '--xds-max-message-bytes <bytes>',
       `the largest xDS response sent to a proxy; a larger one is not sent and the proxy's status says why (at most ${XDS_MAX_MESSAGE_BYTES}, what proxies accept)`,
@@ -87,6 +98,9 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  trellis control-plane --data-dir /var/lib/trellis')
     .action(async (opts: Options) => {
       if ((opts.caCert === undefined) !== (opts.caKey === undefined)) throw new Error('--ca-cert and --ca-key go together');
+      if (opts.forwardSpansProtocol !== undefined && opts.forwardSpans === undefined) throw new Error('--forward-spans-protocol goes with --forward-spans');
+      const forwardProtocol = opts.forwardSpans !== undefined ? resolveOtlpProtocol('--forward-spans-protocol', opts.forwardSpansProtocol, process.env) : undefined;
+      if (forwardProtocol?.ok === false) throw new Error(forwardProtocol.error);
       const cp = await startControlPlane({
         trustDomain: opts.trustDomain,
         workloadCertTtlSeconds: seconds(opts.certTtl),
@@ -97,7 +111,7 @@ export function register(program: Command): void {
         ...(opts.xdsSocket ? { xdsSocket: opts.xdsSocket } : {}),
         collectIntervalMs: opts.collectInterval,
         xdsMaxMessageBytes: opts.xdsMaxMessageBytes,
-        ...(opts.forwardSpans !== undefined ? { forwardSpansTo: opts.forwardSpans } : {}),
+        ...(opts.forwardSpans !== undefined && forwardProtocol?.ok === true ? { forwardSpansTo: opts.forwardSpans, forwardSpansProtocol: forwardProtocol.value } : {}),
       });
       if (cp.adminToken) process.stdout.write(`admin token (shown only this once; the control plane keeps only its hash): ${cp.adminToken}\n`);
       process.stdout.write(

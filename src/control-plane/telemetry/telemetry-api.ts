@@ -1,5 +1,5 @@
 // The control plane's telemetry endpoints, beside the resource REST API on the same port:
-//   POST /v1/traces                                   OTLP/HTTP JSON receiver (kept, and forwarded when configured)
+//   POST /v1/traces                                   OTLP/HTTP receiver, JSON or protobuf (kept, and forwarded when configured)
 //   GET  /api/v1/telemetry/stat?window=60s            golden signals per service, workload and edge
 //   GET  /api/v1/telemetry/topology?window=60s        services and the edges between them
 //   GET  /api/v1/telemetry/services/{svc}?window=     one service: signals, workloads, edges, history, proxies
@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyStatus } from '../../api/proxy-status.js';
 import type { Logger } from '../../common/log.js';
 import { backend, history, qualify, stat, topology } from './golden-views.js';
-import { decodeOtlpJson } from './otlp-decode.js';
+import { receiveSpans, type SpanForwarding } from './otlp-receiver.js';
 import type { SpanStore } from './span-store.js';
 import type { StatsCollector } from './stats-collector.js';
 import { relayTap } from './tap-relay.js';
@@ -19,12 +19,10 @@ export interface TelemetryApiDeps {
   collector: StatsCollector;
   spans: SpanStore;
   proxies(): ProxyStatus[];
-  /** A collector the received spans are also sent to (OTLP/HTTP base URL). */
-  forwardTo?: string;
+  /** A collector the received spans are also sent to, and how. */
+  forward?: SpanForwarding;
   logger?: Logger;
 }
-
-const MAX_OTLP_BYTES = 8 * 1024 * 1024;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const data = JSON.stringify(body);
@@ -54,7 +52,7 @@ export function createTelemetryApi(deps: TelemetryApiDeps): (req: IncomingMessag
     const method = req.method ?? 'GET';
     if (path === '/v1/traces') {
       if (method !== 'POST') return (problem(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on /v1/traces; allowed: POST`), true);
-      receiveSpans(deps, req, res);
+      receiveSpans(deps.spans, req, res, deps.forward, deps.logger);
       return true;
     }
     const isTelemetry = path.startsWith('/api/v1/telemetry/') || path === '/api/v1/traces' || path.startsWith('/api/v1/traces/') || path.startsWith('/api/v1/tap/');
@@ -120,41 +118,4 @@ export function createTelemetryApi(deps: TelemetryApiDeps): (req: IncomingMessag
     problem(res, 404, 'NOT_FOUND', `no route for ${path}`);
     return true;
   };
-}
-
-function receiveSpans(deps: TelemetryApiDeps, req: IncomingMessage, res: ServerResponse): void {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (type !== 'application/json') {
-    req.resume();
-    return problem(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${type || '(none)'} is not supported: the receiver takes OTLP/HTTP JSON (application/json)`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size <= MAX_OTLP_BYTES) chunks.push(c);
-  });
-  req.on('end', () => {
-    if (size > MAX_OTLP_BYTES) return problem(res, 413, 'TOO_LARGE', `the request has ${size} bytes; at most ${MAX_OTLP_BYTES} are taken`);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      return problem(res, 400, 'BAD_REQUEST', `the body is not JSON: ${(e as Error).message}`);
-    }
-    const spans = decodeOtlpJson(body);
-    if (!spans.ok) return problem(res, 400, 'BAD_REQUEST', `not a valid ExportTraceServiceRequest: ${spans.error.join('; ')}`);
-    deps.spans.add(spans.value);
-    if (deps.forwardTo !== undefined) forward(deps, text);
-    json(res, 200, {});
-  });
-}
-
-function forward(deps: TelemetryApiDeps, body: string): void {
-  fetch(`${deps.forwardTo}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) })
-    .then((r) => {
-      if (!r.ok) deps.logger?.warn({ collector: deps.forwardTo, status: r.status }, `forwarding spans to ${deps.forwardTo} got HTTP ${r.status}`);
-    })
-    .catch((e: Error) => deps.logger?.warn({ collector: deps.forwardTo, reason: e.message }, `could not forward spans to ${deps.forwardTo}: ${e.message}`));
 }

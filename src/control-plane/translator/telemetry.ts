@@ -1,9 +1,13 @@
 // The HTTP connection manager's telemetry fields from the MeshConfig: `tracing` (random
-// sampling percent and an OpenTelemetry provider exporting OTLP over HTTP) and `accessLog`
+// sampling percent and a tracer exporting OTLP by the MeshConfig's protocol: Envoy's
+// OpenTelemetryConfig with http_service for http/protobuf or grpc_service for grpc, Trellis's
+// own JSON tracer in a TypedStruct for http/json) and `accessLog`
 // (stdout, with a runtime filter sampling a percentage, status/duration filters and a json_format
 // of the chosen fields). Absent when the mesh asks for none.
 import type { AccessLogSpec, MeshConfigSpec } from '../../api/resource.js';
+import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from '../../api/telemetry.js';
 import { accessLogOperator } from '../../xds/access-log-operators.js';
+import { jsonToStruct } from '../../xds/node-metadata.js';
 import { DEFAULT_TRACING_PERCENT } from '../../api/mesh-config.js';
 import { durationFromMs } from './clusters.js';
 import {
@@ -11,8 +15,10 @@ import {
   CONTROL_PLANE_CLUSTER,
   OPENTELEMETRY_TRACER,
   OTLP_COLLECTOR_CLUSTER,
+  OTLP_HTTP_JSON_TRACER,
   STDOUT_ACCESS_LOG,
   TRACER_OPENTELEMETRY,
+  TYPED_STRUCT,
   typeUrl,
 } from '../../xds/type-urls.js';
 
@@ -34,13 +40,7 @@ export function hcmTelemetry(mesh: MeshConfigSpec, defaultCollector: string | un
   if (collector !== undefined) {
     out.tracing = {
       randomSampling: { value: mesh.tracing?.samplingPercent ?? DEFAULT_TRACING_PERCENT },
-      provider: {
-        name: TRACER_OPENTELEMETRY,
-        typedConfig: {
-          '@type': typeUrl(OPENTELEMETRY_TRACER),
-          httpService: { httpUri: { uri: `${collector}/v1/traces`, cluster, timeout: durationFromMs(5000) } },
-        },
-      },
+      provider: { name: TRACER_OPENTELEMETRY, typedConfig: otlpExporter(collector, cluster, mesh.tracing?.protocol ?? DEFAULT_OTLP_PROTOCOL) },
     };
   }
   const log = mesh.accessLog;
@@ -58,6 +58,22 @@ export function hcmTelemetry(mesh: MeshConfigSpec, defaultCollector: string | un
     ];
   }
   return out;
+}
+
+/** The tracer's typed_config: how spans travel to `collector` (a base URL; for grpc, the endpoint). */
+function otlpExporter(collector: string, cluster: string, protocol: OtlpProtocol): object {
+  const uri = `${collector}/v1/traces`;
+  if (protocol === 'http/protobuf') return { '@type': typeUrl(OPENTELEMETRY_TRACER), httpService: { httpUri: { uri, cluster, timeout: durationFromMs(5000) } } };
+  if (protocol === 'http/json') return { '@type': typeUrl(TYPED_STRUCT), typeUrl: OTLP_HTTP_JSON_TRACER, value: jsonToStruct({ httpService: { httpUri: { uri, cluster } } }) };
+  const url = new URL(collector);
+  return {
+    '@type': typeUrl(OPENTELEMETRY_TRACER),
+    // google_grpc names the endpoint itself (envoy_grpc would need a cluster for it); TLS when the collector is https.
+    grpcService: {
+      googleGrpc: { targetUri: url.host, statPrefix: 'otlp_traces', ...(url.protocol === 'https:' ? { channelCredentials: { sslCredentials: {} } } : {}) },
+      timeout: durationFromMs(5000),
+    },
+  };
 }
 
 /** Sampling (a runtime filter), and with a MeshConfig filter: sampled and (status >= N or duration >= N ms), as Envoy composes filters. */

@@ -7,6 +7,7 @@
 // checks this before the config is accepted; a route to a missing cluster is a NACK).
 
 import type { AccessLogField } from '../../api/access-log-fields.js';
+import type { OtlpProtocol } from '../../api/telemetry.js';
 import type { HeaderMods, MirrorConfig, RedirectConfig, RewriteConfig } from './route-filter-config.js';
 import type { CircuitLimits, FaultConfig, HashConfig, OutlierConfig, RateLimitConfig, RetryConfig } from './resilience-config.js';
 
@@ -69,8 +70,10 @@ export interface PathNormalization {
 export interface ListenerTelemetry {
   /** Percent of new traces sampled (0-100); a caller's sampled flag is always honoured. Undefined: no tracing. */
   readonly tracingPercent?: number;
-  /** OTLP/HTTP base URL spans go to (POST {collector}/v1/traces). */
+  /** OTLP/HTTP base URL spans go to (POST {collector}/v1/traces), or the gRPC endpoint. */
   readonly collector?: string;
+  /** How spans travel to `collector`; undefined: http/protobuf (Envoy's http_service). */
+  readonly collectorProtocol?: OtlpProtocol;
   /** True when the collector is the control plane's own receiver (HttpUri cluster CONTROL_PLANE_CLUSTER): reached the way xDS is. */
   readonly collectorIsControlPlane?: boolean;
   /** Percent of requests written to the access log (0-100). Undefined: no access log. */

@@ -61,7 +61,7 @@ test("a traced request continues the caller's trace with a new span, exported as
   const upstream = await startEchoServer(t, 'app');
   const otlp = await receiver(t);
   const { dp, telemetry } = plane(t);
-  await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 0, collector: otlp.url } } }));
+  await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 0, collector: otlp.url, collectorProtocol: 'http/json' } } }));
   const res = await request(dp.port('out')!, { headers: { traceparent: `00-${TID}-${SID}-01`, tracestate: 'vendor=1' } });
   const seen = JSON.parse(res.body).headers as Record<string, string>;
   const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(seen.traceparent ?? '');
@@ -92,12 +92,12 @@ test(
     const upstream = await startEchoServer(t, 'app');
     const otlp = await receiver(t);
     const { dp, telemetry } = plane(t);
-    await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 0, collector: otlp.url } } }));
+    await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 0, collector: otlp.url, collectorProtocol: 'http/json' } } }));
     const port = dp.port('out')!;
     assert.match(JSON.parse((await request(port)).body).headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, 'the decision goes upstream, so no proxy decides again');
     const unsampled = JSON.parse((await request(port, { headers: { traceparent: `00-${TID}-${SID}-00` } })).body).headers.traceparent as string;
     assert.match(unsampled, new RegExp(`^00-${TID}-[0-9a-f]{16}-00$`));
-    await dp.apply(simpleConfig(port, [upstream.port], { listener: { telemetry: { tracingPercent: 100, collector: otlp.url } } }));
+    await dp.apply(simpleConfig(port, [upstream.port], { listener: { telemetry: { tracingPercent: 100, collector: otlp.url, collectorProtocol: 'http/json' } } }));
     for (let i = 0; i < 3; i++) assert.match(JSON.parse((await request(port)).body).headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     await telemetry.exporter.flush();
     await waitFor(async () => spansOf(otlp.bodies).length === 3, 'three spans, none for the unsampled requests', 3000);
@@ -113,7 +113,7 @@ test('B3 multi headers are continued in B3 (and traceparent), the old values not
   const upstream = await startEchoServer(t, 'app');
   const otlp = await receiver(t);
   const { dp } = plane(t);
-  await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 100, collector: otlp.url } } }));
+  await dp.apply(simpleConfig(0, [upstream.port], { listener: { telemetry: { tracingPercent: 100, collector: otlp.url, collectorProtocol: 'http/json' } } }));
   const seen = JSON.parse((await request(dp.port('out')!, { headers: { 'x-b3-traceid': TID, 'x-b3-spanid': SID, 'x-b3-sampled': '1' } })).body).headers as Record<string, string>;
   assert.equal(seen['x-b3-traceid'], TID);
   assert.notEqual(seen['x-b3-spanid'], SID);

@@ -36,6 +36,7 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
     const t = ctx.trace!;
     const collector = telemetry.collectorFor(ctx.listener.telemetry);
     if (collector === undefined) return;
+    const protocol = ctx.listener.telemetry?.collectorProtocol ?? 'http/protobuf';
     const inbound = ctx.direction === 'inbound';
     const service = inbound ? self.service : (ctx.cluster?.service ?? 'unknown');
     const q = ctx.path.indexOf('?');
@@ -71,21 +72,25 @@ export function traceLayer(telemetry: ProxyTelemetry): HttpLayer {
     if (ctx.error !== undefined) attributes['error.type'] = ctx.error.code;
     else if (failed) attributes['error.type'] = String(ctx.status);
     const origin = performance.timeOrigin;
-    telemetry.exporter.record(collector, {
-      traceId: t.traceId,
-      spanId: t.spanId,
-      parentSpanId: t.parentSpanId,
-      traceState: t.traceState,
-      // OpenTelemetry's span name: `{method} {http.route}`, `HTTP` for an unknown method.
-      name: spanName(method, ctx.route?.name),
-      kind: inbound ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
-      startMs: origin + ctx.startTime,
-      endMs: origin + performance.now(),
-      attributes,
-      statusCode: failed ? STATUS_ERROR : STATUS_UNSET,
-      // Spans stay inside the mesh: they keep the detail (the endpoint) the client was not told.
-      statusMessage: ctx.error?.detail === undefined ? ctx.error?.message : `${ctx.error.message} (${ctx.error.detail})`,
-    });
+    telemetry.exporter.record(
+      collector,
+      {
+        traceId: t.traceId,
+        spanId: t.spanId,
+        parentSpanId: t.parentSpanId,
+        traceState: t.traceState,
+        // OpenTelemetry's span name: `{method} {http.route}`, `HTTP` for an unknown method.
+        name: spanName(method, ctx.route?.name),
+        kind: inbound ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
+        startMs: origin + ctx.startTime,
+        endMs: origin + performance.now(),
+        attributes,
+        statusCode: failed ? STATUS_ERROR : STATUS_UNSET,
+        // Spans stay inside the mesh: they keep the detail (the endpoint) the client was not told.
+        statusMessage: ctx.error?.detail === undefined ? ctx.error?.message : `${ctx.error.message} (${ctx.error.detail})`,
+      },
+      protocol,
+    );
   };
   return {
     name: 'trace',

@@ -70,6 +70,8 @@ export class ProxyTelemetry {
   /** Value of SOURCE_HEADER on this proxy's outbound requests. */
   readonly sourceHeader: string;
   private exporterInstance: SpanExporter | undefined;
+  /** `unix:` and the control plane's span socket, built once rather than per request. */
+  private readonly controlPlaneSocketCollector: string | undefined;
   private readonly sources = new Map<string, CallerSource>();
   private readonly peers = new Map<string, PeerSources>();
 
@@ -77,6 +79,7 @@ export class ProxyTelemetry {
     this.identity = opts.identity;
     this.sourceHeader = `${opts.identity.service}/${opts.identity.workload}`;
     this.accessLog = new AccessLogWriter(opts.accessLogTarget ?? 1);
+    this.controlPlaneSocketCollector = opts.controlPlaneSpanSocket !== undefined ? `unix:${opts.controlPlaneSpanSocket}` : undefined;
     const m = opts.metrics;
     if (m !== undefined) {
       m.setTarget(this.resource());
@@ -112,7 +115,7 @@ export class ProxyTelemetry {
   /** Where a listener's spans go: its collector's URL, or `unix:PATH` for the control plane's receiver on its socket; undefined: no export. */
   collectorFor(t: ListenerTelemetry | undefined): string | undefined {
     if (t?.collector === undefined) return undefined;
-    return t.collectorIsControlPlane === true && this.opts.controlPlaneSpanSocket !== undefined ? `unix:${this.opts.controlPlaneSpanSocket}` : t.collector;
+    return t.collectorIsControlPlane === true && this.controlPlaneSocketCollector !== undefined ? this.controlPlaneSocketCollector : t.collector;
   }
 
   /**

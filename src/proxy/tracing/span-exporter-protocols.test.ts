@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/log.js';
-import { closeGrpcCollectors, TRACE_EXPORT_METHOD } from './otlp-grpc.js';
+import type { OtlpProtocol } from '../../api/telemetry.js';
+import { closeGrpcCollectors, TRACE_EXPORT_METHOD } from '../../otlp/otlp-grpc.js';
 import { encodeSpansProtobuf } from './otlp-protobuf.js';
-import { SpanExporter, type OtlpProtocol } from './span-exporter.js';
+import { SpanExporter } from './span-exporter.js';
 import { SPAN_KIND_SERVER, STATUS_UNSET, type FinishedSpan } from './span.js';
 
 const resource = { 'service.name': 'payments', 'service.namespace': 'default', 'service.instance.id': 'sidecar~1' };
@@ -134,4 +135,17 @@ test('grpc: a collector nobody serves fails within the deadline, counted', { tim
   assert.deepEqual(e.counts, { exported: 0, dropped: 1, failedRequests: 1 });
   assert.match(warnings.join('\n'), /gRPC status \w+ \(\d+\)/);
   closeGrpcCollectors();
+});
+
+test('each record names its protocol: spans for one collector by two protocols go in two batches, each in its encoding', async (t) => {
+  const c = await httpCollector(t, 200);
+  const { e } = exporter(t, 'http/json');
+  e.record(c.url, span, 'http/protobuf');
+  e.record(c.url, span);
+  e.record(c.url, span, 'http/protobuf');
+  await e.flush();
+  assert.deepEqual(c.got.map((g) => g.type).sort(), ['application/json', 'application/x-protobuf']);
+  const protobufBatch = c.got.find((g) => g.type === 'application/x-protobuf')!;
+  assert.ok(protobufBatch.body.equals(encodeSpansProtobuf(resource, [span, span])));
+  assert.deepEqual(e.counts, { exported: 3, dropped: 0, failedRequests: 0 });
 });

@@ -1,24 +1,21 @@
 // Exports finished spans in batches, off the request path: record() only appends to a bounded
-// queue; a timer or a full batch flushes. The protocol is OpenTelemetry's
-// OTEL_EXPORTER_OTLP_PROTOCOL choice: http/json (POST {collector}/v1/traces, the default),
-// http/protobuf (the same with application/x-protobuf) or grpc (TraceService/Export); the
-// protobuf encoder and grpc-js are loaded only when chosen. A collector that is down, slow or
-// refusing (HTTP status, gRPC status) costs dropped spans (counted, logged), never request latency.
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
-import { http, https } from '../../common/node-http.js';
+// queue per collector and protocol; a timer or a full batch flushes. The protocol is one of
+// OTEL_EXPORTER_OTLP_PROTOCOL's values, chosen per listener by the MeshConfig: http/json (POST
+// {collector}/v1/traces), http/protobuf (the same with application/x-protobuf) or grpc
+// (TraceService/Export); the protobuf encoder and grpc-js are loaded only when chosen. A
+// collector that is down, slow or refusing (HTTP status, gRPC status) costs dropped spans
+// (counted, logged), never request latency.
 import tls from 'node:tls';
+import type { OtlpProtocol } from '../../api/telemetry.js';
 import type { Logger } from '../../common/log.js';
+import { exportOtlp } from '../../otlp/otlp-export.js';
+import type { CollectorTls } from '../../otlp/otlp-http.js';
 import { encodeSpans } from './otlp-json.js';
 import type { FinishedSpan, SpanResource } from './span.js';
 
-/** OTEL_EXPORTER_OTLP_PROTOCOL's values. */
-export const OTLP_PROTOCOLS = ['http/json', 'http/protobuf', 'grpc'] as const;
-export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
-
 export interface SpanExporterOptions {
   resource: SpanResource;
-  /** How batches are sent (default http/json); a `unix:` collector (the control plane's receiver) always gets http/json. */
+  /** How batches are sent when record() does not say (default http/json). */
   protocol?: OtlpProtocol;
   /** Most spans held per collector before new ones are dropped (default 2048). */
   maxQueue?: number;
@@ -45,7 +42,8 @@ export interface SpanExportCounts {
 
 export class SpanExporter {
   readonly counts: SpanExportCounts = { exported: 0, dropped: 0, failedRequests: 0 };
-  private readonly queues = new Map<string, FinishedSpan[]>();
+  /** Queued spans by protocol, then collector. */
+  private readonly queues = new Map<OtlpProtocol, Map<string, FinishedSpan[]>>();
   private readonly maxQueue: number;
   private readonly maxBatch: number;
   private readonly timer: NodeJS.Timeout;
@@ -60,21 +58,26 @@ export class SpanExporter {
     this.timer.unref();
   }
 
-  /** Queues `span` for `collector`: a base URL such as http://127.0.0.1:15000, or `unix:PATH` (plain HTTP over that socket). */
-  record(collector: string, span: FinishedSpan): void {
-    let q = this.queues.get(collector);
-    if (q === undefined) this.queues.set(collector, (q = []));
+  /**
+   * Queues `span` for `collector`: a base URL such as http://127.0.0.1:15000 (for grpc, the
+   * endpoint, e.g. http://otel:4317), or `unix:PATH` (plain HTTP over that socket), sent by `protocol`.
+   */
+  record(collector: string, span: FinishedSpan, protocol: OtlpProtocol = this.opts.protocol ?? 'http/json'): void {
+    let byCollector = this.queues.get(protocol);
+    if (byCollector === undefined) this.queues.set(protocol, (byCollector = new Map<string, FinishedSpan[]>()));
+    let q = byCollector.get(collector);
+    if (q === undefined) byCollector.set(collector, (q = []));
     if (q.length >= this.maxQueue) {
       this.counts.dropped++;
       return;
     }
     q.push(span);
-    if (q.length >= this.maxBatch) this.send(collector, q.splice(0, this.maxBatch));
+    if (q.length >= this.maxBatch) this.send(collector, protocol, q.splice(0, this.maxBatch));
   }
 
   /** Sends everything queued now; resolves when those requests are over. */
   async flush(): Promise<void> {
-    for (const [collector, q] of this.queues) while (q.length > 0) this.send(collector, q.splice(0, this.maxBatch));
+    for (const [protocol, byCollector] of this.queues) for (const [collector, q] of byCollector) while (q.length > 0) this.send(collector, protocol, q.splice(0, this.maxBatch));
     await Promise.all([...this.inFlight]);
   }
 
@@ -93,19 +96,14 @@ export class SpanExporter {
     };
   }
 
-  private async deliver(collector: string, spans: FinishedSpan[]): Promise<void> {
-    const protocol = this.opts.protocol ?? 'http/json';
-    // The control plane's own receiver (a unix: socket) takes JSON.
-    if (protocol === 'http/json' || collector.startsWith('unix:')) return post(collector, encodeSpans(this.opts.resource, spans), 'application/json', this.tlsOptions());
+  private async deliver(collector: string, protocol: OtlpProtocol, spans: FinishedSpan[]): Promise<void> {
+    if (protocol === 'http/json') return exportOtlp(collector, protocol, encodeSpans(this.opts.resource, spans), this.tlsOptions());
     const { encodeSpansProtobuf } = await import('./otlp-protobuf.js');
-    const body = encodeSpansProtobuf(this.opts.resource, spans);
-    if (protocol === 'http/protobuf') return post(collector, body, 'application/x-protobuf', this.tlsOptions());
-    const { exportOverGrpc } = await import('./otlp-grpc.js');
-    return exportOverGrpc(collector, body, this.tlsOptions());
+    return exportOtlp(collector, protocol, encodeSpansProtobuf(this.opts.resource, spans), this.tlsOptions());
   }
 
-  private send(collector: string, spans: FinishedSpan[]): void {
-    const p = this.deliver(collector, spans)
+  private send(collector: string, protocol: OtlpProtocol, spans: FinishedSpan[]): void {
+    const p = this.deliver(collector, protocol, spans)
       .then(() => {
         this.counts.exported += spans.length;
       })
@@ -121,27 +119,4 @@ export class SpanExporter {
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
-}
-
-/** TLS options for an https collector: system roots plus the mesh's, and the workload's certificate. */
-type CollectorTls = Pick<Https.RequestOptions, 'ca' | 'key' | 'cert'>;
-
-/** POST {collector}/v1/traces; a `unix:PATH` collector is plain HTTP over that socket (its permissions are the trust boundary). */
-function post(collector: string, body: string | Uint8Array, contentType: string, tlsOptions: CollectorTls): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const options: Http.RequestOptions = { method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }, timeout: 5000 };
-    const onResponse = (res: Http.IncomingMessage) => {
-      res.resume();
-      res.on('end', () => (res.statusCode !== undefined && res.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    };
-    let req: Http.ClientRequest;
-    if (collector.startsWith('unix:')) req = http.request({ ...options, socketPath: collector.slice('unix:'.length), path: '/v1/traces' }, onResponse);
-    else {
-      const url = new URL(`${collector.replace(/\/+$/, '')}/v1/traces`);
-      req = url.protocol === 'https:' ? https.request(url, { ...options, ...tlsOptions }, onResponse) : http.request(url, options, onResponse);
-    }
-    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }

@@ -1,11 +1,16 @@
-// Decodes the HTTP connection manager's `tracing` (random sampling percent, an OpenTelemetry
-// provider with an OTLP/HTTP URI, and whether its cluster is the control plane's) and `accessLog` (stdout or file, with an optional runtime
-// filter's sampling percentage, status code / duration filters and a json_format of fields) into the listener's telemetry settings. Anything Trellis
-// cannot honour (another tracer, a gRPC exporter, an unknown logger or filter) is a problem.
+// Decodes the HTTP connection manager's `tracing` (random sampling percent; the OTLP exporter:
+// Envoy's OpenTelemetryConfig with http_service (protobuf, as Envoy sends it) or grpc_service
+// (google_grpc target), or Trellis's JSON tracer in a TypedStruct; whether its cluster is the
+// control plane's) and `accessLog` (stdout or file, with an optional runtime filter's sampling
+// percentage, status code / duration filters and a json_format of fields) into the listener's
+// telemetry settings. Anything Trellis cannot honour (another tracer, an envoy_grpc exporter,
+// an unknown logger or filter) is a problem.
 import type { AccessLogField } from '../../api/access-log-fields.js';
+import type { OtlpProtocol } from '../../api/telemetry.js';
+import { structToJson } from '../../xds/node-metadata.js';
 import type { AccessLogCondition, ListenerTelemetry } from '../config/runtime-config.js';
 import { accessLogFieldOf } from '../../xds/access-log-operators.js';
-import { CONTROL_PLANE_CLUSTER, OPENTELEMETRY_TRACER, STDOUT_ACCESS_LOG, typeUrl } from '../../xds/type-urls.js';
+import { CONTROL_PLANE_CLUSTER, OPENTELEMETRY_TRACER, OTLP_HTTP_JSON_TRACER, STDOUT_ACCESS_LOG, TYPED_STRUCT, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show } from './errors.js';
 import { at, checkType, idx, isObj, isStruct, readList, readObj, type Obj, type ProblemSink } from './decode-fields.js';
 
@@ -13,7 +18,7 @@ const FILE_ACCESS_LOG = 'envoy.extensions.access_loggers.file.v3.FileAccessLog';
 const DENOMINATORS: Record<string, number> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
 
 export function decodeHcmTelemetry(s: ProblemSink, hcm: Obj, path: string): ListenerTelemetry | undefined {
-  const out: { tracingPercent?: number; collector?: string; collectorIsControlPlane?: boolean } & Partial<AccessLogSettings> = {};
+  const out: TracingSettings & Partial<AccessLogSettings> = {};
   const tracing = readObj(s, hcm, 'tracing', path, false);
   if (tracing !== undefined) decodeTracing(s, tracing, at(path, 'tracing'), out);
   const logs = readList(s, hcm, 'accessLog', path);
@@ -32,23 +37,74 @@ function readPercent(s: ProblemSink, v: unknown, path: string): number | undefin
   return value;
 }
 
-function decodeTracing(s: ProblemSink, t: Obj, path: string, out: { tracingPercent?: number; collector?: string; collectorIsControlPlane?: boolean }): void {
+interface TracingSettings {
+  tracingPercent?: number;
+  collector?: string;
+  /** Absent: http/protobuf (Envoy's http_service). */
+  collectorProtocol?: OtlpProtocol;
+  collectorIsControlPlane?: boolean;
+}
+
+function decodeTracing(s: ProblemSink, t: Obj, path: string, out: TracingSettings): void {
   const percent = readPercent(s, t.randomSampling, at(path, 'randomSampling'));
   const provider = readObj(s, t, 'provider', path, false);
   if (provider === undefined) return; // no provider: Envoy does not trace either
   const cfg = readObj(s, provider, 'typedConfig', at(path, 'provider'));
   if (cfg === undefined) return;
   const cpath = at(at(path, 'provider'), 'typedConfig');
-  if (checkType(s, cfg, cpath, [typeUrl(OPENTELEMETRY_TRACER)]) === undefined) return;
-  if (cfg.grpcService !== undefined) return void s.add(at(cpath, 'grpcService'), XDS_PROBLEM.UNSUPPORTED, 'OTLP over gRPC is not supported by Trellis proxy; use httpService');
-  const uri = isObj(cfg.httpService) && isObj(cfg.httpService.httpUri) ? cfg.httpService.httpUri.uri : undefined;
-  if (typeof uri !== 'string' || !/^https?:\/\/[^/]+(\/.*)?\/v1\/traces$/.test(uri)) {
-    return void s.add(at(cpath, 'httpService.httpUri.uri'), XDS_PROBLEM.INVALID, `must be an http(s) URL ending in /v1/traces, got ${show(uri)}`);
-  }
-  if (percent === undefined) return;
+  const type = checkType(s, cfg, cpath, [typeUrl(OPENTELEMETRY_TRACER), typeUrl(TYPED_STRUCT)]);
+  if (type === undefined) return;
+  const exporter = type === typeUrl(TYPED_STRUCT) ? decodeJsonTracer(s, cfg, cpath) : decodeOpenTelemetry(s, cfg, cpath);
+  if (exporter === undefined || percent === undefined) return;
   out.tracingPercent = percent;
-  out.collector = uri.slice(0, -'/v1/traces'.length);
-  if (isObj(cfg.httpService) && isObj(cfg.httpService.httpUri) && cfg.httpService.httpUri.cluster === CONTROL_PLANE_CLUSTER) out.collectorIsControlPlane = true;
+  out.collector = exporter.collector;
+  if (exporter.protocol !== 'http/protobuf') out.collectorProtocol = exporter.protocol;
+  if (exporter.cluster === CONTROL_PLANE_CLUSTER) out.collectorIsControlPlane = true;
+}
+
+interface Exporter {
+  collector: string;
+  protocol: OtlpProtocol;
+  cluster: unknown;
+}
+
+/** OpenTelemetryConfig: http_service is OTLP/HTTP protobuf (all Envoy sends); grpc_service with google_grpc is OTLP/gRPC. */
+function decodeOpenTelemetry(s: ProblemSink, cfg: Obj, cpath: string): Exporter | undefined {
+  if (cfg.grpcService !== undefined) return decodeGrpcService(s, cfg.grpcService, at(cpath, 'grpcService'));
+  return decodeHttpService(s, cfg.httpService, at(cpath, 'httpService'), 'http/protobuf');
+}
+
+function decodeHttpService(s: ProblemSink, service: unknown, path: string, protocol: OtlpProtocol): Exporter | undefined {
+  const uri = isObj(service) && isObj(service.httpUri) ? service.httpUri.uri : undefined;
+  if (typeof uri !== 'string' || !/^https?:\/\/[^/]+(\/.*)?\/v1\/traces$/.test(uri)) {
+    return s.add(at(path, 'httpUri.uri'), XDS_PROBLEM.INVALID, `must be an http(s) URL ending in /v1/traces, got ${show(uri)}`);
+  }
+  return { collector: uri.slice(0, -'/v1/traces'.length), protocol, cluster: isObj(service) && isObj(service.httpUri) ? service.httpUri.cluster : undefined };
+}
+
+/** google_grpc's target `host:port`, over TLS when channel_credentials has ssl_credentials; envoy_grpc (a cluster) is not supported. */
+function decodeGrpcService(s: ProblemSink, g: unknown, path: string): Exporter | undefined {
+  if (isObj(g) && g.envoyGrpc !== undefined)
+    return s.add(at(path, 'envoyGrpc'), XDS_PROBLEM.UNSUPPORTED, 'OTLP over gRPC is not supported by Trellis proxy through envoyGrpc (a cluster); use googleGrpc.targetUri');
+  const google = isObj(g) && isObj(g.googleGrpc) ? g.googleGrpc : undefined;
+  const target = google?.targetUri;
+  if (typeof target !== 'string' || !/^[^/\s]+:\d+$/.test(target)) return s.add(at(path, 'googleGrpc.targetUri'), XDS_PROBLEM.INVALID, `must be host:port, got ${show(target)}`);
+  const creds = google!.channelCredentials;
+  if (creds !== undefined && !(isObj(creds) && Object.keys(creds).length === 1 && creds.sslCredentials !== undefined))
+    return s.add(
+      at(path, 'googleGrpc.channelCredentials'),
+      XDS_PROBLEM.UNSUPPORTED,
+      `only sslCredentials (TLS with the system and mesh roots) is supported by Trellis proxy, got ${show(creds)}`,
+    );
+  return { collector: `${creds === undefined ? 'http' : 'https'}://${target}`, protocol: 'grpc', cluster: undefined };
+}
+
+/** Trellis's OTLP/HTTP JSON tracer: a TypedStruct of OTLP_HTTP_JSON_TRACER whose value has OpenTelemetryConfig's httpService shape. */
+function decodeJsonTracer(s: ProblemSink, cfg: Obj, cpath: string): Exporter | undefined {
+  if (cfg.typeUrl !== OTLP_HTTP_JSON_TRACER)
+    return s.add(at(cpath, 'typeUrl'), XDS_PROBLEM.UNSUPPORTED, `must be ${OTLP_HTTP_JSON_TRACER} (OTLP/HTTP JSON), got ${show(cfg.typeUrl)}`);
+  const value = isStruct(cfg.value) ? structToJson(cfg.value as Parameters<typeof structToJson>[0]) : cfg.value;
+  return decodeHttpService(s, isObj(value) ? value.httpService : undefined, at(at(cpath, 'value'), 'httpService'), 'http/json');
 }
 
 interface AccessLogSettings {

@@ -1,7 +1,7 @@
-// OTLP/gRPC: one unary TraceService/Export call per batch, the request already encoded as
-// protobuf (otlp-protobuf.ts). A collector is named as OpenTelemetry's exporters name it,
+// OTLP/gRPC: one unary TraceService/Export call per export request, the request already
+// encoded as protobuf. A collector is named as OpenTelemetry's exporters name it,
 // http://host:4317 (plaintext) or https://host:4317 (TLS). grpc-js costs a process ~12 MB to
-// load, so only an exporter configured for gRPC imports this module.
+// load, so only otlp-export.ts imports this module, and only for a gRPC collector.
 import * as grpc from '@grpc/grpc-js';
 
 /** The OTLP trace export method's full path. */
