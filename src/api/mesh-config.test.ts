@@ -27,7 +27,7 @@ test('transparent-mode fields are kept', () => {
   assertRoundTrip(parseMeshConfig, r);
 });
 
-test('the OTLP protocol is kept when given, and absent otherwise (the translator applies http/protobuf)', () => {
+test('the OTLP protocol is kept when given, and absent otherwise (the translator applies http/protobuf for a collector, http/json for the control plane)', () => {
   for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
     const r = assertOk(parseMeshConfig(withField(minimal, 'spec', { tracing: { collector: 'http://otel:4317', protocol } })));
     assert.deepEqual(r.spec.tracing, { samplingPercent: 1, collector: 'http://otel:4317', protocol });

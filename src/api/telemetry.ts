@@ -5,7 +5,7 @@
 /** How spans travel to an OTLP collector, as OTEL_EXPORTER_OTLP_PROTOCOL names it. */
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
-/** OpenTelemetry's SDK default, and the MeshConfig's for a collector. */
+/** OpenTelemetry's SDK default, and the MeshConfig's for an external collector (the control plane's own receiver gets JSON by default). */
 export const DEFAULT_OTLP_PROTOCOL: OtlpProtocol = 'http/protobuf';
 
 /** The workload name of a proxy: what replicas of one version share (bounded, like a Deployment name). */

@@ -50,13 +50,12 @@ test('each protocol reaches the proxy the way Envoy says it', () => {
   assert.equal(tracerOf(json)['@type'], 'type.googleapis.com/xds.type.v3.TypedStruct');
   assert.equal(tracerOf(json).typeUrl, 'type.googleapis.com/trellis.config.trace.v1.OtlpHttpJsonConfig');
   assert.deepEqual(decoded(json), { tracingPercent: 100, collector: 'http://otel:4318', collectorProtocol: 'http/json' });
-  // The control plane's own receiver takes JSON too when the MeshConfig asks for it.
-  assert.deepEqual(decoded(listener(undefined, 'http/json')), {
-    tracingPercent: 100,
-    collector: 'https://127.0.0.1:15000',
-    collectorProtocol: 'http/json',
-    collectorIsControlPlane: true,
-  });
+  // Spans to the control plane's own receiver are JSON unless the MeshConfig says otherwise
+  // (no protobuf serializer in a sidecar that needs none), and protobuf when it asks.
+  const toControlPlane = { tracingPercent: 100, collector: 'https://127.0.0.1:15000', collectorIsControlPlane: true };
+  assert.deepEqual(decoded(listener(undefined)), { ...toControlPlane, collectorProtocol: 'http/json' });
+  assert.deepEqual(decoded(listener(undefined, 'http/json')), { ...toControlPlane, collectorProtocol: 'http/json' });
+  assert.deepEqual(decoded(listener(undefined, 'http/protobuf')), toControlPlane);
 });
 
 test('an exporter the proxy cannot honour is a NACK naming the field', () => {

@@ -23,11 +23,16 @@ test('sampling, collector and access log sampling reach the proxy through protob
   assert.deepEqual(r.value.protocol === 'http' && r.value.telemetry, { tracingPercent: 12.5, collector: 'http://otel.example:4318', accessLogPercent: 25 });
 });
 
-test("without a MeshConfig collector the control plane's receiver is used at 1 %, marked as the control plane's; access logs stay off", () => {
+test("without a MeshConfig collector the control plane's receiver is used at 1 % over OTLP/JSON, marked as the control plane's; access logs stay off", () => {
   const r = decodeListener(wire(httpListener(place, 'routes', hcmTelemetry(DEFAULT_MESH_CONFIG, 'http://127.0.0.1:15000'))));
   assert.ok(r.ok);
   // collectorIsControlPlane: a proxy that reaches xDS over a Unix socket sends these spans over the receiver's socket.
-  assert.deepEqual(r.value.protocol === 'http' && r.value.telemetry, { tracingPercent: 1, collector: 'http://127.0.0.1:15000', collectorIsControlPlane: true });
+  assert.deepEqual(r.value.protocol === 'http' && r.value.telemetry, {
+    tracingPercent: 1,
+    collector: 'http://127.0.0.1:15000',
+    collectorProtocol: 'http/json',
+    collectorIsControlPlane: true,
+  });
   const none = decodeListener(wire(httpListener(place, 'routes', hcmTelemetry(DEFAULT_MESH_CONFIG, undefined))));
   assert.ok(none.ok);
   assert.equal(none.value.protocol === 'http' && none.value.telemetry, undefined);

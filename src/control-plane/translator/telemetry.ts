@@ -29,6 +29,16 @@ export interface HcmTelemetry {
 }
 
 /**
+ * An external collector gets OpenTelemetry's default, protobuf. The control plane's own receiver
+ * gets JSON unless the MeshConfig says otherwise: the proxy's JSON encoder is written by hand and
+ * needs no protobuf serializer (6-7 MB of a sidecar's memory), and JSON is also the cheaper
+ * encoding for the control plane to decode (docs/benchmarks.md, OTLP encodings).
+ */
+function defaultProtocol(mesh: MeshConfigSpec): OtlpProtocol {
+  return mesh.tracing?.collector !== undefined ? DEFAULT_OTLP_PROTOCOL : 'http/json';
+}
+
+/**
  * `defaultCollector`: the control plane's own OTLP receiver, used when the MeshConfig names no
  * collector; its HttpUri names CONTROL_PLANE_CLUSTER, so a proxy that reaches the control plane
  * over a Unix socket sends spans over one too. Without either (or with sampling at 0 and no collector), no tracing is configured.
@@ -40,7 +50,7 @@ export function hcmTelemetry(mesh: MeshConfigSpec, defaultCollector: string | un
   if (collector !== undefined) {
     out.tracing = {
       randomSampling: { value: mesh.tracing?.samplingPercent ?? DEFAULT_TRACING_PERCENT },
-      provider: { name: TRACER_OPENTELEMETRY, typedConfig: otlpExporter(collector, cluster, mesh.tracing?.protocol ?? DEFAULT_OTLP_PROTOCOL) },
+      provider: { name: TRACER_OPENTELEMETRY, typedConfig: otlpExporter(collector, cluster, mesh.tracing?.protocol ?? defaultProtocol(mesh)) },
     };
   }
   const log = mesh.accessLog;
