@@ -3,7 +3,7 @@
 // (the verified-token cache, what a client that keeps its token pays). Verifications per second,
 // sequential and with 32 in flight, medians of interleaved rounds, in one process.
 //   npx tsc -p tsconfig.json && node dist/bench/jwt-verify.js [--tokens 2000] [--rounds 5]
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { JwtConfig } from '../src/proxy/config/jwt-config.js';
 import { JwtVerifier } from '../src/proxy/jwt/jwt-verifier.js';
 import { jwksOf, sign, testKey, type TestKey } from '../src/proxy/testing/jwt-keys.js';
@@ -21,7 +21,7 @@ function config(key: TestKey): JwtConfig {
         name: 'bench',
         issuer: ISS,
         audiences: ['shop'],
-        keys: createLocalJWKSet(jwks),
+        keys: jwks,
         keyCount: 1,
         fromHeaders: [{ name: 'authorization', prefix: 'Bearer ' }],
         fromParams: [],

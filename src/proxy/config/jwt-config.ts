@@ -1,7 +1,7 @@
 // Request authentication as the proxy holds it (decoded from Envoy's JWT filter): the providers
 // (issuer, audiences, keys, where the token is read, claims to headers) and whether a request
 // without a token passes. Immutable; built once per config, read on the hot path.
-import type { JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 
 /** A request header a token is read from, after `prefix` (e.g. `Bearer `). */
 export interface JwtHeaderSource {
@@ -16,8 +16,8 @@ export interface JwtProviderConfig {
   readonly issuer: string;
   /** The token's `aud` must hold one of these; empty: not checked. */
   readonly audiences: readonly string[];
-  /** Picks the key by the token's `kid` and `alg` (jose's local JWK Set). */
-  readonly keys: JWTVerifyGetKey;
+  /** The issuer's JWK Set (the verifier picks the key by the token's `kid` and `alg`). */
+  readonly keys: JSONWebKeySet;
   /** Keys in the set: 0 when the control plane never obtained them (every token is refused). */
   readonly keyCount: number;
   readonly fromHeaders: readonly JwtHeaderSource[];

@@ -3,7 +3,7 @@
 // cache holds at most its bound.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLocalJWKSet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { JwtConfig, JwtProviderConfig } from '../config/jwt-config.js';
 import { jwksOf, sign, testKey } from '../testing/jwt-keys.js';
 import { JwtVerifier } from './jwt-verifier.js';
@@ -15,7 +15,7 @@ function config(jwks: string, over: Partial<JwtProviderConfig> = {}): JwtConfig 
     name: 'default/users/jwtRules[0]',
     issuer: ISS,
     audiences: ['shop'],
-    keys: createLocalJWKSet(JSON.parse(jwks)),
+    keys: JSON.parse(jwks) as JSONWebKeySet,
     keyCount: JSON.parse(jwks).keys.length,
     fromHeaders: [{ name: 'authorization', prefix: 'Bearer ' }],
     fromParams: [],

@@ -1,8 +1,20 @@
 // Verifies end-user JWTs for one JWT config (jose: JWS over WebCrypto, JWK Set key selection,
 // iss/aud/exp/nbf checks) and keeps the tokens it verified, by their string, until they expire,
 // at most `maxEntries` (the oldest goes first): a client repeating its token pays one verification.
-import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+// jose is loaded on the first token (its modules cost a sidecar ~6 MB), so a sidecar with no
+// RequestAuthentication never holds it.
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { JwtConfig, JwtProviderConfig } from '../config/jwt-config.js';
+
+type Jose = typeof import('jose/jwt/verify') & typeof import('jose/jwt/decode') & typeof import('jose/jwks/local') & { errors: typeof import('jose/errors') };
+let jose: Promise<Jose> | undefined;
+const loadJose = (): Promise<Jose> =>
+  (jose ??= Promise.all([import('jose/jwt/verify'), import('jose/jwt/decode'), import('jose/jwks/local'), import('jose/errors')]).then(([v, d, l, errors]) => ({
+    ...v,
+    ...d,
+    ...l,
+    errors,
+  })));
 
 /** A token that passed, with what authorization and the claim headers read of it. */
 export interface VerifiedJwt {
@@ -23,6 +35,8 @@ const MAX_CACHE_MS = 10 * 60_000;
 
 export class JwtVerifier {
   readonly #cache = new Map<string, VerifiedJwt>();
+  /** Each provider's key lookup, made on its first token. */
+  readonly #keys = new Map<JwtProviderConfig, JWTVerifyGetKey>();
 
   constructor(
     readonly config: JwtConfig,
@@ -45,6 +59,7 @@ export class JwtVerifier {
 
   /** Verifies `token` against the provider of its issuer; a good one is cached. */
   async verify(token: string): Promise<JwtOutcome> {
+    const { decodeJwt, jwtVerify, createLocalJWKSet, errors } = await loadJose();
     let claimed: JWTPayload;
     try {
       claimed = decodeJwt(token);
@@ -55,7 +70,9 @@ export class JwtVerifier {
     if (provider === undefined) return { ok: false, reason: `issuer ${JSON.stringify(claimed.iss ?? null)} is not accepted here` };
     if (provider.keyCount === 0) return { ok: false, reason: `no keys of issuer ${provider.issuer} are available (its JWKS was never fetched)` };
     try {
-      const { payload } = await jwtVerify(token, provider.keys, {
+      let keys = this.#keys.get(provider);
+      if (keys === undefined) this.#keys.set(provider, (keys = createLocalJWKSet(provider.keys)));
+      const { payload } = await jwtVerify(token, keys, {
         issuer: provider.issuer,
         ...(provider.audiences.length > 0 ? { audience: provider.audiences as string[] } : {}),
         clockTolerance: provider.clockSkewSeconds,
@@ -72,7 +89,7 @@ export class JwtVerifier {
       this.#remember(token, jwt);
       return { ok: true, jwt };
     } catch (e) {
-      return { ok: false, reason: failureReason(e) };
+      return { ok: false, reason: failureReason(errors, e) };
     }
   }
 
@@ -84,7 +101,7 @@ export class JwtVerifier {
 }
 
 /** What the client is told of a failed token (never key material). */
-function failureReason(e: unknown): string {
+function failureReason(errors: Jose['errors'], e: unknown): string {
   if (e instanceof errors.JWTExpired) return 'token expired (exp)';
   if (e instanceof errors.JWTClaimValidationFailed) {
     if (e.claim === 'nbf') return 'token not yet valid (nbf)';

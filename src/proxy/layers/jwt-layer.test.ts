@@ -4,7 +4,7 @@
 // from a query parameter is taken off the path; a repeated token is answered from the cache at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLocalJWKSet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { JwtConfig, JwtProviderConfig } from '../config/jwt-config.js';
 import { fakeRequest, NextRecorder } from '../testing/http-fakes.js';
 import { jwksOf, sign, testKey, type TestKey } from '../testing/jwt-keys.js';
@@ -13,12 +13,12 @@ import { jwtLayer } from './jwt-layer.js';
 const ISS = 'https://id.example.com';
 
 function config(key: TestKey, over: Partial<JwtProviderConfig> = {}, allowMissing = true): JwtConfig {
-  const jwks = JSON.parse(jwksOf(key));
+  const jwks = JSON.parse(jwksOf(key)) as JSONWebKeySet;
   const p: JwtProviderConfig = {
     name: 'p',
     issuer: ISS,
     audiences: ['shop'],
-    keys: createLocalJWKSet(jwks),
+    keys: jwks,
     keyCount: 1,
     fromHeaders: [{ name: 'authorization', prefix: 'Bearer ' }],
     fromParams: ['access_token'],

@@ -2,7 +2,7 @@
 // with inline keys (local_jwks), token locations, claims to headers, forward; one rule for every
 // path requiring one of the providers, or none (allow_missing). What the proxy would not enforce
 // as written (remote JWKS, per-route requirements, other fields) is refused, never ignored.
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { JwtConfig, JwtHeaderSource, JwtProviderConfig } from '../config/jwt-config.js';
 import { at, idx, isObj, type Obj, type ProblemSink } from './decode-fields.js';
 import { XDS_PROBLEM, show } from './errors.js';
@@ -68,7 +68,7 @@ function decodeProvider(s: ProblemSink, name: string, raw: unknown, path: string
     name,
     issuer: raw.issuer,
     audiences,
-    keys: createLocalJWKSet(keys.keys),
+    keys: keys.keys,
     keyCount: keys.count,
     fromHeaders,
     fromParams: params,
