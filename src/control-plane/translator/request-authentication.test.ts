@@ -196,3 +196,20 @@ test('a proxyless gRPC server is warned of JWT rules and RequestAuthentications 
   );
   assert.ok(s.warnings.some((w) => /RequestAuthentication default\/users is not enforced: a proxyless gRPC server verifies no JWT/.test(w)));
 });
+
+test('transparent mode: every HTTP chain of the inbound capture listener verifies JWTs first; opaque chains have no JWT filter', () => {
+  const users = ra('users', { jwtRules: [{ issuer: ISS, jwks: JWKS, forwardOriginalToken: false }] });
+  const i = { ...base({ requestAuthentications: [users] }), security: { trustDomain: 'example.org' } };
+  const s = translate(i, proxy('web-1', 'web', { inbound: [{ port: 8080, appPort: 8080 }], capture: { inboundPort: 15006, outboundPort: 15001 } }));
+  const chains = s.listeners.get('virtualInbound')!.filterChains.filter((c) => c.name?.startsWith('inbound|8080'));
+  const firstFilter = (c: (typeof chains)[number]) => {
+    const f = c.filters.at(-1)!;
+    return f.name === 'envoy.filters.network.http_connection_manager' ? `http ${(f.typedConfig.httpFilters[0] as { name: string }).name}` : 'tcp';
+  };
+  assert.deepEqual(Object.fromEntries(chains.map((c) => [c.name, firstFilter(c)])), {
+    'inbound|8080|mtls-http': `http ${FILTER_JWT_AUTHN}`,
+    'inbound|8080|mtls': 'tcp',
+    'inbound|8080|plaintext-refused': 'tcp',
+  });
+  for (const l of s.listeners.values()) assert.ok(encodeMessage(LISTENER, l).length > 0);
+});
