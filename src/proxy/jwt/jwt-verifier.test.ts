@@ -59,7 +59,22 @@ test('each bad token fails with its reason', async () => {
     assert.equal(r.ok, false, what);
     if (!r.ok) assert.match(r.reason, reason, what);
   }
-  assert.equal(v.size, 0, 'nothing failed is cached');
+  assert.equal(v.size, 0, 'nothing failed is kept as verified');
+});
+
+test('a failed token is refused from the cache for a minute, then checked again', async () => {
+  const key = await testKey('ES256', 'k');
+  let now = Date.now();
+  const v = new JwtVerifier(config(jwksOf(key)), 10, () => now);
+  const early = await sign(key, { iss: ISS, sub: 's', aud: 'shop', nbf: Math.floor(now / 1000) + 90 });
+  assert.equal(v.failedBefore(early), undefined);
+  assert.equal((await v.verify(early)).ok, false);
+  assert.equal(v.failedBefore(early), 'token not yet valid (nbf)');
+  now += 59_000;
+  assert.equal(v.failedBefore(early), 'token not yet valid (nbf)');
+  now += 2000;
+  assert.equal(v.failedBefore(early), undefined, 'checked again after a minute');
+  assert.equal((await v.verify(early)).ok, true, 'and now within the skew of its nbf');
 });
 
 test('an expiry within the clock skew still passes', async () => {

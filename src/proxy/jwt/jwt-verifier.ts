@@ -1,6 +1,8 @@
 // Verifies end-user JWTs for one JWT config (jose: JWS over WebCrypto, JWK Set key selection,
 // iss/aud/exp/nbf checks) and keeps the tokens it verified, by their string, until they expire,
 // at most `maxEntries` (the oldest goes first): a client repeating its token pays one verification.
+// Failed tokens are kept too, for a minute: a client retrying an expired or forged token in a loop
+// costs a map lookup, not a signature check each time.
 // jose is loaded on the first token (its modules cost a sidecar ~6 MB), so a sidecar with no
 // RequestAuthentication never holds it.
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
@@ -32,9 +34,12 @@ export type JwtOutcome = { readonly ok: true; readonly jwt: VerifiedJwt } | { re
 export const DEFAULT_JWT_CACHE_ENTRIES = 1000;
 /** A token without `exp` is kept this long at most. */
 const MAX_CACHE_MS = 10 * 60_000;
+/** A failed token is refused from the cache this long (an `nbf` in the future may become valid). */
+const FAILED_CACHE_MS = 60_000;
 
 export class JwtVerifier {
   readonly #cache = new Map<string, VerifiedJwt>();
+  readonly #failed = new Map<string, { readonly reason: string; readonly until: number }>();
   /** Each provider's key lookup, made on its first token. */
   readonly #keys = new Map<JwtProviderConfig, JWTVerifyGetKey>();
 
@@ -53,12 +58,28 @@ export class JwtVerifier {
     return undefined;
   }
 
+  /** Why `token` failed, if it did within the last minute (synchronous, like `cached`). */
+  failedBefore(token: string): string | undefined {
+    const hit = this.#failed.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.until > this.now()) return hit.reason;
+    this.#failed.delete(token);
+    return undefined;
+  }
+
+  /** Verified tokens kept. */
   get size(): number {
     return this.#cache.size;
   }
 
   /** Verifies `token` against the provider of its issuer; a good one is cached. */
   async verify(token: string): Promise<JwtOutcome> {
+    const outcome = await this.#verify(token);
+    if (!outcome.ok) this.#bounded(this.#failed, token, { reason: outcome.reason, until: this.now() + FAILED_CACHE_MS });
+    return outcome;
+  }
+
+  async #verify(token: string): Promise<JwtOutcome> {
     const { decodeJwt, jwtVerify, createLocalJWKSet, errors } = await loadJose();
     let claimed: JWTPayload;
     try {
@@ -86,17 +107,17 @@ export class JwtVerifier {
         principal: typeof payload.iss === 'string' && typeof payload.sub === 'string' ? `${payload.iss}/${payload.sub}` : undefined,
         cacheUntil: Math.min(exp, now + MAX_CACHE_MS),
       };
-      this.#remember(token, jwt);
+      this.#bounded(this.#cache, token, jwt);
       return { ok: true, jwt };
     } catch (e) {
       return { ok: false, reason: failureReason(errors, e) };
     }
   }
 
-  #remember(token: string, jwt: VerifiedJwt): void {
+  #bounded<V>(map: Map<string, V>, token: string, value: V): void {
     if (this.maxEntries <= 0) return;
-    if (this.#cache.size >= this.maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(token, jwt);
+    if (map.size >= this.maxEntries) map.delete(map.keys().next().value!);
+    map.set(token, value);
   }
 }
 

@@ -75,12 +75,17 @@ test('a bad token is a 401 UNAUTHENTICATED with a Bearer challenge and the reaso
   const key = await testKey('ES256', 'k');
   const now = Math.floor(Date.now() / 1000);
   const expired = await sign(key, { iss: ISS, sub: 'a', aud: 'shop', exp: now - 3600 });
-  const r = await run(config(key), { headers: { authorization: `Bearer ${expired}` } });
+  const jwt = config(key);
+  const r = await run(jwt, { headers: { authorization: `Bearer ${expired}` } });
   assert.equal(r.passed, false);
   assert.equal(r.down.response?.status, 401);
   assert.equal(r.down.response?.headers['x-trellis-error'], 'UNAUTHENTICATED');
   assert.equal(r.down.response?.headers['www-authenticate'], 'Bearer error="invalid_token"');
   assert.equal(r.down.response?.body, 'unauthenticated: token expired (exp)\n');
+  const again = await run(jwt, { headers: { authorization: `Bearer ${expired}` } });
+  assert.equal(again.sync, true, 'the same bad token again is refused from the cache in the same turn');
+  assert.equal(again.down.response?.status, 401);
+  assert.equal(again.down.response?.body, 'unauthenticated: token expired (exp)\n');
 });
 
 test('a listener that requires a token answers 401 without one', async () => {

@@ -4,7 +4,7 @@
 // (signature, exp/nbf, issuer, audience, unknown kid, malformed): 401 with a challenge and the
 // reason. A good one: ctx.jwt set (the principal and claims authorization reads), its claims
 // copied to headers, the token removed unless forwarded. Verification is asynchronous
-// (WebCrypto); a token verified before is answered from the listener's cache at once.
+// (WebCrypto); a token verified (or refused) before is answered from the listener's cache at once.
 import { createLogger } from '../../common/log.js';
 import { findToken, withoutParam, type FoundToken, type JwtConfig } from '../config/jwt-config.js';
 import { internalError, unauthenticated } from '../errors.js';
@@ -82,6 +82,8 @@ export const jwtLayer: HttpLayer = {
       accept(ctx, hit, found);
       return next(ctx);
     }
+    const failed = verifier.failedBefore(found.token);
+    if (failed !== undefined) return refuse(ctx, failed, true);
     verifyThenNext(verifier, ctx, found, next);
   },
 };
