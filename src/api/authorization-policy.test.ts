@@ -43,3 +43,37 @@ test('bad policies are refused with every field path', () => {
       );
   }
 });
+
+test('request principals, their negation and `when` conditions on JWT claims parse and round-trip', () => {
+  const rules = [
+    {
+      from: [{ requestPrincipals: ['https://id.example.com/*', '*@example.com'], notRequestPrincipals: ['https://id.example.com/banned'] }],
+      when: [
+        { key: 'request.auth.claims[group]', values: ['admins'] },
+        { key: 'request.auth.claims[realm][role]', notValues: ['guest'] },
+        { key: 'request.auth.audiences', values: ['shop'] },
+      ],
+    },
+  ];
+  const r = parseAuthorizationPolicy(withSpec({ action: 'ALLOW', rules }));
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.value.spec.rules, rules);
+});
+
+test('bad request principals and conditions are refused at their paths', () => {
+  const cases: [unknown, string][] = [
+    [{ action: 'ALLOW', rules: [{ from: [{ requestPrincipals: ['a*b*'] }] }] }, 'spec.rules[0].from[0].requestPrincipals[0]: must be exact, "*", "prefix*" or "*suffix"'],
+    [{ action: 'ALLOW', rules: [{ when: [{ key: 'request.headers[x]', values: ['a'] }] }] }, 'spec.rules[0].when[0].key: must be request.auth.principal'],
+    [{ action: 'ALLOW', rules: [{ when: [{ key: 'request.auth.claims[group]' }] }] }, 'spec.rules[0].when[0]: must name values or notValues'],
+    [{ action: 'ALLOW', rules: [{ when: [{ key: 'request.auth.claims[]', values: ['a'] }] }] }, 'spec.rules[0].when[0].key: must be request.auth.principal'],
+  ];
+  for (const [spec, expected] of cases) {
+    const r = parseAuthorizationPolicy(withSpec(spec));
+    assert.equal(r.ok, false, JSON.stringify(spec));
+    if (!r.ok)
+      assert.ok(
+        r.error.some((p) => `${p.path}: ${p.message}`.startsWith(expected)),
+        `${expected} in ${JSON.stringify(r.error)}`,
+      );
+  }
+});

@@ -1,5 +1,6 @@
 // Parsing an AuthorizationPolicy: action, target, and rules over the caller (service accounts,
-// namespaces, authenticated) and, for HTTP and gRPC, the operation (methods, paths, headers).
+// namespaces, authenticated, the end user's JWT principal) and, for HTTP and gRPC, the operation
+// (methods, paths, headers) and conditions on the JWT's claims.
 import { z } from 'zod';
 import { ok, type Result } from '../common/result.js';
 import type { AuthorizationPolicy } from './authorization-types.js';
@@ -30,13 +31,43 @@ const MAX_HEADER_VALUE_LENGTH = 4096;
 const path = checked(z.string().max(MAX_PATH_LENGTH), (v) => (v.startsWith('/') ? undefined : `must start with /, got ${describeValue(v)}`));
 const nonEmpty = <T extends z.ZodType>(item: T) => z.array(item).min(1).max(MAX_POLICY_LIST_ITEMS);
 
+/** Istio's string patterns: exact, `*`, `prefix*` or `*suffix`. */
+const pattern = checked(z.string().min(1).max(1024), (v) =>
+  v.length > 1 && v.slice(1, -1).includes('*')
+    ? `must be exact, "*", "prefix*" or "*suffix" (one * at an end), got ${describeValue(v)}`
+    : v === '**'
+      ? 'must be "*", not "**"'
+      : undefined,
+);
+
 const source = checked(
   closedObject({
     serviceAccounts: nonEmpty(serviceAccount).optional(),
     namespaces: nonEmpty(label).optional(),
     authenticated: z.literal(true, { error: () => 'must be true (leave it out to match callers with or without an identity)' }).optional(),
+    requestPrincipals: nonEmpty(pattern).optional(),
+    notRequestPrincipals: nonEmpty(pattern).optional(),
   }),
-  (s) => (s.serviceAccounts || s.namespaces || s.authenticated ? undefined : 'must name serviceAccounts, namespaces or authenticated: true'),
+  (s) =>
+    s.serviceAccounts || s.namespaces || s.authenticated || s.requestPrincipals || s.notRequestPrincipals
+      ? undefined
+      : 'must name serviceAccounts, namespaces or authenticated: true (or requestPrincipals, notRequestPrincipals)',
+);
+
+/** `request.auth.claims[a][b]` and the other request.auth keys Istio names. */
+export const CONDITION_KEY = /^request\.auth\.(?:principal|audiences|presenter|claims(?:\[[^[\]]+\])+)$/;
+
+const condition = checked(
+  closedObject({
+    key: checked(z.string().max(512), (v) =>
+      CONDITION_KEY.test(v)
+        ? undefined
+        : `must be request.auth.principal, request.auth.audiences, request.auth.presenter or request.auth.claims[NAME] (nested: [a][b]), got ${describeValue(v)}`,
+    ),
+    values: nonEmpty(pattern).optional(),
+    notValues: nonEmpty(pattern).optional(),
+  }),
+  (c) => (c.values || c.notValues ? undefined : 'must name values or notValues'),
 );
 
 const pathMatch = checked(closedObject({ exact: path.optional(), prefix: path.optional() }), (p) =>
@@ -64,7 +95,7 @@ const operation = checked(
   (o) => (o.methods || o.paths || o.headers ? undefined : 'must name methods, paths or headers'),
 );
 
-const rule = closedObject({ from: nonEmpty(source).optional(), to: nonEmpty(operation).optional() });
+const rule = closedObject({ from: nonEmpty(source).optional(), to: nonEmpty(operation).optional(), when: nonEmpty(condition).optional() });
 
 const spec = closedObject(
   {
@@ -103,6 +134,7 @@ export function parseAuthorizationPolicy(raw: unknown): Result<AuthorizationPoli
               headers: o.headers?.map((h) => strip({ ...h })),
             }),
           ),
+          when: x.when?.map((c) => strip({ ...c })),
         }),
       ),
     },

@@ -7,6 +7,18 @@ export interface AuthorizationSource {
   namespaces?: string[];
   /** True: any caller with a mesh identity (mTLS). */
   authenticated?: boolean;
+  /** The end user's principal `iss/sub` from a verified JWT (RequestAuthentication): exact, `*`, `prefix*` or `*suffix`. */
+  requestPrincipals?: string[];
+  /** The request's principal is none of these (a request without a token matches). */
+  notRequestPrincipals?: string[];
+}
+
+/** A condition on the request's verified JWT: its value at `key` is one of `values` (and none of `notValues`). */
+export interface AuthorizationCondition {
+  /** `request.auth.principal`, `request.auth.audiences`, `request.auth.presenter` or `request.auth.claims[NAME]` (nested: `[a][b]`). */
+  key: string;
+  values?: string[];
+  notValues?: string[];
 }
 
 /** What is called (HTTP and gRPC only): every field given must match. */
@@ -20,6 +32,8 @@ export interface AuthorizationOperation {
 export interface AuthorizationRule {
   from?: AuthorizationSource[];
   to?: AuthorizationOperation[];
+  /** Every condition must hold (HTTP only). */
+  when?: AuthorizationCondition[];
 }
 
 export interface AuthorizationPolicySpec {

@@ -178,12 +178,30 @@ export interface MeshConfig {
   spec: MeshConfigSpec;
 }
 
-export type { AuthorizationPolicy, AuthorizationPolicySpec, AuthorizationRule, AuthorizationSource, AuthorizationOperation } from './authorization-types.js';
+export type {
+  AuthorizationPolicy,
+  AuthorizationPolicySpec,
+  AuthorizationRule,
+  AuthorizationSource,
+  AuthorizationOperation,
+  AuthorizationCondition,
+} from './authorization-types.js';
 import type { AuthorizationPolicy } from './authorization-types.js';
+export type { RequestAuthentication, RequestAuthenticationSpec, JwtRule, JwtHeaderLocation } from './request-authentication-types.js';
+import type { RequestAuthentication } from './request-authentication-types.js';
 
-export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute;
+export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | RequestAuthentication;
 export type ResourceKind = Resource['kind'];
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['Service', 'HTTPRoute', 'MeshConfig', 'AuthorizationPolicy', 'TrafficPolicy', 'GRPCRoute', 'TCPRoute'];
+export const RESOURCE_KINDS: readonly ResourceKind[] = [
+  'Service',
+  'HTTPRoute',
+  'MeshConfig',
+  'AuthorizationPolicy',
+  'TrafficPolicy',
+  'GRPCRoute',
+  'TCPRoute',
+  'RequestAuthentication',
+];
 /** Kinds without a namespace. */
 export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig'];
 

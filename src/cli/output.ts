@@ -1,6 +1,6 @@
 // Formatting command output: kubectl-like tables, ages, YAML and JSON, and error lines.
 import { stringify } from 'yaml';
-import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfig, Resource, ResourceKind, Service, TCPRoute, TrafficPolicy } from '../api/resource.js';
+import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfig, RequestAuthentication, Resource, ResourceKind, Service, TCPRoute, TrafficPolicy } from '../api/resource.js';
 import type { ProxyStatus } from '../api/proxy-status.js';
 import type { ClientError } from './api-client.js';
 
@@ -128,6 +128,18 @@ const TRAFFIC_POLICY: Columns<TrafficPolicy> = {
   wideRow: (p) => [p.spec.loadBalancer ? p.spec.loadBalancer.type : '-'],
 };
 
+const REQUEST_AUTHENTICATION: Columns<RequestAuthentication> = {
+  headers: ['NAME', 'TARGET', 'ISSUERS', 'AGE'],
+  wide: [],
+  row: (r, now) => [
+    r.metadata.name,
+    r.spec.targetRef ? `${r.spec.targetRef.kind}/${r.spec.targetRef.name}` : '(namespace)',
+    r.spec.jwtRules.map((j) => j.issuer).join(','),
+    formatAge(r.metadata.creationTimestamp, now),
+  ],
+  wideRow: () => [],
+};
+
 const COLUMNS: { [K in ResourceKind]: Columns<Extract<Resource, { kind: K }>> } = {
   Service: SERVICE,
   HTTPRoute: HTTP_ROUTE,
@@ -136,6 +148,7 @@ const COLUMNS: { [K in ResourceKind]: Columns<Extract<Resource, { kind: K }>> } 
   TrafficPolicy: TRAFFIC_POLICY,
   GRPCRoute: GRPC_ROUTE,
   TCPRoute: TCP_ROUTE,
+  RequestAuthentication: REQUEST_AUTHENTICATION,
 };
 
 /** A table of resources of one kind; a NAMESPACE column first when they span namespaces. */

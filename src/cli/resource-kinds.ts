@@ -21,6 +21,9 @@ const ALIASES: Readonly<Record<string, ResourceKind>> = {
   grpcroutes: 'GRPCRoute',
   tcproute: 'TCPRoute',
   tcproutes: 'TCPRoute',
+  requestauthentication: 'RequestAuthentication',
+  requestauthentications: 'RequestAuthentication',
+  requestauthn: 'RequestAuthentication',
 };
 const PROXY_ALIASES = ['proxy', 'proxies'];
 
@@ -32,6 +35,7 @@ const PLURALS: Readonly<Record<ResourceKind, string>> = {
   TrafficPolicy: 'trafficpolicies',
   GRPCRoute: 'grpcroutes',
   TCPRoute: 'tcproutes',
+  RequestAuthentication: 'requestauthentications',
 };
 
 /** The kind a user's word names (case-insensitive), or `undefined`. */

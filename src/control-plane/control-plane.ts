@@ -24,6 +24,7 @@ import { securedRestApi } from './rest-api/security-api.js';
 import { DEFAULT_TRUST_DOMAIN } from '../xds/spiffe.js';
 import { VirtualIpAllocator } from './virtual-ips/allocator.js';
 import { ServingTls } from './serving-tls.js';
+import { JwksCache } from './jwks/jwks-cache.js';
 
 const log = createLogger('control-plane');
 
@@ -47,6 +48,8 @@ export interface ControlPlaneOptions {
   forwardSpansProtocol?: OtlpProtocol;
   /** The largest xDS response sent (default XDS_MAX_MESSAGE_BYTES); see XdsServerDeps.maxMessageBytes. */
   xdsMaxMessageBytes?: number;
+  /** How often RequestAuthentications' JWK Sets (jwksUri, jwksFile) are obtained again (default 20 min). */
+  jwksRefreshMs?: number;
 }
 
 export interface RunningControlPlane {
@@ -84,8 +87,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const vips = new VirtualIpAllocator(opts.dataDir, createLogger('control-plane.virtual-ips'));
     /** Our own OTLP receiver, known once the API is bound; proxies export there unless MeshConfig names a collector. */
     let defaultCollector: string | undefined;
-    const cache = await MeshStateCache.open(store, () => xds?.onConfigChanged(), vips);
+    const jwks = new JwksCache({
+      ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}),
+      onChange: () => xds?.onConfigChanged(),
+      logger: createLogger('control-plane.jwks'),
+    });
+    cleanups.push(() => jwks.close());
+    const cache = await MeshStateCache.open(
+      store,
+      () => {
+        jwks.sync(cache.state.requestAuthentications ?? []);
+        xds?.onConfigChanged();
+      },
+      vips,
+    );
     cleanups.push(() => cache.close());
+    jwks.sync(cache.state.requestAuthentications ?? []);
     const registry = new WorkloadRegistry({ gracePeriodSeconds: () => cache.state.meshConfig.workloadGracePeriodSeconds });
     cleanups.push(() => registry.close());
     // Workloads registered before a restart keep their endpoints while their proxies reconnect.
@@ -94,7 +111,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     cleanups.push(() => registryFile.close());
     xds = new XdsServer({
       registry,
-      getState: () => ({ ...cache.state, ...(defaultCollector !== undefined ? { defaultCollector } : {}) }),
+      getState: () => ({ ...cache.state, jwks: jwks.snapshot, ...(defaultCollector !== undefined ? { defaultCollector } : {}) }),
       logger: createLogger('control-plane.xds'),
       security: workloadIdentity(ca, tokens),
       trustDomain,

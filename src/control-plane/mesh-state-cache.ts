@@ -7,6 +7,7 @@ import {
   type HTTPRoute,
   type GRPCRoute,
   type MeshConfig,
+  type RequestAuthentication,
   type Resource,
   type Service,
   type TCPRoute,
@@ -66,6 +67,7 @@ export class MeshStateCache {
     const trafficPolicies: TrafficPolicy[] = [];
     const grpcRoutes: GRPCRoute[] = [];
     const tcpRoutes: TCPRoute[] = [];
+    const requestAuthentications: RequestAuthentication[] = [];
     let meshConfig: MeshConfig | undefined;
     for (const r of this.#resources.values()) {
       if (r.kind === 'AuthorizationPolicy') authorizationPolicies.push(r);
@@ -75,9 +77,10 @@ export class MeshStateCache {
       else if (r.kind === 'TrafficPolicy') trafficPolicies.push(r);
       else if (r.kind === 'GRPCRoute') grpcRoutes.push(r);
       else if (r.kind === 'TCPRoute') tcpRoutes.push(r);
+      else if (r.kind === 'RequestAuthentication') requestAuthentications.push(r);
     }
     const mesh = meshConfig?.spec ?? DEFAULT_MESH_CONFIG;
-    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes };
+    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes, requestAuthentications };
     if (this.vips)
       this.#state.virtualIps = this.vips.update(
         services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`),

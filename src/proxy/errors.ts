@@ -16,6 +16,7 @@ export type ProxyErrorCode =
   | 'REQUEST_HEAD_TIMEOUT'
   | 'REQUEST_HEADERS_TOO_LARGE'
   | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
   | 'INTERNAL'
   | 'LISTENER_BIND_FAILED'
   | 'UPSTREAM_TIMEOUT'
@@ -39,6 +40,7 @@ export const ERROR_STATUS: Readonly<Record<ProxyErrorCode, number>> = {
   REQUEST_HEAD_TIMEOUT: 408,
   REQUEST_HEADERS_TOO_LARGE: 431,
   FORBIDDEN: 403,
+  UNAUTHENTICATED: 401,
   INTERNAL: 500,
   LISTENER_BIND_FAILED: 500,
   UPSTREAM_TIMEOUT: 504,
@@ -69,6 +71,8 @@ export interface ProxyError {
    * sends it to another endpoint.
    */
   readonly unprocessed?: true;
+  /** The `www-authenticate` challenge of a 401. */
+  readonly challenge?: string;
 }
 
 function make(code: ProxyErrorCode, message: string, cause?: unknown, detail?: string): ProxyError {
@@ -167,6 +171,12 @@ export const headersTooLarge = (maxBytes: number): ProxyError => make('REQUEST_H
 
 /** An authorization policy refused the request; `reason` names the policy (never a secret). */
 export const forbidden = (reason: string): ProxyError => make('FORBIDDEN', `forbidden: ${reason}`);
+
+/** The request's JWT failed verification (`reason` names why, never key material), or a required one is missing. */
+export const unauthenticated = (reason: string, tokenPresent: boolean): ProxyError => ({
+  ...make('UNAUTHENTICATED', `unauthenticated: ${reason}`),
+  challenge: tokenPresent ? 'Bearer error="invalid_token"' : 'Bearer',
+});
 
 /** A bug in the proxy surfaced while serving a request (a layer threw). */
 export const internalError = (what: unknown): ProxyError => make('INTERNAL', 'internal proxy error', what, describe(what));

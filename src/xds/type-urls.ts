@@ -46,6 +46,10 @@ export const HTTP_RBAC = 'envoy.extensions.filters.http.rbac.v3.RBAC';
 export const NETWORK_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC';
 export const FILTER_HTTP_RBAC = 'envoy.filters.http.rbac';
 export const FILTER_NETWORK_RBAC = 'envoy.filters.network.rbac';
+export const JWT_AUTHN = 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
+export const FILTER_JWT_AUTHN = 'envoy.filters.http.jwt_authn';
+/** Where every JWT provider puts a verified token's payload (payload_in_metadata): RBAC's metadata matchers read it there. */
+export const JWT_PAYLOAD_METADATA_KEY = 'payload';
 export const HTTP_FAULT = 'envoy.extensions.filters.http.fault.v3.HTTPFault';
 export const LOCAL_RATE_LIMIT = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 export const FILTER_FAULT = 'envoy.filters.http.fault';

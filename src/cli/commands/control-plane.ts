@@ -22,6 +22,7 @@ interface Options {
   caKey?: string;
   caChain?: string;
   xdsMaxMessageBytes: number;
+  jwksRefresh: string;
 }
 
 // Below this no proxy's config fits; above XDS_MAX_MESSAGE_BYTES proxies would refuse what is sent.
@@ -92,6 +93,12 @@ export function register(program: Command): void {
       DEFAULT_TRUST_DOMAIN,
     )
     .option('--cert-ttl <duration>', 'lifetime of workload certificates', parseDuration('--cert-ttl'), '24h')
+    .option(
+      '--jwks-refresh <duration>',
+      "how often RequestAuthentications' JWK Sets (jwksUri, jwksFile) are fetched again; a URL's Cache-Control max-age wins within bounds",
+      parseDuration('--jwks-refresh'),
+      '20m',
+    )
     .option('--ca-cert <file>', 'first start only: your CA certificate (a root, or an intermediate with --ca-chain) instead of a generated root')
     .option('--ca-key <file>', 'first start only: the key of --ca-cert (ECDSA P-256)')
     .option('--ca-chain <file>', "first start only: the intermediate's chain up to its root")
@@ -104,6 +111,7 @@ export function register(program: Command): void {
       const cp = await startControlPlane({
         trustDomain: opts.trustDomain,
         workloadCertTtlSeconds: seconds(opts.certTtl),
+        jwksRefreshMs: seconds(opts.jwksRefresh) * 1000,
         ...(opts.caCert && opts.caKey ? { ca: { certFile: opts.caCert, keyFile: opts.caKey, ...(opts.caChain ? { chainFile: opts.caChain } : {}) } } : {}),
         dataDir: opts.dataDir,
         api: parseHostPort(opts.apiAddress, '--api-address'),

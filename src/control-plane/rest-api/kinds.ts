@@ -9,6 +9,7 @@ const PLURALS: Readonly<Record<string, ResourceKind>> = {
   trafficpolicies: 'TrafficPolicy',
   grpcroutes: 'GRPCRoute',
   tcproutes: 'TCPRoute',
+  requestauthentications: 'RequestAuthentication',
 };
 
 /** The kind a URL plural names, or `undefined`. */

@@ -39,6 +39,7 @@ import type { MeshView } from './mesh-view.js';
 import { inboundRouteTable } from './route-tables.js';
 import { serviceKey } from './selection.js';
 import { chainWithRbac, type RbacRules } from './authorization.js';
+import { chainWithJwt, type HttpFilterConfig } from './request-authentication.js';
 import { mtlsChain, type MtlsMode } from './security.js';
 import type { HcmSettings } from './listeners.js';
 import { inboundUndeclaredChain, undeclaredPortChains, type StrictPeer } from './undeclared-ports.js';
@@ -174,6 +175,8 @@ export interface InboundCaptureOptions {
   readonly hcm: HcmSettings;
   readonly mtls: MtlsMode | undefined;
   readonly authz: (entry: InboundPort, tcp: boolean) => RbacRules[];
+  /** The JWT filter of an entry's HTTP chains (RequestAuthentications), if any. */
+  readonly jwt?: (entry: InboundPort) => HttpFilterConfig | undefined;
   /** Authorization (as TCP) of ports no inbound entry names: the policies of every Service selecting the workload. */
   readonly undeclaredAuthz?: readonly RbacRules[];
 }
@@ -211,8 +214,9 @@ function inboundChains(entry: InboundPort, protocol: 'http' | 'tcp', options: In
   const httpRules = protocol === 'http' ? options.authz(entry, false) : [];
   const tcp = (match: FilterChainMatch, suffix: string): FilterChain =>
     chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [tcpFilter(stat, inboundClusterName(entry.appPort))] }, tcpRules);
+  const jwt = protocol === 'http' ? options.jwt?.(entry) : undefined;
   const http = (match: FilterChainMatch, suffix: string): FilterChain =>
-    chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.hcm)] }, httpRules);
+    chainWithJwt(chainWithRbac({ name: `${name}|${suffix}`, filterChainMatch: match, filters: [httpFilter(stat, inboundRouteName(entry.port), options.hcm)] }, httpRules), jwt);
   const plaintext = (match: FilterChainMatch): FilterChain[] =>
     protocol === 'tcp' ? [tcp(match, 'tcp')] : [http({ ...match, applicationProtocols: DETECTED_HTTP }, 'http'), tcp(match, 'tcp')];
   if (options.mtls === undefined) return plaintext(port);

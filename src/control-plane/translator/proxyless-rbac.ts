@@ -15,6 +15,8 @@ const SEEN_PSEUDO_HEADERS: ReadonlySet<string> = new Set([':method', ':path', ':
 /** What gRPC's RBAC filter does not see as the caller sent it: the headers above, binary (`-bin`) metadata (never matches), other pseudo-headers. */
 export const GRPC_RBAC_LIMITS: RbacLimits = {
   unseenHeader: (name) => UNSEEN_HEADERS.has(name) || name.endsWith('-bin') || (name.startsWith(':') && !SEEN_PSEUDO_HEADERS.has(name)),
+  // No JWT filter runs in a proxyless server: conditions on the end user's token fail closed.
+  unseenJwt: true,
 };
 
 /** True if a method condition holds for POST, the only method gRPC's RBAC sees. */
@@ -29,7 +31,14 @@ const holdsForPost = (m: { exact?: string; prefix?: string }): boolean => m.exac
 export function grpcRbacWarnings(policies: readonly AuthorizationPolicy[], where: string, warnings: Set<string>): void {
   for (const p of policies) {
     const allow = p.spec.action === 'ALLOW';
-    p.spec.rules.forEach((r, i) =>
+    p.spec.rules.forEach((r, i) => {
+      const jwt = (r.from ?? []).some((f) => f.requestPrincipals || f.notRequestPrincipals) || r.when !== undefined;
+      if (jwt) {
+        const effect = allow ? 'this ALLOW rule never matches here' : 'this DENY rule matches without those conditions';
+        warnings.add(
+          `${where}: AuthorizationPolicy ${p.metadata.namespace}/${p.metadata.name} rules[${i}]: a proxyless gRPC server sees no end-user JWT (requestPrincipals, notRequestPrincipals, when); ${effect}`,
+        );
+      }
       r.to?.forEach((o, j) => {
         const at = `${where}: AuthorizationPolicy ${p.metadata.namespace}/${p.metadata.name} rules[${i}].to[${j}]`;
         const unseen = (o.headers ?? []).map((h) => h.name.toLowerCase()).filter((n) => GRPC_RBAC_LIMITS.unseenHeader(n));
@@ -42,7 +51,7 @@ export function grpcRbacWarnings(policies: readonly AuthorizationPolicy[], where
           const effect = allow ? 'this ALLOW operation never matches here' : 'this DENY operation denies nothing here';
           warnings.add(`${at}: gRPC's RBAC sees every call as POST (a gRPC server runs a call by its path whatever its method); ${effect}`);
         }
-      }),
-    );
+      });
+    });
   }
 }

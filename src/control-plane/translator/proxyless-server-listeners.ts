@@ -14,6 +14,7 @@ import { applicablePolicies, httpRbacFilters, rbacRules, type RbacRules } from '
 import { ROUTER_FILTER } from './listeners.js';
 import { meshView } from './mesh-view.js';
 import { GRPC_RBAC_LIMITS, grpcRbacWarnings } from './proxyless-rbac.js';
+import { applicableRequestAuthentications } from './request-authentication.js';
 import { proxylessServerTls } from './proxyless-server-tls.js';
 import { inboundMode } from './security.js';
 import { admits, inboundFor, servedBy } from './selection.js';
@@ -60,6 +61,11 @@ export function grpcServerListener(input: TranslatorInput, node: ProxyNode, name
   }
   const policies = applicablePolicies(input.authorizationPolicies ?? [], node.namespace, served);
   grpcRbacWarnings(policies, where, warnings);
+  for (const ra of applicableRequestAuthentications(input.requestAuthentications ?? [], node.namespace, served)) {
+    warnings.add(
+      `${where}: RequestAuthentication ${ra.metadata.namespace}/${ra.metadata.name} is not enforced: a proxyless gRPC server verifies no JWT (tokens reach the app unchecked)`,
+    );
+  }
   const rules = rbacRules(policies, input.meshConfig, input.security?.trustDomain ?? DEFAULT_TRUST_DOMAIN, false, GRPC_RBAC_LIMITS);
 
   const chain: FilterChain = { filters: [serverHcm(entry, rules)] };

@@ -17,6 +17,7 @@ import { admits, findPort, inboundFor, isHttpProtocol, refusedIdentity, servedBy
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
 import { inboundMode, secureInboundListener, secureOutboundCluster } from './security.js';
 import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
+import { applicableRequestAuthentications, issuersOf, jwtAuthnFilter, withJwt } from './request-authentication.js';
 import { assembleSnapshot } from './snapshot-assembly.js';
 import { translateProxyless } from './proxyless-client.js';
 import { strictCapturedPeers } from './undeclared-ports.js';
@@ -49,13 +50,17 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   const captured: { entry: InboundPort; protocol: 'http' | 'tcp' }[] = [];
   const mode = inboundMode(input.meshConfig.mtls.mode, selecting, warnings);
   const secure = (l: Listener): Listener => (security ? secureInboundListener(l, mode) : l);
+  const requestAuthns = (entry: InboundPort) => applicableRequestAuthentications(input.requestAuthentications ?? [], proxy.namespace, servedBy(selecting, proxy.inbound, entry));
   const authz = (entry: InboundPort, tcp: boolean) =>
     rbacRules(
       applicablePolicies(input.authorizationPolicies ?? [], proxy.namespace, servedBy(selecting, proxy.inbound, entry)),
       input.meshConfig,
       security?.trustDomain ?? 'trellis.local',
       tcp,
+      undefined,
+      tcp ? [] : issuersOf(requestAuthns(entry)),
     );
+  const jwt = (entry: InboundPort) => jwtAuthnFilter(requestAuthns(entry), input.jwks, warnings);
   for (const entry of proxy.inbound) {
     const c = inboundCluster(entry.appPort, proxy.service, proxy.namespace, input.meshConfig, inboundHttpVersion(selecting, proxy.inbound, entry, warnings));
     clusters.set(c.name, c);
@@ -68,7 +73,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     if (inboundProtocol(selecting, proxy.inbound, entry, warnings) === 'tcp') {
       listeners.push(secure(withRbac(tcpListener(place, c.name), authz(entry, true))));
     } else {
-      listeners.push(secure(withRbac(httpListener(place, inboundRouteName(entry.port), hcm), authz(entry, false))));
+      listeners.push(secure(withJwt(withRbac(httpListener(place, inboundRouteName(entry.port), hcm), authz(entry, false)), jwt(entry))));
       routes.push(inboundRouteTable(entry));
     }
   }
@@ -110,7 +115,7 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
       security?.trustDomain ?? 'trellis.local',
       true,
     );
-    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { hcm, mtls: security ? mode : undefined, authz, undeclaredAuthz });
+    const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { hcm, mtls: security ? mode : undefined, authz, jwt, undeclaredAuthz });
     const peers = strictCapturedPeers(input);
     for (const p of peers) clusters.set(p.cluster.name, p.cluster);
     for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, hcm, peers)]) {

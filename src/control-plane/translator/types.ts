@@ -1,9 +1,15 @@
 // The translator's input (the mesh's resources and workloads) and output (one snapshot per proxy).
-import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfigSpec, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
+import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfigSpec, RequestAuthentication, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import type { ResourceTypeUrl } from '../../xds/type-urls.js';
 import type { Workload } from '../registry/workload.js';
+
+/** A fetched JWK Set: its JSON when one was ever obtained, and the last failure when the latest attempt failed. */
+export interface FetchedJwks {
+  readonly json?: string;
+  readonly error?: string;
+}
 
 /** The stored resources the translator reads (everything but the workloads). */
 export interface MeshState {
@@ -16,6 +22,10 @@ export interface MeshState {
   trafficPolicies?: readonly TrafficPolicy[];
   grpcRoutes?: readonly GRPCRoute[];
   tcpRoutes?: readonly TCPRoute[];
+  /** Absent: none. */
+  requestAuthentications?: readonly RequestAuthentication[];
+  /** The JWK Sets the control plane fetched or read, by `jwksUri` or `jwksFile` (see control-plane/jwks); absent: none yet. */
+  jwks?: ReadonlyMap<string, FetchedJwks>;
   /** Each Service's virtual IP by `ns/name` (transparent mode); none when absent. */
   virtualIps?: ReadonlyMap<string, string>;
   /** The control plane's own OTLP/HTTP receiver (base URL), for tracing when the MeshConfig names no collector. */

@@ -48,6 +48,8 @@ export interface HttpListenerConfig {
   readonly tls?: InboundTls;
   /** Authorization (RBAC) evaluated in order on every request; absent: none. */
   readonly authz?: readonly AuthzRules[];
+  /** Request authentication (end-user JWTs), before authorization; absent: none. */
+  readonly jwt?: JwtConfig;
   /** Tracing and access logs of this listener (from the HCM's `tracing` and `access_log`); none when absent. */
   readonly telemetry?: ListenerTelemetry;
   /** How request paths are normalized before authorization and routing; absent: left as sent. */
@@ -105,6 +107,7 @@ export interface TcpListenerConfig {
 
 export type { AuthzRules } from './authz-config.js';
 import type { AuthzRules } from './authz-config.js';
+import type { JwtConfig } from './jwt-config.js';
 import type { SafeRegex } from './safe-regex.js';
 
 /** strict: TLS with a client certificate chaining to the mesh roots, nothing else; permissive: plaintext accepted too. */
@@ -136,7 +139,7 @@ export interface CaptureChain {
   readonly name: string;
   readonly match: ChainMatch;
   readonly action:
-    | { readonly kind: 'http'; readonly routeTable: string; readonly telemetry?: ListenerTelemetry; readonly pathNormalization?: PathNormalization }
+    | { readonly kind: 'http'; readonly routeTable: string; readonly telemetry?: ListenerTelemetry; readonly pathNormalization?: PathNormalization; readonly jwt?: JwtConfig }
     | { readonly kind: 'tcp'; readonly clusters: readonly WeightedCluster[] };
   /** The chain terminates mTLS (its transport socket): always strict, the chain match decides who gets here. */
   readonly tls?: InboundTls;

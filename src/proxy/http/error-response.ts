@@ -59,14 +59,26 @@ export function respondWithError(ctx: RequestContext, error: ProxyError): void {
     ctx.grpcStatus = grpcStatus;
     d.sendResponse(
       200,
-      ['content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', encodeGrpcMessage(error.message), ERROR_HEADER, error.code],
+      [
+        'content-type',
+        'application/grpc',
+        'grpc-status',
+        String(grpcStatus),
+        'grpc-message',
+        encodeGrpcMessage(error.message),
+        ERROR_HEADER,
+        error.code,
+        ...(error.challenge !== undefined ? ['www-authenticate', error.challenge] : []),
+      ],
       undefined,
     );
     return;
   }
   ctx.status = error.status;
   ctx.responseBytes = Buffer.byteLength(error.message) + 1;
-  d.sendResponse(error.status, ['content-type', 'text/plain; charset=utf-8', ERROR_HEADER, error.code], error.message + '\n');
+  const headers = ['content-type', 'text/plain; charset=utf-8', ERROR_HEADER, error.code];
+  if (error.challenge !== undefined) headers.push('www-authenticate', error.challenge);
+  d.sendResponse(error.status, headers, error.message + '\n');
 }
 
 /** Answers `ctx` with a redirect the route configured (not an error: no x-trellis-error). */

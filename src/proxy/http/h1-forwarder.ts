@@ -69,7 +69,7 @@ class H1Call implements H1Exchange, UpstreamCall, H1BodyConsumer {
   ) {
     const mods = ctx.route?.rule.requestHeaders;
     const raw = mods === undefined ? down.rawHeaders : modifyFlat(down.rawHeaders, mods);
-    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders, upgradeFrom?.head.upgrade);
+    const built = buildH1RequestHead(ctx.method, ctx.path, raw, ctx.authority, ctx.authorityOverride, ctx.upstreamHeaders, upgradeFrom?.head.upgrade, ctx.upstreamEdit);
     this.head = built.head;
     this.framing = built.framing;
     endpoint.active++;

@@ -58,3 +58,12 @@ test('an upgrade passed on gets its Upgrade field back with Connection: upgrade;
   assert.equal(framing, BodyFraming.None);
   assert.doesNotMatch(buildH1RequestHead('GET', '/ws', raw, 'h', false).head, /upgrade/i, 'without `upgrade` the fields are dropped as before');
 });
+
+test("an edit (the JWT layer's) removes fields by name whatever their case and appends its own, with or without extra headers", () => {
+  const edit = { removed: new Set(['authorization', 'x-group']), added: ['x-group', 'admins'] };
+  const raw = ['Host', 'svc', 'Authorization', 'Bearer t', 'X-Group', 'forged', 'traceparent', '00-a-b-01'];
+  const { head } = buildH1RequestHead('GET', '/', raw, 'svc', false, undefined, undefined, edit);
+  assert.equal(head, 'GET / HTTP/1.1\r\nHost: svc\r\ntraceparent: 00-a-b-01\r\nx-group: admins\r\n\r\n');
+  const traced = buildH1RequestHead('GET', '/', raw, 'svc', false, ['traceparent', '00-c-d-01'], undefined, edit);
+  assert.equal(traced.head, 'GET / HTTP/1.1\r\nHost: svc\r\ntraceparent: 00-c-d-01\r\nx-group: admins\r\n\r\n');
+});

@@ -2,9 +2,10 @@
 // headers, leaving out hop-by-hop fields (Connection and the fields it lists, Keep-Alive,
 // Proxy-Connection, TE except `trailers`, Transfer-Encoding, Upgrade) and Expect (node:http
 // already answered `100 Continue` to the client). Header values were validated by node's parser.
-// With `extra` headers (trace context, source identity), the REWRITTEN_HEADERS are not copied.
+// With `extra` headers (trace context, source identity), the REWRITTEN_HEADERS are not copied;
+// an `edit` (the JWT layer's) removes and adds fields.
 // An Upgrade request (WebSocket) gets its Upgrade field back with `connection: upgrade`.
-import { REWRITTEN_HEADERS } from './upstream-headers.js';
+import { REWRITTEN_HEADERS, type UpstreamEdit } from './upstream-headers.js';
 
 /** How the request body travels upstream. */
 export const enum BodyFraming {
@@ -33,6 +34,7 @@ export function buildH1RequestHead(
   overrideHost: boolean,
   extra?: readonly string[],
   upgrade?: string,
+  edit?: UpstreamEdit,
 ): H1RequestHead {
   const listed = connectionListed(rawHeaders);
   let head = method + ' ' + path + ' HTTP/1.1\r\n';
@@ -84,9 +86,11 @@ export function buildH1RequestHead(
     }
     if (listed !== undefined && listed.includes(name.toLowerCase())) continue;
     if (extra !== undefined && REWRITTEN_HEADERS.has(name.toLowerCase())) continue;
+    if (edit !== undefined && edit.removed.has(name.toLowerCase())) continue;
     head += name + ': ' + value + '\r\n';
   }
   if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) head += extra[i]! + ': ' + extra[i + 1]! + '\r\n';
+  if (edit !== undefined) for (let i = 0; i < edit.added.length; i += 2) head += edit.added[i]! + ': ' + edit.added[i + 1]! + '\r\n';
   if (!sawHost && authority !== '') head += 'host: ' + authority + '\r\n';
   if (framing === BodyFraming.Chunked) head += 'transfer-encoding: chunked\r\n';
   if (upgrade !== undefined) head += 'upgrade: ' + upgrade + '\r\nconnection: upgrade\r\n';

@@ -25,7 +25,7 @@ type CallStream = http2.ClientHttp2Stream & { [kCall]?: H1ToH2Call };
 /** Starts forwarding `ctx` (an HTTP/1.x request) to `endpoint` over HTTP/2. */
 export function forwardH1ToH2(ctx: RequestContext, endpoint: UpstreamEndpoint, connectTimeoutMs: number): void {
   const down = ctx.downstream as H1Downstream;
-  const headers = h2RequestFromH1(ctx.method, ctx.path, down.rawHeaders, ctx.authority, ctx.upstreamHeaders);
+  const headers = h2RequestFromH1(ctx.method, ctx.path, down.rawHeaders, ctx.authority, ctx.upstreamHeaders, ctx.upstreamEdit);
   if (!headers.ok) return ctx.fail(badRequest(headers.error));
   const mods = ctx.route?.rule.requestHeaders;
   if (mods !== undefined) modifyObject(headers.value, mods);

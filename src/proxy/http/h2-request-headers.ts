@@ -1,6 +1,7 @@
 // The upstream HTTP/2 request headers of a downstream HTTP/2 request: its fields without the
 // connection-specific ones HTTP/2 forbids (RFC 9113 8.2.2), `te` kept only as `trailers`, the
-// proxy's own source and trace headers in place of the app's, and the route's header changes.
+// proxy's own source and trace headers in place of the app's, the JWT layer's edit, and the
+// route's header changes.
 import type http2 from 'node:http2';
 import { modifyObject } from './header-mods.js';
 import type { RequestContext } from './request-context.js';
@@ -20,12 +21,15 @@ export function h2RequestHeaders(ctx: RequestContext, src: http2.IncomingHttpHea
     ':authority': authority,
   };
   const extra = ctx.upstreamHeaders;
+  const edit = ctx.upstreamEdit;
   for (const name in src) {
     if (name.charCodeAt(0) === 58 /* ':' */ || SKIP_REQUEST.has(name)) continue;
     if (extra !== undefined && REWRITTEN_HEADERS.has(name)) continue;
+    if (edit !== undefined && edit.removed.has(name)) continue;
     headers[name] = src[name];
   }
   if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1];
+  if (edit !== undefined) for (let i = 0; i < edit.added.length; i += 2) headers[edit.added[i]!] = edit.added[i + 1];
   const te = src['te'];
   if (typeof te === 'string' && TE_TRAILERS.test(te)) headers['te'] = 'trailers';
   const mods = ctx.route?.rule.requestHeaders;

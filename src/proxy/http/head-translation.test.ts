@@ -99,3 +99,10 @@ test('HTTP/1.1 → HTTP/2 response: :status, lower-case names, connection-specif
   assert.deepEqual(out, { ':status': 201, 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
   assert.deepEqual(h2FieldsFromH1(undefined, ['X-Checksum', 'abc']), { 'x-checksum': 'abc' }, 'trailers have no :status');
 });
+
+test("HTTP/1.1 to HTTP/2: an edit (the JWT layer's) removes the token and client claim headers and adds the verified claims", () => {
+  const raw = ['Host', 'svc', 'Authorization', 'Bearer t', 'X-Group', 'forged', 'accept', '*/*'];
+  const r = h2RequestFromH1('GET', '/', raw, 'svc', undefined, { removed: new Set(['authorization', 'x-group']), added: ['x-group', 'admins'] });
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, { ':method': 'GET', ':path': '/', ':scheme': 'http', ':authority': 'svc', accept: '*/*', 'x-group': 'admins' });
+});

@@ -4,7 +4,7 @@
 // `te: trailers` kept (gRPC needs it), Content-Length kept where the other side can use it.
 import type http2 from 'node:http2';
 import { err, ok, type Result } from '../../common/result.js';
-import { REWRITTEN_HEADERS } from './upstream-headers.js';
+import { REWRITTEN_HEADERS, type UpstreamEdit } from './upstream-headers.js';
 
 /** Connection-specific fields: meaningful on one HTTP/1.1 connection only, malformed in HTTP/2. */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
@@ -16,7 +16,7 @@ const TE_TRAILERS = /(?:^|,)\s*trailers\s*(?:$|[,;])/i;
  * `:authority` from `authority` (the Host, or the absolute-form target's); Host, Expect and the
  * connection-specific fields (and those Connection lists) dropped; `te` kept as `trailers` only.
  * A request with both Content-Length and Transfer-Encoding is refused (it is ambiguous, RFC 9112 6.3).
- * With `extra` headers (trace context, source identity) the REWRITTEN_HEADERS are not copied.
+ * With `extra` headers (trace context, source identity) the REWRITTEN_HEADERS are not copied; `edit` removes and adds fields.
  */
 export function h2RequestFromH1(
   method: string,
@@ -24,6 +24,7 @@ export function h2RequestFromH1(
   rawHeaders: readonly string[],
   authority: string,
   extra?: readonly string[],
+  edit?: UpstreamEdit,
 ): Result<http2.OutgoingHttpHeaders, string> {
   const out: http2.OutgoingHttpHeaders = { ':method': method, ':path': path, ':scheme': 'http', ':authority': authority };
   const listed = connectionListed(rawHeaders);
@@ -40,10 +41,12 @@ export function h2RequestFromH1(
     }
     if (name === 'host' || name === 'expect' || CONNECTION_SPECIFIC.has(name) || listed?.has(name)) continue;
     if (extra !== undefined && REWRITTEN_HEADERS.has(name)) continue;
+    if (edit !== undefined && edit.removed.has(name)) continue;
     append(out, name, value);
   }
   if (length && chunked) return err('both content-length and transfer-encoding are present');
   if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) append(out, extra[i]!.toLowerCase(), extra[i + 1]!);
+  if (edit !== undefined) for (let i = 0; i < edit.added.length; i += 2) append(out, edit.added[i]!, edit.added[i + 1]!);
   return ok(out);
 }
 

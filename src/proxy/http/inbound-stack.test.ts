@@ -13,7 +13,7 @@ test('the inbound layers, outermost first', () => {
   const stack = buildInboundStack({ metrics: new ProxyMetrics(), telemetry: testTelemetry() });
   assert.deepEqual(
     stack.layers.map((l) => l.name),
-    ['source', 'metrics', 'request-target', 'authz', 'trace', 'access-log', 'tap', 'route', 'cluster-pick', 'timeout', 'retry', 'balance'],
+    ['source', 'metrics', 'request-target', 'jwt', 'authz', 'trace', 'access-log', 'tap', 'route', 'cluster-pick', 'timeout', 'retry', 'balance'],
   );
 });
 

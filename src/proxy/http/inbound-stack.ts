@@ -1,6 +1,7 @@
 // The layers an inbound request (from the mesh to the local app) passes through, outermost
 // first. Rate limits will go between authorization and routing.
 import { authzLayer } from '../layers/authz-layer.js';
+import { jwtLayer } from '../layers/jwt-layer.js';
 import { balanceLayer } from '../layers/balance-layer.js';
 import { clusterPickLayer } from '../layers/cluster-pick-layer.js';
 import { accessLogLayer } from '../layers/access-log-layer.js';
@@ -21,7 +22,8 @@ export function buildInboundStack(deps: StackDeps): HttpStack {
     .then(sourceLayer(deps.telemetry)) // who calls: this workload (outbound) or x-trellis-source (inbound)
     .then(metricsLayer(deps.metrics, deps.telemetry)) // counts every request, including the proxy's own answers
     .then(requestTargetLayer) // origin-form, normalized path (400) before anything judges it
-    .then(authzLayer(deps.metrics, deps.telemetry)) // AuthorizationPolicies on the caller's identity and request (403)
+    .then(jwtLayer) // RequestAuthentications: the end user's JWT verified (401), its principal and claims kept
+    .then(authzLayer(deps.metrics, deps.telemetry)) // AuthorizationPolicies on the caller's identity, end user and request (403)
     .then(traceLayer(deps.telemetry)) // continues or starts the trace, records this hop's span
     .then(accessLogLayer(deps.telemetry)) // sampled JSON access log lines
     .then(tapLayer(deps.telemetry)) // live tap while someone watches

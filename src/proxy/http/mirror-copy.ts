@@ -80,7 +80,16 @@ export class MirrorH1Copy extends MirrorCopy implements H1Exchange {
     super(cluster, endpoint, onOver);
     const raw = (ctx.downstream as H1Downstream).rawHeaders;
     const mods = ctx.route.rule.requestHeaders;
-    const built = buildH1RequestHead(ctx.method, ctx.path, mods === undefined ? raw : modifyFlat(raw, mods), `${ctx.authority}-shadow`, true, ctx.upstreamHeaders);
+    const built = buildH1RequestHead(
+      ctx.method,
+      ctx.path,
+      mods === undefined ? raw : modifyFlat(raw, mods),
+      `${ctx.authority}-shadow`,
+      true,
+      ctx.upstreamHeaders,
+      undefined,
+      ctx.upstreamEdit,
+    );
     this.head = built.head;
     this.framing = built.framing;
     this.headRequest = ctx.method === 'HEAD';

@@ -11,6 +11,8 @@ import type { CompiledRoute, RouteInput } from '../routing/router.js';
 import type { Downstream } from './downstream.js';
 import { respondWithError } from './error-response.js';
 import type { BodyReplay } from './body-replay.js';
+import type { UpstreamEdit } from './upstream-headers.js';
+import type { VerifiedJwt } from '../jwt/jwt-verifier.js';
 
 /** The forwarding of a request in progress, as the context sees it. */
 export interface UpstreamCall {
@@ -88,6 +90,10 @@ export class RequestContext implements RouteInput {
   sourceAuthenticated = false;
   /** Headers the upstream request gets (flat `[name, value, ...]`), replacing the REWRITTEN_HEADERS of the downstream. */
   upstreamHeaders: string[] | undefined = undefined;
+  /** Downstream headers removed and headers added upstream (set by the JWT layer only). */
+  upstreamEdit: UpstreamEdit | undefined = undefined;
+  /** The end user's verified JWT (set by the JWT layer only). */
+  jwt: VerifiedJwt | undefined = undefined;
   /** The span of this hop, when the request is traced (set by the trace layer). */
   trace: ActiveSpan | undefined = undefined;
   /** Body bytes received from downstream and sent to it (counted by the forwarders and error-response). */

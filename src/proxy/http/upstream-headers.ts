@@ -11,3 +11,14 @@ export const REWRITTEN_HEADERS: ReadonlySet<string> = new Set([...TRACE_HEADERS,
 export function addUpstreamHeader(ctx: { upstreamHeaders: string[] | undefined }, name: string, value: string): void {
   (ctx.upstreamHeaders ??= []).push(name, value);
 }
+
+/**
+ * Request headers a layer replaces on the way upstream (the JWT layer: the token removed, claims
+ * added): downstream fields named in `removed` (lower-case) are not copied, `added` (flat
+ * `[name, value, ...]`) are appended. Apart from `upstreamHeaders`, so the downstream's trace
+ * and source headers still pass when no layer rewrote those.
+ */
+export interface UpstreamEdit {
+  readonly removed: ReadonlySet<string>;
+  readonly added: readonly string[];
+}

@@ -31,7 +31,14 @@ import { UNCOUNTED_GUARD, type DownstreamGuard } from './downstream-limits.js';
 
 /** Chains whose HTTP listener settings are the same share one detached HTTP listener. */
 function httpKey(chain: CaptureChain & { action: { kind: 'http' } }): string {
-  return JSON.stringify([chain.action.routeTable, chain.tls?.mode ?? null, chain.authz ?? null, chain.action.telemetry ?? null, chain.action.pathNormalization ?? null]);
+  return JSON.stringify([
+    chain.action.routeTable,
+    chain.tls?.mode ?? null,
+    chain.authz ?? null,
+    chain.action.telemetry ?? null,
+    chain.action.pathNormalization ?? null,
+    chain.action.jwt?.source ?? null,
+  ]);
 }
 
 /**
@@ -148,7 +155,7 @@ export class CaptureListener implements Listener, TcpConnectionOwner {
       const key = httpKey(c as CaptureChain & { action: { kind: 'http' } });
       keys.set(c, key);
       if (wanted.has(key)) continue;
-      const { routeTable, telemetry, pathNormalization } = c.action;
+      const { routeTable, telemetry, pathNormalization, jwt } = c.action;
       wanted.set(key, {
         name: `${listener.name}|${routeTable}`,
         direction: listener.direction,
@@ -161,6 +168,7 @@ export class CaptureListener implements Listener, TcpConnectionOwner {
         ...(c.authz ? { authz: c.authz } : {}),
         ...(telemetry ? { telemetry } : {}),
         ...(pathNormalization ? { pathNormalization } : {}),
+        ...(jwt ? { jwt } : {}),
       });
     }
     for (const [key, h] of this.http) {

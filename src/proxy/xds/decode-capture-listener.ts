@@ -7,13 +7,14 @@ import type { CaptureChain, ChainMatch, Direction, CaptureListenerConfig, Listen
 import { HTTP_INSPECTOR, ORIGINAL_DST_FILTER, TLS_INSPECTOR, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show } from './errors.js';
 import type { AuthzRules } from '../config/authz-config.js';
+import type { JwtConfig } from '../config/jwt-config.js';
 import type { ProblemSink } from './decode-fields.js';
 import { at, checkType, idx, isObj, readDurationMs, readList, readObj, type Obj } from './decode-fields.js';
 import { decodeDownstreamTls } from './decode-tls.js';
 
 /** A filter chain's decoded network filters: what decode-listener's chain decoder returns. */
 export type FilterResult =
-  | { kind: 'http'; routeTable: string; telemetry?: ListenerTelemetry | undefined; pathNormalization?: PathNormalization; authz?: AuthzRules[] }
+  | { kind: 'http'; routeTable: string; telemetry?: ListenerTelemetry | undefined; pathNormalization?: PathNormalization; authz?: AuthzRules[]; jwt?: JwtConfig }
   | { kind: 'tcp'; clusters: WeightedCluster[]; authz?: AuthzRules[] };
 /** Decodes the `filters` of the FilterChain `chain` at `path` (RBAC network filters, then one terminal filter). */
 export type FiltersDecoder = (s: ProblemSink, chain: Obj, path: string) => FilterResult | undefined;
@@ -67,6 +68,7 @@ function decodeChain(s: ProblemSink, raw: unknown, path: string, decodeFilters: 
           routeTable: filter.routeTable,
           ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}),
           ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}),
+          ...(filter.jwt ? { jwt: filter.jwt } : {}),
         }
       : { kind: 'tcp', clusters: filter.clusters };
   return { name, match, action, ...(tls ? { tls } : {}), ...(filter.authz ? { authz: filter.authz } : {}) };

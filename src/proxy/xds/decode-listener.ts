@@ -94,6 +94,7 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
       routeTable: filter.routeTable,
       httpProxy: name === HTTP_PROXY_LISTENER,
       ...authz,
+      ...(filter.jwt ? { jwt: filter.jwt } : {}),
       ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}),
       ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}),
     });
@@ -148,7 +149,7 @@ function decodeHcm(s: ProblemSink, hcm: Obj, path: string): FilterResult | undef
   if (hcm.routeConfig !== undefined) s.add(at(path, 'routeConfig'), XDS_PROBLEM.UNSUPPORTED, 'inline route configuration is not supported by Trellis proxy; use rds');
   if (hcm.scopedRoutes !== undefined) s.add(at(path, 'scopedRoutes'), XDS_PROBLEM.UNSUPPORTED, 'scoped routes are not supported by Trellis proxy; use rds');
   if (hcm.codecType === 'HTTP3') s.add(at(path, 'codecType'), XDS_PROBLEM.UNSUPPORTED, 'HTTP3 is not supported by Trellis proxy; use AUTO, HTTP1 or HTTP2');
-  const authz = decodeHttpFilters(s, hcm, path);
+  const { authz, jwt } = decodeHttpFilters(s, hcm, path);
   if (hcm.routeConfig !== undefined || hcm.scopedRoutes !== undefined) return undefined;
   const rds = readObj(s, hcm, 'rds', path);
   if (!rds) return undefined;
@@ -160,14 +161,16 @@ function decodeHcm(s: ProblemSink, hcm: Obj, path: string): FilterResult | undef
   }
   const telemetry = decodeHcmTelemetry(s, hcm, path);
   const pathNormalization = decodePathNormalization(s, hcm, path);
-  return routeTable ? { kind: 'http', routeTable, telemetry, ...(pathNormalization ? { pathNormalization } : {}), ...(authz.length > 0 ? { authz } : {}) } : undefined;
+  return routeTable
+    ? { kind: 'http', routeTable, telemetry, ...(pathNormalization ? { pathNormalization } : {}), ...(authz.length > 0 ? { authz } : {}), ...(jwt ? { jwt } : {}) }
+    : undefined;
 }
 
 /**
  * Decodes the HTTP filters by their type URL (http-filters/); an unknown filter is refused
- * unless the control plane marked it optional. Answers what they give the listener (RBAC rules in order).
+ * unless the control plane marked it optional. Answers what they give the listener (RBAC rules in order, the JWT config).
  */
-function decodeHttpFilters(s: ProblemSink, hcm: Obj, path: string): AuthzRules[] {
+function decodeHttpFilters(s: ProblemSink, hcm: Obj, path: string): HcmFilterSettings {
   const fpath = at(path, 'httpFilters');
   const filters = readList(s, hcm, 'httpFilters', path);
   const into: HcmFilterSettings = { authz: [] };
@@ -182,7 +185,7 @@ function decodeHttpFilters(s: ProblemSink, hcm: Obj, path: string): AuthzRules[]
   const last = filters[filters.length - 1];
   const lastKind = isObj(last) && isObj(last.typedConfig) ? httpFilterByType(typeUrlOf(last.typedConfig)) : undefined;
   if (lastKind?.terminal !== true) s.add(fpath, XDS_PROBLEM.INVALID, `must end with the router filter (${ROUTER_TYPE})`);
-  return into.authz;
+  return into;
 }
 
 function decodeTcpProxy(s: ProblemSink, tcp: Obj, path: string): FilterResult | undefined {

@@ -1,15 +1,39 @@
 // Decodes Envoy RBAC filter configs (HTTP and network) into the proxy's AuthzRules: the
-// principals (any, and/or ids, authenticated with a principal name) and permissions (any, not,
+// principals (any, and/or/not ids, authenticated with a principal name, metadata of the JWT
+// filter's payload) and permissions (any, not,
 // and/or rules, header, url path) Trellis uses. Anything else is refused, never ignored: an
 // authorization rule the proxy would not enforce as written must not be half-applied.
-import type { AuthzPolicy, AuthzRules, PermissionMatch, PrincipalMatch, StringMatch } from '../config/authz-config.js';
+import type { AuthzPolicy, AuthzRules, PermissionMatch, PrincipalMatch, StringMatch, ValueMatch } from '../config/authz-config.js';
+import { FILTER_JWT_AUTHN, JWT_PAYLOAD_METADATA_KEY } from '../../xds/type-urls.js';
 import { at, isObj, type Obj, type ProblemSink } from './decode-fields.js';
 import { XDS_PROBLEM, show } from './errors.js';
 
 function stringMatch(s: ProblemSink, raw: unknown, path: string): StringMatch | undefined {
   if (isObj(raw) && typeof raw.exact === 'string' && raw.prefix === undefined) return { exact: raw.exact };
   if (isObj(raw) && typeof raw.prefix === 'string' && raw.exact === undefined) return { prefix: raw.prefix };
-  return s.add(path, XDS_PROBLEM.UNSUPPORTED, `only exact or prefix string matches are supported, got ${show(raw)}`);
+  if (isObj(raw) && typeof raw.suffix === 'string' && raw.exact === undefined && raw.prefix === undefined) return { suffix: raw.suffix };
+  return s.add(path, XDS_PROBLEM.UNSUPPORTED, `only exact, prefix or suffix string matches are supported, got ${show(raw)}`);
+}
+
+/** A metadata matcher on the JWT filter's payload (the only dynamic metadata the proxy has). */
+function jwtMetadata(s: ProblemSink, m: unknown, path: string): PrincipalMatch | undefined {
+  if (!isObj(m) || m.filter !== FILTER_JWT_AUTHN)
+    return s.add(path, XDS_PROBLEM.UNSUPPORTED, `only metadata of filter ${FILTER_JWT_AUTHN} (the JWT payload) is supported, got ${show(isObj(m) ? m.filter : m)}`);
+  if (m.invert === true) return s.add(at(path, 'invert'), XDS_PROBLEM.UNSUPPORTED, 'invert is not supported by Trellis proxy; use notId');
+  const keys = Array.isArray(m.path) ? m.path.map((x) => (isObj(x) && typeof x.key === 'string' ? x.key : undefined)) : [];
+  if (keys.length < 2 || keys[0] !== JWT_PAYLOAD_METADATA_KEY || !keys.every((k) => k !== undefined))
+    return s.add(at(path, 'path'), XDS_PROBLEM.UNSUPPORTED, `must be [${show(JWT_PAYLOAD_METADATA_KEY)}, claim, ...] keys, got ${show(m.path)}`);
+  const v = m.value;
+  let value: ValueMatch | undefined;
+  if (isObj(v) && v.presentMatch === true) value = { present: true };
+  else if (isObj(v) && v.stringMatch !== undefined) {
+    const sm = stringMatch(s, v.stringMatch, at(path, 'value.stringMatch'));
+    value = sm && { string: sm };
+  } else if (isObj(v) && isObj(v.listMatch) && isObj(v.listMatch.oneOf) && v.listMatch.oneOf.stringMatch !== undefined) {
+    const sm = stringMatch(s, v.listMatch.oneOf.stringMatch, at(path, 'value.listMatch.oneOf.stringMatch'));
+    value = sm && { listOneOf: sm };
+  } else return s.add(at(path, 'value'), XDS_PROBLEM.UNSUPPORTED, `only presentMatch, stringMatch and listMatch.oneOf.stringMatch are supported, got ${show(v)}`);
+  return value && { jwt: { path: keys.slice(1), value } };
 }
 
 const list = (raw: unknown, field: string): unknown[] | undefined => (isObj(raw) && Array.isArray(raw[field]) ? (raw[field] as unknown[]) : undefined);
@@ -27,13 +51,18 @@ function principal(s: ProblemSink, raw: unknown, path: string): PrincipalMatch |
     if (!out.every((x) => x !== undefined)) return undefined;
     return key === 'and' ? { and: out } : { or: out };
   }
+  if (raw.notId !== undefined) {
+    const inner = principal(s, raw.notId, `${path}.notId`);
+    return inner ? { not: inner } : undefined;
+  }
+  if (raw.metadata !== undefined) return jwtMetadata(s, raw.metadata, `${path}.metadata`);
   if (raw.authenticated !== undefined) {
     const a = raw.authenticated;
     if (!isObj(a) || a.principalName === undefined) return { authenticated: undefined };
     const m = stringMatch(s, a.principalName, `${path}.authenticated.principalName`);
     return m ? { authenticated: m } : undefined;
   }
-  return s.add(path, XDS_PROBLEM.UNSUPPORTED, `only any, andIds, orIds and authenticated principals are supported, got ${show(Object.keys(raw))}`);
+  return s.add(path, XDS_PROBLEM.UNSUPPORTED, `only any, andIds, orIds, notId, metadata and authenticated principals are supported, got ${show(Object.keys(raw))}`);
 }
 
 function permission(s: ProblemSink, raw: unknown, path: string): PermissionMatch | undefined {

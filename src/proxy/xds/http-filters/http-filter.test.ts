@@ -3,11 +3,22 @@
 // are found by the filter's name, only for the kinds that take them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FILTER_FAULT, FILTER_HTTP_RBAC, FILTER_LOCAL_RATE_LIMIT, FILTER_ROUTER, HTTP_FAULT, HTTP_RBAC, LOCAL_RATE_LIMIT, ROUTER, typeUrl } from '../../../xds/type-urls.js';
+import {
+  FILTER_FAULT,
+  FILTER_HTTP_RBAC,
+  FILTER_LOCAL_RATE_LIMIT,
+  FILTER_ROUTER,
+  HTTP_FAULT,
+  HTTP_RBAC,
+  JWT_AUTHN,
+  LOCAL_RATE_LIMIT,
+  ROUTER,
+  typeUrl,
+} from '../../../xds/type-urls.js';
 import { httpFilterByType, httpFilterTypeUrls, perRouteFilter, perRouteFilterNames } from './index.js';
 
 test('the built-in kinds are listed in the order problems name them', () => {
-  assert.deepEqual(httpFilterTypeUrls(), [typeUrl(ROUTER), typeUrl(HTTP_RBAC), typeUrl(HTTP_FAULT), typeUrl(LOCAL_RATE_LIMIT)]);
+  assert.deepEqual(httpFilterTypeUrls(), [typeUrl(ROUTER), typeUrl(HTTP_RBAC), typeUrl(HTTP_FAULT), typeUrl(LOCAL_RATE_LIMIT), typeUrl(JWT_AUTHN)]);
   assert.deepEqual(perRouteFilterNames(), [FILTER_FAULT, FILTER_LOCAL_RATE_LIMIT]);
 });
 

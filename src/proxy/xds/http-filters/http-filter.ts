@@ -4,6 +4,7 @@
 // (typedPerFilterConfig of routes and virtual hosts, keyed by the filter's name). The HTTP
 // connection manager's decoder and the route decoder look filters up here; one file per kind.
 import type { AuthzRules } from '../../config/authz-config.js';
+import type { JwtConfig } from '../../config/jwt-config.js';
 import type { FaultConfig, RateLimitConfig } from '../../config/resilience-config.js';
 import { XDS_PROBLEM } from '../errors.js';
 import { at, type Obj, type ProblemSink } from '../decode-fields.js';
@@ -12,6 +13,8 @@ import { at, type Obj, type ProblemSink } from '../decode-fields.js';
 export interface HcmFilterSettings {
   /** RBAC rules, in filter order. */
   readonly authz: AuthzRules[];
+  /** Request authentication (the JWT filter), when there is one. */
+  jwt?: JwtConfig;
 }
 
 /** What a route's (or virtual host's) typedPerFilterConfig gives it; each field is written by one kind. */

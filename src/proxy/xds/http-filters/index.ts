@@ -4,6 +4,7 @@ import './http-filter-router.js';
 import './http-filter-rbac.js';
 import './http-filter-fault.js';
 import './http-filter-local-rate-limit.js';
+import './http-filter-jwt-authn.js';
 
 export { httpFilterByType, httpFilterTypeUrls, perRouteFilter, perRouteFilterNames, registerHttpFilter } from './http-filter.js';
 export type { FilterSettings, HcmFilterSettings, HttpFilterKind, PerRouteConfig } from './http-filter.js';
