@@ -12,6 +12,7 @@ import { parseAuthorizationPolicy } from './authorization-policy.js';
 import { parseTrafficPolicy } from './traffic-policy.js';
 import { parseGRPCRoute } from './grpc-route.js';
 import { parseTCPRoute } from './tcp-route.js';
+import { parseExternalService } from './external-service.js';
 import { checkRawShape, checkResourceSize } from './raw-document.js';
 
 const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, Problem[]>>> = {
@@ -22,6 +23,7 @@ const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, 
   TrafficPolicy: parseTrafficPolicy,
   GRPCRoute: parseGRPCRoute,
   TCPRoute: parseTCPRoute,
+  ExternalService: parseExternalService,
 };
 
 const knownKinds = (): string => RESOURCE_KINDS.join(', ');

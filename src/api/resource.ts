@@ -177,10 +177,12 @@ export interface MeshConfig {
 
 export type { AuthorizationPolicy, AuthorizationPolicySpec, AuthorizationRule, AuthorizationSource, AuthorizationOperation } from './authorization-types.js';
 import type { AuthorizationPolicy } from './authorization-types.js';
+export type { ExternalService, ExternalServiceSpec, ExternalPort, ExternalEndpoint, ExternalTls, ExternalProtocol } from './external-service.js';
+import type { ExternalService } from './external-service.js';
 
-export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute;
+export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | ExternalService;
 export type ResourceKind = Resource['kind'];
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['Service', 'HTTPRoute', 'MeshConfig', 'AuthorizationPolicy', 'TrafficPolicy', 'GRPCRoute', 'TCPRoute'];
+export const RESOURCE_KINDS: readonly ResourceKind[] = ['Service', 'HTTPRoute', 'MeshConfig', 'AuthorizationPolicy', 'TrafficPolicy', 'GRPCRoute', 'TCPRoute', 'ExternalService'];
 /** Kinds without a namespace. */
 export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig'];
 

@@ -9,6 +9,7 @@ const PLURALS: Readonly<Record<string, ResourceKind>> = {
   trafficpolicies: 'TrafficPolicy',
   grpcroutes: 'GRPCRoute',
   tcproutes: 'TCPRoute',
+  externalservices: 'ExternalService',
 };
 
 /** The kind a URL plural names, or `undefined`. */

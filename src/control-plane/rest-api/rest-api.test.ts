@@ -111,7 +111,11 @@ test('problems of a document without kind or name are labelled by their index', 
   const res = await api.call('POST', '/api/v1/apply', { resources: [svc('a'), { apiVersion: 'v1' }] });
   assert.equal(res.status, 400);
   assert.deepEqual(res.body.error.problems, [
-    { resource: 'resources[1]', path: 'kind', message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute)' },
+    {
+      resource: 'resources[1]',
+      path: 'kind',
+      message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute, ExternalService)',
+    },
   ]);
 });
 
