@@ -3,6 +3,7 @@
 // host outside the mesh, whose names the lab's resolver knows: a plain HTTP server (resolved by
 // the proxy with DNS), an HTTPS server whose certificate a test CA signs (TLS originated by the
 // proxy from the app's plain HTTP), and one whose certificate another CA signs (refused).
+// Explicit mode, on loopback: the HTTP proxy listener routes declared hosts, with TLS originated.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,10 @@ import { test } from 'node:test';
 import { cleanup } from './cleanup.js';
 import { PROJECT_ROOT } from '../../src/common/self.js';
 import { waitFor } from '../../src/common/wait.js';
-import { applyResources } from './harness.js';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { applyResources, counter, startControlPlane, startWorkload } from './harness.js';
 import { requireTestHosts, startCapturedWorkload, startTransparentMesh, sumCounter, TRANSPARENT_FIXTURES } from './transparent-harness.js';
 
 const NO_PROXY_ENV = ['env', '-u', 'HTTP_PROXY', '-u', 'http_proxy', '-u', 'HTTPS_PROXY', '-u', 'https_proxy', '-u', 'NO_PROXY', '-u', 'no_proxy'];
@@ -119,5 +123,63 @@ test(
       assert.doesNotMatch(answer, /"server": ?"rogue"/, 'the rogue server answered through the proxy');
       assert.match(answer, /x-trellis-error: UPSTREAM_CONNECT_FAILED/, answer);
     });
+  },
+);
+
+test(
+  'egress, explicit mode: the HTTP proxy listener routes declared hosts (TLS originated to a server the given CA signs) and has no route for others',
+  { timeout: 180_000 },
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-egress-'));
+    cleanup(t, () => rmSync(dir, { recursive: true, force: true }));
+    const good = makeCa(dir, 'good', 'secure.test');
+    const answer = (name: string) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ server: name, host: req.headers.host, path: req.url }));
+    };
+    const plain = http.createServer(answer('plain'));
+    const secure = https.createServer({ cert: readFileSync(good.cert), key: readFileSync(good.key) }, answer('secure'));
+    for (const server of [plain, secure]) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanup(t, () => new Promise<void>((resolve) => server.close(() => resolve())));
+    }
+    const portOf = (server: http.Server) => (server.address() as AddressInfo).port;
+
+    const cp = await startControlPlane(t);
+    await applyResources(cp, [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'caller', namespace: 'default' }, spec: { selector: { app: 'caller' }, ports: [{ port: 8080 }] } },
+      external('plain', { hosts: ['plain.test'], ports: [{ port: 80, targetPort: portOf(plain), protocol: 'http' }], endpoints: [{ address: '127.0.0.1' }] }),
+      external('secure', {
+        hosts: ['secure.test'],
+        ports: [{ port: 80, targetPort: portOf(secure), protocol: 'http' }],
+        endpoints: [{ address: '127.0.0.1' }],
+        tls: { mode: 'Originate', caCertificates: good.ca },
+      }),
+    ]);
+    const caller = await startWorkload(t, cp, { service: 'caller' });
+    /** A request through the caller's HTTP proxy listener, as an application with HTTP_PROXY makes it. */
+    const viaProxy = (url: string) =>
+      new Promise<{ status: number; error: string | undefined; body: string }>((resolve, reject) => {
+        const u = new URL(url);
+        const req = http.get({ host: '127.0.0.1', port: caller.httpProxyPort, path: url, headers: { host: u.host }, timeout: 5000 }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, error: res.headers['x-trellis-error'] as string | undefined, body }));
+        });
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 5 s`)));
+      });
+
+    await waitFor(async () => (await viaProxy('http://plain.test/hello').catch(() => undefined))?.status === 200, 'plain.test routed by the HTTP proxy listener', 30_000, 250);
+    assert.deepEqual(JSON.parse((await viaProxy('http://plain.test/hello')).body), { server: 'plain', host: 'plain.test', path: '/hello' });
+    const originated = await viaProxy('http://secure.test/over-tls');
+    assert.equal(originated.status, 200, originated.body);
+    assert.deepEqual(JSON.parse(originated.body), { server: 'secure', host: 'secure.test', path: '/over-tls' });
+    const undeclared = await viaProxy('http://undeclared.test/');
+    assert.deepEqual([undeclared.status, undeclared.error], [404, 'NO_ROUTE']);
+    assert.match(undeclared.body, /no route for host undeclared\.test/);
+    assert.ok((await counter(caller.adminUrl, 'trellis_requests_total', { direction: 'outbound', service: 'secure.default' })) >= 1);
+    assert.ok((await counter(caller.adminUrl, 'trellis_requests_total', { direction: 'outbound', service: 'plain.default' })) >= 2);
   },
 );
