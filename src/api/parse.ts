@@ -13,6 +13,7 @@ import { parseTrafficPolicy } from './traffic-policy.js';
 import { parseGRPCRoute } from './grpc-route.js';
 import { parseTCPRoute } from './tcp-route.js';
 import { parseRequestAuthentication } from './request-authentication.js';
+import { parseExternalService } from './external-service.js';
 import { checkRawShape, checkResourceSize } from './raw-document.js';
 
 const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, Problem[]>>> = {
@@ -24,6 +25,7 @@ const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, 
   GRPCRoute: parseGRPCRoute,
   TCPRoute: parseTCPRoute,
   RequestAuthentication: parseRequestAuthentication,
+  ExternalService: parseExternalService,
 };
 
 const knownKinds = (): string => RESOURCE_KINDS.join(', ');

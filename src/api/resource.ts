@@ -190,7 +190,10 @@ import type { AuthorizationPolicy } from './authorization-types.js';
 export type { RequestAuthentication, RequestAuthenticationSpec, JwtRule, JwtHeaderLocation } from './request-authentication-types.js';
 import type { RequestAuthentication } from './request-authentication-types.js';
 
-export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | RequestAuthentication;
+export type { ExternalService, ExternalServiceSpec, ExternalPort, ExternalEndpoint, ExternalTls, ExternalProtocol } from './external-service.js';
+import type { ExternalService } from './external-service.js';
+
+export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | RequestAuthentication | ExternalService;
 export type ResourceKind = Resource['kind'];
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'Service',
@@ -201,6 +204,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'GRPCRoute',
   'TCPRoute',
   'RequestAuthentication',
+  'ExternalService',
 ];
 /** Kinds without a namespace. */
 export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig'];

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseYamlDocuments } from '../api/load-yaml.js';
+import { parseResource } from '../api/parse.js';
 import { DEFAULT_MESH_CONFIG, type HTTPRoute, type MeshConfig, type Service } from '../api/resource.js';
 import type { ProxyStatus } from '../api/proxy-status.js';
 import { formatAge, formatClientError, formatTable, proxyTable, resourceTable, toJson, toYaml } from './output.js';
@@ -236,6 +237,29 @@ spec: {parentRefs: [{name: db, port: 5432}], rules: [{backendRefs: [{name: db-a,
   );
   assert.match(resourceTable('GRPCRoute', [grpc!], { now, wide: true }), /^g +ledger:9000 +1 +<unknown> +ledger-v1:9000=1\n$/m);
   assert.match(resourceTable('TCPRoute', [tcp!], { now }), /^t +db:5432 +db-a:5432=9 +<unknown>\n$/m);
+});
+
+test('the ExternalService table shows hosts, ports (with a target port when it differs), TLS origination, and wide the endpoints', () => {
+  const now = new Date('2026-12-08T00:00:00Z');
+  const parsed = parseResource({
+    apiVersion: 'trellis.dev/v1alpha1',
+    kind: 'ExternalService',
+    metadata: { name: 'payments-api' },
+    spec: {
+      hosts: ['api.example.com', 'api2.example.com'],
+      ports: [
+        { port: 80, targetPort: 443, protocol: 'http' },
+        { port: 5432, protocol: 'tcp' },
+      ],
+      tls: { mode: 'Originate' },
+    },
+  });
+  assert.ok(parsed.ok);
+  assert.equal(
+    resourceTable('ExternalService', [parsed.value], { now, wide: true }),
+    'NAME           HOSTS                              PORTS                  TLS         AGE         ENDPOINTS\n' +
+      'payments-api   api.example.com,api2.example.com   80:443/http,5432/tcp   Originate   <unknown>   <dns>\n',
+  );
 });
 
 test("the proxy table says each node's kind: a sidecar, or a proxyless gRPC app", () => {

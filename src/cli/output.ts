@@ -1,6 +1,18 @@
 // Formatting command output: kubectl-like tables, ages, YAML and JSON, and error lines.
 import { stringify } from 'yaml';
-import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfig, RequestAuthentication, Resource, ResourceKind, Service, TCPRoute, TrafficPolicy } from '../api/resource.js';
+import type {
+  AuthorizationPolicy,
+  ExternalService,
+  GRPCRoute,
+  HTTPRoute,
+  MeshConfig,
+  RequestAuthentication,
+  Resource,
+  ResourceKind,
+  Service,
+  TCPRoute,
+  TrafficPolicy,
+} from '../api/resource.js';
 import type { ProxyStatus } from '../api/proxy-status.js';
 import type { ClientError } from './api-client.js';
 
@@ -114,6 +126,19 @@ const TCP_ROUTE: Columns<TCPRoute> = {
   wideRow: () => [],
 };
 
+const EXTERNAL_SERVICE: Columns<ExternalService> = {
+  headers: ['NAME', 'HOSTS', 'PORTS', 'TLS', 'AGE'],
+  wide: ['ENDPOINTS'],
+  row: (e, now) => [
+    e.metadata.name,
+    e.spec.hosts.join(','),
+    e.spec.ports.map((p) => `${p.port}${p.targetPort !== p.port ? `:${p.targetPort}` : ''}/${p.protocol}`).join(','),
+    e.spec.tls ? e.spec.tls.mode : '-',
+    formatAge(e.metadata.creationTimestamp, now),
+  ],
+  wideRow: (e) => [e.spec.endpoints ? e.spec.endpoints.map((x) => (x.port !== undefined ? `${x.address}:${x.port}` : x.address)).join(',') : '<dns>'],
+};
+
 const POLICY_PARTS = ['loadBalancer', 'timeouts', 'retry', 'circuitBreaker', 'outlierDetection', 'faultInjection', 'rateLimit'] as const;
 
 const TRAFFIC_POLICY: Columns<TrafficPolicy> = {
@@ -149,6 +174,7 @@ const COLUMNS: { [K in ResourceKind]: Columns<Extract<Resource, { kind: K }>> } 
   GRPCRoute: GRPC_ROUTE,
   TCPRoute: TCP_ROUTE,
   RequestAuthentication: REQUEST_AUTHENTICATION,
+  ExternalService: EXTERNAL_SERVICE,
 };
 
 /** A table of resources of one kind; a NAMESPACE column first when they span namespaces. */

@@ -24,6 +24,9 @@ const ALIASES: Readonly<Record<string, ResourceKind>> = {
   requestauthentication: 'RequestAuthentication',
   requestauthentications: 'RequestAuthentication',
   requestauthn: 'RequestAuthentication',
+  externalservice: 'ExternalService',
+  externalservices: 'ExternalService',
+  extsvc: 'ExternalService',
 };
 const PROXY_ALIASES = ['proxy', 'proxies'];
 
@@ -36,6 +39,7 @@ const PLURALS: Readonly<Record<ResourceKind, string>> = {
   GRPCRoute: 'grpcroutes',
   TCPRoute: 'tcproutes',
   RequestAuthentication: 'requestauthentications',
+  ExternalService: 'externalservices',
 };
 
 /** The kind a user's word names (case-insensitive), or `undefined`. */
@@ -53,7 +57,7 @@ export function resolveGetTarget(word: string): GetTarget | undefined {
 
 /** The words accepted, for error messages and help. */
 export const KIND_WORDS =
-  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes)';
+  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes), externalservice (extsvc, externalservices)';
 
 /** The REST API's URL name of a kind: `/api/v1/{plural}`. */
 export const pluralOf = (kind: ResourceKind): string => PLURALS[kind];

@@ -4,6 +4,7 @@
 import {
   DEFAULT_MESH_CONFIG,
   type AuthorizationPolicy,
+  type ExternalService,
   type HTTPRoute,
   type GRPCRoute,
   type MeshConfig,
@@ -15,6 +16,7 @@ import {
 } from '../api/resource.js';
 import type { Store, Watch, WatchEvent } from './store/index.js';
 import type { MeshState } from './translator/index.js';
+import { externalVipKeys } from './translator/external-services.js';
 import type { VirtualIpAllocator } from './virtual-ips/allocator.js';
 
 const keyOf = (r: Resource): string => `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
@@ -68,6 +70,7 @@ export class MeshStateCache {
     const grpcRoutes: GRPCRoute[] = [];
     const tcpRoutes: TCPRoute[] = [];
     const requestAuthentications: RequestAuthentication[] = [];
+    const externalServices: ExternalService[] = [];
     let meshConfig: MeshConfig | undefined;
     for (const r of this.#resources.values()) {
       if (r.kind === 'AuthorizationPolicy') authorizationPolicies.push(r);
@@ -78,14 +81,12 @@ export class MeshStateCache {
       else if (r.kind === 'GRPCRoute') grpcRoutes.push(r);
       else if (r.kind === 'TCPRoute') tcpRoutes.push(r);
       else if (r.kind === 'RequestAuthentication') requestAuthentications.push(r);
+      else if (r.kind === 'ExternalService') externalServices.push(r);
     }
     const mesh = meshConfig?.spec ?? DEFAULT_MESH_CONFIG;
-    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes, requestAuthentications };
+    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes, requestAuthentications, externalServices };
     if (this.vips)
-      this.#state.virtualIps = this.vips.update(
-        services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
-        mesh.virtualIpRange,
-      );
+      this.#state.virtualIps = this.vips.update([...services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`), ...externalVipKeys(externalServices)], mesh.virtualIpRange);
   }
 
   close(): void {

@@ -53,7 +53,7 @@ export function buildSnapshot(config: RuntimeConfig, registry: EndpointRegistry,
   const clusters = new Map<string, ClusterState>();
   for (const [name, c] of config.clusters) {
     const members = c.endpoints.map((e) => {
-      const target = registry.get(e.address, e.port, c.tls, c.service);
+      const target = registry.get(e.address, e.port, c.tls, c.service, c.origination ? { cluster: name, tls: c.origination } : undefined);
       endpoints.add(target);
       return { target, healthy: e.healthy, weight: e.weight };
     });

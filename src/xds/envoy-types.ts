@@ -235,7 +235,8 @@ export interface LocalRateLimit {
 // ---- Cluster (CDS) ----
 export interface Cluster {
   name: string;
-  type: 'EDS' | 'STATIC' | 'ORIGINAL_DST';
+  /** STRICT_DNS: the endpoints are host names the proxy resolves when it connects (external hosts). */
+  type: 'EDS' | 'STATIC' | 'ORIGINAL_DST' | 'STRICT_DNS';
   edsClusterConfig?: { edsConfig: AdsConfigSource; serviceName?: string };
   connectTimeout?: Duration;
   lbPolicy?: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'CLUSTER_PROVIDED';

@@ -65,6 +65,13 @@ export function undeclaredPortsClusterName(service: string, namespace: string): 
 export function endpointClusterName(service: string, namespace: string, port: number): string {
   return `${PASSTHROUGH_CLUSTER}|${port}|${serviceHost(service, namespace)}`;
 }
+/** The cluster of one port of an external host (an ExternalService): `external|443||api.example.com`. */
+export const externalClusterName = (host: string, port: number): string => `external|${port}||${host}`;
+/** The route table of one HTTP port of an external host (transparent mode): `external|api.example.com:80`. */
+export const externalRouteName = (host: string, port: number): string => `external|${host}:${port}`;
+/** The key of an external host's virtual IP; Service names have no dots, so it never meets a Service's `ns/name`. */
+export const externalVipKey = (host: string): string => `external/${host}`;
+
 /** A cluster without endpoints: outbound policy Refuse; the proxy refuses what reaches it and counts it. */
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
 

@@ -24,6 +24,8 @@ export interface CertificateProviderPluginInstance {
 }
 export interface CertificateValidationContext {
   trustedCa?: DataSource;
+  /** The system's CAs (TLS origination to external hosts without a given CA). */
+  systemRootCerts?: Record<string, never>;
   /** The roots from a certificate provider instance (proxyless gRPC) instead of SDS. */
   caCertificateProviderInstance?: CertificateProviderPluginInstance;
   matchTypedSubjectAltNames?: SubjectAltNameMatcher[];

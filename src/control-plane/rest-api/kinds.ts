@@ -10,6 +10,7 @@ const PLURALS: Readonly<Record<string, ResourceKind>> = {
   grpcroutes: 'GRPCRoute',
   tcproutes: 'TCPRoute',
   requestauthentications: 'RequestAuthentication',
+  externalservices: 'ExternalService',
 };
 
 /** The kind a URL plural names, or `undefined`. */

@@ -114,7 +114,7 @@ test('problems of a document without kind or name are labelled by their index', 
     {
       resource: 'resources[1]',
       path: 'kind',
-      message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute, RequestAuthentication)',
+      message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute, RequestAuthentication, ExternalService)',
     },
   ]);
 });

@@ -5,7 +5,8 @@
 // apply to traffic addressed to the Service, so a connection to one endpoint goes to that
 // endpoint, over mTLS when security is on, as Istio passes it through), any other port of a
 // STRICT captured workload (mTLS, see undeclared-ports.ts), else the outbound policy
-// (PassthroughCluster or BlackHoleCluster). `virtualInbound` picks a chain
+// (PassthroughCluster or BlackHoleCluster); the virtual IPs of declared external hosts (see
+// external-services.ts) have chains of their own. `virtualInbound` picks a chain
 // by destination port (the inbound entries), else passes the connection on to where it was
 // going (under STRICT only over mTLS). With mTLS on, an inbound entry's chain terminates it
 // (STRICT: every connection to the port; PERMISSIVE: those that start with a ClientHello,
@@ -121,6 +122,7 @@ export function outboundCaptureListener(
   mesh: MeshConfigSpec,
   hcm: HcmSettings,
   strictPeers: readonly StrictPeer[] = [],
+  externalChains: readonly FilterChain[] = [],
 ): CaptureResult {
   const chains: FilterChain[] = [];
   const routes: RouteConfiguration[] = [];
@@ -165,6 +167,8 @@ export function outboundCaptureListener(
     }
   }
   chains.push(...undeclaredPortChains(strictPeers));
+  // Declared external hosts (their own virtual IPs): reachable whatever the outbound policy.
+  chains.push(...externalChains);
   const policyCluster = mesh.outboundPolicy === 'Refuse' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
   const defaultChain: FilterChain = { name: `outbound|${policyCluster}`, filters: [tcpFilter(`outbound_${policyCluster}`, policyCluster)] };
   return { listeners: [captureListener(VIRTUAL_OUTBOUND_LISTENER, capture.outboundPort, 'OUTBOUND', chains, defaultChain, mesh)], routes, clusters, warnings };

@@ -2,7 +2,7 @@
 // workloads) and one proxy's node to that proxy's snapshot of listeners, routes, clusters
 // and endpoints.
 import type { Service, ServicePort } from '../../api/resource.js';
-import type { Listener, RouteConfiguration } from '../../xds/envoy-types.js';
+import type { Listener, RouteConfiguration, VirtualHost } from '../../xds/envoy-types.js';
 import { HTTP_PROXY_LISTENER, HTTP_PROXY_ROUTE, inboundListenerName, inboundRouteName, serviceHost, upstreamListenerName } from '../../xds/names.js';
 import type { InboundPort } from '../../xds/node-metadata.js';
 import { workloadLabels } from '../registry/workload.js';
@@ -21,6 +21,8 @@ import { applicableRequestAuthentications, issuersOf, jwtAuthnFilter, withJwt } 
 import { assembleSnapshot } from './snapshot-assembly.js';
 import { translateProxyless } from './proxyless-client.js';
 import { strictCapturedPeers } from './undeclared-ports.js';
+import { externalView } from './external-services.js';
+import { DETECTED_HTTP } from './capture-listeners.js';
 
 /**
  * The snapshot of one proxy (a proxyless gRPC node's: see proxyless-client.ts). Pure: the same input and proxy give an equal snapshot with the
@@ -36,6 +38,10 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   const clusters = new Map(view.clusters);
   const security = input.security;
   if (security) for (const [name, c] of clusters) clusters.set(name, secureOutboundCluster(input, security.trustDomain, c));
+  // External hosts: their own TLS (origination) or none, never the mesh's mTLS.
+  const external = externalView(input);
+  for (const c of external.clusters) clusters.set(c.name, c);
+  external.warnings.forEach((w) => warnings.add(w));
 
   // Every HCM of the snapshot: the mesh's telemetry and path normalization.
   const hcm = { ...hcmTelemetry(input.meshConfig, input.defaultCollector), ...hcmPathNormalization(input.meshConfig) };
@@ -100,7 +106,8 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   }
 
   if (proxy.httpProxyPort !== undefined) {
-    const { table, warnings: w } = view.httpProxyTable(proxy.namespace);
+    const { table: meshTable, warnings: w } = view.httpProxyTable(proxy.namespace);
+    const table = withExternalHosts(meshTable, external.virtualHosts, warnings);
     listeners.push(
       httpListener({ name: HTTP_PROXY_LISTENER, address: '127.0.0.1', port: proxy.httpProxyPort, direction: 'OUTBOUND', statPrefix: 'outbound_http_proxy' }, HTTP_PROXY_ROUTE, hcm),
     );
@@ -118,12 +125,16 @@ export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
     const inbound = inboundCaptureListener(captured, proxy.capture, input.meshConfig, { hcm, mtls: security ? mode : undefined, authz, jwt, undeclaredAuthz });
     const peers = strictCapturedPeers(input);
     for (const p of peers) clusters.set(p.cluster.name, p.cluster);
-    for (const part of [inbound, outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, hcm, peers)]) {
+    for (const part of [
+      inbound,
+      outboundCaptureListener(view, input.virtualIps, proxy.capture, proxy.namespace, input.meshConfig, hcm, peers, external.chains(hcm, DETECTED_HTTP)),
+    ]) {
       listeners.push(...part.listeners);
       routes.push(...part.routes);
       for (const c of part.clusters) clusters.set(c.name, security ? secureOutboundCluster(input, security.trustDomain, c) : c);
       part.warnings.forEach((w) => warnings.add(w));
     }
+    routes.push(...external.routes);
     for (const c of [passthroughCluster(input.meshConfig), blackholeCluster(input.meshConfig)]) clusters.set(c.name, c);
   }
 
@@ -159,6 +170,19 @@ function inboundHttpVersion(selecting: readonly Service[], inbound: readonly Inb
     warnings.add(`inbound port ${entry.port} (app port ${entry.appPort}) is declared as both HTTP/1.1 and HTTP/2 by ${names}; requests reach the app in the caller's protocol`);
   }
   return version;
+}
+
+/** The HTTP proxy table with the virtual hosts of external `http` ports; a domain a mesh Service already has stays the Service's, with a warning. */
+function withExternalHosts(table: RouteConfiguration, hosts: readonly VirtualHost[], warnings: Set<string>): RouteConfiguration {
+  if (hosts.length === 0) return table;
+  const taken = new Set(table.virtualHosts.flatMap((v) => v.domains));
+  const added: VirtualHost[] = [];
+  for (const h of hosts) {
+    const domains = h.domains.filter((d) => !taken.has(d));
+    if (domains.length < h.domains.length) warnings.add(`external host ${h.name} is also a mesh Service's host in the HTTP proxy routes; the Service keeps it`);
+    if (domains.length > 0) added.push({ ...h, domains });
+  }
+  return { ...table, virtualHosts: [...table.virtualHosts, ...added] };
 }
 
 function upstreamTarget(view: MeshView, namespace: string, name: string, portNumber: number): { service: Service; port: ServicePort } | string {

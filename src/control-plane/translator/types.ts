@@ -1,5 +1,5 @@
 // The translator's input (the mesh's resources and workloads) and output (one snapshot per proxy).
-import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfigSpec, RequestAuthentication, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
+import type { AuthorizationPolicy, ExternalService, GRPCRoute, HTTPRoute, MeshConfigSpec, RequestAuthentication, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import type { ResourceTypeUrl } from '../../xds/type-urls.js';
@@ -26,7 +26,9 @@ export interface MeshState {
   requestAuthentications?: readonly RequestAuthentication[];
   /** The JWK Sets the control plane fetched or read, by `jwksUri` or `jwksFile` (see control-plane/jwks); absent: none yet. */
   jwks?: ReadonlyMap<string, FetchedJwks>;
-  /** Each Service's virtual IP by `ns/name` (transparent mode); none when absent. */
+  /** Services outside the mesh that proxies may reach; absent means none. */
+  externalServices?: readonly ExternalService[];
+  /** Each Service's virtual IP by `ns/name`, and each external host's by `external/<host>` (transparent mode); none when absent. */
   virtualIps?: ReadonlyMap<string, string>;
   /** The control plane's own OTLP/HTTP receiver (base URL), for tracing when the MeshConfig names no collector. */
   defaultCollector?: string;

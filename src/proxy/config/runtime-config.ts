@@ -120,6 +120,13 @@ export interface UpstreamTls {
   readonly sans: readonly string[];
 }
 
+/** TLS originated to an external host: its certificate checked against `ca` (absent: the default roots) and `serverName`. */
+export interface OriginationTls {
+  readonly serverName: string;
+  /** PEM CA certificates; absent: Node's default root store. */
+  readonly ca?: string;
+}
+
 /** What protocol detection can tell about a captured connection's first bytes. */
 export type DetectedProtocol = 'http/1.1' | 'h2c' | 'tls' | 'opaque';
 
@@ -241,6 +248,8 @@ export interface ClusterConfig {
   readonly endpoints: readonly Endpoint[];
   /** mTLS to the endpoints, when set. */
   readonly tls?: UpstreamTls;
+  /** An external host's cluster with TLS origination (never together with `tls`). */
+  readonly origination?: OriginationTls;
   readonly limits?: CircuitLimits;
   readonly outlier?: OutlierConfig;
   /** ORIGINAL_DST: every connection goes on to its own original destination (no endpoints). */

@@ -3,7 +3,8 @@
 import { detachedHandshakeCounts, type TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 import { IDLE_TIMEOUT_MS } from './h1-pool.js';
 import { endpointKey, endpointRegistryKey, UpstreamEndpoint } from './upstream-endpoint.js';
-import type { UpstreamTls } from '../config/runtime-config.js';
+import type { OriginationTls, UpstreamTls } from '../config/runtime-config.js';
+import { originationKey, originationTarget } from './origination-tls.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 
 export class EndpointRegistry {
@@ -27,12 +28,17 @@ export class EndpointRegistry {
    * The endpoint for address:port, created on first use. Its handshakes count under `service`,
    * the first cluster's to list it: clusters expecting the same identities are one Service.
    */
-  get(address: string, port: number, tls?: UpstreamTls, service = 'unknown'): UpstreamEndpoint {
-    const key = endpointRegistryKey(address, port, tls?.sans);
+  get(address: string, port: number, tls?: UpstreamTls, service = 'unknown', origination?: { cluster: string; tls: OriginationTls }): UpstreamEndpoint {
+    const key = endpointRegistryKey(address, port, tls?.sans, origination ? originationKey(origination.cluster, origination.tls) : undefined);
     let e = this.endpoints.get(key);
     if (e === undefined) {
       if (tls && !this.tlsSource) throw new Error(`cluster asks for mTLS to ${endpointKey(address, port)} but this proxy has no identity`);
-      e = new UpstreamEndpoint(address, port, tls && this.tlsSource ? { source: this.tlsSource, sans: tls.sans, handshakes: this.handshakes(service) } : undefined);
+      e = new UpstreamEndpoint(
+        address,
+        port,
+        tls && this.tlsSource ? { source: this.tlsSource, sans: tls.sans, handshakes: this.handshakes(service) } : undefined,
+        origination ? originationTarget(origination.tls, this.handshakes(service)) : undefined,
+      );
       e.h1.onFree = this.onH1Free;
       this.endpoints.set(key, e);
     }

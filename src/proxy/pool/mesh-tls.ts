@@ -63,7 +63,7 @@ export function dialMeshTls(host: string, port: number, target: UpstreamTlsTarge
  * it, with the reason of the first error. A TCP connect that never succeeded is no handshake
  * (the connect failure is the pool's to report), except when there was no certificate to offer.
  */
-function countHandshake(socket: tls.TLSSocket, counts: TlsHandshakeCounts): void {
+export function countHandshake(socket: tls.TLSSocket, counts: TlsHandshakeCounts): void {
   let connected = false;
   let error: unknown;
   const onConnect = () => {

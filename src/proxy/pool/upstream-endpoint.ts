@@ -6,6 +6,7 @@ import { H2SessionPool } from './h2-session-pool.js';
 import type net from 'node:net';
 import { dialTcp, type DialOptions } from './dial-tcp.js';
 import { dialMeshTls, type UpstreamTlsTarget } from './mesh-tls.js';
+import { dialOriginationTls, type OriginationTarget } from './origination-tls.js';
 
 export class UpstreamEndpoint implements Pickable {
   /** Requests in flight to this endpoint, over both pools. */
@@ -20,16 +21,20 @@ export class UpstreamEndpoint implements Pickable {
     readonly address: string,
     readonly port: number,
     readonly tls?: UpstreamTlsTarget,
+    readonly origination?: OriginationTarget,
   ) {
-    this.h1 = new H1Pool(this.key, address, port, tls ? this : undefined);
+    const dialer = tls || origination ? this : undefined;
+    this.h1 = new H1Pool(this.key, address, port, dialer);
     const host = address.includes(':') ? `[${address}]` : address;
-    this.h2 = new H2SessionPool(this.key, `${tls ? 'https' : 'http'}://${host}:${port}`, tls ? this : undefined);
+    this.h2 = new H2SessionPool(this.key, `${dialer ? 'https' : 'http'}://${host}:${port}`, dialer);
   }
 
-  /** Opens a connection: plain TCP, or mTLS when the cluster asks for it (caller listens for 'connect' or 'secureConnect'). */
+  /** Opens a connection: plain TCP, mTLS to a mesh peer, or TLS originated to an external host (caller listens for 'connect' or 'secureConnect'). */
   dial(alpn: string | undefined, opts: DialOptions = {}): net.Socket {
-    if (!this.tls) return dialTcp(this.address, this.port, opts);
-    const socket = dialMeshTls(this.address, this.port, this.tls, alpn, this.tlsSession, opts);
+    if (!this.tls && !this.origination) return dialTcp(this.address, this.port, opts);
+    const socket = this.tls
+      ? dialMeshTls(this.address, this.port, this.tls, alpn, this.tlsSession, opts)
+      : dialOriginationTls(this.address, this.port, this.origination!, this.tlsSession, opts);
     socket.on('session', (s: Buffer) => {
       this.tlsSession = s;
     });
@@ -53,6 +58,10 @@ export function endpointKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The registry key of an endpoint dialled with `sans` (each identity expectation gets its own pools). */
-export const endpointRegistryKey = (address: string, port: number, sans: readonly string[] | undefined): string =>
-  sans === undefined ? endpointKey(address, port) : `${endpointKey(address, port)} tls ${sans.join(',')}`;
+/** The registry key of an endpoint dialled with `sans` (each identity expectation gets its own pools), or with TLS originated by cluster `originatedBy`. */
+export const endpointRegistryKey = (address: string, port: number, sans: readonly string[] | undefined, originatedBy?: string): string =>
+  originatedBy !== undefined
+    ? `${endpointKey(address, port)} originate ${originatedBy}`
+    : sans === undefined
+      ? endpointKey(address, port)
+      : `${endpointKey(address, port)} tls ${sans.join(',')}`;

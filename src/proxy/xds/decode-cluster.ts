@@ -8,6 +8,7 @@ import type { ClusterConfig, Endpoint, LbPolicy } from '../config/runtime-config
 import { XDS_PROBLEM, show, type Problem } from './errors.js';
 import { ProblemSink, isObj, metadataString, readDurationMs, readName, readObj, readOptionalString, readTrellisMetadata, resourceLabel, type Obj } from './decode-fields.js';
 import { decodeUpstreamTls } from './decode-tls.js';
+import { decodeOriginationTls } from './decode-origination-tls.js';
 import { decodeLocalityEndpoints } from './decode-endpoints.js';
 import { decodeCircuitBreakers, decodeOutlierDetection } from './decode-cluster-policy.js';
 import { decodeUpstreamProtocol } from './decode-protocol-options.js';
@@ -43,7 +44,11 @@ export function decodeCluster(raw: unknown, index = 0): Result<DecodedCluster, P
   if (vip !== undefined && (typeof vip !== 'string' || isIP(vip) === 0))
     s.add('metadata.filterMetadata.trellis.vip', XDS_PROBLEM.INVALID, `must be an IP address, got ${show(vip)}`);
   const source: DecodedCluster['source'] | undefined = originalDst ? { type: 'static', endpoints: [] } : readSource(s, raw);
-  const tls = raw.transportSocket === undefined ? undefined : decodeUpstreamTls(s, raw.transportSocket, 'transportSocket');
+  // An external host's cluster (metadata `external`) speaks the external server's TLS, not the mesh's.
+  const external = meta?.external === true;
+  const hosts = external ? readHosts(s, meta?.hosts) : undefined;
+  const tls = raw.transportSocket === undefined || external ? undefined : decodeUpstreamTls(s, raw.transportSocket, 'transportSocket');
+  const origination = raw.transportSocket !== undefined && external ? decodeOriginationTls(s, raw.transportSocket, 'transportSocket') : undefined;
   const limits = decodeCircuitBreakers(s, raw);
   const outlier = decodeOutlierDetection(s, raw);
   const upstreamProtocol = decodeUpstreamProtocol(s, raw);
@@ -56,13 +61,21 @@ export function decodeCluster(raw: unknown, index = 0): Result<DecodedCluster, P
     connectTimeoutMs,
     service: label,
     ...(tls ? { tls } : {}),
+    ...(origination ? { origination } : {}),
     ...(limits ? { limits } : {}),
     ...(outlier ? { outlier } : {}),
     ...(upstreamProtocol ? { upstreamProtocol } : {}),
   };
   if (originalDst) return ok({ config: { ...config, originalDst: true }, source });
+  if (typeof vip === 'string' && hosts) return ok({ config: { ...config, virtualIp: { address: vip, names: hosts } }, source });
   if (typeof vip === 'string' && service && namespace) return ok({ config: { ...config, virtualIp: { address: vip, names: serviceDnsNames(service, namespace) } }, source });
   return ok({ config, source });
+}
+
+/** The host names of an external cluster (metadata `hosts`), which the DNS responder answers with its virtual IP. */
+function readHosts(s: ProblemSink, hosts: unknown): string[] | undefined {
+  if (Array.isArray(hosts) && hosts.length > 0 && hosts.every((h) => typeof h === 'string' && h !== '')) return hosts as string[];
+  return s.add('metadata.filterMetadata.trellis.hosts', XDS_PROBLEM.INVALID, `must be a non-empty list of host names on an external cluster, got ${show(hosts)}`);
 }
 
 function readLbPolicy(s: ProblemSink, raw: Obj): LbPolicy | undefined {
@@ -75,11 +88,12 @@ function readLbPolicy(s: ProblemSink, raw: Obj): LbPolicy | undefined {
 function readSource(s: ProblemSink, raw: Obj): DecodedCluster['source'] | undefined {
   if (raw.clusterType !== undefined) return s.add('clusterType', XDS_PROBLEM.UNSUPPORTED, 'custom cluster types are not supported by Trellis proxy; use EDS or STATIC');
   const type = raw.type ?? 'STATIC'; // proto3 omits the default, STATIC
-  if (type === 'STATIC') {
+  if (type === 'STATIC' || type === 'STRICT_DNS') {
     const cla = readObj(s, raw, 'loadAssignment', '');
     if (!cla) return undefined;
     const before = s.problems.length;
-    const endpoints = decodeLocalityEndpoints(s, cla, 'loadAssignment');
+    // STRICT_DNS: host names, resolved by the OS resolver each time the proxy connects.
+    const endpoints = decodeLocalityEndpoints(s, cla, 'loadAssignment', type === 'STRICT_DNS');
     return s.problems.length === before ? { type: 'static', endpoints } : undefined;
   }
   if (type === 'EDS') {
@@ -93,5 +107,5 @@ function readSource(s: ProblemSink, raw: Obj): DecodedCluster['source'] | undefi
     const name = typeof raw.name === 'string' ? raw.name : '';
     return { type: 'eds', edsName: serviceName || name };
   }
-  return s.add('type', XDS_PROBLEM.UNSUPPORTED, `${show(type)} is not supported by Trellis proxy (supported: EDS, STATIC, ORIGINAL_DST)`);
+  return s.add('type', XDS_PROBLEM.UNSUPPORTED, `${show(type)} is not supported by Trellis proxy (supported: EDS, STATIC, STRICT_DNS, ORIGINAL_DST)`);
 }

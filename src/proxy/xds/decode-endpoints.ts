@@ -28,7 +28,7 @@ export function decodeClusterLoadAssignment(raw: unknown, index = 0): Result<Dec
 }
 
 /** The endpoints of every locality of `cla` (localities and priorities are flattened: Trellis has one). */
-export function decodeLocalityEndpoints(s: ProblemSink, cla: Obj, path: string): Endpoint[] {
+export function decodeLocalityEndpoints(s: ProblemSink, cla: Obj, path: string, hostNames = false): Endpoint[] {
   const out: Endpoint[] = [];
   readList(s, cla, 'endpoints', path).forEach((loc, i) => {
     const lpath = idx(at(path, 'endpoints'), i);
@@ -37,18 +37,18 @@ export function decodeLocalityEndpoints(s: ProblemSink, cla: Obj, path: string):
       s.add(at(lpath, 'priority'), XDS_PROBLEM.UNSUPPORTED, `priorities are not supported by Trellis proxy, got ${loc.priority}`);
     }
     readList(s, loc, 'lbEndpoints', lpath).forEach((ep, j) => {
-      const e = decodeLbEndpoint(s, ep, idx(at(lpath, 'lbEndpoints'), j));
+      const e = decodeLbEndpoint(s, ep, idx(at(lpath, 'lbEndpoints'), j), hostNames);
       if (e) out.push(e);
     });
   });
   return out;
 }
 
-function decodeLbEndpoint(s: ProblemSink, raw: unknown, path: string): Endpoint | undefined {
+function decodeLbEndpoint(s: ProblemSink, raw: unknown, path: string, hostNames: boolean): Endpoint | undefined {
   if (!isObj(raw)) return s.add(path, XDS_PROBLEM.INVALID, `must be an LbEndpoint object, got ${show(raw)}`);
   const endpoint = raw.endpoint;
   if (!isObj(endpoint)) return s.add(at(path, 'endpoint'), XDS_PROBLEM.REQUIRED, 'required');
-  const addr = readSocketAddress(s, endpoint, 'address', at(path, 'endpoint'));
+  const addr = readSocketAddress(s, endpoint, 'address', at(path, 'endpoint'), hostNames);
   const health = raw.healthStatus ?? 'UNKNOWN';
   let weight = 1;
   const w = raw.loadBalancingWeight;

@@ -71,7 +71,11 @@ export function readOptionalString(s: ProblemSink, obj: Obj, field: string, path
 }
 
 /** `{ address, port }` from an Envoy Address (`socketAddress` with an IP literal and `portValue` 1..65535). */
-export function readSocketAddress(s: ProblemSink, obj: Obj, field: string, path: string): { address: string; port: number; ipv4Compat: boolean } | undefined {
+/** A DNS host name (STRICT_DNS endpoints): letters, digits, `-` and `.`, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+
+/** A SocketAddress: an IP literal, or with `hostNames` (STRICT_DNS clusters) also a DNS name the proxy resolves when it connects. */
+export function readSocketAddress(s: ProblemSink, obj: Obj, field: string, path: string, hostNames = false): { address: string; port: number; ipv4Compat: boolean } | undefined {
   const addr = readObj(s, obj, field, path);
   if (!addr) return undefined;
   const sockPath = at(at(path, field), 'socketAddress');
@@ -80,8 +84,8 @@ export function readSocketAddress(s: ProblemSink, obj: Obj, field: string, path:
   const address = sock.address;
   const portValue = sock.portValue ?? 0; // proto3 omits 0
   let good = true;
-  if (typeof address !== 'string' || isIP(address) === 0) {
-    s.add(at(sockPath, 'address'), XDS_PROBLEM.INVALID, `must be an IP address literal, got ${show(address)}`);
+  if (typeof address !== 'string' || (isIP(address) === 0 && !(hostNames && HOST_NAME.test(address)))) {
+    s.add(at(sockPath, 'address'), XDS_PROBLEM.INVALID, `must be an IP address literal${hostNames ? ' or a DNS host name' : ''}, got ${show(address)}`);
     good = false;
   }
   if (typeof portValue !== 'number' || !Number.isInteger(portValue) || portValue < 1 || portValue > 65535) {
