@@ -12,6 +12,9 @@ import { parseAuthorizationPolicy } from './authorization-policy.js';
 import { parseTrafficPolicy } from './traffic-policy.js';
 import { parseGRPCRoute } from './grpc-route.js';
 import { parseTCPRoute } from './tcp-route.js';
+import { parseGatewayClass } from './gateway-class.js';
+import { parseGateway } from './gateway.js';
+import { parseSecret } from './secret.js';
 import { checkRawShape, checkResourceSize } from './raw-document.js';
 
 const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, Problem[]>>> = {
@@ -22,6 +25,9 @@ const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, 
   TrafficPolicy: parseTrafficPolicy,
   GRPCRoute: parseGRPCRoute,
   TCPRoute: parseTCPRoute,
+  GatewayClass: parseGatewayClass,
+  Gateway: parseGateway,
+  Secret: (raw) => parseSecret(raw),
 };
 
 const knownKinds = (): string => RESOURCE_KINDS.join(', ');

@@ -6,6 +6,14 @@ import type { TrafficPolicy } from './traffic-policy-types.js';
 import type { HTTPRouteFilter } from './http-route-filter.js';
 import type { GRPCRoute } from './grpc-route.js';
 import type { TCPRoute } from './tcp-route.js';
+import type { RouteParentRef } from './route-parent-ref.js';
+import type { Gateway } from './gateway.js';
+import type { GatewayClass } from './gateway-class.js';
+import type { Secret } from './secret.js';
+export type { Gateway, GatewayListener, ListenerProtocol, ListenerTLS, CertificateRef, AllowedRoutes } from './gateway.js';
+export type { GatewayClass } from './gateway-class.js';
+export type { Secret } from './secret.js';
+export type { RouteParentRef, ServiceParentRef, GatewayParentRef } from './route-parent-ref.js';
 export type { GRPCRoute, GRPCRouteRule, GRPCRouteMatch, GRPCMethodMatch } from './grpc-route.js';
 export type { TCPRoute } from './tcp-route.js';
 export type { HTTPRouteFilter, HTTPHeaderModifier, HTTPPathModifier } from './http-route-filter.js';
@@ -50,7 +58,8 @@ export interface Service {
   spec: ServiceSpec;
 }
 
-// ---- HTTPRoute (Gateway API, GAMMA: parentRefs name Services) ----
+// ---- HTTPRoute (Gateway API: parentRefs name Services, GAMMA, or Gateways) ----
+/** A Service parent (TCPRoute's only kind; HTTPRoute and GRPCRoute also take Gateways: RouteParentRef). */
 export interface ParentRef {
   group: string;
   kind: 'Service';
@@ -99,7 +108,7 @@ export interface HTTPRouteRule {
   retry?: { codes?: number[]; attempts?: number; backoff?: string };
 }
 export interface HTTPRouteSpec {
-  parentRefs: ParentRef[];
+  parentRefs: RouteParentRef[];
   hostnames?: string[];
   rules: HTTPRouteRule[];
 }
@@ -178,11 +187,22 @@ export interface MeshConfig {
 export type { AuthorizationPolicy, AuthorizationPolicySpec, AuthorizationRule, AuthorizationSource, AuthorizationOperation } from './authorization-types.js';
 import type { AuthorizationPolicy } from './authorization-types.js';
 
-export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute;
+export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | GatewayClass | Gateway | Secret;
 export type ResourceKind = Resource['kind'];
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['Service', 'HTTPRoute', 'MeshConfig', 'AuthorizationPolicy', 'TrafficPolicy', 'GRPCRoute', 'TCPRoute'];
+export const RESOURCE_KINDS: readonly ResourceKind[] = [
+  'Service',
+  'HTTPRoute',
+  'MeshConfig',
+  'AuthorizationPolicy',
+  'TrafficPolicy',
+  'GRPCRoute',
+  'TCPRoute',
+  'GatewayClass',
+  'Gateway',
+  'Secret',
+];
 /** Kinds without a namespace. */
-export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig'];
+export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig', 'GatewayClass'];
 
 export const DEFAULT_MESH_CONFIG: MeshConfigSpec = {
   loadBalancer: 'RoundRobin',

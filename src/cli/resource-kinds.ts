@@ -21,6 +21,14 @@ const ALIASES: Readonly<Record<string, ResourceKind>> = {
   grpcroutes: 'GRPCRoute',
   tcproute: 'TCPRoute',
   tcproutes: 'TCPRoute',
+  gatewayclass: 'GatewayClass',
+  gatewayclasses: 'GatewayClass',
+  gc: 'GatewayClass',
+  gateway: 'Gateway',
+  gateways: 'Gateway',
+  gtw: 'Gateway',
+  secret: 'Secret',
+  secrets: 'Secret',
 };
 const PROXY_ALIASES = ['proxy', 'proxies'];
 
@@ -32,6 +40,9 @@ const PLURALS: Readonly<Record<ResourceKind, string>> = {
   TrafficPolicy: 'trafficpolicies',
   GRPCRoute: 'grpcroutes',
   TCPRoute: 'tcproutes',
+  GatewayClass: 'gatewayclasses',
+  Gateway: 'gateways',
+  Secret: 'secrets',
 };
 
 /** The kind a user's word names (case-insensitive), or `undefined`. */
@@ -49,7 +60,7 @@ export function resolveGetTarget(word: string): GetTarget | undefined {
 
 /** The words accepted, for error messages and help. */
 export const KIND_WORDS =
-  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes)';
+  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes), gatewayclass (gc, gatewayclasses), gateway (gtw, gateways), secret (secrets)';
 
 /** The REST API's URL name of a kind: `/api/v1/{plural}`. */
 export const pluralOf = (kind: ResourceKind): string => PLURALS[kind];

@@ -9,6 +9,9 @@ const PLURALS: Readonly<Record<string, ResourceKind>> = {
   trafficpolicies: 'TrafficPolicy',
   grpcroutes: 'GRPCRoute',
   tcproutes: 'TCPRoute',
+  gatewayclasses: 'GatewayClass',
+  gateways: 'Gateway',
+  secrets: 'Secret',
 };
 
 /** The kind a URL plural names, or `undefined`. */

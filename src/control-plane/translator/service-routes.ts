@@ -1,7 +1,7 @@
 // The routes of one Service port, by GAMMA: without an HTTPRoute attached, all requests go to
 // the Service's own cluster; with one, only requests that match a rule are routed, to the
 // rule's backends, and the rest get 404 (no route matches).
-import type { BackendRef, HTTPRoute, HTTPRouteRule, ParentRef, Service, ServicePort } from '../../api/resource.js';
+import type { BackendRef, HTTPRoute, HTTPRouteRule, RouteParentRef, Service, ServicePort } from '../../api/resource.js';
 import type { Duration, Route, RouteAction } from '../../xds/envoy-types.js';
 import { outboundClusterName, serviceHost } from '../../xds/names.js';
 import { compareMatches, routeId, type RankedMatch } from './route-precedence.js';
@@ -25,10 +25,9 @@ const NO_POLICIES: PolicyLookup = () => undefined;
 /** Every route sets a zero timeout: Envoy's default of 15 s would cut streams; the Gateway API has no default timeout. */
 export const NO_TIMEOUT: Duration = { seconds: 0 };
 
-function attaches(ref: ParentRef, route: HTTPRoute, service: Service, port: ServicePort): boolean {
+function attaches(ref: RouteParentRef, route: HTTPRoute, service: Service, port: ServicePort): boolean {
   return (
     ref.kind === 'Service' &&
-    (ref.group === '' || ref.group === 'core') &&
     ref.name === service.metadata.name &&
     (ref.namespace ?? route.metadata.namespace) === service.metadata.namespace &&
     (ref.port === undefined || ref.port === port.port)
