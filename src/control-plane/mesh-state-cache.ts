@@ -4,10 +4,13 @@
 import {
   DEFAULT_MESH_CONFIG,
   type AuthorizationPolicy,
+  type Gateway,
+  type GatewayClass,
   type HTTPRoute,
   type GRPCRoute,
   type MeshConfig,
   type Resource,
+  type Secret,
   type Service,
   type TCPRoute,
   type TrafficPolicy,
@@ -66,6 +69,9 @@ export class MeshStateCache {
     const trafficPolicies: TrafficPolicy[] = [];
     const grpcRoutes: GRPCRoute[] = [];
     const tcpRoutes: TCPRoute[] = [];
+    const gatewayClasses: GatewayClass[] = [];
+    const gateways: Gateway[] = [];
+    const secrets: Secret[] = [];
     let meshConfig: MeshConfig | undefined;
     for (const r of this.#resources.values()) {
       if (r.kind === 'AuthorizationPolicy') authorizationPolicies.push(r);
@@ -75,9 +81,12 @@ export class MeshStateCache {
       else if (r.kind === 'TrafficPolicy') trafficPolicies.push(r);
       else if (r.kind === 'GRPCRoute') grpcRoutes.push(r);
       else if (r.kind === 'TCPRoute') tcpRoutes.push(r);
+      else if (r.kind === 'GatewayClass') gatewayClasses.push(r);
+      else if (r.kind === 'Gateway') gateways.push(r);
+      else if (r.kind === 'Secret') secrets.push(r);
     }
     const mesh = meshConfig?.spec ?? DEFAULT_MESH_CONFIG;
-    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes };
+    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes, gatewayClasses, gateways, secrets };
     if (this.vips)
       this.#state.virtualIps = this.vips.update(
         services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`),

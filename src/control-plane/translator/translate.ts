@@ -19,6 +19,7 @@ import { inboundMode, secureInboundListener, secureOutboundCluster } from './sec
 import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
 import { assembleSnapshot } from './snapshot-assembly.js';
 import { translateProxyless } from './proxyless-client.js';
+import { translateGateway } from './gateway-listeners.js';
 import { strictCapturedPeers } from './undeclared-ports.js';
 
 /**
@@ -28,6 +29,7 @@ import { strictCapturedPeers } from './undeclared-ports.js';
  */
 export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   if (proxy.kind === 'grpc') return translateProxyless(input, proxy);
+  if (proxy.kind === 'gateway') return translateGateway(input, proxy);
   const view = meshView(input);
   const warnings = new Set<string>(view.warnings);
   const listeners: Listener[] = [];

@@ -1,8 +1,9 @@
 // The translator's input (the mesh's resources and workloads) and output (one snapshot per proxy).
-import type { AuthorizationPolicy, GRPCRoute, HTTPRoute, MeshConfigSpec, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
+import type { AuthorizationPolicy, Gateway, GatewayClass, GRPCRoute, HTTPRoute, MeshConfigSpec, Secret, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import type { ResourceTypeUrl } from '../../xds/type-urls.js';
+import type { Secret as TlsCertificateSecret } from '../../xds/tls-types.js';
 import type { Workload } from '../registry/workload.js';
 
 /** The stored resources the translator reads (everything but the workloads). */
@@ -16,6 +17,10 @@ export interface MeshState {
   trafficPolicies?: readonly TrafficPolicy[];
   grpcRoutes?: readonly GRPCRoute[];
   tcpRoutes?: readonly TCPRoute[];
+  /** Gateway API: classes, Gateways and the TLS Secrets their listeners name; absent means none. */
+  gatewayClasses?: readonly GatewayClass[];
+  gateways?: readonly Gateway[];
+  secrets?: readonly Secret[];
   /** Each Service's virtual IP by `ns/name` (transparent mode); none when absent. */
   virtualIps?: ReadonlyMap<string, string>;
   /** The control plane's own OTLP/HTTP receiver (base URL), for tracing when the MeshConfig names no collector. */
@@ -52,6 +57,8 @@ export interface Snapshot {
   versions: Readonly<Record<ResourceTypeUrl, string>>;
   /** Problems met while translating (unknown upstream, backend that does not exist, ...), each once. */
   warnings: readonly string[];
+  /** A gateway's certificates and keys (SDS, names `gateway~NS~SECRET`), which the xDS server sends with its own secrets. */
+  gatewaySecrets?: ReadonlyMap<string, TlsCertificateSecret>;
   /** SDS secrets of this proxy (added by the xDS server, never by the translator) and their version. */
   secrets?: ReadonlyMap<string, object>;
   secretsVersion?: string;
