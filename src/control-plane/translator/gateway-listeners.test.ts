@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DownstreamTlsContext } from '../../xds/tls-types.js';
 import { gateway, gatewayParent, gatewayRoute, tlsSecret, trellisClass } from './gateway-fixtures.js';
-import { gatewayPortName } from './gateway-listeners.js';
+import { gatewayPortName } from '../../xds/names.js';
 import { checkSnapshot } from './consistency.js';
 import { input, proxy, service, workload } from './test-fixtures.js';
 import { translate } from './translate.js';

@@ -6,6 +6,7 @@ import type { Secret as StoredSecret } from '../../api/resource.js';
 import type { FilterChain, Listener, RouteConfiguration, VirtualHost } from '../../xds/envoy-types.js';
 import type { Secret as SdsSecret, TransportSocket } from '../../xds/tls-types.js';
 import { DOWNSTREAM_TLS_CONTEXT, TRANSPORT_SOCKET_TLS, typeUrl } from '../../xds/type-urls.js';
+import { gatewayPortName, gatewaySecretName } from '../../xds/names.js';
 import { gatewayKey, gatewayWorld, routeKey, type GatewayRoute, type ListenerModel } from './gateway-attachment.js';
 import { httpFilter, type HcmSettings } from './listeners.js';
 import { meshView } from './mesh-view.js';
@@ -16,12 +17,6 @@ import { assembleSnapshot } from './snapshot-assembly.js';
 import { hcmTelemetry } from './telemetry.js';
 import { hcmPathNormalization } from './path-normalization.js';
 import type { ProxyNode, Snapshot, TranslatorInput } from './types.js';
-
-/** The listener and route table of one gateway port: `gateway|8443`. */
-export const gatewayPortName = (port: number): string => `gateway|${port}`;
-/** The SDS name of a gateway certificate: `gateway~web~shop-cert` (proxies accept keys under this prefix only). */
-export const GATEWAY_SECRET_PREFIX = 'gateway~';
-export const gatewaySecretName = (namespace: string, name: string): string => `${GATEWAY_SECRET_PREFIX}${namespace}~${name}`;
 
 const ADS = { ads: {}, resourceApiVersion: 'V3' as const };
 const ALPN = ['h2', 'http/1.1'];
