@@ -1,6 +1,6 @@
 // Issue 15, Gateway API status seen the way an operator sees it (`trellis get -o yaml`): a route
 // attached to a Gateway (Accepted, traffic flows), then given a host name no listener accepts
-// (NoMatchingListenerHostname, 404), a backend that does not exist (BackendNotFound), detached
+// (NoMatchingListenerHostname, 404, and `trellis check` says so), a backend that does not exist (BackendNotFound), detached
 // by removing its parentRef and deleted; the Gateway Programmed once its gateway proxy applied it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -57,6 +57,10 @@ test('route status through trellis get -o yaml: Accepted, NoMatchingListenerHost
   assert.deepEqual([noHost?.status, noHost?.reason], ['False', 'NoMatchingListenerHostname']);
   assert.match(noHost!.message, /shop\.example\.org/);
   await waitFor(async () => (await curl(url)).status === 404, 'the route to leave the gateway', 20_000);
+  const check = await runCli(['check'], cp.cliEnv, undefined, 30_000);
+  assert.equal(check.code, 1, check.stdout);
+  assert.match(check.stdout, /routes accepted by their Gateways.*HTTPRoute default\/shop on Gateway default\/edge: Accepted NoMatchingListenerHostname/);
+  assert.match(check.stdout, /gateways programmed/);
 
   // A backend that does not exist.
   await applyResources(cp, [route(['shop.example.com'], 'ghost')]);
