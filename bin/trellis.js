@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `trellis` command: runs the compiled CLI (npm run build first). A sidecar
-// (`trellis proxy`) starts from an entry that loads the proxy command alone, to keep its memory small.
-const entry = process.argv[2] === 'proxy' ? '../dist/src/cli/proxy-main.js' : '../dist/src/cli/main.js';
+// (`trellis proxy`) and a gateway (`trellis gateway`) start from an entry that loads the proxy commands alone, to keep their memory small.
+const entry = process.argv[2] === 'proxy' || process.argv[2] === 'gateway' ? '../dist/src/cli/proxy-main.js' : '../dist/src/cli/main.js';
 import(entry)
   .then((m) => m.main(process.argv))
   .catch((err) => {

@@ -77,7 +77,8 @@ const PROXY_ENTRY = path.join(src, 'cli/proxy-main.ts');
 const PROXY_MUST_NOT_LOAD = [
   { what: 'control-plane code', file: (f) => f.startsWith('control-plane/') },
   { what: 'dashboard code', file: (f) => f.startsWith('dashboard/') },
-  { what: 'another command', file: (f) => f.startsWith('cli/commands/') && f !== 'cli/commands/proxy.ts' },
+  // `trellis gateway` runs the same proxy process (node kind gateway) and starts from the same entry.
+  { what: 'another command', file: (f) => f.startsWith('cli/commands/') && f !== 'cli/commands/proxy.ts' && f !== 'cli/commands/gateway.ts' },
   { what: 'the CLI of every command', file: (f) => f === 'cli/main.ts' },
   { what: 'the full Envoy .proto tree (the proxy decodes with xds/proxy-protos.ts)', file: (f) => f === 'xds/protos.ts' },
   { what: 'the OpenTelemetry .proto files (the proxy encodes with otlp-transformer, only the control plane decodes)', file: (f) => f === 'otlp/otlp-protos.ts' },

@@ -4,10 +4,11 @@
 import { z } from 'zod';
 import type { Result } from '../common/result.js';
 import { ok } from '../common/result.js';
-import type { BackendRef, HTTPHeaderMatch, ObjectMeta, ParentRef } from './resource.js';
+import type { BackendRef, HTTPHeaderMatch, ObjectMeta } from './resource.js';
 import { GATEWAY_API_VERSION } from './resource.js';
 import { checkFilters, httpRouteFilterSchema, toHTTPRouteFilter, type HTTPRouteFilter } from './http-route-filter.js';
-import { backendRef, MAX_BACKEND_REFS, MAX_HOSTNAMES, MAX_MATCHES, MAX_PARENT_REFS, MAX_RULES, parentRef, toBackendRef, toParentRef } from './http-route.js';
+import { backendRef, MAX_BACKEND_REFS, MAX_HOSTNAMES, MAX_MATCHES, MAX_PARENT_REFS, MAX_RULES, toBackendRef } from './http-route.js';
+import { routeParentRef, toRouteParentRef, type RouteParentRef } from './route-parent-ref.js';
 import { envelope, namespacedMetadata, toNamespacedMeta } from './metadata.js';
 import { checkDns1123Subdomain, checkHeaderName, checkHostname } from './names.js';
 import { checkRe2 } from './re2.js';
@@ -36,7 +37,7 @@ export interface GRPCRoute {
   apiVersion: typeof GATEWAY_API_VERSION;
   kind: 'GRPCRoute';
   metadata: ObjectMeta & { namespace: string };
-  spec: { parentRefs: ParentRef[]; hostnames?: string[]; rules: GRPCRouteRule[] };
+  spec: { parentRefs: RouteParentRef[]; hostnames?: string[]; rules: GRPCRouteRule[] };
 }
 
 // A gRPC service name is dotted identifiers; a method an identifier (Gateway API's patterns).
@@ -101,7 +102,7 @@ const rule = closedObject(
 );
 
 const spec = closedObject({
-  parentRefs: z.array(parentRef).min(1).max(MAX_PARENT_REFS),
+  parentRefs: z.array(routeParentRef).min(1).max(MAX_PARENT_REFS),
   hostnames: z.array(checked(z.string(), checkHostname)).max(MAX_HOSTNAMES).optional(),
   rules: z.array(rule).max(MAX_RULES).optional(),
 });
@@ -135,6 +136,6 @@ export function parseGRPCRoute(raw: unknown): Result<GRPCRoute, Problem[]> {
     apiVersion: GATEWAY_API_VERSION,
     kind: 'GRPCRoute',
     metadata: toNamespacedMeta(metadata),
-    spec: { parentRefs: s.parentRefs.map(toParentRef), ...(s.hostnames?.length ? { hostnames: s.hostnames } : {}), rules },
+    spec: { parentRefs: s.parentRefs.map(toRouteParentRef), ...(s.hostnames?.length ? { hostnames: s.hostnames } : {}), rules },
   });
 }

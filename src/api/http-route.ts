@@ -13,6 +13,7 @@ import { checkDns1123Label, checkDns1123Subdomain, checkHostname } from './names
 import type { Problem } from './problem.js';
 import { describeValue } from './problem.js';
 import { checked, closedObject, fieldOf, parseWithSchema, uniqueItems } from './schema-kit.js';
+import { routeParentRef, toRouteParentRef } from './route-parent-ref.js';
 
 /** API versions accepted for HTTPRoute; the first is what parsing produces. */
 export const HTTP_ROUTE_API_VERSIONS = [GATEWAY_API_VERSION, 'gateway.networking.k8s.io/v1beta1'] as const;
@@ -38,7 +39,7 @@ function serviceKind(what: string) {
 const PARENTS_ONLY = 'only Service parents (GAMMA) are supported';
 const BACKENDS_ONLY = 'only Service backends are supported';
 
-/** Schema of a parentRef naming a Service (GAMMA); shared by GRPCRoute and TCPRoute. */
+/** Schema of a parentRef naming a Service (GAMMA): TCPRoute's (HTTPRoute and GRPCRoute take route-parent-ref.ts's). */
 export const parentRef = closedObject(
   {
     group: coreGroup(PARENTS_ONLY),
@@ -110,7 +111,7 @@ const rule = closedObject(
 const nameOf = (x: unknown): string | undefined => (typeof fieldOf(x, 'name') === 'string' ? (fieldOf(x, 'name') as string) : undefined);
 
 const spec = closedObject({
-  parentRefs: z.array(parentRef).min(1).max(MAX_PARENT_REFS),
+  parentRefs: z.array(routeParentRef).min(1).max(MAX_PARENT_REFS),
   hostnames: z.array(checked(z.string(), checkHostname)).max(MAX_HOSTNAMES).optional(),
   rules: uniqueItems(z.array(rule).max(MAX_RULES), 'rules', ['name'], nameOf, 'rule name').optional(),
 });
@@ -120,7 +121,7 @@ const httpRouteSchema = envelope('HTTPRoute', HTTP_ROUTE_API_VERSIONS, namespace
 type Parsed = z.output<typeof httpRouteSchema>;
 type ParsedRule = NonNullable<Parsed['spec']['rules']>[number];
 
-export function toParentRef(p: Parsed['spec']['parentRefs'][number]): ParentRef {
+export function toParentRef(p: z.output<typeof parentRef>): ParentRef {
   const out: ParentRef = { group: '', kind: 'Service', name: p.name };
   if (p.namespace !== undefined) out.namespace = p.namespace;
   if (p.port !== undefined) out.port = p.port;
@@ -156,6 +157,6 @@ export function parseHTTPRoute(raw: unknown): Result<HTTPRoute, Problem[]> {
     apiVersion: GATEWAY_API_VERSION,
     kind: 'HTTPRoute',
     metadata: toNamespacedMeta(metadata),
-    spec: { parentRefs: s.parentRefs.map(toParentRef), ...(s.hostnames?.length ? { hostnames: s.hostnames } : {}), rules },
+    spec: { parentRefs: s.parentRefs.map(toRouteParentRef), ...(s.hostnames?.length ? { hostnames: s.hostnames } : {}), rules },
   });
 }

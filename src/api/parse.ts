@@ -14,6 +14,9 @@ import { parseGRPCRoute } from './grpc-route.js';
 import { parseTCPRoute } from './tcp-route.js';
 import { parseRequestAuthentication } from './request-authentication.js';
 import { parseExternalService } from './external-service.js';
+import { parseGatewayClass } from './gateway-class.js';
+import { parseGateway } from './gateway.js';
+import { parseSecret } from './secret.js';
 import { checkRawShape, checkResourceSize } from './raw-document.js';
 
 const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, Problem[]>>> = {
@@ -26,6 +29,9 @@ const PARSERS: Readonly<Record<ResourceKind, (raw: unknown) => Result<Resource, 
   TCPRoute: parseTCPRoute,
   RequestAuthentication: parseRequestAuthentication,
   ExternalService: parseExternalService,
+  GatewayClass: parseGatewayClass,
+  Gateway: parseGateway,
+  Secret: (raw) => parseSecret(raw),
 };
 
 const knownKinds = (): string => RESOURCE_KINDS.join(', ');

@@ -41,8 +41,8 @@ export interface UndeliveredConfig {
 
 export interface ProxyStatus {
   id: string;
-  /** `grpc` for a proxyless gRPC application (through `trellis bootstrap --grpc`); absent for a sidecar (a Trellis or Envoy proxy), as in node metadata. */
-  kind?: 'grpc';
+  /** `grpc` for a proxyless gRPC application (through `trellis bootstrap --grpc`), `gateway` for an ingress gateway (`trellis gateway`); absent for a sidecar (a Trellis or Envoy proxy), as in node metadata. */
+  kind?: 'grpc' | 'gateway';
   /** The xDS client's name and version as its node says (`user_agent_name`, `user_agent_version`), e.g. `grpc-node-js` `1.14.1`. */
   userAgent?: { name: string; version: string };
   service: string;

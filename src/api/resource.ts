@@ -7,6 +7,14 @@ import type { HTTPRouteFilter } from './http-route-filter.js';
 import type { GRPCRoute } from './grpc-route.js';
 import type { TCPRoute } from './tcp-route.js';
 import type { OtlpProtocol } from './telemetry.js';
+import type { RouteParentRef } from './route-parent-ref.js';
+import type { Gateway } from './gateway.js';
+import type { GatewayClass } from './gateway-class.js';
+import type { Secret } from './secret.js';
+export type { Gateway, GatewayListener, ListenerProtocol, ListenerTLS, CertificateRef, AllowedRoutes } from './gateway.js';
+export type { GatewayClass } from './gateway-class.js';
+export type { Secret } from './secret.js';
+export type { RouteParentRef, ServiceParentRef, GatewayParentRef } from './route-parent-ref.js';
 export type { GRPCRoute, GRPCRouteRule, GRPCRouteMatch, GRPCMethodMatch } from './grpc-route.js';
 export type { TCPRoute } from './tcp-route.js';
 export type { HTTPRouteFilter, HTTPHeaderModifier, HTTPPathModifier } from './http-route-filter.js';
@@ -51,7 +59,8 @@ export interface Service {
   spec: ServiceSpec;
 }
 
-// ---- HTTPRoute (Gateway API, GAMMA: parentRefs name Services) ----
+// ---- HTTPRoute (Gateway API: parentRefs name Services, GAMMA, or Gateways) ----
+/** A Service parent (TCPRoute's only kind; HTTPRoute and GRPCRoute also take Gateways: RouteParentRef). */
 export interface ParentRef {
   group: string;
   kind: 'Service';
@@ -100,7 +109,7 @@ export interface HTTPRouteRule {
   retry?: { codes?: number[]; attempts?: number; backoff?: string };
 }
 export interface HTTPRouteSpec {
-  parentRefs: ParentRef[];
+  parentRefs: RouteParentRef[];
   hostnames?: string[];
   rules: HTTPRouteRule[];
 }
@@ -193,7 +202,8 @@ import type { RequestAuthentication } from './request-authentication-types.js';
 export type { ExternalService, ExternalServiceSpec, ExternalPort, ExternalEndpoint, ExternalTls, ExternalProtocol } from './external-service.js';
 import type { ExternalService } from './external-service.js';
 
-export type Resource = Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | RequestAuthentication | ExternalService;
+export type Resource =
+  Service | HTTPRoute | MeshConfig | AuthorizationPolicy | TrafficPolicy | GRPCRoute | TCPRoute | RequestAuthentication | ExternalService | GatewayClass | Gateway | Secret;
 export type ResourceKind = Resource['kind'];
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'Service',
@@ -205,9 +215,12 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'TCPRoute',
   'RequestAuthentication',
   'ExternalService',
+  'GatewayClass',
+  'Gateway',
+  'Secret',
 ];
 /** Kinds without a namespace. */
-export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig'];
+export const CLUSTER_SCOPED_KINDS: readonly ResourceKind[] = ['MeshConfig', 'GatewayClass'];
 
 export const DEFAULT_MESH_CONFIG: MeshConfigSpec = {
   loadBalancer: 'RoundRobin',

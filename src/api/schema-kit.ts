@@ -23,6 +23,21 @@ export function closedObject<S extends z.ZodRawShape>(shape: S, unsupported: Rec
   return schema;
 }
 
+/**
+ * A closed object with a check across its fields (`superRefine`), still naming unknown fields
+ * with suggestions: zod's refinement returns a copy of the schema, which is registered too.
+ */
+export function refinedObject<S extends z.ZodRawShape>(
+  shape: S,
+  refine: (value: z.output<z.ZodObject<S, z.core.$strict>>, ctx: z.RefinementCtx<z.output<z.ZodObject<S, z.core.$strict>>>) => void,
+  unsupported: Record<string, string> = {},
+) {
+  const base = closedObject(shape, unsupported);
+  const schema = base.superRefine(refine);
+  closedShapes.set(schema, closedShapes.get(base)!);
+  return schema;
+}
+
 /** Adds a check to `schema`: `check` returns the reason the value is wrong, or `undefined`. */
 export function checked<T extends z.ZodType>(schema: T, check: (value: z.output<T>) => string | undefined): T {
   return schema.superRefine((value, ctx) => {

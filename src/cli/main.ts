@@ -10,6 +10,7 @@ import { register as registerCheck } from './commands/check.js';
 import { register as registerControlPlane } from './commands/control-plane.js';
 import { register as registerDelete } from './commands/delete.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerGateway } from './commands/gateway.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerProxy } from './commands/proxy.js';
 import { register as registerRun } from './commands/run.js';
@@ -27,6 +28,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerGet,
   registerDelete,
   registerProxy,
+  registerGateway,
   registerRun,
   registerBootstrap,
   registerDemo,

@@ -14,6 +14,9 @@ import type {
   TrafficPolicy,
 } from '../api/resource.js';
 import type { ProxyStatus } from '../api/proxy-status.js';
+import { describeParentRef } from '../api/route-parent-ref.js';
+import { GATEWAY, GATEWAY_CLASS, SECRET } from './output-gateway.js';
+import { formatAge } from './age.js';
 import type { ClientError } from './api-client.js';
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
@@ -29,26 +32,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** kubectl's short ages: `45s`, `3m12s`, `25m`, `5h10m`, `20h`, `3d4h`, `40d`, `2y3d`. */
-export function formatAge(since: string | undefined, now: Date): string {
-  const t = since ? Date.parse(since) : NaN;
-  if (Number.isNaN(t)) return '<unknown>';
-  const s = Math.max(0, Math.floor((now.getTime() - t) / 1000));
-  const m = Math.floor(s / 60);
-  const h = Math.floor(m / 60);
-  const d = Math.floor(h / 24);
-  const y = Math.floor(d / 365);
-  const two = (a: number, ua: string, b: number, ub: string) => (b === 0 ? `${a}${ua}` : `${a}${ua}${b}${ub}`);
-  if (s < 120) return `${s}s`;
-  if (m < 10) return two(m, 'm', s % 60, 's');
-  if (m < 180) return `${m}m`;
-  if (h < 8) return two(h, 'h', m % 60, 'm');
-  if (h < 48) return `${h}h`;
-  if (d < 8) return two(d, 'd', h % 24, 'h');
-  if (d < 730) return `${d}d`;
-  if (y < 8) return two(y, 'y', d % 365, 'd');
-  return `${y}y`;
-}
+export { formatAge } from './age.js';
 
 const labels = (m: Record<string, string> | undefined) =>
   m && Object.keys(m).length
@@ -57,7 +41,8 @@ const labels = (m: Record<string, string> | undefined) =>
         .join(',')
     : '<none>';
 
-interface Columns<R> {
+/** The columns of one kind's table. */
+export interface Columns<R> {
   headers: string[];
   wide: string[];
   row(r: R, now: Date): string[];
@@ -80,7 +65,7 @@ const HTTP_ROUTE: Columns<HTTPRoute> = {
   wide: ['BACKENDS'],
   row: (r, now) => [
     r.metadata.name,
-    r.spec.parentRefs.map((p) => `${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.port !== undefined ? `:${p.port}` : ''}`).join(','),
+    r.spec.parentRefs.map(describeParentRef).join(','),
     r.spec.hostnames?.length ? r.spec.hostnames.join(',') : '*',
     String(r.spec.rules.length),
     formatAge(r.metadata.creationTimestamp, now),
@@ -115,7 +100,7 @@ const backends = (refs: readonly { name: string; port: number; weight: number }[
 const GRPC_ROUTE: Columns<GRPCRoute> = {
   headers: ['NAME', 'PARENTS', 'RULES', 'AGE'],
   wide: ['BACKENDS'],
-  row: (r, now) => [r.metadata.name, parents(r.spec.parentRefs), String(r.spec.rules.length), formatAge(r.metadata.creationTimestamp, now)],
+  row: (r, now) => [r.metadata.name, r.spec.parentRefs.map(describeParentRef).join(','), String(r.spec.rules.length), formatAge(r.metadata.creationTimestamp, now)],
   wideRow: (r) => [r.spec.rules.map((rule) => backends(rule.backendRefs)).join(' | ')],
 };
 
@@ -175,6 +160,9 @@ const COLUMNS: { [K in ResourceKind]: Columns<Extract<Resource, { kind: K }>> } 
   TCPRoute: TCP_ROUTE,
   RequestAuthentication: REQUEST_AUTHENTICATION,
   ExternalService: EXTERNAL_SERVICE,
+  GatewayClass: GATEWAY_CLASS,
+  Gateway: GATEWAY,
+  Secret: SECRET,
 };
 
 /** A table of resources of one kind; a NAMESPACE column first when they span namespaces. */

@@ -27,6 +27,14 @@ const ALIASES: Readonly<Record<string, ResourceKind>> = {
   externalservice: 'ExternalService',
   externalservices: 'ExternalService',
   extsvc: 'ExternalService',
+  gatewayclass: 'GatewayClass',
+  gatewayclasses: 'GatewayClass',
+  gc: 'GatewayClass',
+  gateway: 'Gateway',
+  gateways: 'Gateway',
+  gtw: 'Gateway',
+  secret: 'Secret',
+  secrets: 'Secret',
 };
 const PROXY_ALIASES = ['proxy', 'proxies'];
 
@@ -40,6 +48,9 @@ const PLURALS: Readonly<Record<ResourceKind, string>> = {
   TCPRoute: 'tcproutes',
   RequestAuthentication: 'requestauthentications',
   ExternalService: 'externalservices',
+  GatewayClass: 'gatewayclasses',
+  Gateway: 'gateways',
+  Secret: 'secrets',
 };
 
 /** The kind a user's word names (case-insensitive), or `undefined`. */
@@ -57,7 +68,7 @@ export function resolveGetTarget(word: string): GetTarget | undefined {
 
 /** The words accepted, for error messages and help. */
 export const KIND_WORDS =
-  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes), externalservice (extsvc, externalservices)';
+  'service (svc, services), httproute (httproutes), meshconfig (meshconfigs), authorizationpolicy (authz, authorizationpolicies), trafficpolicy (trafficpolicies), grpcroute (grpcroutes), tcproute (tcproutes), requestauthentication (requestauthn, requestauthentications), externalservice (extsvc, externalservices), gatewayclass (gc, gatewayclasses), gateway (gtw, gateways), secret (secrets)';
 
 /** The REST API's URL name of a kind: `/api/v1/{plural}`. */
 export const pluralOf = (kind: ResourceKind): string => PLURALS[kind];

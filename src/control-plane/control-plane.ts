@@ -7,6 +7,7 @@ import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from '../api/telemetry.js';
 import { listen } from '../common/listen.js';
 import { createLogger } from '../common/log.js';
 import { MeshStateCache } from './mesh-state-cache.js';
+import { resourceStatus } from './gateway-status.js';
 import { readWorkloadsFile, RegistryFile, WorkloadRegistry } from './registry/index.js';
 import { createRestApi } from './rest-api/index.js';
 import { openFileStore, type FileStore } from './store/index.js';
@@ -152,7 +153,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const dashboard = createDashboardHandler();
     // Operator tokens guard every API route (resources, CA, tokens, telemetry); sidecars post
     // their spans with their workload certificate. The dashboard's static files are open.
-    const restApi = createRestApi({ store: withWriteTiming(store, (s) => metrics.observeStoreWrite(s)), parseResource, proxies: () => server.proxies() });
+    const restApi = createRestApi({
+      store: withWriteTiming(store, (s) => metrics.observeStoreWrite(s)),
+      parseResource,
+      proxies: () => server.proxies(),
+      statusOf: (r) => resourceStatus(cache.state, () => server.proxies(), r),
+    });
     const secured = securedRestApi(
       (req, res) => {
         if (!metrics.serve(req, res) && !telemetry(req, res)) restApi(req, res);

@@ -5,11 +5,14 @@ import {
   DEFAULT_MESH_CONFIG,
   type AuthorizationPolicy,
   type ExternalService,
+  type Gateway,
+  type GatewayClass,
   type HTTPRoute,
   type GRPCRoute,
   type MeshConfig,
   type RequestAuthentication,
   type Resource,
+  type Secret,
   type Service,
   type TCPRoute,
   type TrafficPolicy,
@@ -71,6 +74,9 @@ export class MeshStateCache {
     const tcpRoutes: TCPRoute[] = [];
     const requestAuthentications: RequestAuthentication[] = [];
     const externalServices: ExternalService[] = [];
+    const gatewayClasses: GatewayClass[] = [];
+    const gateways: Gateway[] = [];
+    const secrets: Secret[] = [];
     let meshConfig: MeshConfig | undefined;
     for (const r of this.#resources.values()) {
       if (r.kind === 'AuthorizationPolicy') authorizationPolicies.push(r);
@@ -82,9 +88,25 @@ export class MeshStateCache {
       else if (r.kind === 'TCPRoute') tcpRoutes.push(r);
       else if (r.kind === 'RequestAuthentication') requestAuthentications.push(r);
       else if (r.kind === 'ExternalService') externalServices.push(r);
+      else if (r.kind === 'GatewayClass') gatewayClasses.push(r);
+      else if (r.kind === 'Gateway') gateways.push(r);
+      else if (r.kind === 'Secret') secrets.push(r);
     }
     const mesh = meshConfig?.spec ?? DEFAULT_MESH_CONFIG;
-    this.#state = { services, httpRoutes, authorizationPolicies, meshConfig: mesh, trafficPolicies, grpcRoutes, tcpRoutes, requestAuthentications, externalServices };
+    this.#state = {
+      services,
+      httpRoutes,
+      authorizationPolicies,
+      meshConfig: mesh,
+      trafficPolicies,
+      grpcRoutes,
+      tcpRoutes,
+      requestAuthentications,
+      externalServices,
+      gatewayClasses,
+      gateways,
+      secrets,
+    };
     if (this.vips)
       this.#state.virtualIps = this.vips.update([...services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`), ...externalVipKeys(externalServices)], mesh.virtualIpRange);
   }

@@ -18,6 +18,7 @@ import { TcpListener } from './listeners/tcp-listener.js';
 import type { ProxyMetrics } from './metrics/proxy-metrics.js';
 import { EndpointRegistry } from './pool/endpoint-registry.js';
 import type { TlsSource } from './identity/proxy-identity.js';
+import type { GatewayCertificates } from './identity/gateway-certificates.js';
 import { ClusterRuntimes } from './resilience/cluster-runtime.js';
 import { anonymousTelemetry, type ProxyTelemetry } from './telemetry/proxy-telemetry.js';
 import type { TcpConnection, TcpService } from './tcp/tcp-layer.js';
@@ -35,6 +36,8 @@ export interface DataPlaneOptions {
   readonly downstreamLimits?: Partial<DownstreamLimits>;
   /** The workload identity for mTLS listeners and clusters (none: such configs are refused). */
   readonly tls?: TlsSource;
+  /** A gateway's: the certificates of its HTTPS listeners (from SDS). */
+  readonly gatewayCertificates?: GatewayCertificates;
 }
 
 /** A listener the config asked for that could not be bound. */
@@ -75,6 +78,7 @@ export class DataPlane {
   private current: RuntimeConfig = EMPTY_CONFIG;
   private readonly endpoints: EndpointRegistry;
   private readonly tls: TlsSource | undefined;
+  private readonly gatewayCertificates: GatewayCertificates | undefined;
   private readonly runtimes: ClusterRuntimes;
   /** Bound listeners by listenerKey. */
   private readonly open = new Map<string, OpenListener>();
@@ -98,6 +102,7 @@ export class DataPlane {
     this.drainGraceMs = opts.drainGraceMs ?? 5000;
     this.downstreamLimits = { ...DEFAULT_DOWNSTREAM_LIMITS, ...opts.downstreamLimits };
     this.tls = opts.tls;
+    this.gatewayCertificates = opts.gatewayCertificates;
     this.runtimes = new ClusterRuntimes((service) => opts.metrics.clusterEvents(service));
     const pending = this.runtimes.pending;
     this.endpoints = new EndpointRegistry(
@@ -262,7 +267,7 @@ export class DataPlane {
 
   private async openListener(l: ListenerConfig, snapshot: PlaneSnapshot): Promise<{ ok: true; value: OpenListener } | { ok: false; code: ProxyErrorCode; reason: string }> {
     if (l.protocol === 'http') {
-      const r = await HttpListener.open(this.httpScope(l, snapshot), this.logger, this.tls, this.inboundHandshakes, this.guard(l));
+      const r = await HttpListener.open(this.httpScope(l, snapshot), this.logger, this.tls, this.inboundHandshakes, this.guard(l), this.gatewayCertificates);
       return r.ok ? { ok: true, value: { kind: 'http', config: l, listener: r.value } } : { ok: false, code: r.error.code, reason: r.error.message };
     }
     if (l.protocol === 'capture') {

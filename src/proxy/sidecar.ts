@@ -16,6 +16,7 @@ import { ProxyMetrics } from './metrics/proxy-metrics.js';
 import { ProxyTelemetry, workloadName } from './telemetry/proxy-telemetry.js';
 import { XdsClient } from './xds/xds-client.js';
 import { ProxyIdentity } from './identity/proxy-identity.js';
+import { GatewayCertificates } from './identity/gateway-certificates.js';
 import { loadOriginalDst } from './capture/original-dst.js';
 import { meshNames, startDnsResponder, type DnsResponder } from './dns/dns-responder.js';
 import { appProbe, type ProbeSpec } from './readiness/app-probe.js';
@@ -76,7 +77,7 @@ export interface RunningSidecar {
 
 /** The default node id: the address and port other proxies reach this one on, and the service. */
 export function defaultNodeId(m: ProxyMetadata): string {
-  return `sidecar~${m.address}:${m.inbound[0]?.port ?? m.adminPort}~${m.service}.${m.namespace}`;
+  return `${m.kind === 'gateway' ? 'gateway' : 'sidecar'}~${m.address}:${m.inbound[0]?.port ?? m.adminPort}~${m.service}.${m.namespace}`;
 }
 
 /**
@@ -111,9 +112,19 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     ...(xdsSocket !== undefined ? { controlPlaneSpanSocket: otlpSocketBeside(xdsSocket) } : {}),
     logger: createLogger('proxy.telemetry'),
   });
-  const dataPlane = new DataPlane({ metrics, telemetry, logger: createLogger('proxy.data-plane'), drainGraceMs: opts.drainMs, tls: identity });
+  // A gateway's HTTPS listeners terminate TLS with certificates its control plane sends it over SDS.
+  const gatewayCertificates = m.kind === 'gateway' ? new GatewayCertificates() : undefined;
+  const dataPlane = new DataPlane({
+    metrics,
+    telemetry,
+    logger: createLogger('proxy.data-plane'),
+    drainGraceMs: opts.drainMs,
+    tls: identity,
+    ...(gatewayCertificates ? { gatewayCertificates } : {}),
+  });
   const xds = new XdsClient({
     identity,
+    ...(gatewayCertificates ? { gatewayCertificates } : {}),
     ...(opts.joinToken ? { joinToken: opts.joinToken } : {}),
     ...(opts.xdsAddress.startsWith('unix:') ? {} : { credentials: () => xdsCredentials(opts.controlPlaneRoots, identity.trustBundlePem) }),
     server: opts.xdsAddress,

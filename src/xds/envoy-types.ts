@@ -69,6 +69,8 @@ export interface FilterChainMatch {
   transportProtocol?: string;
   /** What protocol detection saw: `http/1.1`, `h2c`. */
   applicationProtocols?: string[];
+  /** Gateway HTTPS listeners: the TLS SNI names (exact or `*.suffix`) this chain serves. */
+  serverNames?: string[];
 }
 export type NetworkFilter =
   { name: 'envoy.filters.network.http_connection_manager'; typedConfig: HttpConnectionManager } | { name: 'envoy.filters.network.tcp_proxy'; typedConfig: TcpProxy };

@@ -84,3 +84,10 @@ export function serviceDnsNames(service: string, namespace: string): string[] {
   if (namespace === 'default') names.push(`${service}.mesh`);
   return names;
 }
+
+/** The SDS secrets that may carry a private key: a gateway's listener certificates, `gateway~NAMESPACE~NAME`, sent to that gateway only. */
+export const GATEWAY_SECRET_PREFIX = 'gateway~';
+export const gatewaySecretName = (namespace: string, name: string): string => `${GATEWAY_SECRET_PREFIX}${namespace}~${name}`;
+
+/** The listener and route table of one gateway port: `gateway|8443`. */
+export const gatewayPortName = (port: number): string => `gateway|${port}`;

@@ -67,7 +67,7 @@ test('a proxyless gRPC node may not claim sidecar listeners, and its server port
   });
   assert.deepEqual(parseProxyMetadata({ kind: 'ambient', service: 's', address: '127.0.0.1', adminPort: 1 }), {
     ok: false,
-    error: ['metadata.kind: must be one of sidecar, grpc, got "ambient"'],
+    error: ['metadata.kind: must be one of sidecar, grpc, gateway, got "ambient"'],
   });
   assert.equal(parseProxyMetadata({ service: 's', address: '127.0.0.1' }).ok, false, 'a sidecar still needs its admin port');
 });
@@ -155,4 +155,25 @@ for (const [name, raw, problems] of cases) {
 test('structToJson and jsonToStruct are inverse for nested values', () => {
   const json = { a: 'x', b: 2.5, c: true, d: null, e: [1, 'y', { f: false }], g: {} };
   assert.deepEqual(structToJson(jsonToStruct(json)), json);
+});
+
+test('a gateway node (kind gateway) round-trips and refuses inbound ports, upstreams and capture', () => {
+  const m: ProxyMetadata = { kind: 'gateway', service: 'edge', namespace: 'web', labels: {}, address: '0.0.0.0', inbound: [], upstreams: [], adminPort: 15000 };
+  assert.deepEqual(parseProxyMetadata(structToJson(proxyMetadataToStruct(m))), { ok: true, value: m });
+  const r = parseProxyMetadata({
+    kind: 'gateway',
+    service: 'edge',
+    address: '0.0.0.0',
+    adminPort: 15000,
+    inbound: [{ port: 8080, appPort: 3000 }],
+    upstreams: [],
+    httpProxyPort: 15001,
+  });
+  assert.deepEqual(r, {
+    ok: false,
+    error: [
+      'metadata.inbound: a gateway (kind gateway) has no inbound: its listeners come from its Gateway; remove it',
+      'metadata.httpProxyPort: a gateway (kind gateway) has no httpProxyPort: its listeners come from its Gateway; remove it',
+    ],
+  });
 });

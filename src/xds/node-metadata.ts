@@ -25,12 +25,13 @@ export interface Upstream {
 }
 
 /**
- * What kind of data plane the node is: a Trellis (or Envoy) sidecar, or a proxyless gRPC
+ * What kind of data plane the node is: a Trellis (or Envoy) sidecar, a proxyless gRPC
  * application (through `trellis bootstrap --grpc`), which asks for listeners by target name
- * and has no admin listener of its own.
+ * and has no admin listener of its own, or an ingress gateway (`trellis gateway`): a proxy
+ * with no workload, whose listeners come from the Gateway named like its service.
  */
-export type NodeKind = 'sidecar' | 'grpc';
-export const NODE_KINDS: readonly NodeKind[] = ['sidecar', 'grpc'];
+export type NodeKind = 'sidecar' | 'grpc' | 'gateway';
+export const NODE_KINDS: readonly NodeKind[] = ['sidecar', 'grpc', 'gateway'];
 
 export interface ProxyMetadata {
   /** Absent: `sidecar`. */
@@ -199,6 +200,14 @@ export function parseProxyMetadata(raw: unknown): Result<ProxyMetadata, string[]
     inbound.forEach((e, i) => {
       if (e.port !== e.appPort) problems.push(`metadata.inbound[${i}]: a proxyless gRPC server listens itself, so port and appPort must be equal, got ${e.port} and ${e.appPort}`);
     });
+  }
+  if (kind === 'gateway') {
+    // A gateway fronts no application: its listeners are its Gateway's.
+    for (const field of ['inbound', 'upstreams', 'httpProxyPort', 'capture'] as const) {
+      const v = raw[field];
+      if (v !== undefined && !(Array.isArray(v) && v.length === 0))
+        problems.push(`metadata.${field}: a gateway (kind gateway) has no ${field}: its listeners come from its Gateway; remove it`);
+    }
   }
   const httpProxyPort = raw.httpProxyPort === undefined ? undefined : port(raw.httpProxyPort, 'metadata.httpProxyPort', problems);
   const adminSocket = raw.adminSocket === undefined ? undefined : socketPath(raw.adminSocket, 'metadata.adminSocket', problems);

@@ -62,9 +62,12 @@ export interface TransportSocket {
   typedConfig: UpstreamTlsContext | DownstreamTlsContext;
 }
 
-/** An SDS Secret: the workload's chain (no key: it stays in the proxy) or the trust bundle. */
+/**
+ * An SDS Secret: the workload's chain (no key: it stays in the proxy), the trust bundle, or a
+ * gateway's certificate with its key (only under the `gateway~` prefix, only to that gateway).
+ */
 export interface Secret {
   name: string;
-  tlsCertificate?: { certificateChain: DataSource };
+  tlsCertificate?: { certificateChain: DataSource; privateKey?: DataSource };
   validationContext?: { trustedCa: DataSource };
 }

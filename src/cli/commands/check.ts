@@ -8,6 +8,7 @@ import { processIo, type CliIo } from '../io.js';
 import { typeName } from '../output.js';
 import { createTelemetryClient, type TelemetryClient } from '../telemetry-client.js';
 import { DEFAULT_SERVICE_THRESHOLDS, serviceLines, type ServiceThresholds } from './check-services.js';
+import { gatewayLines, type WithStatus } from './check-gateways.js';
 import { parseWindowFlag } from './stat.js';
 
 export type Verdict = 'ok' | 'FAIL' | 'warn' | 'skip';
@@ -109,6 +110,9 @@ export async function checkMesh(client: TelemetryClient, thresholds: ServiceThre
       ? { verdict: 'FAIL', check: 'no NACKs', detail: refusing.join('; ') }
       : { verdict: 'ok', check: 'no NACKs', detail: older === 0 ? 'no proxy refused any config' : `${older} earlier NACK(s), none for the config in effect now` },
   );
+  const [gateways, httpRoutes, grpcRoutes] = await Promise.all(['gateways', 'httproutes', 'grpcroutes'].map((k) => client.getJson<{ items: WithStatus[] }>(`/api/v1/${k}`)));
+  // Listing needs a token; without one the gateway lines are left out, as the resources are.
+  if (gateways!.ok && httpRoutes!.ok && grpcRoutes!.ok) lines.push(...gatewayLines(gateways!.value.items, [...httpRoutes!.value.items, ...grpcRoutes!.value.items]));
   const stat = await client.stat(windowSeconds);
   if (!stat.ok) lines.push({ verdict: 'FAIL', check: 'telemetry collected', detail: stat.error });
   else {

@@ -1,7 +1,7 @@
 // `trellis proxy`: runs one sidecar proxy, configured by the control plane over xDS.
 import type { Command } from 'commander';
 import { CA_FILE_ENV, readTrustBundle, trustBundleFile } from '../../common/control-plane-trust.js';
-import { defaultNodeId, startSidecar } from '../../proxy/index.js';
+import { defaultNodeId, startSidecar, type SidecarOptions } from '../../proxy/index.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import { addLifecycleOptions, sidecarLifecycle, type LifecycleOptions } from '../lifecycle-flags.js';
 import { collectValid, hostPort, parseHostPort, parseInbound, parseLabel, parseUpstream, portList, socketPathFlag, xdsTarget } from '../flags.js';
@@ -55,6 +55,36 @@ export function metadataFromFlags(opts: Options): ProxyMetadata {
   };
 }
 
+/** What `trellis proxy` and `trellis gateway` share on their command lines besides the node metadata. */
+export type ProxyProcessOptions = LifecycleOptions & { id?: string; xdsAddress: string; joinToken?: string; caFile?: string; accessLogFile?: string };
+
+/** Runs a proxy with `metadata` until SIGINT or SIGTERM (a second one cuts the drain short), then drains and closes it. */
+export async function runProxyProcess(command: string, metadata: ProxyMetadata, opts: ProxyProcessOptions, extra: Pick<SidecarOptions, 'dnsUpstream'> = {}): Promise<void> {
+  const joinToken = opts.joinToken ?? process.env[JOIN_TOKEN_ENV];
+  if (!joinToken) process.stderr.write(`${command}: no join token (--join-token or $${JOIN_TOKEN_ENV}); the control plane will refuse this proxy\n`);
+  const caFile = trustBundleFile(opts.caFile);
+  const sidecar = await startSidecar({
+    id: opts.id ?? defaultNodeId(metadata),
+    metadata,
+    xdsAddress: opts.xdsAddress,
+    ...sidecarLifecycle(opts),
+    ...(joinToken ? { joinToken } : {}),
+    ...(caFile !== undefined ? { controlPlaneRoots: readTrustBundle(caFile) } : {}),
+    ...extra,
+    ...(opts.accessLogFile !== undefined ? { accessLogFile: opts.accessLogFile } : {}),
+  });
+  // Stay subscribed while closing: a repeated signal (trellis run's supervisor sends one after the
+  // process group's) would otherwise kill the proxy mid-drain, its admin socket file left behind.
+  // The first signal drains and closes; a repeated one cuts the drain delay short.
+  let signals = 0;
+  await new Promise<void>((resolve) => {
+    const onSignal = () => (signals++ === 0 ? resolve() : sidecar.hurry());
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await sidecar.close();
+}
+
 export function register(program: Command): void {
   const command = program
     .command('proxy')
@@ -96,28 +126,6 @@ export function register(program: Command): void {
     .action(async (opts: Options & { joinToken?: string; caFile?: string }) => {
       const metadata = metadataFromFlags(opts);
       const dnsUpstream = opts.dnsUpstream ? parseHostPort(opts.dnsUpstream, '--dns-upstream') : undefined;
-      const joinToken = opts.joinToken ?? process.env[JOIN_TOKEN_ENV];
-      if (!joinToken) process.stderr.write(`trellis proxy: no join token (--join-token or $${JOIN_TOKEN_ENV}); the control plane will refuse this proxy\n`);
-      const caFile = trustBundleFile(opts.caFile);
-      const sidecar = await startSidecar({
-        id: opts.id ?? defaultNodeId(metadata),
-        metadata,
-        xdsAddress: opts.xdsAddress,
-        ...sidecarLifecycle(opts),
-        ...(joinToken ? { joinToken } : {}),
-        ...(caFile !== undefined ? { controlPlaneRoots: readTrustBundle(caFile) } : {}),
-        ...(dnsUpstream ? { dnsUpstream: { address: dnsUpstream.host, port: dnsUpstream.port } } : {}),
-        ...(opts.accessLogFile !== undefined ? { accessLogFile: opts.accessLogFile } : {}),
-      });
-      // Stay subscribed while closing: a repeated signal (trellis run's supervisor sends one after the
-      // process group's) would otherwise kill the proxy mid-drain, its admin socket file left behind.
-      // The first signal drains and closes; a repeated one cuts the drain delay short.
-      let signals = 0;
-      await new Promise<void>((resolve) => {
-        const onSignal = () => (signals++ === 0 ? resolve() : sidecar.hurry());
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
-      await sidecar.close();
+      await runProxyProcess('trellis proxy', metadata, opts, dnsUpstream ? { dnsUpstream: { address: dnsUpstream.host, port: dnsUpstream.port } } : {});
     });
 }

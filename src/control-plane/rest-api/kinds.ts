@@ -11,6 +11,9 @@ const PLURALS: Readonly<Record<string, ResourceKind>> = {
   tcproutes: 'TCPRoute',
   requestauthentications: 'RequestAuthentication',
   externalservices: 'ExternalService',
+  gatewayclasses: 'GatewayClass',
+  gateways: 'Gateway',
+  secrets: 'Secret',
 };
 
 /** The kind a URL plural names, or `undefined`. */

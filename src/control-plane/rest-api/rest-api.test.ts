@@ -8,6 +8,7 @@ import { createMemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
 import { createRestApi } from './rest-api.js';
 import type { ProxyStatus, RestApiDeps } from './types.js';
+import { selfSigned, tlsSecretDoc } from '../../api/testing/self-signed.js';
 
 const svc = (name: string, extra: { namespace?: string; port?: number } = {}) => ({
   apiVersion: 'v1',
@@ -114,7 +115,8 @@ test('problems of a document without kind or name are labelled by their index', 
     {
       resource: 'resources[1]',
       path: 'kind',
-      message: 'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute, RequestAuthentication, ExternalService)',
+      message:
+        'required (one of Service, HTTPRoute, MeshConfig, AuthorizationPolicy, TrafficPolicy, GRPCRoute, TCPRoute, RequestAuthentication, ExternalService, GatewayClass, Gateway, Secret)',
     },
   ]);
 });
@@ -388,4 +390,27 @@ test('a body nested deeper than the limit is a 400 that says so, not a stack ove
   const r = await api.call('POST', '/api/v1/apply', `{"resources":[${'['.repeat(50_000)}${']'.repeat(50_000)}]}`);
   assert.equal(r.status, 400);
   assert.match(r.body.error.message, /nests deeper than 66 levels/);
+});
+
+test('a Secret is answered without its private key (get, list, apply answers), and a Gateway with the status statusOf computes', async (t) => {
+  const api = await startApi(t, { statusOf: (r) => (r.kind === 'Gateway' ? { conditions: [{ type: 'Programmed', status: 'False', reason: 'Pending' }] } : undefined) });
+  const pair = await selfSigned(['shop.example.com']);
+  const doc = tlsSecretDoc('shop-cert', 'default', pair);
+  const gateway = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'edge' },
+    spec: { gatewayClassName: 'trellis', listeners: [{ name: 'http', port: 8080, protocol: 'HTTP' }] },
+  };
+  assert.equal((await api.call('POST', '/api/v1/apply', { resources: [doc, gateway] })).status, 200);
+  const key = doc.data['tls.key'];
+  const one = await api.call('GET', '/api/v1/secrets/default/shop-cert');
+  assert.equal(one.status, 200);
+  assert.equal(one.body.data['tls.crt'], doc.data['tls.crt']);
+  const list = await api.call('GET', '/api/v1/secrets');
+  const put = await api.call('PUT', '/api/v1/secrets/default/shop-cert', doc);
+  for (const body of [one.body, list.body, put.body]) assert.ok(!JSON.stringify(body).includes(key), 'the key was answered');
+  assert.ok(JSON.stringify((await api.store.list('Secret')).items).includes(key), 'the store keeps the key');
+  const g = await api.call('GET', '/api/v1/gateways/default/edge');
+  assert.deepEqual(g.body.status, { conditions: [{ type: 'Programmed', status: 'False', reason: 'Pending' }] });
 });

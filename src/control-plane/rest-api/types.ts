@@ -13,6 +13,8 @@ export interface RestApiDeps {
   parseResource: (raw: unknown) => Result<Resource, Problem[]>;
   /** Connected proxies and their sync state (the xDS server's view); none when absent. */
   proxies?: () => ProxyStatus[];
+  /** The status the control plane computes for a resource (Gateway API kinds), answered under `status`; none when absent. */
+  statusOf?: (r: Resource) => object | undefined;
   /** Largest accepted request body (default 4 MiB). */
   maxBodyBytes?: number;
 }

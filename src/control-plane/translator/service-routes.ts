@@ -1,7 +1,7 @@
 // The routes of one Service port, by GAMMA: without an HTTPRoute attached, all requests go to
 // the Service's own cluster; with one, only requests that match a rule are routed, to the
 // rule's backends, and the rest get 404 (no route matches).
-import type { BackendRef, HTTPRoute, HTTPRouteRule, ParentRef, Service, ServicePort } from '../../api/resource.js';
+import type { BackendRef, HTTPRoute, HTTPRouteRule, RouteParentRef, Service, ServicePort } from '../../api/resource.js';
 import type { Duration, Route, RouteAction } from '../../xds/envoy-types.js';
 import { outboundClusterName, serviceHost } from '../../xds/names.js';
 import { compareMatches, routeId, type RankedMatch } from './route-precedence.js';
@@ -25,10 +25,9 @@ const NO_POLICIES: PolicyLookup = () => undefined;
 /** Every route sets a zero timeout: Envoy's default of 15 s would cut streams; the Gateway API has no default timeout. */
 export const NO_TIMEOUT: Duration = { seconds: 0 };
 
-function attaches(ref: ParentRef, route: HTTPRoute, service: Service, port: ServicePort): boolean {
+function attaches(ref: RouteParentRef, route: HTTPRoute, service: Service, port: ServicePort): boolean {
   return (
     ref.kind === 'Service' &&
-    (ref.group === '' || ref.group === 'core') &&
     ref.name === service.metadata.name &&
     (ref.namespace ?? route.metadata.namespace) === service.metadata.namespace &&
     (ref.port === undefined || ref.port === port.port)
@@ -69,6 +68,15 @@ export function serviceRoutes(
     return { routes: [{ name: 'default', match: { prefix: '/' }, route: action }], warnings: [], host };
   }
   const warnings: string[] = [];
+  return { routes: rankedRoutes(attached, lookup, policy, policies, warnings), warnings, host };
+}
+
+/**
+ * The Envoy routes of `attached` HTTPRoutes' rules in Gateway API precedence order (see
+ * compareMatches): matches, filters, weights, timeouts and retries over `parentPolicy` (the
+ * Service's TrafficPolicy; none at a gateway). Problems are added to `warnings`.
+ */
+export function rankedRoutes(attached: readonly HTTPRoute[], lookup: ServiceLookup, parentPolicy: ReturnType<PolicyLookup>, policies: PolicyLookup, warnings: string[]): Route[] {
   const ranked: (RankedMatch & { action: RouteAction | undefined; filters: FilterFields })[] = [];
   for (const route of attached) {
     route.spec.rules.forEach((rule, ruleIndex) => {
@@ -83,7 +91,7 @@ export function serviceRoutes(
       const action = filters.redirect ? undefined : ruleAction(route, rule, ruleIndex, lookup, warnings);
       if (!action && !filters.redirect) return;
       if (action) {
-        withRulePolicy(action, route, rule, policy, policies);
+        withRulePolicy(action, route, rule, parentPolicy, policies);
         Object.assign(action, filters.action);
       }
       const matches = rule.matches.length > 0 ? rule.matches : [{ path: DEFAULT_PATH }];
@@ -91,13 +99,12 @@ export function serviceRoutes(
     });
   }
   ranked.sort(compareMatches);
-  const routes = ranked.map((m): Route => {
+  return ranked.map((m): Route => {
     const out: Route = { name: `${routeId(m.route)}/rules[${m.ruleIndex}].matches[${m.matchIndex}]`, match: routeMatch(m.match), ...m.filters.route };
     if (m.filters.redirect) out.redirect = m.filters.redirect(m.match);
     else out.route = { ...m.action!, ...m.filters.pathRewrite?.(m.match) };
     return out;
   });
-  return { routes, warnings, host };
 }
 
 /** Adds the rule's timeout and retries (over the parent's policy) and the backends' ring-hash key to `action`. */
@@ -140,7 +147,8 @@ function ruleAction(route: HTTPRoute, rule: HTTPRouteRule, ruleIndex: number, lo
   return { weightedClusters: { clusters: [...weights].map(([name, value]) => ({ name, weight: { value } })) }, timeout: NO_TIMEOUT };
 }
 
-function backendCluster(ref: BackendRef, route: HTTPRoute, lookup: ServiceLookup): string | { problem: string } {
+/** The outbound cluster of a backendRef, or why it has none (BackendNotFound in a route's status). */
+export function backendCluster(ref: BackendRef, route: HTTPRoute, lookup: ServiceLookup): string | { problem: string } {
   const namespace = ref.namespace ?? route.metadata.namespace;
   if (ref.kind !== 'Service') return { problem: `kind ${JSON.stringify(ref.kind)} is not supported (expected Service)` };
   const service = lookup(namespace, ref.name);

@@ -5,7 +5,8 @@ import {
   type HTTPRoute,
   type HTTPRouteRule,
   type MeshConfigSpec,
-  type ParentRef,
+  type GatewayParentRef,
+  type ServiceParentRef,
   type Service,
   type TrafficPolicy,
   type GRPCRoute,
@@ -32,7 +33,7 @@ export function service(
 
 export function httpRoute(
   name: string,
-  parents: (Partial<ParentRef> & { name: string })[],
+  parents: ((Partial<ServiceParentRef> & { name: string }) | GatewayParentRef)[],
   rules: Partial<HTTPRouteRule>[],
   opts: { namespace?: string; created?: string } = {},
 ): HTTPRoute {
@@ -41,7 +42,7 @@ export function httpRoute(
     kind: 'HTTPRoute',
     metadata: { name, namespace: opts.namespace ?? 'default', ...(opts.created ? { creationTimestamp: opts.created } : {}) },
     spec: {
-      parentRefs: parents.map((p) => ({ group: '', kind: 'Service' as const, ...p })),
+      parentRefs: parents.map((p) => (p.kind === 'Gateway' ? p : { ...p, group: '' as const, kind: 'Service' as const })),
       rules: rules.map((r) => ({ matches: r.matches ?? [], backendRefs: r.backendRefs ?? [], ...(r.name ? { name: r.name } : {}) })),
     },
   };

@@ -20,6 +20,7 @@ import { applicablePolicies, rbacRules, withRbac } from './authorization.js';
 import { applicableRequestAuthentications, issuersOf, jwtAuthnFilter, withJwt } from './request-authentication.js';
 import { assembleSnapshot } from './snapshot-assembly.js';
 import { translateProxyless } from './proxyless-client.js';
+import { translateGateway } from './gateway-listeners.js';
 import { strictCapturedPeers } from './undeclared-ports.js';
 import { externalView } from './external-services.js';
 import { DETECTED_HTTP } from './capture-listeners.js';
@@ -31,6 +32,7 @@ import { DETECTED_HTTP } from './capture-listeners.js';
  */
 export function translate(input: TranslatorInput, proxy: ProxyNode): Snapshot {
   if (proxy.kind === 'grpc') return translateProxyless(input, proxy);
+  if (proxy.kind === 'gateway') return translateGateway(input, proxy);
   const view = meshView(input);
   const warnings = new Set<string>(view.warnings);
   const listeners: Listener[] = [];

@@ -1,8 +1,22 @@
 // The translator's input (the mesh's resources and workloads) and output (one snapshot per proxy).
-import type { AuthorizationPolicy, ExternalService, GRPCRoute, HTTPRoute, MeshConfigSpec, RequestAuthentication, Service, TCPRoute, TrafficPolicy } from '../../api/resource.js';
+import type {
+  AuthorizationPolicy,
+  ExternalService,
+  Gateway,
+  GatewayClass,
+  GRPCRoute,
+  HTTPRoute,
+  MeshConfigSpec,
+  RequestAuthentication,
+  Secret,
+  Service,
+  TCPRoute,
+  TrafficPolicy,
+} from '../../api/resource.js';
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } from '../../xds/envoy-types.js';
 import type { ProxyMetadata } from '../../xds/node-metadata.js';
 import type { ResourceTypeUrl } from '../../xds/type-urls.js';
+import type { Secret as TlsCertificateSecret } from '../../xds/tls-types.js';
 import type { Workload } from '../registry/workload.js';
 
 /** A fetched JWK Set: its JSON when one was ever obtained, and the last failure when the latest attempt failed. */
@@ -28,6 +42,10 @@ export interface MeshState {
   jwks?: ReadonlyMap<string, FetchedJwks>;
   /** Services outside the mesh that proxies may reach; absent means none. */
   externalServices?: readonly ExternalService[];
+  /** Gateway API: classes, Gateways and the TLS Secrets their listeners name; absent means none. */
+  gatewayClasses?: readonly GatewayClass[];
+  gateways?: readonly Gateway[];
+  secrets?: readonly Secret[];
   /** Each Service's virtual IP by `ns/name`, and each external host's by `external/<host>` (transparent mode); none when absent. */
   virtualIps?: ReadonlyMap<string, string>;
   /** The control plane's own OTLP/HTTP receiver (base URL), for tracing when the MeshConfig names no collector. */
@@ -64,6 +82,8 @@ export interface Snapshot {
   versions: Readonly<Record<ResourceTypeUrl, string>>;
   /** Problems met while translating (unknown upstream, backend that does not exist, ...), each once. */
   warnings: readonly string[];
+  /** A gateway's certificates and keys (SDS, names `gateway~NS~SECRET`), which the xDS server sends with its own secrets. */
+  gatewaySecrets?: ReadonlyMap<string, TlsCertificateSecret>;
   /** SDS secrets of this proxy (added by the xDS server, never by the translator) and their version. */
   secrets?: ReadonlyMap<string, object>;
   secretsVersion?: string;

@@ -207,7 +207,7 @@ export class XdsServer {
       const record = this.#records.get(w.id);
       return {
         id: w.id,
-        ...(record?.kind === 'grpc' ? { kind: record.kind } : {}),
+        ...(record !== undefined && record.kind !== 'sidecar' ? { kind: record.kind } : {}),
         ...(record?.userAgent !== undefined ? { userAgent: { ...record.userAgent } } : {}),
         service: w.service,
         namespace: w.namespace,
@@ -551,9 +551,10 @@ function rootSecret(bundle: string): Secret {
   return { name: ROOT_SECRET, validationContext: { trustedCa: { inlineString: bundle } } };
 }
 
-/** `snapshot` with `secrets` and their version (no secrets: unchanged). */
+/** `snapshot` with `secrets` (and a gateway's certificates the translator gave it) and their version (no secrets: unchanged). */
 function withSecrets(snapshot: Snapshot, secrets: ReadonlyMap<string, Secret>): Snapshot {
-  if (secrets.size === 0) return snapshot;
-  const sorted = new Map([...secrets].sort(([a], [b]) => (a < b ? -1 : 1)));
+  const all = snapshot.gatewaySecrets ? [...secrets, ...snapshot.gatewaySecrets] : [...secrets];
+  if (all.length === 0) return snapshot;
+  const sorted = new Map(all.sort(([a], [b]) => (a < b ? -1 : 1)));
   return { ...snapshot, secrets: sorted, secretsVersion: typeVersion(sorted) };
 }

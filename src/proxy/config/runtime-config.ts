@@ -46,6 +46,8 @@ export interface HttpListenerConfig {
   readonly httpProxy: boolean;
   /** Inbound mTLS, when the listener terminates it. */
   readonly tls?: InboundTls;
+  /** A gateway's HTTPS: TLS terminated with its own certificates, chosen by SNI; no client certificate. */
+  readonly terminate?: TerminatingTls;
   /** Authorization (RBAC) evaluated in order on every request; absent: none. */
   readonly authz?: readonly AuthzRules[];
   /** Request authentication (end-user JWTs), before authorization; absent: none. */
@@ -113,6 +115,13 @@ import type { SafeRegex } from './safe-regex.js';
 /** strict: TLS with a client certificate chaining to the mesh roots, nothing else; permissive: plaintext accepted too. */
 export interface InboundTls {
   readonly mode: 'strict' | 'permissive';
+}
+
+/** A gateway HTTPS listener's certificates (SDS `gateway~` secret names) by SNI name, and those for clients whose SNI no chain names. */
+export interface TerminatingTls {
+  /** In the listener's order; `serverNames` exact or `*.suffix`, empty: any name. */
+  readonly chains: readonly { readonly serverNames: readonly string[]; readonly secrets: readonly string[] }[];
+  readonly defaultSecrets?: readonly string[];
 }
 
 /** Outbound mTLS: the server must present one of these SPIFFE IDs. */

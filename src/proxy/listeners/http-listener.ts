@@ -22,6 +22,8 @@ import { H2ResetGuard } from './h2-reset-guard.js';
 import { bind, listenerKey, type Listener } from './listener.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import { MeshTlsAcceptor } from './mesh-tls-accept.js';
+import { GatewayTlsAcceptor } from './gateway-tls-accept.js';
+import type { GatewayCertificates } from '../identity/gateway-certificates.js';
 import type { TlsSource } from '../identity/proxy-identity.js';
 import type { TlsHandshakeCounts } from '../metrics/tls-handshakes.js';
 
@@ -74,6 +76,7 @@ export class HttpListener implements Listener, H1ConnectionHost {
     private readonly tlsSource: TlsSource | undefined,
     private readonly handshakes: TlsHandshakeCounts | undefined,
     private readonly guard: DownstreamGuard,
+    private readonly certificates?: GatewayCertificates,
   ) {
     this.key = listenerKey('http', scope.listener.address, scope.listener.port);
   }
@@ -88,6 +91,7 @@ export class HttpListener implements Listener, H1ConnectionHost {
     tlsSource?: TlsSource,
     handshakes?: TlsHandshakeCounts,
     guard: DownstreamGuard = UNCOUNTED_GUARD,
+    certificates?: GatewayCertificates,
   ): Promise<Result<HttpListener, ProxyError>> {
     const server = net.createServer({ noDelay: true });
     // node closes a connection over the cap as soon as it is accepted ('drop').
@@ -95,7 +99,7 @@ export class HttpListener implements Listener, H1ConnectionHost {
     server.on('drop', () => guard.rejected('connection_limit'));
     const bound = await bind(server, scope.listener.name, scope.listener.address, scope.listener.port);
     if (!bound.ok) return err(bound.error);
-    const listener = new HttpListener(scope, server, bound.value, tlsSource, handshakes, guard);
+    const listener = new HttpListener(scope, server, bound.value, tlsSource, handshakes, guard, certificates);
     listener.wire(logger);
     return ok(listener);
   }
@@ -163,6 +167,7 @@ export class HttpListener implements Listener, H1ConnectionHost {
 
   private onSocketGone: () => void = ignore;
   private acceptor: MeshTlsAcceptor | undefined;
+  private gatewayAcceptor: GatewayTlsAcceptor | undefined;
 
   private logger: Logger | undefined;
 
@@ -180,6 +185,20 @@ export class HttpListener implements Listener, H1ConnectionHost {
     };
     this.server.on('connection', (raw: net.Socket) => {
       track(raw);
+      const terminate = this.scope.listener.terminate;
+      if (terminate !== undefined) {
+        this.gatewayAcceptor ??= new GatewayTlsAcceptor(
+          this.certificates,
+          this.guard.limits.handshakeTimeoutMs,
+          logger,
+          (socket) => {
+            track(socket);
+            this.serveConnection(socket, h2);
+          },
+          this.handshakes,
+        );
+        return this.gatewayAcceptor.accept(raw, terminate);
+      }
       const tls = this.scope.listener.tls;
       if (tls === undefined) return this.serveConnection(raw, h2);
       this.acceptor ??= new MeshTlsAcceptor(

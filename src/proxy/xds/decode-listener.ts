@@ -11,6 +11,7 @@ import { HTTP_PROXY_LISTENER } from '../../xds/names.js';
 import { HTTP_CONNECTION_MANAGER, ROUTER, TCP_PROXY, typeUrl } from '../../xds/type-urls.js';
 import { XDS_PROBLEM, show, type Problem } from './errors.js';
 import { decodeDownstreamTls } from './decode-tls.js';
+import { decodeTerminatingTls, isGatewayChain } from './decode-gateway-tls.js';
 import type { InboundTls } from '../config/runtime-config.js';
 import { decodeRbac } from './decode-rbac.js';
 import type { AuthzRules } from '../config/authz-config.js';
@@ -58,6 +59,7 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
     return capture && s.ok ? ok(capture) : err(s.problems);
   }
   const chains = readList(s, raw, 'filterChains', '');
+  if (chains.some(isGatewayChain)) return decodeGatewayListener(s, raw, chains, name, addr, direction);
   // One chain (plaintext, or mTLS with a transport socket), or two: mTLS matched on `tls` and plaintext on `raw_buffer` (PERMISSIVE).
   if (chains.length !== 1 && chains.length !== 2)
     s.add('filterChains', XDS_PROBLEM.UNSUPPORTED, `must have one filter chain, or two (transportProtocol tls and raw_buffer), got ${chains.length}`);
@@ -100,6 +102,39 @@ export function decodeListener(raw: unknown, index = 0): Result<ListenerConfig, 
     });
   }
   return ok({ ...base, protocol: 'tcp', clusters: filter.clusters, ...authz });
+}
+
+/** A gateway's HTTPS listener: chains by SNI that differ only in their certificates, one HTTP connection manager. */
+function decodeGatewayListener(
+  s: ProblemSink,
+  raw: Obj,
+  chains: unknown[],
+  name: string | undefined,
+  addr: ReturnType<typeof readSocketAddress>,
+  direction: Direction | undefined,
+): Result<ListenerConfig, Problem[]> {
+  const objs = chains.map((c, i) => (isObj(c) ? c : (s.add(`filterChains[${i}]`, XDS_PROBLEM.INVALID, `must be a FilterChain object, got ${show(c)}`), {})));
+  const fallback = isObj(raw.defaultFilterChain) ? raw.defaultFilterChain : undefined;
+  const filters = [...objs, ...(fallback ? [fallback] : [])].map((c, i) => decodeChainFilters(s, c, i < objs.length ? `filterChains[${i}]` : 'defaultFilterChain'));
+  if (filters.some((f) => JSON.stringify(f) !== JSON.stringify(filters[0])))
+    s.add('filterChains', XDS_PROBLEM.UNSUPPORTED, 'every chain of a gateway listener must have the same network filters');
+  const terminate = decodeTerminatingTls(s, objs, fallback);
+  const filter = filters[0];
+  if (filter && filter.kind !== 'http') s.add('filterChains[0].filters', XDS_PROBLEM.UNSUPPORTED, 'a gateway HTTPS listener serves HTTP (an HTTP connection manager)');
+  if (!s.ok || !name || !addr || !direction || !filter || filter.kind !== 'http') return err(s.problems);
+  return ok({
+    name,
+    direction,
+    address: addr.address,
+    port: addr.port,
+    protocol: 'http',
+    routeTable: filter.routeTable,
+    httpProxy: false,
+    terminate,
+    ...(filter.authz ? { authz: filter.authz } : {}),
+    ...(filter.telemetry !== undefined ? { telemetry: filter.telemetry } : {}),
+    ...(filter.pathNormalization ? { pathNormalization: filter.pathNormalization } : {}),
+  });
 }
 
 /** The network filters of one filter chain (also of a capture listener's chains). */

@@ -10,6 +10,7 @@
 // `RuntimeConfig.routes` (the data path answers 503 on it until RDS delivers the table).
 // We apply rather than hold the listener so the port is bound early and the gap is visible;
 // `ready()` stays false until every named route table and endpoint set has arrived.
+import type { Result } from '../../common/result.js';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { proxyMetadataToStruct, type ProxyMetadata } from '../../xds/node-metadata.js';
@@ -23,7 +24,9 @@ import { SECRET_TYPE } from '../../xds/type-urls.js';
 import { XDS_MAX_MESSAGE_BYTES, XDS_MAX_REQUEST_BYTES } from '../../xds/message-limits.js';
 import { READINESS_METADATA_FIELD, type EndpointReadiness } from '../../xds/endpoint-readiness.js';
 import { CSR_METADATA_FIELD, JOIN_TOKEN_HEADER, ROOT_SECRET, WORKLOAD_SECRET } from '../../xds/spiffe.js';
-import { decodeSecrets, type SecretSink } from './sds.js';
+import { decodeSecrets, type DecodedSecret, type SecretSink } from './sds.js';
+import type { GatewayCertificate, GatewayCertificates } from '../identity/gateway-certificates.js';
+import { GATEWAY_SECRET_PREFIX } from '../../xds/names.js';
 
 /** What the data plane answers when asked to apply a config; a failure is NACKed. */
 export type ApplyResult = { ok: true } | { ok: false; message: string };
@@ -45,6 +48,8 @@ export interface XdsClientOptions {
   joinToken?: string;
   /** Where SDS secrets go, and whose CSR travels in node metadata; no SDS when absent. */
   identity?: SecretSink;
+  /** A gateway's: where its listeners' certificates (`gateway~` secrets) go; a proxy without it refuses them. */
+  gatewayCertificates?: GatewayCertificates;
 }
 
 /** A refused response, for operators. */
@@ -280,12 +285,27 @@ export class XdsClient {
     const req: DiscoveryRequest = {
       versionInfo: this.secretsVersion,
       node: this.node,
-      resourceNames: [WORKLOAD_SECRET, ROOT_SECRET],
+      // A gateway takes every secret of its stream: its listeners' certificates too, whose names its Gateway decides.
+      resourceNames: this.options.gatewayCertificates ? ['*'] : [WORKLOAD_SECRET, ROOT_SECRET],
       typeUrl: SECRET_TYPE,
       responseNonce: s.sdsNonce,
     };
     if (nack !== undefined) req.errorDetail = { code: INVALID_ARGUMENT, message: nack };
     if (!s.ended) s.call.write(req);
+  }
+
+  /** The identity's secrets to the identity, a gateway's certificates (checked whole first) to their store. */
+  private applySecrets(identity: SecretSink, secrets: Map<string, DecodedSecret>): Result<void, string> {
+    const own = new Map<string, DecodedSecret>();
+    const gateway = new Map<string, GatewayCertificate>();
+    for (const [name, s] of secrets) {
+      if (name.startsWith(GATEWAY_SECRET_PREFIX)) gateway.set(name, { cert: s.chain!, key: s.key! });
+      else own.set(name, s);
+    }
+    const store = this.options.gatewayCertificates;
+    if (gateway.size > 0 && !store) return { ok: false, error: `secret ${[...gateway.keys()][0]}: carries a private key, which only a gateway (trellis gateway) accepts` };
+    const applied = store ? store.apply(gateway) : { ok: true as const, value: undefined };
+    return applied.ok ? identity.apply(own) : applied;
   }
 
   /** An SDS response: checked and installed by the identity, then ACKed, or NACKed with the reason. */
@@ -296,7 +316,7 @@ export class XdsClient {
     if (!identity) return;
     const decoded =
       res.decodeError === undefined ? decodeSecrets(res.resources ?? []) : { ok: false as const, error: `the response's resources could not be decoded: ${res.decodeError}` };
-    const applied = decoded.ok ? identity.apply(decoded.value) : decoded;
+    const applied = decoded.ok ? this.applySecrets(identity, decoded.value) : decoded;
     if (!applied.ok) {
       const failure = `${XDS_PROBLEM.INVALID}: ${applied.error}`;
       this.recordNack(res.typeUrl, version, failure);
