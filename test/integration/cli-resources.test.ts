@@ -221,7 +221,7 @@ test('get of a missing resource, an unknown kind or a bad -o is one error line a
   const kind = await env.run((io) => runGet('pods', undefined, { controlPlane }, io));
   assert.match(
     kind.err,
-    /^error: unknown resource type "pods"; expected service \(svc, services\), httproute \(httproutes\), meshconfig \(meshconfigs\), authorizationpolicy \(authz, authorizationpolicies\), trafficpolicy \(trafficpolicies\), grpcroute \(grpcroutes\), tcproute \(tcproutes\), gatewayclass \(gc, gatewayclasses\), gateway \(gtw, gateways\), secret \(secrets\) or proxies\n$/,
+    /^error: unknown resource type "pods"; expected service \(svc, services\), httproute \(httproutes\), meshconfig \(meshconfigs\), authorizationpolicy \(authz, authorizationpolicies\), trafficpolicy \(trafficpolicies\), grpcroute \(grpcroutes\), tcproute \(tcproutes\), requestauthentication \(requestauthn, requestauthentications\), externalservice \(extsvc, externalservices\), gatewayclass \(gc, gatewayclasses\), gateway \(gtw, gateways\), secret \(secrets\) or proxies\n$/,
   );
   const format = await env.run((io) => runGet('svc', undefined, { output: 'xml', controlPlane }, io));
   assert.equal(format.err, 'error: -o xml is not valid: expected yaml, json or wide\n');
